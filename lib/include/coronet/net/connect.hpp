@@ -1,0 +1,23 @@
+// coronet::tcp::connect: resolve a host name and connect to the first address that answers.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <system_error>
+
+#include "coronet/net/socket.hpp"
+#include "coronet/task.hpp"
+
+namespace coronet::tcp {
+
+/// Resolves `host` (a name or a numeric address; numeric ones skip the
+/// resolver) and tries each address in turn until one accepts the connection.
+/// Throws `std::system_error` with the resolver's error, or with the last
+/// connection error (e.g. `asio::error::connection_refused`) when every
+/// address failed.
+task<socket> connect(executor_type ex, std::string host, std::uint16_t port);
+
+/// As above; errors go to `ec` and the yielded socket is closed.
+task<socket> connect(executor_type ex, std::string host, std::uint16_t port, std::error_code& ec);
+
+}  // namespace coronet::tcp

@@ -1,0 +1,19 @@
+#include "coronet/net/acceptor.hpp"
+
+#include <sys/socket.h>
+
+#include <asio/detail/socket_option.hpp>
+
+namespace coronet::tcp {
+
+acceptor::acceptor(const executor_type& ex, const endpoint& ep, const acceptor_options& opts) : acceptor_(ex) {
+  acceptor_.open(ep.protocol());
+  if (opts.reuse_address)
+    acceptor_.set_option(asio::socket_base::reuse_address(true));
+  if (opts.reuse_port)
+    acceptor_.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true));
+  acceptor_.bind(ep);
+  acceptor_.listen(opts.backlog);
+}
+
+}  // namespace coronet::tcp

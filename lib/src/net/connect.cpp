@@ -1,0 +1,72 @@
+#include "coronet/net/connect.hpp"
+
+#include <utility>
+
+#include <asio/ip/address.hpp>
+
+namespace coronet::tcp {
+namespace {
+
+using resolver = asio::ip::basic_resolver<asio::ip::tcp, executor_type>;
+
+class resolve_op : public coronet::detail::io_awaiter<resolve_op, resolver::results_type> {
+public:
+  resolve_op(resolver& r, const std::string& host, std::uint16_t port, std::error_code* ec)
+      : io_awaiter(ec), resolver_(r), host_(host), service_(std::to_string(port)) {}
+  void initiate(coronet::detail::io_handler<resolve_op> h) {
+    resolver_.async_resolve(host_, service_, asio::ip::resolver_base::numeric_service, std::move(h));
+  }
+  void complete(std::error_code ec, resolver::results_type results) noexcept {
+    ec_ = ec;
+    result_ = std::move(results);
+  }
+
+private:
+  resolver& resolver_;
+  const std::string& host_;
+  std::string service_;
+};
+
+task<socket> connect_any(executor_type ex, std::string host, std::uint16_t port, std::error_code& ec) {
+  socket s(ex);
+  std::error_code parse_ec;
+  const asio::ip::address address = asio::ip::make_address(host, parse_ec);
+  if (!parse_ec) {
+    co_await s.connect(endpoint(address, port), ec);
+    co_return s;
+  }
+  resolver r(ex);
+  resolver::results_type results = co_await resolve_op(r, host, port, &ec);
+  if (ec)
+    co_return s;
+  ec = asio::error::host_not_found;
+  for (const auto& entry : results) {
+    std::error_code ignored;
+    s.close(ignored);
+    co_await s.connect(entry.endpoint(), ec);
+    if (!ec || ec == asio::error::operation_aborted)
+      co_return s;
+  }
+  co_return s;
+}
+
+}  // namespace
+
+task<socket> connect(executor_type ex, std::string host, std::uint16_t port) {
+  std::error_code ec;
+  socket s = co_await connect_any(ex, std::move(host), port, ec);
+  if (ec)
+    throw std::system_error(ec, "connect");
+  co_return s;
+}
+
+task<socket> connect(executor_type ex, std::string host, std::uint16_t port, std::error_code& ec) {
+  socket s = co_await connect_any(ex, std::move(host), port, ec);
+  if (ec) {
+    std::error_code ignored;
+    s.close(ignored);
+  }
+  co_return s;
+}
+
+}  // namespace coronet::tcp

@@ -1,0 +1,119 @@
+// Steady-state operations make no calls to the global operator new.
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <memory>
+
+#include "coronet/coronet.hpp"
+#include "support/counting_new.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr int warmup = 100;
+constexpr int measured = 10'000;
+
+coronet::task<int> child(int x) { co_return x + 1; }
+
+// Runs `body(i)` `warmup` times, then `measured` times under a counter.
+template <class Body>
+coronet::task<std::size_t> count_steady_state(Body body) {
+  for (int i = 0; i < warmup; ++i)
+    co_await body(i);
+  coronet_test::new_call_counter counter;
+  for (int i = 0; i < measured; ++i)
+    co_await body(i);
+  co_return counter.count();
+}
+
+struct connected_pair {
+  coronet::tcp::socket a;
+  coronet::tcp::socket b;
+};
+
+coronet::task<connected_pair> make_pair(asio::io_context& ctx) {
+  coronet::tcp::acceptor acc(ctx, {asio::ip::address_v4::loopback(), 0});
+  auto accept_one = [&]() -> coronet::task<coronet::tcp::socket> { co_return co_await acc.accept(); };
+  auto [server, client] =
+      co_await coronet::when_all(accept_one(), coronet::tcp::connect(ctx.get_executor(), "127.0.0.1", acc.port()));
+  co_return connected_pair{std::move(server), std::move(client)};
+}
+
+}  // namespace
+
+TEST_CASE("awaiting a child task allocates nothing in steady state", "[alloc]") {
+  auto n = coronet::sync_wait(count_steady_state([](int i) -> coronet::task<void> {
+    int v = co_await child(i);
+    (void)v;
+  }));
+  CHECK(n == 0);
+}
+
+TEST_CASE("yield through the executor allocates nothing in steady state", "[alloc]") {
+  auto n = coronet::sync_wait(count_steady_state([](int) -> coronet::task<void> { co_await coronet::yield(); }));
+  CHECK(n == 0);
+}
+
+TEST_CASE("a zero-duration sleep allocates nothing in steady state", "[alloc]") {
+  auto n = coronet::sync_wait(count_steady_state([](int) -> coronet::task<void> { co_await coronet::sleep_for(0ms); }));
+  CHECK(n == 0);
+}
+
+TEST_CASE("a socket read+write ping-pong allocates nothing in steady state", "[alloc]") {
+  asio::io_context ctx(1);
+  connected_pair pair = coronet::sync_wait(ctx, make_pair(ctx));
+  // The peer echoes every byte back; the measured side writes then reads.
+  coronet::spawn(ctx, [&pair]() -> coronet::task<void> {
+    std::array<char, 64> buf;
+    std::error_code ec;
+    for (;;) {
+      std::size_t n = co_await pair.b.read_some(asio::buffer(buf), ec);
+      if (ec)
+        co_return;
+      co_await pair.b.write_all(asio::buffer(buf.data(), n));
+    }
+  });
+  auto n = coronet::sync_wait(ctx, count_steady_state([&pair](int i) -> coronet::task<void> {
+    char out = static_cast<char>(i);
+    char in = 0;
+    co_await pair.a.write_all(asio::buffer(&out, 1));
+    co_await pair.a.read_exact(asio::buffer(&in, 1));
+    if (in != out)
+      throw std::runtime_error("echo mismatch");
+  }));
+  CHECK(n == 0);
+  pair.a.close();
+  ctx.run();
+}
+
+TEST_CASE("a read under with_timeout allocates nothing in steady state", "[alloc]") {
+  asio::io_context ctx(1);
+  connected_pair pair = coronet::sync_wait(ctx, make_pair(ctx));
+  coronet::spawn(ctx, [&pair]() -> coronet::task<void> {
+    std::array<char, 64> buf;
+    std::error_code ec;
+    for (;;) {
+      std::size_t n = co_await pair.b.read_some(asio::buffer(buf), ec);
+      if (ec)
+        co_return;
+      co_await pair.b.write_all(asio::buffer(buf.data(), n));
+    }
+  });
+  auto n = coronet::sync_wait(ctx, count_steady_state([&pair](int i) -> coronet::task<void> {
+    char out = static_cast<char>(i);
+    char in = 0;
+    co_await pair.a.write_all(asio::buffer(&out, 1));
+    co_await coronet::with_timeout(
+        [&]() -> coronet::task<void> { co_await pair.a.read_exact(asio::buffer(&in, 1)); }(), 10s);
+  }));
+  CHECK(n == 0);
+  pair.a.close();
+  ctx.run();
+}
+
+TEST_CASE("the counter itself sees a heap allocation", "[alloc]") {
+  coronet_test::new_call_counter counter;
+  auto p = std::make_unique<int>(1);
+  CHECK(counter.count() == 1);
+}
