@@ -72,6 +72,9 @@ public:
   /// must stay suspended (some branch is still running).
   bool started_all() noexcept { return outstanding_.fetch_sub(1, std::memory_order_acq_rel) != 1; }
 
+  /// Counts a branch that will not be started at all.
+  void skip_branch() noexcept { outstanding_.fetch_sub(1, std::memory_order_acq_rel); }
+
   /// A branch ran to its end; returns what to resume next.
   std::coroutine_handle<> branch_finished(std::size_t index) noexcept {
     if (hook_ != nullptr)

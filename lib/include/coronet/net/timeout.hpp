@@ -26,12 +26,14 @@ inline task<bool> deadline_branch(std::chrono::steady_clock::duration d) {
 }
 
 // Races a task against a timer: whichever branch ends first cancels the
-// other, and the awaiting coroutine resumes once both have ended.
+// other, and the awaiting coroutine resumes once both have ended. The timer
+// is only armed if the task did not finish synchronously, so a fast task
+// costs no timer syscalls.
 template <class T>
 class timeout_awaiter {
 public:
   timeout_awaiter(task<T> t, std::chrono::steady_clock::duration d)
-      : inner_(std::move(t)), deadline_(deadline_branch(d)) {}
+      : inner_(std::move(t)), duration_(d) {}
 
   bool await_ready() const noexcept { return false; }
 
@@ -39,12 +41,17 @@ public:
   bool await_suspend(std::coroutine_handle<Promise> awaiting) {
     join_.prepare(awaiting);
     drivers_[0].emplace(run_branch(inner_, inner_result_)).start(branches_[0]);
-    drivers_[1].emplace(run_branch(deadline_, deadline_result_)).start(branches_[1]);
+    if (inner_result_.has_outcome())
+      join_.skip_branch();
+    else {
+      deadline_ = deadline_branch(duration_);
+      drivers_[1].emplace(run_branch(deadline_, deadline_result_)).start(branches_[1]);
+    }
     return join_.started_all();
   }
 
   decltype(auto) await_resume() {
-    const bool expired = deadline_result_.take();
+    const bool expired = deadline_result_.has_outcome() && deadline_result_.take();
     if (inner_result_.failed() && expired)
       throw std::system_error(asio::error::timed_out);
     return inner_result_.take();
@@ -54,6 +61,7 @@ private:
   static void cancel_the_other(fork_join& join, std::size_t index) noexcept { join.cancel_others(index); }
 
   task<T> inner_;
+  std::chrono::steady_clock::duration duration_;
   task<bool> deadline_;
   result_box<T> inner_result_;
   result_box<bool> deadline_result_;

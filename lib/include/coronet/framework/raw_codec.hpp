@@ -1,0 +1,44 @@
+// The `raw` protocol of the seed's client: one read is the command, the reply is unframed.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "coronet/framework/codec_limits.hpp"
+#include "coronet/framework/parse_result.hpp"
+#include "coronet/framework/reply.hpp"
+
+namespace coronet {
+
+/// Largest `raw` request: the server makes one read of at most this many bytes.
+inline constexpr std::size_t raw_max_request_bytes = 1024;
+
+/// Parses the bytes of one read as a whole `raw` request.
+///
+/// There is no terminator: all of `input` is the command, split into `words`
+/// on runs of spaces, tabs, CR and LF (so `timetampe` and `timetampe\r\n`
+/// both give the single word `timetampe`). Other bytes, NUL included, belong
+/// to words. `words` is cleared and refilled with views into `input` (its
+/// capacity is reused); `input` is not modified.
+///
+/// Returns `incomplete` for empty input (nothing read yet); otherwise
+/// `complete` with `consumed == input.size()` (words empty if the input was
+/// all blanks; the caller closes without a reply); or `error`
+/// "request too large" when `input` is longer than `raw_max_request_bytes`
+/// or `limits.max_request_bytes`, "too many arguments" when it has more than
+/// `limits.max_args` words. Never throws except `std::bad_alloc` while
+/// growing `words`.
+parse_result parse_raw_request(std::span<char> input, std::vector<std::string_view>& words,
+                               const codec_limits& limits);
+
+/// Appends `r` to `out` with no framing: `text` and `bulk` as their bytes,
+/// `integer` in decimal, `array` as its elements' encodings joined by one
+/// space; `error` and `null` append nothing (for a top-level `error` the
+/// caller closes the connection without a reply, as the seed did). Makes no
+/// allocation when `out` has the capacity.
+void encode_raw_reply(const reply& r, std::string& out);
+
+}  // namespace coronet

@@ -1,0 +1,114 @@
+// The value a command handler returns, independent of the wire protocol.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace coronet {
+
+/// What a `reply` holds. Each codec maps the kinds onto its own framing.
+enum class reply_kind {
+  text,     ///< A short status text (`OK`, `PONG`); RESP simple string.
+  error,    ///< A complete error line such as `ERR timeout`; RESP error.
+  integer,  ///< A signed 64-bit integer; RESP integer.
+  bulk,     ///< A binary-safe string; RESP bulk string.
+  array,    ///< An ordered list of replies, possibly nested; RESP array.
+  null      ///< No value; RESP null bulk string, `(nil)` on the line protocol.
+};
+
+/// A protocol-independent reply value.
+///
+/// Strings of up to `inline_capacity` bytes are stored inside the object, so
+/// the replies of a steady-state request (`PONG`, a timestamp, a short error)
+/// never touch the heap; longer strings and arrays allocate. Copying is deep;
+/// moving is cheap, never throws, and leaves the source a `null` reply.
+class reply {
+ public:
+  /// Longest string stored without a heap allocation.
+  static constexpr std::size_t inline_capacity = 64;
+
+  /// Constructs a `null` reply. Never allocates.
+  reply() noexcept = default;
+
+  /// Deep copy. Throws `std::bad_alloc` if a heap copy cannot be made.
+  reply(const reply& other);
+
+  /// Deep copy assignment; on exception `*this` is left unchanged.
+  reply& operator=(const reply& other);
+
+  /// Takes over `other`'s value; `other` becomes `null`.
+  reply(reply&& other) noexcept;
+
+  /// Takes over `other`'s value; `other` becomes `null`.
+  reply& operator=(reply&& other) noexcept;
+
+  /// Frees a heap string and the elements of an array.
+  ~reply();
+
+  /// A status text such as `OK`. Any bytes are accepted; codecs that cannot
+  /// carry CR/LF in a status replace or escape them when encoding.
+  /// Throws `std::bad_alloc` only for strings longer than `inline_capacity`.
+  static reply text(std::string_view value);
+
+  /// An error whose complete line is `message`, e.g. `ERR unknown command 'x'`
+  /// (no prefix is added; see `err`). Throws as `text`.
+  static reply error(std::string_view message);
+
+  /// An error `ERR <message>`: `err("timeout")` is `error("ERR timeout")`.
+  /// Throws as `text`.
+  static reply err(std::string_view message);
+
+  /// An integer reply. Never allocates.
+  static reply integer(std::int64_t value) noexcept;
+
+  /// A binary-safe string (may contain NUL, CR, LF). Throws as `text`.
+  static reply bulk(std::string_view value);
+
+  /// An array of replies, taking ownership of `elements` (no copy).
+  static reply array(std::vector<reply> elements) noexcept;
+
+  /// The null reply; the same as a default-constructed one.
+  static reply null() noexcept { return reply{}; }
+
+  /// Which kind of value this is.
+  reply_kind kind() const noexcept { return kind_; }
+
+  /// The string of a `text`, `error` or `bulk` reply; empty for other kinds.
+  /// Valid until `*this` is modified, moved from or destroyed.
+  std::string_view str() const noexcept;
+
+  /// The value of an `integer` reply; 0 for other kinds.
+  std::int64_t integer() const noexcept { return kind_ == reply_kind::integer ? integer_ : 0; }
+
+  /// The elements of an `array` reply; empty for other kinds.
+  std::span<const reply> elements() const noexcept { return elements_; }
+
+  /// True when the string of a `text`, `error` or `bulk` reply lives inside
+  /// the object (no heap allocation); false for heap strings and other kinds.
+  bool stored_inline() const noexcept { return is_string() && size_ <= inline_capacity; }
+
+  /// Deep comparison: same kind and same value (elements compared in order).
+  friend bool operator==(const reply& a, const reply& b) noexcept;
+
+ private:
+  static reply make_string(reply_kind kind, std::string_view prefix, std::string_view value);
+  bool is_string() const noexcept {
+    return kind_ == reply_kind::text || kind_ == reply_kind::error || kind_ == reply_kind::bulk;
+  }
+  void release() noexcept;
+  void take(reply& other) noexcept;
+
+  reply_kind kind_ = reply_kind::null;
+  std::size_t size_ = 0;  // string length for string kinds
+  union {
+    char inline_[inline_capacity];
+    char* heap_;
+    std::int64_t integer_;
+  };
+  std::vector<reply> elements_;
+};
+
+}  // namespace coronet

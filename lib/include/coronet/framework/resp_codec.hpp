@@ -1,0 +1,135 @@
+// RESP2, the Redis protocol: requests from redis-cli and client libraries, replies back.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "coronet/framework/codec_limits.hpp"
+#include "coronet/framework/parse_result.hpp"
+#include "coronet/framework/reply.hpp"
+
+namespace coronet {
+
+/// Incremental parser for RESP2 requests; one per connection.
+///
+/// A request is either a multibulk (`*<n>\r\n` then n times
+/// `$<len>\r\n<len bytes>\r\n`) or, when its first byte is not `*`, an inline
+/// command: one line ending in `\n` (a `\r` before it is dropped) split like
+/// Redis' `sdssplitargs`: blanks separate words; `"..."` may hold the escapes
+/// `\n \r \t \b \a \\ \"` and `\xHH` (any other `\c` is `c`); `'...'` is
+/// literal except `\'`; a closing quote must be followed by a blank or the end
+/// of the line. Inline escapes are decoded in place, inside `input`, so no
+/// byte is copied out. Unlike Redis, a NUL byte is an ordinary byte.
+///
+/// Buffer contract: pass the unconsumed bytes of the connection, starting at
+/// the first byte of the request being parsed. After `incomplete`, call again
+/// with the same bytes (not modified) plus whatever has arrived; the buffer
+/// may have been moved or compacted in between, because the parser remembers
+/// offsets, never addresses. After `complete`, the next request starts at
+/// `input[consumed]`; pass the buffer from there (as a new span starting at
+/// that byte). Progress is kept across calls, so a request arriving in many
+/// small pieces is scanned once in total, not once per call. After `error`
+/// the parser is reset; the connection should be closed.
+///
+/// The words of a `complete` multibulk or inline request point into `input`
+/// as passed to that last call.
+class resp_request_parser {
+ public:
+  /// Parses the request at the front of `input`.
+  ///
+  /// `words` is cleared, then on `complete` filled with the command name and
+  /// arguments (capacity is reused: no allocation in steady state). An empty
+  /// inline line and a multibulk count of 0 or less (`*0`, `*-1`) are
+  /// `complete` with `words` empty; the caller skips them, as Redis does.
+  ///
+  /// Errors (`parse_result::error`, static text):
+  /// - "request too large": an inline line or a `*`/`$` header line longer
+  ///   than `limits.max_request_bytes`, including one whose end has not arrived;
+  /// - "protocol error: invalid multibulk length": a count that is not a
+  ///   decimal integer (no sign other than '-', no leading zero, no spaces),
+  ///   overflows, exceeds `limits.max_args`, or is not followed by CR LF;
+  /// - "protocol error: expected '$', got 'X'": an element not starting with
+  ///   `$` (X is the byte, or `\xHH` when not printable ASCII);
+  /// - "protocol error: invalid bulk length": a length that is not a decimal
+  ///   integer, is negative, exceeds `limits.max_bulk_bytes`, or is not
+  ///   followed by CR LF;
+  /// - "protocol error: bulk not terminated by CRLF": the bytes after the
+  ///   announced data are not CR LF (reported as soon as they arrive);
+  /// - "protocol error: unbalanced quotes": an inline line with an unclosed
+  ///   quote or a closing quote followed by something other than a blank;
+  /// - "too many arguments": an inline line with more than `limits.max_args` words.
+  ///
+  /// Lengths are never trusted: nothing is reserved from them, and the parser
+  /// only waits for bytes. Pass the same `limits` on every call for one
+  /// request. Throws only `std::bad_alloc` while growing `words` or its own
+  /// offset list (both bounded by `limits.max_args`).
+  parse_result parse(std::span<char> input, std::vector<std::string_view>& words, const codec_limits& limits);
+
+  /// Forgets a partially parsed request, e.g. when the buffer is discarded.
+  void reset() noexcept;
+
+  /// True when the last call returned `incomplete` after parsing part of a
+  /// request, so the next call must start at that same request.
+  bool in_progress() const noexcept { return state_.pos != 0 || state_.scan != 0; }
+
+  friend parse_result parse_resp_request(std::span<char> input, std::vector<std::string_view>& words,
+                                         const codec_limits& limits);
+
+ private:
+  struct progress {
+    std::size_t pos = 0;         // next byte to parse (0: no multibulk header parsed yet)
+    std::size_t scan = 0;        // where the search for a line end resumes
+    std::size_t remaining = 0;   // bulk strings still expected
+    std::int64_t bulk_len = -1;  // length of the bulk whose data starts at pos, or -1
+  };
+  struct word_ref {
+    std::size_t offset;
+    std::size_t length;
+  };
+
+  progress state_;
+  std::vector<word_ref> words_;  // words of a multibulk still in progress, as offsets
+};
+
+/// Parses one RESP2 request from the front of `input` without keeping state
+/// between calls: same grammar, errors and buffer rules as
+/// `resp_request_parser::parse`, but each `incomplete` call rescans the
+/// request from its start. Fine for whole buffers (tests, small requests);
+/// a server should keep a `resp_request_parser` per connection.
+parse_result parse_resp_request(std::span<char> input, std::vector<std::string_view>& words,
+                                const codec_limits& limits);
+
+/// Appends `r` to `out` in RESP2: `text` as `+<text>\r\n` and `error` as
+/// `-<message>\r\n` (CR and LF inside replaced by spaces, as Redis does),
+/// `integer` as `:<n>\r\n`, `bulk` as `$<len>\r\n<bytes>\r\n`, `array` as
+/// `*<n>\r\n` followed by its elements, `null` as `$-1\r\n`. Makes no
+/// allocation when `out` has the capacity; may throw `std::bad_alloc` otherwise.
+void encode_resp_reply(const reply& r, std::string& out);
+
+/// Appends the request `words` (command name first) to `out` as a RESP2
+/// multibulk of bulk strings, the form every Redis client sends. Binary-safe.
+void encode_resp_request(std::span<const std::string_view> words, std::string& out);
+
+/// Most deeply nested arrays `parse_resp_reply` accepts.
+inline constexpr int resp_max_reply_depth = 16;
+
+/// Parses one RESP2 reply (client side) from the front of `input` into `out`.
+///
+/// Accepts `+`, `-`, `:`, `$` (`$-1` is `null`) and `*` (`*-1` is `null`,
+/// arrays nested at most `resp_max_reply_depth` deep). `out` is assigned only
+/// on `complete`; the input is validated before anything is allocated, and
+/// each call rescans the reply from its start. Errors: "protocol error: line
+/// too long" (a line over `limits.max_request_bytes`), "protocol error:
+/// invalid reply type", "protocol error: invalid integer", "protocol error:
+/// invalid bulk length" (over `limits.max_bulk_bytes` or below -1),
+/// "protocol error: invalid multibulk length" (over `limits.max_args` or
+/// below -1), "protocol error: bulk not terminated by CRLF", "protocol error:
+/// nesting too deep", "protocol error: invalid line terminator" (a CR not
+/// followed by LF). Throws only `std::bad_alloc` while building `out`.
+parse_result parse_resp_reply(std::span<const char> input, reply& out, const codec_limits& limits);
+
+}  // namespace coronet

@@ -1,0 +1,151 @@
+// coronet::server: serves a router's commands over TCP, with limits and graceful shutdown.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "coronet/framework/connection.hpp"
+#include "coronet/framework/router.hpp"
+
+namespace coronet {
+
+/// Everything a server can be told; every limit of DESIGN.md's table is here
+/// with its default. The texts the peer sees are given per field.
+struct server_options {
+  /// Address to listen on (a numeric IPv4 or IPv6 address).
+  std::string host = "127.0.0.1";
+  /// Port to listen on; 0 picks a free one (see `server::port()`).
+  std::uint16_t port = 8099;
+  /// Wire protocol of every connection.
+  wire_protocol protocol = wire_protocol::auto_detect;
+  /// Threads, each with its own io_context and SO_REUSEPORT acceptor;
+  /// 0 means one per hardware thread. A connection stays on the thread that
+  /// accepted it.
+  unsigned threads = 0;
+  /// Longest request line (line protocol, RESP inline, RESP headers). Longer:
+  /// the peer gets `ERR request too large` and the connection is closed.
+  std::size_t max_request_bytes = 64 * 1024;
+  /// Largest RESP bulk string. Larger, negative or non-numeric lengths: the
+  /// peer gets `ERR protocol error: ...` and the connection is closed.
+  std::size_t max_bulk_bytes = 1024 * 1024;
+  /// Most words in a request (RESP array count). More: as above.
+  std::size_t max_args = 1024;
+  /// Connections open at once, over all threads. Beyond: the new peer gets
+  /// `ERR max number of clients reached` and is closed.
+  std::size_t max_connections = 10000;
+  /// A connection that completes no request for this long is closed
+  /// (also one stuck writing to a peer that does not read). 0 = never.
+  std::chrono::milliseconds idle_timeout = std::chrono::seconds(300);
+  /// A handler still running after this long is cancelled and the peer gets
+  /// `ERR timeout`. 0 = no limit.
+  std::chrono::milliseconds request_timeout = std::chrono::seconds(30);
+  /// Replies buffered for one connection beyond this many bytes (its peer
+  /// is not reading): that connection is closed.
+  std::size_t max_output_bytes = 16 * 1024 * 1024;
+  /// On `stop()` / the first signal: in-flight requests get this long to
+  /// finish and flush; then every connection is closed.
+  std::chrono::milliseconds drain_timeout = std::chrono::seconds(10);
+  /// When accept fails for lack of descriptors (EMFILE/ENFILE), accepting
+  /// pauses this long before retrying (logged at most once a second).
+  std::chrono::milliseconds accept_backoff = std::chrono::milliseconds(100);
+  /// `listen()` backlog.
+  int backlog = 1024;
+  /// Makes `run()` handle SIGINT and SIGTERM: the first drains and returns
+  /// 0, a second during the drain makes `run()` return 1 at once.
+  bool handle_signals = false;
+  /// Logs each connection's open and close at `info` level.
+  bool log_connections = false;
+};
+
+/// Counters of a server, summed over its threads.
+struct server_stats {
+  /// Connections open now.
+  std::uint64_t connections_now = 0;
+  /// Connections accepted since start (rejected ones included).
+  std::uint64_t connections_total = 0;
+  /// Connections refused because `max_connections` was reached.
+  std::uint64_t connections_rejected = 0;
+  /// Requests handled.
+  std::uint64_t requests = 0;
+  /// Error replies sent and protocol errors (each closes its connection).
+  std::uint64_t errors = 0;
+  /// Bytes read from peers.
+  std::uint64_t bytes_in = 0;
+  /// Bytes written to peers.
+  std::uint64_t bytes_out = 0;
+  /// Time since the server was constructed.
+  std::chrono::steady_clock::duration uptime{};
+};
+
+namespace detail {
+struct server_worker;
+}
+
+/// A TCP server for a router's commands (see DESIGN.md for the protocols,
+/// limits and shutdown).
+///
+/// The constructor binds the listening sockets, so `port()` is known at once
+/// and a port in use fails early. `run()` serves until `stop()` (or a signal,
+/// with `handle_signals`). The router must outlive the server and must not
+/// change once `run()` has started.
+class server {
+public:
+  /// Binds `options.host:options.port` on every thread's acceptor. Throws
+  /// `std::system_error` (e.g. `address_in_use`) or `std::invalid_argument`
+  /// for a host that is not a numeric address.
+  server(const router& r, server_options options);
+
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  /// Stops and joins every thread if `run()` is still going on another thread.
+  ~server();
+
+  /// The bound port (the real one when `options.port` was 0).
+  std::uint16_t port() const noexcept { return port_; }
+
+  /// The options in force (`threads` resolved to the real count).
+  const server_options& options() const noexcept { return options_; }
+
+  /// Serves on the calling thread and `threads - 1` more until stopped and
+  /// drained. Returns 0 after a graceful stop, 1 when a second signal cut the
+  /// drain short. May be called once.
+  int run();
+
+  /// Starts a graceful stop: no new connections, in-flight requests finish
+  /// and their replies are flushed, idle connections close; after
+  /// `drain_timeout` every connection is closed. Thread-safe, idempotent,
+  /// may be called before `run()`.
+  void stop() noexcept;
+
+  /// Counters summed over all threads. Thread-safe.
+  server_stats stats() const noexcept;
+
+  /// The router the server dispatches to.
+  const router& routes() const noexcept { return router_; }
+
+private:
+  friend struct detail::server_worker;
+
+  void force_stop() noexcept;
+  void arm_signal_wait();
+  void on_signal(const std::error_code& ec, int sig);
+
+  const router& router_;
+  server_options options_;
+  std::uint16_t port_ = 0;
+  std::chrono::steady_clock::time_point started_;
+  std::vector<std::unique_ptr<detail::server_worker>> workers_;
+  std::atomic<std::uint64_t> connections_now_{0};
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> ran_{false};
+  std::atomic<int> exit_code_{0};
+};
+
+}  // namespace coronet

@@ -1,0 +1,28 @@
+// Whitespace splitting shared by the line and raw codecs (no quoting).
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+#include <vector>
+
+namespace coronet::detail {
+
+// Appends the words of `text` separated by runs of bytes for which
+// `is_separator` holds. Returns false as soon as more than `max_words` words
+// are found (words then holds a partial result).
+template <class IsSeparator>
+bool split_words(std::string_view text, std::vector<std::string_view>& words, std::size_t max_words,
+                 IsSeparator is_separator) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && is_separator(text[i])) ++i;
+    if (i == text.size()) break;
+    const std::size_t start = i;
+    while (i < text.size() && !is_separator(text[i])) ++i;
+    if (words.size() == max_words) return false;
+    words.push_back(text.substr(start, i - start));
+  }
+  return true;
+}
+
+}  // namespace coronet::detail

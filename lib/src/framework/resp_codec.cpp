@@ -1,0 +1,503 @@
+#include "coronet/framework/resp_codec.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <utility>
+
+#include "detail/decimal.hpp"
+
+namespace coronet {
+
+namespace {
+
+constexpr std::string_view too_large = "request too large";
+constexpr std::string_view invalid_multibulk = "protocol error: invalid multibulk length";
+constexpr std::string_view invalid_bulk = "protocol error: invalid bulk length";
+constexpr std::string_view bulk_unterminated = "protocol error: bulk not terminated by CRLF";
+constexpr std::string_view unbalanced_quotes = "protocol error: unbalanced quotes";
+constexpr std::string_view too_many_arguments = "too many arguments";
+
+// "protocol error: expected '$', got 'X'" for every byte X, built at compile
+// time so that the message is static although it names the offending byte.
+struct dollar_message {
+  char text[48];
+  std::size_t size;
+};
+
+constexpr std::array<dollar_message, 256> make_dollar_messages() {
+  constexpr std::string_view head = "protocol error: expected '$', got '";
+  constexpr std::string_view hex = "0123456789abcdef";
+  std::array<dollar_message, 256> table{};
+  for (std::size_t b = 0; b < table.size(); ++b) {
+    dollar_message& m = table[b];
+    std::size_t n = 0;
+    for (char c : head) m.text[n++] = c;
+    if (b >= 0x20 && b < 0x7f) {
+      m.text[n++] = static_cast<char>(b);
+    } else {
+      m.text[n++] = '\\';
+      m.text[n++] = 'x';
+      m.text[n++] = hex[b >> 4];
+      m.text[n++] = hex[b & 0xf];
+    }
+    m.text[n++] = '\'';
+    m.size = n;
+  }
+  return table;
+}
+
+constexpr std::array<dollar_message, 256> dollar_messages = make_dollar_messages();
+
+std::string_view expected_dollar(char got) noexcept {
+  const dollar_message& m = dollar_messages[static_cast<unsigned char>(got)];
+  return {m.text, m.size};
+}
+
+constexpr parse_result fail(std::string_view message) noexcept { return {parse_status::error, 0, message}; }
+
+constexpr std::size_t saturating_add(std::size_t a, std::size_t b) noexcept {
+  return a > SIZE_MAX - b ? SIZE_MAX : a + b;
+}
+
+enum class line_end { found, incomplete, too_long, bad_terminator };
+
+// Looks for the CR LF ending the line that starts at `start`, searching from
+// `from` (bytes before it are known to hold no CR). The line's content may
+// be at most `max` bytes. On `found`, `cr` is the CR's offset; on
+// `incomplete`, `resume` is where a later search may start.
+line_end find_crlf(std::span<const char> input, std::size_t start, std::size_t from, std::size_t max,
+                   std::size_t& cr, std::size_t& resume) noexcept {
+  const std::size_t limit = std::min(input.size(), saturating_add(saturating_add(start, max), 1));
+  if (from < limit) {
+    const void* hit = std::memchr(input.data() + from, '\r', limit - from);
+    if (hit != nullptr) {
+      cr = static_cast<std::size_t>(static_cast<const char*>(hit) - input.data());
+      if (cr + 1 >= input.size()) {
+        resume = cr;
+        return line_end::incomplete;
+      }
+      return input[cr + 1] == '\n' ? line_end::found : line_end::bad_terminator;
+    }
+  }
+  if (input.size() - start > max) return line_end::too_long;
+  resume = std::max(from, limit);
+  return line_end::incomplete;
+}
+
+bool is_blank(char c) noexcept {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+char unescape(char c) noexcept {
+  switch (c) {
+    case 'n':
+      return '\n';
+    case 'r':
+      return '\r';
+    case 't':
+      return '\t';
+    case 'b':
+      return '\b';
+    case 'a':
+      return '\a';
+    default:
+      return c;
+  }
+}
+
+enum class split_outcome { ok, unbalanced, too_many };
+
+// sdssplitargs' grammar, decoding in place: a word's bytes are written from
+// the word's first byte on, and decoding only ever shrinks, so the write
+// position never passes the read position.
+split_outcome split_quoted(std::span<char> line, std::vector<std::string_view>& words, std::size_t max_words) {
+  char* const data = line.data();
+  const std::size_t size = line.size();
+  std::size_t r = 0;
+  for (;;) {
+    while (r < size && is_blank(data[r])) ++r;
+    if (r == size) return split_outcome::ok;
+    const std::size_t start = r;
+    std::size_t w = r;
+    bool in_double = false;
+    bool in_single = false;
+    bool done = false;
+    while (!done) {
+      if (in_double) {
+        if (r == size) return split_outcome::unbalanced;
+        const char c = data[r];
+        if (c == '\\' && r + 3 < size && data[r + 1] == 'x' && hex_value(data[r + 2]) >= 0 &&
+            hex_value(data[r + 3]) >= 0) {
+          data[w++] = static_cast<char>(hex_value(data[r + 2]) * 16 + hex_value(data[r + 3]));
+          r += 4;
+        } else if (c == '\\' && r + 1 < size) {
+          data[w++] = unescape(data[r + 1]);
+          r += 2;
+        } else if (c == '"') {
+          if (r + 1 < size && !is_blank(data[r + 1])) return split_outcome::unbalanced;
+          ++r;
+          done = true;
+        } else {
+          data[w++] = c;
+          ++r;
+        }
+      } else if (in_single) {
+        if (r == size) return split_outcome::unbalanced;
+        const char c = data[r];
+        if (c == '\\' && r + 1 < size && data[r + 1] == '\'') {
+          data[w++] = '\'';
+          r += 2;
+        } else if (c == '\'') {
+          if (r + 1 < size && !is_blank(data[r + 1])) return split_outcome::unbalanced;
+          ++r;
+          done = true;
+        } else {
+          data[w++] = c;
+          ++r;
+        }
+      } else if (r == size) {
+        done = true;
+      } else {
+        switch (data[r]) {
+          case ' ':
+          case '\n':
+          case '\r':
+          case '\t':
+            done = true;
+            break;
+          case '"':
+            in_double = true;
+            ++r;
+            break;
+          case '\'':
+            in_single = true;
+            ++r;
+            break;
+          default:
+            data[w++] = data[r++];
+            break;
+        }
+      }
+    }
+    if (words.size() == max_words) return split_outcome::too_many;
+    words.emplace_back(data + start, w - start);
+  }
+}
+
+template <class State>
+parse_result parse_inline(std::span<char> input, State& st, std::vector<std::string_view>& words,
+                          const codec_limits& limits) {
+  const std::size_t max = limits.max_request_bytes;
+  const std::size_t window = std::min(input.size(), saturating_add(max, 2));
+  const std::size_t from = std::min(st.scan, window);
+  const void* hit = std::memchr(input.data() + from, '\n', window - from);
+  if (hit == nullptr) {
+    const bool trailing_cr = input.back() == '\r';
+    if (input.size() - (trailing_cr ? 1 : 0) > max) {
+      st = State{};
+      return fail(too_large);
+    }
+    st.scan = window;
+    return {};
+  }
+  const auto end = static_cast<std::size_t>(static_cast<const char*>(hit) - input.data());
+  std::size_t length = end;
+  if (length > 0 && input[length - 1] == '\r') --length;
+  st = State{};
+  if (length > max) return fail(too_large);
+  switch (split_quoted(input.first(length), words, limits.max_args)) {
+    case split_outcome::ok:
+      return {parse_status::complete, end + 1, {}};
+    case split_outcome::unbalanced:
+      words.clear();
+      return fail(unbalanced_quotes);
+    case split_outcome::too_many:
+      words.clear();
+      return fail(too_many_arguments);
+  }
+  return fail(unbalanced_quotes);
+}
+
+// The multibulk/inline state machine. `Sink` receives each bulk string as an
+// offset and length; `finish` turns what it collected into `words`.
+template <class State, class Sink>
+parse_result parse_request(std::span<char> input, State& st, Sink& sink, std::vector<std::string_view>& words,
+                           const codec_limits& limits) {
+  words.clear();
+  if (input.empty()) return {};
+  auto abandon = [&](std::string_view message) {
+    st = State{};
+    sink.clear();
+    return fail(message);
+  };
+  std::size_t cr = 0;
+  if (st.pos == 0) {
+    if (input[0] != '*') return parse_inline(input, st, words, limits);
+    switch (find_crlf(input, 0, std::max<std::size_t>(st.scan, 1), limits.max_request_bytes, cr, st.scan)) {
+      case line_end::incomplete:
+        return {};
+      case line_end::too_long:
+        return abandon(too_large);
+      case line_end::bad_terminator:
+        return abandon(invalid_multibulk);
+      case line_end::found:
+        break;
+    }
+    std::int64_t count = 0;
+    if (!detail::parse_decimal({input.data() + 1, cr - 1}, count) ||
+        (count > 0 && static_cast<std::uint64_t>(count) > limits.max_args)) {
+      return abandon(invalid_multibulk);
+    }
+    if (count <= 0) {
+      st = State{};
+      return {parse_status::complete, cr + 2, {}};
+    }
+    st.pos = cr + 2;
+    st.scan = st.pos;
+    st.remaining = static_cast<std::size_t>(count);
+    st.bulk_len = -1;
+  }
+  while (st.remaining > 0) {
+    if (st.bulk_len < 0) {
+      if (st.pos >= input.size()) return {};
+      if (input[st.pos] != '$') return abandon(expected_dollar(input[st.pos]));
+      switch (find_crlf(input, st.pos, std::max(st.scan, st.pos + 1), limits.max_request_bytes, cr, st.scan)) {
+        case line_end::incomplete:
+          return {};
+        case line_end::too_long:
+          return abandon(too_large);
+        case line_end::bad_terminator:
+          return abandon(invalid_bulk);
+        case line_end::found:
+          break;
+      }
+      std::int64_t length = 0;
+      if (!detail::parse_decimal({input.data() + st.pos + 1, cr - st.pos - 1}, length) || length < 0 ||
+          static_cast<std::uint64_t>(length) > limits.max_bulk_bytes) {
+        return abandon(invalid_bulk);
+      }
+      st.bulk_len = length;
+      st.pos = cr + 2;
+      st.scan = st.pos;
+    }
+    const auto length = static_cast<std::size_t>(st.bulk_len);
+    const std::size_t available = input.size() - st.pos;
+    if (available > length && input[st.pos + length] != '\r') return abandon(bulk_unterminated);
+    if (available > length + 1 && input[st.pos + length + 1] != '\n') return abandon(bulk_unterminated);
+    if (available < length + 2) return {};
+    sink.add(input, st.pos, length, words);
+    st.pos += length + 2;
+    st.scan = st.pos;
+    st.bulk_len = -1;
+    --st.remaining;
+  }
+  const std::size_t consumed = st.pos;
+  sink.finish(input, words);
+  st = State{};
+  return {parse_status::complete, consumed, {}};
+}
+
+// For one-shot parsing: words go straight into the caller's vector.
+struct direct_sink {
+  void add(std::span<char> input, std::size_t offset, std::size_t length, std::vector<std::string_view>& words) {
+    words.emplace_back(input.data() + offset, length);
+  }
+  void finish(std::span<char>, std::vector<std::string_view>&) noexcept {}
+  void clear() noexcept {}
+};
+
+// For incremental parsing: offsets survive the buffer moving between calls.
+template <class Ref>
+struct offset_sink {
+  std::vector<Ref>& refs;
+  void add(std::span<char>, std::size_t offset, std::size_t length, std::vector<std::string_view>&) {
+    refs.push_back({offset, length});
+  }
+  void finish(std::span<char> input, std::vector<std::string_view>& words) {
+    for (const Ref& ref : refs) words.emplace_back(input.data() + ref.offset, ref.length);
+    refs.clear();
+  }
+  void clear() noexcept { refs.clear(); }
+};
+
+void append_header(std::string& out, char type, std::int64_t value) {
+  out.push_back(type);
+  detail::append_decimal(out, value);
+  out.append("\r\n");
+}
+
+void append_line_text(std::string& out, char type, std::string_view text) {
+  out.push_back(type);
+  const std::size_t first = out.size();
+  out.append(text);
+  std::replace_if(
+      out.begin() + static_cast<std::ptrdiff_t>(first), out.end(), [](char c) { return c == '\r' || c == '\n'; },
+      ' ');
+  out.append("\r\n");
+}
+
+// Client-side reply parsing: called once with out == nullptr to validate
+// (nothing allocated from untrusted lengths), then again to build.
+struct reply_reader {
+  std::span<const char> input;
+  const codec_limits& limits;
+  std::string_view error{};
+
+  parse_status failed(std::string_view message) noexcept {
+    error = message;
+    return parse_status::error;
+  }
+
+  parse_status read(std::size_t& pos, int depth, reply* out) {
+    if (pos >= input.size()) return parse_status::incomplete;
+    const char type = input[pos];
+    switch (type) {
+      case '+':
+      case '-':
+      case ':':
+      case '$':
+      case '*':
+        break;
+      default:
+        return failed("protocol error: invalid reply type");
+    }
+    std::size_t cr = 0;
+    std::size_t resume = 0;
+    switch (find_crlf(input, pos, pos + 1, limits.max_request_bytes, cr, resume)) {
+      case line_end::incomplete:
+        return parse_status::incomplete;
+      case line_end::too_long:
+        return failed("protocol error: line too long");
+      case line_end::bad_terminator:
+        return failed("protocol error: invalid line terminator");
+      case line_end::found:
+        break;
+    }
+    const std::string_view line(input.data() + pos + 1, cr - pos - 1);
+    const std::size_t next = cr + 2;
+    std::int64_t value = 0;
+    if (type == '+' || type == '-') {
+      if (out != nullptr) *out = type == '+' ? reply::text(line) : reply::error(line);
+      pos = next;
+      return parse_status::complete;
+    }
+    if (!detail::parse_decimal(line, value)) {
+      return failed(type == ':' ? "protocol error: invalid integer" : type == '$' ? invalid_bulk : invalid_multibulk);
+    }
+    if (type == ':') {
+      if (out != nullptr) *out = reply::integer(value);
+      pos = next;
+      return parse_status::complete;
+    }
+    if (value == -1) {
+      if (out != nullptr) *out = reply::null();
+      pos = next;
+      return parse_status::complete;
+    }
+    if (type == '$') {
+      if (value < 0 || static_cast<std::uint64_t>(value) > limits.max_bulk_bytes) return failed(invalid_bulk);
+      const auto length = static_cast<std::size_t>(value);
+      const std::size_t available = input.size() - next;
+      if (available > length && input[next + length] != '\r') return failed(bulk_unterminated);
+      if (available > length + 1 && input[next + length + 1] != '\n') return failed(bulk_unterminated);
+      if (available < length + 2) return parse_status::incomplete;
+      if (out != nullptr) *out = reply::bulk({input.data() + next, length});
+      pos = next + length + 2;
+      return parse_status::complete;
+    }
+    if (value < 0 || static_cast<std::uint64_t>(value) > limits.max_args) return failed(invalid_multibulk);
+    if (depth >= resp_max_reply_depth) return failed("protocol error: nesting too deep");
+    const auto count = static_cast<std::size_t>(value);
+    std::vector<reply> elements;
+    // Only the building pass reserves: by then every element has arrived.
+    if (out != nullptr) elements.reserve(count);
+    pos = next;
+    for (std::size_t i = 0; i < count; ++i) {
+      reply* element = out != nullptr ? &elements.emplace_back() : nullptr;
+      const parse_status status = read(pos, depth + 1, element);
+      if (status != parse_status::complete) return status;
+    }
+    if (out != nullptr) *out = reply::array(std::move(elements));
+    return parse_status::complete;
+  }
+};
+
+}  // namespace
+
+parse_result resp_request_parser::parse(std::span<char> input, std::vector<std::string_view>& words,
+                                        const codec_limits& limits) {
+  offset_sink<word_ref> sink{words_};
+  return parse_request(input, state_, sink, words, limits);
+}
+
+void resp_request_parser::reset() noexcept {
+  state_ = progress{};
+  words_.clear();
+}
+
+parse_result parse_resp_request(std::span<char> input, std::vector<std::string_view>& words,
+                                const codec_limits& limits) {
+  resp_request_parser::progress state;
+  direct_sink sink;
+  const parse_result result = parse_request(input, state, sink, words, limits);
+  if (result.status != parse_status::complete) words.clear();
+  return result;
+}
+
+void encode_resp_reply(const reply& r, std::string& out) {
+  switch (r.kind()) {
+    case reply_kind::text:
+      append_line_text(out, '+', r.str());
+      break;
+    case reply_kind::error:
+      append_line_text(out, '-', r.str());
+      break;
+    case reply_kind::integer:
+      append_header(out, ':', r.integer());
+      break;
+    case reply_kind::bulk:
+      append_header(out, '$', static_cast<std::int64_t>(r.str().size()));
+      out.append(r.str());
+      out.append("\r\n");
+      break;
+    case reply_kind::array:
+      append_header(out, '*', static_cast<std::int64_t>(r.elements().size()));
+      for (const reply& element : r.elements()) encode_resp_reply(element, out);
+      break;
+    case reply_kind::null:
+      out.append("$-1\r\n");
+      break;
+  }
+}
+
+void encode_resp_request(std::span<const std::string_view> words, std::string& out) {
+  append_header(out, '*', static_cast<std::int64_t>(words.size()));
+  for (std::string_view word : words) {
+    append_header(out, '$', static_cast<std::int64_t>(word.size()));
+    out.append(word);
+    out.append("\r\n");
+  }
+}
+
+parse_result parse_resp_reply(std::span<const char> input, reply& out, const codec_limits& limits) {
+  reply_reader reader{input, limits};
+  std::size_t pos = 0;
+  const parse_status status = reader.read(pos, 0, nullptr);
+  if (status == parse_status::error) return fail(reader.error);
+  if (status == parse_status::incomplete) return {};
+  const std::size_t consumed = pos;
+  pos = 0;
+  reader.read(pos, 0, &out);
+  return {parse_status::complete, consumed, {}};
+}
+
+}  // namespace coronet

@@ -1,0 +1,643 @@
+#include "coronet/framework/server.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <utility>
+
+#include <asio/error.hpp>
+#include <asio/ip/address.hpp>
+#include <asio/post.hpp>
+#include <asio/signal_set.hpp>
+
+#include "coronet/detail/log_limiter.hpp"
+#include "coronet/framework/line_codec.hpp"
+#include "coronet/framework/raw_codec.hpp"
+#include "coronet/framework/resp_codec.hpp"
+#include "coronet/log.hpp"
+#include "coronet/net/acceptor.hpp"
+#include "coronet/net/timeout.hpp"
+#include "coronet/net/timer.hpp"
+#include "coronet/spawn.hpp"
+#include "coronet/task_group.hpp"
+
+namespace coronet {
+
+std::string_view to_string(wire_protocol p) noexcept {
+  switch (p) {
+    case wire_protocol::auto_detect: return "auto";
+    case wire_protocol::line: return "line";
+    case wire_protocol::resp: return "resp";
+    case wire_protocol::raw: return "raw";
+  }
+  return "unknown";
+}
+
+bool parse_wire_protocol(std::string_view name, wire_protocol& out) noexcept {
+  for (wire_protocol p : {wire_protocol::auto_detect, wire_protocol::line, wire_protocol::resp, wire_protocol::raw}) {
+    if (name == to_string(p)) {
+      out = p;
+      return true;
+    }
+  }
+  return false;
+}
+
+namespace detail {
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+// First read size of a connection; the buffer grows while reads fill it, so
+// idle connections stay small and busy ones read in large chunks.
+constexpr std::size_t initial_read_buffer = 512;
+constexpr std::size_t max_read_chunk = 64 * 1024;
+// Replies buffer kept between batches; a larger one is released after use.
+constexpr std::size_t kept_output_capacity = 64 * 1024;
+// After an error reply, how long the peer's remaining bytes are drained
+// before closing, so the close does not turn into a reset that destroys the
+// reply in flight.
+constexpr auto linger_time = std::chrono::milliseconds(500);
+
+log_limiter accept_error_log;
+log_limiter protocol_error_log;
+log_limiter output_limit_log;
+log_limiter session_error_log;
+
+// A counter written by one thread and read by any.
+class counter {
+public:
+  void add(std::uint64_t n = 1) noexcept { value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  std::uint64_t get() const noexcept { return value_.load(std::memory_order_relaxed); }
+
+private:
+  std::atomic<std::uint64_t> value_{0};
+};
+
+bool is_descriptor_exhaustion(const std::error_code& ec) noexcept {
+  return ec == asio::error::no_descriptors || ec == std::errc::too_many_files_open_in_system ||
+         ec == asio::error::no_buffer_space || ec == asio::error::no_memory;
+}
+
+// The unconsumed bytes of a connection. Grows by doubling up to its limit;
+// compaction moves only a partial request to the front.
+class read_buffer {
+public:
+  std::span<char> data() noexcept { return {data_.get() + begin_, end_ - begin_}; }
+  std::size_t size() const noexcept { return end_ - begin_; }
+  std::size_t capacity() const noexcept { return capacity_; }
+
+  void consume(std::size_t n) noexcept {
+    begin_ += n;
+    if (begin_ == end_)
+      begin_ = end_ = 0;
+  }
+
+  // Free space at the end, making room first; empty when `limit` bytes are
+  // already held.
+  asio::mutable_buffer prepare(std::size_t limit) {
+    if (end_ == capacity_ && begin_ > 0) {
+      std::memmove(data_.get(), data_.get() + begin_, end_ - begin_);
+      end_ -= begin_;
+      begin_ = 0;
+    }
+    if (capacity_ == 0 || (end_ == capacity_ && capacity_ < limit) || (grow_ && capacity_ < max_read_chunk)) {
+      grow(capacity_ == 0 ? initial_read_buffer : std::min(capacity_ * 2, std::max(limit, capacity_)));
+      grow_ = false;
+    }
+    const std::size_t room = std::min(capacity_, limit) - std::min(end_, std::min(capacity_, limit));
+    return {data_.get() + end_, room};
+  }
+
+  void commit(std::size_t n) noexcept {
+    // A read that filled all the room suggests more is queued: read more next time.
+    grow_ = n == capacity_ - end_;
+    end_ += n;
+  }
+
+private:
+  void grow(std::size_t new_capacity) {
+    if (new_capacity <= capacity_)
+      return;
+    auto bigger = std::make_unique_for_overwrite<char[]>(new_capacity);
+    if (end_ > begin_)
+      std::memcpy(bigger.get(), data_.get() + begin_, end_ - begin_);
+    end_ -= begin_;
+    begin_ = 0;
+    data_ = std::move(bigger);
+    capacity_ = new_capacity;
+  }
+
+  std::unique_ptr<char[]> data_;
+  std::size_t capacity_ = 0;
+  std::size_t begin_ = 0;
+  std::size_t end_ = 0;
+  bool grow_ = false;
+};
+
+}  // namespace
+
+struct session_state;
+
+struct server_worker {
+  explicit server_worker(server& s) : srv(s), connections_now(s.connections_now_) {
+    ctx.emplace(1);
+    sessions.emplace(ctx->get_executor());
+    sweep_timer.emplace(*ctx);
+    drain_timer.emplace(*ctx);
+  }
+
+  // The io_context goes last but one: destroying it frees the frames of
+  // sessions still suspended, which unlink themselves from this worker.
+  ~server_worker() {
+    signals.reset();
+    acceptor.reset();
+    sweep_timer.reset();
+    drain_timer.reset();
+    ctx.reset();
+    sessions.reset();
+  }
+
+  server& srv;
+  std::atomic<std::uint64_t>& connections_now;  // shared by all workers
+  codec_limits limits;
+  // Declared before ctx: it must outlive the sessions ctx may still hold.
+  std::optional<task_group> sessions;
+  session_state* head = nullptr;
+  steady::time_point now = steady::now();
+  bool draining = false;
+  bool finished = false;
+  counter connections_total;
+  counter connections_rejected;
+  counter requests;
+  counter errors;
+  counter bytes_in;
+  counter bytes_out;
+  std::optional<asio::io_context> ctx;
+  std::optional<tcp::acceptor> acceptor;
+  std::optional<timer> sweep_timer;
+  std::optional<timer> drain_timer;
+  std::optional<asio::signal_set> signals;
+  std::thread thread;
+};
+
+// What the worker knows about one connection, for idle sweeps and draining.
+struct session_state {
+  enum class phase { reading, handling, writing };
+
+  session_state(server_worker& w, tcp::socket s) : worker(w), socket(std::move(s)) {
+    next = w.head;
+    if (next != nullptr)
+      next->prev = this;
+    w.head = this;
+    last_active = w.now;
+    std::error_code ec;
+    conn.peer = socket.native().remote_endpoint(ec);
+    conn.owner = &w.srv;
+  }
+  session_state(const session_state&) = delete;
+  session_state& operator=(const session_state&) = delete;
+  ~session_state() {
+    if (prev != nullptr)
+      prev->next = next;
+    else
+      worker.head = next;
+    if (next != nullptr)
+      next->prev = prev;
+  }
+
+  void close() noexcept {
+    std::error_code ignored;
+    socket.close(ignored);
+  }
+
+  server_worker& worker;
+  tcp::socket socket;
+  connection conn;
+  session_state* prev = nullptr;
+  session_state* next = nullptr;
+  steady::time_point last_active;
+  phase state = phase::reading;
+};
+
+namespace {
+
+const server_options& options_of(const server_worker& w) noexcept { return w.srv.options(); }
+
+// Sends what is left to send, then closes without resetting: the peer's
+// unread bytes are drained for a short while so the reply arrives intact.
+task<void> lingering_close(tcp::socket& s) {
+  std::error_code ec;
+  s.shutdown(asio::socket_base::shutdown_send, ec);
+  if (!ec) {
+    try {
+      co_await with_timeout(
+          [](tcp::socket& sock) -> task<void> {
+            char sink[4096];
+            std::error_code read_ec;
+            while (!read_ec)
+              co_await sock.read_some(asio::buffer(sink), read_ec);
+          }(s),
+          linger_time);
+    } catch (const std::system_error&) {
+      // Timed out or cancelled: close now.
+    }
+  }
+  s.close(ec);
+}
+
+task<reply> handle_request(server_worker& w, request& req) {
+  const auto limit = options_of(w).request_timeout;
+  if (limit.count() <= 0)
+    co_return co_await w.srv.routes().dispatch(req);
+  try {
+    co_return co_await with_timeout(w.srv.routes().dispatch(req), limit);
+  } catch (const std::system_error& e) {
+    if (e.code() != asio::error::timed_out)
+      throw;
+  }
+  co_return reply::err("timeout");
+}
+
+void encode_reply(wire_protocol p, const reply& r, std::string& out) {
+  if (p == wire_protocol::resp)
+    encode_resp_reply(r, out);
+  else
+    encode_line_reply(r, out);
+}
+
+// Writes `out` (all of it), counting the bytes; false if the connection failed.
+task<bool> flush(session_state& s, std::string& out) {
+  if (out.empty())
+    co_return true;
+  s.state = session_state::phase::writing;
+  std::error_code ec;
+  const std::size_t n = co_await s.socket.write_all(asio::buffer(out), ec);
+  s.worker.bytes_out.add(n);
+  if (out.capacity() > kept_output_capacity)
+    std::string().swap(out);
+  else
+    out.clear();
+  co_return !ec;
+}
+
+task<void> serve_raw(session_state& s) {
+  server_worker& w = s.worker;
+  char buf[raw_max_request_bytes];
+  std::error_code ec;
+  const std::size_t n = co_await s.socket.read_some(asio::buffer(buf), ec);
+  if (ec)
+    co_return;
+  w.bytes_in.add(n);
+  s.conn.protocol = wire_protocol::raw;
+  std::vector<std::string_view> words;
+  const parse_result r = parse_raw_request(std::span<char>(buf, n), words, w.limits);
+  if (r.status == parse_status::complete && !words.empty()) {
+    request req = request::from_words(words);
+    req.conn = &s.conn;
+    s.state = session_state::phase::handling;
+    reply rep = co_await handle_request(w, req);
+    w.requests.add();
+    if (rep.kind() == reply_kind::error) {
+      w.errors.add();
+    } else {
+      std::string out;
+      encode_raw_reply(rep, out);
+      co_await flush(s, out);
+    }
+  } else if (r.status == parse_status::error) {
+    w.errors.add();
+  }
+  co_await lingering_close(s.socket);
+}
+
+// Reads, parses and answers requests until the peer leaves, an error closes
+// the connection, or the server drains.
+task<void> serve_stream(session_state& s) {
+  server_worker& w = s.worker;
+  const server_options& opts = options_of(w);
+  const std::size_t buffer_limit = opts.max_request_bytes + opts.max_bulk_bytes;
+  wire_protocol protocol = opts.protocol;
+  read_buffer in;
+  std::string out;
+  std::vector<std::string_view> words;
+  resp_request_parser resp;
+  std::size_t line_scanned = 0;  // bytes known to hold no '\n'
+
+  for (;;) {
+    while (in.size() > 0) {
+      if (protocol == wire_protocol::auto_detect) {
+        protocol = in.data()[0] == '*' ? wire_protocol::resp : wire_protocol::line;
+        s.conn.protocol = protocol;
+      }
+      parse_result r;
+      if (protocol == wire_protocol::line) {
+        std::span<char> d = in.data();
+        if (std::memchr(d.data() + line_scanned, '\n', d.size() - line_scanned) == nullptr) {
+          line_scanned = d.size();
+          r.status = parse_status::incomplete;
+          if (d.size() > opts.max_request_bytes) {
+            r.status = parse_status::error;
+            r.error = "request too large";
+          }
+        } else {
+          line_scanned = 0;
+          r = parse_line_request(d, words, w.limits);
+        }
+      } else {
+        r = resp.parse(in.data(), words, w.limits);
+      }
+      if (r.status == parse_status::incomplete) {
+        if (in.size() < buffer_limit)
+          break;
+        r.status = parse_status::error;
+        r.error = "request too large";
+      }
+      if (r.status == parse_status::error) {
+        w.errors.add();
+        protocol_error_log.log(log_level::info, std::string("closing a connection: ") + std::string(r.error));
+        encode_reply(protocol, reply::err(r.error), out);
+        co_await flush(s, out);
+        co_await lingering_close(s.socket);
+        co_return;
+      }
+      if (!words.empty()) {
+        request req = request::from_words(words);
+        req.conn = &s.conn;
+        s.state = session_state::phase::handling;
+        reply rep = co_await handle_request(w, req);
+        w.requests.add();
+        if (rep.kind() == reply_kind::error)
+          w.errors.add();
+        encode_reply(protocol, rep, out);
+        if (out.size() > opts.max_output_bytes) {
+          output_limit_log.log(log_level::warning, "closing a connection whose replies exceed max_output_bytes");
+          w.errors.add();
+          s.close();
+          co_return;
+        }
+      }
+      in.consume(r.consumed);
+      if (s.conn.closing()) {
+        co_await flush(s, out);
+        co_await lingering_close(s.socket);
+        co_return;
+      }
+    }
+    if (!co_await flush(s, out))
+      co_return;
+    s.last_active = w.now;
+    if (w.draining) {
+      co_await lingering_close(s.socket);
+      co_return;
+    }
+    s.state = session_state::phase::reading;
+    const asio::mutable_buffer room = in.prepare(buffer_limit);
+    std::error_code ec;
+    const std::size_t n = co_await s.socket.read_some(room, ec);
+    if (ec)
+      co_return;
+    w.bytes_in.add(n);
+    in.commit(n);
+  }
+}
+
+task<void> run_session(server_worker& w, tcp::socket sock) {
+  session_state s(w, std::move(sock));
+  if (options_of(w).log_connections)
+    log(log_level::info, "connection from " + s.conn.peer.address().to_string() + ":" + std::to_string(s.conn.peer.port()));
+  try {
+    if (options_of(w).protocol == wire_protocol::raw)
+      co_await serve_raw(s);
+    else
+      co_await serve_stream(s);
+  } catch (const std::system_error& e) {
+    // Cancellation while draining is how a forced close ends a session.
+    if (e.code() != asio::error::operation_aborted)
+      session_error_log.log(log_level::error, std::string("session failed: ") + e.what());
+  } catch (const std::exception& e) {
+    session_error_log.log(log_level::error, std::string("session failed: ") + e.what());
+  }
+  w.connections_now.fetch_sub(1, std::memory_order_relaxed);
+  if (options_of(w).log_connections)
+    log(log_level::info, "connection closed: " + s.conn.peer.address().to_string() + ":" + std::to_string(s.conn.peer.port()));
+}
+
+task<void> reject_connection(server_worker& w, tcp::socket sock) {
+  // The protocol is unknown until the peer speaks; answer in RESP only when
+  // its first byte is already here and says so.
+  char first = 0;
+  std::error_code ec;
+  const bool resp = sock.native().receive(asio::buffer(&first, 1), asio::socket_base::message_peek, ec) == 1 &&
+                    first == '*';
+  std::string text = resp ? "-" : "";
+  text += "ERR max number of clients reached\r\n";
+  co_await sock.write_all(asio::buffer(text), ec);
+  w.bytes_out.add(text.size());
+  co_await lingering_close(sock);
+}
+
+task<void> accept_loop(server_worker& w) {
+  const server_options& opts = options_of(w);
+  for (;;) {
+    std::error_code ec;
+    tcp::socket sock = co_await w.acceptor->accept(ec);
+    if (w.draining || ec == asio::error::operation_aborted)
+      co_return;
+    if (ec) {
+      if (is_descriptor_exhaustion(ec)) {
+        accept_error_log.log(log_level::warning, "accept: " + ec.message() + "; pausing accepts");
+        std::error_code sleep_ec;
+        co_await sleep_for(opts.accept_backoff, sleep_ec);
+      } else {
+        accept_error_log.log(log_level::warning, "accept: " + ec.message());
+      }
+      continue;
+    }
+    w.connections_total.add();
+    if (w.connections_now.fetch_add(1, std::memory_order_relaxed) >= opts.max_connections) {
+      w.connections_now.fetch_sub(1, std::memory_order_relaxed);
+      w.connections_rejected.add();
+      w.errors.add();
+      w.sessions->spawn(reject_connection(w, std::move(sock)));
+      continue;
+    }
+    w.sessions->spawn(run_session(w, std::move(sock)));
+  }
+}
+
+// Closes connections idle (or stuck writing) for longer than idle_timeout.
+task<void> sweep_idle(server_worker& w, std::chrono::milliseconds idle, std::chrono::milliseconds tick) {
+  while (!w.finished) {
+    w.sweep_timer->expires_after(tick);
+    std::error_code ec;
+    co_await w.sweep_timer->wait(ec);
+    w.now = steady::now();
+    for (session_state* s = w.head; s != nullptr; s = s->next)
+      if (s->state != session_state::phase::handling && w.now - s->last_active >= idle)
+        s->close();
+  }
+}
+
+void begin_drain(server_worker& w) {
+  if (w.draining)
+    return;
+  w.draining = true;
+  if (w.acceptor)
+    w.acceptor->close();
+  // Connections waiting for a request have nothing in flight: close them
+  // now. The others close once their current replies are written.
+  for (session_state* s = w.head; s != nullptr; s = s->next)
+    if (s->state == session_state::phase::reading)
+      s->close();
+}
+
+void force_close_all(server_worker& w) {
+  for (session_state* s = w.head; s != nullptr; s = s->next)
+    s->close();
+  w.sessions->cancel();
+}
+
+task<void> worker_main(server_worker& w) {
+  const server_options& opts = options_of(w);
+  if (opts.idle_timeout.count() > 0) {
+    const auto tick = std::clamp(opts.idle_timeout / 4, std::chrono::milliseconds(5), std::chrono::milliseconds(1000));
+    spawn(*w.ctx, sweep_idle(w, opts.idle_timeout, tick));
+  }
+  co_await accept_loop(w);
+  begin_drain(w);
+  if (w.sessions->size() > 0) {
+    w.drain_timer->expires_after(opts.drain_timeout);
+    spawn(*w.ctx, [&w]() -> task<void> {
+      // The join may already be over when this first runs.
+      if (w.finished)
+        co_return;
+      std::error_code ec;
+      co_await w.drain_timer->wait(ec);
+      if (!ec && !w.finished) {
+        log(log_level::warning, "drain deadline passed; closing the remaining connections");
+        force_close_all(w);
+      }
+    });
+  }
+  co_await w.sessions->join();
+  w.finished = true;
+  w.drain_timer->cancel();
+  w.sweep_timer->cancel();
+}
+
+}  // namespace
+}  // namespace detail
+
+server::server(const router& r, server_options options) : router_(r), options_(std::move(options)) {
+  started_ = std::chrono::steady_clock::now();
+  if (options_.threads == 0)
+    options_.threads = std::max(1u, std::thread::hardware_concurrency());
+  std::error_code ec;
+  const asio::ip::address address = asio::ip::make_address(options_.host, ec);
+  if (ec)
+    throw std::invalid_argument("coronet::server: host '" + options_.host + "' is not a numeric IP address");
+  tcp::acceptor_options acceptor_opts;
+  acceptor_opts.backlog = options_.backlog;
+  acceptor_opts.reuse_port = options_.threads > 1;
+  std::uint16_t port = options_.port;
+  for (unsigned i = 0; i < options_.threads; ++i) {
+    auto w = std::make_unique<detail::server_worker>(*this);
+    w->limits = codec_limits{options_.max_request_bytes, options_.max_bulk_bytes, options_.max_args};
+    w->acceptor.emplace(*w->ctx, tcp::endpoint(address, port), acceptor_opts);
+    port = w->acceptor->port();
+    workers_.push_back(std::move(w));
+  }
+  port_ = port;
+}
+
+server::~server() {
+  force_stop();
+  for (auto& w : workers_)
+    if (w->thread.joinable())
+      w->thread.join();
+}
+
+void server::stop() noexcept {
+  stopping_.store(true);
+  for (auto& w : workers_) {
+    try {
+      asio::post(*w->ctx, [wp = w.get()] { detail::begin_drain(*wp); });
+    } catch (...) {
+      // Out of memory: the drain cannot be queued; fall back to stopping.
+      w->ctx->stop();
+    }
+  }
+}
+
+void server::force_stop() noexcept {
+  for (auto& w : workers_)
+    w->ctx->stop();
+}
+
+server_stats server::stats() const noexcept {
+  server_stats s;
+  s.connections_now = connections_now_.load(std::memory_order_relaxed);
+  for (const auto& w : workers_) {
+    s.connections_total += w->connections_total.get();
+    s.connections_rejected += w->connections_rejected.get();
+    s.requests += w->requests.get();
+    s.errors += w->errors.get();
+    s.bytes_in += w->bytes_in.get();
+    s.bytes_out += w->bytes_out.get();
+  }
+  s.uptime = std::chrono::steady_clock::now() - started_;
+  return s;
+}
+
+void server::arm_signal_wait() {
+  workers_.front()->signals->async_wait([this](const std::error_code& ec, int sig) { on_signal(ec, sig); });
+}
+
+void server::on_signal(const std::error_code& ec, int sig) {
+  if (ec)
+    return;
+  if (!stopping_.load()) {
+    log(log_level::info, "signal " + std::to_string(sig) + ": draining (send it again to exit at once)");
+    stop();
+    arm_signal_wait();
+  } else {
+    log(log_level::warning, "signal " + std::to_string(sig) + " during the drain: exiting at once");
+    exit_code_.store(1);
+    force_stop();
+  }
+}
+
+int server::run() {
+  if (ran_.exchange(true))
+    throw std::logic_error("coronet::server::run: called twice");
+  std::atomic<std::size_t> running{workers_.size()};
+  detail::server_worker& first = *workers_.front();
+  if (options_.handle_signals) {
+    first.signals.emplace(*first.ctx, SIGINT, SIGTERM);
+    arm_signal_wait();
+  }
+  for (auto& w : workers_) {
+    spawn(*w->ctx, detail::worker_main(*w), [this, &running, &first](std::exception_ptr e) {
+      if (e)
+        detail::report_unhandled_exception(e);
+      if (running.fetch_sub(1) == 1 && first.signals)
+        asio::post(*first.ctx, [&first] {
+          if (first.signals)
+            first.signals->cancel();
+        });
+    });
+  }
+  for (std::size_t i = 1; i < workers_.size(); ++i)
+    workers_[i]->thread = std::thread([w = workers_[i].get()] { w->ctx->run(); });
+  first.ctx->run();
+  for (std::size_t i = 1; i < workers_.size(); ++i)
+    workers_[i]->thread.join();
+  return exit_code_.load();
+}
+
+}  // namespace coronet

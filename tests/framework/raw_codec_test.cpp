@@ -1,0 +1,113 @@
+#include "coronet/framework/raw_codec.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+using namespace std::string_literals;
+using coronet::codec_limits;
+using coronet::parse_status;
+using coronet::reply;
+
+namespace {
+
+struct raw_case {
+  std::string input;
+  parse_status status;
+  std::vector<std::string> words;
+  std::string error;
+};
+
+std::vector<std::string> to_strings(const std::vector<std::string_view>& words) {
+  return {words.begin(), words.end()};
+}
+
+std::vector<raw_case> cases() {
+  const auto ok = parse_status::complete;
+  const auto bad = parse_status::error;
+  return {
+      {"timetampe", ok, {"timetampe"}, ""},
+      {"timestamp", ok, {"timestamp"}, ""},
+      {"timestamp\n", ok, {"timestamp"}, ""},
+      {"timestamp\r\n", ok, {"timestamp"}, ""},
+      {"timestamp unix", ok, {"timestamp", "unix"}, ""},
+      {"  timestamp\t iso  ", ok, {"timestamp", "iso"}, ""},
+      {"ping\r\nping\r\n", ok, {"ping", "ping"}, ""},
+      {"", parse_status::incomplete, {}, ""},
+      {" ", ok, {}, ""},
+      {"\r\n", ok, {}, ""},
+      {"\t \r \n", ok, {}, ""},
+      {"a\0b"s, ok, {"a\0b"s}, ""},
+      {"\0"s, ok, {"\0"s}, ""},
+      {"\xff\xfe", ok, {"\xff\xfe"}, ""},
+      {"echo \xc3\x28", ok, {"echo", "\xc3\x28"}, ""},
+      {"a\vb", ok, {"a\vb"}, ""},
+      {"*1\r\n$4\r\nPING\r\n", ok, {"*1", "$4", "PING"}, ""},
+      {"echo \"a b\"", ok, {"echo", "\"a", "b\""}, ""},
+      {"echo 'x'", ok, {"echo", "'x'"}, ""},
+      {"x\\y", ok, {"x\\y"}, ""},
+      {"A", ok, {"A"}, ""},
+      {"UNKNOWN-cmd arg", ok, {"UNKNOWN-cmd", "arg"}, ""},
+      {std::string(1024, 'a'), ok, {std::string(1024, 'a')}, ""},
+      {std::string(1024, ' '), ok, {}, ""},
+      {std::string(1023, 'a') + "\n", ok, {std::string(1023, 'a')}, ""},
+      {std::string(1025, 'a'), bad, {}, "request too large"},
+      {std::string(1025, ' '), bad, {}, "request too large"},
+      {std::string(4096, 'a'), bad, {}, "request too large"},
+      {"a b c d e f", ok, {"a", "b", "c", "d", "e", "f"}, ""},
+      {"quit", ok, {"quit"}, ""},
+  };
+}
+
+}  // namespace
+
+TEST_CASE("raw requests take the whole read as the command", "[framework][raw]") {
+  const codec_limits limits;
+  std::vector<std::string_view> words;
+  const auto table = cases();
+  REQUIRE(table.size() >= 30);
+  for (const raw_case& c : table) {
+    INFO("input: " << c.input.substr(0, 40) << " (" << c.input.size() << " bytes)");
+    std::string buffer = c.input;
+    const auto result = coronet::parse_raw_request(buffer, words, limits);
+    CHECK(result.status == c.status);
+    CHECK(result.consumed == (c.status == parse_status::complete ? c.input.size() : 0));
+    CHECK(to_strings(words) == c.words);
+    CHECK(result.error == c.error);
+    CHECK(buffer == c.input);
+  }
+}
+
+TEST_CASE("raw requests obey max_args and a smaller max_request_bytes", "[framework][raw]") {
+  codec_limits limits;
+  limits.max_args = 2;
+  std::vector<std::string_view> words;
+  std::string two = "a b";
+  CHECK(coronet::parse_raw_request(two, words, limits).status == parse_status::complete);
+  std::string three = "a b c";
+  const auto result = coronet::parse_raw_request(three, words, limits);
+  CHECK(result.error == "too many arguments");
+  CHECK(words.empty());
+  limits.max_request_bytes = 3;
+  std::string four = "abcd";
+  CHECK(coronet::parse_raw_request(four, words, limits).error == "request too large");
+}
+
+TEST_CASE("raw replies are the bare value; errors and null write nothing", "[framework][raw]") {
+  auto encode = [](const reply& r) {
+    std::string out;
+    coronet::encode_raw_reply(r, out);
+    return out;
+  };
+  CHECK(encode(reply::text("Sun May 27 21:43:58 2018\n")) == "Sun May 27 21:43:58 2018\n");
+  CHECK(encode(reply::bulk("a\r\n\0b"s)) == "a\r\n\0b"s);
+  CHECK(encode(reply::integer(-42)) == "-42");
+  CHECK(encode(reply::error("ERR unknown command 'x'")).empty());
+  CHECK(encode(reply::null()).empty());
+  std::vector<reply> elements;
+  elements.push_back(reply::text("a"));
+  elements.push_back(reply::integer(1));
+  CHECK(encode(reply::array(std::move(elements))) == "a 1");
+  CHECK(encode(reply::array({})).empty());
+}

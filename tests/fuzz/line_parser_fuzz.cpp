@@ -1,0 +1,58 @@
+// libFuzzer target: parse_line_request and encode_line_reply on arbitrary bytes.
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "coronet/framework/line_codec.hpp"
+
+namespace {
+
+void check(bool condition) {
+  if (!condition) __builtin_trap();
+}
+
+void parse_all(std::vector<char>& buffer, const coronet::codec_limits& limits) {
+  std::vector<std::string_view> words;
+  std::string out;
+  std::span<char> rest(buffer);
+  for (;;) {
+    const coronet::parse_result r = coronet::parse_line_request(rest, words, limits);
+    check(r.consumed <= rest.size());
+    if (r.status != coronet::parse_status::complete) {
+      check(r.consumed == 0);
+      check(words.empty());
+      check((r.status == coronet::parse_status::error) == !r.error.empty());
+      return;
+    }
+    check(r.consumed > 0);
+    check(rest[r.consumed - 1] == '\n');
+    check(words.size() <= limits.max_args);
+    for (std::string_view w : words) {
+      check(!w.empty());
+      check(w.data() >= rest.data() && w.data() + w.size() <= rest.data() + r.consumed);
+      check(w.find_first_of(" \t\n") == std::string_view::npos);
+      // Every encoded reply is exactly one line.
+      out.clear();
+      coronet::encode_line_reply(coronet::reply::bulk(w), out);
+      check(out.size() >= 2 && out.find_first_of("\r\n") == out.size() - 2);
+    }
+    rest = rest.subspan(r.consumed);
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::vector<char> original(data, data + size);
+  std::vector<char> buffer = original;
+  parse_all(buffer, coronet::codec_limits{});
+  check(buffer == original);  // the line parser never writes
+  coronet::codec_limits tiny;
+  tiny.max_request_bytes = 16;
+  tiny.max_args = 3;
+  parse_all(buffer, tiny);
+  return 0;
+}
