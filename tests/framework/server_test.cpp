@@ -1,0 +1,455 @@
+// The server end to end over loopback: protocols, limits, shutdown.
+#include "coronet/framework/server.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <asio/connect.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/read.hpp>
+#include <asio/read_until.hpp>
+#include <asio/write.hpp>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <chrono>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "coronet/net/timer.hpp"
+
+using namespace std::chrono_literals;
+using steady = std::chrono::steady_clock;
+
+namespace {
+
+coronet::router make_router() {
+  coronet::router r;
+  r.add(
+      "ping", "PONG or the argument",
+      [](coronet::request& q) -> coronet::task<coronet::reply> {
+        if (q.size() == 1)
+          co_return coronet::reply::bulk(q.arg(0));
+        co_return coronet::reply::text("PONG");
+      },
+      coronet::arity::between(0, 1));
+  r.add(
+      "sleep", "waits N ms",
+      [](coronet::request& q) -> coronet::task<coronet::reply> {
+        co_await coronet::sleep_for(std::chrono::milliseconds(std::stoi(std::string(q.arg(0)))));
+        co_return coronet::reply::text("SLEPT");
+      },
+      coronet::arity::exactly(1));
+  r.add(
+      "fail", "throws",
+      [](coronet::request&) -> coronet::task<coronet::reply> {
+        throw std::runtime_error("handler failure");
+        co_return coronet::reply::null();
+      },
+      coronet::arity::exactly(0));
+  r.add(
+      "big", "N bytes of 'x'",
+      [](coronet::request& q) -> coronet::task<coronet::reply> {
+        co_return coronet::reply::bulk(std::string(std::stoul(std::string(q.arg(0))), 'x'));
+      },
+      coronet::arity::exactly(1));
+  r.add(
+      "bye", "OK then close",
+      [](coronet::request& q) -> coronet::task<coronet::reply> {
+        q.conn->close_after_reply();
+        co_return coronet::reply::text("OK");
+      },
+      coronet::arity::exactly(0));
+  return r;
+}
+
+coronet::server_options test_options() {
+  coronet::server_options o;
+  o.port = 0;
+  o.threads = 1;
+  return o;
+}
+
+// A server running on its own thread for the duration of a test.
+class running_server {
+public:
+  explicit running_server(coronet::server_options o = test_options()) : router_(make_router()), server_(router_, o) {
+    thread_ = std::thread([this] { exit_code_ = server_.run(); });
+  }
+  running_server(const running_server&) = delete;
+  running_server& operator=(const running_server&) = delete;
+  ~running_server() { stop(); }
+
+  int stop() {
+    if (thread_.joinable()) {
+      server_.stop();
+      thread_.join();
+    }
+    return exit_code_;
+  }
+
+  coronet::server& get() { return server_; }
+  std::uint16_t port() const { return server_.port(); }
+
+private:
+  coronet::router router_;
+  coronet::server server_;
+  std::thread thread_;
+  int exit_code_ = -1;
+};
+
+// A plain blocking client whose reads give up after 5 s, so no test hangs.
+class peer {
+public:
+  explicit peer(std::uint16_t port) : socket_(ctx_) {
+    socket_.connect({asio::ip::address_v4::loopback(), port});
+    timeval tv{5, 0};
+    ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+
+  void send(std::string_view data) { asio::write(socket_, asio::buffer(data)); }
+
+  std::string line() {
+    std::size_t n = asio::read_until(socket_, asio::dynamic_buffer(pending_), "\r\n");
+    std::string l = pending_.substr(0, n - 2);
+    pending_.erase(0, n);
+    return l;
+  }
+
+  std::string exactly(std::size_t n) {
+    if (pending_.size() < n) {
+      std::size_t have = pending_.size();
+      pending_.resize(n);
+      asio::read(socket_, asio::buffer(pending_.data() + have, n - have));
+    }
+    std::string out = pending_.substr(0, n);
+    pending_.erase(0, n);
+    return out;
+  }
+
+  // Everything until the server closes; throws on a timeout.
+  std::string until_closed() {
+    std::error_code ec;
+    asio::read(socket_, asio::dynamic_buffer(pending_), ec);
+    if (ec != asio::error::eof && ec != asio::error::connection_reset)
+      throw std::system_error(ec, "until_closed");
+    return std::exchange(pending_, {});
+  }
+
+  asio::ip::tcp::socket& socket() { return socket_; }
+
+private:
+  asio::io_context ctx_;
+  asio::ip::tcp::socket socket_;
+  std::string pending_;
+};
+
+// Waits (bounded) until `pred()` holds, polling server-side state.
+template <class Pred>
+bool eventually(Pred pred, std::chrono::milliseconds limit = 5s) {
+  const auto deadline = steady::now() + limit;
+  while (steady::now() < deadline) {
+    if (pred())
+      return true;
+    std::this_thread::yield();
+  }
+  return pred();
+}
+
+std::string resp_command(std::initializer_list<std::string_view> words) {
+  std::string out = "*" + std::to_string(words.size()) + "\r\n";
+  for (auto w : words)
+    out += "$" + std::to_string(w.size()) + "\r\n" + std::string(w) + "\r\n";
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("line protocol: one reply line per request, errors as ERR lines", "[server]") {
+  running_server s;
+  peer p(s.port());
+  p.send("PING\r\nping hello\nnope x\n\n   \nping a b\nfail\n");
+  CHECK(p.line() == "PONG");
+  CHECK(p.line() == "hello");
+  CHECK(p.line() == "ERR unknown command 'nope'");
+  CHECK(p.line() == "ERR wrong number of arguments for 'ping'");
+  CHECK(p.line() == "ERR internal error");
+  p.send("PiNg\n");
+  CHECK(p.line() == "PONG");
+}
+
+TEST_CASE("RESP protocol: redis-style requests and replies on the same server", "[server]") {
+  running_server s;
+  peer p(s.port());
+  p.send(resp_command({"PING"}) + resp_command({"ping", "a\r\nb"}) + resp_command({"nope"}) + "PING\r\n");
+  CHECK(p.line() == "+PONG");
+  CHECK(p.line() == "$4");
+  CHECK(p.exactly(6) == "a\r\nb\r\n");
+  CHECK(p.line() == "-ERR unknown command 'nope'");
+  CHECK(p.line() == "+PONG");  // inline command on a RESP connection
+}
+
+TEST_CASE("10 000 pipelined requests in one write get their replies in order", "[server]") {
+  running_server s;
+  SECTION("line") {
+    peer p(s.port());
+    std::string batch;
+    for (int i = 0; i < 10000; ++i)
+      batch += "ping " + std::to_string(i) + "\n";
+    p.send(batch);
+    for (int i = 0; i < 10000; ++i)
+      REQUIRE(p.line() == std::to_string(i));
+  }
+  SECTION("resp") {
+    peer p(s.port());
+    std::string batch;
+    for (int i = 0; i < 10000; ++i)
+      batch += resp_command({"ping", std::to_string(i)});
+    p.send(batch);
+    for (int i = 0; i < 10000; ++i) {
+      const std::string v = std::to_string(i);
+      REQUIRE(p.line() == "$" + std::to_string(v.size()));
+      REQUIRE(p.line() == v);
+    }
+  }
+  CHECK(s.get().stats().requests == 10000);
+}
+
+TEST_CASE("a request split at every byte boundary is still one request", "[server]") {
+  running_server s;
+  const std::string req = resp_command({"ping", "split"});
+  for (std::size_t cut = 1; cut < req.size(); ++cut) {
+    peer p(s.port());
+    p.send(req.substr(0, cut));
+    // The server must not answer half a request; the next bytes complete it.
+    p.send(req.substr(cut));
+    REQUIRE(p.line() == "$5");
+    REQUIRE(p.line() == "split");
+  }
+}
+
+TEST_CASE("a line longer than max_request_bytes: ERR request too large, then close", "[server][limits]") {
+  running_server s;
+  peer bad(s.port());
+  bad.send(std::string(64 * 1024 + 1, 'a'));
+  CHECK(bad.until_closed() == "ERR request too large\r\n");
+  peer good(s.port());
+  good.send("ping\n");
+  CHECK(good.line() == "PONG");
+}
+
+TEST_CASE("a line of exactly max_request_bytes is served", "[server][limits]") {
+  auto o = test_options();
+  o.max_request_bytes = 1000;
+  running_server s(o);
+  peer p(s.port());
+  p.send("ping " + std::string(1000 - 5, 'y') + "\n");
+  CHECK(p.line() == std::string(995, 'y'));
+}
+
+TEST_CASE("RESP bounds: bulk length, array count and malformed headers close with a protocol error",
+          "[server][limits]") {
+  running_server s;
+  struct bad_input {
+    std::string bytes;
+    std::string reply;
+  };
+  const std::vector<bad_input> cases = {
+      {"*1\r\n$1048577\r\n", "-ERR protocol error: invalid bulk length\r\n"},
+      {"*1\r\n$-5\r\n", "-ERR protocol error: invalid bulk length\r\n"},
+      {"*1\r\n$abc\r\n", "-ERR protocol error: invalid bulk length\r\n"},
+      {"*1025\r\n", "-ERR protocol error: invalid multibulk length\r\n"},
+      {"*99999999\r\n", "-ERR protocol error: invalid multibulk length\r\n"},
+      {"*x\r\n", "-ERR protocol error: invalid multibulk length\r\n"},
+      {"*1\r\n+PING\r\n", "-ERR protocol error: expected '$', got '+'\r\n"},
+      {"*1\r\n$4\r\nPINGxx", "-ERR protocol error: bulk not terminated by CRLF\r\n"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.bytes);
+    peer p(s.port());
+    p.send(c.bytes);
+    CHECK(p.until_closed() == c.reply);
+  }
+  peer good(s.port());
+  good.send(resp_command({"ping"}));
+  CHECK(good.line() == "+PONG");
+  CHECK(s.get().stats().errors >= cases.size());
+}
+
+TEST_CASE("RESP *-1 and *0 are ignored like Redis does", "[server]") {
+  running_server s;
+  peer p(s.port());
+  p.send("*-1\r\n*0\r\n" + resp_command({"ping"}));
+  CHECK(p.line() == "+PONG");
+}
+
+TEST_CASE("max_connections: extra peers get the error line and are closed; room frees up", "[server][limits]") {
+  auto o = test_options();
+  o.max_connections = 2;
+  running_server s(o);
+  auto a = std::make_unique<peer>(s.port());
+  peer b(s.port());
+  a->send("ping\n");
+  b.send("ping\n");
+  CHECK(a->line() == "PONG");
+  CHECK(b.line() == "PONG");
+  peer c(s.port());
+  CHECK(c.until_closed() == "ERR max number of clients reached\r\n");
+  CHECK(s.get().stats().connections_rejected == 1);
+  a.reset();
+  REQUIRE(eventually([&] { return s.get().stats().connections_now < 2; }));
+  peer d(s.port());
+  d.send("ping\n");
+  CHECK(d.line() == "PONG");
+}
+
+TEST_CASE("max_connections answers a RESP peer in RESP when its request is already there", "[server][limits]") {
+  auto o = test_options();
+  o.max_connections = 0;
+  running_server s(o);
+  peer p(s.port());
+  p.send(resp_command({"ping"}));
+  const std::string reply = p.until_closed();
+  // Depending on timing the request may not have arrived at accept time.
+  CHECK((reply == "-ERR max number of clients reached\r\n" || reply == "ERR max number of clients reached\r\n"));
+}
+
+TEST_CASE("an idle connection is closed after idle_timeout", "[server][limits]") {
+  auto o = test_options();
+  o.idle_timeout = 100ms;
+  running_server s(o);
+  peer p(s.port());
+  p.send("ping\n");
+  CHECK(p.line() == "PONG");
+  const auto start = steady::now();
+  CHECK(p.until_closed().empty());
+  const auto waited = steady::now() - start;
+  CHECK(waited >= 90ms);
+  CHECK(waited < 2s);
+  REQUIRE(eventually([&] { return s.get().stats().connections_now == 0; }));
+}
+
+TEST_CASE("a connection that never completes a request is closed by idle_timeout", "[server][limits]") {
+  auto o = test_options();
+  o.idle_timeout = 100ms;
+  running_server s(o);
+  peer p(s.port());
+  p.send("pi");  // never finished
+  const auto start = steady::now();
+  CHECK(p.until_closed().empty());
+  CHECK(steady::now() - start < 2s);
+}
+
+TEST_CASE("a handler running past request_timeout: ERR timeout, the connection goes on", "[server][limits]") {
+  auto o = test_options();
+  o.request_timeout = 50ms;
+  running_server s(o);
+  peer p(s.port());
+  const auto start = steady::now();
+  p.send("sleep 10000\nping\n");
+  CHECK(p.line() == "ERR timeout");
+  CHECK(p.line() == "PONG");
+  CHECK(steady::now() - start < 5s);
+}
+
+TEST_CASE("replies beyond max_output_bytes close that connection only", "[server][limits]") {
+  auto o = test_options();
+  o.max_output_bytes = 4096;
+  running_server s(o);
+  peer big(s.port());
+  peer other(s.port());
+  big.send("big 100\nbig 5000\n");
+  // The first reply fit, but it was still buffered with the second when the
+  // limit tripped: nothing is sent, the connection closes.
+  CHECK(big.until_closed().empty());
+  other.send("ping\n");
+  CHECK(other.line() == "PONG");
+}
+
+TEST_CASE("a command can close its connection after its reply", "[server]") {
+  running_server s;
+  peer p(s.port());
+  p.send("bye\nping\n");
+  CHECK(p.until_closed() == "OK\r\n");
+}
+
+TEST_CASE("raw protocol: one read is the command, an unframed reply, then close", "[server][raw]") {
+  auto o = test_options();
+  o.protocol = coronet::wire_protocol::raw;
+  running_server s(o);
+  {
+    peer p(s.port());
+    p.send("ping");
+    CHECK(p.until_closed() == "PONG");
+  }
+  {
+    peer p(s.port());
+    p.send("nope");
+    CHECK(p.until_closed().empty());
+  }
+}
+
+TEST_CASE("graceful stop: in-flight requests finish and their replies arrive; idle peers close", "[server][shutdown]") {
+  auto s = std::make_unique<running_server>();
+  const std::uint16_t port = s->port();
+  std::vector<std::unique_ptr<peer>> busy;
+  for (int i = 0; i < 5; ++i) {
+    busy.push_back(std::make_unique<peer>(port));
+    busy.back()->send("sleep 200\n");
+  }
+  peer idle(port);
+  idle.send("ping\n");
+  CHECK(idle.line() == "PONG");
+  REQUIRE(eventually([&] { return s->get().stats().requests == 1 && s->get().stats().connections_now == 6; }));
+  s->get().stop();
+  for (auto& p : busy)
+    CHECK(p->until_closed() == "SLEPT\r\n");
+  CHECK(idle.until_closed().empty());
+  CHECK(s->stop() == 0);
+  asio::io_context ctx;
+  asio::ip::tcp::socket late(ctx);
+  std::error_code ec;
+  late.connect({asio::ip::address_v4::loopback(), port}, ec);
+  CHECK(ec == asio::error::connection_refused);
+}
+
+TEST_CASE("the drain deadline closes requests that run too long", "[server][shutdown]") {
+  auto o = test_options();
+  o.drain_timeout = 100ms;
+  running_server s(o);
+  peer p(s.port());
+  p.send("sleep 60000\n");
+  REQUIRE(eventually([&] { return s.get().stats().connections_now == 1; }));
+  const auto start = steady::now();
+  s.get().stop();
+  CHECK(p.until_closed().empty());
+  CHECK(s.stop() == 0);
+  CHECK(steady::now() - start < 5s);
+}
+
+TEST_CASE("two threads share the port and the counters", "[server][threads]") {
+  auto o = test_options();
+  o.threads = 2;
+  running_server s(o);
+  std::vector<std::unique_ptr<peer>> peers;
+  for (int i = 0; i < 20; ++i) {
+    peers.push_back(std::make_unique<peer>(s.port()));
+    peers.back()->send("ping " + std::to_string(i) + "\n");
+  }
+  for (int i = 0; i < 20; ++i)
+    CHECK(peers[i]->line() == std::to_string(i));
+  CHECK(s.get().stats().requests == 20);
+  CHECK(s.get().stats().connections_total == 20);
+}
+
+TEST_CASE("binding a port in use fails in the constructor", "[server]") {
+  running_server s;
+  auto o = test_options();
+  o.port = s.port();
+  coronet::router r = make_router();
+  CHECK_THROWS_AS(coronet::server(r, o), std::system_error);
+  o.host = "not-an-address";
+  o.port = 0;
+  CHECK_THROWS_AS(coronet::server(r, o), std::invalid_argument);
+}
