@@ -1,5 +1,6 @@
 #include "coronet/net/connect.hpp"
 
+#include <stdexcept>
 #include <utility>
 
 #include <asio/ip/address.hpp>
@@ -67,6 +68,14 @@ task<socket> connect(executor_type ex, std::string host, std::uint16_t port, std
     s.close(ignored);
   }
   co_return s;
+}
+
+task<socket> connect(std::string host, std::uint16_t port) {
+  asio::any_io_executor ex = co_await this_executor;
+  const executor_type* io = ex.target<executor_type>();
+  if (io == nullptr)
+    throw std::logic_error("coronet::tcp::connect: the calling task does not run on an io_context");
+  co_return co_await connect(*io, std::move(host), port);
 }
 
 }  // namespace coronet::tcp

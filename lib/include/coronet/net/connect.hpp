@@ -20,4 +20,8 @@ task<socket> connect(executor_type ex, std::string host, std::uint16_t port);
 /// As above; errors go to `ec` and the yielded socket is closed.
 task<socket> connect(executor_type ex, std::string host, std::uint16_t port, std::error_code& ec);
 
+/// As `connect(ex, host, port)`, on the executor of the calling task (which
+/// must be an io_context executor; otherwise throws `std::logic_error`).
+task<socket> connect(std::string host, std::uint16_t port);
+
 }  // namespace coronet::tcp
