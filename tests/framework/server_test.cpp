@@ -453,3 +453,33 @@ TEST_CASE("binding a port in use fails in the constructor", "[server]") {
   o.port = 0;
   CHECK_THROWS_AS(coronet::server(r, o), std::invalid_argument);
 }
+
+TEST_CASE("a peer that sends requests but never reads is closed at max_output_bytes", "[server][limits]") {
+  auto o = test_options();
+  o.max_output_bytes = 256 * 1024;
+  running_server s(o);
+  peer slow(s.port());
+  peer other(s.port());
+  // Each request asks for 10 000 bytes; the kernel buffers fill, then the
+  // server's own buffer grows past the limit and the connection is closed.
+  const std::string batch = [] {
+    std::string b;
+    for (int i = 0; i < 100; ++i)
+      b += "big 10000\n";
+    return b;
+  }();
+  bool closed = false;
+  for (int i = 0; i < 2000 && !closed; ++i) {
+    std::error_code ec;
+    asio::write(slow.socket(), asio::buffer(batch), ec);
+    closed = static_cast<bool>(ec);
+    if (!closed)
+      closed = s.get().stats().connections_now == 1;
+  }
+  REQUIRE(eventually([&] { return s.get().stats().connections_now == 1; }));
+  other.send("ping\n");
+  CHECK(other.line() == "PONG");
+  // What the server sent before closing is bounded by the limit plus what the
+  // kernel took, far below what was asked for (up to 2 GB).
+  CHECK(s.get().stats().bytes_out < 64u * 1024 * 1024);
+}

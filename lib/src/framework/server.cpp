@@ -13,6 +13,7 @@
 #include <asio/ip/address.hpp>
 #include <asio/post.hpp>
 #include <asio/signal_set.hpp>
+#include <asio/write.hpp>
 
 #include "coronet/detail/log_limiter.hpp"
 #include "coronet/framework/line_codec.hpp"
@@ -185,18 +186,173 @@ struct server_worker {
   std::thread thread;
 };
 
+// A connection's socket and its replies on their way out. Shared by the
+// session's frame and the write in flight (if any), so that either may go
+// first, as both can when an io_context is destroyed with both suspended.
+class connection_io {
+public:
+  connection_io(server_worker& w, tcp::socket s) : worker(w), socket(std::move(s)) {}
+  connection_io(const connection_io&) = delete;
+  connection_io& operator=(const connection_io&) = delete;
+
+  void add_ref() noexcept { ++refs_; }
+  void release() noexcept {
+    if (--refs_ == 0)
+      delete this;
+  }
+
+  // Reply bytes not yet taken by the kernel.
+  std::size_t buffered() const noexcept { return pending.size() + sending_.size() - sent_; }
+  bool failed() const noexcept { return failed_; }
+
+  // Sends `pending` without suspending: synchronously while the kernel takes
+  // it, the rest through a write that goes on while the session reads on.
+  void flush() {
+    if (writing_ || failed_ || pending.empty())
+      return;
+    tcp::asio_socket& native = socket.native();
+    std::error_code ec;
+    if (!native.non_blocking())
+      native.non_blocking(true, ec);
+    std::size_t total = 0;
+    while (!ec && total < pending.size())
+      total += native.write_some(asio::buffer(pending) + total, ec);
+    worker.bytes_out.add(total);
+    if (total == pending.size()) {
+      recycle(pending);
+      return;
+    }
+    if (ec != asio::error::would_block && ec != asio::error::try_again) {
+      fail();
+      return;
+    }
+    sending_.swap(pending);
+    sent_ = total;
+    pending.clear();
+    start_write();
+  }
+
+  // Resumes the awaiting coroutine once no write is in flight.
+  class drain_awaiter {
+  public:
+    explicit drain_awaiter(connection_io& io) noexcept : io_(io) {}
+    bool await_ready() const noexcept { return !io_.writing_; }
+    template <class Promise>
+    void await_suspend(std::coroutine_handle<Promise> h) noexcept {
+      io_.drain_waiter_ = h;
+      io_.drain_context_ = context_of(h);
+    }
+    void await_resume() const noexcept {}
+
+  private:
+    connection_io& io_;
+  };
+  drain_awaiter drained() noexcept { return drain_awaiter{*this}; }
+
+  void close() noexcept {
+    std::error_code ignored;
+    socket.close(ignored);
+  }
+
+  server_worker& worker;
+  tcp::socket socket;
+  std::string pending;
+
+private:
+  class write_handler {
+  public:
+    using allocator_type = pool_allocator<void>;
+    explicit write_handler(connection_io* io) noexcept : io_(io) {}
+    write_handler(write_handler&& other) noexcept : io_(std::exchange(other.io_, nullptr)) {}
+    write_handler& operator=(write_handler&&) = delete;
+    ~write_handler() {
+      if (io_ != nullptr) {
+        io_->write_abandoned();
+        io_->release();
+      }
+    }
+    void operator()(std::error_code ec, std::size_t n) {
+      connection_io* io = std::exchange(io_, nullptr);
+      io->on_written(ec, n);
+      io->release();
+    }
+    allocator_type get_allocator() const noexcept { return {}; }
+
+  private:
+    connection_io* io_;
+  };
+
+  static void recycle(std::string& buffer) noexcept {
+    if (buffer.capacity() > kept_output_capacity)
+      std::string().swap(buffer);
+    else
+      buffer.clear();
+  }
+
+  void start_write() {
+    writing_ = true;
+    add_ref();
+    asio::async_write(socket.native(), asio::buffer(sending_) + sent_, write_handler{this});
+  }
+
+  void fail() noexcept {
+    failed_ = true;
+    pending.clear();
+    close();
+  }
+
+  void on_written(std::error_code ec, std::size_t n) noexcept {
+    writing_ = false;
+    worker.bytes_out.add(n);
+    sending_.clear();
+    sent_ = 0;
+    if (ec) {
+      fail();
+    } else if (!pending.empty()) {
+      sending_.swap(pending);
+      try {
+        start_write();
+        return;
+      } catch (...) {
+        fail();
+      }
+    }
+    recycle(sending_);
+    if (std::coroutine_handle<> waiter = std::exchange(drain_waiter_, {}))
+      waiter.resume();
+  }
+
+  // The io_context went away with the write pending: a session waiting for
+  // it would never be resumed, so its chain is abandoned too.
+  void write_abandoned() noexcept {
+    writing_ = false;
+    if (drain_waiter_) {
+      drain_waiter_ = {};
+      abandon_chain(drain_context_);
+    }
+  }
+
+  std::string sending_;
+  std::size_t sent_ = 0;
+  bool writing_ = false;
+  bool failed_ = false;
+  std::coroutine_handle<> drain_waiter_{};
+  chain_context* drain_context_ = nullptr;
+  unsigned refs_ = 1;
+};
+
 // What the worker knows about one connection, for idle sweeps and draining.
 struct session_state {
   enum class phase { reading, handling, writing };
 
-  session_state(server_worker& w, tcp::socket s) : worker(w), socket(std::move(s)) {
+  session_state(server_worker& w, tcp::socket s) : worker(w), io(new connection_io(w, std::move(s))) {
     next = w.head;
     if (next != nullptr)
       next->prev = this;
     w.head = this;
     last_active = w.now;
     std::error_code ec;
-    conn.peer = socket.native().remote_endpoint(ec);
+    conn.peer = io->socket.native().remote_endpoint(ec);
     conn.owner = &w.srv;
   }
   session_state(const session_state&) = delete;
@@ -208,15 +364,20 @@ struct session_state {
       worker.head = next;
     if (next != nullptr)
       next->prev = prev;
+    io->release();
   }
 
-  void close() noexcept {
+  void close() noexcept { io->close(); }
+
+  // Ends the wait for the next request (the read sees end of stream) while
+  // replies still being written go on.
+  void stop_reading() noexcept {
     std::error_code ignored;
-    socket.close(ignored);
+    io->socket.shutdown(asio::socket_base::shutdown_receive, ignored);
   }
 
   server_worker& worker;
-  tcp::socket socket;
+  connection_io* io;
   connection conn;
   session_state* prev = nullptr;
   session_state* next = nullptr;
@@ -270,26 +431,20 @@ void encode_reply(wire_protocol p, const reply& r, std::string& out) {
     encode_line_reply(r, out);
 }
 
-// Writes `out` (all of it), counting the bytes; false if the connection failed.
-task<bool> flush(session_state& s, std::string& out) {
-  if (out.empty())
-    co_return true;
+// Sends what is buffered, waits until the kernel has all of it, then closes
+// without a reset (see lingering_close).
+task<void> finish(session_state& s) {
+  s.io->flush();
   s.state = session_state::phase::writing;
-  std::error_code ec;
-  const std::size_t n = co_await s.socket.write_all(asio::buffer(out), ec);
-  s.worker.bytes_out.add(n);
-  if (out.capacity() > kept_output_capacity)
-    std::string().swap(out);
-  else
-    out.clear();
-  co_return !ec;
+  co_await s.io->drained();
+  co_await lingering_close(s.io->socket);
 }
 
 task<void> serve_raw(session_state& s) {
   server_worker& w = s.worker;
   char buf[raw_max_request_bytes];
   std::error_code ec;
-  const std::size_t n = co_await s.socket.read_some(asio::buffer(buf), ec);
+  const std::size_t n = co_await s.io->socket.read_some(asio::buffer(buf), ec);
   if (ec)
     co_return;
   w.bytes_in.add(n);
@@ -302,28 +457,27 @@ task<void> serve_raw(session_state& s) {
     s.state = session_state::phase::handling;
     reply rep = co_await handle_request(w, req);
     w.requests.add();
-    if (rep.kind() == reply_kind::error) {
+    // As the seed did, an unknown or failed command gets no reply at all.
+    if (rep.kind() == reply_kind::error)
       w.errors.add();
-    } else {
-      std::string out;
-      encode_raw_reply(rep, out);
-      co_await flush(s, out);
-    }
+    else
+      encode_raw_reply(rep, s.io->pending);
   } else if (r.status == parse_status::error) {
     w.errors.add();
   }
-  co_await lingering_close(s.socket);
+  co_await finish(s);
 }
 
 // Reads, parses and answers requests until the peer leaves, an error closes
-// the connection, or the server drains.
+// the connection, or the server drains. Replies of one read are coalesced
+// into one write, which goes on while the next requests are read.
 task<void> serve_stream(session_state& s) {
   server_worker& w = s.worker;
+  connection_io& io = *s.io;
   const server_options& opts = options_of(w);
   const std::size_t buffer_limit = opts.max_request_bytes + opts.max_bulk_bytes;
   wire_protocol protocol = opts.protocol;
   read_buffer in;
-  std::string out;
   std::vector<std::string_view> words;
   resp_request_parser resp;
   std::size_t line_scanned = 0;  // bytes known to hold no '\n'
@@ -360,9 +514,8 @@ task<void> serve_stream(session_state& s) {
       if (r.status == parse_status::error) {
         w.errors.add();
         protocol_error_log.log(log_level::info, std::string("closing a connection: ") + std::string(r.error));
-        encode_reply(protocol, reply::err(r.error), out);
-        co_await flush(s, out);
-        co_await lingering_close(s.socket);
+        encode_reply(protocol, reply::err(r.error), io.pending);
+        co_await finish(s);
         co_return;
       }
       if (!words.empty()) {
@@ -373,9 +526,9 @@ task<void> serve_stream(session_state& s) {
         w.requests.add();
         if (rep.kind() == reply_kind::error)
           w.errors.add();
-        encode_reply(protocol, rep, out);
-        if (out.size() > opts.max_output_bytes) {
-          output_limit_log.log(log_level::warning, "closing a connection whose replies exceed max_output_bytes");
+        encode_reply(protocol, rep, io.pending);
+        if (io.buffered() > opts.max_output_bytes) {
+          output_limit_log.log(log_level::warning, "closing a connection whose unsent replies exceed max_output_bytes");
           w.errors.add();
           s.close();
           co_return;
@@ -383,24 +536,32 @@ task<void> serve_stream(session_state& s) {
       }
       in.consume(r.consumed);
       if (s.conn.closing()) {
-        co_await flush(s, out);
-        co_await lingering_close(s.socket);
+        co_await finish(s);
         co_return;
       }
     }
-    if (!co_await flush(s, out))
+    io.flush();
+    if (io.failed())
       co_return;
     s.last_active = w.now;
     if (w.draining) {
-      co_await lingering_close(s.socket);
+      co_await finish(s);
       co_return;
     }
     s.state = session_state::phase::reading;
     const asio::mutable_buffer room = in.prepare(buffer_limit);
     std::error_code ec;
-    const std::size_t n = co_await s.socket.read_some(room, ec);
-    if (ec)
+    const std::size_t n = co_await io.socket.read_some(room, ec);
+    if (ec == asio::error::eof && !w.draining) {
+      // The peer is done sending; it may still be reading our replies.
+      co_await finish(s);
       co_return;
+    }
+    if (ec) {
+      if (w.draining && !io.failed())
+        co_await finish(s);
+      co_return;
+    }
     w.bytes_in.add(n);
     in.commit(n);
   }
@@ -416,12 +577,16 @@ task<void> run_session(server_worker& w, tcp::socket sock) {
     else
       co_await serve_stream(s);
   } catch (const std::system_error& e) {
-    // Cancellation while draining is how a forced close ends a session.
+    // Cancellation is how a forced close ends a session.
     if (e.code() != asio::error::operation_aborted)
       session_error_log.log(log_level::error, std::string("session failed: ") + e.what());
   } catch (const std::exception& e) {
     session_error_log.log(log_level::error, std::string("session failed: ") + e.what());
   }
+  // The write in flight refers to the socket: close, and wait for it to end.
+  s.close();
+  s.state = session_state::phase::writing;
+  co_await s.io->drained();
   w.connections_now.fetch_sub(1, std::memory_order_relaxed);
   if (options_of(w).log_connections)
     log(log_level::info, "connection closed: " + s.conn.peer.address().to_string() + ":" + std::to_string(s.conn.peer.port()));
@@ -493,7 +658,7 @@ void begin_drain(server_worker& w) {
   // now. The others close once their current replies are written.
   for (session_state* s = w.head; s != nullptr; s = s->next)
     if (s->state == session_state::phase::reading)
-      s->close();
+      s->stop_reading();
 }
 
 void force_close_all(server_worker& w) {
