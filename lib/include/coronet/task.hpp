@@ -145,6 +145,9 @@ public:
   /// Same as the rvalue form; the task stays owned by this object.
   awaiter operator co_await() & noexcept { return awaiter{handle_}; }
 
+  /// The owned coroutine, still owned by the task (for the library's own drivers).
+  std::coroutine_handle<promise_type> handle() const noexcept { return handle_; }
+
   /// Gives up ownership of the coroutine (for the library's own drivers).
   std::coroutine_handle<promise_type> release() noexcept { return std::exchange(handle_, {}); }
 

@@ -70,9 +70,11 @@ private:
     return std::tuple<when_all_value_t<Ts>...>(take_value(std::get<I>(results_))...);
   }
 
+  // Declared before the tasks so they outlive them: a fork nested in a task
+  // (when_all, with_timeout) refers to its branch's context until destroyed.
+  std::array<fork_branch, sizeof...(Ts)> branches_;
   std::tuple<task<Ts>...> tasks_;
   std::tuple<result_box<Ts>...> results_;
-  std::array<fork_branch, sizeof...(Ts)> branches_;
   std::array<std::optional<branch_driver>, sizeof...(Ts)> drivers_;
   fork_join join_{branches_};
 };
@@ -81,9 +83,9 @@ template <class T>
 class when_all_range_awaiter {
 public:
   explicit when_all_range_awaiter(std::vector<task<T>> ts)
-      : tasks_(std::move(ts)),
+      : branches_(std::make_unique<fork_branch[]>(ts.size())),
+        tasks_(std::move(ts)),
         results_(std::make_unique<result_box<T>[]>(tasks_.size())),
-        branches_(std::make_unique<fork_branch[]>(tasks_.size())),
         join_(std::span<fork_branch>(branches_.get(), tasks_.size())) {}
 
   bool await_ready() const noexcept { return tasks_.empty(); }
@@ -114,9 +116,10 @@ public:
   }
 
 private:
+  // Declared before the tasks so they outlive them (see when_all_awaiter).
+  std::unique_ptr<fork_branch[]> branches_;
   std::vector<task<T>> tasks_;
   std::unique_ptr<result_box<T>[]> results_;
-  std::unique_ptr<fork_branch[]> branches_;
   fork_join join_;
   std::vector<branch_driver> drivers_;
 };

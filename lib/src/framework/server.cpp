@@ -431,6 +431,33 @@ void encode_reply(wire_protocol p, const reply& r, std::string& out) {
     encode_line_reply(r, out);
 }
 
+// Runs `t` until it first suspends; only if it does, calls `on_suspend`
+// before waiting for it. Lets a session flush the replies it has so far
+// while a slow handler runs, without a write per request when handlers
+// finish at once. The task must resume on this thread (one io_context each).
+template <class T, class OnSuspend>
+class start_eagerly {
+public:
+  start_eagerly(task<T>& t, OnSuspend on_suspend) noexcept : handle_(t.handle()), on_suspend_(on_suspend) {}
+  bool await_ready() const noexcept { return false; }
+  template <class Promise>
+  bool await_suspend(std::coroutine_handle<Promise> awaiting) {
+    handle_.promise().context_ = context_of(awaiting);
+    handle_.promise().continuation_ = {};  // finishing now must come back here
+    handle_.resume();
+    if (handle_.done())
+      return false;
+    handle_.promise().continuation_ = awaiting;
+    on_suspend_();
+    return true;
+  }
+  decltype(auto) await_resume() { return handle_.promise().result(); }
+
+private:
+  std::coroutine_handle<typename task<T>::promise_type> handle_;
+  OnSuspend on_suspend_;
+};
+
 // Sends what is buffered, waits until the kernel has all of it, then closes
 // without a reset (see lingering_close).
 task<void> finish(session_state& s) {
@@ -483,6 +510,7 @@ task<void> serve_stream(session_state& s) {
   std::size_t line_scanned = 0;  // bytes known to hold no '\n'
 
   for (;;) {
+    bool progressed = false;  // a request was completed since the last read
     while (in.size() > 0) {
       if (protocol == wire_protocol::auto_detect) {
         protocol = in.data()[0] == '*' ? wire_protocol::resp : wire_protocol::line;
@@ -522,8 +550,10 @@ task<void> serve_stream(session_state& s) {
         request req = request::from_words(words);
         req.conn = &s.conn;
         s.state = session_state::phase::handling;
-        reply rep = co_await handle_request(w, req);
+        task<reply> handling = handle_request(w, req);
+        reply rep = co_await start_eagerly(handling, [&io] { io.flush(); });
         w.requests.add();
+        progressed = true;
         if (rep.kind() == reply_kind::error)
           w.errors.add();
         encode_reply(protocol, rep, io.pending);
@@ -543,7 +573,10 @@ task<void> serve_stream(session_state& s) {
     io.flush();
     if (io.failed())
       co_return;
-    s.last_active = w.now;
+    // Bytes alone do not count: a peer trickling a request that never
+    // completes (slowloris) stays idle.
+    if (progressed)
+      s.last_active = w.now;
     if (w.draining) {
       co_await finish(s);
       co_return;

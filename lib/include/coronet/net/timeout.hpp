@@ -60,12 +60,14 @@ public:
 private:
   static void cancel_the_other(fork_join& join, std::size_t index) noexcept { join.cancel_others(index); }
 
+  // Declared before the tasks so they outlive them: a fork nested in a task
+  // (when_all, with_timeout) refers to its branch's context until destroyed.
+  std::array<fork_branch, 2> branches_;
   task<T> inner_;
   std::chrono::steady_clock::duration duration_;
   task<bool> deadline_;
   result_box<T> inner_result_;
   result_box<bool> deadline_result_;
-  std::array<fork_branch, 2> branches_;
   std::array<std::optional<branch_driver>, 2> drivers_;
   fork_join join_{branches_, &cancel_the_other};
 };

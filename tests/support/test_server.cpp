@@ -1,0 +1,103 @@
+// A coronet server for tests that need one in its own process (signals,
+// descriptor limits, CPU and memory readings). Prints "port N" once listening.
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <coronet/coronet.hpp>
+#include <coronet/framework/server.hpp>
+
+namespace {
+
+coronet::router make_router() {
+  coronet::router r;
+  r.add(
+      "ping", "PONG or the argument",
+      [](coronet::request& q) -> coronet::task<coronet::reply> {
+        if (q.size() == 1)
+          co_return coronet::reply::bulk(q.arg(0));
+        co_return coronet::reply::text("PONG");
+      },
+      coronet::arity::between(0, 1));
+  r.add(
+      "sleep", "waits N milliseconds, then OK",
+      [](coronet::request& q) -> coronet::task<coronet::reply> {
+        co_await coronet::sleep_for(std::chrono::milliseconds(std::stol(std::string(q.arg(0)))));
+        co_return coronet::reply::text("SLEPT");
+      },
+      coronet::arity::exactly(1));
+  r.add(
+      "fail", "throws",
+      [](coronet::request&) -> coronet::task<coronet::reply> {
+        throw std::runtime_error("handler failure");
+        co_return coronet::reply::null();
+      },
+      coronet::arity::exactly(0));
+  r.add(
+      "big", "N bytes of 'x'",
+      [](coronet::request& q) -> coronet::task<coronet::reply> {
+        co_return coronet::reply::bulk(std::string(std::stoul(std::string(q.arg(0))), 'x'));
+      },
+      coronet::arity::exactly(1));
+  r.add(
+      "conns", "connections open now",
+      [](coronet::request& q) -> coronet::task<coronet::reply> {
+        co_return coronet::reply::integer(static_cast<std::int64_t>(q.conn->owner->stats().connections_now));
+      },
+      coronet::arity::exactly(0));
+  return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"coronet test server"};
+  coronet::server_options o;
+  o.port = 0;
+  o.threads = 1;
+  o.handle_signals = true;
+  std::string protocol = "auto";
+  long idle_ms = -1, request_ms = -1, drain_ms = -1;
+  rlim_t nofile = 0;
+  app.add_option("--port", o.port);
+  app.add_option("--threads", o.threads);
+  app.add_option("--protocol", protocol);
+  app.add_option("--max-connections", o.max_connections);
+  app.add_option("--max-output-bytes", o.max_output_bytes);
+  app.add_option("--max-request-bytes", o.max_request_bytes);
+  app.add_option("--idle-timeout-ms", idle_ms);
+  app.add_option("--request-timeout-ms", request_ms);
+  app.add_option("--drain-timeout-ms", drain_ms);
+  app.add_option("--nofile", nofile, "RLIMIT_NOFILE for this process");
+  CLI11_PARSE(app, argc, argv);
+  if (!coronet::parse_wire_protocol(protocol, o.protocol)) {
+    std::fprintf(stderr, "unknown protocol %s\n", protocol.c_str());
+    return 2;
+  }
+  if (idle_ms >= 0)
+    o.idle_timeout = std::chrono::milliseconds(idle_ms);
+  if (request_ms >= 0)
+    o.request_timeout = std::chrono::milliseconds(request_ms);
+  if (drain_ms >= 0)
+    o.drain_timeout = std::chrono::milliseconds(drain_ms);
+  if (nofile > 0) {
+    rlimit lim{nofile, nofile};
+    if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) {
+      std::perror("setrlimit");
+      return 2;
+    }
+  }
+  coronet::router r = make_router();
+  coronet::server srv(r, o);
+  std::printf("port %u\n", srv.port());
+  std::fflush(stdout);
+  const int rc = srv.run();
+  const auto s = srv.stats();
+  std::printf("exit %d requests %llu errors %llu\n", rc, static_cast<unsigned long long>(s.requests),
+              static_cast<unsigned long long>(s.errors));
+  return rc;
+}
