@@ -1,0 +1,244 @@
+// Malformed and odd inputs over a real socket, per protocol: the exact bytes
+// the peer gets back and whether its connection stays open.
+#include <catch2/catch.hpp>
+
+#include <asio/ip/tcp.hpp>
+#include <asio/read.hpp>
+#include <asio/write.hpp>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "coronet/framework/server.hpp"
+#include "coronet/net/timer.hpp"
+
+using namespace std::string_literals;
+
+namespace {
+
+coronet::router make_router() {
+  coronet::router r;
+  r.add(
+      "ping", "PONG or the argument",
+      [](coronet::request& q) -> coronet::task<coronet::reply> {
+        if (q.size() == 1)
+          co_return coronet::reply::bulk(q.arg(0));
+        co_return coronet::reply::text("PONG");
+      },
+      coronet::arity::between(0, 1));
+  r.add(
+      "fail", "throws",
+      [](coronet::request&) -> coronet::task<coronet::reply> {
+        throw std::runtime_error("handler failure");
+        co_return coronet::reply::null();
+      },
+      coronet::arity::exactly(0));
+  r.add(
+      "big", "N bytes of 'x'",
+      [](coronet::request& q) -> coronet::task<coronet::reply> {
+        co_return coronet::reply::bulk(std::string(std::stoul(std::string(q.arg(0))), 'x'));
+      },
+      coronet::arity::exactly(1));
+  return r;
+}
+
+struct malformed_case {
+  std::string input;
+  std::string reply;  // exact bytes before the probe's reply (open) or before EOF (closed)
+  bool stays_open;
+};
+
+class serving {
+public:
+  explicit serving(coronet::wire_protocol p) : router_(make_router()), server_(router_, options(p)) {
+    thread_ = std::thread([this] { server_.run(); });
+  }
+  ~serving() {
+    server_.stop();
+    thread_.join();
+  }
+  std::uint16_t port() const { return server_.port(); }
+
+private:
+  static coronet::server_options options(coronet::wire_protocol p) {
+    coronet::server_options o;
+    o.port = 0;
+    o.threads = 1;
+    o.protocol = p;
+    return o;
+  }
+  coronet::router router_;
+  coronet::server server_;
+  std::thread thread_;
+};
+
+// Sends the case's input (then, for cases that keep the connection, a
+// probe) and returns everything up to the probe's reply or EOF.
+std::string exchange(std::uint16_t port, const malformed_case& c, const std::string& probe,
+                     const std::string& probe_reply) {
+  asio::io_context ctx;
+  asio::ip::tcp::socket s(ctx);
+  s.connect({asio::ip::address_v4::loopback(), port});
+  timeval tv{5, 0};
+  ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::error_code ec;
+  asio::write(s, asio::buffer(c.input), ec);
+  std::string got;
+  if (c.stays_open) {
+    asio::write(s, asio::buffer(probe));
+    const std::size_t want = c.reply.size() + probe_reply.size();
+    got.resize(want);
+    std::size_t n = asio::read(s, asio::buffer(got), ec);
+    got.resize(n);
+    return got;
+  }
+  char chunk[4096];
+  for (;;) {
+    std::size_t n = s.read_some(asio::buffer(chunk), ec);
+    got.append(chunk, n);
+    if (ec)
+      break;
+  }
+  if (ec != asio::error::eof && ec != asio::error::connection_reset)
+    FAIL("connection not closed: " << ec.message());
+  return got;
+}
+
+void run_table(coronet::wire_protocol p, const std::vector<malformed_case>& cases, const std::string& probe,
+               const std::string& probe_reply) {
+  serving srv(p);
+  for (const malformed_case& c : cases) {
+    INFO("input: " << (c.input.size() > 80 ? c.input.substr(0, 80) + "..." : c.input));
+    const std::string got = exchange(srv.port(), c, probe, probe_reply);
+    if (c.stays_open)
+      CHECK(got == c.reply + probe_reply);
+    else
+      CHECK(got == c.reply);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("line protocol: malformed inputs, exact replies", "[robustness][line]") {
+  // Error texts escape odd bytes as \xHH; the line encoding then escapes that
+  // backslash like any other, so the peer reads \\xHH.
+  const std::string long_name(200, 'n');
+  std::vector<malformed_case> cases = {
+      {"\n", "", true},
+      {"   \n", "", true},
+      {"\t\t\n", "", true},
+      {"\r\n", "", true},
+      {"nope\n", "ERR unknown command 'nope'\r\n", true},
+      {"NOPE arg\n", "ERR unknown command 'NOPE'\r\n", true},
+      {"ping a b\n", "ERR wrong number of arguments for 'ping'\r\n", true},
+      {"pi\0ng\n"s, "ERR unknown command 'pi\\\\x00ng'\r\n", true},
+      {"\xff\xfe\n", "ERR unknown command '\\\\xff\\\\xfe'\r\n", true},
+      {"ping \xff\n", "\xff\r\n", true},
+      {"ping a\rb\n", "a\\rb\r\n", true},
+      {"ping a\\b\n", "a\\\\b\r\n", true},
+      {"PING\r\r\n", "ERR unknown command 'PING\\\\x0d'\r\n", true},
+      {"ping    spaced\n", "spaced\r\n", true},
+      {"ping\tTAB\n", "TAB\r\n", true},
+      {"fail\n", "ERR internal error\r\n", true},
+      {"big\n", "ERR wrong number of arguments for 'big'\r\n", true},
+      {"*\n", "ERR unknown command '*'\r\n", true},
+      {"ping\x01\n", "ERR unknown command 'ping\\\\x01'\r\n", true},
+      {"\x1b[A\n", "ERR unknown command '\\\\x1b[A'\r\n", true},
+      {"ping ''\n", "''\r\n", true},
+      {"ping \"a b\"\n", "ERR wrong number of arguments for 'ping'\r\n", true},
+      {long_name + "\n", "ERR unknown command '" + std::string(128, 'n') + "...'\r\n", true},
+      {"ping " + std::string(64 * 1024 - 5, 'y') + "\n", std::string(64 * 1024 - 5, 'y') + "\r\n", true},
+      {"ping first\nping second\n", "first\r\nsecond\r\n", true},
+      {"caf\xc3\xa9\n", "ERR unknown command 'caf\\\\xc3\\\\xa9'\r\n", true},
+      {"'\n", "ERR unknown command '\\\\x27'\r\n", true},
+      {"\\\n", "ERR unknown command '\\\\x5c'\r\n", true},
+      {std::string(64 * 1024 + 1, 'a'), "ERR request too large\r\n", false},
+      {std::string(64 * 1024 + 1, 'a') + "\n", "ERR request too large\r\n", false},
+      {"ping" + std::string(1100, ' ') + [] {
+         std::string s;
+         for (int i = 0; i < 1025; ++i)
+           s += "a ";
+         return s;
+       }() + "\n",
+       "ERR too many arguments\r\n", false},
+  };
+  run_table(coronet::wire_protocol::line, cases, "ping\n", "PONG\r\n");
+}
+
+TEST_CASE("RESP protocol: malformed inputs, exact replies", "[robustness][resp]") {
+  std::vector<malformed_case> cases = {
+      {"*1\r\n$4\r\nPING\r\n", "+PONG\r\n", true},
+      {"*-1\r\n", "", true},
+      {"*0\r\n", "", true},
+      {"*2\r\n$4\r\nPING\r\n$0\r\n\r\n", "$0\r\n\r\n", true},
+      {"*2\r\n$4\r\nping\r\n$3\r\na\0b\r\n"s, "$3\r\na\0b\r\n"s, true},
+      {"*2\r\n$4\r\nping\r\n$4\r\na\r\nb\r\n", "$4\r\na\r\nb\r\n", true},
+      {"*1\r\n$4\r\nNOPE\r\n", "-ERR unknown command 'NOPE'\r\n", true},
+      {"*1\r\n$4\r\nPI\xffG\r\n", "-ERR unknown command 'PI\\xffG'\r\n", true},
+      {"*1\r\n$0\r\n\r\n", "-ERR unknown command ''\r\n", true},
+      {"*1\r\n$4\r\nfail\r\n", "-ERR internal error\r\n", true},
+      {"*3\r\n$4\r\nping\r\n$1\r\na\r\n$1\r\nb\r\n", "-ERR wrong number of arguments for 'ping'\r\n", true},
+      {"*2\r\n$4\r\nping\r\n$5\r\nhello\r\n*1\r\n$4\r\nping\r\n", "$5\r\nhello\r\n+PONG\r\n", true},
+      {"PING\r\n", "+PONG\r\n", true},
+      {"ping \"a b\"\r\n", "$3\r\na b\r\n", true},
+      {"ping 'a\\'b'\r\n", "$3\r\na'b\r\n", true},
+      {"ping \"\\x41\\n\"\r\n", "$2\r\nA\n\r\n", true},
+      {"\r\n", "", true},
+      {"   \r\n", "", true},
+      {"*1\r\n$4\r\nping\r\n", "+PONG\r\n", true},
+      {"*99999999\r\n", "-ERR protocol error: invalid multibulk length\r\n", false},
+      {"*1025\r\n", "-ERR protocol error: invalid multibulk length\r\n", false},
+      {"*abc\r\n", "-ERR protocol error: invalid multibulk length\r\n", false},
+      {"*1\r\n$-5\r\n", "-ERR protocol error: invalid bulk length\r\n", false},
+      {"*1\r\n$abc\r\n", "-ERR protocol error: invalid bulk length\r\n", false},
+      {"*1\r\n$1048577\r\n", "-ERR protocol error: invalid bulk length\r\n", false},
+      {"*1\r\n:4\r\n", "-ERR protocol error: expected '$', got ':'\r\n", false},
+      {"*1\r\n\x01", "-ERR protocol error: expected '$', got '\\x01'\r\n", false},
+      {"*1\r\n$4\r\nPINGxx", "-ERR protocol error: bulk not terminated by CRLF\r\n", false},
+      {"*1\r\n$2\r\nPING\r\n", "-ERR protocol error: bulk not terminated by CRLF\r\n", false},
+      {"ping \"a\r\n", "-ERR protocol error: unbalanced quotes\r\n", false},
+      {"ping \"a\"b\r\n", "-ERR protocol error: unbalanced quotes\r\n", false},
+      {std::string(64 * 1024 + 1, 'a'), "-ERR request too large\r\n", false},
+      {"*1\r\n$" + std::string(64 * 1024 + 1, '1'), "-ERR request too large\r\n", false},
+  };
+  run_table(coronet::wire_protocol::resp, cases, "*1\r\n$4\r\nping\r\n", "+PONG\r\n");
+}
+
+TEST_CASE("raw protocol: one read, an unframed reply or none, always closed", "[robustness][raw]") {
+  std::vector<malformed_case> cases = {
+      {"ping", "PONG", false},
+      {"PING", "PONG", false},
+      {"PiNg", "PONG", false},
+      {"ping\r\n", "PONG", false},
+      {"ping\n", "PONG", false},
+      {" ping", "PONG", false},
+      {"ping ", "PONG", false},
+      {"ping\t", "PONG", false},
+      {"ping hi", "hi", false},
+      {"ping \xff", "\xff", false},
+      {"ping a\r\nb", "", false},
+      {"ping a b", "", false},
+      {"nope", "", false},
+      {"nope\n", "", false},
+      {"fail", "", false},
+      {"big", "", false},
+      {"big 10", "xxxxxxxxxx", false},
+      {"big 0", "", false},
+      {"\0"s, "", false},
+      {"\xff", "", false},
+      {"   ", "", false},
+      {"\r\n", "", false},
+      {"*1\r\n$4\r\nping\r\n", "", false},
+      {"ping" + std::string(1016, ' ') + "x", "x", false},
+      {"ping " + std::string(1019, 'z'), std::string(1019, 'z'), false},
+      {"timetampe", "", false},
+      {"pingpong", "", false},
+      {"'ping'", "", false},
+      {"\"ping\"", "", false},
+      {"ping\0x"s, "", false},
+  };
+  run_table(coronet::wire_protocol::raw, cases, "", "");
+}
