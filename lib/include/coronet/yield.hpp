@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include <asio/io_context.hpp>
 #include <asio/post.hpp>
 
 #include "coronet/detail/io_awaiter.hpp"
@@ -17,7 +18,12 @@ public:
   void initiate(io_handler<yield_op> h) {
     if (context_ == nullptr)
       throw std::logic_error("coronet::yield: not inside a spawned or sync_waited task");
-    asio::post(context_->executor, std::move(h));
+    // Posting through the concrete executor skips any_io_executor's type
+    // erasure and its extra wrapper allocation (ASIO-FACTS trap 8).
+    if (const auto* io = context_->executor.target<asio::io_context::executor_type>())
+      asio::post(*io, std::move(h));
+    else
+      asio::post(context_->executor, std::move(h));
   }
   void complete() noexcept {}
   void await_resume() const noexcept {}

@@ -105,30 +105,54 @@ const command* router::find(std::string_view name) const noexcept {
   return &commands_[pos->index];
 }
 
-task<reply> router::dispatch(request& req) const {
+const command* router::route(const request& req, reply& error) const {
   const command* c = find(req.name);
-  if (c == nullptr)
-    co_return unknown_command_reply(req.name);
-  if (req.size() < c->args.min || req.size() > c->args.max)
-    co_return wrong_arity_reply(c->name);
-  std::exception_ptr failure;
-  try {
-    co_return co_await c->handler(req);
-  } catch (const std::system_error& e) {
-    if (e.code() == asio::error::operation_aborted)
-      throw;
-    failure = std::current_exception();
-  } catch (...) {
-    failure = std::current_exception();
+  if (c == nullptr) {
+    error = unknown_command_reply(req.name);
+    return nullptr;
   }
+  if (req.size() < c->args.min || req.size() > c->args.max) {
+    error = wrong_arity_reply(c->name);
+    return nullptr;
+  }
+  return c;
+}
+
+reply router::handler_failed(const command& c, std::exception_ptr failure) {
   try {
     std::rethrow_exception(failure);
   } catch (const std::exception& e) {
-    handler_error_log.log(log_level::error, "command '" + c->name + "' threw: " + e.what());
+    handler_error_log.log(log_level::error, "command '" + c.name + "' threw: " + e.what());
   } catch (...) {
-    handler_error_log.log(log_level::error, "command '" + c->name + "' threw an exception of unknown type");
+    handler_error_log.log(log_level::error, "command '" + c.name + "' threw an exception of unknown type");
   }
-  co_return reply::err("internal error");
+  return reply::err("internal error");
+}
+
+bool router::is_cancellation(std::exception_ptr failure) noexcept {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const std::system_error& e) {
+    return e.code() == asio::error::operation_aborted;
+  } catch (...) {
+    return false;
+  }
+}
+
+task<reply> router::dispatch(request& req) const {
+  reply error;
+  const command* c = route(req, error);
+  if (c == nullptr)
+    co_return error;
+  std::exception_ptr failure;
+  try {
+    co_return co_await c->handler(req);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (is_cancellation(failure))
+    std::rethrow_exception(failure);
+  co_return handler_failed(*c, failure);
 }
 
 }  // namespace coronet

@@ -346,6 +346,10 @@ struct session_state {
   enum class phase { reading, handling, writing };
 
   session_state(server_worker& w, tcp::socket s) : worker(w), io(new connection_io(w, std::move(s))) {
+    handler_context.slot = handler_signal.slot();
+    handler_context.abandon = [](chain_context* c) noexcept {
+      abandon_chain(static_cast<handler_chain*>(c)->parent);
+    };
     next = w.head;
     if (next != nullptr)
       next->prev = this;
@@ -376,6 +380,23 @@ struct session_state {
     io->socket.shutdown(asio::socket_base::shutdown_receive, ignored);
   }
 
+  // A handler that suspended is now subject to request_timeout.
+  void handler_suspended() {
+    io->flush();
+    handler_waiting = true;
+    handler_started = steady::now();
+  }
+
+  // Cancels what the running handler waits on.
+  void cancel_handler() noexcept { handler_signal.emit(asio::cancellation_type::terminal); }
+
+  // The chain a handler runs in: it has its own cancellation signal, so a
+  // request timeout or a forced close cancels the handler alone; abandoning
+  // it abandons the session.
+  struct handler_chain : chain_context {
+    chain_context* parent = nullptr;
+  };
+
   server_worker& worker;
   connection_io* io;
   connection conn;
@@ -383,6 +404,11 @@ struct session_state {
   session_state* next = nullptr;
   steady::time_point last_active;
   phase state = phase::reading;
+  handler_chain handler_context;
+  asio::cancellation_signal handler_signal;
+  steady::time_point handler_started;
+  bool handler_waiting = false;
+  bool timed_out = false;
 };
 
 namespace {
@@ -411,19 +437,6 @@ task<void> lingering_close(tcp::socket& s) {
   s.close(ec);
 }
 
-task<reply> handle_request(server_worker& w, request& req) {
-  const auto limit = options_of(w).request_timeout;
-  if (limit.count() <= 0)
-    co_return co_await w.srv.routes().dispatch(req);
-  try {
-    co_return co_await with_timeout(w.srv.routes().dispatch(req), limit);
-  } catch (const std::system_error& e) {
-    if (e.code() != asio::error::timed_out)
-      throw;
-  }
-  co_return reply::err("timeout");
-}
-
 void encode_reply(wire_protocol p, const reply& r, std::string& out) {
   if (p == wire_protocol::resp)
     encode_resp_reply(r, out);
@@ -431,32 +444,63 @@ void encode_reply(wire_protocol p, const reply& r, std::string& out) {
     encode_line_reply(r, out);
 }
 
-// Runs `t` until it first suspends; only if it does, calls `on_suspend`
-// before waiting for it. Lets a session flush the replies it has so far
-// while a slow handler runs, without a write per request when handlers
-// finish at once. The task must resume on this thread (one io_context each).
-template <class T, class OnSuspend>
-class start_eagerly {
+// Runs a handler's task in the session's handler chain until it first
+// suspends; only if it does are the replies so far flushed and the request
+// timeout started, so a handler that finishes at once costs neither a write
+// nor a timer. The task resumes on this thread (one io_context per thread).
+class handler_awaiter {
 public:
-  start_eagerly(task<T>& t, OnSuspend on_suspend) noexcept : handle_(t.handle()), on_suspend_(on_suspend) {}
+  handler_awaiter(task<reply>& t, session_state& s) noexcept : handle_(t.handle()), session_(s) {}
   bool await_ready() const noexcept { return false; }
   template <class Promise>
   bool await_suspend(std::coroutine_handle<Promise> awaiting) {
-    handle_.promise().context_ = context_of(awaiting);
+    session_state::handler_chain& chain = session_.handler_context;
+    chain.parent = context_of(awaiting);
+    if (!chain.executor && chain.parent != nullptr)
+      chain.executor = chain.parent->executor;
+    handle_.promise().context_ = &chain;
     handle_.promise().continuation_ = {};  // finishing now must come back here
     handle_.resume();
     if (handle_.done())
       return false;
     handle_.promise().continuation_ = awaiting;
-    on_suspend_();
+    session_.handler_suspended();
     return true;
   }
-  decltype(auto) await_resume() { return handle_.promise().result(); }
+  reply await_resume() { return handle_.promise().result(); }
 
 private:
-  std::coroutine_handle<typename task<T>::promise_type> handle_;
-  OnSuspend on_suspend_;
+  std::coroutine_handle<task<reply>::promise_type> handle_;
+  session_state& session_;
 };
+
+// Routes and runs one request; yields its reply, `ERR timeout` when the
+// request timeout cancelled the handler, or `ERR internal error` when it
+// threw. Rethrows the cancellation of a forced close.
+task<reply> respond(session_state& s, request& req) {
+  const router& routes = s.worker.srv.routes();
+  reply rep;
+  const command* cmd = routes.route(req, rep);
+  if (cmd == nullptr)
+    co_return rep;
+  std::exception_ptr failure;
+  try {
+    task<reply> handling = cmd->handler(req);
+    rep = co_await handler_awaiter(handling, s);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  s.handler_waiting = false;
+  const bool timed_out = std::exchange(s.timed_out, false);
+  if (!failure)
+    co_return rep;
+  if (router::is_cancellation(failure)) {
+    if (timed_out)
+      co_return reply::err("timeout");
+    std::rethrow_exception(failure);
+  }
+  co_return router::handler_failed(*cmd, failure);
+}
 
 // Sends what is buffered, waits until the kernel has all of it, then closes
 // without a reset (see lingering_close).
@@ -482,7 +526,7 @@ task<void> serve_raw(session_state& s) {
     request req = request::from_words(words);
     req.conn = &s.conn;
     s.state = session_state::phase::handling;
-    reply rep = co_await handle_request(w, req);
+    reply rep = co_await respond(s, req);
     w.requests.add();
     // As the seed did, an unknown or failed command gets no reply at all.
     if (rep.kind() == reply_kind::error)
@@ -550,8 +594,7 @@ task<void> serve_stream(session_state& s) {
         request req = request::from_words(words);
         req.conn = &s.conn;
         s.state = session_state::phase::handling;
-        task<reply> handling = handle_request(w, req);
-        reply rep = co_await start_eagerly(handling, [&io] { io.flush(); });
+        reply rep = co_await respond(s, req);
         w.requests.add();
         progressed = true;
         if (rep.kind() == reply_kind::error)
@@ -668,16 +711,25 @@ task<void> accept_loop(server_worker& w) {
   }
 }
 
-// Closes connections idle (or stuck writing) for longer than idle_timeout.
-task<void> sweep_idle(server_worker& w, std::chrono::milliseconds idle, std::chrono::milliseconds tick) {
+// Closes connections idle (or stuck writing) for longer than idle_timeout
+// and cancels handlers running longer than request_timeout (0 = never).
+task<void> sweep(server_worker& w, std::chrono::milliseconds idle, std::chrono::milliseconds request,
+                 std::chrono::milliseconds tick) {
   while (!w.finished) {
     w.sweep_timer->expires_after(tick);
     std::error_code ec;
     co_await w.sweep_timer->wait(ec);
     w.now = steady::now();
-    for (session_state* s = w.head; s != nullptr; s = s->next)
-      if (s->state != session_state::phase::handling && w.now - s->last_active >= idle)
-        s->close();
+    for (session_state* s = w.head; s != nullptr; s = s->next) {
+      if (s->state != session_state::phase::handling) {
+        if (idle.count() > 0 && w.now - s->last_active >= idle)
+          s->close();
+      } else if (request.count() > 0 && s->handler_waiting && !s->timed_out &&
+                 w.now - s->handler_started >= request) {
+        s->timed_out = true;
+        s->cancel_handler();
+      }
+    }
   }
 }
 
@@ -695,16 +747,21 @@ void begin_drain(server_worker& w) {
 }
 
 void force_close_all(server_worker& w) {
-  for (session_state* s = w.head; s != nullptr; s = s->next)
+  for (session_state* s = w.head; s != nullptr; s = s->next) {
     s->close();
+    s->cancel_handler();
+  }
   w.sessions->cancel();
 }
 
 task<void> worker_main(server_worker& w) {
   const server_options& opts = options_of(w);
-  if (opts.idle_timeout.count() > 0) {
-    const auto tick = std::clamp(opts.idle_timeout / 4, std::chrono::milliseconds(5), std::chrono::milliseconds(1000));
-    spawn(*w.ctx, sweep_idle(w, opts.idle_timeout, tick));
+  const auto idle = std::max(opts.idle_timeout, std::chrono::milliseconds(0));
+  const auto request = std::max(opts.request_timeout, std::chrono::milliseconds(0));
+  if (idle.count() > 0 || request.count() > 0) {
+    const auto shortest = idle.count() == 0 ? request : (request.count() == 0 ? idle : std::min(idle, request));
+    const auto tick = std::clamp(shortest / 4, std::chrono::milliseconds(5), std::chrono::milliseconds(1000));
+    spawn(*w.ctx, sweep(w, idle, request, tick));
   }
   co_await accept_loop(w);
   begin_drain(w);

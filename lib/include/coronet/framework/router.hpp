@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <exception>
 #include <functional>
 #include <limits>
 #include <span>
@@ -92,6 +93,19 @@ public:
   /// logged). Cancellation (`operation_aborted`) propagates as an exception
   /// so the caller can report a timeout.
   task<reply> dispatch(request& req) const;
+
+  /// The first half of `dispatch`, for servers that run handlers themselves:
+  /// the command to run for `req`, or null after setting `error` to the
+  /// unknown-command or wrong-arity reply. Allocates only for that reply.
+  const command* route(const request& req, reply& error) const;
+
+  /// The reply for a handler of `c` that threw `failure`: logs it
+  /// (rate-limited) and returns `ERR internal error`.
+  static reply handler_failed(const command& c, std::exception_ptr failure);
+
+  /// True if `failure` is a cancellation (`operation_aborted`), which
+  /// `dispatch` propagates instead of turning into an error reply.
+  static bool is_cancellation(std::exception_ptr failure) noexcept;
 
 private:
   struct entry {
