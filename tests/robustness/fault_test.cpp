@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <chrono>
 #include <csignal>
 #include <string>
@@ -140,6 +141,8 @@ TEST_CASE("a 1 MiB request without a newline is refused within 1 s while 20 othe
     clients.push_back(pinger(port, flood_over, latencies));
   auto [flood_result, ignored] = coronet::sync_wait(coronet::when_all(flood(), coronet::when_all(std::move(clients))));
   (void)ignored;
+  std::printf("measured: 1 MiB flood refused and closed after %.0f ms; others' p99 %.2f ms over %zu requests\n",
+              flood_result.second, percentile(latencies, 0.99), latencies.size());
   CHECK(flood_result.first == "ERR request too large\r\n");
   CHECK(flood_result.second < 1000.0);
   CHECK(latencies.size() >= 400);
@@ -193,6 +196,9 @@ TEST_CASE("slowloris: 500 connections sending a byte every 100 ms are all closed
     normal.push_back(pinger(port, over, latencies));
   coronet::sync_wait(coronet::when_all(lorises(), coronet::when_all(std::move(normal))));
   REQUIRE(closed_after.size() == 500);
+  std::printf("measured: slowloris closed after %.0f..%.0f ms (idle 300 ms); others' p99 %.2f ms\n",
+              *std::min_element(closed_after.begin(), closed_after.end()),
+              *std::max_element(closed_after.begin(), closed_after.end()), percentile(latencies, 0.99));
   CHECK(*std::min_element(closed_after.begin(), closed_after.end()) >= 250.0);
   CHECK(*std::max_element(closed_after.begin(), closed_after.end()) < 3000.0);
   CHECK(percentile(latencies, 0.99) < 50.0);
@@ -221,6 +227,7 @@ TEST_CASE("connection cap: of 50 clients 10 are served and 40 refused; then new 
     co_return std::pair{served, refused};
   };
   auto [served, refused] = coronet::sync_wait(scenario());
+  std::printf("measured: connection cap 10: %d served, %d refused\n", served, refused);
   CHECK(served == 10);
   CHECK(refused == 40);
   const double ms = coronet::sync_wait(served_again_after(port, 2s));
@@ -243,9 +250,11 @@ TEST_CASE("descriptor exhaustion: accepting backs off without spinning and recov
   const double cpu_before = srv.cpu_seconds();
   std::this_thread::sleep_for(1s);  // a measurement window, not a wait for an event
   const double cpu_used = srv.cpu_seconds() - cpu_before;
+  std::printf("measured: server CPU while starved of descriptors: %.3f s over 1 s\n", cpu_used);
   CHECK(cpu_used < 0.05);
   clients.clear();
   const double ms = coronet::sync_wait(ctx, served_again_after(port, 3s));
+  std::printf("measured: served again %.0f ms after the clients left\n", ms);
   CHECK(ms >= 0);
   CHECK(ms < 1000.0);
 }
@@ -273,7 +282,7 @@ TEST_CASE("a peer that pipelines and never reads is closed at max_output_bytes; 
   CHECK(closed);
   CHECK(coronet::sync_wait(ctx, connections_settle_to(port, 1)));
   const long rss_after = srv.rss_kib();
-  INFO("RSS before " << rss_before << " KiB, after " << rss_after << " KiB");
+  std::printf("measured: slow reader closed; server RSS %ld KiB before, %ld KiB after\n", rss_before, rss_after);
   CHECK(rss_after - rss_before < 48 * 1024);
   CHECK(coronet::sync_wait(ctx, ping_once(port)));
 }
@@ -334,13 +343,16 @@ TEST_CASE("SIGTERM with 100 requests in flight: all replies arrive, new connecti
     co_return replies;
   };
   const auto t0 = steady::now();
-  CHECK(coronet::sync_wait(scenario()) == 100);
+  const int replies = coronet::sync_wait(scenario());
+  std::printf("measured: SIGTERM with 100 in flight: %d replies\n", replies);
+  CHECK(replies == 100);
   asio::io_context ctx;
   asio::ip::tcp::socket late(ctx);
   std::error_code ec;
   late.connect({asio::ip::address_v4::loopback(), port}, ec);
   CHECK(ec == asio::error::connection_refused);
   CHECK(srv.wait(5s) == 0);
+  std::printf("measured: drained and exited 0 after %.0f ms\n", ms_since(t0));
   CHECK(steady::now() - t0 < 5s);
 }
 
@@ -370,5 +382,6 @@ TEST_CASE("a second SIGTERM during the drain exits 1 at once", "[robustness][shu
   const auto t0 = steady::now();
   srv.signal(SIGTERM);
   CHECK(srv.wait(2s) == 1);
+  std::printf("measured: second SIGTERM exited 1 after %.0f ms\n", ms_since(t0));
   CHECK(steady::now() - t0 < 1s);
 }

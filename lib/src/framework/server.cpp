@@ -55,7 +55,7 @@ using steady = std::chrono::steady_clock;
 
 // First read size of a connection; the buffer grows while reads fill it, so
 // idle connections stay small and busy ones read in large chunks.
-constexpr std::size_t initial_read_buffer = 512;
+constexpr std::size_t initial_read_buffer = 256;
 constexpr std::size_t max_read_chunk = 64 * 1024;
 // Replies buffer kept between batches; a larger one is released after use.
 constexpr std::size_t kept_output_capacity = 64 * 1024;
