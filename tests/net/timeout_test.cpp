@@ -1,0 +1,486 @@
+// Tests for coronet/net/timeout.hpp: with_timeout's results, errors, nesting and cancellation.
+#include "coronet/net/timeout.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <chrono>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <tuple>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_signal.hpp>
+#include <asio/error.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/address_v4.hpp>
+
+#include "coronet/net/acceptor.hpp"
+#include "coronet/net/socket.hpp"
+#include "coronet/net/timer.hpp"
+#include "coronet/spawn.hpp"
+#include "coronet/sync_wait.hpp"
+#include "coronet/task.hpp"
+#include "coronet/task_group.hpp"
+#include "coronet/when_all.hpp"
+#include "coronet/yield.hpp"
+
+// Never co_await inside a Catch macro: the macro repeats its expression in a
+// short-circuited `false && (...)`, and g++ 12 still runs a co_await there.
+
+namespace {
+
+using namespace std::chrono_literals;
+using coronet::task;
+namespace tcp = coronet::tcp;
+using clock_type = std::chrono::steady_clock;
+
+// Yields to the executor until `done()` holds; false if it did not within `limit`.
+task<bool> wait_until(std::function<bool()> done, clock_type::duration limit = 5s) {
+  const auto deadline = clock_type::now() + limit;
+  while (!done()) {
+    if (clock_type::now() > deadline)
+      co_return false;
+    co_await coronet::yield();
+  }
+  co_return true;
+}
+
+// Runs `ctx` until `done()` holds, waiting for events at most `limit` in total.
+bool run_until(asio::io_context& ctx, const std::function<bool()>& done, clock_type::duration limit = 5s) {
+  const auto deadline = clock_type::now() + limit;
+  while (!done()) {
+    if (clock_type::now() > deadline)
+      return false;
+    if (ctx.stopped())
+      ctx.restart();
+    ctx.run_one_for(100ms);
+  }
+  return true;
+}
+
+// Increments a counter when destroyed: proves a coroutine frame's locals were destroyed.
+struct destroy_counter {
+  int* count;
+  explicit destroy_counter(int* c) noexcept : count(c) {}
+  destroy_counter(const destroy_counter&) = delete;
+  destroy_counter& operator=(const destroy_counter&) = delete;
+  ~destroy_counter() { ++*count; }
+};
+
+// Counts live instances, to check that nothing outlives a loop.
+struct live_counter {
+  static inline int live = 0;
+  live_counter() noexcept { ++live; }
+  live_counter(const live_counter&) = delete;
+  live_counter& operator=(const live_counter&) = delete;
+  ~live_counter() { --live; }
+};
+
+task<int> value_now(int v) { co_return v; }
+
+task<int> value_after(clock_type::duration d, int v) {
+  co_await coronet::sleep_for(d);
+  co_return v;
+}
+
+task<void> sleep_task(clock_type::duration d) { co_await coronet::sleep_for(d); }
+
+// Catches the cancellation of its sleep and finishes normally.
+task<std::string> shrug_off_cancellation(clock_type::duration d) {
+  try {
+    co_await coronet::sleep_for(d);
+  } catch (const std::system_error& e) {
+    co_return "cancelled: " + std::string(e.code() == asio::error::operation_aborted ? "aborted" : "other");
+  }
+  co_return "slept";
+}
+
+// Awaits `t` and yields the error_code of the std::system_error it threw (empty if none).
+template <class T>
+task<std::error_code> error_of(task<T> t) {
+  try {
+    co_await std::move(t);
+  } catch (const std::system_error& e) {
+    co_return e.code();
+  }
+  co_return std::error_code{};
+}
+
+}  // namespace
+
+TEST_CASE("with_timeout returns the value of a task that finishes in time", "[timeout]") {
+  asio::io_context ctx(1);
+  coronet::sync_wait(ctx, []() -> task<void> {
+    const auto start = clock_type::now();
+    const int later = co_await coronet::with_timeout(value_after(5ms, 7), 5s);
+    CHECK(later == 7);
+    co_await coronet::with_timeout(sleep_task(1ms), 5s);
+    const std::string text = co_await coronet::with_timeout(shrug_off_cancellation(1ms), 5s);
+    CHECK(text == "slept");
+    // Finishing in time must not wait for the deadline.
+    CHECK(clock_type::now() - start < 2s);
+  }());
+}
+
+TEST_CASE("with_timeout returns at once when the task finishes without suspending", "[timeout]") {
+  asio::io_context ctx(1);
+  coronet::sync_wait(ctx, []() -> task<void> {
+    const auto start = clock_type::now();
+    const int now = co_await coronet::with_timeout(value_now(42), 10s);
+    CHECK(now == 42);
+    // The deadline (10 s) must be cancelled even though the task finished before the timer started.
+    CHECK(clock_type::now() - start < 2s);
+  }());
+}
+
+TEST_CASE("with_timeout throws timed_out when the task does not finish in time", "[timeout]") {
+  asio::io_context ctx(1);
+  coronet::sync_wait(ctx, []() -> task<void> {
+    const auto start = clock_type::now();
+    std::error_code thrown;
+    try {
+      co_await coronet::with_timeout(sleep_task(10s), 20ms);
+    } catch (const std::system_error& e) {
+      thrown = e.code();
+    }
+    const auto elapsed = clock_type::now() - start;
+    CHECK(thrown == asio::error::timed_out);
+    CHECK(elapsed >= 20ms);
+    CHECK(elapsed < 2s);
+
+    const std::error_code for_value = co_await error_of(coronet::with_timeout(value_after(10s, 1), 0ms));
+    CHECK(for_value == asio::error::timed_out);
+  }());
+}
+
+TEST_CASE("with_timeout returns the value of a task that handles the cancellation", "[timeout]") {
+  asio::io_context ctx(1);
+  coronet::sync_wait(ctx, []() -> task<void> {
+    const auto start = clock_type::now();
+    const std::string text = co_await coronet::with_timeout(shrug_off_cancellation(10s), 20ms);
+    CHECK(text == "cancelled: aborted");
+
+    // The error_code form of an operation is the same: no exception, so the value comes back.
+    std::error_code ec;
+    co_await coronet::with_timeout([&]() -> task<void> { co_await coronet::sleep_for(10s, ec); }(), 20ms);
+    CHECK(ec == asio::error::operation_aborted);
+    CHECK(clock_type::now() - start < 2s);
+  }());
+}
+
+TEST_CASE("with_timeout lets other exceptions through unchanged", "[timeout]") {
+  asio::io_context ctx(1);
+  coronet::sync_wait(ctx, []() -> task<void> {
+    auto throws_now = []() -> task<int> { throw std::runtime_error("boom now"); };
+    auto throws_later = []() -> task<void> {
+      co_await coronet::sleep_for(1ms);
+      throw std::runtime_error("boom later");
+    };
+    auto io_error = []() -> task<void> {
+      co_await coronet::yield();
+      throw std::system_error(asio::error::connection_reset);
+    };
+
+    std::string message;
+    try {
+      co_await coronet::with_timeout(throws_now(), 10s);
+    } catch (const std::runtime_error& e) {
+      message = e.what();
+    }
+    CHECK(message == "boom now");
+
+    message.clear();
+    try {
+      co_await coronet::with_timeout(throws_later(), 10s);
+    } catch (const std::runtime_error& e) {
+      message = e.what();
+    }
+    CHECK(message == "boom later");
+
+    const std::error_code code = co_await error_of(coronet::with_timeout(io_error(), 10s));
+    CHECK(code == asio::error::connection_reset);
+  }());
+}
+
+TEST_CASE("nested with_timeout: the shorter deadline wins", "[timeout]") {
+  asio::io_context ctx(1);
+  coronet::sync_wait(ctx, []() -> task<void> {
+    std::error_code inner_saw;
+    // Records what the inner with_timeout threw, then lets it through.
+    auto inner = [&](clock_type::duration inner_limit) -> task<void> {
+      try {
+        co_await coronet::with_timeout(sleep_task(10s), inner_limit);
+      } catch (const std::system_error& e) {
+        inner_saw = e.code();
+        throw;
+      }
+    };
+
+    SECTION("inner shorter") {
+      const auto start = clock_type::now();
+      const std::error_code outer = co_await error_of(coronet::with_timeout(inner(20ms), 5s));
+      CHECK(inner_saw == asio::error::timed_out);
+      CHECK(outer == asio::error::timed_out);
+      CHECK(clock_type::now() - start < 2s);
+    }
+    SECTION("outer shorter") {
+      const auto start = clock_type::now();
+      const std::error_code outer = co_await error_of(coronet::with_timeout(inner(5s), 20ms));
+      // The outer deadline cancels the inner with_timeout's task: that is not the inner's timeout.
+      CHECK(inner_saw == asio::error::operation_aborted);
+      CHECK(outer == asio::error::timed_out);
+      CHECK(clock_type::now() - start < 2s);
+    }
+    SECTION("both in time") {
+      const int v = co_await coronet::with_timeout(coronet::with_timeout(value_after(1ms, 3), 5s), 5s);
+      CHECK(v == 3);
+    }
+  }());
+}
+
+TEST_CASE("with_timeout around when_all", "[timeout]") {
+  asio::io_context ctx(1);
+  coronet::sync_wait(ctx, []() -> task<void> {
+    const auto start = clock_type::now();
+    auto [a, b, c] = co_await coronet::with_timeout(
+        coronet::when_all(value_after(1ms, 1), value_now(2), sleep_task(2ms)), 5s);
+    CHECK(a == 1);
+    CHECK(b == 2);
+    CHECK(c == std::monostate{});
+
+    const std::error_code code =
+        co_await error_of(coronet::with_timeout(coronet::when_all(sleep_task(10s), value_after(10s, 1)), 20ms));
+    CHECK(code == asio::error::timed_out);
+
+    // One branch done, the other still sleeping when the deadline comes.
+    const std::error_code partly =
+        co_await error_of(coronet::with_timeout(coronet::when_all(value_now(1), sleep_task(10s)), 20ms));
+    CHECK(partly == asio::error::timed_out);
+    CHECK(clock_type::now() - start < 2s);
+  }());
+}
+
+TEST_CASE("with_timeout around a socket read", "[timeout]") {
+  asio::io_context ctx(1);
+  coronet::sync_wait(ctx, [&]() -> task<void> {
+    tcp::acceptor acceptor(ctx, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
+    tcp::socket client(ctx);
+    co_await client.connect(acceptor.local_endpoint());
+    tcp::socket server = co_await acceptor.accept();
+    std::array<char, 4> buf{};
+    auto read_exact = [&]() -> task<std::size_t> { co_return co_await client.read_exact(asio::buffer(buf)); };
+
+    const std::error_code code = co_await error_of(coronet::with_timeout(read_exact(), 20ms));
+    CHECK(code == asio::error::timed_out);
+
+    co_await server.write_all(asio::buffer(std::string("abcd")));
+    const std::size_t n = co_await coronet::with_timeout(read_exact(), 5s);
+    CHECK(n == 4);
+    CHECK(std::string(buf.data(), n) == "abcd");
+  }());
+}
+
+TEST_CASE("cancelling the parent cancels the task inside with_timeout: operation_aborted, not timed_out",
+          "[timeout][cancel]") {
+  asio::io_context ctx(1);
+  SECTION("task_group::cancel") {
+    coronet::sync_wait(ctx, [&]() -> task<void> {
+      coronet::task_group group(ctx.get_executor());
+      bool waiting = false;
+      std::error_code seen;
+      group.spawn([&]() -> task<void> {
+        waiting = true;
+        seen = co_await error_of(coronet::with_timeout(sleep_task(10s), 5s));
+      });
+      const bool started = co_await wait_until([&] { return waiting; });
+      REQUIRE(started);
+      const auto start = clock_type::now();
+      group.cancel();
+      co_await group.join();
+      CHECK(seen == asio::error::operation_aborted);
+      CHECK(clock_type::now() - start < 2s);
+    }());
+  }
+  SECTION("a cancellation slot bound to spawn's completion") {
+    asio::cancellation_signal signal;
+    bool waiting = false;
+    bool done = false;
+    std::error_code seen;
+    coronet::spawn(
+        ctx,
+        [&]() -> task<void> {
+          waiting = true;
+          co_await coronet::with_timeout(sleep_task(10s), 5s);
+        },
+        asio::bind_cancellation_slot(signal.slot(), [&](std::exception_ptr e) {
+          done = true;
+          try {
+            if (e)
+              std::rethrow_exception(e);
+          } catch (const std::system_error& error) {
+            seen = error.code();
+          }
+        }));
+    REQUIRE(run_until(ctx, [&] { return waiting; }));
+    const auto start = clock_type::now();
+    signal.emit(asio::cancellation_type::terminal);
+    REQUIRE(run_until(ctx, [&] { return done; }, 2s));
+    CHECK(seen == asio::error::operation_aborted);
+    CHECK(clock_type::now() - start < 2s);
+  }
+}
+
+TEST_CASE("with_timeout in a loop of 1000 iterations leaves nothing behind", "[timeout]") {
+  asio::io_context ctx(1);
+  coronet::sync_wait(ctx, []() -> task<void> {
+    auto counted = [](int i) -> task<int> {
+      live_counter alive;
+      if (i % 3 == 1)
+        co_await coronet::yield();
+      if (i % 3 == 2)
+        co_await coronet::sleep_for(10s);
+      co_return i;
+    };
+    int finished = 0;
+    int timed_out = 0;
+    const auto start = clock_type::now();
+    for (int i = 0; i < 1000; ++i) {
+      try {
+        const int v = co_await coronet::with_timeout(counted(i), i % 3 == 2 ? 0ms : 10s);
+        if (v == i)
+          ++finished;
+      } catch (const std::system_error& e) {
+        if (e.code() == asio::error::timed_out)
+          ++timed_out;
+      }
+    }
+    CHECK(finished == 667);
+    CHECK(timed_out == 333);
+    CHECK(live_counter::live == 0);
+    CHECK(clock_type::now() - start < 5s);
+  }());
+}
+
+TEST_CASE("destroying the io_context frees a task suspended in with_timeout", "[timeout][lifetime]") {
+  int destroyed = 0;
+  bool waiting = false;
+  bool resumed = false;
+  {
+    asio::io_context ctx(1);
+    // The task waits on a socket read, the deadline on its timer: both branches pending.
+    coronet::spawn(ctx, [&]() -> task<void> {
+      destroy_counter counter(&destroyed);
+      tcp::acceptor acceptor(ctx, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
+      tcp::socket client(ctx);
+      co_await client.connect(acceptor.local_endpoint());
+      tcp::socket server = co_await acceptor.accept();
+      auto read = [&]() -> task<void> {
+        destroy_counter inner(&destroyed);
+        std::array<char, 4> buf{};
+        co_await client.read_some(asio::buffer(buf));
+      };
+      waiting = true;
+      co_await coronet::with_timeout(read(), 1h);
+      resumed = true;
+    });
+    REQUIRE(run_until(ctx, [&] { return waiting; }));
+    ctx.poll();
+    CHECK(destroyed == 0);
+  }
+  CHECK_FALSE(resumed);
+  CHECK(destroyed == 2);
+}
+
+TEST_CASE("destroying the io_context frees a task suspended in when_all", "[timeout][lifetime]") {
+  int destroyed = 0;
+  int waiting = 0;
+  bool resumed = false;
+  {
+    asio::io_context ctx(1);
+    // Every branch pending.
+    coronet::spawn(ctx, [&]() -> task<void> {
+      destroy_counter counter(&destroyed);
+      auto sleeper = [&]() -> task<void> {
+        destroy_counter inner(&destroyed);
+        co_await coronet::sleep_for(1h);
+      };
+      ++waiting;
+      co_await coronet::when_all(sleeper(), sleeper());
+      resumed = true;
+    });
+    // One branch finished, one pending.
+    coronet::spawn(ctx, [&]() -> task<void> {
+      destroy_counter counter(&destroyed);
+      auto quick = [&]() -> task<int> {
+        destroy_counter inner(&destroyed);
+        co_await coronet::yield();
+        co_return 1;
+      };
+      ++waiting;
+      co_await coronet::when_all(quick(), sleep_task(1h));
+      resumed = true;
+    });
+    REQUIRE(run_until(ctx, [&] { return waiting == 2; }));
+    // Let the quick branch finish; everything else stays suspended.
+    for (int i = 0; i < 10; ++i)
+      ctx.poll();
+    CHECK(destroyed == 1);
+  }
+  CHECK_FALSE(resumed);
+  // 2 roots + 2 sleepers + the quick branch (counted above).
+  CHECK(destroyed == 5);
+}
+
+TEST_CASE("destroying the io_context frees with_timeout and when_all nested in each other", "[timeout][lifetime]") {
+  int destroyed = 0;
+  int waiting = 0;
+  bool resumed = false;
+  {
+    asio::io_context ctx(1);
+    auto counted_sleep = [&]() -> task<void> {
+      destroy_counter inner(&destroyed);
+      co_await coronet::sleep_for(1h);
+    };
+    coronet::spawn(ctx, [&]() -> task<void> {
+      destroy_counter counter(&destroyed);
+      ++waiting;
+      co_await coronet::when_all(coronet::with_timeout(counted_sleep(), 1h), counted_sleep());
+      resumed = true;
+    });
+    coronet::spawn(ctx, [&]() -> task<void> {
+      destroy_counter counter(&destroyed);
+      ++waiting;
+      co_await coronet::with_timeout(coronet::when_all(counted_sleep(), counted_sleep()), 1h);
+      resumed = true;
+    });
+    coronet::spawn(ctx, [&]() -> task<void> {
+      destroy_counter counter(&destroyed);
+      ++waiting;
+      co_await coronet::with_timeout(coronet::with_timeout(counted_sleep(), 1h), 1h);
+      resumed = true;
+    });
+    coronet::spawn(ctx, [&]() -> task<void> {
+      destroy_counter counter(&destroyed);
+      std::vector<task<void>> tasks;
+      tasks.push_back(coronet::with_timeout(counted_sleep(), 1h));
+      tasks.push_back(coronet::with_timeout(counted_sleep(), 1h));
+      ++waiting;
+      co_await coronet::when_all(std::move(tasks));
+      resumed = true;
+    });
+    REQUIRE(run_until(ctx, [&] { return waiting == 4; }));
+    ctx.poll();
+    CHECK(destroyed == 0);
+  }
+  CHECK_FALSE(resumed);
+  // 4 roots + 2 + 2 + 1 + 2 sleepers.
+  CHECK(destroyed == 11);
+}
