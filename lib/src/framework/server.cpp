@@ -877,7 +877,7 @@ int server::run() {
     arm_signal_wait();
   }
   for (auto& w : workers_) {
-    spawn(*w->ctx, detail::worker_main(*w), [this, &running, &first](std::exception_ptr e) {
+    spawn(*w->ctx, detail::worker_main(*w), [&running, &first](std::exception_ptr e) {
       if (e)
         detail::report_unhandled_exception(e);
       if (running.fetch_sub(1) == 1 && first.signals)

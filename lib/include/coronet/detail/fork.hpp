@@ -107,6 +107,8 @@ public:
 
 private:
   struct forward_cancellation {
+    // Asio constructs it with parentheses, which clang 14 cannot do for an aggregate.
+    explicit forward_cancellation(std::span<fork_branch> b) noexcept : branches(b) {}
     std::span<fork_branch> branches;
     void operator()(asio::cancellation_type type) const {
       for (fork_branch& b : branches)

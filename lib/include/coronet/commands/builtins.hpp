@@ -1,0 +1,46 @@
+// The built-in commands: timestamp, ping, echo, help/command, quit, stats.
+#pragma once
+
+#include "coronet/commands/timestamp.hpp"
+#include "coronet/framework/reply.hpp"
+#include "coronet/framework/request.hpp"
+#include "coronet/framework/router.hpp"
+#include "coronet/task.hpp"
+
+namespace coronet::commands {
+
+/// Registers the built-in commands on `r` (opt-in; call once, before the
+/// server starts). Replies are shown as the `line` protocol prints them:
+///
+/// - `timestamp` (alias `timetampe`, the seed's spelling) — the server's
+///   local time in `ctime` form, `Sun May 27 21:43:58 2018` (text);
+///   `timestamp unix` — seconds since the Unix epoch (integer);
+///   `timestamp iso` — UTC ISO-8601 with milliseconds,
+///   `2018-05-27T13:43:58.123Z` (text). The format name is case-insensitive;
+///   any other is `ERR unknown format 'x'` (quoted as unknown command names
+///   are). Allocates nothing in steady state.
+/// - `ping [msg]` — `PONG` (text), or `msg` back (bulk). Allocates nothing in
+///   steady state for a `msg` of up to `reply::inline_capacity` bytes.
+/// - `echo msg` — `msg` back (bulk).
+/// - `help [name]` (alias `command`) — one text entry per command, in
+///   registration order: `name - description`, followed by
+///   ` (alias: a)` / ` (aliases: a, b)` when it has aliases; as an array.
+///   With `name`: that command's entry alone (text), or
+///   `ERR unknown command 'x'`. Lists the commands of the router serving the
+///   request (`request::conn->owner`), else of `r`, which then must not have
+///   moved since this call.
+/// - `quit` — `OK` (text); the connection is closed once the reply is sent
+///   (`connection::close_after_reply`).
+/// - `stats` — the serving server's counters (`server::stats()`) as an array
+///   of name/value pairs, names as bulk strings and values as integers:
+///   `connections_now`, `connections_total`, `connections_rejected`,
+///   `requests`, `errors`, `bytes_in`, `bytes_out`, `uptime_seconds`.
+///   `ERR stats unavailable` when the request did not come through a server.
+///
+/// Argument counts are enforced by the router (`ERR wrong number of
+/// arguments for 'x'`). Throws `command_error`, leaving `r` unchanged, if any
+/// of these names or aliases is already registered; `std::bad_alloc` if
+/// memory runs out (`r` may then hold some of the commands).
+void register_builtins(router& r);
+
+}  // namespace coronet::commands

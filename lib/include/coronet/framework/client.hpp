@@ -1,0 +1,199 @@
+// coronet::client: calls a coronet (or Redis) server's commands, one at a time or pipelined.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+
+#include "coronet/framework/codec_limits.hpp"
+#include "coronet/framework/connection.hpp"
+#include "coronet/framework/reply.hpp"
+#include "coronet/net/socket.hpp"
+#include "coronet/task.hpp"
+
+namespace coronet {
+
+/// Thrown by `client::call_checked` when the server answers with an error
+/// reply; `what()` is the error's complete line, e.g. `ERR unknown command 'x'`.
+class command_failed : public std::runtime_error {
+public:
+  /// An exception whose `what()` is `message`.
+  explicit command_failed(const std::string& message) : std::runtime_error(message) {}
+};
+
+/// What a client can be told.
+struct client_options {
+  /// Longest wait for connecting, for writing queued requests (`flush`) and
+  /// for each reply (`receive`; `call` as a whole). When it passes, the
+  /// operation throws `std::system_error(asio::error::timed_out)` and the
+  /// client is closed, since a late reply would be taken for the next one.
+  /// 0 = no limit.
+  std::chrono::milliseconds request_timeout = std::chrono::seconds(30);
+  /// Limits on replies (RESP): `max_request_bytes` bounds a simple string,
+  /// error or integer line, `max_bulk_bytes` a bulk string, `max_args` an
+  /// array's element count.
+  codec_limits limits{};
+  /// Most bytes one reply may occupy (all protocols; for `line` one reply
+  /// line, for `raw` everything the server sends).
+  std::size_t max_reply_bytes = 64 * 1024 * 1024;
+};
+
+/// A connection to a server, speaking `resp`, `line` or `raw` (see DESIGN.md
+/// "Wire protocols").
+///
+/// `call` sends one request and yields its reply. Error replies come back as
+/// a `reply` of kind `error` (`call`), or as a thrown `command_failed`
+/// (`call_checked`): the caller's choice. For pipelining, `send` queues
+/// requests without waiting, `flush` writes them all, and each `receive`
+/// yields the next reply in order.
+///
+/// What each protocol returns:
+/// - `resp`: every reply kind, exactly as the server sent it.
+/// - `line`: one line per reply, which the protocol makes lossy: a line
+///   `ERR` or starting with `ERR ` is an `error` reply, every other line a
+///   `text` reply (integers, `(nil)` and arrays joined by spaces included),
+///   with the server's escapes `\r`, `\n`, `\\` decoded. Request words may
+///   not be empty nor contain spaces, tabs, CR or LF.
+/// - `raw`: one request per connection, written with no terminator; the
+///   reply is everything the server sends until it closes, as `text`, or the
+///   error `ERR no reply` when it sends nothing (the seed's "get timestampe
+///   failed"). The client is closed afterwards.
+///
+/// Failures throw `std::system_error`: `asio::error::eof`,
+/// `asio::error::connection_reset` or `asio::error::broken_pipe`
+/// ("coronet::client: connection closed by server") when the connection is lost, `asio::error::timed_out` when
+/// `request_timeout` passes, other socket errors as they come. A reply that
+/// breaks the protocol (or exceeds the limits) throws `std::runtime_error`
+/// ("coronet::client: protocol error: ..."). After any of these the client
+/// is closed, and later calls throw `std::system_error`
+/// (`asio::error::not_connected`).
+///
+/// A client is used from the thread running its io_context, by one
+/// coroutine at a time (no concurrent `call`s; pipeline with `send` instead),
+/// and must not be moved while an operation is in progress.
+class client {
+public:
+  /// Connects to `host:port` (a name or numeric address, see
+  /// `tcp::connect`). Throws `std::system_error` (e.g.
+  /// `asio::error::connection_refused`, `asio::error::timed_out` after
+  /// `options.request_timeout`), or `std::invalid_argument` for
+  /// `wire_protocol::auto_detect`, which only a server can use.
+  static task<client> connect(tcp::executor_type ex, std::string host, std::uint16_t port,
+                              wire_protocol protocol = wire_protocol::resp, client_options options = {});
+
+  /// Takes over `other`'s connection and buffers; `other` is left closed.
+  client(client&& other) noexcept;
+  /// Closes this connection, then takes over `other`'s; `other` is left closed.
+  client& operator=(client&& other) noexcept;
+  client(const client&) = delete;
+  client& operator=(const client&) = delete;
+  /// Closes the connection.
+  ~client();
+
+  /// Sends the request `words` (command name first) and yields its reply; an
+  /// error reply is returned, not thrown. The request is encoded into the
+  /// output buffer right away, so `words` need not outlive this call; the
+  /// returned task writes it and reads the reply.
+  ///
+  /// Throws at once: `std::logic_error` if replies to earlier `send`s are
+  /// still to be received, or if this `raw` client was already used;
+  /// `std::invalid_argument` for empty `words`, or a word `line`/`raw`
+  /// cannot carry; `std::system_error(asio::error::not_connected)` if the
+  /// client was closed. From `co_await`: the failures listed in the class
+  /// description.
+  task<reply> call(std::span<const std::string_view> words);
+
+  /// `call({name, args...})` for arguments convertible to `std::string_view`.
+  template <class... Args>
+    requires(std::is_convertible_v<const Args&, std::string_view> && ...)
+  task<reply> call(std::string_view name, const Args&... args) {
+    const std::array<std::string_view, sizeof...(Args) + 1> words{name, std::string_view(args)...};
+    return call(std::span<const std::string_view>(words));
+  }
+
+  /// As `call`, but an error reply is thrown as `command_failed`.
+  task<reply> call_checked(std::span<const std::string_view> words);
+
+  /// `call_checked({name, args...})`.
+  template <class... Args>
+    requires(std::is_convertible_v<const Args&, std::string_view> && ...)
+  task<reply> call_checked(std::string_view name, const Args&... args) {
+    const std::array<std::string_view, sizeof...(Args) + 1> words{name, std::string_view(args)...};
+    return call_checked(std::span<const std::string_view>(words));
+  }
+
+  /// Queues the request `words` in the output buffer without writing it
+  /// (`flush` or `receive` writes it). Throws `std::invalid_argument`,
+  /// `std::logic_error` (a `raw` client takes one request) or
+  /// `std::system_error(asio::error::not_connected)` as `call`; on a throw
+  /// nothing is queued.
+  void send(std::span<const std::string_view> words);
+
+  /// `send({name, args...})`.
+  template <class... Args>
+    requires(std::is_convertible_v<const Args&, std::string_view> && ...)
+  void send(std::string_view name, const Args&... args) {
+    const std::array<std::string_view, sizeof...(Args) + 1> words{name, std::string_view(args)...};
+    send(std::span<const std::string_view>(words));
+  }
+
+  /// Writes every queued request. Writing all before reading any reply, a
+  /// very large batch can stall if the server's replies fill both sides'
+  /// buffers: flush and receive in slices of a few thousand. Throws
+  /// `std::system_error` as described for the class.
+  task<void> flush();
+
+  /// Writes any queued requests, then yields the next reply, in the order
+  /// the requests were sent. Throws `std::logic_error` when no request is
+  /// outstanding, otherwise as described for the class.
+  task<reply> receive();
+
+  /// Requests sent (queued or written) whose replies have not been received.
+  std::size_t pending() const noexcept { return pending_; }
+
+  /// The protocol this client speaks.
+  wire_protocol protocol() const noexcept { return protocol_; }
+
+  /// True until the client is closed (by `close`, an error, a timeout, or
+  /// the end of a `raw` exchange).
+  bool is_open() const noexcept { return socket_.is_open(); }
+
+  /// Closes the connection; queued requests are dropped. Never throws.
+  void close() noexcept;
+
+private:
+  client(tcp::socket s, wire_protocol protocol, client_options options);
+
+  void check_usable() const;
+  task<void> write_queued();
+  task<reply> read_reply();
+  task<reply> read_resp_reply();
+  task<reply> read_line_reply();
+  task<reply> read_raw_reply();
+  task<void> read_more(std::error_code& ec);
+  task<reply> receive_unchecked();
+  template <class T>
+  task<T> bounded(task<T> t);
+
+  tcp::socket socket_;
+  wire_protocol protocol_ = wire_protocol::resp;
+  client_options options_;
+  std::string out_;
+  std::unique_ptr<char[]> in_;
+  std::size_t in_capacity_ = 0;
+  std::size_t in_begin_ = 0;
+  std::size_t in_end_ = 0;
+  std::size_t line_scanned_ = 0;  // bytes from in_begin_ known to hold no newline
+  std::size_t pending_ = 0;
+  bool raw_used_ = false;
+};
+
+}  // namespace coronet

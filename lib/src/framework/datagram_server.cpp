@@ -1,0 +1,483 @@
+#include "coronet/framework/datagram_server.hpp"
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_signal.hpp>
+#include <asio/error.hpp>
+#include <asio/post.hpp>
+#include <asio/signal_set.hpp>
+
+#include "coronet/detail/log_limiter.hpp"
+#include "coronet/log.hpp"
+#include "coronet/net/timer.hpp"
+#include "coronet/spawn.hpp"
+
+namespace coronet::detail {
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+// After a receive error (ENOBUFS, ENOMEM...), a pause so a persistent one
+// cannot turn the loop into a busy loop.
+constexpr auto receive_error_backoff = std::chrono::milliseconds(10);
+// Entries looked at for one source address in the rate limiter's table.
+constexpr std::size_t rate_probe_length = 8;
+
+log_limiter receive_error_log;
+log_limiter handler_error_log;
+log_limiter send_error_log;
+
+// A counter written by one thread and read by any.
+class counter {
+public:
+  void add(std::uint64_t n = 1) noexcept { value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  std::uint64_t get() const noexcept { return value_.load(std::memory_order_relaxed); }
+
+private:
+  std::atomic<std::uint64_t> value_{0};
+};
+
+std::int64_t steady_ns() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(steady::now().time_since_epoch()).count();
+}
+
+// Per-source-address reply limit as a generic cell rate algorithm: each
+// address keeps one "theoretical arrival time"; a reply is allowed while it
+// is at most `burst - 1` intervals ahead of now, and moves it one interval on.
+// A keyed hash keeps a peer from choosing which entries collide.
+class source_rate_limiter {
+public:
+  explicit source_rate_limiter(const reply_rate_limit& limit) {
+    if (limit.per_second == 0)
+      return;
+    interval_ = 1'000'000'000 / static_cast<std::int64_t>(limit.per_second);
+    tolerance_ = interval_ * (static_cast<std::int64_t>(limit.burst) - 1);
+    table_.resize(std::bit_ceil(std::max(limit.tracked_sources, rate_probe_length)));
+    std::random_device seed;
+    seed_ = (static_cast<std::uint64_t>(seed()) << 32) ^ seed();
+  }
+
+  // True if a reply to `a` would be allowed now; changes nothing.
+  bool allows(const asio::ip::address& a, std::int64_t now) const noexcept {
+    if (table_.empty())
+      return true;
+    const key_type k = key_of(a);
+    const std::size_t start = index_of(k);
+    for (std::size_t i = 0; i < rate_probe_length; ++i) {
+      const entry& e = table_[(start + i) & (table_.size() - 1)];
+      if (e.used && e.key == k)
+        return std::max(e.tat, now) - now <= tolerance_;
+    }
+    return true;
+  }
+
+  // Spends one reply for `a`; false (and nothing spent) if none is left.
+  bool take(const asio::ip::address& a, std::int64_t now) noexcept {
+    if (table_.empty())
+      return true;
+    const key_type k = key_of(a);
+    const std::size_t start = index_of(k);
+    entry* victim = nullptr;
+    for (std::size_t i = 0; i < rate_probe_length; ++i) {
+      entry& e = table_[(start + i) & (table_.size() - 1)];
+      if (e.used && e.key == k) {
+        const std::int64_t tat = std::max(e.tat, now);
+        if (tat - now > tolerance_)
+          return false;
+        e.tat = tat + interval_;
+        e.seen = now;
+        return true;
+      }
+      if (victim == nullptr || !e.used || (victim->used && e.seen < victim->seen))
+        victim = &e;
+    }
+    // New address: it starts with a full bucket (and may push out another).
+    *victim = entry{k, true, now + interval_, now};
+    return true;
+  }
+
+private:
+  using key_type = std::array<unsigned char, 16>;
+  struct entry {
+    key_type key{};
+    bool used = false;
+    std::int64_t tat = 0;
+    std::int64_t seen = 0;
+  };
+
+  static key_type key_of(const asio::ip::address& a) noexcept {
+    if (a.is_v4())
+      return asio::ip::make_address_v6(asio::ip::v4_mapped, a.to_v4()).to_bytes();
+    return a.to_v6().to_bytes();
+  }
+
+  std::size_t index_of(const key_type& k) const noexcept {
+    std::uint64_t h = 0xcbf29ce484222325ULL ^ seed_;
+    for (unsigned char c : k)
+      h = (h ^ c) * 0x100000001b3ULL;
+    h ^= h >> 29;
+    return static_cast<std::size_t>(h) & (table_.size() - 1);
+  }
+
+  std::vector<entry> table_;
+  std::int64_t interval_ = 0;
+  std::int64_t tolerance_ = 0;
+  std::uint64_t seed_ = 0;
+};
+
+}  // namespace
+
+// One receive loop: owns one receive buffer (one byte larger than the
+// largest datagram accepted, to see truncation) and one reply buffer.
+struct datagram_receiver {
+  enum class phase { receiving, handling };
+
+  datagram_receiver(std::size_t listener_index, std::size_t buffer_size)
+      : listener(listener_index), buffer(std::make_unique_for_overwrite<std::byte[]>(buffer_size)) {}
+
+  std::size_t listener;
+  std::unique_ptr<std::byte[]> buffer;
+  asio::cancellation_signal signal;
+  phase state = phase::receiving;
+};
+
+struct datagram_worker {
+  explicit datagram_worker(datagram_server& s) : srv(s), limiter(s.options_.rate_limit) {
+    ctx.emplace(1);
+    drain_timer.emplace(*ctx);
+  }
+
+  // Sockets close first (their pending receives then complete with
+  // operation_aborted, queued), the io_context then destroys what is queued,
+  // which frees the suspended loops; the receivers they used go last.
+  ~datagram_worker() {
+    signals.reset();
+    drain_timer.reset();
+    sockets.clear();
+    ctx.reset();
+    receivers.clear();
+  }
+
+  task<void> receive_loop(datagram_receiver& r);
+  void begin_drain() noexcept;
+  void loop_ended() noexcept;
+  void finish() noexcept;
+
+  datagram_server& srv;
+  source_rate_limiter limiter;
+  std::size_t running = 0;
+  bool draining = false;
+  bool finished = false;
+  counter received;
+  counter replies;
+  counter unanswered;
+  counter dropped_oversize;
+  counter dropped_source;
+  counter dropped_rate_limited;
+  counter handler_errors;
+  counter io_errors;
+  counter bytes_in;
+  counter bytes_out;
+  std::optional<asio::io_context> ctx;
+  std::vector<udp::socket> sockets;  // one per listener
+  std::vector<std::unique_ptr<datagram_receiver>> receivers;
+  std::optional<timer> drain_timer;
+  std::optional<asio::signal_set> signals;
+  std::thread thread;
+};
+
+task<void> datagram_worker::receive_loop(datagram_receiver& r) {
+  const datagram_server_options& opts = srv.options_;
+  const datagram_server::listener_entry& entry = srv.listeners_[r.listener];
+  const std::vector<std::uint16_t>& dropped_ports =
+      entry.listener.drop_from_own_ports ? srv.dropped_ports_own_ : srv.dropped_ports_;
+  udp::socket& sock = sockets[r.listener];
+  const asio::mutable_buffer receive_room(r.buffer.get(), opts.max_datagram_bytes + 1);
+  const std::span<std::byte> reply_room(r.buffer.get() + opts.max_datagram_bytes + 1, opts.max_reply_bytes);
+  udp::endpoint source;
+
+  while (!draining) {
+    r.state = datagram_receiver::phase::receiving;
+    std::error_code ec;
+    const std::size_t n = co_await sock.receive_from(receive_room, source, ec);
+    r.state = datagram_receiver::phase::handling;
+    if (ec) {
+      if (ec == asio::error::operation_aborted || draining)
+        co_return;
+      io_errors.add();
+      receive_error_log.log(log_level::warning, "datagram server: receive: " + ec.message());
+      co_await sleep_for(receive_error_backoff, ec);
+      continue;
+    }
+    received.add();
+    bytes_in.add(n);
+    if (n > opts.max_datagram_bytes) {
+      dropped_oversize.add();
+      continue;
+    }
+    if (source.port() == 0 || std::binary_search(dropped_ports.begin(), dropped_ports.end(), source.port())) {
+      dropped_source.add();
+      continue;
+    }
+    const std::int64_t now = steady_ns();
+    if (!limiter.allows(source.address(), now)) {
+      dropped_rate_limited.add();
+      continue;
+    }
+
+    datagram d{std::span<const std::byte>(r.buffer.get(), n), source, entry.port, std::chrono::system_clock::now(),
+               reply_room};
+    std::optional<std::size_t> reply;
+    try {
+      reply = co_await entry.listener.handler(d);
+    } catch (const std::system_error& e) {
+      if (draining && e.code() == asio::error::operation_aborted)
+        co_return;
+      handler_errors.add();
+      handler_error_log.log(log_level::error, std::string("datagram handler failed: ") + e.what());
+      continue;
+    } catch (const std::exception& e) {
+      handler_errors.add();
+      handler_error_log.log(log_level::error, std::string("datagram handler failed: ") + e.what());
+      continue;
+    } catch (...) {
+      handler_errors.add();
+      handler_error_log.log(log_level::error, "datagram handler failed: an exception not derived from std::exception");
+      continue;
+    }
+    if (!reply) {
+      unanswered.add();
+      continue;
+    }
+    if (*reply > reply_room.size()) {
+      handler_errors.add();
+      handler_error_log.log(log_level::error, "datagram handler yielded a reply larger than max_reply_bytes");
+      continue;
+    }
+    // Another loop of this thread may have spent the last reply meanwhile.
+    if (!limiter.take(source.address(), now)) {
+      dropped_rate_limited.add();
+      continue;
+    }
+    co_await sock.send_to(asio::buffer(reply_room.data(), *reply), source, ec);
+    if (ec) {
+      if (ec == asio::error::operation_aborted && draining)
+        co_return;
+      io_errors.add();
+      send_error_log.log(log_level::warning, "datagram server: send: " + ec.message());
+      continue;
+    }
+    replies.add();
+    bytes_out.add(*reply);
+  }
+}
+
+void datagram_worker::begin_drain() noexcept {
+  if (draining)
+    return;
+  draining = true;
+  // Loops waiting for a datagram have nothing in flight: stop them now. The
+  // others end once their replies are sent.
+  for (auto& r : receivers)
+    if (r->state == datagram_receiver::phase::receiving)
+      r->signal.emit(asio::cancellation_type::terminal);
+  if (running == 0)
+    return;
+  drain_timer->expires_after(srv.options_.drain_timeout);
+  spawn(*ctx, [this]() -> task<void> {
+    // The loops may all have ended (and cancelled the timer) before this runs.
+    if (finished)
+      co_return;
+    std::error_code ec;
+    co_await drain_timer->wait(ec);
+    if (!ec && !finished) {
+      log(log_level::warning, "datagram server: drain deadline passed; cancelling the remaining handlers");
+      for (auto& r : receivers)
+        r->signal.emit(asio::cancellation_type::terminal);
+    }
+  });
+}
+
+void datagram_worker::loop_ended() noexcept {
+  if (--running == 0)
+    finish();
+}
+
+void datagram_worker::finish() noexcept {
+  finished = true;
+  drain_timer->cancel();
+  for (auto& s : sockets) {
+    std::error_code ignored;
+    s.close(ignored);
+  }
+  if (srv.workers_running_.fetch_sub(1) == 1) {
+    datagram_worker& first = *srv.workers_.front();
+    if (first.signals) {
+      try {
+        asio::post(*first.ctx, [&first] {
+          if (first.signals)
+            first.signals->cancel();
+        });
+      } catch (...) {
+        // Out of memory for the post: stopping the io_context ends its run too.
+        first.ctx->stop();
+      }
+    }
+  }
+}
+
+}  // namespace coronet::detail
+
+namespace coronet {
+
+datagram_server::datagram_server(datagram_server_options options) : options_(std::move(options)) {
+  if (options_.threads == 0)
+    options_.threads = std::max(1u, std::thread::hardware_concurrency());
+  if (options_.max_in_flight == 0)
+    throw std::invalid_argument("coronet::datagram_server: max_in_flight must be at least 1");
+  if (options_.rate_limit.per_second != 0 && options_.rate_limit.burst == 0)
+    throw std::invalid_argument("coronet::datagram_server: rate_limit.burst must be at least 1");
+  std::error_code ec;
+  address_ = asio::ip::make_address(options_.host, ec);
+  if (ec)
+    throw std::invalid_argument("coronet::datagram_server: host '" + options_.host + "' is not a numeric IP address");
+  dropped_ports_ = options_.dropped_source_ports;
+  std::sort(dropped_ports_.begin(), dropped_ports_.end());
+  dropped_ports_own_ = dropped_ports_;
+  for (unsigned i = 0; i < options_.threads; ++i)
+    workers_.push_back(std::make_unique<detail::datagram_worker>(*this));
+}
+
+datagram_server::~datagram_server() {
+  force_stop();
+  for (auto& w : workers_)
+    if (w->thread.joinable())
+      w->thread.join();
+}
+
+std::uint16_t datagram_server::listen(datagram_listener l) {
+  if (ran_.load())
+    throw std::logic_error("coronet::datagram_server::listen: the server is already running");
+  if (!l.handler)
+    throw std::invalid_argument("coronet::datagram_server::listen: empty handler");
+  udp::socket_options socket_opts;
+  socket_opts.reuse_port = options_.threads > 1;
+  std::uint16_t port = l.port;
+  std::vector<udp::socket> bound;
+  for (auto& w : workers_) {
+    bound.emplace_back(*w->ctx, udp::endpoint(address_, port), socket_opts);
+    port = bound.back().port();
+  }
+  const std::size_t index = listeners_.size();
+  const std::size_t buffer_size = options_.max_datagram_bytes + 1 + options_.max_reply_bytes;
+  listeners_.push_back(listener_entry{std::move(l), port});
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    workers_[i]->sockets.push_back(std::move(bound[i]));
+    for (std::size_t k = 0; k < options_.max_in_flight; ++k)
+      workers_[i]->receivers.push_back(std::make_unique<detail::datagram_receiver>(index, buffer_size));
+  }
+  dropped_ports_own_.insert(std::upper_bound(dropped_ports_own_.begin(), dropped_ports_own_.end(), port), port);
+  return port;
+}
+
+std::vector<std::uint16_t> datagram_server::ports() const {
+  std::vector<std::uint16_t> out;
+  for (const auto& l : listeners_)
+    out.push_back(l.port);
+  return out;
+}
+
+void datagram_server::stop() noexcept {
+  stopping_.store(true);
+  for (auto& w : workers_) {
+    try {
+      asio::post(*w->ctx, [wp = w.get()] { wp->begin_drain(); });
+    } catch (...) {
+      // Out of memory: the drain cannot be queued; fall back to stopping.
+      w->ctx->stop();
+    }
+  }
+}
+
+void datagram_server::force_stop() noexcept {
+  for (auto& w : workers_)
+    w->ctx->stop();
+}
+
+datagram_server_stats datagram_server::stats() const noexcept {
+  datagram_server_stats s;
+  for (const auto& w : workers_) {
+    s.received += w->received.get();
+    s.replies += w->replies.get();
+    s.unanswered += w->unanswered.get();
+    s.dropped_oversize += w->dropped_oversize.get();
+    s.dropped_source += w->dropped_source.get();
+    s.dropped_rate_limited += w->dropped_rate_limited.get();
+    s.handler_errors += w->handler_errors.get();
+    s.io_errors += w->io_errors.get();
+    s.bytes_in += w->bytes_in.get();
+    s.bytes_out += w->bytes_out.get();
+  }
+  return s;
+}
+
+void datagram_server::arm_signal_wait() {
+  workers_.front()->signals->async_wait([this](const std::error_code& ec, int sig) { on_signal(ec, sig); });
+}
+
+void datagram_server::on_signal(const std::error_code& ec, int sig) {
+  if (ec)
+    return;
+  if (!stopping_.load()) {
+    log(log_level::info, "signal " + std::to_string(sig) + ": draining (send it again to exit at once)");
+    stop();
+    arm_signal_wait();
+  } else {
+    log(log_level::warning, "signal " + std::to_string(sig) + " during the drain: exiting at once");
+    exit_code_.store(1);
+    force_stop();
+  }
+}
+
+int datagram_server::run() {
+  if (ran_.exchange(true))
+    throw std::logic_error("coronet::datagram_server::run: called twice");
+  detail::datagram_worker& first = *workers_.front();
+  workers_running_.store(workers_.size());
+  if (options_.handle_signals) {
+    first.signals.emplace(*first.ctx, SIGINT, SIGTERM);
+    arm_signal_wait();
+  }
+  for (auto& w : workers_) {
+    if (w->receivers.empty()) {
+      // Posted, so that a signal set armed above is cancelled from the loop.
+      asio::post(*w->ctx, [wp = w.get()] { wp->finish(); });
+      continue;
+    }
+    w->running = w->receivers.size();
+    for (auto& r : w->receivers) {
+      detail::datagram_worker* wp = w.get();
+      spawn(*w->ctx, wp->receive_loop(*r), asio::bind_cancellation_slot(r->signal.slot(), [wp](std::exception_ptr e) {
+              if (e)
+                detail::report_unhandled_exception(e);
+              wp->loop_ended();
+            }));
+    }
+  }
+  for (std::size_t i = 1; i < workers_.size(); ++i)
+    workers_[i]->thread = std::thread([w = workers_[i].get()] { w->ctx->run(); });
+  first.ctx->run();
+  for (std::size_t i = 1; i < workers_.size(); ++i)
+    workers_[i]->thread.join();
+  return exit_code_.load();
+}
+
+}  // namespace coronet

@@ -1,0 +1,232 @@
+// coronet::router: registration rules, case-insensitive lookup and dispatch replies.
+#include <catch2/catch.hpp>
+
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include <asio/error.hpp>
+
+#include "coronet/framework/connection.hpp"
+#include "coronet/framework/router.hpp"
+#include "coronet/log.hpp"
+#include "coronet/sync_wait.hpp"
+
+namespace {
+
+coronet::task<coronet::reply> ok_handler(coronet::request&) { co_return coronet::reply::text("OK"); }
+
+coronet::task<coronet::reply> count_args(coronet::request& req) {
+  co_return coronet::reply::integer(static_cast<std::int64_t>(req.size()));
+}
+
+coronet::reply dispatch(const coronet::router& r, std::vector<std::string_view> words) {
+  coronet::request req = coronet::request::from_words(words);
+  return coronet::sync_wait(r.dispatch(req));
+}
+
+// Collects log messages while alive, then restores the default sink.
+class log_capture {
+public:
+  log_capture() {
+    coronet::set_log_handler([this](coronet::log_level, std::string_view msg) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      messages_.emplace_back(msg);
+    });
+  }
+  ~log_capture() { coronet::set_log_handler({}); }
+  std::vector<std::string> messages() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return messages_;
+  }
+
+private:
+  std::mutex mutex_;
+  std::vector<std::string> messages_;
+};
+
+}  // namespace
+
+TEST_CASE("commands are found case-insensitively and stored in lower case", "[router]") {
+  coronet::router r;
+  r.add("Ping", "replies PONG", ok_handler);
+  r.alias("P", "PING");
+  const coronet::command* c = r.find("ping");
+  REQUIRE(c != nullptr);
+  CHECK(c->name == "ping");
+  CHECK(c->description == "replies PONG");
+  CHECK(r.find("PING") == c);
+  CHECK(r.find("pInG") == c);
+  CHECK(r.find("p") == c);
+  CHECK(r.find("P") == c);
+  CHECK(c->aliases == std::vector<std::string>{"p"});
+  CHECK(r.find("pin") == nullptr);
+  CHECK(r.find("pings") == nullptr);
+  CHECK(r.find("") == nullptr);
+  CHECK(r.find(std::string(200, 'p')) == nullptr);
+}
+
+TEST_CASE("commands are listed in registration order", "[router]") {
+  coronet::router r;
+  r.add("zeta", "", ok_handler).add("alpha", "", ok_handler).add("mid", "", ok_handler);
+  REQUIRE(r.commands().size() == 3);
+  CHECK(r.commands()[0].name == "zeta");
+  CHECK(r.commands()[1].name == "alpha");
+  CHECK(r.commands()[2].name == "mid");
+}
+
+TEST_CASE("a name already taken by a command or an alias is refused", "[router]") {
+  coronet::router r;
+  r.add("get", "", ok_handler);
+  r.alias("fetch", "get");
+  CHECK_THROWS_AS(r.add("get", "", ok_handler), coronet::command_error);
+  CHECK_THROWS_AS(r.add("GET", "", ok_handler), coronet::command_error);
+  CHECK_THROWS_AS(r.add("fetch", "", ok_handler), coronet::command_error);
+  CHECK_THROWS_AS(r.alias("Fetch", "get"), coronet::command_error);
+  CHECK_THROWS_AS(r.alias("get", "get"), coronet::command_error);
+  CHECK_THROWS_AS(r.alias("other", "unknown"), coronet::command_error);
+  CHECK(r.commands().size() == 1);
+  CHECK(r.find("other") == nullptr);
+}
+
+TEST_CASE("command_error is an invalid_argument naming the problem", "[router]") {
+  coronet::router r;
+  r.add("get", "", ok_handler);
+  try {
+    r.add("get", "", ok_handler);
+    FAIL("no exception");
+  } catch (const std::invalid_argument& e) {
+    CHECK(std::string(e.what()).find("'get'") != std::string::npos);
+  }
+}
+
+TEST_CASE("unacceptable names, handlers and arities are refused", "[router]") {
+  coronet::router r;
+  CHECK_THROWS_AS(r.add("", "", ok_handler), coronet::command_error);
+  CHECK_THROWS_AS(r.add(std::string(coronet::router::max_name_length + 1, 'a'), "", ok_handler),
+                  coronet::command_error);
+  CHECK_NOTHROW(r.add(std::string(coronet::router::max_name_length, 'a'), "", ok_handler));
+  CHECK_THROWS_AS(r.add("two words", "", ok_handler), coronet::command_error);
+  CHECK_THROWS_AS(r.add("tab\there", "", ok_handler), coronet::command_error);
+  CHECK_THROWS_AS(r.add("new\nline", "", ok_handler), coronet::command_error);
+  CHECK_THROWS_AS(r.add(std::string("nul\0x", 5), "", ok_handler), coronet::command_error);
+  CHECK_THROWS_AS(r.add("del\x7f", "", ok_handler), coronet::command_error);
+  CHECK_THROWS_AS(r.add("nohandler", "", coronet::command_handler{}), coronet::command_error);
+  CHECK_THROWS_AS(r.add("backwards", "", ok_handler, coronet::arity::between(2, 1)), coronet::command_error);
+  r.add("target", "", ok_handler);
+  CHECK_THROWS_AS(r.alias("", "target"), coronet::command_error);
+  CHECK_THROWS_AS(r.alias("bad alias", "target"), coronet::command_error);
+  CHECK(r.commands().size() == 2);
+}
+
+TEST_CASE("dispatch runs the handler with the request", "[router]") {
+  coronet::router r;
+  r.add("count", "", count_args);
+  CHECK(dispatch(r, {"count"}) == coronet::reply::integer(0));
+  CHECK(dispatch(r, {"COUNT", "a", "b"}) == coronet::reply::integer(2));
+}
+
+TEST_CASE("an unknown command gets ERR unknown command 'x'", "[router]") {
+  coronet::router r;
+  r.add("known", "", ok_handler);
+  const coronet::reply rep = dispatch(r, {"nosuch", "arg"});
+  CHECK(rep.kind() == coronet::reply_kind::error);
+  CHECK(rep.str() == "ERR unknown command 'nosuch'");
+  CHECK(dispatch(r, {"NoSuch"}).str() == "ERR unknown command 'NoSuch'");
+  CHECK(coronet::unknown_command_reply("x") == coronet::reply::error("ERR unknown command 'x'"));
+}
+
+TEST_CASE("an unknown command's name is truncated to 128 bytes", "[router]") {
+  coronet::router r;
+  const std::string name(300, 'a');
+  CHECK(dispatch(r, {name}).str() == "ERR unknown command '" + std::string(128, 'a') + "...'");
+  const std::string exact(128, 'b');
+  CHECK(dispatch(r, {exact}).str() == "ERR unknown command '" + exact + "'");
+}
+
+TEST_CASE("an unknown command's non-printable bytes, quote and backslash are escaped", "[router]") {
+  coronet::router r;
+  const std::string name("a\x01\r\n'\\\x7f\xff z", 10);
+  CHECK(dispatch(r, {name}).str() == "ERR unknown command 'a\\x01\\x0d\\x0a\\x27\\x5c\\x7f\\xff z'");
+  CHECK(dispatch(r, {std::string_view("\0", 1)}).str() == "ERR unknown command '\\x00'");
+}
+
+TEST_CASE("a wrong argument count gets ERR wrong number of arguments for 'x'", "[router]") {
+  coronet::router r;
+  r.add("Pair", "", count_args, coronet::arity::exactly(2));
+  r.add("some", "", count_args, coronet::arity::between(1, 2));
+  r.add("many", "", count_args, coronet::arity::at_least(1));
+  CHECK(dispatch(r, {"pair", "a"}).str() == "ERR wrong number of arguments for 'pair'");
+  CHECK(dispatch(r, {"PAIR", "a", "b", "c"}).str() == "ERR wrong number of arguments for 'pair'");
+  CHECK(dispatch(r, {"pair", "a", "b"}) == coronet::reply::integer(2));
+  CHECK(dispatch(r, {"some"}).str() == "ERR wrong number of arguments for 'some'");
+  CHECK(dispatch(r, {"some", "1", "2"}) == coronet::reply::integer(2));
+  CHECK(dispatch(r, {"some", "1", "2", "3"}).kind() == coronet::reply_kind::error);
+  CHECK(dispatch(r, {"many"}).str() == "ERR wrong number of arguments for 'many'");
+  std::vector<std::string_view> lots(501, "x");
+  lots[0] = "many";
+  CHECK(dispatch(r, lots) == coronet::reply::integer(500));
+  CHECK(coronet::wrong_arity_reply("x") == coronet::reply::error("ERR wrong number of arguments for 'x'"));
+}
+
+TEST_CASE("a handler that throws gives ERR internal error and is logged", "[router]") {
+  log_capture logs;
+  coronet::router r;
+  r.add("boom", "", [](coronet::request&) -> coronet::task<coronet::reply> {
+    throw std::runtime_error("kaboom");
+    co_return coronet::reply::text("unreachable");
+  });
+  r.add("fail", "", [](coronet::request&) -> coronet::task<coronet::reply> {
+    throw std::system_error(asio::error::connection_refused);
+    co_return coronet::reply::text("unreachable");
+  });
+  CHECK(dispatch(r, {"boom"}) == coronet::reply::error("ERR internal error"));
+  const auto messages = logs.messages();
+  REQUIRE(!messages.empty());
+  CHECK(messages.front().find("boom") != std::string::npos);
+  CHECK(messages.front().find("kaboom") != std::string::npos);
+  CHECK(dispatch(r, {"fail"}) == coronet::reply::error("ERR internal error"));
+}
+
+TEST_CASE("a handler that throws something not derived from std::exception still gives ERR internal error",
+          "[router]") {
+  log_capture logs;
+  coronet::router r;
+  r.add("odd", "", [](coronet::request&) -> coronet::task<coronet::reply> {
+    throw 42;
+    co_return coronet::reply::text("unreachable");
+  });
+  CHECK(dispatch(r, {"odd"}) == coronet::reply::error("ERR internal error"));
+}
+
+TEST_CASE("operation_aborted from a handler propagates out of dispatch", "[router]") {
+  coronet::router r;
+  r.add("cancelled", "", [](coronet::request&) -> coronet::task<coronet::reply> {
+    throw std::system_error(asio::error::operation_aborted);
+    co_return coronet::reply::text("unreachable");
+  });
+  try {
+    dispatch(r, {"cancelled"});
+    FAIL("no exception");
+  } catch (const std::system_error& e) {
+    CHECK(e.code() == asio::error::operation_aborted);
+  }
+}
+
+TEST_CASE("a request's connection reaches the handler", "[router]") {
+  coronet::router r;
+  coronet::connection* seen = nullptr;
+  r.add("who", "", [&seen](coronet::request& req) -> coronet::task<coronet::reply> {
+    seen = req.conn;
+    co_return coronet::reply::null();
+  });
+  coronet::connection conn;
+  std::vector<std::string_view> words{"who"};
+  coronet::request req = coronet::request::from_words(words);
+  req.conn = &conn;
+  CHECK(coronet::sync_wait(r.dispatch(req)) == coronet::reply::null());
+  CHECK(seen == &conn);
+}

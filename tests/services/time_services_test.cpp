@@ -1,0 +1,237 @@
+// time_services end to end over loopback: daytime and time over TCP and UDP, SNTP, drops, shutdown.
+#include "coronet/services/time_services.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <asio/ip/tcp.hpp>
+#include <asio/ip/udp.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "coronet/services/daytime.hpp"
+#include "coronet/services/sntp.hpp"
+#include "coronet/services/time_protocol.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+namespace services = coronet::services;
+using sys = std::chrono::system_clock;
+
+services::time_services_options all_on_free_ports() {
+  services::time_services_options o;
+  o.daytime_port = 0;
+  o.time_port = 0;
+  o.sntp_port = 0;
+  o.rate_limit.per_second = 0;
+  return o;
+}
+
+class running_services {
+public:
+  explicit running_services(services::time_services_options o = all_on_free_ports()) : services_(std::move(o)) {
+    thread_ = std::thread([this] { exit_code_ = services_.run(); });
+  }
+  running_services(const running_services&) = delete;
+  running_services& operator=(const running_services&) = delete;
+  ~running_services() { stop(); }
+
+  int stop() {
+    if (thread_.joinable()) {
+      services_.stop();
+      thread_.join();
+    }
+    return exit_code_;
+  }
+
+  services::time_services& get() { return services_; }
+
+private:
+  services::time_services services_;
+  std::thread thread_;
+  int exit_code_ = -1;
+};
+
+// Everything a TCP service sends before it closes; throws if that takes over 5 s.
+std::string tcp_read_all(std::uint16_t port) {
+  asio::io_context ctx;
+  asio::ip::tcp::socket s(ctx);
+  s.connect({asio::ip::address_v4::loopback(), port});
+  // The plain recv(2): Asio's blocking reads would wait out SO_RCVTIMEO.
+  timeval tv{5, 0};
+  ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string out;
+  char buf[256];
+  for (;;) {
+    const ssize_t n = ::recv(s.native_handle(), buf, sizeof buf, 0);
+    if (n == 0)
+      return out;
+    if (n < 0)
+      throw std::runtime_error("no end of stream within 5 s");
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
+template <class Pred>
+bool eventually(Pred pred, std::chrono::milliseconds limit = 5s) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred())
+      return true;
+    std::this_thread::yield();
+  }
+  return pred();
+}
+
+class udp_client {
+public:
+  explicit udp_client(asio::ip::address_v4 address = asio::ip::address_v4::loopback())
+      : socket_(ctx_, asio::ip::udp::endpoint(address, 0)) {}
+  // Throws if no reply arrives within 5 s. (Asio's blocking receive would
+  // wait out SO_RCVTIMEO, so the wait is a poll.)
+  std::string call(const std::string& data, std::uint16_t port) {
+    send(data, port);
+    pollfd p{socket_.native_handle(), POLLIN, 0};
+    if (::poll(&p, 1, 5000) != 1)
+      throw std::runtime_error("no reply within 5 s");
+    std::vector<char> buf(2048);
+    asio::ip::udp::endpoint from;
+    const std::size_t n = socket_.receive_from(asio::buffer(buf), from);
+    return std::string(buf.data(), n);
+  }
+  void send(const std::string& data, std::uint16_t port) {
+    socket_.send_to(asio::buffer(data), {asio::ip::address_v4::loopback(), port});
+  }
+  bool nothing_pending() {
+    char c;
+    asio::ip::udp::endpoint from;
+    std::error_code ec;
+    // Asio's blocking sockets wait out EAGAIN whatever the flags say.
+    socket_.non_blocking(true);
+    socket_.receive_from(asio::buffer(&c, 1), from, 0, ec);
+    socket_.non_blocking(false);
+    return ec == asio::error::would_block;
+  }
+
+private:
+  asio::io_context ctx_;
+  asio::ip::udp::socket socket_;
+};
+
+sys::time_point decode_rfc868(const std::string& b) {
+  REQUIRE(b.size() == 4);
+  std::uint32_t s = 0;
+  for (char c : b)
+    s = s << 8 | static_cast<unsigned char>(c);
+  return sys::time_point(std::chrono::seconds(std::int64_t{s} - services::seconds_from_1900_to_1970));
+}
+
+std::string sntp_request(unsigned version, unsigned mode) {
+  std::string r(48, '\0');
+  r[0] = static_cast<char>((version << 3) | mode);
+  r[47] = 42;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("daytime, time and SNTP answer over TCP and UDP with the current time", "[services][time_services]") {
+  running_services s;
+  auto& ts = s.get();
+  REQUIRE(ts.daytime_port() != 0);
+  REQUIRE(ts.time_port() != 0);
+  REQUIRE(ts.sntp_port() != 0);
+
+  const std::string daytime = tcp_read_all(ts.daytime_port());
+  CHECK(daytime.size() == 26);
+  CHECK(daytime.substr(24) == "\r\n");
+  CHECK(std::chrono::abs(decode_rfc868(tcp_read_all(ts.time_port())) - sys::now()) < 2s);
+
+  udp_client c;
+  CHECK(c.call("", ts.daytime_port()).substr(24) == "\r\n");
+  CHECK(c.call("anything", ts.daytime_port()).size() == 26);
+  CHECK(std::chrono::abs(decode_rfc868(c.call("", ts.time_port())) - sys::now()) < 2s);
+
+  const std::string reply = c.call(sntp_request(3, 3), ts.sntp_port());
+  REQUIRE(reply.size() == 48);
+  CHECK(reply[0] == static_cast<char>((3 << 3) | 4));
+  CHECK(reply[31] == 42);  // originate = our transmit timestamp
+  const auto* p = reinterpret_cast<const unsigned char*>(reply.data()) + 40;
+  const services::ntp_timestamp transmit{
+      std::uint32_t{p[0]} << 24 | std::uint32_t{p[1]} << 16 | std::uint32_t{p[2]} << 8 | p[3],
+      std::uint32_t{p[4]} << 24 | std::uint32_t{p[5]} << 16 | std::uint32_t{p[6]} << 8 | p[7]};
+  CHECK(std::chrono::abs(services::from_ntp_timestamp(transmit) - sys::now()) < 2s);
+
+  // A reply is counted once sent, so maybe just after it arrived.
+  CHECK(eventually([&] { return ts.stats().udp.replies == 4; }));
+  CHECK(ts.stats().tcp_connections == 2);
+  CHECK(s.stop() == 0);
+}
+
+TEST_CASE("malformed SNTP datagrams get no reply and the service goes on", "[services][time_services]") {
+  running_services s;
+  const std::uint16_t port = s.get().sntp_port();
+  udp_client c;
+  c.send("", port);
+  c.send("x", port);
+  c.send(std::string(47, '\x1b'), port);
+  c.send(sntp_request(4, 4), port);
+  c.send(sntp_request(0, 3), port);
+  c.send(std::string(65'507, '\x1b'), port);
+  CHECK(c.call(sntp_request(4, 3), port).size() == 48);
+  CHECK(c.nothing_pending());
+  const auto st = s.get().stats().udp;
+  CHECK(st.unanswered == 5);
+  CHECK(st.dropped_oversize == 1);
+}
+
+TEST_CASE("UDP replies are rate-limited per source by default", "[services][time_services]") {
+  auto o = all_on_free_ports();
+  o.rate_limit = coronet::reply_rate_limit{};
+  o.rate_limit.per_second = 1;
+  o.rate_limit.burst = 2;
+  running_services s(o);
+  udp_client c;
+  CHECK(c.call("", s.get().time_port()).size() == 4);
+  CHECK(c.call("", s.get().daytime_port()).size() == 26);  // one bucket for all the services
+  c.send("", s.get().time_port());
+  // Another source address has its own bucket (Linux routes all of 127/8 to lo).
+  udp_client other(asio::ip::make_address_v4("127.0.0.2"));
+  REQUIRE(other.call("", s.get().time_port()).size() == 4);
+  CHECK(eventually([&] { return s.get().stats().udp.dropped_rate_limited == 1; }));
+  CHECK(c.nothing_pending());
+}
+
+TEST_CASE("services can be turned off one by one; none at all is an error", "[services][time_services]") {
+  services::time_services_options o;
+  o.sntp_port = 0;
+  services::time_services only_sntp(o);
+  CHECK(only_sntp.daytime_port() == 0);
+  CHECK(only_sntp.time_port() == 0);
+  CHECK(only_sntp.sntp_port() != 0);
+  CHECK_THROWS_AS(services::time_services(services::time_services_options{}), std::invalid_argument);
+  o.host = "localhost";
+  CHECK_THROWS_AS(services::time_services(o), std::invalid_argument);
+}
+
+TEST_CASE("stop() drains: TCP and UDP close, run() returns 0", "[services][time_services][shutdown]") {
+  running_services s;
+  const std::uint16_t port = s.get().time_port();
+  CHECK(tcp_read_all(port).size() == 4);
+  CHECK(s.stop() == 0);
+  asio::io_context ctx;
+  asio::ip::tcp::socket late(ctx);
+  std::error_code ec;
+  late.connect({asio::ip::address_v4::loopback(), port}, ec);
+  CHECK(ec == asio::error::connection_refused);
+}
