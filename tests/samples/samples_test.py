@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""Runs coronet's samples as a user would: servers on free ports, clients
+against them, the seed's Python programs against coronet and back.
+
+Usage: samples_test.py SAMPLES_BIN_DIR SCENARIO
+Scenarios: seed_client_vs_raw_server, raw_client_vs_seed_server, timestamp,
+echo, custom_commands, redis_tools, help."""
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CTIME = r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d \d{4}"
+TIMEOUT = 20
+
+
+class Server:
+    """A server process that prints its port on its first line."""
+
+    def __init__(self, argv):
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.first_line = self.proc.stdout.readline().strip()
+        match = re.search(r"port (\d+)", self.first_line)
+        if not match:
+            self.proc.kill()
+            raise AssertionError("no port in %r (stderr: %r)" % (self.first_line, self.proc.stderr.read()))
+        self.port = int(match.group(1))
+
+    def stop(self, sig=signal.SIGTERM):
+        self.proc.send_signal(sig)
+        out, err = self.proc.communicate(timeout=TIMEOUT)
+        return self.proc.returncode, out, err
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def run(argv, expect_rc=0):
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT)
+    assert done.returncode == expect_rc, "%s: exit %d, stdout %r, stderr %r" % (
+        argv, done.returncode, done.stdout, done.stderr)
+    return done.stdout, done.stderr
+
+
+def talk(port, data, read_until_close=True):
+    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as s:
+        s.sendall(data)
+        if not read_until_close:
+            return s.recv(65536)
+        s.shutdown(socket.SHUT_WR)
+        chunks = []
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+
+
+def expect(pattern, text):
+    assert re.fullmatch(pattern, text, re.S), "%r does not match %r" % (text, pattern)
+
+
+def seed_client_vs_raw_server(bins):
+    with Server([bins["timestamp_server"], "--port", "0", "--protocol", "raw", "--threads", "1"]) as srv:
+        out, _ = run([sys.executable, os.path.join(HERE, "seed_client.py"), str(srv.port)])
+        expect(r"current timestampe: %s\n" % CTIME, out)
+        # The seed closed without answering anything but its one command.
+        assert talk(srv.port, b"hello") == b""
+        assert talk(srv.port, b"timetampe\n") != b""  # coronet also accepts a newline
+        rc, out, _ = srv.stop()
+        assert rc == 0, rc
+        assert "stopped:" in out
+
+
+def raw_client_vs_seed_server(bins):
+    seed = Server([sys.executable, os.path.join(HERE, "seed_server.py"), "0", "--clients", "1"])
+    with seed:
+        out, _ = run([bins["timestamp_client"], "--raw", "--port", str(seed.port)])
+        expect(r"current timestamp: %s\n" % CTIME, out)
+        seed.proc.wait(timeout=TIMEOUT)
+
+
+def timestamp(bins):
+    with Server([bins["timestamp_server"], "--port", "0", "--threads", "2"]) as srv:
+        expect(r"timestamp_server listening on 127\.0\.0\.1 port \d+, protocol auto, 2 threads", srv.first_line)
+        out, _ = run([bins["timestamp_client"], "--port", str(srv.port), "--count", "3"])
+        expect(r"(current timestamp: %s\n){3}" % CTIME, out)
+        out, _ = run([bins["timestamp_client"], "--port", str(srv.port), "--protocol", "line"])
+        expect(r"current timestamp: %s\n" % CTIME, out)
+        reply = talk(srv.port, b"timestamp unix\r\ntimestamp iso\r\ntimetampe\r\nnope\r\n").decode()
+        expect(r"\d+\r\n\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\r\n%s\r\nERR unknown command 'nope'\r\n" % CTIME, reply)
+        rc, out, _ = srv.stop()
+        assert rc == 0, rc
+        expect(r"timestamp_server stopped: \d+ requests, 1 errors, \d+ connections, up [\d.]+ s\n", out)
+    # Refused: a one-line message and a non-zero exit.
+    _, err = run([bins["timestamp_client"], "--port", str(srv.port)], expect_rc=1)
+    expect(r"timestamp_client: 127\.0\.0\.1:\d+: Connection refused\n", err)
+    # The seed's server closes on a RESP request: a one-line error, exit 1.
+    with Server([sys.executable, os.path.join(HERE, "seed_server.py"), "0", "--clients", "1"]) as seed:
+        _, err = run([bins["timestamp_client"], "--port", str(seed.port)], expect_rc=1)
+        assert err.startswith("timestamp_client: 127.0.0.1:%d: " % seed.port) and err.count("\n") == 1, err
+
+
+def echo(bins):
+    with Server([bins["echo_server"], "--port", "0"]) as srv:
+        out, _ = run([bins["echo_client"], "--port", str(srv.port), "one", "two words"])
+        assert out == "one\ntwo words\n", out
+
+
+def custom_commands(bins):
+    with Server([bins["timestamp_server"], "--port", "0", "--threads", "1"]) as upstream, \
+            Server([bins["custom_commands"], "--port", "0", "--upstream-port", str(upstream.port)]) as srv:
+        reply = talk(srv.port, b"sum 1 2 3\nsleep 50\nupstream timestamp\nsum 1 x\n").decode()
+        expect(r"6\r\nslept 50 ms\r\n%s\r\nERR not an integer: x\r\n" % CTIME, reply)
+
+
+def redis_tools(bins):
+    cli, bench = shutil.which("redis-cli"), shutil.which("redis-benchmark")
+    if not cli or not bench:
+        print("redis-tools not installed: skipped (scripts/setup installs it)")
+        sys.exit(77)
+    with Server([bins["timestamp_server"], "--port", "0", "--threads", "1"]) as srv:
+        out, _ = run([cli, "-p", str(srv.port), "timestamp"])
+        expect(r"%s\n" % CTIME, out)
+        out, _ = run([cli, "-p", str(srv.port), "ping"])
+        assert out == "PONG\n", out
+        out, _ = run([cli, "-p", str(srv.port), "echo", "hello world"])
+        assert out == "hello world\n", out
+        out, _ = run([bench, "-p", str(srv.port), "-t", "ping_mbulk", "-P", "16", "-q", "-n", "20000"])
+        expect(r".*PING_MBULK: [\d.]+ requests per second.*", out)
+        rc, _, _ = srv.stop()
+        assert rc == 0
+
+
+def help_texts(bins):
+    for name, words in {
+        "timestamp_server": ["--host", "--port", "--protocol", "--threads", "--max-connections", "--idle-timeout",
+                             "--request-timeout", "--drain-timeout", "--verbose"],
+        "timestamp_client": ["--host", "--port", "--protocol", "--count", "--raw", "--timeout"],
+        "echo_server": ["--host", "--port"],
+        "echo_client": ["--host", "--port"],
+        "custom_commands": ["--host", "--port", "--upstream-host", "--upstream-port"],
+    }.items():
+        out, _ = run([bins[name], "--help"])
+        for w in words:
+            assert w in out, "%s --help lacks %s" % (name, w)
+    _, err = run([bins["timestamp_server"], "--protocol", "bogus"], expect_rc=105)
+    assert "bogus" in err
+
+
+def main():
+    bin_dir, scenario = sys.argv[1], sys.argv[2]
+    bins = {
+        "timestamp_server": os.path.join(bin_dir, "timestamp", "timestamp_server"),
+        "timestamp_client": os.path.join(bin_dir, "timestamp", "timestamp_client"),
+        "echo_server": os.path.join(bin_dir, "echo", "echo_server"),
+        "echo_client": os.path.join(bin_dir, "echo", "echo_client"),
+        "custom_commands": os.path.join(bin_dir, "custom_commands", "custom_commands"),
+    }
+    scenarios = {
+        "seed_client_vs_raw_server": seed_client_vs_raw_server,
+        "raw_client_vs_seed_server": raw_client_vs_seed_server,
+        "timestamp": timestamp,
+        "echo": echo,
+        "custom_commands": custom_commands,
+        "redis_tools": redis_tools,
+        "help": help_texts,
+    }
+    scenarios[scenario](bins)
+    print("ok:", scenario)
+
+
+if __name__ == "__main__":
+    main()
