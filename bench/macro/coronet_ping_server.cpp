@@ -1,0 +1,35 @@
+// The full coronet framework as a benchmark target: coronet::server with a
+// router holding the built-in commands (`ping`, `timestamp`, ...), one thread,
+// protocol auto-detection (line or RESP per connection), default limits.
+//
+// Usage: coronet_ping_server [port] [max_connections]
+// Prints the bound port on stdout, serves 127.0.0.1 until SIGINT/SIGTERM.
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+
+#include "coronet/commands/builtins.hpp"
+#include "coronet/framework/router.hpp"
+#include "coronet/framework/server.hpp"
+
+int main(int argc, char** argv) {
+  try {
+    coronet::router r;
+    coronet::commands::register_builtins(r);
+    coronet::server_options opts;
+    opts.host = "127.0.0.1";
+    opts.port = static_cast<std::uint16_t>(argc > 1 ? std::atoi(argv[1]) : 0);
+    opts.threads = 1;
+    // Room for the idle-connection measurement (10 000) plus the load generator.
+    if (argc > 2)
+      opts.max_connections = static_cast<std::size_t>(std::strtoull(argv[2], nullptr, 10));
+    opts.handle_signals = true;
+    coronet::server srv(r, opts);
+    std::printf("%u\n", static_cast<unsigned>(srv.port()));
+    std::fflush(stdout);
+    return srv.run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "coronet_ping_server: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,305 @@
+/* The practical floor for a PING server: one thread, level-triggered epoll,
+ * non-blocking sockets, no allocation per request.
+ *
+ * Answers every `PING` line (`\r\n` or `\n`) and every RESP multibulk whose
+ * first element is `PING` (e.g. `*1\r\n$4\r\nPING\r\n`) with `+PONG\r\n`; any
+ * other request gets `-ERR unknown command\r\n`. All replies produced by one
+ * read go out in one write.
+ *
+ * Usage: reference_server [port]   (port 0 or absent: a free one)
+ * Prints the port on stdout, then serves 127.0.0.1 until SIGINT/SIGTERM. */
+#define _GNU_SOURCE /* accept4 */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+enum { in_capacity = 4096, out_capacity = 64 * 1024, max_events = 256 };
+
+struct conn {
+  int fd;
+  size_t in_len;
+  char *pending;      /* replies a full socket buffer could not take */
+  size_t pending_len;
+  char in[in_capacity];
+};
+
+static const char pong[] = "+PONG\r\n";
+static const char unknown[] = "-ERR unknown command\r\n";
+static volatile sig_atomic_t stop_requested = 0;
+
+static void on_signal(int sig) {
+  (void)sig;
+  stop_requested = 1;
+}
+
+static void close_conn(int ep, struct conn *c) {
+  epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+  close(c->fd);
+  free(c->pending);
+  free(c);
+}
+
+/* Parses a `<prefix><digits>\r\n` header at p; returns the byte after it, or
+ * NULL if incomplete; sets *bad on malformed input. */
+static const char *parse_header(const char *p, const char *end, long *out, int *bad) {
+  const char *nl = memchr(p, '\n', (size_t)(end - p));
+  long v = 0;
+  const char *d;
+  if (nl == NULL)
+    return NULL;
+  if (nl - p < 3 || nl[-1] != '\r') {
+    *bad = 1;
+    return NULL;
+  }
+  for (d = p + 1; d < nl - 1; ++d) {
+    if (*d < '0' || *d > '9' || v > 100000000) {
+      *bad = 1;
+      return NULL;
+    }
+    v = v * 10 + (*d - '0');
+  }
+  *out = v;
+  return nl + 1;
+}
+
+/* Parses one request at p; returns its end (NULL if incomplete); *is_ping
+ * tells whether it was PING; *bad on a protocol error. */
+static const char *parse_request(const char *p, const char *end, int *is_ping, int *bad) {
+  if (*p == '*') {
+    long count = 0, i;
+    const char *q = parse_header(p, end, &count, bad);
+    const char *first = NULL;
+    long first_len = 0;
+    if (q == NULL)
+      return NULL;
+    for (i = 0; i < count; ++i) {
+      long len = 0;
+      if (q >= end)
+        return NULL;
+      if (*q != '$') {
+        *bad = 1;
+        return NULL;
+      }
+      q = parse_header(q, end, &len, bad);
+      if (q == NULL)
+        return NULL;
+      if (end - q < len + 2)
+        return NULL;
+      if (i == 0) {
+        first = q;
+        first_len = len;
+      }
+      q += len + 2;
+    }
+    *is_ping = first_len == 4 && memcmp(first, "PING", 4) == 0;
+    return q;
+  } else {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    size_t len;
+    if (nl == NULL)
+      return NULL;
+    len = (size_t)(nl - p);
+    if (len > 0 && p[len - 1] == '\r')
+      --len;
+    *is_ping = len == 4 && memcmp(p, "PING", 4) == 0;
+    return nl + 1;
+  }
+}
+
+/* Writes what it can; keeps the rest and asks for EPOLLOUT. 0 on success. */
+static int send_out(int ep, struct conn *c, const char *data, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(c->fd, data, n);
+    if (w < 0) {
+      if (errno == EINTR)
+        continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK)
+        break;
+      return -1;
+    }
+    data += w;
+    n -= (size_t)w;
+  }
+  if (n > 0) {
+    struct epoll_event ev;
+    char *grown = realloc(c->pending, c->pending_len + n);
+    if (grown == NULL)
+      return -1;
+    memcpy(grown + c->pending_len, data, n);
+    c->pending = grown;
+    c->pending_len += n;
+    ev.events = EPOLLOUT;
+    ev.data.ptr = c;
+    epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+  }
+  return 0;
+}
+
+/* Returns -1 when the connection must be closed. */
+static int on_readable(int ep, struct conn *c) {
+  static char out[out_capacity];
+  size_t out_len = 0;
+  for (;;) {
+    const size_t room = in_capacity - c->in_len;
+    ssize_t n = read(c->fd, c->in + c->in_len, room);
+    const char *p, *end;
+    if (n == 0)
+      return -1;
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK)
+        break;
+      return -1;
+    }
+    c->in_len += (size_t)n;
+    p = c->in;
+    end = c->in + c->in_len;
+    while (p < end) {
+      int is_ping = 0, bad = 0;
+      const char *next = parse_request(p, end, &is_ping, &bad);
+      if (bad)
+        return -1;
+      if (next == NULL)
+        break;
+      if (out_len + sizeof unknown > out_capacity) {
+        if (send_out(ep, c, out, out_len) != 0)
+          return -1;
+        out_len = 0;
+      }
+      if (is_ping) {
+        memcpy(out + out_len, pong, sizeof pong - 1);
+        out_len += sizeof pong - 1;
+      } else {
+        memcpy(out + out_len, unknown, sizeof unknown - 1);
+        out_len += sizeof unknown - 1;
+      }
+      p = next;
+    }
+    c->in_len = (size_t)(end - p);
+    if (c->in_len == in_capacity)
+      return -1; /* one request larger than the buffer */
+    if (c->in_len > 0 && p != c->in)
+      memmove(c->in, p, c->in_len);
+    if ((size_t)n < room)
+      break; /* the socket is most likely drained: skip the EAGAIN read */
+  }
+  if (out_len > 0 && send_out(ep, c, out, out_len) != 0)
+    return -1;
+  return 0;
+}
+
+static int on_writable(int ep, struct conn *c) {
+  char *data = c->pending;
+  size_t n = c->pending_len;
+  struct epoll_event ev;
+  c->pending = NULL;
+  c->pending_len = 0;
+  if (send_out(ep, c, data, n) != 0) {
+    free(data);
+    return -1;
+  }
+  free(data);
+  if (c->pending_len == 0) {
+    ev.events = EPOLLIN;
+    ev.data.ptr = c;
+    epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+  }
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  int port = argc > 1 ? atoi(argv[1]) : 0;
+  int one = 1;
+  int lfd, ep;
+  struct sockaddr_in addr;
+  socklen_t addr_len = sizeof addr;
+  struct epoll_event ev, events[max_events];
+  struct sigaction sa;
+
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (lfd < 0) {
+    perror("socket");
+    return 1;
+  }
+  setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  memset(&addr, 0, sizeof addr);
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons((unsigned short)port);
+  if (bind(lfd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(lfd, 4096) != 0) {
+    perror("bind/listen");
+    return 1;
+  }
+  getsockname(lfd, (struct sockaddr *)&addr, &addr_len);
+  printf("%d\n", ntohs(addr.sin_port));
+  fflush(stdout);
+
+  ep = epoll_create1(EPOLL_CLOEXEC);
+  ev.events = EPOLLIN;
+  ev.data.ptr = NULL; /* NULL marks the listener */
+  epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
+
+  while (!stop_requested) {
+    int n = epoll_wait(ep, events, max_events, -1), i;
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      perror("epoll_wait");
+      return 1;
+    }
+    for (i = 0; i < n; ++i) {
+      struct conn *c = events[i].data.ptr;
+      if (c == NULL) {
+        for (;;) {
+          int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+          struct conn *nc;
+          if (fd < 0)
+            break; /* EAGAIN, or out of descriptors: retried on the next wakeup */
+          setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+          nc = malloc(sizeof *nc);
+          if (nc == NULL) {
+            close(fd);
+            continue;
+          }
+          nc->fd = fd;
+          nc->in_len = 0;
+          nc->pending = NULL;
+          nc->pending_len = 0;
+          ev.events = EPOLLIN;
+          ev.data.ptr = nc;
+          epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+        }
+        continue;
+      }
+      if ((events[i].events & (EPOLLERR | EPOLLHUP)) && !(events[i].events & EPOLLIN)) {
+        close_conn(ep, c);
+        continue;
+      }
+      if (events[i].events & EPOLLOUT) {
+        if (on_writable(ep, c) != 0)
+          close_conn(ep, c);
+        continue;
+      }
+      if (on_readable(ep, c) != 0)
+        close_conn(ep, c);
+    }
+  }
+  close(ep);
+  close(lfd);
+  return 0;
+}
