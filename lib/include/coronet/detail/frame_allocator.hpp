@@ -6,6 +6,23 @@
 
 namespace coronet::detail {
 
+struct frame_free_block {
+  frame_free_block* next;
+};
+
+// One thread's free lists. Constant-initialised and trivially destructible,
+// so the inline fast paths below touch it with no thread_local init guard
+// (ASIO-FACTS trap 7); memory left on it is freed by a cleaner that the slow
+// path registers on the thread's first release.
+struct frame_free_lists {
+  static constexpr std::size_t class_count = 64;
+  frame_free_block* head[class_count];
+  std::size_t count[class_count];
+  bool cleaner_registered;
+};
+
+inline constinit thread_local frame_free_lists tl_frame_lists{};
+
 /// Size-class recycling pool, one per thread.
 ///
 /// Blocks up to `max_pooled_size` bytes are rounded up to a multiple of
@@ -21,16 +38,46 @@ public:
   /// Size classes are multiples of this many bytes.
   static constexpr std::size_t granularity = 64;
   /// Largest block served from the pool.
-  static constexpr std::size_t max_pooled_size = 4096;
+  static constexpr std::size_t max_pooled_size = granularity * frame_free_lists::class_count;
   /// Bound on cached blocks per size class and thread.
   static constexpr std::size_t max_cached_per_class = 1024;
 
   /// Returns a block of at least `size` bytes aligned for any scalar type.
   /// Throws `std::bad_alloc` when the global heap does.
-  static void* allocate(std::size_t size);
+  static void* allocate(std::size_t size) {
+    if (size <= max_pooled_size) {
+      frame_free_lists& lists = tl_frame_lists;
+      const std::size_t c = class_of(size);
+      if (frame_free_block* b = lists.head[c]) {
+        lists.head[c] = b->next;
+        --lists.count[c];
+        return b;
+      }
+    }
+    return allocate_from_heap(size);
+  }
 
   /// Releases a block from `allocate(size)`; `size` must be the same value.
-  static void deallocate(void* p, std::size_t size) noexcept;
+  static void deallocate(void* p, std::size_t size) noexcept {
+    frame_free_lists& lists = tl_frame_lists;
+    const std::size_t c = class_of(size);
+    if (p != nullptr && size <= max_pooled_size && lists.cleaner_registered &&
+        lists.count[c] < max_cached_per_class) {
+      auto* b = static_cast<frame_free_block*>(p);
+      b->next = lists.head[c];
+      lists.head[c] = b;
+      ++lists.count[c];
+      return;
+    }
+    deallocate_slow(p, size);
+  }
+
+private:
+  static constexpr std::size_t class_of(std::size_t size) noexcept {
+    return size == 0 ? 0 : (size - 1) / granularity;
+  }
+  static void* allocate_from_heap(std::size_t size);
+  static void deallocate_slow(void* p, std::size_t size) noexcept;
 };
 
 /// Allocator adaptor over `frame_pool`, used as the associated allocator of
