@@ -40,6 +40,18 @@ coronet::task<connected_pair> make_pair(asio::io_context& ctx) {
   co_return connected_pair{std::move(server), std::move(client)};
 }
 
+// Echoes every byte back until the connection ends.
+coronet::task<void> echo_peer(coronet::tcp::socket& s) {
+  std::array<char, 64> buf;
+  std::error_code ec;
+  for (;;) {
+    std::size_t n = co_await s.read_some(asio::buffer(buf), ec);
+    if (ec)
+      co_return;
+    co_await s.write_all(asio::buffer(buf.data(), n));
+  }
+}
+
 }  // namespace
 
 TEST_CASE("awaiting a child task allocates nothing in steady state", "[alloc]") {
@@ -64,16 +76,7 @@ TEST_CASE("a socket read+write ping-pong allocates nothing in steady state", "[a
   asio::io_context ctx(1);
   connected_pair pair = coronet::sync_wait(ctx, make_pair(ctx));
   // The peer echoes every byte back; the measured side writes then reads.
-  coronet::spawn(ctx, [&pair]() -> coronet::task<void> {
-    std::array<char, 64> buf;
-    std::error_code ec;
-    for (;;) {
-      std::size_t n = co_await pair.b.read_some(asio::buffer(buf), ec);
-      if (ec)
-        co_return;
-      co_await pair.b.write_all(asio::buffer(buf.data(), n));
-    }
-  });
+  coronet::spawn(ctx, echo_peer(pair.b));
   auto n = coronet::sync_wait(ctx, count_steady_state([&pair](int i) -> coronet::task<void> {
     char out = static_cast<char>(i);
     char in = 0;
@@ -90,16 +93,7 @@ TEST_CASE("a socket read+write ping-pong allocates nothing in steady state", "[a
 TEST_CASE("a read under with_timeout allocates nothing in steady state", "[alloc]") {
   asio::io_context ctx(1);
   connected_pair pair = coronet::sync_wait(ctx, make_pair(ctx));
-  coronet::spawn(ctx, [&pair]() -> coronet::task<void> {
-    std::array<char, 64> buf;
-    std::error_code ec;
-    for (;;) {
-      std::size_t n = co_await pair.b.read_some(asio::buffer(buf), ec);
-      if (ec)
-        co_return;
-      co_await pair.b.write_all(asio::buffer(buf.data(), n));
-    }
-  });
+  coronet::spawn(ctx, echo_peer(pair.b));
   auto n = coronet::sync_wait(ctx, count_steady_state([&pair](int i) -> coronet::task<void> {
     char out = static_cast<char>(i);
     char in = 0;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "coronet/net/timer.hpp"
+#include "support/test_commands.hpp"
 
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
@@ -25,35 +26,7 @@ using steady = std::chrono::steady_clock;
 namespace {
 
 coronet::router make_router() {
-  coronet::router r;
-  r.add(
-      "ping", "PONG or the argument",
-      [](coronet::request& q) -> coronet::task<coronet::reply> {
-        if (q.size() == 1)
-          co_return coronet::reply::bulk(q.arg(0));
-        co_return coronet::reply::text("PONG");
-      },
-      coronet::arity::between(0, 1));
-  r.add(
-      "sleep", "waits N ms",
-      [](coronet::request& q) -> coronet::task<coronet::reply> {
-        co_await coronet::sleep_for(std::chrono::milliseconds(std::stoi(std::string(q.arg(0)))));
-        co_return coronet::reply::text("SLEPT");
-      },
-      coronet::arity::exactly(1));
-  r.add(
-      "fail", "throws",
-      [](coronet::request&) -> coronet::task<coronet::reply> {
-        throw std::runtime_error("handler failure");
-        co_return coronet::reply::null();
-      },
-      coronet::arity::exactly(0));
-  r.add(
-      "big", "N bytes of 'x'",
-      [](coronet::request& q) -> coronet::task<coronet::reply> {
-        co_return coronet::reply::bulk(std::string(std::stoul(std::string(q.arg(0))), 'x'));
-      },
-      coronet::arity::exactly(1));
+  coronet::router r = coronet_test::make_test_router();
   r.add(
       "bye", "OK then close",
       [](coronet::request& q) -> coronet::task<coronet::reply> {

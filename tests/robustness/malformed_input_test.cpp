@@ -13,37 +13,12 @@
 #include <vector>
 
 #include "coronet/framework/server.hpp"
-#include "coronet/net/timer.hpp"
+#include "support/test_commands.hpp"
 
 using namespace std::string_literals;
 
 namespace {
 
-coronet::router make_router() {
-  coronet::router r;
-  r.add(
-      "ping", "PONG or the argument",
-      [](coronet::request& q) -> coronet::task<coronet::reply> {
-        if (q.size() == 1)
-          co_return coronet::reply::bulk(q.arg(0));
-        co_return coronet::reply::text("PONG");
-      },
-      coronet::arity::between(0, 1));
-  r.add(
-      "fail", "throws",
-      [](coronet::request&) -> coronet::task<coronet::reply> {
-        throw std::runtime_error("handler failure");
-        co_return coronet::reply::null();
-      },
-      coronet::arity::exactly(0));
-  r.add(
-      "big", "N bytes of 'x'",
-      [](coronet::request& q) -> coronet::task<coronet::reply> {
-        co_return coronet::reply::bulk(std::string(std::stoul(std::string(q.arg(0))), 'x'));
-      },
-      coronet::arity::exactly(1));
-  return r;
-}
 
 struct malformed_case {
   std::string input;
@@ -53,7 +28,7 @@ struct malformed_case {
 
 class serving {
 public:
-  explicit serving(coronet::wire_protocol p) : router_(make_router()), server_(router_, options(p)) {
+  explicit serving(coronet::wire_protocol p) : router_(coronet_test::make_test_router()), server_(router_, options(p)) {
     thread_ = std::thread([this] { server_.run(); });
   }
   ~serving() {

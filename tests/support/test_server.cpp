@@ -11,38 +11,12 @@
 #include <coronet/coronet.hpp>
 #include <coronet/framework/server.hpp>
 
+#include "test_commands.hpp"
+
 namespace {
 
 coronet::router make_router() {
-  coronet::router r;
-  r.add(
-      "ping", "PONG or the argument",
-      [](coronet::request& q) -> coronet::task<coronet::reply> {
-        if (q.size() == 1)
-          co_return coronet::reply::bulk(q.arg(0));
-        co_return coronet::reply::text("PONG");
-      },
-      coronet::arity::between(0, 1));
-  r.add(
-      "sleep", "waits N milliseconds, then OK",
-      [](coronet::request& q) -> coronet::task<coronet::reply> {
-        co_await coronet::sleep_for(std::chrono::milliseconds(std::stol(std::string(q.arg(0)))));
-        co_return coronet::reply::text("SLEPT");
-      },
-      coronet::arity::exactly(1));
-  r.add(
-      "fail", "throws",
-      [](coronet::request&) -> coronet::task<coronet::reply> {
-        throw std::runtime_error("handler failure");
-        co_return coronet::reply::null();
-      },
-      coronet::arity::exactly(0));
-  r.add(
-      "big", "N bytes of 'x'",
-      [](coronet::request& q) -> coronet::task<coronet::reply> {
-        co_return coronet::reply::bulk(std::string(std::stoul(std::string(q.arg(0))), 'x'));
-      },
-      coronet::arity::exactly(1));
+  coronet::router r = coronet_test::make_test_router();
   r.add(
       "conns", "connections open now",
       [](coronet::request& q) -> coronet::task<coronet::reply> {

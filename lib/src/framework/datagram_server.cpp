@@ -13,9 +13,9 @@
 #include <asio/cancellation_signal.hpp>
 #include <asio/error.hpp>
 #include <asio/post.hpp>
-#include <asio/signal_set.hpp>
 
 #include "coronet/detail/log_limiter.hpp"
+#include "coronet/detail/shutdown_signals.hpp"
 #include "coronet/log.hpp"
 #include "coronet/net/timer.hpp"
 #include "coronet/spawn.hpp"
@@ -190,7 +190,7 @@ struct datagram_worker {
   std::vector<udp::socket> sockets;  // one per listener
   std::vector<std::unique_ptr<datagram_receiver>> receivers;
   std::optional<timer> drain_timer;
-  std::optional<asio::signal_set> signals;
+  std::optional<shutdown_signals> signals;
   std::thread thread;
 };
 
@@ -429,32 +429,18 @@ datagram_server_stats datagram_server::stats() const noexcept {
   return s;
 }
 
-void datagram_server::arm_signal_wait() {
-  workers_.front()->signals->async_wait([this](const std::error_code& ec, int sig) { on_signal(ec, sig); });
-}
-
-void datagram_server::on_signal(const std::error_code& ec, int sig) {
-  if (ec)
-    return;
-  if (!stopping_.load()) {
-    log(log_level::info, "signal " + std::to_string(sig) + ": draining (send it again to exit at once)");
-    stop();
-    arm_signal_wait();
-  } else {
-    log(log_level::warning, "signal " + std::to_string(sig) + " during the drain: exiting at once");
-    exit_code_.store(1);
-    force_stop();
-  }
-}
-
 int datagram_server::run() {
   if (ran_.exchange(true))
     throw std::logic_error("coronet::datagram_server::run: called twice");
   detail::datagram_worker& first = *workers_.front();
   workers_running_.store(workers_.size());
   if (options_.handle_signals) {
-    first.signals.emplace(*first.ctx, SIGINT, SIGTERM);
-    arm_signal_wait();
+    first.signals.emplace(
+        *first.ctx, [this] { return stopping_.load(); }, [this] { stop(); },
+        [this] {
+          exit_code_.store(1);
+          force_stop();
+        });
   }
   for (auto& w : workers_) {
     if (w->receivers.empty()) {

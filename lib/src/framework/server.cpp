@@ -12,10 +12,10 @@
 #include <asio/error.hpp>
 #include <asio/ip/address.hpp>
 #include <asio/post.hpp>
-#include <asio/signal_set.hpp>
 #include <asio/write.hpp>
 
 #include "coronet/detail/log_limiter.hpp"
+#include "coronet/detail/shutdown_signals.hpp"
 #include "coronet/framework/line_codec.hpp"
 #include "coronet/framework/raw_codec.hpp"
 #include "coronet/framework/resp_codec.hpp"
@@ -182,7 +182,7 @@ struct server_worker {
   std::optional<tcp::acceptor> acceptor;
   std::optional<timer> sweep_timer;
   std::optional<timer> drain_timer;
-  std::optional<asio::signal_set> signals;
+  std::optional<shutdown_signals> signals;
   std::thread thread;
 };
 
@@ -849,32 +849,18 @@ server_stats server::stats() const noexcept {
   return s;
 }
 
-void server::arm_signal_wait() {
-  workers_.front()->signals->async_wait([this](const std::error_code& ec, int sig) { on_signal(ec, sig); });
-}
-
-void server::on_signal(const std::error_code& ec, int sig) {
-  if (ec)
-    return;
-  if (!stopping_.load()) {
-    log(log_level::info, "signal " + std::to_string(sig) + ": draining (send it again to exit at once)");
-    stop();
-    arm_signal_wait();
-  } else {
-    log(log_level::warning, "signal " + std::to_string(sig) + " during the drain: exiting at once");
-    exit_code_.store(1);
-    force_stop();
-  }
-}
-
 int server::run() {
   if (ran_.exchange(true))
     throw std::logic_error("coronet::server::run: called twice");
   std::atomic<std::size_t> running{workers_.size()};
   detail::server_worker& first = *workers_.front();
   if (options_.handle_signals) {
-    first.signals.emplace(*first.ctx, SIGINT, SIGTERM);
-    arm_signal_wait();
+    first.signals.emplace(
+        *first.ctx, [this] { return stopping_.load(); }, [this] { stop(); },
+        [this] {
+          exit_code_.store(1);
+          force_stop();
+        });
   }
   for (auto& w : workers_) {
     spawn(*w->ctx, detail::worker_main(*w), [&running, &first](std::exception_ptr e) {

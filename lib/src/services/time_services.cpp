@@ -12,9 +12,9 @@
 #include <asio/error.hpp>
 #include <asio/ip/address.hpp>
 #include <asio/post.hpp>
-#include <asio/signal_set.hpp>
 
 #include "coronet/detail/log_limiter.hpp"
+#include "coronet/detail/shutdown_signals.hpp"
 #include "coronet/log.hpp"
 #include "coronet/net/acceptor.hpp"
 #include "coronet/net/socket.hpp"
@@ -79,7 +79,7 @@ struct time_services_tcp {
   std::optional<asio::io_context> ctx;
   std::vector<listener> listeners;
   std::optional<timer> drain_timer;
-  std::optional<asio::signal_set> signals;
+  std::optional<coronet::detail::shutdown_signals> signals;
   std::size_t open = 0;
   bool draining = false;
   bool finished = false;
@@ -251,25 +251,6 @@ time_services_stats time_services::stats() const noexcept {
   return s;
 }
 
-void time_services::arm_signal_wait() {
-  tcp_->signals->async_wait([this](const std::error_code& ec, int sig) { on_signal(ec, sig); });
-}
-
-void time_services::on_signal(const std::error_code& ec, int sig) {
-  if (ec)
-    return;
-  if (!stopping_.load()) {
-    log(log_level::info, "signal " + std::to_string(sig) + ": draining (send it again to exit at once)");
-    stop();
-    arm_signal_wait();
-  } else {
-    log(log_level::warning, "signal " + std::to_string(sig) + " during the drain: exiting at once");
-    exit_code_.store(1);
-    udp_->force_stop();
-    tcp_->ctx->stop();
-  }
-}
-
 void time_services::side_done() noexcept {
   if (sides_running_.fetch_sub(1) != 1)
     return;
@@ -288,8 +269,13 @@ int time_services::run() {
     throw std::logic_error("coronet::services::time_services::run: called twice");
   sides_running_.store(2);
   if (options_.handle_signals) {
-    tcp_->signals.emplace(*tcp_->ctx, SIGINT, SIGTERM);
-    arm_signal_wait();
+    tcp_->signals.emplace(
+        *tcp_->ctx, [this] { return stopping_.load(); }, [this] { stop(); },
+        [this] {
+          exit_code_.store(1);
+          udp_->force_stop();
+          tcp_->ctx->stop();
+        });
   }
   spawn(*tcp_->ctx, tcp_->main(), [this](std::exception_ptr e) {
     if (e)

@@ -202,8 +202,6 @@ private:
     std::uint16_t port = 0;
   };
 
-  void arm_signal_wait();
-  void on_signal(const std::error_code& ec, int sig);
 
   datagram_server_options options_;
   asio::ip::address address_;

@@ -134,8 +134,6 @@ private:
   friend struct detail::server_worker;
 
   void force_stop() noexcept;
-  void arm_signal_wait();
-  void on_signal(const std::error_code& ec, int sig);
 
   const router& router_;
   server_options options_;

@@ -120,8 +120,6 @@ public:
 private:
   friend struct detail::time_services_tcp;
 
-  void on_signal(const std::error_code& ec, int sig);
-  void arm_signal_wait();
   void side_done() noexcept;
 
   time_services_options options_;
