@@ -67,10 +67,31 @@ void router::check_new_name(std::string_view name) const {
     throw command_error("coronet::router: command name '" + std::string(name) + "' is already registered");
 }
 
+namespace {
+
+std::uint32_t folded_hash(std::string_view s) noexcept {
+  std::uint32_t h = 2166136261u;
+  for (char c : s) {
+    h ^= static_cast<unsigned char>(lower(c));
+    h *= 16777619u;
+  }
+  return h;
+}
+
+}  // namespace
+
 void router::insert(std::string lower_name, std::size_t index) {
-  auto pos = std::lower_bound(names_.begin(), names_.end(), lower_name,
-                              [](const entry& e, const std::string& n) { return e.name < n; });
-  names_.insert(pos, entry{std::move(lower_name), index});
+  names_.push_back(entry{std::move(lower_name), index});
+  std::size_t size = 8;
+  while (size < 2 * names_.size())
+    size *= 2;
+  table_.assign(size, 0);
+  for (std::size_t n = 0; n < names_.size(); ++n) {
+    std::size_t i = folded_hash(names_[n].name) & (size - 1);
+    while (table_[i] != 0)
+      i = (i + 1) & (size - 1);
+    table_[i] = static_cast<std::uint32_t>(n + 1);
+  }
 }
 
 router& router::add(std::string_view name, std::string_view description, command_handler handler, arity args) {
@@ -96,13 +117,17 @@ router& router::alias(std::string_view alias_name, std::string_view target) {
 }
 
 const command* router::find(std::string_view name) const noexcept {
-  if (name.empty() || name.size() > max_name_length)
+  if (name.empty() || name.size() > max_name_length || table_.empty())
     return nullptr;
-  auto pos = std::lower_bound(names_.begin(), names_.end(), name,
-                              [](const entry& e, std::string_view n) { return compare_lower(n, e.name) > 0; });
-  if (pos == names_.end() || compare_lower(name, pos->name) != 0)
-    return nullptr;
-  return &commands_[pos->index];
+  const std::size_t mask = table_.size() - 1;
+  for (std::size_t i = folded_hash(name) & mask;; i = (i + 1) & mask) {
+    const std::uint32_t slot = table_[i];
+    if (slot == 0)
+      return nullptr;
+    const entry& e = names_[slot - 1];
+    if (e.name.size() == name.size() && compare_lower(name, e.name) == 0)
+      return &commands_[e.index];
+  }
 }
 
 const command* router::route(const request& req, reply& error) const {

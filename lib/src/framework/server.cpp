@@ -450,7 +450,8 @@ void encode_reply(wire_protocol p, const reply& r, std::string& out) {
 // nor a timer. The task resumes on this thread (one io_context per thread).
 class handler_awaiter {
 public:
-  handler_awaiter(task<reply>& t, session_state& s) noexcept : handle_(t.handle()), session_(s) {}
+  handler_awaiter(task<reply>& t, session_state& s, bool& timed_out) noexcept
+      : handle_(t.handle()), session_(s), timed_out_(timed_out) {}
   bool await_ready() const noexcept { return false; }
   template <class Promise>
   bool await_suspend(std::coroutine_handle<Promise> awaiting) {
@@ -467,11 +468,18 @@ public:
     session_.handler_suspended();
     return true;
   }
-  reply await_resume() { return handle_.promise().result(); }
+  // Ends the handler's request-timeout watch before its result (or
+  // exception) reaches the session.
+  reply await_resume() {
+    session_.handler_waiting = false;
+    timed_out_ = std::exchange(session_.timed_out, false);
+    return handle_.promise().result();
+  }
 
 private:
   std::coroutine_handle<task<reply>::promise_type> handle_;
   session_state& session_;
+  bool& timed_out_;
 };
 
 // Routes and runs one request; yields its reply, `ERR timeout` when the
@@ -484,16 +492,14 @@ task<reply> respond(session_state& s, request& req) {
   if (cmd == nullptr)
     co_return rep;
   std::exception_ptr failure;
+  bool timed_out = false;
   try {
     task<reply> handling = cmd->handler(req);
-    rep = co_await handler_awaiter(handling, s);
+    // Returned straight from the awaiter: each move of a reply costs.
+    co_return co_await handler_awaiter(handling, s, timed_out);
   } catch (...) {
     failure = std::current_exception();
   }
-  s.handler_waiting = false;
-  const bool timed_out = std::exchange(s.timed_out, false);
-  if (!failure)
-    co_return rep;
   if (router::is_cancellation(failure)) {
     if (timed_out)
       co_return reply::err("timeout");

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <limits>
@@ -117,7 +118,10 @@ private:
   void insert(std::string lower, std::size_t index);
 
   std::vector<command> commands_;
-  std::vector<entry> names_;  // sorted by name
+  std::vector<entry> names_;
+  // Open-addressing hash of names_ (case-folded FNV-1a): slot = index + 1,
+  // 0 = empty; a power of two at least twice names_.size().
+  std::vector<std::uint32_t> table_;
 };
 
 /// The error reply for an unknown command, e.g. `ERR unknown command 'x'`.
