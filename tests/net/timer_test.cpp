@@ -23,44 +23,17 @@
 // Never co_await inside a Catch macro: the macro repeats its expression in a
 // short-circuited `false && (...)`, and g++ 12 still runs a co_await there.
 
+#include "support/wait_helpers.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
 using coronet::task;
 using clock_type = std::chrono::steady_clock;
 
-// Yields to the executor until `done()` holds; false if it did not within `limit`.
-task<bool> wait_until(std::function<bool()> done, clock_type::duration limit = 5s) {
-  const auto deadline = clock_type::now() + limit;
-  while (!done()) {
-    if (clock_type::now() > deadline)
-      co_return false;
-    co_await coronet::yield();
-  }
-  co_return true;
-}
-
-// Runs `ctx` until `done()` holds, waiting for events at most `limit` in total.
-bool run_until(asio::io_context& ctx, const std::function<bool()>& done, clock_type::duration limit = 5s) {
-  const auto deadline = clock_type::now() + limit;
-  while (!done()) {
-    if (clock_type::now() > deadline)
-      return false;
-    if (ctx.stopped())
-      ctx.restart();
-    ctx.run_one_for(100ms);
-  }
-  return true;
-}
-
-// Increments a counter when destroyed: proves a coroutine frame's locals were destroyed.
-struct destroy_counter {
-  int* count;
-  explicit destroy_counter(int* c) noexcept : count(c) {}
-  destroy_counter(const destroy_counter&) = delete;
-  destroy_counter& operator=(const destroy_counter&) = delete;
-  ~destroy_counter() { ++*count; }
-};
+using coronet_test::destroy_counter;
+using coronet_test::run_until;
+using coronet_test::wait_until;
 
 // A coroutine that is not a coronet task: it runs eagerly, with no executor.
 struct foreign_coroutine {
