@@ -16,6 +16,7 @@
 
 #include "coronet/detail/log_limiter.hpp"
 #include "coronet/detail/shutdown_signals.hpp"
+#include "coronet/detail/thread_counter.hpp"
 #include "coronet/log.hpp"
 #include "coronet/net/timer.hpp"
 #include "coronet/spawn.hpp"
@@ -34,16 +35,6 @@ constexpr std::size_t rate_probe_length = 8;
 log_limiter receive_error_log;
 log_limiter handler_error_log;
 log_limiter send_error_log;
-
-// A counter written by one thread and read by any.
-class counter {
-public:
-  void add(std::uint64_t n = 1) noexcept { value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
-  std::uint64_t get() const noexcept { return value_.load(std::memory_order_relaxed); }
-
-private:
-  std::atomic<std::uint64_t> value_{0};
-};
 
 std::int64_t steady_ns() noexcept {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(steady::now().time_since_epoch()).count();
@@ -176,16 +167,16 @@ struct datagram_worker {
   std::size_t running = 0;
   bool draining = false;
   bool finished = false;
-  counter received;
-  counter replies;
-  counter unanswered;
-  counter dropped_oversize;
-  counter dropped_source;
-  counter dropped_rate_limited;
-  counter handler_errors;
-  counter io_errors;
-  counter bytes_in;
-  counter bytes_out;
+  thread_counter received;
+  thread_counter replies;
+  thread_counter unanswered;
+  thread_counter dropped_oversize;
+  thread_counter dropped_source;
+  thread_counter dropped_rate_limited;
+  thread_counter handler_errors;
+  thread_counter io_errors;
+  thread_counter bytes_in;
+  thread_counter bytes_out;
   std::optional<asio::io_context> ctx;
   std::vector<udp::socket> sockets;  // one per listener
   std::vector<std::unique_ptr<datagram_receiver>> receivers;

@@ -16,6 +16,7 @@
 
 #include "coronet/detail/log_limiter.hpp"
 #include "coronet/detail/shutdown_signals.hpp"
+#include "coronet/detail/thread_counter.hpp"
 #include "coronet/framework/line_codec.hpp"
 #include "coronet/framework/raw_codec.hpp"
 #include "coronet/framework/resp_codec.hpp"
@@ -68,16 +69,6 @@ log_limiter accept_error_log;
 log_limiter protocol_error_log;
 log_limiter output_limit_log;
 log_limiter session_error_log;
-
-// A counter written by one thread and read by any.
-class counter {
-public:
-  void add(std::uint64_t n = 1) noexcept { value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
-  std::uint64_t get() const noexcept { return value_.load(std::memory_order_relaxed); }
-
-private:
-  std::atomic<std::uint64_t> value_{0};
-};
 
 bool is_descriptor_exhaustion(const std::error_code& ec) noexcept {
   return ec == asio::error::no_descriptors || ec == std::errc::too_many_files_open_in_system ||
@@ -172,12 +163,12 @@ struct server_worker {
   steady::time_point now = steady::now();
   bool draining = false;
   bool finished = false;
-  counter connections_total;
-  counter connections_rejected;
-  counter requests;
-  counter errors;
-  counter bytes_in;
-  counter bytes_out;
+  thread_counter connections_total;
+  thread_counter connections_rejected;
+  thread_counter requests;
+  thread_counter errors;
+  thread_counter bytes_in;
+  thread_counter bytes_out;
   std::optional<asio::io_context> ctx;
   std::optional<tcp::acceptor> acceptor;
   std::optional<timer> sweep_timer;
