@@ -28,5 +28,6 @@
 #include "coronet/sync_wait.hpp"
 #include "coronet/task.hpp"
 #include "coronet/task_group.hpp"
+#include "coronet/time_format.hpp"
 #include "coronet/when_all.hpp"
 #include "coronet/yield.hpp"

@@ -6,8 +6,8 @@
 namespace coronet::services {
 
 std::size_t format_daytime(char (&buf)[daytime_buffer_size], std::time_t t) {
-  char text[commands::timestamp_buffer_size];
-  const std::size_t n = commands::format_ctime(text, t);
+  char text[time_format_buffer_size];
+  const std::size_t n = format_ctime(text, t);
   std::memcpy(buf, text, n);
   buf[n] = '\r';
   buf[n + 1] = '\n';

@@ -4,13 +4,13 @@
 #include <cstddef>
 #include <ctime>
 
-#include "coronet/commands/timestamp.hpp"
 #include "coronet/framework/datagram_server.hpp"
+#include "coronet/time_format.hpp"
 
 namespace coronet::services {
 
 /// Size of the buffer `format_daytime` writes into.
-inline constexpr std::size_t daytime_buffer_size = commands::timestamp_buffer_size + 2;
+inline constexpr std::size_t daytime_buffer_size = time_format_buffer_size + 2;
 
 /// Writes `t` as an RFC 867 daytime string into `buf` and returns its length.
 ///
