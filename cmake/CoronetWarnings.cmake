@@ -8,10 +8,11 @@
 #
 #   coronet_set_sanitizers(<target>)
 #     Applies CORONET_SANITIZE (a list: "", "address;undefined", "thread").
-#     Called on the coronet library, which passes the flags on PUBLIC inside
-#     $<BUILD_INTERFACE:> so every target in this build that links coronet
-#     (tests, samples, bench) is instrumented the same way; the link flag is
-#     also exported so an installed instrumented library still links.
+#     Called on each of coronet's library targets (core, framework, services),
+#     which pass the flags on PUBLIC inside $<BUILD_INTERFACE:> so every target
+#     in this build that links coronet (tests, samples, bench) is instrumented
+#     the same way; the link flag is also exported so an installed
+#     instrumented library still links.
 
 include_guard(GLOBAL)
 

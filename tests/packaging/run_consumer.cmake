@@ -75,4 +75,5 @@ endif()
 
 run(build "${CMAKE_COMMAND}" --build "${build}" --parallel)
 run(run "${build}/coronet_consumer")
+run(run_core "${build}/coronet_core_consumer")
 message(STATUS "${MODE} consumer: OK")
