@@ -42,7 +42,8 @@ coronet::task<int> holds_counter(int* destroyed, bool* started) {
 
 // How many immediately-completing awaits a loop can do without overflowing
 // the stack. g++ only guarantees the symmetric-transfer tail call with
-// optimisation and without ASan (ASIO-FACTS trap 1).
+// optimisation and without ASan (docs/architecture.md, "Symmetric transfer
+// and the stack").
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || !defined(__OPTIMIZE__)
 constexpr int deep_iterations = 20'000;
 #elif defined(__has_feature)

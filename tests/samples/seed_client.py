@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""The seed's timestamp client, as SEED.md describes it: connect, send
-b"timetampe" (no newline), one recv(1024), print the result.
+"""The seed's timestamp client, as docs/protocols.md ("The original service")
+describes it: connect, send b"timetampe" (no newline), one recv(1024), print
+the result.
 
 Only change for tests: the port comes from argv."""
 import socket

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""The seed's timestamp server, as SEED.md describes it: one recv(1024) per
-client; exactly b"timetampe" gets time.ctime() (no newline), anything else
-is closed without an answer; one client at a time, backlog 10.
+"""The seed's timestamp server, as docs/protocols.md ("The original service")
+describes it: one recv(1024) per client; exactly b"timetampe" gets
+time.ctime() (no newline), anything else is closed without an answer; one
+client at a time, backlog 10.
 
 Only change for tests: the port comes from argv (0 picks a free one, printed
 as "port N"), and --clients N makes it exit after N clients."""

@@ -19,7 +19,8 @@ public:
     if (context_ == nullptr)
       throw std::logic_error("coronet::yield: not inside a spawned or sync_waited task");
     // Posting through the concrete executor skips any_io_executor's type
-    // erasure and its extra wrapper allocation (ASIO-FACTS trap 8).
+    // erasure and its extra wrapper allocation (docs/architecture.md,
+    // "Concrete executors").
     if (const auto* io = context_->executor.target<asio::io_context::executor_type>())
       asio::post(*io, std::move(h));
     else

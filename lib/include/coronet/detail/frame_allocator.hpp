@@ -12,8 +12,9 @@ struct frame_free_block {
 
 // One thread's free lists. Constant-initialised and trivially destructible,
 // so the inline fast paths below touch it with no thread_local init guard
-// (ASIO-FACTS trap 7); memory left on it is freed by a cleaner that the slow
-// path registers on the thread's first release.
+// (docs/architecture.md, "Thread-locals on the hot path"); memory left on it
+// is freed by a cleaner that the slow path registers on the thread's first
+// release.
 struct frame_free_lists {
   static constexpr std::size_t class_count = 64;
   frame_free_block* head[class_count];
