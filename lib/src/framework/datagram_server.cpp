@@ -6,17 +6,15 @@
 #include <random>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <utility>
 
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
 #include <asio/error.hpp>
-#include <asio/post.hpp>
 
 #include "coronet/detail/log_limiter.hpp"
-#include "coronet/detail/shutdown_signals.hpp"
 #include "coronet/detail/thread_counter.hpp"
+#include "coronet/detail/worker_pool.hpp"
 #include "coronet/log.hpp"
 #include "coronet/net/timer.hpp"
 #include "coronet/spawn.hpp"
@@ -140,33 +138,23 @@ struct datagram_receiver {
   phase state = phase::receiving;
 };
 
+// One worker's sockets and receive loops. The sockets and the timer live on
+// the pool's io_context and are released before it; the receivers, which
+// suspended loops still use, go after it.
 struct datagram_worker {
-  explicit datagram_worker(datagram_server& s) : srv(s), limiter(s.options_.rate_limit) {
-    ctx.emplace(1);
-    drain_timer.emplace(*ctx);
-  }
+  datagram_worker(datagram_server& s, asio::io_context& c) : srv(s), ctx(c), limiter(s.options_.rate_limit) {}
 
-  // Sockets close first (their pending receives then complete with
-  // operation_aborted, queued), the io_context then destroys what is queued,
-  // which frees the suspended loops; the receivers they used go last.
-  ~datagram_worker() {
-    signals.reset();
-    drain_timer.reset();
-    sockets.clear();
-    ctx.reset();
-    receivers.clear();
-  }
-
+  task<void> main();
   task<void> receive_loop(datagram_receiver& r);
   void begin_drain() noexcept;
-  void loop_ended() noexcept;
-  void finish() noexcept;
+  void force_close() noexcept;
+  void release_io() noexcept;
 
   datagram_server& srv;
+  asio::io_context& ctx;
   source_rate_limiter limiter;
   std::size_t running = 0;
   bool draining = false;
-  bool finished = false;
   thread_counter received;
   thread_counter replies;
   thread_counter unanswered;
@@ -177,13 +165,35 @@ struct datagram_worker {
   thread_counter io_errors;
   thread_counter bytes_in;
   thread_counter bytes_out;
-  std::optional<asio::io_context> ctx;
   std::vector<udp::socket> sockets;  // one per listener
   std::vector<std::unique_ptr<datagram_receiver>> receivers;
-  std::optional<timer> drain_timer;
-  std::optional<shutdown_signals> signals;
-  std::thread thread;
+  // Never expires: its wait ends when the last loop cancels it.
+  std::optional<timer> loops_ended;
 };
+
+// Each loop has its own cancellation signal, so a drain can stop the loops
+// waiting for a datagram and leave the ones still answering.
+task<void> datagram_worker::main() {
+  loops_ended.emplace(ctx);
+  loops_ended->expires_at(steady::time_point::max());
+  for (auto& r : receivers) {
+    ++running;
+    spawn(ctx, receive_loop(*r), asio::bind_cancellation_slot(r->signal.slot(), [this](std::exception_ptr e) {
+            if (e)
+              report_unhandled_exception(e);
+            if (--running == 0)
+              loops_ended->cancel();
+          }));
+  }
+  if (running > 0) {
+    std::error_code ec;
+    co_await loops_ended->wait(ec);
+  }
+  for (auto& s : sockets) {
+    std::error_code ignored;
+    s.close(ignored);
+  }
+}
 
 task<void> datagram_worker::receive_loop(datagram_receiver& r) {
   const datagram_server_options& opts = srv.options_;
@@ -272,57 +282,23 @@ task<void> datagram_worker::receive_loop(datagram_receiver& r) {
 }
 
 void datagram_worker::begin_drain() noexcept {
-  if (draining)
-    return;
   draining = true;
   // Loops waiting for a datagram have nothing in flight: stop them now. The
   // others end once their replies are sent.
   for (auto& r : receivers)
     if (r->state == datagram_receiver::phase::receiving)
       r->signal.emit(asio::cancellation_type::terminal);
-  if (running == 0)
-    return;
-  drain_timer->expires_after(srv.options_.drain_timeout);
-  spawn(*ctx, [this]() -> task<void> {
-    // The loops may all have ended (and cancelled the timer) before this runs.
-    if (finished)
-      co_return;
-    std::error_code ec;
-    co_await drain_timer->wait(ec);
-    if (!ec && !finished) {
-      log(log_level::warning, "datagram server: drain deadline passed; cancelling the remaining handlers");
-      for (auto& r : receivers)
-        r->signal.emit(asio::cancellation_type::terminal);
-    }
-  });
 }
 
-void datagram_worker::loop_ended() noexcept {
-  if (--running == 0)
-    finish();
+void datagram_worker::force_close() noexcept {
+  log(log_level::warning, "datagram server: drain deadline passed; cancelling the remaining handlers");
+  for (auto& r : receivers)
+    r->signal.emit(asio::cancellation_type::terminal);
 }
 
-void datagram_worker::finish() noexcept {
-  finished = true;
-  drain_timer->cancel();
-  for (auto& s : sockets) {
-    std::error_code ignored;
-    s.close(ignored);
-  }
-  if (srv.workers_running_.fetch_sub(1) == 1) {
-    datagram_worker& first = *srv.workers_.front();
-    if (first.signals) {
-      try {
-        asio::post(*first.ctx, [&first] {
-          if (first.signals)
-            first.signals->cancel();
-        });
-      } catch (...) {
-        // Out of memory for the post: stopping the io_context ends its run too.
-        first.ctx->stop();
-      }
-    }
-  }
+void datagram_worker::release_io() noexcept {
+  sockets.clear();
+  loops_ended.reset();
 }
 
 }  // namespace coronet::detail
@@ -330,8 +306,6 @@ void datagram_worker::finish() noexcept {
 namespace coronet {
 
 datagram_server::datagram_server(datagram_server_options options) : options_(std::move(options)) {
-  if (options_.threads == 0)
-    options_.threads = std::max(1u, std::thread::hardware_concurrency());
   if (options_.max_in_flight == 0)
     throw std::invalid_argument("coronet::datagram_server: max_in_flight must be at least 1");
   if (options_.rate_limit.per_second != 0 && options_.rate_limit.burst == 0)
@@ -343,15 +317,18 @@ datagram_server::datagram_server(datagram_server_options options) : options_(std
   dropped_ports_ = options_.dropped_source_ports;
   std::sort(dropped_ports_.begin(), dropped_ports_.end());
   dropped_ports_own_ = dropped_ports_;
-  for (unsigned i = 0; i < options_.threads; ++i)
-    workers_.push_back(std::make_unique<detail::datagram_worker>(*this));
+  pool_ = std::make_unique<detail::worker_pool>(options_.threads);
+  options_.threads = static_cast<unsigned>(pool_->size());
+  for (std::size_t i = 0; i < pool_->size(); ++i)
+    workers_.push_back(std::make_unique<detail::datagram_worker>(*this, pool_->context(i)));
 }
 
+// The sockets go while the io_contexts still exist but no thread runs them.
 datagram_server::~datagram_server() {
-  force_stop();
+  pool_->force_stop();
+  pool_->join();
   for (auto& w : workers_)
-    if (w->thread.joinable())
-      w->thread.join();
+    w->release_io();
 }
 
 std::uint16_t datagram_server::listen(datagram_listener l) {
@@ -364,7 +341,7 @@ std::uint16_t datagram_server::listen(datagram_listener l) {
   std::uint16_t port = l.port;
   std::vector<udp::socket> bound;
   for (auto& w : workers_) {
-    bound.emplace_back(*w->ctx, udp::endpoint(address_, port), socket_opts);
+    bound.emplace_back(w->ctx, udp::endpoint(address_, port), socket_opts);
     port = bound.back().port();
   }
   const std::size_t index = listeners_.size();
@@ -386,22 +363,9 @@ std::vector<std::uint16_t> datagram_server::ports() const {
   return out;
 }
 
-void datagram_server::stop() noexcept {
-  stopping_.store(true);
-  for (auto& w : workers_) {
-    try {
-      asio::post(*w->ctx, [wp = w.get()] { wp->begin_drain(); });
-    } catch (...) {
-      // Out of memory: the drain cannot be queued; fall back to stopping.
-      w->ctx->stop();
-    }
-  }
-}
+void datagram_server::stop() noexcept { pool_->stop(); }
 
-void datagram_server::force_stop() noexcept {
-  for (auto& w : workers_)
-    w->ctx->stop();
-}
+void datagram_server::force_stop() noexcept { pool_->force_stop(); }
 
 datagram_server_stats datagram_server::stats() const noexcept {
   datagram_server_stats s;
@@ -423,38 +387,11 @@ datagram_server_stats datagram_server::stats() const noexcept {
 int datagram_server::run() {
   if (ran_.exchange(true))
     throw std::logic_error("coronet::datagram_server::run: called twice");
-  detail::datagram_worker& first = *workers_.front();
-  workers_running_.store(workers_.size());
-  if (options_.handle_signals) {
-    first.signals.emplace(
-        *first.ctx, [this] { return stopping_.load(); }, [this] { stop(); },
-        [this] {
-          exit_code_.store(1);
-          force_stop();
-        });
-  }
-  for (auto& w : workers_) {
-    if (w->receivers.empty()) {
-      // Posted, so that a signal set armed above is cancelled from the loop.
-      asio::post(*w->ctx, [wp = w.get()] { wp->finish(); });
-      continue;
-    }
-    w->running = w->receivers.size();
-    for (auto& r : w->receivers) {
-      detail::datagram_worker* wp = w.get();
-      spawn(*w->ctx, wp->receive_loop(*r), asio::bind_cancellation_slot(r->signal.slot(), [wp](std::exception_ptr e) {
-              if (e)
-                detail::report_unhandled_exception(e);
-              wp->loop_ended();
-            }));
-    }
-  }
-  for (std::size_t i = 1; i < workers_.size(); ++i)
-    workers_[i]->thread = std::thread([w = workers_[i].get()] { w->ctx->run(); });
-  first.ctx->run();
-  for (std::size_t i = 1; i < workers_.size(); ++i)
-    workers_[i]->thread.join();
-  return exit_code_.load();
+  detail::worker_pool::callbacks cb;
+  cb.main = [this](std::size_t i) { return workers_[i]->main(); };
+  cb.begin_drain = [this](std::size_t i) { workers_[i]->begin_drain(); };
+  cb.force_close = [this](std::size_t i) { workers_[i]->force_close(); };
+  return pool_->run(std::move(cb), options_.drain_timeout, options_.handle_signals);
 }
 
 }  // namespace coronet

@@ -135,7 +135,8 @@ struct datagram_server_stats {
 
 namespace detail {
 struct datagram_worker;
-}
+class worker_pool;
+}  // namespace detail
 
 /// A UDP server: coroutine handlers answer datagrams on one or more ports.
 ///
@@ -202,7 +203,6 @@ private:
     std::uint16_t port = 0;
   };
 
-
   datagram_server_options options_;
   asio::ip::address address_;
   std::vector<listener_entry> listeners_;
@@ -210,11 +210,11 @@ private:
   std::vector<std::uint16_t> dropped_ports_own_;
   // Sorted: source ports dropped for the others.
   std::vector<std::uint16_t> dropped_ports_;
+  // Declared before the pool: the suspended loops use their buffers until the
+  // pool's io_contexts are destroyed.
   std::vector<std::unique_ptr<detail::datagram_worker>> workers_;
-  std::atomic<std::size_t> workers_running_{0};
-  std::atomic<bool> stopping_{false};
+  std::unique_ptr<detail::worker_pool> pool_;
   std::atomic<bool> ran_{false};
-  std::atomic<int> exit_code_{0};
 };
 
 }  // namespace coronet
