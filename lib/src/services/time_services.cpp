@@ -14,16 +14,15 @@
 #include <asio/post.hpp>
 
 #include "coronet/detail/log_limiter.hpp"
-#include "coronet/detail/shutdown_signals.hpp"
+#include "coronet/detail/worker_pool.hpp"
 #include "coronet/log.hpp"
 #include "coronet/net/acceptor.hpp"
+#include "coronet/net/listener.hpp"
 #include "coronet/net/socket.hpp"
-#include "coronet/net/timeout.hpp"
 #include "coronet/net/timer.hpp"
 #include "coronet/services/daytime.hpp"
 #include "coronet/services/time_protocol.hpp"
 #include "coronet/spawn.hpp"
-#include "coronet/task_group.hpp"
 
 namespace coronet::services::detail {
 namespace {
@@ -33,18 +32,13 @@ constexpr auto accept_backoff = std::chrono::milliseconds(100);
 // Tries at finding a port free for both TCP and UDP when asked for port 0.
 constexpr int free_port_attempts = 32;
 
-coronet::detail::log_limiter accept_error_log;
 coronet::detail::log_limiter answer_error_log;
-
-bool is_descriptor_exhaustion(const std::error_code& ec) noexcept {
-  return ec == asio::error::no_descriptors || ec == std::errc::too_many_files_open_in_system ||
-         ec == asio::error::no_buffer_space || ec == asio::error::no_memory;
-}
 
 }  // namespace
 
-// The TCP side: one io_context on the thread calling run(), an acceptor per
-// TCP service, and a task group holding the accept loops and connections.
+// The TCP side: a worker pool of one (the thread calling run()) with an
+// acceptor per TCP service. Its drain stops the UDP side too, and it stays up
+// until that side has drained, so the signals cover both.
 struct time_services_tcp {
   enum class kind { daytime, time };
 
@@ -53,68 +47,59 @@ struct time_services_tcp {
     kind what;
   };
 
-  explicit time_services_tcp(const time_services_options& o) : opts(o) {
-    ctx.emplace(1);
-    tasks.emplace(ctx->get_executor());
-    drain_timer.emplace(*ctx);
-  }
+  time_services_tcp(const time_services_options& o, datagram_server& u) : opts(o), udp(u), pool(1) {}
 
-  // The io_context goes before the task group: destroying it frees the
-  // frames still suspended, which unlink themselves from the group.
+  // The acceptors and the timer live on the pool's io_context: they go while
+  // it exists but no thread runs it.
   ~time_services_tcp() {
-    signals.reset();
-    drain_timer.reset();
+    pool.force_stop();
+    pool.join();
+    udp_ended.reset();
     listeners.clear();
-    ctx.reset();
-    tasks.reset();
   }
 
   task<void> main();
-  task<void> accept_loop(listener& l);
+  void accepted(tcp::socket s, kind what);
   task<void> answer(tcp::socket s, kind what);
   void begin_drain() noexcept;
+  void force_close() noexcept;
+  void udp_finished() noexcept;
 
   const time_services_options& opts;
-  std::optional<task_group> tasks;
-  std::optional<asio::io_context> ctx;
+  datagram_server& udp;
+  coronet::detail::worker_pool pool;
   std::vector<listener> listeners;
-  std::optional<timer> drain_timer;
-  std::optional<coronet::detail::shutdown_signals> signals;
+  // Never expires: its wait ends when the UDP side has finished.
+  std::optional<timer> udp_ended;
+  bool udp_done = false;
   std::size_t open = 0;
   bool draining = false;
-  bool finished = false;
   std::atomic<std::uint64_t> answered{0};
   std::atomic<std::uint64_t> rejected{0};
 };
 
 task<void> time_services_tcp::main() {
-  for (auto& l : listeners)
-    tasks->spawn(accept_loop(l));
-  co_await tasks->join();
-  finished = true;
-  drain_timer->cancel();
+  for (auto& l : listeners) {
+    tcp::listener_options accepting{accept_backoff, [this] { return draining; }, {}, "time services"};
+    pool.tasks(0).spawn(tcp::accept_loop(
+        l.acceptor, [this, what = l.what](tcp::socket s) { accepted(std::move(s), what); }, std::move(accepting)));
+  }
+  if (!udp_done) {
+    udp_ended.emplace(pool.context(0));
+    udp_ended->expires_at(std::chrono::steady_clock::time_point::max());
+    std::error_code ec;
+    co_await udp_ended->wait(ec);
+  }
 }
 
-task<void> time_services_tcp::accept_loop(listener& l) {
-  for (;;) {
-    std::error_code ec;
-    tcp::socket s = co_await l.acceptor.accept(ec);
-    if (draining || ec == asio::error::operation_aborted)
-      co_return;
-    if (ec) {
-      accept_error_log.log(log_level::warning, "time services: accept: " + ec.message());
-      if (is_descriptor_exhaustion(ec))
-        co_await sleep_for(accept_backoff, ec);
-      continue;
-    }
-    if (open >= opts.max_tcp_connections) {
-      rejected.fetch_add(1, std::memory_order_relaxed);
-      continue;  // `s` closes here
-    }
-    ++open;
-    answered.fetch_add(1, std::memory_order_relaxed);
-    tasks->spawn(answer(std::move(s), l.what));
+void time_services_tcp::accepted(tcp::socket s, kind what) {
+  if (open >= opts.max_tcp_connections) {
+    rejected.fetch_add(1, std::memory_order_relaxed);
+    return;  // `s` closes here
   }
+  ++open;
+  answered.fetch_add(1, std::memory_order_relaxed);
+  pool.tasks(0).spawn(answer(std::move(s), what));
 }
 
 task<void> time_services_tcp::answer(tcp::socket s, kind what) {
@@ -122,9 +107,9 @@ task<void> time_services_tcp::answer(tcp::socket s, kind what) {
     std::size_t& n;
     ~open_count() { --n; }
   } counted{open};
+  char text[daytime_buffer_size];
+  std::size_t n = 0;
   try {
-    char text[daytime_buffer_size];
-    std::size_t n = 0;
     if (what == kind::daytime) {
       n = format_daytime(text, std::time(nullptr));
     } else {
@@ -132,52 +117,41 @@ task<void> time_services_tcp::answer(tcp::socket s, kind what) {
       std::memcpy(text, bytes.data(), bytes.size());
       n = bytes.size();
     }
-    std::error_code ec;
-    co_await s.write_all(asio::buffer(text, n), ec);
-    if (!ec)
-      s.shutdown(asio::socket_base::shutdown_send, ec);
-    if (!ec && opts.tcp_linger.count() > 0) {
-      // Wait for the peer's close, discarding what it sends, so that our
-      // close does not turn into a reset that destroys the reply in flight.
-      co_await with_timeout(
-          [](tcp::socket& sock) -> task<void> {
-            char sink[512];
-            std::error_code read_ec;
-            while (!read_ec)
-              co_await sock.read_some(asio::buffer(sink), read_ec);
-          }(s),
-          opts.tcp_linger);
-    }
-  } catch (const std::system_error& e) {
-    // Timed out or cancelled while lingering: close now.
-    if (e.code() != asio::error::timed_out && e.code() != asio::error::operation_aborted)
-      answer_error_log.log(log_level::error, std::string("time services: answer failed: ") + e.what());
   } catch (const std::exception& e) {
     answer_error_log.log(log_level::error, std::string("time services: answer failed: ") + e.what());
+    co_return;
   }
-  std::error_code ignored;
-  s.close(ignored);
+  std::error_code ec;
+  co_await s.write_all(asio::buffer(text, n), ec);
+  if (!ec)
+    co_await tcp::lingering_close(s, opts.tcp_linger);
 }
 
 void time_services_tcp::begin_drain() noexcept {
-  if (draining)
-    return;
   draining = true;
   for (auto& l : listeners)
     l.acceptor.close();
-  if (finished)
-    return;
-  drain_timer->expires_after(opts.drain_timeout);
-  spawn(*ctx, [this]() -> task<void> {
-    if (finished)
-      co_return;
-    std::error_code ec;
-    co_await drain_timer->wait(ec);
-    if (!ec && !finished) {
-      log(log_level::warning, "time services: drain deadline passed; closing the remaining connections");
-      tasks->cancel();
-    }
-  });
+  udp.stop();
+}
+
+void time_services_tcp::force_close() noexcept {
+  // The deadline also passes while only the UDP side is still draining.
+  if (pool.tasks(0).size() > 0)
+    log(log_level::warning, "time services: drain deadline passed; closing the remaining connections");
+}
+
+// Called on the UDP side's thread once its run() has returned.
+void time_services_tcp::udp_finished() noexcept {
+  try {
+    asio::post(pool.context(0), [this] {
+      udp_done = true;
+      if (udp_ended)
+        udp_ended->cancel();
+    });
+  } catch (...) {
+    // Out of memory for the post: stopping the io_context ends its run too.
+    pool.force_stop();
+  }
 }
 
 }  // namespace coronet::services::detail
@@ -192,19 +166,19 @@ time_services::time_services(time_services_options options) : options_(std::move
   if (ec)
     throw std::invalid_argument("coronet::services::time_services: host '" + options_.host +
                                 "' is not a numeric IP address");
-  tcp_ = std::make_unique<detail::time_services_tcp>(options_);
   datagram_server_options udp_options;
   udp_options.host = options_.host;
   udp_options.threads = options_.udp_threads;
   udp_options.rate_limit = options_.rate_limit;
   udp_options.drain_timeout = options_.drain_timeout;
   udp_ = std::make_unique<datagram_server>(std::move(udp_options));
+  tcp_ = std::make_unique<detail::time_services_tcp>(options_, *udp_);
 
   // One port for both transports: TCP picks it, then UDP must get the same.
   auto bind_both = [&](std::uint16_t wanted, detail::time_services_tcp::kind what, datagram_handler handler) {
     const int attempts = wanted == 0 ? detail::free_port_attempts : 1;
     for (int attempt = 1;; ++attempt) {
-      tcp::acceptor acceptor(*tcp_->ctx, tcp::endpoint(address, wanted));
+      tcp::acceptor acceptor(tcp_->pool.context(0), tcp::endpoint(address, wanted));
       const std::uint16_t port = acceptor.port();
       try {
         udp_->listen(datagram_listener{port, handler});
@@ -229,18 +203,12 @@ time_services::time_services(time_services_options options) : options_(std::move
 time_services::~time_services() {
   // The UDP threads stop first; the TCP side runs on the caller of run().
   udp_->force_stop();
-  tcp_->ctx->stop();
+  tcp_->pool.force_stop();
 }
 
 void time_services::stop() noexcept {
-  stopping_.store(true);
+  tcp_->pool.stop();
   udp_->stop();
-  try {
-    asio::post(*tcp_->ctx, [t = tcp_.get()] { t->begin_drain(); });
-  } catch (...) {
-    // Out of memory: the drain cannot be queued; fall back to stopping.
-    tcp_->ctx->stop();
-  }
 }
 
 time_services_stats time_services::stats() const noexcept {
@@ -251,48 +219,33 @@ time_services_stats time_services::stats() const noexcept {
   return s;
 }
 
-void time_services::side_done() noexcept {
-  if (sides_running_.fetch_sub(1) != 1)
-    return;
-  try {
-    asio::post(*tcp_->ctx, [t = tcp_.get()] {
-      if (t->signals)
-        t->signals->cancel();
-    });
-  } catch (...) {
-    tcp_->ctx->stop();
-  }
-}
-
 int time_services::run() {
   if (ran_.exchange(true))
     throw std::logic_error("coronet::services::time_services::run: called twice");
-  sides_running_.store(2);
-  if (options_.handle_signals) {
-    tcp_->signals.emplace(
-        *tcp_->ctx, [this] { return stopping_.load(); }, [this] { stop(); },
-        [this] {
-          exit_code_.store(1);
-          udp_->force_stop();
-          tcp_->ctx->stop();
-        });
-  }
-  spawn(*tcp_->ctx, tcp_->main(), [this](std::exception_ptr e) {
-    if (e)
-      coronet::detail::report_unhandled_exception(e);
-    side_done();
-  });
   std::thread udp_thread([this] {
     try {
       udp_->run();
     } catch (...) {
       coronet::detail::report_unhandled_exception(std::current_exception());
     }
-    side_done();
+    tcp_->udp_finished();
   });
-  tcp_->ctx->run();
+  coronet::detail::worker_pool::callbacks cb;
+  cb.main = [this](std::size_t) { return tcp_->main(); };
+  cb.begin_drain = [this](std::size_t) { tcp_->begin_drain(); };
+  cb.force_close = [this](std::size_t) { tcp_->force_close(); };
+  int exit_code = 1;
+  try {
+    exit_code = tcp_->pool.run(std::move(cb), options_.drain_timeout, options_.handle_signals);
+  } catch (...) {
+    udp_->force_stop();
+    udp_thread.join();
+    throw;
+  }
+  // After a second signal the UDP side may still be draining.
+  udp_->force_stop();
   udp_thread.join();
-  return exit_code_.load();
+  return exit_code;
 }
 
 }  // namespace coronet::services

@@ -118,20 +118,14 @@ public:
   time_services_stats stats() const noexcept;
 
 private:
-  friend struct detail::time_services_tcp;
-
-  void side_done() noexcept;
-
   time_services_options options_;
-  std::unique_ptr<detail::time_services_tcp> tcp_;
+  // Declared first: the TCP side refers to the UDP side until it is gone.
   std::unique_ptr<datagram_server> udp_;
+  std::unique_ptr<detail::time_services_tcp> tcp_;
   std::uint16_t daytime_port_ = 0;
   std::uint16_t time_port_ = 0;
   std::uint16_t sntp_port_ = 0;
-  std::atomic<int> sides_running_{0};
-  std::atomic<bool> stopping_{false};
   std::atomic<bool> ran_{false};
-  std::atomic<int> exit_code_{0};
 };
 
 }  // namespace coronet::services
