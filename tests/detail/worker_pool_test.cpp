@@ -191,11 +191,13 @@ TEST_CASE("force_stop() ends run() at once; destroying the pool frees the suspen
   worker_pool::callbacks cb;
   cb.main = [&](std::size_t i) -> task<void> {
     destroy_counter main_frame(&destroyed);
+    // The child arrives, not main: a child whose first step has not run yet
+    // has no frame to free.
     pool->tasks(i).spawn([&]() -> task<void> {
       destroy_counter child_frame(&destroyed);
+      started.arrive();
       co_await coronet::sleep_for(1h);
     });
-    started.arrive();
     co_await coronet::sleep_for(1h);
   };
   {

@@ -123,6 +123,17 @@ TEST_CASE("accept_loop hands each accepted socket over and returns when the acce
   }());
 }
 
+TEST_CASE("accept_loop on an acceptor closed before it starts returns at once", "[listener]") {
+  asio::io_context ctx(1);
+  tcp::acceptor acceptor(ctx, loopback_any_port());
+  acceptor.close();
+  int errors = 0;
+  tcp::listener_options opts;
+  opts.on_error = [&](const std::error_code&) { ++errors; };
+  coronet::sync_wait(ctx, tcp::accept_loop(acceptor, [](tcp::socket) {}, std::move(opts)));
+  CHECK(errors == 0);
+}
+
 TEST_CASE("accept_loop closes the connection and returns once stop_requested holds", "[listener]") {
   asio::io_context ctx(1);
   tcp::acceptor acceptor(ctx, loopback_any_port());

@@ -36,7 +36,9 @@ task<void> accept_loop(acceptor& a, accept_handler on_accepted, listener_options
   for (;;) {
     std::error_code ec;
     socket s = co_await a.accept(ec);
-    if (ec == asio::error::operation_aborted || (opts.stop_requested && opts.stop_requested()))
+    // Accepting on an acceptor closed before the loop started fails with
+    // bad_descriptor, not operation_aborted.
+    if (ec == asio::error::operation_aborted || !a.is_open() || (opts.stop_requested && opts.stop_requested()))
       co_return;
     if (!ec) {
       on_accepted(std::move(s));

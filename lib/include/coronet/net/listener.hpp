@@ -34,8 +34,9 @@ struct listener_options {
 };
 
 /// Accepts connections on `a` and hands each to `on_accepted` until `a` is
-/// closed (the pending accept then ends with `operation_aborted`), or
-/// `opts.stop_requested()` holds after an accept.
+/// closed (before the loop starts, or while it waits: the pending accept then
+/// ends with `operation_aborted`), or `opts.stop_requested()` holds after an
+/// accept.
 ///
 /// Accept errors never end the loop: they go to `opts.on_error`, are logged
 /// (at most one message a second over all loops, with a count of the ones
