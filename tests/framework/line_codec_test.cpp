@@ -3,7 +3,10 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "coronet/framework/codec.hpp"
 
 using namespace std::string_literals;
 using coronet::codec_limits;
@@ -95,6 +98,13 @@ TEST_CASE("line requests parse to the exact words, length and error", "[framewor
       CHECK(w.data() >= buffer.data());
       CHECK(w.data() + w.size() <= buffer.data() + buffer.size());
     }
+    // The codec type, given the whole buffer at once, agrees.
+    coronet::line_codec codec;
+    const auto from_codec = codec.parse(buffer, words, limits);
+    CHECK(from_codec.status == c.status);
+    CHECK(from_codec.consumed == c.consumed);
+    CHECK(to_strings(words) == c.words);
+    CHECK(from_codec.error == c.error);
   }
 }
 
@@ -181,4 +191,152 @@ TEST_CASE("line replies encode every kind as exactly one CRLF line", "[framework
   outer.push_back(reply::array(std::move(inner)));
   outer.push_back(reply::bulk("c\r"));
   CHECK(encode(reply::array(std::move(outer))) == "prefix|a b 2 (nil) c\\r\r\n");
+}
+
+static_assert(coronet::request_codec<coronet::line_codec>);
+static_assert(coronet::reply_codec<coronet::line_codec>);
+static_assert(coronet::line_codec::protocol == coronet::wire_protocol::line);
+
+TEST_CASE("line_codec::parse of a request arriving byte by byte completes at its newline", "[framework][line]") {
+  const codec_limits limits;
+  coronet::line_codec codec;
+  std::vector<std::string_view> words;
+  const std::string wire = "SET key  value\r\nGET key\n";
+  const std::size_t first_end = wire.find('\n') + 1;
+  std::string arrived;
+  for (std::size_t i = 0; i + 1 < first_end; ++i) {
+    arrived += wire[i];
+    const auto partial = codec.parse(arrived, words, limits);
+    CHECK(partial.status == parse_status::incomplete);
+    CHECK(partial.consumed == 0);
+    CHECK(words.empty());
+  }
+  arrived += wire[first_end - 1];
+  const auto first = codec.parse(arrived, words, limits);
+  REQUIRE(first.status == parse_status::complete);
+  CHECK(first.consumed == first_end);
+  CHECK(to_strings(words) == std::vector<std::string>{"SET", "key", "value"});
+
+  // The next request starts from scratch, at the byte after the newline.
+  std::string second_arrived;
+  for (std::size_t i = first_end; i < wire.size(); ++i) {
+    second_arrived += wire[i];
+    const auto r = codec.parse(second_arrived, words, limits);
+    CHECK(r.status == (i + 1 == wire.size() ? parse_status::complete : parse_status::incomplete));
+  }
+  CHECK(to_strings(words) == std::vector<std::string>{"GET", "key"});
+}
+
+TEST_CASE("line_codec::parse finds a newline that arrives among many bytes after an incomplete call",
+          "[framework][line]") {
+  const codec_limits limits;
+  coronet::line_codec codec;
+  std::vector<std::string_view> words;
+  std::string buffer = "echo hel";
+  CHECK(codec.parse(buffer, words, limits).status == parse_status::incomplete);
+  buffer += "lo\r\nPING\r\n";
+  const auto r = codec.parse(buffer, words, limits);
+  REQUIRE(r.status == parse_status::complete);
+  CHECK(r.consumed == 12);
+  CHECK(to_strings(words) == std::vector<std::string>{"echo", "hello"});
+}
+
+TEST_CASE("line_codec::parse reports request too large once a line without newline passes the limit",
+          "[framework][line]") {
+  codec_limits limits;
+  limits.max_request_bytes = 8;
+  coronet::line_codec codec;
+  std::vector<std::string_view> words;
+  std::string arrived;
+  for (char c : std::string("abcdefgh")) {
+    arrived += c;
+    CHECK(codec.parse(arrived, words, limits).status == parse_status::incomplete);
+  }
+  arrived += 'i';
+  const auto r = codec.parse(arrived, words, limits);
+  CHECK(r.status == parse_status::error);
+  CHECK(r.error == "request too large");
+  CHECK(r.consumed == 0);
+
+  // The same codec parses the connection's next request from scratch.
+  std::string next = "PING\n";
+  const auto after = codec.parse(next, words, limits);
+  CHECK(after.status == parse_status::complete);
+  CHECK(to_strings(words) == std::vector<std::string>{"PING"});
+}
+
+TEST_CASE("line_codec::parse_reply: ERR lines are errors, others text, escapes decoded", "[framework][line]") {
+  const codec_limits limits;
+  struct reply_case {
+    std::string input;
+    std::size_t consumed;
+    reply expected;
+  };
+  const std::vector<reply_case> table{
+      {"PONG\r\n", 6, reply::text("PONG")},
+      {"PONG\n", 5, reply::text("PONG")},
+      {"\r\n", 2, reply::text("")},
+      {"ERR unknown command 'x'\r\n", 25, reply::error("ERR unknown command 'x'")},
+      {"ERR\r\n", 5, reply::error("ERR")},
+      {"ERROR here\r\n", 12, reply::text("ERROR here")},
+      {"err lower\r\n", 11, reply::text("err lower")},
+      {"a\\r\\nb\\\\c\r\n", 11, reply::text("a\r\nb\\c")},
+      {"ERR bad\\nthing\r\n", 16, reply::err("bad\nthing")},
+      {"\\\\n\r\n", 5, reply::text("\\n")},
+      {"trailing\\\r\n", 11, reply::text("trailing\\")},
+      {"1527457438\r\nnext\r\n", 12, reply::text("1527457438")},
+  };
+  for (const reply_case& c : table) {
+    INFO("input: " << c.input);
+    coronet::line_codec codec;
+    reply out = reply::text("untouched");
+    const auto result = codec.parse_reply(c.input, out, limits);
+    CHECK(result.status == parse_status::complete);
+    CHECK(result.consumed == c.consumed);
+    CHECK(result.error.empty());
+    CHECK(out == c.expected);
+  }
+}
+
+TEST_CASE("line_codec::parse_reply is incomplete until the newline and round-trips encode", "[framework][line]") {
+  const codec_limits limits;
+  coronet::line_codec codec;
+  std::string wire;
+  coronet::line_codec::encode(reply::text("a\r\nb\\c"), wire);
+  coronet::line_codec::encode(reply::err("timeout"), wire);
+  reply out = reply::text("untouched");
+  std::string arrived;
+  std::vector<reply> seen;
+  for (char c : wire) {
+    arrived += c;
+    const auto r = codec.parse_reply(arrived, out, limits);
+    if (r.status == parse_status::incomplete) {
+      CHECK(r.consumed == 0);
+      continue;
+    }
+    REQUIRE(r.status == parse_status::complete);
+    CHECK(r.consumed == arrived.size());
+    seen.push_back(out);
+    arrived.clear();
+  }
+  CHECK(arrived.empty());
+  REQUIRE(seen.size() == 2);
+  CHECK(seen[0] == reply::text("a\r\nb\\c"));
+  CHECK(seen[1] == reply::err("timeout"));
+  std::string nothing;
+  CHECK(codec.parse_reply(nothing, out, limits).status == parse_status::incomplete);
+}
+
+TEST_CASE("line_codec::encode_request joins the words with one space and ends with CRLF", "[framework][line]") {
+  std::string out = "prefix|";
+  const std::vector<std::string_view> words{"a", "b"};
+  coronet::line_codec::encode_request(words, out);
+  CHECK(out == "prefix|a b\r\n");
+  std::string single;
+  const std::vector<std::string_view> one{"PING"};
+  coronet::line_codec::encode_request(one, single);
+  CHECK(single == "PING\r\n");
+  std::string encoded;
+  coronet::line_codec::encode(reply::integer(5), encoded);
+  CHECK(encoded == "5\r\n");
 }

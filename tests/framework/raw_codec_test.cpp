@@ -3,7 +3,10 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "coronet/framework/codec.hpp"
 
 using namespace std::string_literals;
 using coronet::codec_limits;
@@ -110,4 +113,45 @@ TEST_CASE("raw replies are the bare value; errors and null write nothing", "[fra
   elements.push_back(reply::integer(1));
   CHECK(encode(reply::array(std::move(elements))) == "a 1");
   CHECK(encode(reply::array({})).empty());
+}
+
+static_assert(coronet::request_codec<coronet::raw_codec>);
+static_assert(!coronet::reply_codec<coronet::raw_codec>);
+static_assert(coronet::raw_codec::protocol == coronet::wire_protocol::raw);
+
+TEST_CASE("raw_codec::parse takes the one read whole, as parse_raw_request", "[framework][raw]") {
+  const codec_limits limits;
+  coronet::raw_codec codec;
+  std::vector<std::string_view> words;
+  std::string nothing;
+  CHECK(codec.parse(nothing, words, limits).status == parse_status::incomplete);
+  std::string read = "timestamp unix\r\n";
+  const auto r = codec.parse(read, words, limits);
+  CHECK(r.status == parse_status::complete);
+  CHECK(r.consumed == read.size());
+  CHECK(to_strings(words) == std::vector<std::string>{"timestamp", "unix"});
+  std::string oversized(coronet::raw_max_request_bytes + 1, 'a');
+  CHECK(codec.parse(oversized, words, limits).error == "request too large");
+}
+
+TEST_CASE("raw_codec::encode_request joins the words with no terminator", "[framework][raw]") {
+  std::string out;
+  const std::vector<std::string_view> words{"a", "b"};
+  coronet::raw_codec::encode_request(words, out);
+  CHECK(out == "a b");
+  std::string seed;
+  const std::vector<std::string_view> one{"timetampe"};
+  coronet::raw_codec::encode_request(one, seed);
+  CHECK(seed == "timetampe");
+  std::string encoded;
+  coronet::raw_codec::encode(reply::text("Sun May 27 21:43:58 2018\n"), encoded);
+  CHECK(encoded == "Sun May 27 21:43:58 2018\n");
+}
+
+TEST_CASE("raw_codec::reply_at_close is ERR no reply for nothing, else the bytes as text", "[framework][raw]") {
+  CHECK(coronet::raw_codec::reply_at_close("") == reply::err("no reply"));
+  CHECK(coronet::raw_codec::reply_at_close("").str() == "ERR no reply");
+  CHECK(coronet::raw_codec::reply_at_close("1527457438") == reply::text("1527457438"));
+  CHECK(coronet::raw_codec::reply_at_close("ERR no reply") == reply::text("ERR no reply"));
+  CHECK(coronet::raw_codec::reply_at_close("a\r\n\0b"s) == reply::text("a\r\n\0b"s));
 }

@@ -4,7 +4,10 @@
 
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "coronet/framework/codec.hpp"
 
 using namespace std::string_literals;
 using coronet::codec_limits;
@@ -422,4 +425,46 @@ TEST_CASE("every reply kind survives encode_resp_reply then parse_resp_reply", "
     CHECK(result.consumed == wire.size());
     CHECK(back == r);
   }
+}
+
+static_assert(coronet::request_codec<coronet::resp_codec>);
+static_assert(coronet::reply_codec<coronet::resp_codec>);
+static_assert(coronet::resp_codec::protocol == coronet::wire_protocol::resp);
+
+TEST_CASE("resp_codec parses what its encode_request wrote, byte by byte, keeping progress", "[framework][resp]") {
+  const codec_limits limits;
+  coronet::resp_codec codec;
+  std::vector<std::string_view> words;
+  const std::vector<std::string_view> sent{"SET", "key", "a b\r\n"};
+  std::string wire;
+  coronet::resp_codec::encode_request(sent, wire);
+  CHECK(wire == "*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\na b\r\n\r\n");
+  std::string arrived;
+  for (std::size_t i = 0; i + 1 < wire.size(); ++i) {
+    arrived += wire[i];
+    CHECK(codec.parse(arrived, words, limits).status == parse_status::incomplete);
+  }
+  arrived += wire.back();
+  const auto r = codec.parse(arrived, words, limits);
+  REQUIRE(r.status == parse_status::complete);
+  CHECK(r.consumed == wire.size());
+  CHECK(to_strings(words) == std::vector<std::string>{"SET", "key", "a b\r\n"});
+}
+
+TEST_CASE("resp_codec encodes replies and parses them back on the client side", "[framework][resp]") {
+  const codec_limits limits;
+  coronet::resp_codec codec;
+  std::string wire;
+  coronet::resp_codec::encode(reply::err("no such key"), wire);
+  CHECK(wire == "-ERR no such key\r\n");
+  reply out = reply::text("untouched");
+  const std::string_view partial(wire.data(), wire.size() - 1);
+  CHECK(codec.parse_reply(partial, out, limits).status == parse_status::incomplete);
+  CHECK(out == reply::text("untouched"));
+  const auto r = codec.parse_reply(wire, out, limits);
+  REQUIRE(r.status == parse_status::complete);
+  CHECK(r.consumed == wire.size());
+  CHECK(out == reply::err("no such key"));
+  const std::string bad = "?what\r\n";
+  CHECK(codec.parse_reply(bad, out, limits).error == "protocol error: invalid reply type");
 }

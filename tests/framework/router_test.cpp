@@ -1,6 +1,9 @@
 // coronet::router: registration rules, case-insensitive lookup and dispatch replies.
 #include <catch2/catch.hpp>
 
+#include <cctype>
+#include <chrono>
+#include <cstdint>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -9,11 +12,13 @@
 #include <vector>
 
 #include <asio/error.hpp>
+#include <asio/io_context.hpp>
 
 #include "coronet/framework/connection.hpp"
 #include "coronet/framework/router.hpp"
 #include "coronet/log.hpp"
 #include "coronet/sync_wait.hpp"
+#include "coronet/yield.hpp"
 
 namespace {
 
@@ -229,4 +234,123 @@ TEST_CASE("a request's connection reaches the handler", "[router]") {
   req.conn = &conn;
   CHECK(coronet::sync_wait(r.dispatch(req)) == coronet::reply::null());
   CHECK(seen == &conn);
+}
+
+namespace {
+
+coronet::reply plain_count(coronet::request& req) {
+  return coronet::reply::integer(static_cast<std::int64_t>(req.size()));
+}
+
+}  // namespace
+
+TEST_CASE("plain-function handlers are dispatched and their reply returned", "[router]") {
+  coronet::router r;
+  int calls = 0;
+  r.add("hello", "greets", [&calls](coronet::request& req) {
+    ++calls;
+    return coronet::reply::text("hello " + std::string(req.size() > 0 ? req.arg(0) : "world"));
+  });
+  r.add("count", "", &plain_count, coronet::arity::between(1, 2));
+  const coronet::command* hello = r.find("hello");
+  REQUIRE(hello != nullptr);
+  CHECK(hello->plain_handler);
+  CHECK_FALSE(hello->handler);
+  CHECK(hello->description == "greets");
+  CHECK(dispatch(r, {"hello"}) == coronet::reply::text("hello world"));
+  CHECK(dispatch(r, {"HELLO", "you"}) == coronet::reply::text("hello you"));
+  CHECK(calls == 2);
+  CHECK(dispatch(r, {"count", "a", "b"}) == coronet::reply::integer(2));
+  CHECK(dispatch(r, {"count"}).str() == "ERR wrong number of arguments for 'count'");
+  CHECK(dispatch(r, {"count", "a", "b", "c"}).str() == "ERR wrong number of arguments for 'count'");
+}
+
+TEST_CASE("a plain handler that throws gives ERR internal error and is logged", "[router]") {
+  log_capture logs;
+  coronet::router r;
+  r.add("explode", "", [](coronet::request&) -> coronet::reply { throw std::runtime_error("plain kaboom"); });
+  // The log is rate-limited (one message a second) and earlier tests in this
+  // binary may have just used it: dispatch until a message gets through.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  std::vector<std::string> messages;
+  int other_replies = 0;
+  while (messages.empty() && std::chrono::steady_clock::now() < deadline) {
+    if (dispatch(r, {"explode"}) != coronet::reply::error("ERR internal error"))
+      ++other_replies;
+    messages = logs.messages();
+  }
+  CHECK(other_replies == 0);
+  REQUIRE(!messages.empty());
+  CHECK(messages.front().find("explode") != std::string::npos);
+  CHECK(messages.front().find("plain kaboom") != std::string::npos);
+}
+
+TEST_CASE("an empty plain handler is refused", "[router]") {
+  coronet::router r;
+  CHECK_THROWS_AS(r.add("nothing", "", coronet::plain_command_handler{}), coronet::command_error);
+  CHECK(r.find("nothing") == nullptr);
+  CHECK(r.commands().empty());
+}
+
+TEST_CASE("a mixed-case name and its aliases are found in any case", "[router]") {
+  coronet::router r;
+  r.add("Ping", "", &plain_count);
+  r.alias("Hello", "ping");
+  const coronet::command* c = r.find("Ping");
+  REQUIRE(c != nullptr);
+  for (const char* name : {"Ping", "PING", "ping", "PiNg", "pINg", "Hello", "HELLO", "hello", "hElLo"}) {
+    INFO(name);
+    CHECK(r.find(name) == c);
+  }
+  CHECK(dispatch(r, {"PiNg", "x"}) == coronet::reply::integer(1));
+  CHECK(dispatch(r, {"hELLO"}) == coronet::reply::integer(0));
+  CHECK(r.find("Pin") == nullptr);
+  CHECK(r.find("HELLOS") == nullptr);
+}
+
+TEST_CASE("many commands are each found in every case", "[router]") {
+  coronet::router r;
+  std::vector<std::string> names;
+  for (int i = 0; i < 200; ++i) {
+    names.push_back("Cmd" + std::to_string(i) + "x");
+    r.add(names.back(), "", &plain_count);
+  }
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    std::string upper = names[i];
+    std::string lower = names[i];
+    std::string mixed = names[i];
+    for (std::size_t k = 0; k < upper.size(); ++k) {
+      upper[k] = static_cast<char>(std::toupper(static_cast<unsigned char>(upper[k])));
+      lower[k] = static_cast<char>(std::tolower(static_cast<unsigned char>(lower[k])));
+      mixed[k] = k % 2 == 0 ? upper[k] : lower[k];
+    }
+    const coronet::command* c = r.find(names[i]);
+    REQUIRE(c != nullptr);
+    CHECK(c == &r.commands()[i]);
+    CHECK(r.find(upper) == c);
+    CHECK(r.find(lower) == c);
+    CHECK(r.find(mixed) == c);
+  }
+}
+
+TEST_CASE("operation_aborted from a coroutine handler after it suspended propagates out of dispatch",
+          "[router]") {
+  log_capture logs;
+  coronet::router r;
+  r.add("slow", "", [](coronet::request&) -> coronet::task<coronet::reply> {
+    co_await coronet::yield();
+    throw std::system_error(asio::error::operation_aborted);
+    co_return coronet::reply::text("unreachable");
+  });
+  std::vector<std::string_view> words{"slow"};
+  coronet::request req = coronet::request::from_words(words);
+  asio::io_context ctx(1);
+  std::error_code caught;
+  try {
+    coronet::sync_wait(ctx, r.dispatch(req));
+  } catch (const std::system_error& e) {
+    caught = e.code();
+  }
+  CHECK(caught == asio::error::operation_aborted);
+  CHECK(logs.messages().empty());  // a cancellation is not a handler failure
 }

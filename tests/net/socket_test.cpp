@@ -31,6 +31,7 @@
 // Never co_await inside a Catch macro: the macro repeats its expression in a
 // short-circuited `false && (...)`, and g++ 12 still runs a co_await there.
 
+#include "support/loopback_pair.hpp"
 #include "support/wait_helpers.hpp"
 
 namespace {
@@ -40,31 +41,13 @@ using coronet::task;
 namespace tcp = coronet::tcp;
 using clock_type = std::chrono::steady_clock;
 
-tcp::endpoint loopback_v4_any_port() { return {asio::ip::address_v4::loopback(), 0}; }
-
-struct connected_pair {
-  tcp::socket client;
-  tcp::socket server;
-};
-
-// A connected loopback pair: the kernel completes the handshake before accept runs.
-task<connected_pair> make_pair(asio::io_context& ctx) {
-  tcp::acceptor acceptor(ctx, loopback_v4_any_port());
-  tcp::socket client(ctx);
-  co_await client.connect(acceptor.local_endpoint());
-  tcp::socket server = co_await acceptor.accept();
-  co_return connected_pair{std::move(client), std::move(server)};
-}
-
+using coronet_test::connected_pair;
 using coronet_test::destroy_counter;
+using coronet_test::loopback_v4_any_port;
+using coronet_test::make_pair;
+using coronet_test::reset;
 using coronet_test::run_until;
 using coronet_test::wait_until;
-
-// Resets the connection: the peer sees an RST instead of a FIN.
-void reset(tcp::socket& s) {
-  s.native().set_option(asio::socket_base::linger(true, 0));
-  s.close();
-}
 
 std::uint8_t pattern_byte(std::size_t i) {
   return static_cast<std::uint8_t>((i * 7) ^ (i >> 8) ^ (i >> 16));
