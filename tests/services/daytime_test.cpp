@@ -1,5 +1,6 @@
 // Tests for coronet/services/daytime.hpp: the RFC 867 text and its UDP handler.
 #include "coronet/services/daytime.hpp"
+#include "coronet/time_format.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -20,8 +21,8 @@ std::string daytime_of(std::time_t t) {
 }
 
 std::string ctime_of(std::time_t t) {
-  char buf[coronet::commands::timestamp_buffer_size];
-  return std::string(buf, coronet::commands::format_ctime(buf, t));
+  char buf[coronet::time_format_buffer_size];
+  return std::string(buf, coronet::format_ctime(buf, t));
 }
 
 }  // namespace
