@@ -16,6 +16,7 @@
 #include <asio/write.hpp>
 
 #include "coronet/detail/io_awaiter.hpp"
+#include "coronet/detail/try_now.hpp"
 
 namespace coronet::tcp {
 
@@ -81,9 +82,9 @@ private:
   std::string_view delim_;
 };
 
-// Writes try the socket synchronously first: when the kernel buffer has room
-// (the common case) the data goes out without suspending or touching the
-// reactor. Reads do not: a failed speculative read costs an extra syscall.
+// Writes try the socket synchronously first (detail::write_now): when the
+// kernel buffer has room, the data goes out without suspending or touching
+// the reactor.
 template <bool All>
 class write_op : public io_awaiter<write_op<All>, std::size_t> {
 public:
@@ -98,16 +99,8 @@ public:
     if (coronet::detail::tl_inline_completions >= coronet::detail::max_inline_completions)
       return false;
     std::error_code ec;
-    if (!socket_.non_blocking())
-      socket_.non_blocking(true, ec);
-    std::size_t total = 0;
-    while (!ec && total < buffer_.size()) {
-      std::size_t n = socket_.write_some(buffer_ + total, ec);
-      total += n;
-      if (!All && total > 0)
-        break;
-    }
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    const std::size_t total = coronet::detail::write_now(socket_, buffer_, All, ec);
+    if (coronet::detail::would_block(ec)) {
       if (!All && total > 0) {
         ec.clear();
       } else {

@@ -13,6 +13,7 @@
 #include <asio/socket_base.hpp>
 
 #include "coronet/detail/io_awaiter.hpp"
+#include "coronet/detail/try_now.hpp"
 
 namespace coronet::udp {
 
@@ -45,8 +46,8 @@ private:
   endpoint& sender_;
 };
 
-// Like TCP writes, a send tries the socket synchronously first: a datagram
-// almost always fits the send buffer, so it leaves without suspending.
+// Like TCP writes, a send tries the socket synchronously first (see
+// detail/try_now.hpp): a datagram almost always fits the send buffer.
 class send_to_op : public io_awaiter<send_to_op, std::size_t> {
 public:
   send_to_op(asio_socket& s, asio::const_buffer b, const endpoint& destination, std::error_code* ec) noexcept
@@ -56,12 +57,11 @@ public:
     if (coronet::detail::tl_inline_completions >= coronet::detail::max_inline_completions)
       return false;
     std::error_code ec;
-    if (!socket_.non_blocking())
-      socket_.non_blocking(true, ec);
+    coronet::detail::ensure_non_blocking(socket_, ec);
     std::size_t n = 0;
     if (!ec)
       n = socket_.send_to(buffer_, destination_, 0, ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again)
+    if (coronet::detail::would_block(ec))
       return false;
     ++coronet::detail::tl_inline_completions;
     ec_ = ec;
