@@ -51,20 +51,18 @@ void append_value(const reply& r, std::string& out) {
 
 }  // namespace
 
-parse_result parse_line_request(std::span<char> input, std::vector<std::string_view>& words,
-                                const codec_limits& limits) {
-  words.clear();
-  if (input.empty()) return {};
+namespace {
+
+// The request whose '\n' is at `end` (or none, `end` == npos, when no '\n'
+// lies within the longest acceptable line).
+parse_result parse_line_at(std::span<char> input, std::size_t end, std::vector<std::string_view>& words,
+                           const codec_limits& limits) {
   const std::size_t max = limits.max_request_bytes;
-  // Content, an optional '\r' and the '\n': nothing past that can end a valid line.
-  const std::size_t window = std::min(input.size(), max + std::min<std::size_t>(2, SIZE_MAX - max));
-  const auto* newline = static_cast<const char*>(std::memchr(input.data(), '\n', window));
-  if (newline == nullptr) {
+  if (end == std::string_view::npos) {
     const bool trailing_cr = input.back() == '\r';
     if (input.size() - (trailing_cr ? 1 : 0) > max) return {parse_status::error, 0, "request too large"};
     return {};
   }
-  const auto end = static_cast<std::size_t>(newline - input.data());
   std::size_t length = end;
   if (length > 0 && input[length - 1] == '\r') --length;
   if (length > max) return {parse_status::error, 0, "request too large"};
@@ -77,9 +75,85 @@ parse_result parse_line_request(std::span<char> input, std::vector<std::string_v
   return {parse_status::complete, end + 1, {}};
 }
 
+// Content, an optional '\r' and the '\n': nothing past that can end a valid line.
+std::size_t line_window(std::size_t size, std::size_t max) noexcept {
+  return std::min(size, max + std::min<std::size_t>(2, SIZE_MAX - max));
+}
+
+std::size_t find_newline(std::span<const char> input, std::size_t from, std::size_t to) noexcept {
+  if (from >= to) return std::string_view::npos;
+  const void* hit = std::memchr(input.data() + from, '\n', to - from);
+  return hit == nullptr ? std::string_view::npos : static_cast<std::size_t>(static_cast<const char*>(hit) - input.data());
+}
+
+// The `line` protocol's value escapes, undone.
+std::string unescape_line(std::string_view line) {
+  std::string out;
+  out.reserve(line.size());
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    if (line[i] == '\\' && i + 1 < line.size()) {
+      const char next = line[i + 1];
+      if (next == 'r' || next == 'n' || next == '\\') {
+        out += next == 'r' ? '\r' : next == 'n' ? '\n' : '\\';
+        ++i;
+        continue;
+      }
+    }
+    out += line[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+parse_result parse_line_request(std::span<char> input, std::vector<std::string_view>& words,
+                                const codec_limits& limits) {
+  words.clear();
+  if (input.empty()) return {};
+  return parse_line_at(input, find_newline(input, 0, line_window(input.size(), limits.max_request_bytes)), words,
+                       limits);
+}
+
 void encode_line_reply(const reply& r, std::string& out) {
   append_value(r, out);
   out.append("\r\n");
+}
+
+parse_result line_codec::parse(std::span<char> input, std::vector<std::string_view>& words,
+                               const codec_limits& limits) {
+  words.clear();
+  if (input.empty()) return {};
+  const std::size_t window = line_window(input.size(), limits.max_request_bytes);
+  const std::size_t end = find_newline(input, std::min(scanned_, window), window);
+  scanned_ = end == std::string_view::npos ? window : 0;
+  const parse_result r = parse_line_at(input, end, words, limits);
+  if (r.status == parse_status::error) scanned_ = 0;
+  return r;
+}
+
+void line_codec::encode_request(std::span<const std::string_view> words, std::string& out) {
+  detail::append_joined(words, out);
+  out += "\r\n";
+}
+
+parse_result line_codec::parse_reply(std::span<const char> input, reply& out, const codec_limits&) {
+  const std::size_t end = find_newline(input, std::min(scanned_, input.size()), input.size());
+  if (end == std::string_view::npos) {
+    scanned_ = input.size();
+    return {};
+  }
+  scanned_ = 0;
+  std::string_view line(input.data(), end);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  const bool is_error = line == "ERR" || line.substr(0, 4) == "ERR ";
+  // Unescaping copies; most lines have nothing to unescape.
+  if (line.find('\\') != std::string_view::npos) {
+    const std::string plain = unescape_line(line);
+    out = is_error ? reply::error(plain) : reply::text(plain);
+  } else {
+    out = is_error ? reply::error(line) : reply::text(line);
+  }
+  return {parse_status::complete, end + 1, {}};
 }
 
 }  // namespace coronet

@@ -48,4 +48,12 @@ void encode_raw_reply(const reply& r, std::string& out) {
   }
 }
 
+void raw_codec::encode_request(std::span<const std::string_view> words, std::string& out) {
+  detail::append_joined(words, out);
+}
+
+reply raw_codec::reply_at_close(std::string_view received) {
+  return received.empty() ? reply::err("no reply") : reply::text(received);
+}
+
 }  // namespace coronet

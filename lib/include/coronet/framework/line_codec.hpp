@@ -9,6 +9,7 @@
 #include "coronet/framework/codec_limits.hpp"
 #include "coronet/framework/parse_result.hpp"
 #include "coronet/framework/reply.hpp"
+#include "coronet/framework/wire_protocol.hpp"
 
 namespace coronet {
 
@@ -46,5 +47,39 @@ parse_result parse_line_request(std::span<char> input, std::vector<std::string_v
 /// way; an empty array gives an empty line). Makes no allocation when `out`
 /// has the capacity; may throw `std::bad_alloc` otherwise.
 void encode_line_reply(const reply& r, std::string& out);
+
+/// The `line` protocol as a codec type (see `request_codec` and
+/// `reply_codec` in codec.hpp); one object per connection.
+///
+/// It remembers how many bytes of a request still missing its `\n` were
+/// already searched, so a line arriving in many reads is scanned once.
+class line_codec {
+public:
+  /// The protocol implemented.
+  static constexpr wire_protocol protocol = wire_protocol::line;
+
+  /// As `parse_line_request`, searching only bytes not searched before when
+  /// the previous call on the same request was `incomplete`.
+  parse_result parse(std::span<char> input, std::vector<std::string_view>& words, const codec_limits& limits);
+
+  /// As `encode_line_reply`.
+  static void encode(const reply& r, std::string& out) { encode_line_reply(r, out); }
+
+  /// Appends `words` joined by one space and ended by `\r\n`. The caller
+  /// checks that no word is empty or holds a blank, CR or LF (the line
+  /// protocol cannot carry them).
+  static void encode_request(std::span<const std::string_view> words, std::string& out);
+
+  /// Parses one reply line from the front of `input`: a line `ERR` or
+  /// starting with `ERR ` is an `error` reply, any other a `text` reply, with
+  /// the escapes `\r`, `\n`, `\\` decoded; `incomplete` until the `\n`
+  /// arrives (the caller bounds how long it waits: a reply line may be as
+  /// long as the server's values, so `limits` are not applied). Never
+  /// returns `error`. Throws only `std::bad_alloc`.
+  parse_result parse_reply(std::span<const char> input, reply& out, const codec_limits& limits);
+
+private:
+  std::size_t scanned_ = 0;  // bytes at the front known to hold no '\n'
+};
 
 }  // namespace coronet

@@ -10,6 +10,7 @@
 #include "coronet/framework/codec_limits.hpp"
 #include "coronet/framework/parse_result.hpp"
 #include "coronet/framework/reply.hpp"
+#include "coronet/framework/wire_protocol.hpp"
 
 namespace coronet {
 
@@ -40,5 +41,32 @@ parse_result parse_raw_request(std::span<char> input, std::vector<std::string_vi
 /// caller closes the connection without a reply, as the seed did). Makes no
 /// allocation when `out` has the capacity.
 void encode_raw_reply(const reply& r, std::string& out);
+
+/// The `raw` protocol as a codec type (see `request_codec` in codec.hpp).
+/// A raw connection carries one request: the server reads once, answers
+/// without framing and closes; the client's reply is all the server sent.
+class raw_codec {
+public:
+  /// The protocol implemented.
+  static constexpr wire_protocol protocol = wire_protocol::raw;
+
+  /// As `parse_raw_request` (`input` is the bytes of the one read).
+  parse_result parse(std::span<char> input, std::vector<std::string_view>& words, const codec_limits& limits) {
+    return parse_raw_request(input, words, limits);
+  }
+
+  /// As `encode_raw_reply`.
+  static void encode(const reply& r, std::string& out) { encode_raw_reply(r, out); }
+
+  /// Appends `words` joined by one space, with no terminator (the seed's
+  /// client sends `timetampe` alone). The caller keeps it within
+  /// `raw_max_request_bytes` and free of blanks inside words.
+  static void encode_request(std::span<const std::string_view> words, std::string& out);
+
+  /// The reply, given everything the server sent before closing: a `text`
+  /// reply, or the error `ERR no reply` when it sent nothing (what the seed's
+  /// client reports as "get timestampe failed").
+  static reply reply_at_close(std::string_view received);
+};
 
 }  // namespace coronet

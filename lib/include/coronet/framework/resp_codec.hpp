@@ -11,6 +11,7 @@
 #include "coronet/framework/codec_limits.hpp"
 #include "coronet/framework/parse_result.hpp"
 #include "coronet/framework/reply.hpp"
+#include "coronet/framework/wire_protocol.hpp"
 
 namespace coronet {
 
@@ -131,5 +132,34 @@ inline constexpr int resp_max_reply_depth = 16;
 /// nesting too deep", "protocol error: invalid line terminator" (a CR not
 /// followed by LF). Throws only `std::bad_alloc` while building `out`.
 parse_result parse_resp_reply(std::span<const char> input, reply& out, const codec_limits& limits);
+
+/// RESP2 as a codec type (see `request_codec` and `reply_codec` in
+/// codec.hpp); one object per connection.
+class resp_codec {
+ public:
+  /// The protocol implemented.
+  static constexpr wire_protocol protocol = wire_protocol::resp;
+
+  /// As `resp_request_parser::parse`.
+  parse_result parse(std::span<char> input, std::vector<std::string_view>& words, const codec_limits& limits) {
+    return parser_.parse(input, words, limits);
+  }
+
+  /// As `encode_resp_reply`.
+  static void encode(const reply& r, std::string& out) { encode_resp_reply(r, out); }
+
+  /// As `encode_resp_request`.
+  static void encode_request(std::span<const std::string_view> words, std::string& out) {
+    encode_resp_request(words, out);
+  }
+
+  /// As `parse_resp_reply`.
+  parse_result parse_reply(std::span<const char> input, reply& out, const codec_limits& limits) {
+    return parse_resp_reply(input, out, limits);
+  }
+
+ private:
+  resp_request_parser parser_;
+};
 
 }  // namespace coronet

@@ -1,7 +1,9 @@
-// Whitespace splitting shared by the line and raw codecs (no quoting).
+// Whitespace splitting and joining shared by the line and raw codecs (no quoting).
 #pragma once
 
 #include <cstddef>
+#include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -23,6 +25,14 @@ bool split_words(std::string_view text, std::vector<std::string_view>& words, st
     words.push_back(text.substr(start, i - start));
   }
   return true;
+}
+
+// Appends `words` joined by one space.
+inline void append_joined(std::span<const std::string_view> words, std::string& out) {
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    if (i > 0) out += ' ';
+    out += words[i];
+  }
 }
 
 }  // namespace coronet::detail

@@ -1,0 +1,92 @@
+// coronet::read_buffer: the unconsumed bytes read from a stream, for parsers that work in place.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <memory>
+#include <span>
+
+#include <asio/buffer.hpp>
+
+namespace coronet {
+
+/// The bytes read from a stream and not yet consumed by a parser.
+///
+/// Read into `prepare(limit)`, `commit(n)` what arrived, parse `data()` in
+/// place and `consume(n)` what was parsed. It starts empty (an idle
+/// connection costs no buffer), takes `initial_size` at the first read and
+/// doubles while reads fill it, up to `max_chunk` for a steady stream and up
+/// to `limit` for one message that needs it. Compaction moves only the
+/// unconsumed bytes (a partial message) to the front.
+///
+/// Views into `data()` stay valid until the next `prepare`.
+class read_buffer {
+public:
+  /// Sizes: the first allocation, and how large steady reads may grow it.
+  explicit read_buffer(std::size_t initial_size = 256, std::size_t max_chunk = 64 * 1024) noexcept
+      : initial_size_(std::max<std::size_t>(initial_size, 1)), max_chunk_(max_chunk) {}
+
+  /// The unconsumed bytes.
+  std::span<char> data() noexcept { return {data_.get() + begin_, end_ - begin_}; }
+  /// Number of unconsumed bytes.
+  std::size_t size() const noexcept { return end_ - begin_; }
+  /// Bytes allocated.
+  std::size_t capacity() const noexcept { return capacity_; }
+
+  /// Drops the first `n` unconsumed bytes (`n <= size()`).
+  void consume(std::size_t n) noexcept {
+    begin_ += n;
+    if (begin_ == end_)
+      begin_ = end_ = 0;
+  }
+
+  /// Free space to read into, making room first (compacting or growing);
+  /// empty when `limit` unconsumed bytes are already held. Throws
+  /// `std::bad_alloc` if growing fails.
+  asio::mutable_buffer prepare(std::size_t limit) {
+    if (end_ == capacity_ && begin_ > 0) {
+      std::memmove(data_.get(), data_.get() + begin_, end_ - begin_);
+      end_ -= begin_;
+      begin_ = 0;
+    }
+    if (capacity_ == 0 || (end_ == capacity_ && capacity_ < limit) || (grow_ && capacity_ < max_chunk_)) {
+      grow(capacity_ == 0 ? std::min(initial_size_, std::max<std::size_t>(limit, 1))
+                          : std::min(capacity_ * 2, std::max(limit, capacity_)));
+      grow_ = false;
+    }
+    // The room ends `limit` bytes after the first unconsumed one, or at the capacity.
+    const std::size_t usable_end = begin_ + std::min(limit, capacity_ - begin_);
+    return {data_.get() + end_, usable_end > end_ ? usable_end - end_ : 0};
+  }
+
+  /// Adds `n` bytes just read into the last `prepare`d space.
+  void commit(std::size_t n) noexcept {
+    // A read that filled all the room suggests more is queued: read more next time.
+    grow_ = n == capacity_ - end_;
+    end_ += n;
+  }
+
+private:
+  void grow(std::size_t new_capacity) {
+    if (new_capacity <= capacity_)
+      return;
+    auto bigger = std::make_unique_for_overwrite<char[]>(new_capacity);
+    if (end_ > begin_)
+      std::memcpy(bigger.get(), data_.get() + begin_, end_ - begin_);
+    end_ -= begin_;
+    begin_ = 0;
+    data_ = std::move(bigger);
+    capacity_ = new_capacity;
+  }
+
+  std::unique_ptr<char[]> data_;
+  std::size_t initial_size_;
+  std::size_t max_chunk_;
+  std::size_t capacity_ = 0;
+  std::size_t begin_ = 0;
+  std::size_t end_ = 0;
+  bool grow_ = false;
+};
+
+}  // namespace coronet
