@@ -16,6 +16,10 @@ class task;
 
 namespace detail {
 
+// The library's own drivers reach a task's coroutine through this (see
+// detail/inline_start.hpp); users cannot.
+struct task_access;
+
 // Resumes whoever awaited the task by symmetric transfer, so a loop that
 // awaits immediately-completing tasks does not grow the stack.
 struct task_final_awaiter {
@@ -36,6 +40,9 @@ public:
   void unhandled_exception() noexcept { result_.set_exception(std::current_exception()); }
 
   decltype(auto) result() { return result_.take(); }
+
+  // The outcome in place, for drivers that use it without moving it out.
+  result_box<T>& outcome() noexcept { return result_; }
 
 protected:
   result_box<T> result_;
@@ -145,14 +152,9 @@ public:
   /// Same as the rvalue form; the task stays owned by this object.
   awaiter operator co_await() & noexcept { return awaiter{handle_}; }
 
-  /// The owned coroutine, still owned by the task (for the library's own drivers).
-  std::coroutine_handle<promise_type> handle() const noexcept { return handle_; }
-
-  /// Gives up ownership of the coroutine (for the library's own drivers).
-  std::coroutine_handle<promise_type> release() noexcept { return std::exchange(handle_, {}); }
-
 private:
   friend promise_type;
+  friend struct detail::task_access;
   explicit task(std::coroutine_handle<promise_type> h) noexcept : handle_(h) {}
 
   void reset() noexcept {

@@ -27,28 +27,28 @@ bool equals_lower(std::string_view a, std::string_view lower) noexcept {
   return true;
 }
 
-task<reply> timestamp_command(request& req) {
+reply timestamp_command(request& req) {
   char buf[timestamp_buffer_size];
   if (req.size() == 0)
-    co_return reply::text(std::string_view(buf, format_ctime(buf, std::time(nullptr))));
+    return reply::text(std::string_view(buf, format_ctime(buf, std::time(nullptr))));
   const std::string_view format = req.arg(0);
   if (equals_lower(format, "unix"))
-    co_return reply::integer(unix_now());
+    return reply::integer(unix_now());
   if (equals_lower(format, "iso"))
-    co_return reply::text(std::string_view(buf, format_iso(buf, std::chrono::system_clock::now())));
+    return reply::text(std::string_view(buf, format_iso(buf, std::chrono::system_clock::now())));
   std::string msg = "ERR unknown format '";
   detail::append_quoted_name(msg, format);
   msg += '\'';
-  co_return reply::error(msg);
+  return reply::error(msg);
 }
 
-task<reply> ping_command(request& req) {
+reply ping_command(request& req) {
   if (req.size() == 0)
-    co_return reply::text("PONG");
-  co_return reply::bulk(req.arg(0));
+    return reply::text("PONG");
+  return reply::bulk(req.arg(0));
 }
 
-task<reply> echo_command(request& req) { co_return reply::bulk(req.arg(0)); }
+reply echo_command(request& req) { return reply::bulk(req.arg(0)); }
 
 std::string help_entry(const command& c) {
   std::string entry = c.name;
@@ -66,31 +66,31 @@ std::string help_entry(const command& c) {
   return entry;
 }
 
-task<reply> help_command(const router* registered_on, request& req) {
+reply help_command(const router* registered_on, request& req) {
   const router& routes =
       req.conn != nullptr && req.conn->owner != nullptr ? req.conn->owner->routes() : *registered_on;
   if (req.size() == 1) {
     const command* c = routes.find(req.arg(0));
     if (c == nullptr)
-      co_return unknown_command_reply(req.arg(0));
-    co_return reply::text(help_entry(*c));
+      return unknown_command_reply(req.arg(0));
+    return reply::text(help_entry(*c));
   }
   std::vector<reply> entries;
   entries.reserve(routes.commands().size());
   for (const command& c : routes.commands())
     entries.push_back(reply::text(help_entry(c)));
-  co_return reply::array(std::move(entries));
+  return reply::array(std::move(entries));
 }
 
-task<reply> quit_command(request& req) {
+reply quit_command(request& req) {
   if (req.conn != nullptr)
     req.conn->close_after_reply();
-  co_return reply::text("OK");
+  return reply::text("OK");
 }
 
-task<reply> stats_command(request& req) {
+reply stats_command(request& req) {
   if (req.conn == nullptr || req.conn->owner == nullptr)
-    co_return reply::err("stats unavailable");
+    return reply::err("stats unavailable");
   const server_stats s = req.conn->owner->stats();
   const std::pair<std::string_view, std::uint64_t> fields[] = {
       {"connections_now", s.connections_now},
@@ -109,7 +109,7 @@ task<reply> stats_command(request& req) {
     out.push_back(reply::bulk(name));
     out.push_back(reply::integer(static_cast<std::int64_t>(value)));
   }
-  co_return reply::array(std::move(out));
+  return reply::array(std::move(out));
 }
 
 }  // namespace

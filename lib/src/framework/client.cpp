@@ -1,7 +1,6 @@
 #include "coronet/framework/client.hpp"
 
 #include <algorithm>
-#include <cstring>
 #include <system_error>
 #include <utility>
 
@@ -15,9 +14,6 @@
 namespace coronet {
 namespace {
 
-constexpr std::size_t initial_read_buffer = 4096;
-constexpr std::size_t max_read_chunk = 64 * 1024;
-
 [[noreturn]] void throw_io_error(const std::error_code& ec) {
   if (ec == asio::error::eof || ec == asio::error::connection_reset || ec == asio::error::broken_pipe)
     throw std::system_error(ec, "coronet::client: connection closed by server");
@@ -26,28 +22,6 @@ constexpr std::size_t max_read_chunk = 64 * 1024;
 
 [[noreturn]] void throw_protocol_error(std::string_view what) {
   throw std::runtime_error("coronet::client: protocol error: " + std::string(what));
-}
-
-// The `line` protocol's value escapes, undone.
-std::string unescape_line(std::string_view line) {
-  std::string out;
-  out.reserve(line.size());
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    if (line[i] == '\\' && i + 1 < line.size()) {
-      const char next = line[i + 1];
-      if (next == 'r' || next == 'n' || next == '\\') {
-        out += next == 'r' ? '\r' : next == 'n' ? '\n' : '\\';
-        ++i;
-        continue;
-      }
-    }
-    out += line[i];
-  }
-  return out;
-}
-
-bool is_error_line(std::string_view line) noexcept {
-  return line == "ERR" || line.substr(0, 4) == "ERR ";
 }
 
 task<reply> throw_if_error(task<reply> t) {
@@ -59,8 +33,18 @@ task<reply> throw_if_error(task<reply> t) {
 
 }  // namespace
 
+static std::variant<resp_codec, line_codec, raw_codec> codec_for(wire_protocol protocol) {
+  switch (protocol) {
+    case wire_protocol::line: return line_codec{};
+    case wire_protocol::raw: return raw_codec{};
+    case wire_protocol::resp:
+    case wire_protocol::auto_detect: break;
+  }
+  return resp_codec{};
+}
+
 client::client(tcp::socket s, wire_protocol protocol, client_options options)
-    : socket_(std::move(s)), protocol_(protocol), options_(options) {}
+    : socket_(std::move(s)), protocol_(protocol), options_(options), codec_(codec_for(protocol)) {}
 
 client::client(client&&) noexcept = default;
 client& client::operator=(client&&) noexcept = default;
@@ -81,8 +65,8 @@ void client::close() noexcept {
   std::error_code ignored;
   socket_.close(ignored);
   out_.clear();
-  in_begin_ = in_end_ = 0;
-  line_scanned_ = 0;
+  in_.consume(in_.size());
+  codec_ = codec_for(protocol_);
   pending_ = 0;
 }
 
@@ -110,17 +94,7 @@ void client::send(std::span<const std::string_view> words) {
   }
   const std::size_t old_size = out_.size();
   try {
-    if (protocol_ == wire_protocol::resp) {
-      encode_resp_request(words, out_);
-    } else {
-      for (std::size_t i = 0; i < words.size(); ++i) {
-        if (i > 0)
-          out_ += ' ';
-        out_ += words[i];
-      }
-      if (protocol_ == wire_protocol::line)
-        out_ += "\r\n";
-    }
+    std::visit([&](auto& codec) { codec.encode_request(words, out_); }, codec_);
   } catch (...) {
     // Out of memory: drop the partial request so the stream stays well formed.
     out_.resize(old_size);
@@ -187,55 +161,36 @@ task<reply> client::receive_unchecked() {
 }
 
 task<reply> client::read_reply() {
-  switch (protocol_) {
-    case wire_protocol::line: return read_line_reply();
-    case wire_protocol::raw: return read_raw_reply();
-    case wire_protocol::resp:
-    case wire_protocol::auto_detect: break;
-  }
-  return read_resp_reply();
+  if (auto* resp = std::get_if<resp_codec>(&codec_))
+    return read_framed_reply(*resp);
+  if (auto* line = std::get_if<line_codec>(&codec_))
+    return read_framed_reply(*line);
+  return read_until_close();
 }
 
 // Reads at least one more byte into the input buffer, growing it when full
 // (up to `max_reply_bytes` of unconsumed input). Socket errors go to `ec`.
 task<void> client::read_more(std::error_code& ec) {
-  if (in_end_ == in_capacity_ && in_begin_ > 0) {
-    std::memmove(in_.get(), in_.get() + in_begin_, in_end_ - in_begin_);
-    in_end_ -= in_begin_;
-    in_begin_ = 0;
-  }
-  if (in_end_ == in_capacity_) {
-    if (in_capacity_ >= options_.max_reply_bytes)
-      throw_protocol_error("reply larger than max_reply_bytes");
-    const std::size_t grown =
-        in_capacity_ == 0 ? initial_read_buffer : in_capacity_ + std::min(in_capacity_, std::size_t{16} * max_read_chunk);
-    const std::size_t new_capacity = std::min(grown, std::max(options_.max_reply_bytes, std::size_t{1}));
-    auto bigger = std::make_unique_for_overwrite<char[]>(new_capacity);
-    if (in_end_ > in_begin_)
-      std::memcpy(bigger.get(), in_.get() + in_begin_, in_end_ - in_begin_);
-    in_end_ -= in_begin_;
-    in_begin_ = 0;
-    in_ = std::move(bigger);
-    in_capacity_ = new_capacity;
-  }
-  in_end_ += co_await socket_.read_some(asio::buffer(in_.get() + in_end_, in_capacity_ - in_end_), ec);
+  const asio::mutable_buffer room = in_.prepare(std::max(options_.max_reply_bytes, std::size_t{1}));
+  if (room.size() == 0)
+    throw_protocol_error("reply larger than max_reply_bytes");
+  const std::size_t n = co_await socket_.read_some(room, ec);
+  in_.commit(n);
 }
 
-task<reply> client::read_resp_reply() {
+template <class Codec>
+task<reply> client::read_framed_reply(Codec& codec) {
   for (;;) {
-    if (in_end_ > in_begin_) {
+    if (in_.size() > 0) {
       reply r;
-      const parse_result p =
-          parse_resp_reply(std::span<const char>(in_.get() + in_begin_, in_end_ - in_begin_), r, options_.limits);
+      const parse_result p = codec.parse_reply(in_.data(), r, options_.limits);
       if (p.status == parse_status::complete) {
-        in_begin_ += p.consumed;
-        if (in_begin_ == in_end_)
-          in_begin_ = in_end_ = 0;
+        in_.consume(p.consumed);
         co_return r;
       }
       if (p.status == parse_status::error)
         throw std::runtime_error("coronet::client: " + std::string(p.error));
-      if (in_end_ - in_begin_ >= options_.max_reply_bytes)
+      if (in_.size() >= options_.max_reply_bytes)
         throw_protocol_error("reply larger than max_reply_bytes");
     }
     std::error_code ec;
@@ -245,43 +200,15 @@ task<reply> client::read_resp_reply() {
   }
 }
 
-task<reply> client::read_line_reply() {
-  for (;;) {
-    const std::string_view buffered(in_.get() + in_begin_, in_end_ - in_begin_);
-    const std::size_t nl = buffered.find('\n', line_scanned_);
-    if (nl != std::string_view::npos) {
-      std::string_view line = buffered.substr(0, nl);
-      if (!line.empty() && line.back() == '\r')
-        line.remove_suffix(1);
-      // Unescaping copies; most lines have nothing to unescape.
-      const bool escaped = line.find('\\') != std::string_view::npos;
-      reply r = is_error_line(line) ? reply::error(escaped ? unescape_line(line) : line)
-                                    : reply::text(escaped ? unescape_line(line) : line);
-      in_begin_ += nl + 1;
-      line_scanned_ = 0;
-      if (in_begin_ == in_end_)
-        in_begin_ = in_end_ = 0;
-      co_return r;
-    }
-    line_scanned_ = buffered.size();
-    if (buffered.size() >= options_.max_reply_bytes)
-      throw_protocol_error("reply line larger than max_reply_bytes");
-    std::error_code ec;
-    co_await read_more(ec);
-    if (ec)
-      throw_io_error(ec);
-  }
-}
-
-task<reply> client::read_raw_reply() {
+task<reply> client::read_until_close() {
   // The server closes after its reply: everything up to the end is the reply.
   std::error_code ec;
   while (!ec)
     co_await read_more(ec);
   if (ec != asio::error::eof)
     throw_io_error(ec);
-  const std::string_view all(in_.get() + in_begin_, in_end_ - in_begin_);
-  co_return all.empty() ? reply::err("no reply") : reply::text(all);
+  const std::span<char> all = in_.data();
+  co_return raw_codec::reply_at_close(std::string_view(all.data(), all.size()));
 }
 
 }  // namespace coronet

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <exception>
 #include <system_error>
 #include <utility>
@@ -11,9 +12,12 @@
 #include "coronet/detail/log_limiter.hpp"
 #include "coronet/framework/detail/quoted_name.hpp"
 #include "coronet/log.hpp"
+#include "detail/dispatch.hpp"
 
 namespace coronet {
 namespace {
+
+using router_entry = detail::router_name;
 
 char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
@@ -36,9 +40,13 @@ int compare_lower(std::string_view a, std::string_view b) noexcept {
   return a.size() == b.size() ? 0 : (a.size() < b.size() ? -1 : 1);
 }
 
-detail::log_limiter handler_error_log;
-
 }  // namespace
+
+namespace detail {
+namespace {
+log_limiter handler_error_log;
+}  // namespace
+}  // namespace detail
 
 reply unknown_command_reply(std::string_view name) {
   std::string msg = "ERR unknown command '";
@@ -78,30 +86,87 @@ std::uint32_t folded_hash(std::string_view s) noexcept {
   return h;
 }
 
-}  // namespace
+std::uint32_t exact_hash(std::string_view s) noexcept {
+  std::uint32_t h = 2166136261u;
+  for (char c : s) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 16777619u;
+  }
+  return h;
+}
 
-void router::insert(std::string lower_name, std::size_t index) {
-  names_.push_back(entry{std::move(lower_name), index});
+std::string to_upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'a' && c <= 'z')
+      c = static_cast<char>(c - 'a' + 'A');
+  return out;
+}
+
+// Adds `name` to `t` and rebuilds its slots (registration only, never hot).
+template <class Hash>
+void add_name(std::vector<router_entry>& names, std::vector<std::uint32_t>& slots, std::string name, std::size_t index,
+              Hash hash) {
+  names.push_back(router_entry{std::move(name), index});
   std::size_t size = 8;
-  while (size < 2 * names_.size())
+  while (size < 2 * names.size())
     size *= 2;
-  table_.assign(size, 0);
-  for (std::size_t n = 0; n < names_.size(); ++n) {
-    std::size_t i = folded_hash(names_[n].name) & (size - 1);
-    while (table_[i] != 0)
+  slots.assign(size, 0);
+  for (std::size_t n = 0; n < names.size(); ++n) {
+    std::size_t i = hash(names[n].name) & (size - 1);
+    while (slots[i] != 0)
       i = (i + 1) & (size - 1);
-    table_[i] = static_cast<std::uint32_t>(n + 1);
+    slots[i] = static_cast<std::uint32_t>(n + 1);
   }
 }
 
+// The entry for `name` in the slots, or null; `same` compares a stored name.
+template <class Same>
+const router_entry* probe(const std::vector<router_entry>& names, const std::vector<std::uint32_t>& slots,
+                          std::uint32_t hash, Same same) noexcept {
+  const std::size_t mask = slots.size() - 1;
+  for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
+    const std::uint32_t slot = slots[i];
+    if (slot == 0)
+      return nullptr;
+    const router_entry& e = names[slot - 1];
+    if (same(e.name))
+      return &e;
+  }
+}
+
+}  // namespace
+
+void router::insert(std::string_view name, std::size_t index) {
+  std::string lower_name = to_lower(name);
+  std::string upper_name = to_upper(name);
+  if (upper_name != lower_name)
+    add_name(exact_.names, exact_.slots, std::move(upper_name), index, exact_hash);
+  add_name(exact_.names, exact_.slots, lower_name, index, exact_hash);
+  add_name(folded_.names, folded_.slots, std::move(lower_name), index, folded_hash);
+}
+
 router& router::add(std::string_view name, std::string_view description, command_handler handler, arity args) {
-  check_new_name(name);
   if (!handler)
     throw command_error("coronet::router: command '" + std::string(name) + "' has no handler");
+  return add_command(name, description, std::move(handler), {}, args);
+}
+
+router& router::add(std::string_view name, std::string_view description, plain_command_handler handler,
+                    arity args) {
+  if (!handler)
+    throw command_error("coronet::router: command '" + std::string(name) + "' has no handler");
+  return add_command(name, description, {}, std::move(handler), args);
+}
+
+router& router::add_command(std::string_view name, std::string_view description, command_handler handler,
+                            plain_command_handler plain_handler, arity args) {
+  check_new_name(name);
   if (args.min > args.max)
     throw command_error("coronet::router: command '" + std::string(name) + "' has min arguments above max");
-  commands_.push_back(command{to_lower(name), std::string(description), args, std::move(handler), {}});
-  insert(to_lower(name), commands_.size() - 1);
+  commands_.push_back(
+      command{to_lower(name), std::string(description), args, std::move(handler), std::move(plain_handler), {}});
+  insert(name, commands_.size() - 1);
   return *this;
 }
 
@@ -112,49 +177,33 @@ router& router::alias(std::string_view alias_name, std::string_view target) {
   check_new_name(alias_name);
   const auto index = static_cast<std::size_t>(c - commands_.data());
   commands_[index].aliases.push_back(to_lower(alias_name));
-  insert(to_lower(alias_name), index);
+  insert(alias_name, index);
   return *this;
 }
 
 const command* router::find(std::string_view name) const noexcept {
-  if (name.empty() || name.size() > max_name_length || table_.empty())
+  if (name.empty() || name.size() > max_name_length || exact_.slots.empty())
     return nullptr;
-  const std::size_t mask = table_.size() - 1;
-  for (std::size_t i = folded_hash(name) & mask;; i = (i + 1) & mask) {
-    const std::uint32_t slot = table_[i];
-    if (slot == 0)
-      return nullptr;
-    const entry& e = names_[slot - 1];
-    if (e.name.size() == name.size() && compare_lower(name, e.name) == 0)
-      return &commands_[e.index];
-  }
+  const router_entry* e = probe(exact_.names, exact_.slots, exact_hash(name), [name](const std::string& n) {
+    return n.size() == name.size() && std::memcmp(n.data(), name.data(), name.size()) == 0;
+  });
+  if (e == nullptr)
+    e = probe(folded_.names, folded_.slots, folded_hash(name),
+              [name](const std::string& n) { return n.size() == name.size() && compare_lower(name, n) == 0; });
+  return e == nullptr ? nullptr : &commands_[e->index];
 }
 
-const command* router::route(const request& req, reply& error) const {
-  const command* c = find(req.name);
-  if (c == nullptr) {
-    error = unknown_command_reply(req.name);
-    return nullptr;
-  }
-  if (req.size() < c->args.min || req.size() > c->args.max) {
-    error = wrong_arity_reply(c->name);
-    return nullptr;
-  }
-  return c;
+task<reply> router::dispatch(request& req) const {
+  detail::dispatch_awaiter call(*this, req, nullptr);
+  co_return std::move(co_await call);
 }
 
-reply router::handler_failed(const command& c, std::exception_ptr failure) {
-  try {
-    std::rethrow_exception(failure);
-  } catch (const std::exception& e) {
-    handler_error_log.log(log_level::error, "command '" + c.name + "' threw: " + e.what());
-  } catch (...) {
-    handler_error_log.log(log_level::error, "command '" + c.name + "' threw an exception of unknown type");
-  }
-  return reply::err("internal error");
-}
+}  // namespace coronet
 
-bool router::is_cancellation(std::exception_ptr failure) noexcept {
+namespace coronet::detail {
+namespace {
+
+bool is_cancellation(const std::exception_ptr& failure) noexcept {
   try {
     std::rethrow_exception(failure);
   } catch (const std::system_error& e) {
@@ -164,20 +213,59 @@ bool router::is_cancellation(std::exception_ptr failure) noexcept {
   }
 }
 
-task<reply> router::dispatch(request& req) const {
-  reply error;
-  const command* c = route(req, error);
-  if (c == nullptr)
-    co_return error;
-  std::exception_ptr failure;
-  try {
-    co_return co_await c->handler(req);
-  } catch (...) {
-    failure = std::current_exception();
+}  // namespace
+
+std::coroutine_handle<> dispatch_awaiter::start(std::coroutine_handle<> awaiting, chain_context* context) {
+  command_ = routes_.find(request_.name);
+  if (command_ == nullptr) {
+    emplace([this] { return unknown_command_reply(request_.name); });
+    return awaiting;
   }
-  if (is_cancellation(failure))
-    std::rethrow_exception(failure);
-  co_return handler_failed(*c, failure);
+  if (request_.size() < command_->args.min || request_.size() > command_->args.max) {
+    emplace([this] { return wrong_arity_reply(command_->name); });
+    return awaiting;
+  }
+  try {
+    if (command_->plain_handler) {
+      emplace([this] { return command_->plain_handler(request_); });
+      return awaiting;
+    }
+    running_ = command_->handler(request_);
+  } catch (...) {
+    failure_ = std::current_exception();
+    return awaiting;
+  }
+  if (watch_ == nullptr)
+    return start_by_transfer(running_, context, awaiting);
+  handler_watch::handler_chain& chain = watch_->chain;
+  chain.parent = context;
+  if (!chain.executor && context != nullptr)
+    chain.executor = context->executor;
+  watch_->timed_out = false;
+  if (start_inline(running_, &chain))
+    return awaiting;
+  continue_with(running_, awaiting);
+  watch_->waiting = true;
+  watch_->suspended_hook(*watch_);
+  return std::noop_coroutine();
 }
 
-}  // namespace coronet
+void dispatch_awaiter::settle_failure() {
+  const std::exception_ptr failure = std::exchange(failure_, {});
+  if (is_cancellation(failure)) {
+    if (watch_ == nullptr || !watch_->timed_out)
+      std::rethrow_exception(failure);
+    emplace([] { return reply::err("timeout"); });
+    return;
+  }
+  try {
+    std::rethrow_exception(failure);
+  } catch (const std::exception& e) {
+    handler_error_log.log(log_level::error, "command '" + command_->name + "' threw: " + e.what());
+  } catch (...) {
+    handler_error_log.log(log_level::error, "command '" + command_->name + "' threw an exception of unknown type");
+  }
+  emplace([] { return reply::err("internal error"); });
+}
+
+}  // namespace coronet::detail

@@ -29,10 +29,8 @@ public:
   write_handler(write_handler&& other) noexcept : writer_(std::exchange(other.writer_, nullptr)) {}
   write_handler& operator=(write_handler&&) = delete;
   ~write_handler() {
-    if (writer_ != nullptr) {
-      writer_->write_abandoned();
-      writer_->release();
-    }
+    if (writer_ != nullptr)
+      writer_->write_dropped();
   }
   void operator()(std::error_code ec, std::size_t n) {
     background_writer* w = std::exchange(writer_, nullptr);
@@ -69,10 +67,12 @@ void background_writer::flush() noexcept {
   }
 }
 
+// The handler holds a reference from before the initiation: if that throws,
+// the handler's destructor gives it back (writing_ is still false then).
 void background_writer::start_write() {
+  add_ref();
   asio::async_write(socket_.native(), asio::buffer(sending_) + sent_, write_handler{this});
   writing_ = true;
-  add_ref();
 }
 
 void background_writer::fail() noexcept {
@@ -102,14 +102,19 @@ void background_writer::on_written(std::error_code ec, std::size_t n) noexcept {
     waiter.resume();
 }
 
-// The io_context went away with the write pending: a session waiting for it
-// would never be resumed, so its chain is abandoned too.
-void background_writer::write_abandoned() noexcept {
-  writing_ = false;
-  if (drain_waiter_) {
-    drain_waiter_ = {};
-    coronet::detail::abandon_chain(drain_context_);
+// The handler was destroyed without running. Either the write was never
+// started (its initiation threw), or the io_context went away with it
+// pending: then a session waiting for it would never be resumed, so its
+// chain is abandoned too.
+void background_writer::write_dropped() noexcept {
+  if (writing_) {
+    writing_ = false;
+    if (drain_waiter_) {
+      drain_waiter_ = {};
+      coronet::detail::abandon_chain(drain_context_);
+    }
   }
+  release();
 }
 
 }  // namespace coronet::tcp

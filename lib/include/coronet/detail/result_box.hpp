@@ -46,6 +46,12 @@ public:
       std::rethrow_exception(exception_);
   }
 
+  /// The stored value, in place; only when the outcome is a value.
+  T& value() noexcept { return value_; }
+
+  /// The stored exception; only when `failed()`.
+  const std::exception_ptr& exception() const noexcept { return exception_; }
+
   /// Moves the value out, or rethrows the stored exception.
   T take() {
     if (state_ == state::exception)

@@ -31,6 +31,7 @@ inline bool would_block(const std::error_code& ec) noexcept {
 /// speculative read costs a second syscall.
 template <class Socket>
 std::size_t write_now(Socket& s, asio::const_buffer b, bool all, std::error_code& ec) noexcept {
+  ec.clear();
   ensure_non_blocking(s, ec);
   std::size_t total = 0;
   while (!ec && total < b.size()) {

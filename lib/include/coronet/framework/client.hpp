@@ -5,16 +5,20 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <type_traits>
+#include <variant>
 
 #include "coronet/framework/codec_limits.hpp"
 #include "coronet/framework/connection.hpp"
+#include "coronet/framework/line_codec.hpp"
+#include "coronet/framework/raw_codec.hpp"
+#include "coronet/framework/resp_codec.hpp"
+#include "coronet/net/read_buffer.hpp"
 #include "coronet/framework/reply.hpp"
 #include "coronet/net/socket.hpp"
 #include "coronet/task.hpp"
@@ -46,8 +50,8 @@ struct client_options {
   std::size_t max_reply_bytes = 64 * 1024 * 1024;
 };
 
-/// A connection to a server, speaking `resp`, `line` or `raw` (see DESIGN.md
-/// "Wire protocols").
+/// A connection to a server, speaking `resp`, `line` or `raw` (see
+/// docs/protocols.md).
 ///
 /// `call` sends one request and yields its reply. Error replies come back as
 /// a `reply` of kind `error` (`call`), or as a thrown `command_failed`
@@ -175,9 +179,9 @@ private:
   void check_usable() const;
   task<void> write_queued();
   task<reply> read_reply();
-  task<reply> read_resp_reply();
-  task<reply> read_line_reply();
-  task<reply> read_raw_reply();
+  template <class Codec>
+  task<reply> read_framed_reply(Codec& codec);
+  task<reply> read_until_close();
   task<void> read_more(std::error_code& ec);
   task<reply> receive_unchecked();
   template <class T>
@@ -186,12 +190,10 @@ private:
   tcp::socket socket_;
   wire_protocol protocol_ = wire_protocol::resp;
   client_options options_;
+  // The protocol's codec; its alternatives are in the order of `protocol_`'s checks.
+  std::variant<resp_codec, line_codec, raw_codec> codec_;
   std::string out_;
-  std::unique_ptr<char[]> in_;
-  std::size_t in_capacity_ = 0;
-  std::size_t in_begin_ = 0;
-  std::size_t in_end_ = 0;
-  std::size_t line_scanned_ = 0;  // bytes from in_begin_ known to hold no newline
+  read_buffer in_{4096};
   std::size_t pending_ = 0;
   bool raw_used_ = false;
 };

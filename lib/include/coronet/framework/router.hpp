@@ -1,4 +1,4 @@
-// coronet::router: maps command names to coroutine handlers.
+// coronet::router: maps command names to handlers (plain functions or coroutines).
 #pragma once
 
 #include <cstddef>
@@ -18,10 +18,15 @@
 
 namespace coronet {
 
-/// A command handler: a coroutine from a request to its reply. It may await
+/// A coroutine command handler: from a request to its reply. It may await
 /// anything (timers, other servers); while it runs, the connection's next
 /// requests wait. An exception escaping it becomes `ERR internal error`.
 using command_handler = std::function<task<reply>(request&)>;
+
+/// A plain-function command handler, for commands that never wait: it is
+/// called directly, with no coroutine frame, so it is the cheapest kind. An
+/// exception escaping it becomes `ERR internal error`.
+using plain_command_handler = std::function<reply(request&)>;
 
 /// How many arguments (not counting the command name) a command accepts.
 struct arity {
@@ -48,8 +53,10 @@ struct command {
   std::string description;
   /// Accepted argument counts.
   arity args;
-  /// The handler.
+  /// The handler, when it is a coroutine; empty for a plain function.
   command_handler handler;
+  /// The handler, when it is a plain function; empty for a coroutine.
+  plain_command_handler plain_handler;
   /// Other names for the same command, in lower case.
   std::vector<std::string> aliases;
 };
@@ -62,6 +69,14 @@ public:
   using std::invalid_argument::invalid_argument;
 };
 
+namespace detail {
+// One spelling of a command name in the router's hash tables.
+struct router_name {
+  std::string name;
+  std::size_t index;  // into the router's commands
+};
+}  // namespace detail
+
 /// Maps case-insensitive command names (and aliases) to handlers.
 ///
 /// Build it before a server starts; it is then only read (lookups take no
@@ -71,10 +86,15 @@ public:
   /// Longest accepted command name.
   static constexpr std::size_t max_name_length = 64;
 
-  /// Registers `name` with its description, handler and accepted argument
-  /// counts. Throws `command_error` if `name` (compared case-insensitively)
-  /// is already a command or an alias, or is not acceptable.
+  /// Registers `name` with its description, coroutine handler and accepted
+  /// argument counts. Throws `command_error` if `name` (compared
+  /// case-insensitively) is already a command or an alias, or is not
+  /// acceptable, if `handler` is empty, or if `args.min > args.max`.
   router& add(std::string_view name, std::string_view description, command_handler handler, arity args = {});
+
+  /// As above, for a plain-function handler (`reply(request&)`), which runs
+  /// without a coroutine frame. Throws as above.
+  router& add(std::string_view name, std::string_view description, plain_command_handler handler, arity args = {});
 
   /// Makes `alias` another name for the registered command `target`. Throws
   /// `command_error` if `target` is unknown or `alias` is taken or not acceptable.
@@ -87,41 +107,34 @@ public:
   /// Every command, in registration order.
   std::span<const command> commands() const noexcept { return commands_; }
 
-  /// Runs the request's command and yields its reply. Never throws for a
-  /// bad request: yields `ERR unknown command 'x'` (name truncated to 128
-  /// bytes, non-printable bytes escaped), `ERR wrong number of arguments for
-  /// 'x'`, or `ERR internal error` when the handler throws (the exception is
-  /// logged). Cancellation (`operation_aborted`) propagates as an exception
-  /// so the caller can report a timeout.
+  /// Runs the request's command and yields its reply, exactly as a server
+  /// does (it is the same code). Never throws for a bad request: yields
+  /// `ERR unknown command 'x'` (name truncated to 128 bytes, non-printable
+  /// bytes escaped), `ERR wrong number of arguments for 'x'`, or
+  /// `ERR internal error` when the handler throws (the exception is logged,
+  /// rate-limited). Cancellation (`operation_aborted`) propagates as an
+  /// exception, so the caller can tell a timeout from a failure.
   task<reply> dispatch(request& req) const;
 
-  /// The first half of `dispatch`, for servers that run handlers themselves:
-  /// the command to run for `req`, or null after setting `error` to the
-  /// unknown-command or wrong-arity reply. Allocates only for that reply.
-  const command* route(const request& req, reply& error) const;
-
-  /// The reply for a handler of `c` that threw `failure`: logs it
-  /// (rate-limited) and returns `ERR internal error`.
-  static reply handler_failed(const command& c, std::exception_ptr failure);
-
-  /// True if `failure` is a cancellation (`operation_aborted`), which
-  /// `dispatch` propagates instead of turning into an error reply.
-  static bool is_cancellation(std::exception_ptr failure) noexcept;
-
 private:
-  struct entry {
-    std::string name;  // lower case
-    std::size_t index;
+  // Open addressing over `names`: slot = index + 1, 0 = empty; a power of two
+  // at least twice names.size().
+  struct hash_table {
+    std::vector<detail::router_name> names;
+    std::vector<std::uint32_t> slots;
   };
 
   void check_new_name(std::string_view name) const;
-  void insert(std::string lower, std::size_t index);
+  router& add_command(std::string_view name, std::string_view description, command_handler handler,
+                      plain_command_handler plain_handler, arity args);
+  void insert(std::string_view name, std::size_t index);
 
   std::vector<command> commands_;
-  std::vector<entry> names_;
-  // Open-addressing hash of names_ (case-folded FNV-1a): slot = index + 1,
-  // 0 = empty; a power of two at least twice names_.size().
-  std::vector<std::uint32_t> table_;
+  // Lower- and upper-case spellings, hashed as they are: most peers send one
+  // of the two, found without case folding.
+  hash_table exact_;
+  // Lower-case names, hashed case-folded: any other mix of cases.
+  hash_table folded_;
 };
 
 /// The error reply for an unknown command, e.g. `ERR unknown command 'x'`.

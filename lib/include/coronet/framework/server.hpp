@@ -12,10 +12,11 @@
 
 #include "coronet/framework/connection.hpp"
 #include "coronet/framework/router.hpp"
+#include "coronet/task.hpp"
 
 namespace coronet {
 
-/// Everything a server can be told; every limit of DESIGN.md's table is here
+/// Everything a server can be told; every limit of docs/limits.md is here
 /// with its default. The texts the peer sees are given per field.
 struct server_options {
   /// Address to listen on (a numeric IPv4 or IPv6 address).
@@ -85,10 +86,11 @@ struct server_stats {
 
 namespace detail {
 struct server_worker;
-}
+class worker_pool;
+}  // namespace detail
 
-/// A TCP server for a router's commands (see DESIGN.md for the protocols,
-/// limits and shutdown).
+/// A TCP server for a router's commands (see docs/protocols.md for the
+/// protocols, docs/limits.md for the limits and shutdown).
 ///
 /// The constructor binds the listening sockets, so `port()` is known at once
 /// and a port in use fails early. `run()` serves until `stop()` (or a signal,
@@ -115,7 +117,8 @@ public:
 
   /// Serves on the calling thread and `threads - 1` more until stopped and
   /// drained. Returns 0 after a graceful stop, 1 when a second signal cut the
-  /// drain short. May be called once.
+  /// drain short. May be called once; throws `std::logic_error` the second
+  /// time.
   int run();
 
   /// Starts a graceful stop: no new connections, in-flight requests finish
@@ -131,19 +134,18 @@ public:
   const router& routes() const noexcept { return router_; }
 
 private:
-  friend struct detail::server_worker;
-
   void force_stop() noexcept;
+  task<void> serve_worker(std::size_t index);
+  void begin_drain(std::size_t index) noexcept;
+  void force_close(std::size_t index) noexcept;
 
   const router& router_;
   server_options options_;
   std::uint16_t port_ = 0;
   std::chrono::steady_clock::time_point started_;
+  std::unique_ptr<detail::worker_pool> pool_;
   std::vector<std::unique_ptr<detail::server_worker>> workers_;
   std::atomic<std::uint64_t> connections_now_{0};
-  std::atomic<bool> stopping_{false};
-  std::atomic<bool> ran_{false};
-  std::atomic<int> exit_code_{0};
 };
 
 }  // namespace coronet

@@ -104,7 +104,7 @@ private:
   void start_write();
   void fail() noexcept;
   void on_written(std::error_code ec, std::size_t n) noexcept;
-  void write_abandoned() noexcept;
+  void write_dropped() noexcept;
 
   socket socket_;
   coronet::detail::thread_counter* bytes_written_;

@@ -1,0 +1,288 @@
+#include "session.hpp"
+
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include <asio/error.hpp>
+
+#include "coronet/detail/log_limiter.hpp"
+#include "coronet/framework/codec.hpp"
+#include "coronet/framework/line_codec.hpp"
+#include "coronet/framework/raw_codec.hpp"
+#include "coronet/framework/resp_codec.hpp"
+#include "coronet/log.hpp"
+#include "coronet/net/listener.hpp"
+#include "coronet/net/read_buffer.hpp"
+
+namespace coronet::detail {
+namespace {
+
+// After an error reply, how long the peer's remaining bytes are drained
+// before closing, so the close does not turn into a reset that destroys the
+// reply in flight.
+constexpr auto linger_time = std::chrono::milliseconds(500);
+
+log_limiter protocol_error_log;
+log_limiter output_limit_log;
+log_limiter session_error_log;
+
+// A handler suspended: the replies so far go out now, and the request
+// timeout starts.
+void handler_suspended(handler_watch& watch) noexcept {
+  auto& s = static_cast<session&>(watch);
+  s.io->flush();
+  s.handler_started = steady::now();
+}
+
+// Sends what is buffered, waits until the kernel has all of it, then closes
+// without a reset (see lingering_close).
+task<void> finish(session& s) {
+  s.io->flush();
+  s.state = session::phase::writing;
+  co_await s.io->drained();
+  co_await tcp::lingering_close(s.io->stream(), linger_time);
+}
+
+// Counts and encodes a request's reply; false when the connection must be
+// closed because its peer does not read its replies.
+template <request_codec Codec>
+bool answer(session& s, const reply& rep) {
+  server_worker& w = s.worker;
+  w.requests.add();
+  if (rep.kind() == reply_kind::error)
+    w.errors.add();
+  Codec::encode(rep, s.io->pending());
+  if (s.io->buffered() <= w.opts.max_output_bytes)
+    return true;
+  output_limit_log.log(log_level::warning, "closing a connection whose unsent replies exceed max_output_bytes");
+  w.errors.add();
+  s.close();
+  return false;
+}
+
+// What a read step decided.
+enum class after_read { more, finish, end };
+
+// Accounts for a read that completed with `ec` and `n` bytes.
+after_read take_read(session& s, read_buffer& in, const std::error_code& ec, std::size_t n) {
+  server_worker& w = s.worker;
+  if (ec == asio::error::eof && !w.draining)
+    return after_read::finish;  // the peer is done sending; it may still be reading our replies
+  if (ec)
+    return w.draining && !s.io->failed() ? after_read::finish : after_read::end;
+  w.bytes_in.add(n);
+  in.commit(n);
+  return after_read::more;
+}
+
+// Reads, parses and answers requests until the peer leaves, an error closes
+// the connection, or the server drains. Replies to the requests of one read
+// are coalesced into one write, which goes on while the next ones are read.
+template <request_codec Codec>
+task<void> serve_stream(session& s, read_buffer in) {
+  server_worker& w = s.worker;
+  tcp::background_writer& io = *s.io;
+  const std::size_t buffer_limit = w.opts.max_request_bytes + w.opts.max_bulk_bytes;
+  Codec codec;
+  std::vector<std::string_view> words;
+  s.conn.protocol = Codec::protocol;
+
+  for (;;) {
+    bool progressed = false;  // a request was completed since the last read
+    while (in.size() > 0) {
+      parse_result r = codec.parse(in.data(), words, w.limits);
+      if (r.status == parse_status::incomplete) {
+        if (in.size() < buffer_limit)
+          break;
+        r = {parse_status::error, 0, "request too large"};
+      }
+      if (r.status == parse_status::error) {
+        w.errors.add();
+        protocol_error_log.log(log_level::info, "closing a connection: " + std::string(r.error));
+        Codec::encode(reply::err(r.error), io.pending());
+        co_await finish(s);
+        co_return;
+      }
+      if (!words.empty()) {
+        request req = request::from_words(words);
+        req.conn = &s.conn;
+        s.state = session::phase::handling;
+        dispatch_awaiter call(w.srv.routes(), req, &s);
+        if (!answer<Codec>(s, co_await call))
+          co_return;
+        progressed = true;
+      }
+      in.consume(r.consumed);
+      if (s.conn.closing()) {
+        co_await finish(s);
+        co_return;
+      }
+    }
+    io.flush();
+    if (io.failed())
+      co_return;
+    // Bytes alone do not count: a peer trickling a request that never
+    // completes (slowloris) stays idle.
+    if (progressed)
+      s.last_active = w.now;
+    if (w.draining) {
+      co_await finish(s);
+      co_return;
+    }
+    s.state = session::phase::reading;
+    std::error_code ec;
+    const std::size_t n = co_await io.stream().read_some(in.prepare(buffer_limit), ec);
+    switch (take_read(s, in, ec, n)) {
+      case after_read::more:
+        break;
+      case after_read::finish:
+        co_await finish(s);
+        co_return;
+      case after_read::end:
+        co_return;
+    }
+  }
+}
+
+// `auto`: the first byte picks the codec, once for the connection.
+task<void> serve_detected(session& s) {
+  read_buffer in;
+  server_worker& w = s.worker;
+  const std::size_t buffer_limit = w.opts.max_request_bytes + w.opts.max_bulk_bytes;
+  while (in.size() == 0) {
+    if (w.draining) {
+      co_await finish(s);
+      co_return;
+    }
+    std::error_code ec;
+    const std::size_t n = co_await s.io->stream().read_some(in.prepare(buffer_limit), ec);
+    switch (take_read(s, in, ec, n)) {
+      case after_read::more:
+        break;
+      case after_read::finish:
+        co_await finish(s);
+        co_return;
+      case after_read::end:
+        co_return;
+    }
+  }
+  if (in.data()[0] == '*')
+    co_await serve_stream<resp_codec>(s, std::move(in));
+  else
+    co_await serve_stream<line_codec>(s, std::move(in));
+}
+
+// The seed's one-shot mode: one read is the request, the reply is unframed,
+// then the connection closes.
+task<void> serve_raw(session& s) {
+  server_worker& w = s.worker;
+  char buf[raw_max_request_bytes];
+  std::error_code ec;
+  const std::size_t n = co_await s.io->stream().read_some(asio::buffer(buf), ec);
+  if (ec)
+    co_return;
+  w.bytes_in.add(n);
+  s.conn.protocol = wire_protocol::raw;
+  raw_codec codec;
+  std::vector<std::string_view> words;
+  const parse_result r = codec.parse(std::span<char>(buf, n), words, w.limits);
+  if (r.status == parse_status::complete && !words.empty()) {
+    request req = request::from_words(words);
+    req.conn = &s.conn;
+    s.state = session::phase::handling;
+    dispatch_awaiter call(w.srv.routes(), req, &s);
+    const reply& rep = co_await call;
+    w.requests.add();
+    // As the seed did, an unknown or failed command gets no reply at all.
+    if (rep.kind() == reply_kind::error)
+      w.errors.add();
+    else
+      raw_codec::encode(rep, s.io->pending());
+  } else if (r.status == parse_status::error) {
+    w.errors.add();
+  }
+  co_await finish(s);
+}
+
+task<void> serve(session& s) {
+  switch (s.worker.opts.protocol) {
+    case wire_protocol::raw:
+      return serve_raw(s);
+    case wire_protocol::line:
+      return serve_stream<line_codec>(s, read_buffer{});
+    case wire_protocol::resp:
+      return serve_stream<resp_codec>(s, read_buffer{});
+    case wire_protocol::auto_detect:
+      break;
+  }
+  return serve_detected(s);
+}
+
+std::string describe(const tcp::endpoint& peer) {
+  return peer.address().to_string() + ":" + std::to_string(peer.port());
+}
+
+}  // namespace
+
+session::session(server_worker& w, tcp::socket s)
+    : handler_watch(&handler_suspended), worker(w), io(tcp::background_writer::create(std::move(s), &w.bytes_out)) {
+  next = w.head;
+  if (next != nullptr)
+    next->prev = this;
+  w.head = this;
+  last_active = w.now;
+  std::error_code ec;
+  conn.peer = io->stream().native().remote_endpoint(ec);
+  conn.owner = &w.srv;
+}
+
+session::~session() {
+  if (prev != nullptr)
+    prev->next = next;
+  else
+    worker.head = next;
+  if (next != nullptr)
+    next->prev = prev;
+  io->release();
+  if (worker.draining && worker.head == nullptr && worker.sweep_timer)
+    worker.sweep_timer->cancel();
+}
+
+task<void> run_session(server_worker& w, std::atomic<std::uint64_t>& connections_now, tcp::socket sock) {
+  session s(w, std::move(sock));
+  if (w.opts.log_connections)
+    log(log_level::info, "connection from " + describe(s.conn.peer));
+  try {
+    co_await serve(s);
+  } catch (const std::system_error& e) {
+    // Cancellation is how a forced close ends a session.
+    if (e.code() != asio::error::operation_aborted)
+      session_error_log.log(log_level::error, std::string("session failed: ") + e.what());
+  } catch (const std::exception& e) {
+    session_error_log.log(log_level::error, std::string("session failed: ") + e.what());
+  }
+  // The write in flight refers to the socket: close, and wait for it to end.
+  s.close();
+  s.state = session::phase::writing;
+  co_await s.io->drained();
+  connections_now.fetch_sub(1, std::memory_order_relaxed);
+  if (w.opts.log_connections)
+    log(log_level::info, "connection closed: " + describe(s.conn.peer));
+}
+
+task<void> reject_connection(server_worker& w, tcp::socket sock) {
+  // The protocol is unknown until the peer speaks; answer in RESP only when
+  // its first byte is already here and says so.
+  char first = 0;
+  std::error_code ec;
+  const bool resp = sock.native().receive(asio::buffer(&first, 1), asio::socket_base::message_peek, ec) == 1 &&
+                    first == '*';
+  std::string text = resp ? "-" : "";
+  text += "ERR max number of clients reached\r\n";
+  co_await sock.write_all(asio::buffer(text), ec);
+  w.bytes_out.add(text.size());
+  co_await tcp::lingering_close(sock, linger_time);
+}
+
+}  // namespace coronet::detail

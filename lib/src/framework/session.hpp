@@ -1,0 +1,86 @@
+// A server's connections: the per-thread state they share and the session
+// loop that reads, dispatches and answers requests (private to server.cpp).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+
+#include "coronet/detail/thread_counter.hpp"
+#include "coronet/framework/codec_limits.hpp"
+#include "coronet/framework/connection.hpp"
+#include "coronet/framework/router.hpp"
+#include "coronet/framework/server.hpp"
+#include "coronet/net/acceptor.hpp"
+#include "coronet/net/background_writer.hpp"
+#include "coronet/net/timer.hpp"
+#include "coronet/task.hpp"
+#include "detail/dispatch.hpp"
+
+namespace coronet::detail {
+
+using steady = std::chrono::steady_clock;
+
+struct session;
+
+// What one server thread knows: its acceptor, its connections (for idle
+// sweeps and draining) and its counters. Used only from that thread, except
+// the counters, which any thread reads.
+struct server_worker {
+  server_worker(server& s, asio::io_context& ctx) : srv(s), opts(s.options()) { sweep_timer.emplace(ctx); }
+
+  server& srv;
+  const server_options& opts;
+  codec_limits limits{opts.max_request_bytes, opts.max_bulk_bytes, opts.max_args};
+  std::optional<tcp::acceptor> acceptor;
+  // Wakes the sweeper; it ends once draining leaves no connection.
+  std::optional<timer> sweep_timer;
+  session* head = nullptr;
+  steady::time_point now = steady::now();
+  bool draining = false;
+  thread_counter connections_total;
+  thread_counter connections_rejected;
+  thread_counter requests;
+  thread_counter errors;
+  thread_counter bytes_in;
+  thread_counter bytes_out;
+};
+
+// One connection. It watches the handler it runs (handler_watch): the sweeper
+// cancels one that runs past request_timeout.
+struct session : handler_watch {
+  enum class phase { reading, handling, writing };
+
+  session(server_worker& w, tcp::socket s);
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
+  ~session();
+
+  void close() noexcept { io->close(); }
+
+  // Ends the wait for the next request (the read sees end of stream) while
+  // replies still being written go on.
+  void stop_reading() noexcept {
+    std::error_code ignored;
+    io->stream().shutdown(asio::socket_base::shutdown_receive, ignored);
+  }
+
+  server_worker& worker;
+  tcp::background_writer* io;
+  connection conn;
+  session* prev = nullptr;
+  session* next = nullptr;
+  steady::time_point last_active;
+  steady::time_point handler_started;
+  phase state = phase::reading;
+};
+
+// Serves one accepted connection until it ends; the connection was already
+// counted in connections_now, which this uncounts at the end.
+task<void> run_session(server_worker& w, std::atomic<std::uint64_t>& connections_now, tcp::socket sock);
+
+// Tells a connection over max_connections so, then closes it.
+task<void> reject_connection(server_worker& w, tcp::socket sock);
+
+}  // namespace coronet::detail
