@@ -21,13 +21,15 @@ reply reply::make_string(reply_kind kind, std::string_view prefix, std::string_v
   return r;
 }
 
-reply reply::text(std::string_view value) { return make_string(reply_kind::text, {}, value); }
-
-reply reply::error(std::string_view message) { return make_string(reply_kind::error, {}, message); }
+// Precondition: *this is null (freshly constructed).
+void reply::assign_heap(reply_kind kind, std::string_view value) {
+  heap_ = new char[value.size()];
+  std::memcpy(heap_, value.data(), value.size());
+  size_ = value.size();
+  kind_ = kind;
+}
 
 reply reply::err(std::string_view message) { return make_string(reply_kind::error, "ERR ", message); }
-
-reply reply::bulk(std::string_view value) { return make_string(reply_kind::bulk, {}, value); }
 
 reply reply::integer(std::int64_t value) noexcept {
   reply r;
@@ -41,11 +43,6 @@ reply reply::array(std::vector<reply> elements) noexcept {
   r.kind_ = reply_kind::array;
   r.elements_ = std::move(elements);
   return r;
-}
-
-std::string_view reply::str() const noexcept {
-  if (!is_string()) return {};
-  return {size_ <= inline_capacity ? inline_ : heap_, size_};
 }
 
 reply::reply(const reply& other) : elements_(other.elements_) {
@@ -92,7 +89,6 @@ reply& reply::operator=(reply&& other) noexcept {
   return *this;
 }
 
-reply::~reply() { release(); }
 
 void reply::release() noexcept {
   if (is_string() && size_ > inline_capacity) delete[] heap_;

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <utility>
 
+#include "detail/byte_set.hpp"
 #include "detail/decimal.hpp"
 
 namespace coronet {
@@ -332,17 +333,23 @@ struct offset_sink {
 void append_header(std::string& out, char type, std::int64_t value) {
   out.push_back(type);
   detail::append_decimal(out, value);
-  out.append("\r\n");
+  out.append("\r\n", 2);
 }
 
+constexpr detail::byte_set line_breaks("\r\n");
+
+// A simple string or error line: CR and LF inside become spaces, as Redis
+// does; runs without them are copied whole.
 void append_line_text(std::string& out, char type, std::string_view text) {
   out.push_back(type);
-  const std::size_t first = out.size();
-  out.append(text);
-  std::replace_if(
-      out.begin() + static_cast<std::ptrdiff_t>(first), out.end(), [](char c) { return c == '\r' || c == '\n'; },
-      ' ');
-  out.append("\r\n");
+  std::size_t run = 0;
+  for (std::size_t i = line_breaks.find_in(text); i < text.size(); i = line_breaks.find_in(text, run)) {
+    out.append(text.data() + run, i - run);
+    out.push_back(' ');
+    run = i + 1;
+  }
+  out.append(text.data() + run, text.size() - run);
+  out.append("\r\n", 2);
 }
 
 // Client-side reply parsing: called once with out == nullptr to validate
@@ -433,8 +440,72 @@ struct reply_reader {
 
 }  // namespace
 
+namespace {
+
+// Reads a canonical length ([1-9][0-9]{0,8}, or a lone 0 when `zero_ok`)
+// followed by CR LF at `pos`; advances `pos` past the CR LF. False for
+// anything else, which the general parser then judges.
+[[gnu::always_inline]] inline bool read_length(std::span<const char> in, std::size_t& pos, std::size_t& value,
+                                              bool zero_ok) noexcept {
+  std::size_t i = pos;
+  if (i >= in.size() || in[i] < '0' || in[i] > '9')
+    return false;
+  std::size_t v = 0;
+  if (in[i] == '0') {
+    if (!zero_ok)
+      return false;
+    ++i;
+  } else {
+    const std::size_t digits_end = std::min(in.size(), i + 9);
+    while (i < digits_end && in[i] >= '0' && in[i] <= '9')
+      v = v * 10 + static_cast<std::size_t>(in[i++] - '0');
+  }
+  if (i + 1 >= in.size() || in[i] != '\r' || in[i + 1] != '\n')
+    return false;
+  value = v;
+  pos = i + 2;
+  return true;
+}
+
+// The common case in one pass: a whole multibulk request already in the
+// buffer, every length canonical and within limits. Returns false, with
+// `words` cleared, for anything else; the general parser handles it (and
+// reports the exact error).
+bool parse_whole_multibulk(std::span<char> in, std::vector<std::string_view>& words, const codec_limits& limits,
+                           std::size_t& consumed) {
+  // Its header lines are at most 10 bytes; a tighter line limit is the
+  // general parser's to enforce.
+  if (limits.max_request_bytes < 10)
+    return false;
+  std::size_t pos = 1;
+  std::size_t count = 0;
+  if (!read_length(in, pos, count, false) || count > limits.max_args)
+    return false;
+  for (std::size_t k = 0; k < count; ++k) {
+    std::size_t length = 0;
+    if (pos >= in.size() || in[pos] != '$' || !read_length(in, ++pos, length, true) ||
+        length > limits.max_bulk_bytes || in.size() - pos < length + 2 || in[pos + length] != '\r' ||
+        in[pos + length + 1] != '\n') {
+      words.clear();
+      return false;
+    }
+    words.emplace_back(in.data() + pos, length);
+    pos += length + 2;
+  }
+  consumed = pos;
+  return true;
+}
+
+}  // namespace
+
 parse_result resp_request_parser::parse(std::span<char> input, std::vector<std::string_view>& words,
                                         const codec_limits& limits) {
+  std::size_t consumed = 0;
+  if (state_.pos == 0 && state_.scan == 0 && !input.empty() && input[0] == '*') {
+    words.clear();
+    if (parse_whole_multibulk(input, words, limits, consumed))
+      return {parse_status::complete, consumed, {}};
+  }
   offset_sink<word_ref> sink{words_};
   return parse_request(input, state_, sink, words, limits);
 }
@@ -467,7 +538,7 @@ void encode_resp_reply(const reply& r, std::string& out) {
     case reply_kind::bulk:
       append_header(out, '$', static_cast<std::int64_t>(r.str().size()));
       out.append(r.str());
-      out.append("\r\n");
+      out.append("\r\n", 2);
       break;
     case reply_kind::array:
       append_header(out, '*', static_cast<std::int64_t>(r.elements().size()));

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstring>
 #include <exception>
 #include <system_error>
 #include <utility>
@@ -77,22 +76,33 @@ void router::check_new_name(std::string_view name) const {
 
 namespace {
 
-std::uint32_t folded_hash(std::string_view s) noexcept {
-  std::uint32_t h = 2166136261u;
-  for (char c : s) {
-    h ^= static_cast<unsigned char>(lower(c));
-    h *= 16777619u;
-  }
-  return h;
+// Hashes a name (never empty) from its length and four of its bytes, so a
+// lookup costs the same whatever the length; the probe compares whole names.
+template <class Byte>
+std::uint32_t sampled_hash(std::string_view s, Byte byte) noexcept {
+  const std::size_t n = s.size();
+  std::uint32_t h = static_cast<std::uint32_t>(n) * 0x9e3779b1u;
+  h ^= byte(s[0]) | byte(s[n > 1 ? 1 : 0]) << 8 | byte(s[n / 2]) << 16 | byte(s[n - 1]) << 24;
+  h *= 0x85ebca6bu;
+  return h ^ (h >> 15);
 }
 
 std::uint32_t exact_hash(std::string_view s) noexcept {
-  std::uint32_t h = 2166136261u;
-  for (char c : s) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 16777619u;
-  }
-  return h;
+  return sampled_hash(s, [](char c) { return static_cast<std::uint32_t>(static_cast<unsigned char>(c)); });
+}
+
+std::uint32_t folded_hash(std::string_view s) noexcept {
+  return sampled_hash(s, [](char c) { return static_cast<std::uint32_t>(static_cast<unsigned char>(lower(c))); });
+}
+
+// Names are short: a loop beats a call to memcmp.
+bool same_bytes(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size())
+    return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (a[i] != b[i])
+      return false;
+  return true;
 }
 
 std::string to_upper(std::string_view s) {
@@ -184,9 +194,8 @@ router& router::alias(std::string_view alias_name, std::string_view target) {
 const command* router::find(std::string_view name) const noexcept {
   if (name.empty() || name.size() > max_name_length || exact_.slots.empty())
     return nullptr;
-  const router_entry* e = probe(exact_.names, exact_.slots, exact_hash(name), [name](const std::string& n) {
-    return n.size() == name.size() && std::memcmp(n.data(), name.data(), name.size()) == 0;
-  });
+  const router_entry* e =
+      probe(exact_.names, exact_.slots, exact_hash(name), [name](const std::string& n) { return same_bytes(n, name); });
   if (e == nullptr)
     e = probe(folded_.names, folded_.slots, folded_hash(name),
               [name](const std::string& n) { return n.size() == name.size() && compare_lower(name, n) == 0; });
@@ -215,26 +224,30 @@ bool is_cancellation(const std::exception_ptr& failure) noexcept {
 
 }  // namespace
 
-std::coroutine_handle<> dispatch_awaiter::start(std::coroutine_handle<> awaiting, chain_context* context) {
+bool dispatch_awaiter::route() {
   command_ = routes_.find(request_.name);
   if (command_ == nullptr) {
     emplace([this] { return unknown_command_reply(request_.name); });
-    return awaiting;
+    return true;
   }
   if (request_.size() < command_->args.min || request_.size() > command_->args.max) {
     emplace([this] { return wrong_arity_reply(command_->name); });
-    return awaiting;
+    return true;
   }
   try {
     if (command_->plain_handler) {
       emplace([this] { return command_->plain_handler(request_); });
-      return awaiting;
+      return true;
     }
     running_ = command_->handler(request_);
   } catch (...) {
     failure_ = std::current_exception();
-    return awaiting;
+    return true;
   }
+  return false;
+}
+
+std::coroutine_handle<> dispatch_awaiter::start(std::coroutine_handle<> awaiting, chain_context* context) {
   if (watch_ == nullptr)
     return start_by_transfer(running_, context, awaiting);
   handler_watch::handler_chain& chain = watch_->chain;

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -46,16 +47,19 @@ class reply {
   reply& operator=(reply&& other) noexcept;
 
   /// Frees a heap string and the elements of an array.
-  ~reply();
+  ~reply() {
+    // Only a heap string needs freeing here; elements_ destroys itself.
+    if (is_string() && size_ > inline_capacity) delete[] heap_;
+  }
 
   /// A status text such as `OK`. Any bytes are accepted; codecs that cannot
   /// carry CR/LF in a status replace or escape them when encoding.
   /// Throws `std::bad_alloc` only for strings longer than `inline_capacity`.
-  static reply text(std::string_view value);
+  static reply text(std::string_view value) { return make_string(reply_kind::text, value); }
 
   /// An error whose complete line is `message`, e.g. `ERR unknown command 'x'`
   /// (no prefix is added; see `err`). Throws as `text`.
-  static reply error(std::string_view message);
+  static reply error(std::string_view message) { return make_string(reply_kind::error, message); }
 
   /// An error `ERR <message>`: `err("timeout")` is `error("ERR timeout")`.
   /// Throws as `text`.
@@ -65,7 +69,7 @@ class reply {
   static reply integer(std::int64_t value) noexcept;
 
   /// A binary-safe string (may contain NUL, CR, LF). Throws as `text`.
-  static reply bulk(std::string_view value);
+  static reply bulk(std::string_view value) { return make_string(reply_kind::bulk, value); }
 
   /// An array of replies, taking ownership of `elements` (no copy).
   static reply array(std::vector<reply> elements) noexcept;
@@ -78,7 +82,10 @@ class reply {
 
   /// The string of a `text`, `error` or `bulk` reply; empty for other kinds.
   /// Valid until `*this` is modified, moved from or destroyed.
-  std::string_view str() const noexcept;
+  std::string_view str() const noexcept {
+    if (!is_string()) return {};
+    return {size_ <= inline_capacity ? inline_ : heap_, size_};
+  }
 
   /// The value of an `integer` reply; 0 for other kinds.
   std::int64_t integer() const noexcept { return kind_ == reply_kind::integer ? integer_ : 0; }
@@ -95,6 +102,20 @@ class reply {
 
  private:
   static reply make_string(reply_kind kind, std::string_view prefix, std::string_view value);
+  // Inline so that a short reply is built in place where the handler returns it.
+  // One named result, so it is constructed in place (no move).
+  static reply make_string(reply_kind kind, std::string_view value) {
+    reply r;
+    if (value.size() > inline_capacity) {
+      r.assign_heap(kind, value);
+    } else {
+      if (!value.empty()) std::memcpy(r.inline_, value.data(), value.size());
+      r.size_ = value.size();
+      r.kind_ = kind;
+    }
+    return r;
+  }
+  void assign_heap(reply_kind kind, std::string_view value);
   bool is_string() const noexcept {
     return kind_ == reply_kind::text || kind_ == reply_kind::error || kind_ == reply_kind::bulk;
   }

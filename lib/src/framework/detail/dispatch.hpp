@@ -51,7 +51,8 @@ struct handler_watch {
 // (keep the awaiter in a named variable). The reply is built once, in the
 // awaiter or in the handler's frame, and never moved.
 //
-// A plain-function handler runs inside the await, with no coroutine frame.
+// A plain-function handler runs inside the await (in await_ready, so the
+// awaiting coroutine does not even suspend), with no coroutine frame.
 // A coroutine handler gets one frame; with a `watch`, it runs inline until it
 // first suspends (see start_inline: caller and handler share a thread), and
 // only if it does is the watch told. Without a watch it is awaited normally.
@@ -66,7 +67,10 @@ public:
       value_.~reply();
   }
 
-  bool await_ready() const noexcept { return false; }
+  // Routes the request and, for a plain-function handler, runs it: the reply
+  // is then ready without suspending. False only for a coroutine handler,
+  // whose task has been created and is started by await_suspend.
+  bool await_ready() { return route(); }
 
   template <class Promise>
   std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) {
@@ -90,6 +94,7 @@ public:
   }
 
 private:
+  bool route();
   std::coroutine_handle<> start(std::coroutine_handle<> awaiting, chain_context* context);
   void settle_failure();
 
