@@ -34,9 +34,11 @@ struct connected_pair {
 
 coronet::task<connected_pair> make_pair(asio::io_context& ctx) {
   coronet::tcp::acceptor acc(ctx, {asio::ip::address_v4::loopback(), 0});
-  auto accept_one = [&]() -> coronet::task<coronet::tcp::socket> { co_return co_await acc.accept(); };
-  auto [server, client] =
-      co_await coronet::when_all(accept_one(), coronet::tcp::connect(ctx.get_executor(), "127.0.0.1", acc.port()));
+  auto accept_one = [&]() -> coronet::task<coronet::tcp::socket> {
+    co_return co_await acc.accept();
+  };
+  auto [server, client] = co_await coronet::when_all(
+      accept_one(), coronet::tcp::connect(ctx.get_executor(), "127.0.0.1", acc.port()));
   co_return connected_pair{std::move(server), std::move(client)};
 }
 
@@ -78,13 +80,13 @@ TEST_CASE("a socket read+write ping-pong allocates nothing in steady state", "[a
   // The peer echoes every byte back; the measured side writes then reads.
   coronet::spawn(ctx, echo_peer(pair.b));
   auto n = coronet::sync_wait(ctx, count_steady_state([&pair](int i) -> coronet::task<void> {
-    char out = static_cast<char>(i);
-    char in = 0;
-    co_await pair.a.write_all(asio::buffer(&out, 1));
-    co_await pair.a.read_exact(asio::buffer(&in, 1));
-    if (in != out)
-      throw std::runtime_error("echo mismatch");
-  }));
+                                char out = static_cast<char>(i);
+                                char in = 0;
+                                co_await pair.a.write_all(asio::buffer(&out, 1));
+                                co_await pair.a.read_exact(asio::buffer(&in, 1));
+                                if (in != out)
+                                  throw std::runtime_error("echo mismatch");
+                              }));
   CHECK(n == 0);
   pair.a.close();
   ctx.run();
@@ -95,12 +97,15 @@ TEST_CASE("a read under with_timeout allocates nothing in steady state", "[alloc
   connected_pair pair = coronet::sync_wait(ctx, make_pair(ctx));
   coronet::spawn(ctx, echo_peer(pair.b));
   auto n = coronet::sync_wait(ctx, count_steady_state([&pair](int i) -> coronet::task<void> {
-    char out = static_cast<char>(i);
-    char in = 0;
-    co_await pair.a.write_all(asio::buffer(&out, 1));
-    co_await coronet::with_timeout(
-        [&]() -> coronet::task<void> { co_await pair.a.read_exact(asio::buffer(&in, 1)); }(), 10s);
-  }));
+                                char out = static_cast<char>(i);
+                                char in = 0;
+                                co_await pair.a.write_all(asio::buffer(&out, 1));
+                                co_await coronet::with_timeout(
+                                    [&]() -> coronet::task<void> {
+                                      co_await pair.a.read_exact(asio::buffer(&in, 1));
+                                    }(),
+                                    10s);
+                              }));
   CHECK(n == 0);
   pair.a.close();
   ctx.run();

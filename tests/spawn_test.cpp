@@ -47,25 +47,30 @@ TEST_CASE("spawn hands the result or the exception to the completion handler", "
   asio::io_context ctx(1);
   int value = 0;
   std::exception_ptr error;
-  coronet::spawn(ctx, []() -> coronet::task<int> { co_return 5; }(),
-                 [&](std::exception_ptr e, int v) {
-                   error = e;
-                   value = v;
-                 });
+  coronet::spawn(
+      ctx,
+      []() -> coronet::task<int> {
+        co_return 5;
+      }(),
+      [&](std::exception_ptr e, int v) {
+        error = e;
+        value = v;
+      });
   ctx.run();
   CHECK(value == 5);
   CHECK_FALSE(error);
 
   ctx.restart();
-  coronet::spawn(ctx,
-                 []() -> coronet::task<int> {
-                   throw std::runtime_error("bad");
-                   co_return 1;
-                 }(),
-                 [&](std::exception_ptr e, int v) {
-                   error = e;
-                   value = v;
-                 });
+  coronet::spawn(
+      ctx,
+      []() -> coronet::task<int> {
+        throw std::runtime_error("bad");
+        co_return 1;
+      }(),
+      [&](std::exception_ptr e, int v) {
+        error = e;
+        value = v;
+      });
   ctx.run();
   REQUIRE(error);
   CHECK(value == 0);
@@ -90,8 +95,12 @@ TEST_CASE("an exception thrown by the completion handler is logged and counted",
   captured_log log;
   asio::io_context ctx(1);
   const std::size_t before = coronet::unhandled_exception_count();
-  coronet::spawn(ctx, []() -> coronet::task<void> { co_return; }(),
-                 [](std::exception_ptr) { throw std::runtime_error("handler failed"); });
+  coronet::spawn(
+      ctx,
+      []() -> coronet::task<void> {
+        co_return;
+      }(),
+      [](std::exception_ptr) { throw std::runtime_error("handler failed"); });
   ctx.run();
   CHECK(coronet::unhandled_exception_count() == before + 1);
   REQUIRE(log.lines.size() == 1);
@@ -119,15 +128,16 @@ TEST_CASE("the completion handler's cancellation slot cancels the spawned task",
   std::exception_ptr error;
   bool done = false;
   bool waiting = false;
-  coronet::spawn(ctx,
-                 [&]() -> coronet::task<void> {
-                   waiting = true;
-                   co_await coronet::sleep_for(1h);
-                 },
-                 asio::bind_cancellation_slot(signal.slot(), [&](std::exception_ptr e) {
-                   error = e;
-                   done = true;
-                 }));
+  coronet::spawn(
+      ctx,
+      [&]() -> coronet::task<void> {
+        waiting = true;
+        co_await coronet::sleep_for(1h);
+      },
+      asio::bind_cancellation_slot(signal.slot(), [&](std::exception_ptr e) {
+        error = e;
+        done = true;
+      }));
   while (!waiting)
     ctx.run_one();
   signal.emit(asio::cancellation_type::terminal);

@@ -10,7 +10,9 @@
 
 TEST_CASE("sync_wait returns the value and rethrows the exception", "[sync_wait]") {
   asio::io_context ctx(1);
-  CHECK(coronet::sync_wait(ctx, []() -> coronet::task<int> { co_return 3; }()) == 3);
+  CHECK(coronet::sync_wait(ctx, []() -> coronet::task<int> {
+          co_return 3;
+        }()) == 3);
   CHECK_THROWS_AS(coronet::sync_wait(ctx,
                                      []() -> coronet::task<void> {
                                        throw std::out_of_range("x");
@@ -48,6 +50,8 @@ TEST_CASE("sync_wait reports a task that can never finish", "[sync_wait]") {
     void await_suspend(std::coroutine_handle<>) const noexcept {}
     void await_resume() const noexcept {}
   };
-  auto t = []() -> coronet::task<void> { co_await never{}; };
+  auto t = []() -> coronet::task<void> {
+    co_await never{};
+  };
   CHECK_THROWS_AS(coronet::sync_wait(ctx, t()), std::logic_error);
 }

@@ -27,7 +27,9 @@ TEST_CASE("join waits until every child has finished", "[task_group]") {
     });
   }
   CHECK(group.size() == 5);
-  coronet::sync_wait(ctx, [&]() -> coronet::task<void> { co_await group.join(); }());
+  coronet::sync_wait(ctx, [&]() -> coronet::task<void> {
+    co_await group.join();
+  }());
   CHECK(finished == 5);
   CHECK(group.size() == 0);
 }
@@ -35,7 +37,9 @@ TEST_CASE("join waits until every child has finished", "[task_group]") {
 TEST_CASE("join on an empty group completes at once", "[task_group]") {
   asio::io_context ctx(1);
   coronet::task_group group(ctx.get_executor());
-  coronet::sync_wait(ctx, [&]() -> coronet::task<void> { co_await group.join(); }());
+  coronet::sync_wait(ctx, [&]() -> coronet::task<void> {
+    co_await group.join();
+  }());
   CHECK(group.size() == 0);
 }
 
@@ -77,7 +81,9 @@ TEST_CASE("a child's exception goes to the group's error handler", "[task_group]
     co_return;
   });
   group.spawn([]() -> coronet::task<void> { co_return; });
-  coronet::sync_wait(ctx, [&]() -> coronet::task<void> { co_await group.join(); }());
+  coronet::sync_wait(ctx, [&]() -> coronet::task<void> {
+    co_await group.join();
+  }());
   CHECK(errors == std::vector<std::string>{"child failed"});
   CHECK(group.failures() == 1);
 }
@@ -92,7 +98,9 @@ TEST_CASE("without an error handler a child's exception is logged and counted", 
     throw std::runtime_error("nobody listens");
     co_return;
   });
-  coronet::sync_wait(ctx, [&]() -> coronet::task<void> { co_await group.join(); }());
+  coronet::sync_wait(ctx, [&]() -> coronet::task<void> {
+    co_await group.join();
+  }());
   coronet::set_log_handler({});
   CHECK(coronet::unhandled_exception_count() == before + 1);
   REQUIRE(lines.size() == 1);

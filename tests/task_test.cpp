@@ -141,7 +141,9 @@ TEST_CASE("a loop awaiting many immediately-completing tasks does not grow the s
 }
 
 TEST_CASE("move-only values travel through task results", "[task]") {
-  auto make = []() -> coronet::task<std::unique_ptr<int>> { co_return std::make_unique<int>(9); };
+  auto make = []() -> coronet::task<std::unique_ptr<int>> {
+    co_return std::make_unique<int>(9);
+  };
   auto outer = [&]() -> coronet::task<int> {
     std::unique_ptr<int> p = co_await make();
     co_return *p;

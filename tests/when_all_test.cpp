@@ -98,12 +98,13 @@ TEST_CASE("cancelling the awaiting task cancels every when_all branch", "[when_a
       throw;
     }
   };
-  coronet::spawn(ctx,
-                 [&]() -> coronet::task<void> {
-                   started = true;
-                   co_await coronet::when_all(sleeper(), sleeper());
-                 },
-                 asio::bind_cancellation_slot(signal.slot(), [&](std::exception_ptr e) { error = e; }));
+  coronet::spawn(
+      ctx,
+      [&]() -> coronet::task<void> {
+        started = true;
+        co_await coronet::when_all(sleeper(), sleeper());
+      },
+      asio::bind_cancellation_slot(signal.slot(), [&](std::exception_ptr e) { error = e; }));
   while (!started)
     ctx.run_one();
   ctx.poll();

@@ -129,8 +129,8 @@ struct connection {
   bool connected = false;
   bool line_start = true;
   unsigned in_flight = 0;
-  std::size_t unsent = 0;         // bytes of the last batch the socket did not take
-  unsigned owed = 0;              // requests to send once that batch is out
+  std::size_t unsent = 0;           // bytes of the last batch the socket did not take
+  unsigned owed = 0;                // requests to send once that batch is out
   std::vector<std::uint64_t> sent;  // send times of requests in flight, a ring
   std::size_t head = 0;             // oldest request in flight
 };
@@ -186,18 +186,30 @@ options parse_args(int argc, char** argv) {
     if (i + 1 >= argc)
       usage();
     const char* v = argv[++i];
-    if (a == "--host") o.host = v;
-    else if (a == "--port") o.port = std::atoi(v);
-    else if (a == "--connections") o.connections = std::atoi(v);
-    else if (a == "--pipeline") o.pipeline = std::atoi(v);
-    else if (a == "--duration") o.duration = std::atof(v);
-    else if (a == "--warmup") o.warmup = std::atof(v);
-    else if (a == "--request") o.request = v;
-    else if (a == "--server-pid") o.server_pid = std::atol(v);
-    else if (a == "--idle") o.idle = std::atoi(v);
-    else if (a == "--hold") o.hold = std::atof(v);
-    else if (a == "--spin") o.spin = std::atoi(v) != 0;
-    else usage();
+    if (a == "--host")
+      o.host = v;
+    else if (a == "--port")
+      o.port = std::atoi(v);
+    else if (a == "--connections")
+      o.connections = std::atoi(v);
+    else if (a == "--pipeline")
+      o.pipeline = std::atoi(v);
+    else if (a == "--duration")
+      o.duration = std::atof(v);
+    else if (a == "--warmup")
+      o.warmup = std::atof(v);
+    else if (a == "--request")
+      o.request = v;
+    else if (a == "--server-pid")
+      o.server_pid = std::atol(v);
+    else if (a == "--idle")
+      o.idle = std::atoi(v);
+    else if (a == "--hold")
+      o.hold = std::atof(v);
+    else if (a == "--spin")
+      o.spin = std::atoi(v) != 0;
+    else
+      usage();
   }
   if (o.port <= 0 || o.connections <= 0 || o.pipeline <= 0 || o.duration <= 0)
     usage();
@@ -205,9 +217,12 @@ options parse_args(int argc, char** argv) {
 }
 
 std::string request_text(const std::string& kind) {
-  if (kind == "ping") return "PING\r\n";
-  if (kind == "resp") return "*1\r\n$4\r\nPING\r\n";
-  if (kind == "timestamp") return "TIMESTAMP\r\n";
+  if (kind == "ping")
+    return "PING\r\n";
+  if (kind == "resp")
+    return "*1\r\n$4\r\nPING\r\n";
+  if (kind == "timestamp")
+    return "TIMESTAMP\r\n";
   std::fprintf(stderr, "loadgen: unknown request type '%s'\n", kind.c_str());
   std::exit(2);
 }

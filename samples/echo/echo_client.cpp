@@ -13,7 +13,10 @@ coronet::task<void> run(std::string host, std::uint16_t port, std::vector<std::s
     co_await s.write_all(asio::buffer(m));
     std::string echoed(m.size(), '\0');
     co_await coronet::with_timeout(
-        [&]() -> coronet::task<void> { co_await s.read_exact(asio::buffer(echoed)); }(), std::chrono::seconds(5));
+        [&]() -> coronet::task<void> {
+          co_await s.read_exact(asio::buffer(echoed));
+        }(),
+        std::chrono::seconds(5));
     std::printf("%s", echoed.c_str());
   }
 }

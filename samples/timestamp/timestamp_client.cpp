@@ -50,7 +50,9 @@ int main(int argc, char** argv) {
   app.add_option("--host", opt.host, "server address or name")->capture_default_str();
   app.add_option("--port", opt.port, "server port")->capture_default_str();
   app.add_option("--protocol", protocol, "line | resp")->check(CLI::IsMember({"line", "resp"}))->capture_default_str();
-  app.add_option("--count", opt.count, "requests over one connection")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--count", opt.count, "requests over one connection")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   app.add_flag("--raw", opt.raw, "talk to the original Python service: `timetampe`, no newline, one reply");
   app.add_option("--timeout", opt.timeout, "seconds to wait for each reply")->capture_default_str();
   CLI11_PARSE(app, argc, argv);

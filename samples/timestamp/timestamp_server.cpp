@@ -17,8 +17,9 @@ std::chrono::milliseconds seconds_option(double s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Serves the current time (command `timestamp`, alias `timetampe`) and the other built-in\n"
-               "commands over plain lines, the Redis protocol, or the seed's raw one-shot mode."};
+  CLI::App app{
+      "Serves the current time (command `timestamp`, alias `timetampe`) and the other built-in\n"
+      "commands over plain lines, the Redis protocol, or the seed's raw one-shot mode."};
   coronet::server_options o;
   std::string protocol = "auto";
   double idle = 300, request = 30, drain = 10;
@@ -51,16 +52,14 @@ int main(int argc, char** argv) {
   coronet::commands::register_builtins(router);
   try {
     coronet::server server(router, o);
-    std::printf("timestamp_server listening on %s port %u, protocol %s, %u thread%s\n", o.host.c_str(),
-                server.port(), protocol.c_str(), server.options().threads,
-                server.options().threads == 1 ? "" : "s");
+    std::printf("timestamp_server listening on %s port %u, protocol %s, %u thread%s\n", o.host.c_str(), server.port(),
+                protocol.c_str(), server.options().threads, server.options().threads == 1 ? "" : "s");
     std::fflush(stdout);
     const int rc = server.run();
     const coronet::server_stats s = server.stats();
     std::printf("timestamp_server stopped: %llu requests, %llu errors, %llu connections, up %.1f s\n",
                 static_cast<unsigned long long>(s.requests), static_cast<unsigned long long>(s.errors),
-                static_cast<unsigned long long>(s.connections_total),
-                std::chrono::duration<double>(s.uptime).count());
+                static_cast<unsigned long long>(s.connections_total), std::chrono::duration<double>(s.uptime).count());
     return rc;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "timestamp_server: cannot listen on %s port %u: %s\n", o.host.c_str(), o.port, e.what());

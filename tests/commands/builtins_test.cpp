@@ -94,8 +94,7 @@ TEST_CASE("timestamp with another format is an error naming it", "[builtins]") {
   const coronet::router r = builtins();
   CHECK(call(r, {"timestamp", "x"}) == coronet::reply::error("ERR unknown format 'x'"));
   CHECK(call(r, {"timestamp", "rfc'3339\n"}) == coronet::reply::error("ERR unknown format 'rfc\\x273339\\x0a'"));
-  CHECK(call(r, {"timestamp", std::string(200, 'f')}).str() ==
-        "ERR unknown format '" + std::string(128, 'f') + "...'");
+  CHECK(call(r, {"timestamp", std::string(200, 'f')}).str() == "ERR unknown format '" + std::string(128, 'f') + "...'");
   CHECK(call(r, {"timestamp", "unix", "iso"}) ==
         coronet::reply::error("ERR wrong number of arguments for 'timestamp'"));
 }
@@ -119,9 +118,8 @@ TEST_CASE("echo replies its argument as a bulk string", "[builtins]") {
 
 TEST_CASE("help lists every command with its description and aliases", "[builtins]") {
   coronet::router r = builtins();
-  r.add("custom", "a command of the application", [](coronet::request&) -> coronet::task<coronet::reply> {
-    co_return coronet::reply::null();
-  });
+  r.add("custom", "a command of the application",
+        [](coronet::request&) -> coronet::task<coronet::reply> { co_return coronet::reply::null(); });
   r.alias("c1", "custom").alias("c2", "custom");
   const coronet::reply rep = call(r, {"help"});
   REQUIRE(rep.kind() == coronet::reply_kind::array);

@@ -87,6 +87,9 @@ TEST_CASE("the _now functions agree with the system clock", "[timestamp]") {
   CHECK(unix_seconds >= before);
   CHECK(unix_seconds <= after);
   CHECK(ctime_text.size() == 24);
-  CHECK(std::regex_match(ctime_text, std::regex(R"(^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ 1-3][0-9] \d\d:\d\d:\d\d \d{4}$)")));
+  CHECK(std::regex_match(
+      ctime_text,
+      std::regex(
+          R"(^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ 1-3][0-9] \d\d:\d\d:\d\d \d{4}$)")));
   CHECK(std::regex_match(iso_text, std::regex(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$)")));
 }

@@ -120,7 +120,9 @@ TEST_CASE("a task<void> that completes at once reports an outcome", "[inline_sta
 TEST_CASE("the task runs in the chain start_inline was given", "[inline_start]") {
   asio::io_context ctx(1);
   chain_context chain = chain_on(ctx);
-  auto body = []() -> task<asio::any_io_executor> { co_return co_await coronet::this_executor; };
+  auto body = []() -> task<asio::any_io_executor> {
+    co_return co_await coronet::this_executor;
+  };
   task<asio::any_io_executor> t = body();
   REQUIRE(start_inline(t, &chain));
   CHECK(outcome_of(t).value() == asio::any_io_executor(ctx.get_executor()));

@@ -1,4 +1,5 @@
-// Tests for coronet/detail/worker_pool.hpp: run until stop, stop before run, the drain deadline, force stop and teardown.
+// Tests for coronet/detail/worker_pool.hpp: run until stop, stop before run, the drain deadline, force stop and
+// teardown.
 #include "coronet/detail/worker_pool.hpp"
 
 #include <catch2/catch.hpp>
@@ -131,7 +132,9 @@ TEST_CASE("stop() before run() drains every worker before its main runs", "[work
     drained_before_main[i] = drains[i] == 1;
     co_return;
   };
-  cb.begin_drain = [&](std::size_t i) { ++drains[i]; };
+  cb.begin_drain = [&](std::size_t i) {
+    ++drains[i];
+  };
   background_run run(pool, std::move(cb), 5s);
   REQUIRE(run.result() == 0);
   CHECK(drains == std::array<int, 2>{1, 1});
@@ -150,7 +153,9 @@ TEST_CASE("a main that returns by itself drains its worker; the pool waits for i
     });
     co_return;
   };
-  cb.begin_drain = [&](std::size_t) { ++drains; };
+  cb.begin_drain = [&](std::size_t) {
+    ++drains;
+  };
   background_run run(pool, std::move(cb), 5s);
   REQUIRE(run.result() == 0);
   CHECK(drains == 1);
@@ -168,7 +173,9 @@ TEST_CASE("past the drain deadline force_close runs and the worker's tasks are c
     pool.tasks(i).spawn([&]() -> task<void> { co_await coronet::sleep_for(1h, child_ec); });
     co_return;
   };
-  cb.force_close = [&](std::size_t) { ++force_closes; };
+  cb.force_close = [&](std::size_t) {
+    ++force_closes;
+  };
   const auto start = clock_type::now();
   background_run run(pool, std::move(cb), drain_timeout);
   REQUIRE(run.result() == 0);

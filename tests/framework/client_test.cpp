@@ -53,7 +53,9 @@ coronet::router make_router() {
   coronet::router r;
   coronet::commands::register_builtins(r);
   auto constant = [](reply value) {
-    return [value](coronet::request&) -> coronet::task<reply> { co_return value; };
+    return [value](coronet::request&) -> coronet::task<reply> {
+      co_return value;
+    };
   };
   r.add("t-text", "", constant(reply::text("hello")));
   r.add("t-error", "", constant(reply::error("ERR boom")));

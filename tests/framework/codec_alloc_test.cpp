@@ -21,10 +21,13 @@ std::atomic<std::size_t> allocations{0};
 
 void* counted_allocate(std::size_t size, std::size_t alignment = 0) {
   allocations.fetch_add(1, std::memory_order_relaxed);
-  if (size == 0) size = 1;
-  void* p = alignment > alignof(std::max_align_t) ? std::aligned_alloc(alignment, (size + alignment - 1) / alignment * alignment)
-                                                  : std::malloc(size);
-  if (p == nullptr) throw std::bad_alloc();
+  if (size == 0)
+    size = 1;
+  void* p = alignment > alignof(std::max_align_t)
+                ? std::aligned_alloc(alignment, (size + alignment - 1) / alignment * alignment)
+                : std::malloc(size);
+  if (p == nullptr)
+    throw std::bad_alloc();
   return p;
 }
 
@@ -33,7 +36,9 @@ void* counted_allocate(std::size_t size, std::size_t alignment = 0) {
 void* operator new(std::size_t size) { return counted_allocate(size); }
 void* operator new[](std::size_t size) { return counted_allocate(size); }
 void* operator new(std::size_t size, std::align_val_t a) { return counted_allocate(size, static_cast<std::size_t>(a)); }
-void* operator new[](std::size_t size, std::align_val_t a) { return counted_allocate(size, static_cast<std::size_t>(a)); }
+void* operator new[](std::size_t size, std::align_val_t a) {
+  return counted_allocate(size, static_cast<std::size_t>(a));
+}
 void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
   try {
     return counted_allocate(size);
@@ -72,7 +77,8 @@ struct connection_model {
   }
 
   coronet::reply handle() const {
-    if (!words.empty() && words[0] == "PING") return coronet::reply::text(ctime_text);
+    if (!words.empty() && words[0] == "PING")
+      return coronet::reply::text(ctime_text);
     return coronet::reply::err("unknown command 'x'");
   }
 
@@ -110,7 +116,8 @@ TEST_CASE("a steady-state PING on every protocol allocates nothing", "[framework
   REQUIRE(connection.round());  // warm-up: vectors reach their capacity
   const std::size_t before = allocations.load();
   bool ok = true;
-  for (int i = 0; i < 1000; ++i) ok &= connection.round();
+  for (int i = 0; i < 1000; ++i)
+    ok &= connection.round();
   const std::size_t made = allocations.load() - before;
   CHECK(ok);
   CHECK(made == 0);

@@ -23,13 +23,12 @@ struct line_case {
   std::string error;
 };
 
-std::vector<std::string> to_strings(const std::vector<std::string_view>& words) {
-  return {words.begin(), words.end()};
-}
+std::vector<std::string> to_strings(const std::vector<std::string_view>& words) { return {words.begin(), words.end()}; }
 
 std::string words_line(std::size_t count) {
   std::string line;
-  for (std::size_t i = 0; i < count; ++i) line += "w ";
+  for (std::size_t i = 0; i < count; ++i)
+    line += "w ";
   return line + "\n";
 }
 
@@ -112,7 +111,8 @@ TEST_CASE("a line request split at every byte is incomplete until its newline ar
   const codec_limits limits;
   std::vector<std::string_view> words;
   for (const line_case& c : cases()) {
-    if (c.status != parse_status::complete || c.consumed > 4096) continue;
+    if (c.status != parse_status::complete || c.consumed > 4096)
+      continue;
     INFO("input: " << c.input);
     for (std::size_t cut = 0; cut < c.consumed; ++cut) {
       std::string prefix = c.input.substr(0, cut);

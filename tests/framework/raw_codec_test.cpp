@@ -22,9 +22,7 @@ struct raw_case {
   std::string error;
 };
 
-std::vector<std::string> to_strings(const std::vector<std::string_view>& words) {
-  return {words.begin(), words.end()};
-}
+std::vector<std::string> to_strings(const std::vector<std::string_view>& words) { return {words.begin(), words.end()}; }
 
 std::vector<raw_case> cases() {
   const auto ok = parse_status::complete;

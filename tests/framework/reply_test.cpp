@@ -62,7 +62,8 @@ TEST_CASE("moving a reply transfers the value and leaves null", "[framework][rep
     reply target(std::move(source));
     CHECK(target.str() == value);
     CHECK(source.kind() == reply_kind::null);  // NOLINT(bugprone-use-after-move)
-    if (value.size() > reply::inline_capacity) CHECK(target.str().data() == heap);
+    if (value.size() > reply::inline_capacity)
+      CHECK(target.str().data() == heap);
     reply assigned = reply::integer(3);
     assigned = std::move(target);
     CHECK(assigned.str() == value);

@@ -24,13 +24,12 @@ struct resp_case {
   std::string error;
 };
 
-std::vector<std::string> to_strings(const std::vector<std::string_view>& words) {
-  return {words.begin(), words.end()};
-}
+std::vector<std::string> to_strings(const std::vector<std::string_view>& words) { return {words.begin(), words.end()}; }
 
 std::string multibulk(const std::vector<std::string>& words) {
   std::string out = "*" + std::to_string(words.size()) + "\r\n";
-  for (const std::string& w : words) out += "$" + std::to_string(w.size()) + "\r\n" + w + "\r\n";
+  for (const std::string& w : words)
+    out += "$" + std::to_string(w.size()) + "\r\n" + w + "\r\n";
   return out;
 }
 
@@ -127,7 +126,8 @@ coronet::parse_result feed_bytewise(coronet::resp_request_parser& parser, const 
   for (std::size_t n = 1; n <= input.size(); ++n) {
     buffer.assign(input.begin(), input.begin() + static_cast<std::ptrdiff_t>(n));
     result = parser.parse(buffer, words, limits);
-    if (result.status != parse_status::incomplete) return result;
+    if (result.status != parse_status::incomplete)
+      return result;
   }
   return result;
 }
@@ -168,7 +168,8 @@ TEST_CASE("a RESP request split at every byte is incomplete until its last byte"
   std::vector<std::string_view> words;
   std::vector<char> buffer;
   for (const resp_case& c : cases()) {
-    if (c.status != parse_status::complete || c.consumed > 4096) continue;
+    if (c.status != parse_status::complete || c.consumed > 4096)
+      continue;
     INFO("input: " << c.input);
     const std::string whole = c.input.substr(0, c.consumed);
     for (std::size_t cut = 0; cut < c.consumed; ++cut) {
@@ -191,7 +192,8 @@ TEST_CASE("a bad RESP request fed byte by byte fails with the same error", "[fra
   std::vector<std::string_view> words;
   std::vector<char> buffer;
   for (const resp_case& c : cases()) {
-    if (c.status != parse_status::error || c.input.size() > 4096) continue;
+    if (c.status != parse_status::error || c.input.size() > 4096)
+      continue;
     INFO("input: " << c.input);
     coronet::resp_request_parser parser;
     const auto result = feed_bytewise(parser, c.input, words, buffer);
@@ -239,7 +241,8 @@ TEST_CASE("a 1 MiB bulk arriving in 4 KiB pieces completes once", "[framework][r
     buffer.shrink_to_fit();  // likely moves the bytes, which the parser must tolerate
     result = parser.parse(buffer, words, limits);
     ++calls;
-    if (sent < request.size()) REQUIRE(result.status == parse_status::incomplete);
+    if (sent < request.size())
+      REQUIRE(result.status == parse_status::incomplete);
   }
   CHECK(calls > 256);
   REQUIRE(result.status == parse_status::complete);
@@ -255,7 +258,9 @@ TEST_CASE("RESP limits come from codec_limits", "[framework][resp]") {
   limits.max_bulk_bytes = 3;
   limits.max_request_bytes = 8;
   std::vector<std::string_view> words;
-  auto parse = [&](std::string input) { return coronet::parse_resp_request(input, words, limits); };
+  auto parse = [&](std::string input) {
+    return coronet::parse_resp_request(input, words, limits);
+  };
   CHECK(parse("*2\r\n$3\r\nabc\r\n$0\r\n\r\n").status == parse_status::complete);
   CHECK(parse("*3\r\n").error == "protocol error: invalid multibulk length");
   CHECK(parse("*1\r\n$4\r\n").error == "protocol error: invalid bulk length");
@@ -274,7 +279,8 @@ TEST_CASE("encode_resp_request round-trips random binary words", "[framework][re
     std::vector<std::string> words(std::uniform_int_distribution<std::size_t>(1, 16)(rng));
     for (std::string& w : words) {
       w.resize(std::uniform_int_distribution<std::size_t>(0, 40)(rng));
-      for (char& c : w) c = static_cast<char>(std::uniform_int_distribution<int>(0, 255)(rng));
+      for (char& c : w)
+        c = static_cast<char>(std::uniform_int_distribution<int>(0, 255)(rng));
     }
     const std::vector<std::string_view> views(words.begin(), words.end());
     wire.clear();
@@ -340,7 +346,8 @@ reply nested(int depth) {
 
 std::string nested_wire(int depth) {
   std::string wire;
-  for (int i = 0; i < depth; ++i) wire += "*1\r\n";
+  for (int i = 0; i < depth; ++i)
+    wire += "*1\r\n";
   return wire + ":1\r\n";
 }
 
@@ -396,7 +403,8 @@ TEST_CASE("RESP replies parse on the client side", "[framework][resp]") {
     } else {
       CHECK(out == reply::text("untouched"));
     }
-    if (c.status != parse_status::complete) continue;
+    if (c.status != parse_status::complete)
+      continue;
     for (std::size_t cut = 0; cut < c.consumed; ++cut) {
       CHECK(coronet::parse_resp_reply(std::string_view(c.input).substr(0, cut), out, limits).status ==
             parse_status::incomplete);

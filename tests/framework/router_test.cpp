@@ -333,8 +333,7 @@ TEST_CASE("many commands are each found in every case", "[router]") {
   }
 }
 
-TEST_CASE("operation_aborted from a coroutine handler after it suspended propagates out of dispatch",
-          "[router]") {
+TEST_CASE("operation_aborted from a coroutine handler after it suspended propagates out of dispatch", "[router]") {
   log_capture logs;
   coronet::router r;
   r.add("slow", "", [](coronet::request&) -> coronet::task<coronet::reply> {

@@ -18,8 +18,8 @@ namespace {
 // Sends `request` and reads exactly `reply_size` bytes, `rounds` times; the
 // buffers are made before the counting starts and asio's blocking calls on a
 // plain socket allocate nothing, so every count is the server's.
-std::size_t count_server_allocations(std::uint16_t port, const std::string& request, std::size_t reply_size,
-                                     int warmup, int rounds, std::string& last_reply) {
+std::size_t count_server_allocations(std::uint16_t port, const std::string& request, std::size_t reply_size, int warmup,
+                                     int rounds, std::string& last_reply) {
   asio::io_context ctx;
   asio::ip::tcp::socket s(ctx);
   s.connect({asio::ip::address_v4::loopback(), port});

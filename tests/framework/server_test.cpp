@@ -3,13 +3,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <asio/connect.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/read.hpp>
 #include <asio/read_until.hpp>
 #include <asio/write.hpp>
-#include <sys/socket.h>
-#include <sys/time.h>
 
 #include <chrono>
 #include <stdexcept>

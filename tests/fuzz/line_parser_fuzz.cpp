@@ -11,7 +11,8 @@
 namespace {
 
 void check(bool condition) {
-  if (!condition) __builtin_trap();
+  if (!condition)
+    __builtin_trap();
 }
 
 void parse_all(std::vector<char>& buffer, const coronet::codec_limits& limits) {

@@ -10,7 +10,8 @@
 namespace {
 
 void check(bool condition) {
-  if (!condition) __builtin_trap();
+  if (!condition)
+    __builtin_trap();
 }
 
 }  // namespace

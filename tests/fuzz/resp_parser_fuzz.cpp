@@ -11,7 +11,8 @@
 namespace {
 
 void check(bool condition) {
-  if (!condition) __builtin_trap();
+  if (!condition)
+    __builtin_trap();
 }
 
 struct outcome {
@@ -57,7 +58,8 @@ void check_round_trip(const std::vector<std::string_view>& words) {
   check(r.status == coronet::parse_status::complete);
   check(r.consumed == wire.size());
   check(again.size() == words.size());
-  for (std::size_t i = 0; i < words.size(); ++i) check(again[i] == words[i]);
+  for (std::size_t i = 0; i < words.size(); ++i)
+    check(again[i] == words[i]);
 }
 
 // Parses every pipelined request with the one-shot parser.
@@ -69,7 +71,8 @@ std::vector<outcome> parse_one_shot(std::vector<char> buffer, const coronet::cod
     const coronet::parse_result r = coronet::parse_resp_request(rest, words, limits);
     check_result(r, rest, words, limits);
     outcomes.push_back(record(r, words));
-    if (r.status != coronet::parse_status::complete) return outcomes;
+    if (r.status != coronet::parse_status::complete)
+      return outcomes;
     check_round_trip(words);
     rest = rest.subspan(r.consumed);
   }
@@ -90,9 +93,11 @@ std::vector<outcome> parse_incrementally(const std::vector<char>& input, std::si
                              input.begin() + static_cast<std::ptrdiff_t>(end));
     const coronet::parse_result r = parser.parse(buffer, words, limits);
     check_result(r, buffer, words, limits);
-    if (r.status == coronet::parse_status::incomplete && end < input.size()) continue;
+    if (r.status == coronet::parse_status::incomplete && end < input.size())
+      continue;
     outcomes.push_back(record(r, words));
-    if (r.status != coronet::parse_status::complete) return outcomes;
+    if (r.status != coronet::parse_status::complete)
+      return outcomes;
     check(!parser.in_progress());
     start += r.consumed;
     end = start;  // re-deliver the pipelined rest from its first byte
@@ -113,7 +118,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::size_t piece = size == 0 ? 1 : 1 + data[size - 1] % 7;
   const std::vector<outcome> incremental = parse_incrementally(input, piece, limits);
   check(one_shot.size() == incremental.size());
-  for (std::size_t i = 0; i < one_shot.size(); ++i) check(same(one_shot[i], incremental[i]));
+  for (std::size_t i = 0; i < one_shot.size(); ++i)
+    check(same(one_shot[i], incremental[i]));
 
   // Client side: a reply parsed from the same bytes re-encodes to one that parses back.
   coronet::reply reply;

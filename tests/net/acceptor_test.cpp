@@ -139,7 +139,11 @@ TEST_CASE("with_timeout cancels a pending accept with timed_out; the acceptor ke
     const auto start = clock_type::now();
     std::error_code thrown;
     try {
-      co_await coronet::with_timeout([&]() -> task<tcp::socket> { co_return co_await acceptor.accept(); }(), 20ms);
+      co_await coronet::with_timeout(
+          [&]() -> task<tcp::socket> {
+            co_return co_await acceptor.accept();
+          }(),
+          20ms);
     } catch (const std::system_error& e) {
       thrown = e.code();
     }
@@ -149,9 +153,11 @@ TEST_CASE("with_timeout cancels a pending accept with timed_out; the acceptor ke
 
     // The error_code form inside: the inner accept reports the cancellation, with a closed socket.
     std::error_code inner_ec;
-    tcp::socket none =
-        co_await coronet::with_timeout([&]() -> task<tcp::socket> { co_return co_await acceptor.accept(inner_ec); }(),
-                                       20ms);
+    tcp::socket none = co_await coronet::with_timeout(
+        [&]() -> task<tcp::socket> {
+          co_return co_await acceptor.accept(inner_ec);
+        }(),
+        20ms);
     CHECK(inner_ec == asio::error::operation_aborted);
     CHECK_FALSE(none.is_open());
 
@@ -224,7 +230,8 @@ TEST_CASE("a cancellation slot bound to spawn's completion aborts a pending acce
   CHECK_FALSE(done);
   const auto start = clock_type::now();
   signal.emit(asio::cancellation_type::terminal);
-  REQUIRE(run_until(ctx, [&] { return done; }, 2s));
+  REQUIRE(run_until(
+      ctx, [&] { return done; }, 2s));
   CHECK(clock_type::now() - start < 2s);
   CHECK(thrown == asio::error::operation_aborted);
 }

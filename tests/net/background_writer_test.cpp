@@ -88,7 +88,10 @@ task<std::error_code> next_read_error(coronet::tcp::socket& s) {
   std::array<char, 64> buf{};
   std::error_code ec;
   co_await coronet::with_timeout(
-      [&]() -> task<std::size_t> { co_return co_await s.read_some(asio::buffer(buf), ec); }(), 5s);
+      [&]() -> task<std::size_t> {
+        co_return co_await s.read_some(asio::buffer(buf), ec);
+      }(),
+      5s);
   co_return ec;
 }
 
@@ -143,8 +146,7 @@ TEST_CASE("flushing nothing writes nothing; the counter may be null", "[backgrou
   }());
 }
 
-TEST_CASE("output the kernel cannot take goes on in the background until the peer reads it",
-          "[background_writer]") {
+TEST_CASE("output the kernel cannot take goes on in the background until the peer reads it", "[background_writer]") {
   asio::io_context ctx(1);
   coronet::sync_wait(ctx, [&]() -> task<void> {
     connected_pair p = co_await make_small_buffer_pair(ctx);

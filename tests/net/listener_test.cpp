@@ -45,7 +45,11 @@ tcp::endpoint loopback_any_port() { return {asio::ip::address_v4::loopback(), 0}
 
 // One read, given up after five seconds (the error goes to `ec`).
 task<std::size_t> read_some_within_5s(tcp::socket& s, asio::mutable_buffer b, std::error_code& ec) {
-  co_return co_await coronet::with_timeout([&]() -> task<std::size_t> { co_return co_await s.read_some(b, ec); }(), 5s);
+  co_return co_await coronet::with_timeout(
+      [&]() -> task<std::size_t> {
+        co_return co_await s.read_some(b, ec);
+      }(),
+      5s);
 }
 
 // Both ends of one loopback connection.
@@ -67,7 +71,8 @@ struct spawned_loop {
   std::exception_ptr error;
   asio::cancellation_signal cancel;
 
-  void start(asio::io_context& ctx, tcp::acceptor& a, tcp::accept_handler on_accepted, tcp::listener_options opts = {}) {
+  void start(asio::io_context& ctx, tcp::acceptor& a, tcp::accept_handler on_accepted,
+             tcp::listener_options opts = {}) {
     coronet::spawn(ctx, tcp::accept_loop(a, std::move(on_accepted), std::move(opts)),
                    asio::bind_cancellation_slot(cancel.slot(), [this](std::exception_ptr e) {
                      error = e;
@@ -129,8 +134,11 @@ TEST_CASE("accept_loop on an acceptor closed before it starts returns at once", 
   acceptor.close();
   int errors = 0;
   tcp::listener_options opts;
-  opts.on_error = [&](const std::error_code&) { ++errors; };
-  coronet::sync_wait(ctx, tcp::accept_loop(acceptor, [](tcp::socket) {}, std::move(opts)));
+  opts.on_error = [&](const std::error_code&) {
+    ++errors;
+  };
+  coronet::sync_wait(ctx, tcp::accept_loop(
+                              acceptor, [](tcp::socket) {}, std::move(opts)));
   CHECK(errors == 0);
 }
 
@@ -140,9 +148,12 @@ TEST_CASE("accept_loop closes the connection and returns once stop_requested hol
   int handed_over = 0;
   bool stop = false;
   tcp::listener_options opts;
-  opts.stop_requested = [&] { return stop; };
+  opts.stop_requested = [&] {
+    return stop;
+  };
   spawned_loop loop;
-  loop.start(ctx, acceptor, [&](tcp::socket) { ++handed_over; }, std::move(opts));
+  loop.start(
+      ctx, acceptor, [&](tcp::socket) { ++handed_over; }, std::move(opts));
   coronet::sync_wait(ctx, [&]() -> task<void> {
     stop = true;
     tcp::socket client(ctx);
@@ -190,7 +201,8 @@ TEST_CASE("accept_loop pauses for the backoff on EMFILE, then accepts the waitin
   };
   opts.log_name = "listener test";
   spawned_loop loop;
-  loop.start(ctx, acceptor, [&](tcp::socket s) { accepted.push_back(std::move(s)); }, std::move(opts));
+  loop.start(
+      ctx, acceptor, [&](tcp::socket s) { accepted.push_back(std::move(s)); }, std::move(opts));
   coronet::sync_wait(ctx, [&]() -> task<void> {
     errors.reserve(16);
     error_times.reserve(16);

@@ -49,9 +49,7 @@ using coronet_test::reset;
 using coronet_test::run_until;
 using coronet_test::wait_until;
 
-std::uint8_t pattern_byte(std::size_t i) {
-  return static_cast<std::uint8_t>((i * 7) ^ (i >> 8) ^ (i >> 16));
-}
+std::uint8_t pattern_byte(std::size_t i) { return static_cast<std::uint8_t>((i * 7) ^ (i >> 8) ^ (i >> 16)); }
 
 }  // namespace
 
@@ -250,7 +248,9 @@ TEST_CASE("a read after a reported reset completes with eof instead of hanging",
     connected_pair p = co_await make_pair(ctx);
     std::array<char, 16> buf{};
     std::error_code first;
-    auto reader = [&]() -> task<void> { co_await p.client.read_some(asio::buffer(buf), first); };
+    auto reader = [&]() -> task<void> {
+      co_await p.client.read_some(asio::buffer(buf), first);
+    };
     auto resetter = [&]() -> task<void> {
       reset(p.server);
       co_return;
@@ -261,7 +261,10 @@ TEST_CASE("a read after a reported reset completes with eof instead of hanging",
     // The error_code form: a read still pending at the guard's deadline ends with operation_aborted.
     std::error_code second;
     co_await coronet::with_timeout(
-        [&]() -> task<std::size_t> { co_return co_await p.client.read_some(asio::buffer(buf), second); }(), 500ms);
+        [&]() -> task<std::size_t> {
+          co_return co_await p.client.read_some(asio::buffer(buf), second);
+        }(),
+        500ms);
     INFO("second read: " << second.message());
     CHECK(second == asio::error::eof);
   }());
@@ -346,7 +349,9 @@ TEST_CASE("read_until finds a delimiter split across two writes", "[socket][read
     connected_pair p = co_await make_pair(ctx);
     std::string line;
     std::size_t n = 0;
-    auto reader = [&]() -> task<void> { n = co_await p.client.read_until(asio::dynamic_buffer(line), "\r\n"); };
+    auto reader = [&]() -> task<void> {
+      n = co_await p.client.read_until(asio::dynamic_buffer(line), "\r\n");
+    };
     auto writer = [&]() -> task<void> {
       co_await p.server.write_all(asio::buffer(std::string("abc\r")));
       // The "\n" goes out only once the reader holds "abc\r" in its buffer.
@@ -380,7 +385,9 @@ TEST_CASE("read_until returns at the first delimiter and keeps the rest buffered
     // Already buffered: completes without new data from the peer.
     std::error_code ec = asio::error::eof;
     n = co_await coronet::with_timeout(
-        [&]() -> task<std::size_t> { co_return co_await p.client.read_until(asio::dynamic_buffer(buf), "\n", ec); }(),
+        [&]() -> task<std::size_t> {
+          co_return co_await p.client.read_until(asio::dynamic_buffer(buf), "\n", ec);
+        }(),
         2s);
     CHECK(!ec);
     CHECK(n == 4);
@@ -497,7 +504,10 @@ TEST_CASE("with_timeout cancels a pending read with timed_out; the socket stays 
     std::error_code thrown;
     try {
       co_await coronet::with_timeout(
-          [&]() -> task<std::size_t> { co_return co_await p.client.read_some(asio::buffer(buf)); }(), 20ms);
+          [&]() -> task<std::size_t> {
+            co_return co_await p.client.read_some(asio::buffer(buf));
+          }(),
+          20ms);
     } catch (const std::system_error& e) {
       thrown = e.code();
     }
@@ -508,7 +518,10 @@ TEST_CASE("with_timeout cancels a pending read with timed_out; the socket stays 
     // The inner read, in the error_code form, sees the cancellation itself.
     std::error_code inner_ec;
     const std::size_t n = co_await coronet::with_timeout(
-        [&]() -> task<std::size_t> { co_return co_await p.client.read_some(asio::buffer(buf), inner_ec); }(), 20ms);
+        [&]() -> task<std::size_t> {
+          co_return co_await p.client.read_some(asio::buffer(buf), inner_ec);
+        }(),
+        20ms);
     CHECK(n == 0);
     CHECK(inner_ec == asio::error::operation_aborted);
 
@@ -585,7 +598,10 @@ TEST_CASE("write_all to a peer that does not read can be cancelled; the error_co
     const std::vector<char> data(std::size_t{64} << 20, 'y');
     std::error_code ec;
     const std::size_t n = co_await coronet::with_timeout(
-        [&]() -> task<std::size_t> { co_return co_await p.client.write_all(asio::buffer(data), ec); }(), 50ms);
+        [&]() -> task<std::size_t> {
+          co_return co_await p.client.write_all(asio::buffer(data), ec);
+        }(),
+        50ms);
     CHECK(ec == asio::error::operation_aborted);
     CHECK(n > 0);
     CHECK(n < data.size());
@@ -593,7 +609,10 @@ TEST_CASE("write_all to a peer that does not read can be cancelled; the error_co
     std::error_code thrown;
     try {
       co_await coronet::with_timeout(
-          [&]() -> task<std::size_t> { co_return co_await p.client.write_all(asio::buffer(data)); }(), 20ms);
+          [&]() -> task<std::size_t> {
+            co_return co_await p.client.write_all(asio::buffer(data));
+          }(),
+          20ms);
     } catch (const std::system_error& e) {
       thrown = e.code();
     }

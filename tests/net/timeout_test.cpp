@@ -143,7 +143,11 @@ TEST_CASE("with_timeout returns the value of a task that handles the cancellatio
 
     // The error_code form of an operation is the same: no exception, so the value comes back.
     std::error_code ec;
-    co_await coronet::with_timeout([&]() -> task<void> { co_await coronet::sleep_for(10s, ec); }(), 20ms);
+    co_await coronet::with_timeout(
+        [&]() -> task<void> {
+          co_await coronet::sleep_for(10s, ec);
+        }(),
+        20ms);
     CHECK(ec == asio::error::operation_aborted);
     CHECK(clock_type::now() - start < 2s);
   }());
@@ -152,7 +156,9 @@ TEST_CASE("with_timeout returns the value of a task that handles the cancellatio
 TEST_CASE("with_timeout lets other exceptions through unchanged", "[timeout]") {
   asio::io_context ctx(1);
   coronet::sync_wait(ctx, []() -> task<void> {
-    auto throws_now = []() -> task<int> { throw std::runtime_error("boom now"); };
+    auto throws_now = []() -> task<int> {
+      throw std::runtime_error("boom now");
+    };
     auto throws_later = []() -> task<void> {
       co_await coronet::sleep_for(1ms);
       throw std::runtime_error("boom later");
@@ -229,13 +235,13 @@ TEST_CASE("with_timeout around when_all", "[timeout]") {
     CHECK(b == 2);
     CHECK(c == std::monostate{});
 
-    const std::error_code code =
-        co_await error_of(coronet::with_timeout(coronet::when_all(sleep_task(10s), value_after(10s, 1)), 20ms));
+    const std::error_code code = co_await error_of(
+        coronet::with_timeout(coronet::when_all(sleep_task(10s), value_after(10s, 1)), 20ms));
     CHECK(code == asio::error::timed_out);
 
     // One branch done, the other still sleeping when the deadline comes.
-    const std::error_code partly =
-        co_await error_of(coronet::with_timeout(coronet::when_all(value_now(1), sleep_task(10s)), 20ms));
+    const std::error_code partly = co_await error_of(
+        coronet::with_timeout(coronet::when_all(value_now(1), sleep_task(10s)), 20ms));
     CHECK(partly == asio::error::timed_out);
     CHECK(clock_type::now() - start < 2s);
   }());
@@ -249,7 +255,9 @@ TEST_CASE("with_timeout around a socket read", "[timeout]") {
     co_await client.connect(acceptor.local_endpoint());
     tcp::socket server = co_await acceptor.accept();
     std::array<char, 4> buf{};
-    auto read_exact = [&]() -> task<std::size_t> { co_return co_await client.read_exact(asio::buffer(buf)); };
+    auto read_exact = [&]() -> task<std::size_t> {
+      co_return co_await client.read_exact(asio::buffer(buf));
+    };
 
     const std::error_code code = co_await error_of(coronet::with_timeout(read_exact(), 20ms));
     CHECK(code == asio::error::timed_out);
@@ -305,7 +313,8 @@ TEST_CASE("cancelling the parent cancels the task inside with_timeout: operation
     REQUIRE(run_until(ctx, [&] { return waiting; }));
     const auto start = clock_type::now();
     signal.emit(asio::cancellation_type::terminal);
-    REQUIRE(run_until(ctx, [&] { return done; }, 2s));
+    REQUIRE(run_until(
+        ctx, [&] { return done; }, 2s));
     CHECK(seen == asio::error::operation_aborted);
     CHECK(clock_type::now() - start < 2s);
   }

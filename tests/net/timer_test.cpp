@@ -214,7 +214,9 @@ TEST_CASE("timer::cancel aborts a pending wait with operation_aborted", "[timer]
     CHECK(thrown == asio::error::operation_aborted);
 
     std::error_code returned;
-    auto waiter_ec = [&]() -> task<void> { co_await t.wait(returned); };
+    auto waiter_ec = [&]() -> task<void> {
+      co_await t.wait(returned);
+    };
     co_await coronet::when_all(waiter_ec(), canceller());
     CHECK(cancelled == 1);
     CHECK(returned == asio::error::operation_aborted);
@@ -233,7 +235,9 @@ TEST_CASE("timer::expires_after on a pending wait aborts it; the timer is reusab
     t.expires_after(10s);
     std::error_code returned;
     std::size_t cancelled = 0;
-    auto waiter = [&]() -> task<void> { co_await t.wait(returned); };
+    auto waiter = [&]() -> task<void> {
+      co_await t.wait(returned);
+    };
     auto rearm = [&]() -> task<void> {
       cancelled = t.expires_after(10ms);
       co_return;

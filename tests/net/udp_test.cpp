@@ -126,8 +126,11 @@ TEST_CASE("with_timeout cancels a pending receive_from through the chain's slot"
     udp::endpoint from;
     std::error_code thrown;
     try {
-      co_await coronet::with_timeout([&]() -> task<std::size_t> { co_return co_await s.receive_from(asio::buffer(buf), from); }(),
-                                     10ms);
+      co_await coronet::with_timeout(
+          [&]() -> task<std::size_t> {
+            co_return co_await s.receive_from(asio::buffer(buf), from);
+          }(),
+          10ms);
     } catch (const std::system_error& e) {
       thrown = e.code();
     }
@@ -136,7 +139,10 @@ TEST_CASE("with_timeout cancels a pending receive_from through the chain's slot"
     // The error_code form sees the cancellation itself; the task then ends normally.
     std::error_code ec;
     const std::size_t n = co_await coronet::with_timeout(
-        [&]() -> task<std::size_t> { co_return co_await s.receive_from(asio::buffer(buf), from, ec); }(), 10ms);
+        [&]() -> task<std::size_t> {
+          co_return co_await s.receive_from(asio::buffer(buf), from, ec);
+        }(),
+        10ms);
     CHECK(n == 0);
     CHECK(ec == asio::error::operation_aborted);
   }());

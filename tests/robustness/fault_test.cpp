@@ -7,9 +7,9 @@
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,9 +24,7 @@ using coronet_test::server_process;
 
 namespace {
 
-double ms_since(steady::time_point t0) {
-  return std::chrono::duration<double, std::milli>(steady::now() - t0).count();
-}
+double ms_since(steady::time_point t0) { return std::chrono::duration<double, std::milli>(steady::now() - t0).count(); }
 
 double percentile(std::vector<double> v, double p) {
   if (v.empty())
@@ -205,8 +203,7 @@ TEST_CASE("slowloris: 500 connections sending a byte every 100 ms are all closed
   CHECK(coronet::sync_wait(connections_settle_to(port, 1)));
 }
 
-TEST_CASE("connection cap: of 50 clients 10 are served and 40 refused; then new clients are served",
-          "[robustness]") {
+TEST_CASE("connection cap: of 50 clients 10 are served and 40 refused; then new clients are served", "[robustness]") {
   server_process srv({"--max-connections", "10"});
   const std::uint16_t port = srv.port();
   auto scenario = [&]() -> task<std::pair<int, int>> {
@@ -259,8 +256,7 @@ TEST_CASE("descriptor exhaustion: accepting backs off without spinning and recov
   CHECK(ms < 1000.0);
 }
 
-TEST_CASE("a peer that pipelines and never reads is closed at max_output_bytes; memory stays bounded",
-          "[robustness]") {
+TEST_CASE("a peer that pipelines and never reads is closed at max_output_bytes; memory stays bounded", "[robustness]") {
   server_process srv({"--max-output-bytes", "1048576"});
   const std::uint16_t port = srv.port();
   const long rss_before = srv.rss_kib();
@@ -303,8 +299,7 @@ TEST_CASE("reset storm: 1000 peers that send half a request and reset leave no s
   CHECK(coronet::sync_wait(ctx, ping_once(port)));
 }
 
-TEST_CASE("handler faults: a throwing handler and one past request_timeout; the server goes on",
-          "[robustness]") {
+TEST_CASE("handler faults: a throwing handler and one past request_timeout; the server goes on", "[robustness]") {
   server_process srv({"--request-timeout-ms", "100"});
   auto scenario = [&]() -> task<std::vector<std::string>> {
     coronet::tcp::socket s = co_await coronet::tcp::connect("127.0.0.1", srv.port());

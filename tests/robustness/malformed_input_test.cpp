@@ -2,11 +2,11 @@
 // the peer gets back and whether its connection stays open.
 #include <catch2/catch.hpp>
 
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <asio/ip/tcp.hpp>
 #include <asio/read.hpp>
 #include <asio/write.hpp>
-#include <sys/socket.h>
-#include <sys/time.h>
 
 #include <string>
 #include <thread>
@@ -18,7 +18,6 @@
 using namespace std::string_literals;
 
 namespace {
-
 
 struct malformed_case {
   std::string input;
@@ -132,12 +131,14 @@ TEST_CASE("line protocol: malformed inputs, exact replies", "[robustness][line]"
       {"\\\n", "ERR unknown command '\\\\x5c'\r\n", true},
       {std::string(64 * 1024 + 1, 'a'), "ERR request too large\r\n", false},
       {std::string(64 * 1024 + 1, 'a') + "\n", "ERR request too large\r\n", false},
-      {"ping" + std::string(1100, ' ') + [] {
-         std::string s;
-         for (int i = 0; i < 1025; ++i)
-           s += "a ";
-         return s;
-       }() + "\n",
+      {"ping" + std::string(1100, ' ') +
+           [] {
+             std::string s;
+             for (int i = 0; i < 1025; ++i)
+               s += "a ";
+             return s;
+           }() +
+           "\n",
        "ERR too many arguments\r\n", false},
   };
   run_table(coronet::wire_protocol::line, cases, "ping\n", "PONG\r\n");

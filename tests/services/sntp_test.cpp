@@ -37,7 +37,8 @@ std::vector<std::byte> request(unsigned version = 4, unsigned mode = 3, std::siz
   return r;
 }
 
-const sys::time_point received = sys::time_point(std::chrono::seconds(1'527'457'438) + std::chrono::microseconds(250'000));
+const sys::time_point received = sys::time_point(std::chrono::seconds(1'527'457'438) +
+                                                 std::chrono::microseconds(250'000));
 const sys::time_point transmit = received + std::chrono::microseconds(500'000);
 
 }  // namespace
@@ -74,7 +75,7 @@ TEST_CASE("a client request gets a server reply with the documented fields", "[s
     CHECK(get_timestamp(&reply[24]) == get_timestamp(&req[40]));               // originate
     CHECK(get_timestamp(&reply[32]) == services::to_ntp_timestamp(received));  // receive
     CHECK(get_timestamp(&reply[40]) == services::to_ntp_timestamp(transmit));  // transmit
-    CHECK(get32(&reply[36]) == 0x4000'0000U);  // .25 s
+    CHECK(get32(&reply[36]) == 0x4000'0000U);                                  // .25 s
   }
 }
 

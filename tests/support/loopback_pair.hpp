@@ -45,7 +45,10 @@ inline coronet::task<std::string> read_exactly(coronet::tcp::socket& s, std::siz
                                                std::chrono::seconds limit = std::chrono::seconds(30)) {
   std::string got(n, '\0');
   co_await coronet::with_timeout(
-      [&]() -> coronet::task<std::size_t> { co_return co_await s.read_exact(asio::buffer(got)); }(), limit);
+      [&]() -> coronet::task<std::size_t> {
+        co_return co_await s.read_exact(asio::buffer(got));
+      }(),
+      limit);
   co_return got;
 }
 

@@ -120,7 +120,8 @@ private:
     const auto deadline = std::chrono::steady_clock::now() + limit;
     char c = 0;
     while (c != '\n') {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
+                                                                              std::chrono::steady_clock::now());
       pollfd p{stdout_, POLLIN, 0};
       if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0)
         return line;

@@ -14,7 +14,8 @@ namespace coronet_test {
 using clock_type = std::chrono::steady_clock;
 
 // Yields to the executor until `done()` holds; false if it did not within `limit`.
-inline coronet::task<bool> wait_until(std::function<bool()> done, clock_type::duration limit = std::chrono::seconds(5)) {
+inline coronet::task<bool> wait_until(std::function<bool()> done,
+                                      clock_type::duration limit = std::chrono::seconds(5)) {
   const auto deadline = clock_type::now() + limit;
   while (!done()) {
     if (clock_type::now() > deadline)
@@ -25,7 +26,8 @@ inline coronet::task<bool> wait_until(std::function<bool()> done, clock_type::du
 }
 
 // Runs `ctx` until `done()` holds, waiting for events at most `limit` in total.
-inline bool run_until(asio::io_context& ctx, const std::function<bool()>& done, clock_type::duration limit = std::chrono::seconds(5)) {
+inline bool run_until(asio::io_context& ctx, const std::function<bool()>& done,
+                      clock_type::duration limit = std::chrono::seconds(5)) {
   const auto deadline = clock_type::now() + limit;
   while (!done()) {
     if (clock_type::now() > deadline)

@@ -26,7 +26,7 @@ enum { in_capacity = 4096, out_capacity = 64 * 1024, max_events = 256 };
 struct conn {
   int fd;
   size_t in_len;
-  char *pending;      /* replies a full socket buffer could not take */
+  char* pending; /* replies a full socket buffer could not take */
   size_t pending_len;
   char in[in_capacity];
 };
@@ -40,7 +40,7 @@ static void on_signal(int sig) {
   stop_requested = 1;
 }
 
-static void close_conn(int ep, struct conn *c) {
+static void close_conn(int ep, struct conn* c) {
   epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
   close(c->fd);
   free(c->pending);
@@ -49,10 +49,10 @@ static void close_conn(int ep, struct conn *c) {
 
 /* Parses a `<prefix><digits>\r\n` header at p; returns the byte after it, or
  * NULL if incomplete; sets *bad on malformed input. */
-static const char *parse_header(const char *p, const char *end, long *out, int *bad) {
-  const char *nl = memchr(p, '\n', (size_t)(end - p));
+static const char* parse_header(const char* p, const char* end, long* out, int* bad) {
+  const char* nl = memchr(p, '\n', (size_t)(end - p));
   long v = 0;
-  const char *d;
+  const char* d;
   if (nl == NULL)
     return NULL;
   if (nl - p < 3 || nl[-1] != '\r') {
@@ -72,11 +72,11 @@ static const char *parse_header(const char *p, const char *end, long *out, int *
 
 /* Parses one request at p; returns its end (NULL if incomplete); *is_ping
  * tells whether it was PING; *bad on a protocol error. */
-static const char *parse_request(const char *p, const char *end, int *is_ping, int *bad) {
+static const char* parse_request(const char* p, const char* end, int* is_ping, int* bad) {
   if (*p == '*') {
     long count = 0, i;
-    const char *q = parse_header(p, end, &count, bad);
-    const char *first = NULL;
+    const char* q = parse_header(p, end, &count, bad);
+    const char* first = NULL;
     long first_len = 0;
     if (q == NULL)
       return NULL;
@@ -102,7 +102,7 @@ static const char *parse_request(const char *p, const char *end, int *is_ping, i
     *is_ping = first_len == 4 && memcmp(first, "PING", 4) == 0;
     return q;
   } else {
-    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    const char* nl = memchr(p, '\n', (size_t)(end - p));
     size_t len;
     if (nl == NULL)
       return NULL;
@@ -115,7 +115,7 @@ static const char *parse_request(const char *p, const char *end, int *is_ping, i
 }
 
 /* Writes what it can; keeps the rest and asks for EPOLLOUT. 0 on success. */
-static int send_out(int ep, struct conn *c, const char *data, size_t n) {
+static int send_out(int ep, struct conn* c, const char* data, size_t n) {
   while (n > 0) {
     ssize_t w = write(c->fd, data, n);
     if (w < 0) {
@@ -130,7 +130,7 @@ static int send_out(int ep, struct conn *c, const char *data, size_t n) {
   }
   if (n > 0) {
     struct epoll_event ev;
-    char *grown = realloc(c->pending, c->pending_len + n);
+    char* grown = realloc(c->pending, c->pending_len + n);
     if (grown == NULL)
       return -1;
     memcpy(grown + c->pending_len, data, n);
@@ -144,7 +144,7 @@ static int send_out(int ep, struct conn *c, const char *data, size_t n) {
 }
 
 /* Returns -1 when the connection must be closed. */
-static int on_readable(int ep, struct conn *c) {
+static int on_readable(int ep, struct conn* c) {
   static char out[out_capacity];
   size_t out_len = 0;
   for (;;) {
@@ -165,7 +165,7 @@ static int on_readable(int ep, struct conn *c) {
     end = c->in + c->in_len;
     while (p < end) {
       int is_ping = 0, bad = 0;
-      const char *next = parse_request(p, end, &is_ping, &bad);
+      const char* next = parse_request(p, end, &is_ping, &bad);
       if (bad)
         return -1;
       if (next == NULL)
@@ -197,8 +197,8 @@ static int on_readable(int ep, struct conn *c) {
   return 0;
 }
 
-static int on_writable(int ep, struct conn *c) {
-  char *data = c->pending;
+static int on_writable(int ep, struct conn* c) {
+  char* data = c->pending;
   size_t n = c->pending_len;
   struct epoll_event ev;
   c->pending = NULL;
@@ -216,7 +216,7 @@ static int on_writable(int ep, struct conn *c) {
   return 0;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   int port = argc > 1 ? atoi(argv[1]) : 0;
   int one = 1;
   int lfd, ep;
@@ -241,11 +241,11 @@ int main(int argc, char **argv) {
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = htons((unsigned short)port);
-  if (bind(lfd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(lfd, 4096) != 0) {
+  if (bind(lfd, (struct sockaddr*)&addr, sizeof addr) != 0 || listen(lfd, 4096) != 0) {
     perror("bind/listen");
     return 1;
   }
-  getsockname(lfd, (struct sockaddr *)&addr, &addr_len);
+  getsockname(lfd, (struct sockaddr*)&addr, &addr_len);
   printf("%d\n", ntohs(addr.sin_port));
   fflush(stdout);
 
@@ -263,11 +263,11 @@ int main(int argc, char **argv) {
       return 1;
     }
     for (i = 0; i < n; ++i) {
-      struct conn *c = events[i].data.ptr;
+      struct conn* c = events[i].data.ptr;
       if (c == NULL) {
         for (;;) {
           int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-          struct conn *nc;
+          struct conn* nc;
           if (fd < 0)
             break; /* EAGAIN, or out of descriptors: retried on the next wakeup */
           setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);

@@ -118,7 +118,8 @@ root_coroutine run_root(Factory factory, OnDone on_done) {
 // Returns the root frame, which frees itself when done; only its starter may
 // (not yet run) or a caller that knows it can never be resumed may destroy it.
 template <class Executor, class Factory, class OnDone>
-std::coroutine_handle<> start_root(const Executor& ex, Factory&& factory, OnDone&& on_done, asio::cancellation_slot slot) {
+std::coroutine_handle<> start_root(const Executor& ex, Factory&& factory, OnDone&& on_done,
+                                   asio::cancellation_slot slot) {
   root_coroutine root = run_root(std::forward<Factory>(factory), std::forward<OnDone>(on_done));
   root_context& ctx = root.handle.promise().context();
   ctx.executor = ex;

@@ -37,7 +37,8 @@ T sync_wait(asio::io_context& ctx, task<T> t) {
     }
     finished = true;
   };
-  std::coroutine_handle<> root = detail::start_root(ctx.get_executor(), detail::wrap_task<T>{std::move(t)}, on_done, {});
+  std::coroutine_handle<> root = detail::start_root(ctx.get_executor(), detail::wrap_task<T>{std::move(t)}, on_done,
+                                                    {});
   while (!finished) {
     if (ctx.stopped())
       ctx.restart();

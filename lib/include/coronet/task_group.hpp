@@ -140,8 +140,7 @@ private:
     std::coroutine_handle<> handle;
     detail::chain_context* context;
     joiner_resume(std::coroutine_handle<> h, detail::chain_context* c) noexcept : handle(h), context(c) {}
-    joiner_resume(joiner_resume&& other) noexcept
-        : handle(std::exchange(other.handle, {})), context(other.context) {}
+    joiner_resume(joiner_resume&& other) noexcept : handle(std::exchange(other.handle, {})), context(other.context) {}
     ~joiner_resume() {
       if (handle)
         detail::abandon_chain(context);

@@ -67,8 +67,7 @@ std::string help_entry(const command& c) {
 }
 
 reply help_command(const router* registered_on, request& req) {
-  const router& routes =
-      req.conn != nullptr && req.conn->owner != nullptr ? req.conn->owner->routes() : *registered_on;
+  const router& routes = req.conn != nullptr && req.conn->owner != nullptr ? req.conn->owner->routes() : *registered_on;
   if (req.size() == 1) {
     const command* c = routes.find(req.arg(0));
     if (c == nullptr)
@@ -132,8 +131,7 @@ void register_builtins(router& r) {
       [registered_on = &r](request& req) { return help_command(registered_on, req); }, arity::between(0, 1));
   r.alias("command", "help");
   r.add("quit", "replies OK, then closes the connection", &quit_command, arity::exactly(0));
-  r.add("stats", "server counters: connections, requests, errors, bytes, uptime", &stats_command,
-        arity::exactly(0));
+  r.add("stats", "server counters: connections, requests, errors, bytes, uptime", &stats_command, arity::exactly(0));
 }
 
 }  // namespace coronet::commands

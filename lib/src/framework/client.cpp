@@ -56,8 +56,8 @@ task<client> client::connect(tcp::executor_type ex, std::string host, std::uint1
     throw std::invalid_argument("coronet::client: the protocol must be resp, line or raw, not auto");
   // Not one `?:` expression: g++ 12 closes the socket a conditional co_await yields.
   if (options.request_timeout.count() > 0)
-    co_return client(co_await with_timeout(tcp::connect(ex, std::move(host), port), options.request_timeout),
-                     protocol, options);
+    co_return client(co_await with_timeout(tcp::connect(ex, std::move(host), port), options.request_timeout), protocol,
+                     options);
   co_return client(co_await tcp::connect(ex, std::move(host), port), protocol, options);
 }
 

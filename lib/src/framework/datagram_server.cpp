@@ -198,8 +198,8 @@ task<void> datagram_worker::main() {
 task<void> datagram_worker::receive_loop(datagram_receiver& r) {
   const datagram_server_options& opts = srv.options_;
   const datagram_server::listener_entry& entry = srv.listeners_[r.listener];
-  const std::vector<std::uint16_t>& dropped_ports =
-      entry.listener.drop_from_own_ports ? srv.dropped_ports_own_ : srv.dropped_ports_;
+  const std::vector<std::uint16_t>& dropped_ports = entry.listener.drop_from_own_ports ? srv.dropped_ports_own_
+                                                                                       : srv.dropped_ports_;
   udp::socket& sock = sockets[r.listener];
   const asio::mutable_buffer receive_room(r.buffer.get(), opts.max_datagram_bytes + 1);
   const std::span<std::byte> reply_room(r.buffer.get() + opts.max_datagram_bytes + 1, opts.max_reply_bytes);
@@ -388,9 +388,15 @@ int datagram_server::run() {
   if (ran_.exchange(true))
     throw std::logic_error("coronet::datagram_server::run: called twice");
   detail::worker_pool::callbacks cb;
-  cb.main = [this](std::size_t i) { return workers_[i]->main(); };
-  cb.begin_drain = [this](std::size_t i) { workers_[i]->begin_drain(); };
-  cb.force_close = [this](std::size_t i) { workers_[i]->force_close(); };
+  cb.main = [this](std::size_t i) {
+    return workers_[i]->main();
+  };
+  cb.begin_drain = [this](std::size_t i) {
+    workers_[i]->begin_drain();
+  };
+  cb.force_close = [this](std::size_t i) {
+    workers_[i]->force_close();
+  };
   return pool_->run(std::move(cb), options_.drain_timeout, options_.handle_signals);
 }
 

@@ -31,19 +31,14 @@ void append_value(const reply& r, std::string& out) {
   switch (r.kind()) {
     case reply_kind::text:
     case reply_kind::error:
-    case reply_kind::bulk:
-      append_escaped(r.str(), out);
-      break;
-    case reply_kind::integer:
-      detail::append_decimal(out, r.integer());
-      break;
-    case reply_kind::null:
-      out.append("(nil)");
-      break;
+    case reply_kind::bulk: append_escaped(r.str(), out); break;
+    case reply_kind::integer: detail::append_decimal(out, r.integer()); break;
+    case reply_kind::null: out.append("(nil)"); break;
     case reply_kind::array: {
       bool first = true;
       for (const reply& element : r.elements()) {
-        if (!first) out.push_back(' ');
+        if (!first)
+          out.push_back(' ');
         first = false;
         append_value(element, out);
       }
@@ -62,24 +57,30 @@ bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
 // lies within the longest acceptable line). Words are split in one pass;
 // bytes above the space character, the common case, cost one comparison.
 [[gnu::always_inline]] inline parse_result parse_line_at(std::span<char> input, std::size_t end,
-                                                          std::vector<std::string_view>& words,
-                                                          const codec_limits& limits) {
+                                                         std::vector<std::string_view>& words,
+                                                         const codec_limits& limits) {
   const std::size_t max = limits.max_request_bytes;
   if (end == std::string_view::npos) {
     const bool trailing_cr = input.back() == '\r';
-    if (input.size() - (trailing_cr ? 1 : 0) > max) return {parse_status::error, 0, "request too large"};
+    if (input.size() - (trailing_cr ? 1 : 0) > max)
+      return {parse_status::error, 0, "request too large"};
     return {};
   }
   std::size_t length = end;
-  if (length > 0 && input[length - 1] == '\r') --length;
-  if (length > max) return {parse_status::error, 0, "request too large"};
+  if (length > 0 && input[length - 1] == '\r')
+    --length;
+  if (length > max)
+    return {parse_status::error, 0, "request too large"};
   const char* p = input.data();
   const char* const last = p + length;
   for (;;) {
-    while (p != last && is_blank(*p)) ++p;
-    if (p == last) break;
+    while (p != last && is_blank(*p))
+      ++p;
+    if (p == last)
+      break;
     const char* const start = p;
-    while (p != last && (static_cast<unsigned char>(*p) > ' ' || !is_blank(*p))) ++p;
+    while (p != last && (static_cast<unsigned char>(*p) > ' ' || !is_blank(*p)))
+      ++p;
     if (words.size() == limits.max_args) {
       words.clear();
       return {parse_status::error, 0, "too many arguments"};
@@ -95,9 +96,11 @@ std::size_t line_window(std::size_t size, std::size_t max) noexcept {
 }
 
 std::size_t find_newline(std::span<const char> input, std::size_t from, std::size_t to) noexcept {
-  if (from >= to) return std::string_view::npos;
+  if (from >= to)
+    return std::string_view::npos;
   const void* hit = std::memchr(input.data() + from, '\n', to - from);
-  return hit == nullptr ? std::string_view::npos : static_cast<std::size_t>(static_cast<const char*>(hit) - input.data());
+  return hit == nullptr ? std::string_view::npos
+                        : static_cast<std::size_t>(static_cast<const char*>(hit) - input.data());
 }
 
 // The `line` protocol's value escapes, undone.
@@ -123,7 +126,8 @@ std::string unescape_line(std::string_view line) {
 parse_result parse_line_request(std::span<char> input, std::vector<std::string_view>& words,
                                 const codec_limits& limits) {
   words.clear();
-  if (input.empty()) return {};
+  if (input.empty())
+    return {};
   return parse_line_at(input, find_newline(input, 0, line_window(input.size(), limits.max_request_bytes)), words,
                        limits);
 }
@@ -140,12 +144,14 @@ void encode_line_reply(const reply& r, std::string& out) {
 parse_result line_codec::parse(std::span<char> input, std::vector<std::string_view>& words,
                                const codec_limits& limits) {
   words.clear();
-  if (input.empty()) return {};
+  if (input.empty())
+    return {};
   const std::size_t window = line_window(input.size(), limits.max_request_bytes);
   const std::size_t end = find_newline(input, std::min(scanned_, window), window);
   scanned_ = end == std::string_view::npos ? window : 0;
   const parse_result r = parse_line_at(input, end, words, limits);
-  if (r.status == parse_status::error) scanned_ = 0;
+  if (r.status == parse_status::error)
+    scanned_ = 0;
   return r;
 }
 
@@ -162,7 +168,8 @@ parse_result line_codec::parse_reply(std::span<const char> input, reply& out, co
   }
   scanned_ = 0;
   std::string_view line(input.data(), end);
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (!line.empty() && line.back() == '\r')
+    line.remove_suffix(1);
   const bool is_error = line == "ERR" || line.substr(0, 4) == "ERR ";
   // Unescaping copies; most lines have nothing to unescape.
   if (line.find('\\') != std::string_view::npos) {

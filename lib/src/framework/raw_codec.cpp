@@ -10,13 +10,13 @@ namespace coronet {
 parse_result parse_raw_request(std::span<char> input, std::vector<std::string_view>& words,
                                const codec_limits& limits) {
   words.clear();
-  if (input.empty()) return {};
+  if (input.empty())
+    return {};
   if (input.size() > std::min(raw_max_request_bytes, limits.max_request_bytes)) {
     return {parse_status::error, 0, "request too large"};
   }
-  const bool fits =
-      detail::split_words(std::string_view(input.data(), input.size()), words, limits.max_args,
-                          [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; });
+  const bool fits = detail::split_words(std::string_view(input.data(), input.size()), words, limits.max_args,
+                                        [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; });
   if (!fits) {
     words.clear();
     return {parse_status::error, 0, "too many arguments"};
@@ -27,24 +27,20 @@ parse_result parse_raw_request(std::span<char> input, std::vector<std::string_vi
 void encode_raw_reply(const reply& r, std::string& out) {
   switch (r.kind()) {
     case reply_kind::text:
-    case reply_kind::bulk:
-      out.append(r.str());
-      break;
-    case reply_kind::integer:
-      detail::append_decimal(out, r.integer());
-      break;
+    case reply_kind::bulk: out.append(r.str()); break;
+    case reply_kind::integer: detail::append_decimal(out, r.integer()); break;
     case reply_kind::array: {
       bool first = true;
       for (const reply& element : r.elements()) {
-        if (!first) out.push_back(' ');
+        if (!first)
+          out.push_back(' ');
         first = false;
         encode_raw_reply(element, out);
       }
       break;
     }
     case reply_kind::error:
-    case reply_kind::null:
-      break;
+    case reply_kind::null: break;
   }
 }
 

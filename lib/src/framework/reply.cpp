@@ -47,9 +47,7 @@ reply reply::array(std::vector<reply> elements) noexcept {
 
 reply::reply(const reply& other) : elements_(other.elements_) {
   switch (other.kind_) {
-    case reply_kind::integer:
-      integer_ = other.integer_;
-      break;
+    case reply_kind::integer: integer_ = other.integer_; break;
     case reply_kind::text:
     case reply_kind::error:
     case reply_kind::bulk:
@@ -61,8 +59,7 @@ reply::reply(const reply& other) : elements_(other.elements_) {
       }
       break;
     case reply_kind::array:
-    case reply_kind::null:
-      break;
+    case reply_kind::null: break;
   }
   size_ = other.size_;
   kind_ = other.kind_;
@@ -89,9 +86,9 @@ reply& reply::operator=(reply&& other) noexcept {
   return *this;
 }
 
-
 void reply::release() noexcept {
-  if (is_string() && size_ > inline_capacity) delete[] heap_;
+  if (is_string() && size_ > inline_capacity)
+    delete[] heap_;
   elements_.clear();
   kind_ = reply_kind::null;
   size_ = 0;
@@ -100,9 +97,7 @@ void reply::release() noexcept {
 // Precondition: *this holds no heap string (fresh or released).
 void reply::take(reply& other) noexcept {
   switch (other.kind_) {
-    case reply_kind::integer:
-      integer_ = other.integer_;
-      break;
+    case reply_kind::integer: integer_ = other.integer_; break;
     case reply_kind::text:
     case reply_kind::error:
     case reply_kind::bulk:
@@ -112,11 +107,8 @@ void reply::take(reply& other) noexcept {
         std::memcpy(inline_, other.inline_, other.size_);
       }
       break;
-    case reply_kind::array:
-      elements_ = std::move(other.elements_);
-      break;
-    case reply_kind::null:
-      break;
+    case reply_kind::array: elements_ = std::move(other.elements_); break;
+    case reply_kind::null: break;
   }
   kind_ = std::exchange(other.kind_, reply_kind::null);
   size_ = std::exchange(other.size_, 0);
@@ -124,18 +116,16 @@ void reply::take(reply& other) noexcept {
 }
 
 bool operator==(const reply& a, const reply& b) noexcept {
-  if (a.kind_ != b.kind_) return false;
+  if (a.kind_ != b.kind_)
+    return false;
   switch (a.kind_) {
-    case reply_kind::integer:
-      return a.integer_ == b.integer_;
+    case reply_kind::integer: return a.integer_ == b.integer_;
     case reply_kind::array:
       return std::equal(a.elements_.begin(), a.elements_.end(), b.elements_.begin(), b.elements_.end());
-    case reply_kind::null:
-      return true;
+    case reply_kind::null: return true;
     case reply_kind::text:
     case reply_kind::error:
-    case reply_kind::bulk:
-      break;
+    case reply_kind::bulk: break;
   }
   return a.str() == b.str();
 }

@@ -34,7 +34,8 @@ constexpr std::array<dollar_message, 256> make_dollar_messages() {
   for (std::size_t b = 0; b < table.size(); ++b) {
     dollar_message& m = table[b];
     std::size_t n = 0;
-    for (char c : head) m.text[n++] = c;
+    for (char c : head)
+      m.text[n++] = c;
     if (b >= 0x20 && b < 0x7f) {
       m.text[n++] = static_cast<char>(b);
     } else {
@@ -68,8 +69,8 @@ enum class line_end { found, incomplete, too_long, bad_terminator };
 // `from` (bytes before it are known to hold no CR). The line's content may
 // be at most `max` bytes. On `found`, `cr` is the CR's offset; on
 // `incomplete`, `resume` is where a later search may start.
-line_end find_crlf(std::span<const char> input, std::size_t start, std::size_t from, std::size_t max,
-                   std::size_t& cr, std::size_t& resume) noexcept {
+line_end find_crlf(std::span<const char> input, std::size_t start, std::size_t from, std::size_t max, std::size_t& cr,
+                   std::size_t& resume) noexcept {
   const std::size_t limit = std::min(input.size(), saturating_add(saturating_add(start, max), 1));
   if (from < limit) {
     const void* hit = std::memchr(input.data() + from, '\r', limit - from);
@@ -82,36 +83,32 @@ line_end find_crlf(std::span<const char> input, std::size_t start, std::size_t f
       return input[cr + 1] == '\n' ? line_end::found : line_end::bad_terminator;
     }
   }
-  if (input.size() - start > max) return line_end::too_long;
+  if (input.size() - start > max)
+    return line_end::too_long;
   resume = std::max(from, limit);
   return line_end::incomplete;
 }
 
-bool is_blank(char c) noexcept {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
-}
+bool is_blank(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'; }
 
 int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
   return -1;
 }
 
 char unescape(char c) noexcept {
   switch (c) {
-    case 'n':
-      return '\n';
-    case 'r':
-      return '\r';
-    case 't':
-      return '\t';
-    case 'b':
-      return '\b';
-    case 'a':
-      return '\a';
-    default:
-      return c;
+    case 'n': return '\n';
+    case 'r': return '\r';
+    case 't': return '\t';
+    case 'b': return '\b';
+    case 'a': return '\a';
+    default: return c;
   }
 }
 
@@ -125,8 +122,10 @@ split_outcome split_quoted(std::span<char> line, std::vector<std::string_view>& 
   const std::size_t size = line.size();
   std::size_t r = 0;
   for (;;) {
-    while (r < size && is_blank(data[r])) ++r;
-    if (r == size) return split_outcome::ok;
+    while (r < size && is_blank(data[r]))
+      ++r;
+    if (r == size)
+      return split_outcome::ok;
     const std::size_t start = r;
     std::size_t w = r;
     bool in_double = false;
@@ -134,7 +133,8 @@ split_outcome split_quoted(std::span<char> line, std::vector<std::string_view>& 
     bool done = false;
     while (!done) {
       if (in_double) {
-        if (r == size) return split_outcome::unbalanced;
+        if (r == size)
+          return split_outcome::unbalanced;
         const char c = data[r];
         if (c == '\\' && r + 3 < size && data[r + 1] == 'x' && hex_value(data[r + 2]) >= 0 &&
             hex_value(data[r + 3]) >= 0) {
@@ -144,7 +144,8 @@ split_outcome split_quoted(std::span<char> line, std::vector<std::string_view>& 
           data[w++] = unescape(data[r + 1]);
           r += 2;
         } else if (c == '"') {
-          if (r + 1 < size && !is_blank(data[r + 1])) return split_outcome::unbalanced;
+          if (r + 1 < size && !is_blank(data[r + 1]))
+            return split_outcome::unbalanced;
           ++r;
           done = true;
         } else {
@@ -152,13 +153,15 @@ split_outcome split_quoted(std::span<char> line, std::vector<std::string_view>& 
           ++r;
         }
       } else if (in_single) {
-        if (r == size) return split_outcome::unbalanced;
+        if (r == size)
+          return split_outcome::unbalanced;
         const char c = data[r];
         if (c == '\\' && r + 1 < size && data[r + 1] == '\'') {
           data[w++] = '\'';
           r += 2;
         } else if (c == '\'') {
-          if (r + 1 < size && !is_blank(data[r + 1])) return split_outcome::unbalanced;
+          if (r + 1 < size && !is_blank(data[r + 1]))
+            return split_outcome::unbalanced;
           ++r;
           done = true;
         } else {
@@ -172,9 +175,7 @@ split_outcome split_quoted(std::span<char> line, std::vector<std::string_view>& 
           case ' ':
           case '\n':
           case '\r':
-          case '\t':
-            done = true;
-            break;
+          case '\t': done = true; break;
           case '"':
             in_double = true;
             ++r;
@@ -183,13 +184,12 @@ split_outcome split_quoted(std::span<char> line, std::vector<std::string_view>& 
             in_single = true;
             ++r;
             break;
-          default:
-            data[w++] = data[r++];
-            break;
+          default: data[w++] = data[r++]; break;
         }
       }
     }
-    if (words.size() == max_words) return split_outcome::too_many;
+    if (words.size() == max_words)
+      return split_outcome::too_many;
     words.emplace_back(data + start, w - start);
   }
 }
@@ -212,18 +212,15 @@ parse_result parse_inline(std::span<char> input, State& st, std::vector<std::str
   }
   const auto end = static_cast<std::size_t>(static_cast<const char*>(hit) - input.data());
   std::size_t length = end;
-  if (length > 0 && input[length - 1] == '\r') --length;
+  if (length > 0 && input[length - 1] == '\r')
+    --length;
   st = State{};
-  if (length > max) return fail(too_large);
+  if (length > max)
+    return fail(too_large);
   switch (split_quoted(input.first(length), words, limits.max_args)) {
-    case split_outcome::ok:
-      return {parse_status::complete, end + 1, {}};
-    case split_outcome::unbalanced:
-      words.clear();
-      return fail(unbalanced_quotes);
-    case split_outcome::too_many:
-      words.clear();
-      return fail(too_many_arguments);
+    case split_outcome::ok: return {parse_status::complete, end + 1, {}};
+    case split_outcome::unbalanced: words.clear(); return fail(unbalanced_quotes);
+    case split_outcome::too_many: words.clear(); return fail(too_many_arguments);
   }
   return fail(unbalanced_quotes);
 }
@@ -234,7 +231,8 @@ template <class State, class Sink>
 parse_result parse_request(std::span<char> input, State& st, Sink& sink, std::vector<std::string_view>& words,
                            const codec_limits& limits) {
   words.clear();
-  if (input.empty()) return {};
+  if (input.empty())
+    return {};
   auto abandon = [&](std::string_view message) {
     st = State{};
     sink.clear();
@@ -242,16 +240,13 @@ parse_result parse_request(std::span<char> input, State& st, Sink& sink, std::ve
   };
   std::size_t cr = 0;
   if (st.pos == 0) {
-    if (input[0] != '*') return parse_inline(input, st, words, limits);
+    if (input[0] != '*')
+      return parse_inline(input, st, words, limits);
     switch (find_crlf(input, 0, std::max<std::size_t>(st.scan, 1), limits.max_request_bytes, cr, st.scan)) {
-      case line_end::incomplete:
-        return {};
-      case line_end::too_long:
-        return abandon(too_large);
-      case line_end::bad_terminator:
-        return abandon(invalid_multibulk);
-      case line_end::found:
-        break;
+      case line_end::incomplete: return {};
+      case line_end::too_long: return abandon(too_large);
+      case line_end::bad_terminator: return abandon(invalid_multibulk);
+      case line_end::found: break;
     }
     std::int64_t count = 0;
     if (!detail::parse_decimal({input.data() + 1, cr - 1}, count) ||
@@ -269,17 +264,15 @@ parse_result parse_request(std::span<char> input, State& st, Sink& sink, std::ve
   }
   while (st.remaining > 0) {
     if (st.bulk_len < 0) {
-      if (st.pos >= input.size()) return {};
-      if (input[st.pos] != '$') return abandon(expected_dollar(input[st.pos]));
+      if (st.pos >= input.size())
+        return {};
+      if (input[st.pos] != '$')
+        return abandon(expected_dollar(input[st.pos]));
       switch (find_crlf(input, st.pos, std::max(st.scan, st.pos + 1), limits.max_request_bytes, cr, st.scan)) {
-        case line_end::incomplete:
-          return {};
-        case line_end::too_long:
-          return abandon(too_large);
-        case line_end::bad_terminator:
-          return abandon(invalid_bulk);
-        case line_end::found:
-          break;
+        case line_end::incomplete: return {};
+        case line_end::too_long: return abandon(too_large);
+        case line_end::bad_terminator: return abandon(invalid_bulk);
+        case line_end::found: break;
       }
       std::int64_t length = 0;
       if (!detail::parse_decimal({input.data() + st.pos + 1, cr - st.pos - 1}, length) || length < 0 ||
@@ -292,9 +285,12 @@ parse_result parse_request(std::span<char> input, State& st, Sink& sink, std::ve
     }
     const auto length = static_cast<std::size_t>(st.bulk_len);
     const std::size_t available = input.size() - st.pos;
-    if (available > length && input[st.pos + length] != '\r') return abandon(bulk_unterminated);
-    if (available > length + 1 && input[st.pos + length + 1] != '\n') return abandon(bulk_unterminated);
-    if (available < length + 2) return {};
+    if (available > length && input[st.pos + length] != '\r')
+      return abandon(bulk_unterminated);
+    if (available > length + 1 && input[st.pos + length + 1] != '\n')
+      return abandon(bulk_unterminated);
+    if (available < length + 2)
+      return {};
     sink.add(input, st.pos, length, words);
     st.pos += length + 2;
     st.scan = st.pos;
@@ -324,7 +320,8 @@ struct offset_sink {
     refs.push_back({offset, length});
   }
   void finish(std::span<char> input, std::vector<std::string_view>& words) {
-    for (const Ref& ref : refs) words.emplace_back(input.data() + ref.offset, ref.length);
+    for (const Ref& ref : refs)
+      words.emplace_back(input.data() + ref.offset, ref.length);
     refs.clear();
   }
   void clear() noexcept { refs.clear(); }
@@ -365,35 +362,31 @@ struct reply_reader {
   }
 
   parse_status read(std::size_t& pos, int depth, reply* out) {
-    if (pos >= input.size()) return parse_status::incomplete;
+    if (pos >= input.size())
+      return parse_status::incomplete;
     const char type = input[pos];
     switch (type) {
       case '+':
       case '-':
       case ':':
       case '$':
-      case '*':
-        break;
-      default:
-        return failed("protocol error: invalid reply type");
+      case '*': break;
+      default: return failed("protocol error: invalid reply type");
     }
     std::size_t cr = 0;
     std::size_t resume = 0;
     switch (find_crlf(input, pos, pos + 1, limits.max_request_bytes, cr, resume)) {
-      case line_end::incomplete:
-        return parse_status::incomplete;
-      case line_end::too_long:
-        return failed("protocol error: line too long");
-      case line_end::bad_terminator:
-        return failed("protocol error: invalid line terminator");
-      case line_end::found:
-        break;
+      case line_end::incomplete: return parse_status::incomplete;
+      case line_end::too_long: return failed("protocol error: line too long");
+      case line_end::bad_terminator: return failed("protocol error: invalid line terminator");
+      case line_end::found: break;
     }
     const std::string_view line(input.data() + pos + 1, cr - pos - 1);
     const std::size_t next = cr + 2;
     std::int64_t value = 0;
     if (type == '+' || type == '-') {
-      if (out != nullptr) *out = type == '+' ? reply::text(line) : reply::error(line);
+      if (out != nullptr)
+        *out = type == '+' ? reply::text(line) : reply::error(line);
       pos = next;
       return parse_status::complete;
     }
@@ -401,39 +394,51 @@ struct reply_reader {
       return failed(type == ':' ? "protocol error: invalid integer" : type == '$' ? invalid_bulk : invalid_multibulk);
     }
     if (type == ':') {
-      if (out != nullptr) *out = reply::integer(value);
+      if (out != nullptr)
+        *out = reply::integer(value);
       pos = next;
       return parse_status::complete;
     }
     if (value == -1) {
-      if (out != nullptr) *out = reply::null();
+      if (out != nullptr)
+        *out = reply::null();
       pos = next;
       return parse_status::complete;
     }
     if (type == '$') {
-      if (value < 0 || static_cast<std::uint64_t>(value) > limits.max_bulk_bytes) return failed(invalid_bulk);
+      if (value < 0 || static_cast<std::uint64_t>(value) > limits.max_bulk_bytes)
+        return failed(invalid_bulk);
       const auto length = static_cast<std::size_t>(value);
       const std::size_t available = input.size() - next;
-      if (available > length && input[next + length] != '\r') return failed(bulk_unterminated);
-      if (available > length + 1 && input[next + length + 1] != '\n') return failed(bulk_unterminated);
-      if (available < length + 2) return parse_status::incomplete;
-      if (out != nullptr) *out = reply::bulk({input.data() + next, length});
+      if (available > length && input[next + length] != '\r')
+        return failed(bulk_unterminated);
+      if (available > length + 1 && input[next + length + 1] != '\n')
+        return failed(bulk_unterminated);
+      if (available < length + 2)
+        return parse_status::incomplete;
+      if (out != nullptr)
+        *out = reply::bulk({input.data() + next, length});
       pos = next + length + 2;
       return parse_status::complete;
     }
-    if (value < 0 || static_cast<std::uint64_t>(value) > limits.max_args) return failed(invalid_multibulk);
-    if (depth >= resp_max_reply_depth) return failed("protocol error: nesting too deep");
+    if (value < 0 || static_cast<std::uint64_t>(value) > limits.max_args)
+      return failed(invalid_multibulk);
+    if (depth >= resp_max_reply_depth)
+      return failed("protocol error: nesting too deep");
     const auto count = static_cast<std::size_t>(value);
     std::vector<reply> elements;
     // Only the building pass reserves: by then every element has arrived.
-    if (out != nullptr) elements.reserve(count);
+    if (out != nullptr)
+      elements.reserve(count);
     pos = next;
     for (std::size_t i = 0; i < count; ++i) {
       reply* element = out != nullptr ? &elements.emplace_back() : nullptr;
       const parse_status status = read(pos, depth + 1, element);
-      if (status != parse_status::complete) return status;
+      if (status != parse_status::complete)
+        return status;
     }
-    if (out != nullptr) *out = reply::array(std::move(elements));
+    if (out != nullptr)
+      *out = reply::array(std::move(elements));
     return parse_status::complete;
   }
 };
@@ -446,7 +451,7 @@ namespace {
 // followed by CR LF at `pos`; advances `pos` past the CR LF. False for
 // anything else, which the general parser then judges.
 [[gnu::always_inline]] inline bool read_length(std::span<const char> in, std::size_t& pos, std::size_t& value,
-                                              bool zero_ok) noexcept {
+                                               bool zero_ok) noexcept {
   std::size_t i = pos;
   if (i >= in.size() || in[i] < '0' || in[i] > '9')
     return false;
@@ -483,9 +488,8 @@ bool parse_whole_multibulk(std::span<char> in, std::vector<std::string_view>& wo
     return false;
   for (std::size_t k = 0; k < count; ++k) {
     std::size_t length = 0;
-    if (pos >= in.size() || in[pos] != '$' || !read_length(in, ++pos, length, true) ||
-        length > limits.max_bulk_bytes || in.size() - pos < length + 2 || in[pos + length] != '\r' ||
-        in[pos + length + 1] != '\n') {
+    if (pos >= in.size() || in[pos] != '$' || !read_length(in, ++pos, length, true) || length > limits.max_bulk_bytes ||
+        in.size() - pos < length + 2 || in[pos + length] != '\r' || in[pos + length + 1] != '\n') {
       words.clear();
       return false;
     }
@@ -520,21 +524,16 @@ parse_result parse_resp_request(std::span<char> input, std::vector<std::string_v
   resp_request_parser::progress state;
   direct_sink sink;
   const parse_result result = parse_request(input, state, sink, words, limits);
-  if (result.status != parse_status::complete) words.clear();
+  if (result.status != parse_status::complete)
+    words.clear();
   return result;
 }
 
 void encode_resp_reply(const reply& r, std::string& out) {
   switch (r.kind()) {
-    case reply_kind::text:
-      append_line_text(out, '+', r.str());
-      break;
-    case reply_kind::error:
-      append_line_text(out, '-', r.str());
-      break;
-    case reply_kind::integer:
-      append_header(out, ':', r.integer());
-      break;
+    case reply_kind::text: append_line_text(out, '+', r.str()); break;
+    case reply_kind::error: append_line_text(out, '-', r.str()); break;
+    case reply_kind::integer: append_header(out, ':', r.integer()); break;
     case reply_kind::bulk:
       append_header(out, '$', static_cast<std::int64_t>(r.str().size()));
       out.append(r.str());
@@ -542,11 +541,10 @@ void encode_resp_reply(const reply& r, std::string& out) {
       break;
     case reply_kind::array:
       append_header(out, '*', static_cast<std::int64_t>(r.elements().size()));
-      for (const reply& element : r.elements()) encode_resp_reply(element, out);
+      for (const reply& element : r.elements())
+        encode_resp_reply(element, out);
       break;
-    case reply_kind::null:
-      out.append("$-1\r\n");
-      break;
+    case reply_kind::null: out.append("$-1\r\n"); break;
   }
 }
 
@@ -563,8 +561,10 @@ parse_result parse_resp_reply(std::span<const char> input, reply& out, const cod
   reply_reader reader{input, limits};
   std::size_t pos = 0;
   const parse_status status = reader.read(pos, 0, nullptr);
-  if (status == parse_status::error) return fail(reader.error);
-  if (status == parse_status::incomplete) return {};
+  if (status == parse_status::error)
+    return fail(reader.error);
+  if (status == parse_status::incomplete)
+    return {};
   const std::size_t consumed = pos;
   pos = 0;
   reader.read(pos, 0, &out);

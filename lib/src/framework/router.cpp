@@ -162,8 +162,7 @@ router& router::add(std::string_view name, std::string_view description, command
   return add_command(name, description, std::move(handler), {}, args);
 }
 
-router& router::add(std::string_view name, std::string_view description, plain_command_handler handler,
-                    arity args) {
+router& router::add(std::string_view name, std::string_view description, plain_command_handler handler, arity args) {
   if (!handler)
     throw command_error("coronet::router: command '" + std::string(name) + "' has no handler");
   return add_command(name, description, {}, std::move(handler), args);
@@ -194,8 +193,8 @@ router& router::alias(std::string_view alias_name, std::string_view target) {
 const command* router::find(std::string_view name) const noexcept {
   if (name.empty() || name.size() > max_name_length || exact_.slots.empty())
     return nullptr;
-  const router_entry* e =
-      probe(exact_.names, exact_.slots, exact_hash(name), [name](const std::string& n) { return same_bytes(n, name); });
+  const router_entry* e = probe(exact_.names, exact_.slots, exact_hash(name),
+                                [name](const std::string& n) { return same_bytes(n, name); });
   if (e == nullptr)
     e = probe(folded_.names, folded_.slots, folded_hash(name),
               [name](const std::string& n) { return n.size() == name.size() && compare_lower(name, n) == 0; });

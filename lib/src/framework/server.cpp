@@ -120,9 +120,15 @@ server_stats server::stats() const noexcept {
 
 int server::run() {
   detail::worker_pool::callbacks cb;
-  cb.main = [this](std::size_t i) { return serve_worker(i); };
-  cb.begin_drain = [this](std::size_t i) { begin_drain(i); };
-  cb.force_close = [this](std::size_t i) { force_close(i); };
+  cb.main = [this](std::size_t i) {
+    return serve_worker(i);
+  };
+  cb.begin_drain = [this](std::size_t i) {
+    begin_drain(i);
+  };
+  cb.force_close = [this](std::size_t i) {
+    force_close(i);
+  };
   return pool_->run(std::move(cb), options_.drain_timeout, options_.handle_signals);
 }
 
@@ -140,7 +146,9 @@ task<void> server::serve_worker(std::size_t index) {
   }
   tcp::listener_options listening;
   listening.backoff = options_.accept_backoff;
-  listening.stop_requested = [&w] { return w.draining; };
+  listening.stop_requested = [&w] {
+    return w.draining;
+  };
   co_await tcp::accept_loop(
       *w.acceptor,
       [this, &w, &sessions](tcp::socket sock) {

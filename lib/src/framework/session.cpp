@@ -134,13 +134,9 @@ task<void> serve_stream(session& s, read_buffer in) {
     std::error_code ec;
     const std::size_t n = co_await io.stream().read_some(in.prepare(buffer_limit), ec);
     switch (take_read(s, in, ec, n)) {
-      case after_read::more:
-        break;
-      case after_read::finish:
-        co_await finish(s);
-        co_return;
-      case after_read::end:
-        co_return;
+      case after_read::more: break;
+      case after_read::finish: co_await finish(s); co_return;
+      case after_read::end: co_return;
     }
   }
 }
@@ -158,13 +154,9 @@ task<void> serve_detected(session& s) {
     std::error_code ec;
     const std::size_t n = co_await s.io->stream().read_some(in.prepare(buffer_limit), ec);
     switch (take_read(s, in, ec, n)) {
-      case after_read::more:
-        break;
-      case after_read::finish:
-        co_await finish(s);
-        co_return;
-      case after_read::end:
-        co_return;
+      case after_read::more: break;
+      case after_read::finish: co_await finish(s); co_return;
+      case after_read::end: co_return;
     }
   }
   if (in.data()[0] == '*')
@@ -207,14 +199,10 @@ task<void> serve_raw(session& s) {
 
 task<void> serve(session& s) {
   switch (s.worker.opts.protocol) {
-    case wire_protocol::raw:
-      return serve_raw(s);
-    case wire_protocol::line:
-      return serve_stream<line_codec>(s, read_buffer{});
-    case wire_protocol::resp:
-      return serve_stream<resp_codec>(s, read_buffer{});
-    case wire_protocol::auto_detect:
-      break;
+    case wire_protocol::raw: return serve_raw(s);
+    case wire_protocol::line: return serve_stream<line_codec>(s, read_buffer{});
+    case wire_protocol::resp: return serve_stream<resp_codec>(s, read_buffer{});
+    case wire_protocol::auto_detect: break;
   }
   return serve_detected(s);
 }

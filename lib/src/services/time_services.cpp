@@ -231,9 +231,15 @@ int time_services::run() {
     tcp_->udp_finished();
   });
   coronet::detail::worker_pool::callbacks cb;
-  cb.main = [this](std::size_t) { return tcp_->main(); };
-  cb.begin_drain = [this](std::size_t) { tcp_->begin_drain(); };
-  cb.force_close = [this](std::size_t) { tcp_->force_close(); };
+  cb.main = [this](std::size_t) {
+    return tcp_->main();
+  };
+  cb.begin_drain = [this](std::size_t) {
+    tcp_->begin_drain();
+  };
+  cb.force_close = [this](std::size_t) {
+    tcp_->force_close();
+  };
   int exit_code = 1;
   try {
     exit_code = tcp_->pool.run(std::move(cb), options_.drain_timeout, options_.handle_signals);

@@ -60,7 +60,9 @@ public:
       b.index = i;
       b.executor = parent_ != nullptr ? parent_->executor : asio::any_io_executor{};
       b.slot = b.signal.slot();
-      b.abandon = [](chain_context* c) noexcept { static_cast<fork_branch*>(c)->join->branch_abandoned(); };
+      b.abandon = [](chain_context* c) noexcept {
+        static_cast<fork_branch*>(c)->join->branch_abandoned();
+      };
     }
     if (parent_ != nullptr && parent_->slot.is_connected()) {
       parent_->slot.template emplace<forward_cancellation>(branches_);

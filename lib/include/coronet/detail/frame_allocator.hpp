@@ -62,8 +62,7 @@ public:
   static void deallocate(void* p, std::size_t size) noexcept {
     frame_free_lists& lists = tl_frame_lists;
     const std::size_t c = class_of(size);
-    if (p != nullptr && size <= max_pooled_size && lists.cleaner_registered &&
-        lists.count[c] < max_cached_per_class) {
+    if (p != nullptr && size <= max_pooled_size && lists.cleaner_registered && lists.count[c] < max_cached_per_class) {
       auto* b = static_cast<frame_free_block*>(p);
       b->next = lists.head[c];
       lists.head[c] = b;
@@ -74,9 +73,7 @@ public:
   }
 
 private:
-  static constexpr std::size_t class_of(std::size_t size) noexcept {
-    return size == 0 ? 0 : (size - 1) / granularity;
-  }
+  static constexpr std::size_t class_of(std::size_t size) noexcept { return size == 0 ? 0 : (size - 1) / granularity; }
   static void* allocate_from_heap(std::size_t size);
   static void deallocate_slow(void* p, std::size_t size) noexcept;
 };

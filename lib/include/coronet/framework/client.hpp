@@ -17,9 +17,9 @@
 #include "coronet/framework/connection.hpp"
 #include "coronet/framework/line_codec.hpp"
 #include "coronet/framework/raw_codec.hpp"
+#include "coronet/framework/reply.hpp"
 #include "coronet/framework/resp_codec.hpp"
 #include "coronet/net/read_buffer.hpp"
-#include "coronet/framework/reply.hpp"
 #include "coronet/net/socket.hpp"
 #include "coronet/task.hpp"
 
@@ -117,7 +117,7 @@ public:
 
   /// `call({name, args...})` for arguments convertible to `std::string_view`.
   template <class... Args>
-    requires(std::is_convertible_v<const Args&, std::string_view> && ...)
+    requires(std::is_convertible_v<const Args&, std::string_view>&&...)
   task<reply> call(std::string_view name, const Args&... args) {
     const std::array<std::string_view, sizeof...(Args) + 1> words{name, std::string_view(args)...};
     return call(std::span<const std::string_view>(words));
@@ -128,7 +128,7 @@ public:
 
   /// `call_checked({name, args...})`.
   template <class... Args>
-    requires(std::is_convertible_v<const Args&, std::string_view> && ...)
+    requires(std::is_convertible_v<const Args&, std::string_view>&&...)
   task<reply> call_checked(std::string_view name, const Args&... args) {
     const std::array<std::string_view, sizeof...(Args) + 1> words{name, std::string_view(args)...};
     return call_checked(std::span<const std::string_view>(words));
@@ -143,7 +143,7 @@ public:
 
   /// `send({name, args...})`.
   template <class... Args>
-    requires(std::is_convertible_v<const Args&, std::string_view> && ...)
+    requires(std::is_convertible_v<const Args&, std::string_view>&&...)
   void send(std::string_view name, const Args&... args) {
     const std::array<std::string_view, sizeof...(Args) + 1> words{name, std::string_view(args)...};
     send(std::span<const std::string_view>(words));

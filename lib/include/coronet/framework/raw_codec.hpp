@@ -32,8 +32,7 @@ inline constexpr std::size_t raw_max_request_bytes = 1024;
 /// or `limits.max_request_bytes`, "too many arguments" when it has more than
 /// `limits.max_args` words. Never throws except `std::bad_alloc` while
 /// growing `words`.
-parse_result parse_raw_request(std::span<char> input, std::vector<std::string_view>& words,
-                               const codec_limits& limits);
+parse_result parse_raw_request(std::span<char> input, std::vector<std::string_view>& words, const codec_limits& limits);
 
 /// Appends `r` to `out` with no framing: `text` and `bulk` as their bytes,
 /// `integer` in decimal, `array` as its elements' encodings joined by one

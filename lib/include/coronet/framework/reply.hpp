@@ -27,7 +27,7 @@ enum class reply_kind {
 /// never touch the heap; longer strings and arrays allocate. Copying is deep;
 /// moving is cheap, never throws, and leaves the source a `null` reply.
 class reply {
- public:
+public:
   /// Longest string stored without a heap allocation.
   static constexpr std::size_t inline_capacity = 64;
 
@@ -49,7 +49,8 @@ class reply {
   /// Frees a heap string and the elements of an array.
   ~reply() {
     // Only a heap string needs freeing here; elements_ destroys itself.
-    if (is_string() && size_ > inline_capacity) delete[] heap_;
+    if (is_string() && size_ > inline_capacity)
+      delete[] heap_;
   }
 
   /// A status text such as `OK`. Any bytes are accepted; codecs that cannot
@@ -83,7 +84,8 @@ class reply {
   /// The string of a `text`, `error` or `bulk` reply; empty for other kinds.
   /// Valid until `*this` is modified, moved from or destroyed.
   std::string_view str() const noexcept {
-    if (!is_string()) return {};
+    if (!is_string())
+      return {};
     return {size_ <= inline_capacity ? inline_ : heap_, size_};
   }
 
@@ -100,7 +102,7 @@ class reply {
   /// Deep comparison: same kind and same value (elements compared in order).
   friend bool operator==(const reply& a, const reply& b) noexcept;
 
- private:
+private:
   static reply make_string(reply_kind kind, std::string_view prefix, std::string_view value);
   // Inline so that a short reply is built in place where the handler returns it.
   // One named result, so it is constructed in place (no move).
@@ -109,7 +111,8 @@ class reply {
     if (value.size() > inline_capacity) {
       r.assign_heap(kind, value);
     } else {
-      if (!value.empty()) std::memcpy(r.inline_, value.data(), value.size());
+      if (!value.empty())
+        std::memcpy(r.inline_, value.data(), value.size());
       r.size_ = value.size();
       r.kind_ = kind;
     }

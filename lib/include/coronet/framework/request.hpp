@@ -37,7 +37,8 @@ struct request {
   /// as a codec's parser produces them; empty `words` give an empty name and
   /// no arguments.
   static request from_words(std::span<const std::string_view> words) noexcept {
-    if (words.empty()) return {};
+    if (words.empty())
+      return {};
     return {words.front(), words.subspan(1), nullptr};
   }
 };

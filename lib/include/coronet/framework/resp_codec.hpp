@@ -39,7 +39,7 @@ namespace coronet {
 /// The words of a `complete` multibulk or inline request point into `input`
 /// as passed to that last call.
 class resp_request_parser {
- public:
+public:
   /// Parses the request at the front of `input`.
   ///
   /// `words` is cleared, then on `complete` filled with the command name and
@@ -80,7 +80,7 @@ class resp_request_parser {
   friend parse_result parse_resp_request(std::span<char> input, std::vector<std::string_view>& words,
                                          const codec_limits& limits);
 
- private:
+private:
   struct progress {
     std::size_t pos = 0;         // next byte to parse (0: no multibulk header parsed yet)
     std::size_t scan = 0;        // where the search for a line end resumes
@@ -136,7 +136,7 @@ parse_result parse_resp_reply(std::span<const char> input, reply& out, const cod
 /// RESP2 as a codec type (see `request_codec` and `reply_codec` in
 /// codec.hpp); one object per connection.
 class resp_codec {
- public:
+public:
   /// The protocol implemented.
   static constexpr wire_protocol protocol = wire_protocol::resp;
 
@@ -158,7 +158,7 @@ class resp_codec {
     return parse_resp_reply(input, out, limits);
   }
 
- private:
+private:
   resp_request_parser parser_;
 };
 

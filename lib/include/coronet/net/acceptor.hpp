@@ -46,7 +46,6 @@ struct acceptor_options {
   bool reuse_port = false;
 };
 
-
 /// A listening TCP socket.
 class acceptor {
 public:

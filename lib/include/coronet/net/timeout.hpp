@@ -32,8 +32,7 @@ inline task<bool> deadline_branch(std::chrono::steady_clock::duration d) {
 template <class T>
 class timeout_awaiter {
 public:
-  timeout_awaiter(task<T> t, std::chrono::steady_clock::duration d)
-      : inner_(std::move(t)), duration_(d) {}
+  timeout_awaiter(task<T> t, std::chrono::steady_clock::duration d) : inner_(std::move(t)), duration_(d) {}
 
   bool await_ready() const noexcept { return false; }
 

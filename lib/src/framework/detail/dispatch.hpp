@@ -27,7 +27,9 @@ struct handler_watch {
 
   explicit handler_watch(void (*on_suspend)(handler_watch&) noexcept) noexcept : suspended_hook(on_suspend) {
     chain.slot = signal.slot();
-    chain.abandon = [](chain_context* c) noexcept { abandon_chain(static_cast<handler_chain*>(c)->parent); };
+    chain.abandon = [](chain_context* c) noexcept {
+      abandon_chain(static_cast<handler_chain*>(c)->parent);
+    };
   }
   handler_watch(const handler_watch&) = delete;
   handler_watch& operator=(const handler_watch&) = delete;

@@ -17,11 +17,15 @@ bool split_words(std::string_view text, std::vector<std::string_view>& words, st
                  IsSeparator is_separator) {
   std::size_t i = 0;
   while (i < text.size()) {
-    while (i < text.size() && is_separator(text[i])) ++i;
-    if (i == text.size()) break;
+    while (i < text.size() && is_separator(text[i]))
+      ++i;
+    if (i == text.size())
+      break;
     const std::size_t start = i;
-    while (i < text.size() && !is_separator(text[i])) ++i;
-    if (words.size() == max_words) return false;
+    while (i < text.size() && !is_separator(text[i]))
+      ++i;
+    if (words.size() == max_words)
+      return false;
     words.push_back(text.substr(start, i - start));
   }
   return true;
@@ -30,7 +34,8 @@ bool split_words(std::string_view text, std::vector<std::string_view>& words, st
 // Appends `words` joined by one space.
 inline void append_joined(std::span<const std::string_view> words, std::string& out) {
   for (std::size_t i = 0; i < words.size(); ++i) {
-    if (i > 0) out += ' ';
+    if (i > 0)
+      out += ' ';
     out += words[i];
   }
 }
