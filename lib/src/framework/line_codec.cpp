@@ -34,16 +34,9 @@ void append_value(const reply& r, std::string& out) {
     case reply_kind::bulk: append_escaped(r.str(), out); break;
     case reply_kind::integer: detail::append_decimal(out, r.integer()); break;
     case reply_kind::null: out.append("(nil)"); break;
-    case reply_kind::array: {
-      bool first = true;
-      for (const reply& element : r.elements()) {
-        if (!first)
-          out.push_back(' ');
-        first = false;
-        append_value(element, out);
-      }
+    case reply_kind::array:
+      detail::append_spaced(r.elements(), out, [](const reply& element, std::string& o) { append_value(element, o); });
       break;
-    }
   }
 }
 

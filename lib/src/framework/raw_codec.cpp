@@ -29,16 +29,10 @@ void encode_raw_reply(const reply& r, std::string& out) {
     case reply_kind::text:
     case reply_kind::bulk: out.append(r.str()); break;
     case reply_kind::integer: detail::append_decimal(out, r.integer()); break;
-    case reply_kind::array: {
-      bool first = true;
-      for (const reply& element : r.elements()) {
-        if (!first)
-          out.push_back(' ');
-        first = false;
-        encode_raw_reply(element, out);
-      }
+    case reply_kind::array:
+      detail::append_spaced(r.elements(), out,
+                            [](const reply& element, std::string& o) { encode_raw_reply(element, o); });
       break;
-    }
     case reply_kind::error:
     case reply_kind::null: break;
   }

@@ -40,4 +40,17 @@ inline void append_joined(std::span<const std::string_view> words, std::string& 
   }
 }
 
+// Appends each element of `elements` with `append`, separated by one space
+// (how the line and raw protocols flatten an array reply).
+template <class Elements, class Append>
+void append_spaced(const Elements& elements, std::string& out, Append append) {
+  bool first = true;
+  for (const auto& element : elements) {
+    if (!first)
+      out.push_back(' ');
+    first = false;
+    append(element, out);
+  }
+}
+
 }  // namespace coronet::detail
