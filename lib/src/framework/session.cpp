@@ -141,28 +141,27 @@ task<void> serve_stream(session& s, read_buffer in) {
   }
 }
 
-// `auto`: the first byte picks the codec, once for the connection.
-task<void> serve_detected(session& s) {
-  read_buffer in;
+// `auto`: reads until the first byte, which picks the protocol (RESP for
+// `*`, else line) once for the connection; auto_detect when the connection
+// ended first. Its frame is gone before the session loop starts, so an idle
+// connection keeps one frame less.
+task<wire_protocol> detect_protocol(session& s, read_buffer& in) {
   server_worker& w = s.worker;
   const std::size_t buffer_limit = w.opts.max_request_bytes + w.opts.max_bulk_bytes;
   while (in.size() == 0) {
     if (w.draining) {
       co_await finish(s);
-      co_return;
+      co_return wire_protocol::auto_detect;
     }
     std::error_code ec;
     const std::size_t n = co_await s.io->stream().read_some(in.prepare(buffer_limit), ec);
     switch (take_read(s, in, ec, n)) {
       case after_read::more: break;
-      case after_read::finish: co_await finish(s); co_return;
-      case after_read::end: co_return;
+      case after_read::finish: co_await finish(s); co_return wire_protocol::auto_detect;
+      case after_read::end: co_return wire_protocol::auto_detect;
     }
   }
-  if (in.data()[0] == '*')
-    co_await serve_stream<resp_codec>(s, std::move(in));
-  else
-    co_await serve_stream<line_codec>(s, std::move(in));
+  co_return in.data()[0] == '*' ? wire_protocol::resp : wire_protocol::line;
 }
 
 // The seed's one-shot mode: one read is the request, the reply is unframed,
@@ -195,16 +194,6 @@ task<void> serve_raw(session& s) {
     w.errors.add();
   }
   co_await finish(s);
-}
-
-task<void> serve(session& s) {
-  switch (s.worker.opts.protocol) {
-    case wire_protocol::raw: return serve_raw(s);
-    case wire_protocol::line: return serve_stream<line_codec>(s, read_buffer{});
-    case wire_protocol::resp: return serve_stream<resp_codec>(s, read_buffer{});
-    case wire_protocol::auto_detect: break;
-  }
-  return serve_detected(s);
 }
 
 std::string describe(const tcp::endpoint& peer) {
@@ -242,7 +231,16 @@ task<void> run_session(server_worker& w, std::atomic<std::uint64_t>& connections
   if (w.opts.log_connections)
     log(log_level::info, "connection from " + describe(s.conn.peer));
   try {
-    co_await serve(s);
+    wire_protocol protocol = w.opts.protocol;
+    read_buffer in;
+    if (protocol == wire_protocol::auto_detect)
+      protocol = co_await detect_protocol(s, in);
+    switch (protocol) {
+      case wire_protocol::raw: co_await serve_raw(s); break;
+      case wire_protocol::line: co_await serve_stream<line_codec>(s, std::move(in)); break;
+      case wire_protocol::resp: co_await serve_stream<resp_codec>(s, std::move(in)); break;
+      case wire_protocol::auto_detect: break;  // the connection ended before its first byte
+    }
   } catch (const std::system_error& e) {
     // Cancellation is how a forced close ends a session.
     if (e.code() != asio::error::operation_aborted)
