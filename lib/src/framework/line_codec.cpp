@@ -47,8 +47,7 @@ namespace {
 bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
 
 // The request whose '\n' is at `end` (or none, `end` == npos, when no '\n'
-// lies within the longest acceptable line). Words are split in one pass;
-// bytes above the space character, the common case, cost one comparison.
+// lies within the longest acceptable line).
 [[gnu::always_inline]] inline parse_result parse_line_at(std::span<char> input, std::size_t end,
                                                          std::vector<std::string_view>& words,
                                                          const codec_limits& limits) {
@@ -64,21 +63,9 @@ bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
     --length;
   if (length > max)
     return {parse_status::error, 0, "request too large"};
-  const char* p = input.data();
-  const char* const last = p + length;
-  for (;;) {
-    while (p != last && is_blank(*p))
-      ++p;
-    if (p == last)
-      break;
-    const char* const start = p;
-    while (p != last && (static_cast<unsigned char>(*p) > ' ' || !is_blank(*p)))
-      ++p;
-    if (words.size() == limits.max_args) {
-      words.clear();
-      return {parse_status::error, 0, "too many arguments"};
-    }
-    words.emplace_back(start, static_cast<std::size_t>(p - start));
+  if (!detail::split_words(std::string_view(input.data(), length), words, limits.max_args, is_blank)) {
+    words.clear();
+    return {parse_status::error, 0, "too many arguments"};
   }
   return {parse_status::complete, end + 1, {}};
 }

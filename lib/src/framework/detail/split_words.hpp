@@ -10,33 +10,26 @@
 namespace coronet::detail {
 
 // Appends the words of `text` separated by runs of bytes for which
-// `is_separator` holds. Returns false as soon as more than `max_words` words
-// are found (words then holds a partial result).
+// `is_separator` holds; every separator must be a byte at or below the space
+// character, so the common bytes above it cost one comparison. Returns false
+// as soon as more than `max_words` words are found (words then holds a
+// partial result).
 template <class IsSeparator>
 bool split_words(std::string_view text, std::vector<std::string_view>& words, std::size_t max_words,
                  IsSeparator is_separator) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    while (i < text.size() && is_separator(text[i]))
-      ++i;
-    if (i == text.size())
-      break;
-    const std::size_t start = i;
-    while (i < text.size() && !is_separator(text[i]))
-      ++i;
+  const char* p = text.data();
+  const char* const last = p + text.size();
+  for (;;) {
+    while (p != last && is_separator(*p))
+      ++p;
+    if (p == last)
+      return true;
+    const char* const start = p;
+    while (p != last && (static_cast<unsigned char>(*p) > ' ' || !is_separator(*p)))
+      ++p;
     if (words.size() == max_words)
       return false;
-    words.push_back(text.substr(start, i - start));
-  }
-  return true;
-}
-
-// Appends `words` joined by one space.
-inline void append_joined(std::span<const std::string_view> words, std::string& out) {
-  for (std::size_t i = 0; i < words.size(); ++i) {
-    if (i > 0)
-      out += ' ';
-    out += words[i];
+    words.emplace_back(start, static_cast<std::size_t>(p - start));
   }
 }
 
@@ -51,6 +44,11 @@ void append_spaced(const Elements& elements, std::string& out, Append append) {
     first = false;
     append(element, out);
   }
+}
+
+// Appends `words` joined by one space.
+inline void append_joined(std::span<const std::string_view> words, std::string& out) {
+  append_spaced(words, out, [](std::string_view word, std::string& o) { o += word; });
 }
 
 }  // namespace coronet::detail
