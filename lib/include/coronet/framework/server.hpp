@@ -62,6 +62,11 @@ struct server_options {
   bool handle_signals = false;
   /// Logs each connection's open and close at `info` level.
   bool log_connections = false;
+  /// Password required from every connection (`AUTH password`, `AUTH default
+  /// password` or `HELLO 3 AUTH default password`) before any command other
+  /// than AUTH, HELLO, PING, QUIT and RESET. Others get `-NOAUTH
+  /// Authentication required.`. Empty (the default): no authentication.
+  std::string password;
 };
 
 /// Counters of a server, summed over its threads.
