@@ -1,5 +1,5 @@
-// Tests for coronet/detail/worker_pool.hpp: run until stop, stop before run, the drain deadline, force stop and
-// teardown.
+// Tests for coronet/detail/worker_pool.hpp: run until stop, stop before run, the drain deadline (stray tasks
+// included), force stop and teardown. Signals: tests/framework/server_shutdown_test.cpp, in child processes.
 #include "coronet/detail/worker_pool.hpp"
 
 #include <catch2/catch.hpp>
@@ -18,6 +18,7 @@
 #include <asio/error.hpp>
 
 #include "coronet/net/timer.hpp"
+#include "coronet/spawn.hpp"
 #include "coronet/task.hpp"
 
 // Never co_await inside a Catch macro: the macro repeats its expression in a
@@ -216,4 +217,105 @@ TEST_CASE("force_stop() ends run() at once; destroying the pool frees the suspen
   CHECK(destroyed == 0);
   pool.reset();
   CHECK(destroyed == 4);
+}
+
+// A task spawned onto a worker's executor outside its task group, as a
+// handler doing `spawn(co_await this_executor, ...)` does.
+TEST_CASE("stop() bounds run() by drain_timeout although a stray spawned task sleeps for an hour", "[worker_pool]") {
+  constexpr auto drain_timeout = 100ms;
+  auto pool = std::make_unique<worker_pool>(2);
+  int destroyed = 0;
+  all_arrived started(2);
+  worker_pool::callbacks cb;
+  cb.main = [&](std::size_t) -> task<void> {
+    coronet::spawn(co_await coronet::this_executor, [&]() -> task<void> {
+      destroy_counter frame(&destroyed);
+      started.arrive();
+      co_await coronet::sleep_for(1h);
+    });
+    co_return;
+  };
+  {
+    background_run run(*pool, std::move(cb), drain_timeout);
+    REQUIRE(started.wait());
+    const auto stopped = clock_type::now();
+    pool->stop();
+    REQUIRE(run.result() == 0);
+    const auto took = clock_type::now() - stopped;
+    CHECK(took >= drain_timeout);
+    CHECK(took < drain_timeout + worker_pool::cancel_grace + 2s);
+  }
+  // Abandoned, not leaked: the frames go with the io_contexts.
+  CHECK(destroyed == 0);
+  pool.reset();
+  CHECK(destroyed == 2);
+}
+
+TEST_CASE("a stray task that ends before the deadline is waited for", "[worker_pool]") {
+  worker_pool pool(1);
+  std::atomic<bool> stray_done{false};
+  worker_pool::callbacks cb;
+  cb.main = [&](std::size_t) -> task<void> {
+    coronet::spawn(co_await coronet::this_executor, [&]() -> task<void> {
+      co_await coronet::sleep_for(30ms);
+      stray_done = true;
+    });
+  };
+  background_run run(pool, std::move(cb), 1h);
+  pool.stop();
+  REQUIRE(run.result() == 0);
+  CHECK(stray_done);
+}
+
+TEST_CASE("a main that returns by itself leaves stray tasks drain_timeout to end", "[worker_pool]") {
+  constexpr auto drain_timeout = 50ms;
+  worker_pool pool(1);
+  worker_pool::callbacks cb;
+  cb.main = [&](std::size_t) -> task<void> {
+    coronet::spawn(co_await coronet::this_executor, []() -> task<void> { co_await coronet::sleep_for(1h); });
+  };
+  const auto start = clock_type::now();
+  background_run run(pool, std::move(cb), drain_timeout);
+  REQUIRE(run.result() == 0);
+  CHECK(clock_type::now() - start >= drain_timeout);
+  CHECK(!pool.stopping());
+}
+
+TEST_CASE("a task that ignores cancellation is abandoned cancel_grace after the deadline", "[worker_pool]") {
+  constexpr auto drain_timeout = 50ms;
+  auto pool = std::make_unique<worker_pool>(1);
+  int destroyed = 0;
+  int cancelled = 0;
+  int force_closes = 0;
+  worker_pool::callbacks cb;
+  cb.main = [&](std::size_t i) -> task<void> {
+    pool->tasks(i).spawn([&]() -> task<void> {
+      destroy_counter frame(&destroyed);
+      std::error_code ec;
+      co_await coronet::sleep_for(1h, ec);
+      if (ec == asio::error::operation_aborted)
+        ++cancelled;
+      // Ignores the cancellation and waits on (the group cancels a child once).
+      coronet::timer stubborn(pool->context(i));
+      stubborn.expires_after(1h);
+      co_await stubborn.wait(ec);
+    });
+    co_return;
+  };
+  cb.force_close = [&](std::size_t) {
+    ++force_closes;
+  };
+  {
+    const auto start = clock_type::now();
+    background_run run(*pool, std::move(cb), drain_timeout);
+    pool->stop();
+    REQUIRE(run.result() == 0);
+    const auto took = clock_type::now() - start;
+    CHECK(took >= drain_timeout + worker_pool::cancel_grace);
+    CHECK(took < drain_timeout + worker_pool::cancel_grace + 2s);
+  }
+  CHECK(force_closes == 1);
+  CHECK(cancelled == 1);
+  pool.reset();
+  CHECK(destroyed == 1);
 }
