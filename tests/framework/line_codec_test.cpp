@@ -176,8 +176,12 @@ TEST_CASE("line replies encode every kind as exactly one CRLF line", "[framework
   CHECK(encode(reply::text("a\r\nb\\c")) == "prefix|a\\r\\nb\\\\c\r\n");
   CHECK(encode(reply::bulk("x\ny\0z"s)) == "prefix|x\\ny\0z\r\n"s);
   CHECK(encode(reply::bulk(std::string(100, 'b'))) == "prefix|" + std::string(100, 'b') + "\r\n");
-  CHECK(encode(reply::error("ERR unknown command 'x'")) == "prefix|ERR unknown command 'x'\r\n");
-  CHECK(encode(reply::err("bad\nthing")) == "prefix|ERR bad\\nthing\r\n");
+  CHECK(encode(reply::error_line("ERR unknown command 'x'")) == "prefix|ERR unknown command 'x'\r\n");
+  // Error lines go out as they are: CR/LF become spaces, backslashes stay single.
+  CHECK(encode(reply::err("bad\nthing\r")) == "prefix|ERR bad thing \r\n");
+  CHECK(encode(reply::error_line("ERR unknown command 'nope\\x01\\xff'")) ==
+        "prefix|ERR unknown command 'nope\\x01\\xff'\r\n");
+  CHECK(encode(reply::err("a\\b")) == "prefix|ERR a\\b\r\n");
   CHECK(encode(reply::integer(0)) == "prefix|0\r\n");
   CHECK(encode(reply::integer(-9223372036854775807LL - 1)) == "prefix|-9223372036854775808\r\n");
   CHECK(encode(reply::integer(1527457438)) == "prefix|1527457438\r\n");
@@ -265,7 +269,8 @@ TEST_CASE("line_codec::parse reports request too large once a line without newli
   CHECK(to_strings(words) == std::vector<std::string>{"PING"});
 }
 
-TEST_CASE("line_codec::parse_reply: ERR lines are errors, others text, escapes decoded", "[framework][line]") {
+TEST_CASE("line_codec::parse_reply: ERR lines are errors taken as they are, others text with escapes decoded",
+          "[framework][line]") {
   const codec_limits limits;
   struct reply_case {
     std::string input;
@@ -276,12 +281,13 @@ TEST_CASE("line_codec::parse_reply: ERR lines are errors, others text, escapes d
       {"PONG\r\n", 6, reply::text("PONG")},
       {"PONG\n", 5, reply::text("PONG")},
       {"\r\n", 2, reply::text("")},
-      {"ERR unknown command 'x'\r\n", 25, reply::error("ERR unknown command 'x'")},
-      {"ERR\r\n", 5, reply::error("ERR")},
+      {"ERR unknown command 'x'\r\n", 25, reply::error_line("ERR unknown command 'x'")},
+      {"ERR\r\n", 5, reply::error_line("ERR")},
       {"ERROR here\r\n", 12, reply::text("ERROR here")},
       {"err lower\r\n", 11, reply::text("err lower")},
       {"a\\r\\nb\\\\c\r\n", 11, reply::text("a\r\nb\\c")},
-      {"ERR bad\\nthing\r\n", 16, reply::err("bad\nthing")},
+      {"ERR bad\\nthing\r\n", 16, reply::error_line("ERR bad\\nthing")},
+      {"ERR unknown command 'nope\\x01\\xff'\r\n", 36, reply::error_line("ERR unknown command 'nope\\x01\\xff'")},
       {"\\\\n\r\n", 5, reply::text("\\n")},
       {"trailing\\\r\n", 11, reply::text("trailing\\")},
       {"1527457438\r\nnext\r\n", 12, reply::text("1527457438")},

@@ -463,7 +463,7 @@ TEST_CASE("resp_codec encodes replies and parses them back on the client side", 
   const codec_limits limits;
   coronet::resp_codec codec;
   std::string wire;
-  coronet::resp_codec::encode(reply::err("no such key"), wire);
+  codec.encode(reply::err("no such key"), wire);
   CHECK(wire == "-ERR no such key\r\n");
   reply out = reply::text("untouched");
   const std::string_view partial(wire.data(), wire.size() - 1);

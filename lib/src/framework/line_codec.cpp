@@ -13,6 +13,7 @@ namespace coronet {
 namespace {
 
 constexpr detail::byte_set escaped_bytes("\r\n\\");
+constexpr detail::byte_set line_breaks("\r\n");
 
 // Copies runs of bytes that need no escape whole; most values are one run.
 [[gnu::always_inline]] inline void append_escaped(std::string_view value, std::string& out) {
@@ -27,16 +28,44 @@ constexpr detail::byte_set escaped_bytes("\r\n\\");
   out.append(value.data() + run, value.size() - run);
 }
 
+// An error line goes out as it is (the router has already made any peer
+// bytes in it printable): only CR and LF, which would end the line, become
+// spaces, as in RESP.
+void append_error_line(std::string_view line, std::string& out) {
+  std::size_t run = 0;
+  for (std::size_t i = line_breaks.find_in(line); i < line.size(); i = line_breaks.find_in(line, run)) {
+    out.append(line.data() + run, i - run);
+    out.push_back(' ');
+    run = i + 1;
+  }
+  out.append(line.data() + run, line.size() - run);
+}
+
 void append_value(const reply& r, std::string& out) {
   switch (r.kind()) {
     case reply_kind::text:
-    case reply_kind::error:
-    case reply_kind::bulk: append_escaped(r.str(), out); break;
+    case reply_kind::bulk:
+    case reply_kind::verbatim: append_escaped(r.str(), out); break;
+    case reply_kind::error: append_error_line(r.str(), out); break;
     case reply_kind::integer: detail::append_decimal(out, r.integer()); break;
+    case reply_kind::boolean: out.append(r.boolean() ? "true" : "false"); break;
+    case reply_kind::real: detail::append_double(out, r.real()); break;
     case reply_kind::null: out.append("(nil)"); break;
     case reply_kind::array:
+    case reply_kind::set:
       detail::append_spaced(r.elements(), out, [](const reply& element, std::string& o) { append_value(element, o); });
       break;
+    case reply_kind::map: {
+      const std::span<const reply> all = r.elements();
+      for (std::size_t i = 0; i + 1 < all.size(); i += 2) {
+        if (i > 0)
+          out.push_back(' ');
+        append_value(all[i], out);
+        out.push_back('=');
+        append_value(all[i + 1], out);
+      }
+      break;
+    }
   }
 }
 
@@ -114,7 +143,7 @@ parse_result parse_line_request(std::span<char> input, std::vector<std::string_v
 
 void encode_line_reply(const reply& r, std::string& out) {
   const reply_kind kind = r.kind();
-  if (kind == reply_kind::text || kind == reply_kind::bulk || kind == reply_kind::error)
+  if (kind == reply_kind::text || kind == reply_kind::bulk)
     append_escaped(r.str(), out);
   else
     append_value(r, out);
@@ -150,14 +179,13 @@ parse_result line_codec::parse_reply(std::span<const char> input, reply& out, co
   std::string_view line(input.data(), end);
   if (!line.empty() && line.back() == '\r')
     line.remove_suffix(1);
-  const bool is_error = line == "ERR" || line.substr(0, 4) == "ERR ";
-  // Unescaping copies; most lines have nothing to unescape.
-  if (line.find('\\') != std::string_view::npos) {
-    const std::string plain = unescape_line(line);
-    out = is_error ? reply::error(plain) : reply::text(plain);
-  } else {
-    out = is_error ? reply::error(line) : reply::text(line);
-  }
+  // An error line was written as it is (see append_error_line): no escapes to undo.
+  if (line == "ERR" || line.substr(0, 4) == "ERR ")
+    out = reply::error_line(line);
+  else if (line.find('\\') == std::string_view::npos)  // unescaping copies; most lines need none
+    out = reply::text(line);
+  else
+    out = reply::text(unescape_line(line));
   return {parse_status::complete, end + 1, {}};
 }
 

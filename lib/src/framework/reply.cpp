@@ -1,7 +1,9 @@
 #include "coronet/framework/reply.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <stdexcept>
 #include <utility>
 
 namespace coronet {
@@ -45,12 +47,45 @@ reply reply::array(std::vector<reply> elements) noexcept {
   return r;
 }
 
+reply reply::map(std::vector<reply> keys_and_values) {
+  if (keys_and_values.size() % 2 != 0)
+    throw std::invalid_argument("coronet::reply::map: odd number of keys and values");
+  reply r;
+  r.kind_ = reply_kind::map;
+  r.elements_ = std::move(keys_and_values);
+  return r;
+}
+
+reply reply::set(std::vector<reply> elements) noexcept {
+  reply r;
+  r.kind_ = reply_kind::set;
+  r.elements_ = std::move(elements);
+  return r;
+}
+
+reply reply::boolean(bool value) noexcept {
+  reply r;
+  r.kind_ = reply_kind::boolean;
+  r.boolean_ = value;
+  return r;
+}
+
+reply reply::real(double value) noexcept {
+  reply r;
+  r.kind_ = reply_kind::real;
+  r.real_ = value;
+  return r;
+}
+
 reply::reply(const reply& other) : elements_(other.elements_) {
   switch (other.kind_) {
     case reply_kind::integer: integer_ = other.integer_; break;
+    case reply_kind::boolean: boolean_ = other.boolean_; break;
+    case reply_kind::real: real_ = other.real_; break;
     case reply_kind::text:
     case reply_kind::error:
     case reply_kind::bulk:
+    case reply_kind::verbatim:
       if (other.size_ > inline_capacity) {
         heap_ = new char[other.size_];
         std::memcpy(heap_, other.heap_, other.size_);
@@ -59,6 +94,8 @@ reply::reply(const reply& other) : elements_(other.elements_) {
       }
       break;
     case reply_kind::array:
+    case reply_kind::map:
+    case reply_kind::set:
     case reply_kind::null: break;
   }
   size_ = other.size_;
@@ -98,16 +135,21 @@ void reply::release() noexcept {
 void reply::take(reply& other) noexcept {
   switch (other.kind_) {
     case reply_kind::integer: integer_ = other.integer_; break;
+    case reply_kind::boolean: boolean_ = other.boolean_; break;
+    case reply_kind::real: real_ = other.real_; break;
     case reply_kind::text:
     case reply_kind::error:
     case reply_kind::bulk:
+    case reply_kind::verbatim:
       if (other.size_ > inline_capacity) {
         heap_ = std::exchange(other.heap_, nullptr);
       } else {
         std::memcpy(inline_, other.inline_, other.size_);
       }
       break;
-    case reply_kind::array: elements_ = std::move(other.elements_); break;
+    case reply_kind::array:
+    case reply_kind::map:
+    case reply_kind::set: elements_ = std::move(other.elements_); break;
     case reply_kind::null: break;
   }
   kind_ = std::exchange(other.kind_, reply_kind::null);
@@ -120,12 +162,17 @@ bool operator==(const reply& a, const reply& b) noexcept {
     return false;
   switch (a.kind_) {
     case reply_kind::integer: return a.integer_ == b.integer_;
+    case reply_kind::boolean: return a.boolean_ == b.boolean_;
+    case reply_kind::real: return a.real_ == b.real_ || (std::isnan(a.real_) && std::isnan(b.real_));
     case reply_kind::array:
+    case reply_kind::map:
+    case reply_kind::set:
       return std::equal(a.elements_.begin(), a.elements_.end(), b.elements_.begin(), b.elements_.end());
     case reply_kind::null: return true;
     case reply_kind::text:
     case reply_kind::error:
-    case reply_kind::bulk: break;
+    case reply_kind::bulk:
+    case reply_kind::verbatim: break;
   }
   return a.str() == b.str();
 }

@@ -22,6 +22,12 @@ void append_header(std::string& out, char type, std::int64_t value) {
   out.append("\r\n", 2);
 }
 
+void append_bulk(std::string& out, char type, std::string_view data) {
+  append_header(out, type, static_cast<std::int64_t>(data.size()));
+  out.append(data);
+  out.append("\r\n", 2);
+}
+
 constexpr detail::byte_set line_breaks("\r\n");
 
 // A simple string or error line: CR and LF inside become spaces, as Redis
@@ -75,7 +81,7 @@ struct reply_reader {
     std::int64_t value = 0;
     if (type == '+' || type == '-') {
       if (out != nullptr)
-        *out = type == '+' ? reply::text(line) : reply::error(line);
+        *out = type == '+' ? reply::text(line) : reply::error_line(line);
       pos = next;
       return parse_status::complete;
     }
@@ -134,22 +140,57 @@ struct reply_reader {
 
 }  // namespace
 
-void encode_resp_reply(const reply& r, std::string& out) {
+void encode_resp_reply(const reply& r, std::string& out, int protover) {
+  const bool resp3 = protover >= 3;
   switch (r.kind()) {
     case reply_kind::text: append_line_text(out, '+', r.str()); break;
     case reply_kind::error: append_line_text(out, '-', r.str()); break;
     case reply_kind::integer: append_header(out, ':', r.integer()); break;
-    case reply_kind::bulk:
-      append_header(out, '$', static_cast<std::int64_t>(r.str().size()));
+    case reply_kind::bulk: append_bulk(out, '$', r.str()); break;
+    case reply_kind::verbatim:
+      if (!resp3) {
+        append_bulk(out, '$', r.str());
+        break;
+      }
+      append_header(out, '=', static_cast<std::int64_t>(r.str().size() + 4));
+      out.append("txt:", 4);
       out.append(r.str());
       out.append("\r\n", 2);
       break;
     case reply_kind::array:
-      append_header(out, '*', static_cast<std::int64_t>(r.elements().size()));
+    case reply_kind::set:
+    case reply_kind::map: {
+      const auto count = static_cast<std::int64_t>(r.elements().size());
+      const reply_kind kind = r.kind();
+      if (!resp3 || kind == reply_kind::array)
+        append_header(out, '*', count);
+      else if (kind == reply_kind::set)
+        append_header(out, '~', count);
+      else
+        append_header(out, '%', count / 2);
       for (const reply& element : r.elements())
-        encode_resp_reply(element, out);
+        encode_resp_reply(element, out, protover);
       break;
-    case reply_kind::null: out.append("$-1\r\n"); break;
+    }
+    case reply_kind::boolean:
+      if (resp3)
+        out.append(r.boolean() ? "#t\r\n" : "#f\r\n", 4);
+      else
+        out.append(r.boolean() ? ":1\r\n" : ":0\r\n", 4);
+      break;
+    case reply_kind::real: {
+      if (resp3) {
+        out.push_back(',');
+        detail::append_double(out, r.real());
+        out.append("\r\n", 2);
+        break;
+      }
+      // Formatted first: the bulk header needs the length.
+      char text[detail::max_double_chars];
+      append_bulk(out, '$', {text, detail::format_double(r.real(), text)});
+      break;
+    }
+    case reply_kind::null: out.append(resp3 ? "_\r\n" : "$-1\r\n"); break;
   }
 }
 

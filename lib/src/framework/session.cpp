@@ -47,12 +47,12 @@ task<void> finish(session& s) {
 // Counts and encodes a request's reply; false when the connection must be
 // closed because its peer does not read its replies.
 template <request_codec Codec>
-bool answer(session& s, const reply& rep) {
+bool answer(session& s, const Codec& codec, const reply& rep) {
   server_worker& w = s.worker;
   w.requests.add();
   if (rep.kind() == reply_kind::error)
     w.errors.add();
-  Codec::encode(rep, s.io->pending());
+  codec.encode(rep, s.io->pending());
   if (s.io->buffered() <= w.opts.max_output_bytes)
     return true;
   output_limit_log.log(log_level::warning, "closing a connection whose unsent replies exceed max_output_bytes");
@@ -100,7 +100,7 @@ task<void> serve_stream(session& s, read_buffer in) {
       if (r.status == parse_status::error) {
         w.errors.add();
         protocol_error_log.log(log_level::info, "closing a connection: " + std::string(r.error));
-        Codec::encode(reply::err(r.error), io.pending());
+        codec.encode(reply::err(r.error), io.pending());
         co_await finish(s);
         co_return;
       }
@@ -109,7 +109,7 @@ task<void> serve_stream(session& s, read_buffer in) {
         req.conn = &s.conn;
         s.state = session::phase::handling;
         dispatch_awaiter call(w.srv.routes(), req, &s);
-        if (!answer<Codec>(s, co_await call))
+        if (!answer<Codec>(s, codec, co_await call))
           co_return;
         progressed = true;
       }

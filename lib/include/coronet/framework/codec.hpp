@@ -24,7 +24,9 @@ namespace coronet {
 ///   first, views into `input`), never trusting a length from the peer beyond
 ///   `limits`; returns a `parse_result` (`complete` with the bytes consumed,
 ///   `incomplete`, or `error` with the text the peer is sent after `ERR `);
-/// - `C::encode(r, out)`: appends reply `r` to `out` in the protocol's framing.
+/// - `c.encode(r, out)`: appends reply `r` to `out` in the protocol's framing
+///   (a static member does too; `resp_codec`'s depends on the RESP version
+///   the connection chose).
 ///
 /// A server's session loop is a template over this concept, so the protocol is
 /// chosen once per connection, not per request.
@@ -33,7 +35,7 @@ concept request_codec = requires(C& codec, std::span<char> input, std::vector<st
                                  const codec_limits& limits, const reply& r, std::string& out) {
   { C::protocol } -> std::convertible_to<wire_protocol>;
   { codec.parse(input, words, limits) } -> std::same_as<parse_result>;
-  { C::encode(r, out) } -> std::same_as<void>;
+  { codec.encode(r, out) } -> std::same_as<void>;
 };
 
 /// A wire protocol as a client speaks it, one object per connection:

@@ -40,12 +40,21 @@ parse_result parse_line_request(std::span<char> input, std::vector<std::string_v
 
 /// Appends `r` to `out` as exactly one line ending in `\r\n`.
 ///
-/// `text`, `bulk` and `error` are written as their string with CR, LF and
-/// backslash escaped as `\r`, `\n`, `\\` (an error's string is its whole line,
-/// e.g. `ERR timeout`); `integer` in decimal; `null` as `(nil)`; `array` as its
-/// elements' encodings joined by one space (nested arrays flattened the same
-/// way; an empty array gives an empty line). Makes no allocation when `out`
-/// has the capacity; may throw `std::bad_alloc` otherwise.
+/// - `text`, `bulk` and `verbatim`: their string, with CR, LF and backslash
+///   escaped as `\r`, `\n`, `\\`;
+/// - `error`: its whole line (e.g. `ERR unknown command 'x'`) as it is, with
+///   CR and LF replaced by spaces as in RESP; a backslash stays one backslash
+///   (the router already writes peer bytes as `\xHH`), so error lines are never
+///   unescaped;
+/// - `integer` in decimal; `boolean` as `true` or `false`; `real` in the
+///   shortest decimal that reads back as the same double, as Redis writes it
+///   (`3.14`, `1e-7`, `inf`, `-inf`, `nan`); `null` as `(nil)`;
+/// - `array` and `set`: their elements' encodings joined by one space (nested
+///   aggregates flattened the same way; an empty one gives an empty line);
+/// - `map`: `key=value` for each pair, the pairs joined by one space.
+///
+/// Makes no allocation when `out` has the capacity; may throw
+/// `std::bad_alloc` otherwise.
 void encode_line_reply(const reply& r, std::string& out);
 
 /// The `line` protocol as a codec type (see `request_codec` and
@@ -71,8 +80,9 @@ public:
   static void encode_request(std::span<const std::string_view> words, std::string& out);
 
   /// Parses one reply line from the front of `input`: a line `ERR` or
-  /// starting with `ERR ` is an `error` reply, any other a `text` reply, with
-  /// the escapes `\r`, `\n`, `\\` decoded; `incomplete` until the `\n`
+  /// starting with `ERR ` is an `error` reply holding the line as it is (error
+  /// lines carry no escapes), any other a `text` reply with the escapes `\r`,
+  /// `\n`, `\\` decoded; `incomplete` until the `\n`
   /// arrives (the caller bounds how long it waits: a reply line may be as
   /// long as the server's values, so `limits` are not applied). Never
   /// returns `error`. Throws only `std::bad_alloc`.

@@ -34,11 +34,13 @@ inline constexpr std::size_t raw_max_request_bytes = 1024;
 /// growing `words`.
 parse_result parse_raw_request(std::span<char> input, std::vector<std::string_view>& words, const codec_limits& limits);
 
-/// Appends `r` to `out` with no framing: `text` and `bulk` as their bytes,
-/// `integer` in decimal, `array` as its elements' encodings joined by one
-/// space; `error` and `null` append nothing (for a top-level `error` the
-/// caller closes the connection without a reply, as the seed did). Makes no
-/// allocation when `out` has the capacity.
+/// Appends `r` to `out` with no framing: `text`, `bulk` and `verbatim` as
+/// their bytes, `integer` in decimal, `boolean` as `true` or `false`, `real`
+/// as the line protocol writes it (`3.14`, `inf`), `array` and `set` as their
+/// elements' encodings joined by one space, `map` as `key=value` pairs joined
+/// by one space; `error` and `null` append nothing (for a top-level `error`
+/// the caller closes the connection without a reply, as the seed did). Makes
+/// no allocation when `out` has the capacity.
 void encode_raw_reply(const reply& r, std::string& out);
 
 /// The `raw` protocol as a codec type (see `request_codec` in codec.hpp).

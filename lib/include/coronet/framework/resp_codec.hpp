@@ -104,12 +104,28 @@ private:
 parse_result parse_resp_request(std::span<char> input, std::vector<std::string_view>& words,
                                 const codec_limits& limits);
 
-/// Appends `r` to `out` in RESP2: `text` as `+<text>\r\n` and `error` as
-/// `-<message>\r\n` (CR and LF inside replaced by spaces, as Redis does),
-/// `integer` as `:<n>\r\n`, `bulk` as `$<len>\r\n<bytes>\r\n`, `array` as
-/// `*<n>\r\n` followed by its elements, `null` as `$-1\r\n`. Makes no
-/// allocation when `out` has the capacity; may throw `std::bad_alloc` otherwise.
-void encode_resp_reply(const reply& r, std::string& out);
+/// Appends `r` to `out` in RESP2 (`protover` 2, or anything below 3) or
+/// RESP3 (`protover` 3 or more, what the peer chose with `HELLO 3`).
+///
+/// Both: `text` as `+<text>\r\n` and `error` as `-<line>\r\n` (CR and LF
+/// inside replaced by spaces, as Redis does), `integer` as `:<n>\r\n`,
+/// `bulk` as `$<len>\r\n<bytes>\r\n`, `array` as `*<n>\r\n` followed by
+/// its elements.
+///
+/// RESP2, as Redis answers a RESP2 client: `map` as a flat array of its keys
+/// and values (`*<2n>`), `set` as an array, `boolean` as `:1` or `:0`,
+/// `real` as a bulk string of the number as Redis 7.2+ writes it (`3.14`,
+/// `1e-7`, `inf`, `-inf`, `nan`), `verbatim` as a bulk string, `null` as
+/// `$-1\r\n`.
+///
+/// RESP3: `map` as `%<pairs>\r\n` then key, value, key, value...; `set` as
+/// `~<n>\r\n` then its elements; `boolean` as `#t\r\n` or `#f\r\n`;
+/// `real` as `,<number>\r\n` (same text as in RESP2); `verbatim` as
+/// `=<len+4>\r\ntxt:<text>\r\n`; `null` as `_\r\n`.
+///
+/// Makes no allocation when `out` has the capacity; may throw
+/// `std::bad_alloc` otherwise.
+void encode_resp_reply(const reply& r, std::string& out, int protover = 2);
 
 /// Appends the request `words` (command name first) to `out` as a RESP2
 /// multibulk of bulk strings, the form every Redis client sends. Binary-safe.
@@ -133,8 +149,10 @@ inline constexpr int resp_max_reply_depth = 16;
 /// followed by LF). Throws only `std::bad_alloc` while building `out`.
 parse_result parse_resp_reply(std::span<const char> input, reply& out, const codec_limits& limits);
 
-/// RESP2 as a codec type (see `request_codec` and `reply_codec` in
-/// codec.hpp); one object per connection.
+/// RESP as a codec type (see `request_codec` and `reply_codec` in
+/// codec.hpp); one object per connection. Requests are parsed the same in
+/// RESP2 and RESP3; replies are encoded in the version set by `set_protover`
+/// (2 until then).
 class resp_codec {
 public:
   /// The protocol implemented.
@@ -145,8 +163,16 @@ public:
     return parser_.parse(input, words, limits);
   }
 
-  /// As `encode_resp_reply`.
-  static void encode(const reply& r, std::string& out) { encode_resp_reply(r, out); }
+  /// As `encode_resp_reply` with the version set by `set_protover`.
+  void encode(const reply& r, std::string& out) const { encode_resp_reply(r, out, protover_); }
+
+  /// Chooses the RESP version of the replies encoded from now on: 3 (or
+  /// more) for RESP3, anything else for RESP2. A server calls it when the
+  /// peer switches with `HELLO`.
+  void set_protover(int version) noexcept { protover_ = version; }
+
+  /// The RESP version replies are encoded in: 2 unless `set_protover` chose another.
+  int protover() const noexcept { return protover_; }
 
   /// As `encode_resp_request`.
   static void encode_request(std::span<const std::string_view> words, std::string& out) {
@@ -160,6 +186,7 @@ public:
 
 private:
   resp_request_parser parser_;
+  int protover_ = 2;
 };
 
 }  // namespace coronet
