@@ -134,47 +134,106 @@ TEST_CASE("dispatch runs the handler with the request", "[router]") {
   CHECK(dispatch(r, {"COUNT", "a", "b"}) == coronet::reply::integer(2));
 }
 
-TEST_CASE("an unknown command gets ERR unknown command 'x'", "[router]") {
+TEST_CASE("an unknown command gets Redis's ERR unknown command 'x', with args beginning with: ", "[router]") {
   coronet::router r;
   r.add("known", "", ok_handler);
   const coronet::reply rep = dispatch(r, {"nosuch", "arg"});
   CHECK(rep.kind() == coronet::reply_kind::error);
-  CHECK(rep.str() == "ERR unknown command 'nosuch'");
-  CHECK(dispatch(r, {"NoSuch"}).str() == "ERR unknown command 'NoSuch'");
-  CHECK(coronet::unknown_command_reply("x") == coronet::reply::error("ERR unknown command 'x'"));
+  CHECK(rep.str() == "ERR unknown command 'nosuch', with args beginning with: 'arg' ");
+  CHECK(dispatch(r, {"NoSuch"}).str() == "ERR unknown command 'NoSuch', with args beginning with: ");
+  CHECK(dispatch(r, {"x", "a", "", "b c"}).str() == "ERR unknown command 'x', with args beginning with: 'a' '' 'b c' ");
+  CHECK(coronet::unknown_command_reply("x") ==
+        coronet::reply::error_line("ERR unknown command 'x', with args beginning with: "));
 }
 
-TEST_CASE("an unknown command's name is truncated to 128 bytes", "[router]") {
+TEST_CASE("an unknown command's name is cut at 128 bytes, without a mark, as Redis's %.128s", "[router]") {
   coronet::router r;
   const std::string name(300, 'a');
-  CHECK(dispatch(r, {name}).str() == "ERR unknown command '" + std::string(128, 'a') + "...'");
+  CHECK(dispatch(r, {name}).str() == "ERR unknown command '" + std::string(128, 'a') + "', with args beginning with: ");
   const std::string exact(128, 'b');
-  CHECK(dispatch(r, {exact}).str() == "ERR unknown command '" + exact + "'");
+  CHECK(dispatch(r, {exact}).str() == "ERR unknown command '" + exact + "', with args beginning with: ");
 }
 
-TEST_CASE("an unknown command's non-printable bytes, quote and backslash are escaped", "[router]") {
+TEST_CASE("an unknown command's arguments are listed while their text is under 128 bytes", "[router]") {
+  coronet::router r;
+  // Redis: each argument adds "'arg' " while the list is shorter than 128
+  // bytes, the argument cut to what is left of the 128.
+  const std::string a(100, 'a');
+  const std::string b(100, 'b');
+  const std::string expected_args = "'" + a + "' '" + std::string(128 - 103, 'b') + "' ";
+  CHECK(dispatch(r, {"x", a, b, "c"}).str() == "ERR unknown command 'x', with args beginning with: " + expected_args);
+  const std::string big(300, 'z');
+  CHECK(dispatch(r, {"x", big, "c"}).str() ==
+        "ERR unknown command 'x', with args beginning with: '" + std::string(128, 'z') + "' ");
+  // 125 bytes of list after the first: the second gets 3 bytes.
+  const std::string first(122, 'f');
+  CHECK(dispatch(r, {"x", first, "second"}).str() ==
+        "ERR unknown command 'x', with args beginning with: '" + first + "' 'sec' ");
+}
+
+TEST_CASE("an unknown command's bytes are echoed as they are, CR and LF as spaces", "[router]") {
   coronet::router r;
   const std::string name("a\x01\r\n'\\\x7f\xff z", 10);
-  CHECK(dispatch(r, {name}).str() == "ERR unknown command 'a\\x01\\x0d\\x0a\\x27\\x5c\\x7f\\xff z'");
-  CHECK(dispatch(r, {std::string_view("\0", 1)}).str() == "ERR unknown command '\\x00'");
+  CHECK(dispatch(r, {name}).str() == "ERR unknown command 'a\x01  '\\\x7f\xff z', with args beginning with: ");
+  CHECK(dispatch(r, {std::string_view("\0", 1), "x\r\ny"}).str() ==
+        std::string("ERR unknown command '\0', with args beginning with: 'x  y' ", 58));
 }
 
-TEST_CASE("a wrong argument count gets ERR wrong number of arguments for 'x'", "[router]") {
+TEST_CASE("a wrong argument count gets ERR wrong number of arguments for 'x' command", "[router]") {
   coronet::router r;
   r.add("Pair", "", count_args, coronet::arity::exactly(2));
   r.add("some", "", count_args, coronet::arity::between(1, 2));
   r.add("many", "", count_args, coronet::arity::at_least(1));
-  CHECK(dispatch(r, {"pair", "a"}).str() == "ERR wrong number of arguments for 'pair'");
-  CHECK(dispatch(r, {"PAIR", "a", "b", "c"}).str() == "ERR wrong number of arguments for 'pair'");
+  r.alias("couple", "pair");
+  CHECK(dispatch(r, {"pair", "a"}).str() == "ERR wrong number of arguments for 'pair' command");
+  CHECK(dispatch(r, {"PAIR", "a", "b", "c"}).str() == "ERR wrong number of arguments for 'pair' command");
+  CHECK(dispatch(r, {"couple", "a"}).str() == "ERR wrong number of arguments for 'pair' command");
   CHECK(dispatch(r, {"pair", "a", "b"}) == coronet::reply::integer(2));
-  CHECK(dispatch(r, {"some"}).str() == "ERR wrong number of arguments for 'some'");
+  CHECK(dispatch(r, {"some"}).str() == "ERR wrong number of arguments for 'some' command");
   CHECK(dispatch(r, {"some", "1", "2"}) == coronet::reply::integer(2));
   CHECK(dispatch(r, {"some", "1", "2", "3"}).kind() == coronet::reply_kind::error);
-  CHECK(dispatch(r, {"many"}).str() == "ERR wrong number of arguments for 'many'");
+  CHECK(dispatch(r, {"many"}).str() == "ERR wrong number of arguments for 'many' command");
   std::vector<std::string_view> lots(501, "x");
   lots[0] = "many";
   CHECK(dispatch(r, lots) == coronet::reply::integer(500));
-  CHECK(coronet::wrong_arity_reply("x") == coronet::reply::error("ERR wrong number of arguments for 'x'"));
+  CHECK(coronet::wrong_arity_reply("x") == coronet::reply::error_line("ERR wrong number of arguments for 'x' command"));
+}
+
+TEST_CASE("flags and ACL categories are set on a command through any of its names", "[router]") {
+  using coronet::command_flags;
+  coronet::router r;
+  r.add("cmd", "", ok_handler);
+  r.alias("other", "cmd");
+  CHECK(r.find("cmd")->flags == command_flags::none);
+  CHECK(r.find("cmd")->acl_categories.empty());
+  r.set_flags("OTHER", command_flags::fast | command_flags::noauth).set_acl_categories("cmd", {"connection"});
+  CHECK(r.find("cmd")->flags == (command_flags::fast | command_flags::noauth));
+  CHECK(coronet::has_flags(r.find("cmd")->flags, command_flags::noauth));
+  CHECK_FALSE(coronet::has_flags(r.find("cmd")->flags, command_flags::noauth | command_flags::write));
+  CHECK(r.find("cmd")->acl_categories == std::vector<std::string>{"connection"});
+  CHECK_THROWS_AS(r.set_flags("nosuch", command_flags::fast), coronet::command_error);
+  CHECK_THROWS_AS(r.set_acl_categories("nosuch", {}), coronet::command_error);
+}
+
+TEST_CASE("the router counts authentication failures, and a copy keeps the count", "[router]") {
+  coronet::router r;
+  CHECK(r.auth_failures() == 0);
+  r.count_auth_failure();
+  r.count_auth_failure();
+  CHECK(r.auth_failures() == 2);
+  const coronet::router copy = r;
+  CHECK(copy.auth_failures() == 2);
+}
+
+TEST_CASE("a request without a connection, or whose connection has no server, is not gated by AUTH", "[router]") {
+  coronet::router r;
+  r.add("cmd", "", ok_handler);
+  CHECK(dispatch(r, {"cmd"}) == coronet::reply::text("OK"));
+  coronet::connection conn;  // not authenticated, but no server asks for a password
+  std::vector<std::string_view> words{"cmd"};
+  coronet::request req = coronet::request::from_words(words);
+  req.conn = &conn;
+  CHECK(coronet::sync_wait(r.dispatch(req)) == coronet::reply::text("OK"));
 }
 
 TEST_CASE("a handler that throws gives ERR internal error and is logged", "[router]") {
@@ -261,8 +320,8 @@ TEST_CASE("plain-function handlers are dispatched and their reply returned", "[r
   CHECK(dispatch(r, {"HELLO", "you"}) == coronet::reply::text("hello you"));
   CHECK(calls == 2);
   CHECK(dispatch(r, {"count", "a", "b"}) == coronet::reply::integer(2));
-  CHECK(dispatch(r, {"count"}).str() == "ERR wrong number of arguments for 'count'");
-  CHECK(dispatch(r, {"count", "a", "b", "c"}).str() == "ERR wrong number of arguments for 'count'");
+  CHECK(dispatch(r, {"count"}).str() == "ERR wrong number of arguments for 'count' command");
+  CHECK(dispatch(r, {"count", "a", "b", "c"}).str() == "ERR wrong number of arguments for 'count' command");
 }
 
 TEST_CASE("a plain handler that throws gives ERR internal error and is logged", "[router]") {

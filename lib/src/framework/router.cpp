@@ -9,7 +9,9 @@
 #include <asio/error.hpp>
 
 #include "coronet/detail/log_limiter.hpp"
+#include "coronet/framework/connection.hpp"
 #include "coronet/framework/detail/quoted_name.hpp"
+#include "coronet/framework/server.hpp"
 #include "coronet/log.hpp"
 #include "detail/dispatch.hpp"
 
@@ -47,19 +49,32 @@ log_limiter handler_error_log;
 }  // namespace
 }  // namespace detail
 
-reply unknown_command_reply(std::string_view name) {
+reply unknown_command_reply(std::string_view name, std::span<const std::string_view> args) {
   std::string msg = "ERR unknown command '";
   detail::append_quoted_name(msg, name);
-  msg += '\'';
-  return reply::error(msg);
+  msg += "', with args beginning with: ";
+  // Redis adds arguments while their text is under 128 bytes, each cut to
+  // what is left of the 128.
+  const std::size_t args_start = msg.size();
+  for (std::string_view arg : args) {
+    const std::size_t used = msg.size() - args_start;
+    if (used >= detail::max_echoed_name)
+      break;
+    msg += '\'';
+    detail::append_quoted_name(msg, arg, detail::max_echoed_name - used);
+    msg += "' ";
+  }
+  return reply::error_line(msg);
 }
 
 reply wrong_arity_reply(std::string_view name) {
   std::string msg = "ERR wrong number of arguments for '";
   detail::append_quoted_name(msg, name);
-  msg += '\'';
-  return reply::error(msg);
+  msg += "' command";
+  return reply::error_line(msg);
 }
+
+reply noauth_reply() { return reply::error_line("NOAUTH Authentication required."); }
 
 void router::check_new_name(std::string_view name) const {
   if (name.empty() || name.size() > max_name_length)
@@ -173,9 +188,32 @@ router& router::add_command(std::string_view name, std::string_view description,
   check_new_name(name);
   if (args.min > args.max)
     throw command_error("coronet::router: command '" + std::string(name) + "' has min arguments above max");
-  commands_.push_back(
-      command{to_lower(name), std::string(description), args, std::move(handler), std::move(plain_handler), {}});
+  commands_.push_back(command{to_lower(name),
+                              std::string(description),
+                              args,
+                              std::move(handler),
+                              std::move(plain_handler),
+                              {},
+                              command_flags::none,
+                              {}});
   insert(name, commands_.size() - 1);
+  return *this;
+}
+
+command& router::registered(std::string_view name) {
+  const command* c = find(name);
+  if (c == nullptr)
+    throw command_error("coronet::router: unknown command '" + std::string(name) + "'");
+  return commands_[static_cast<std::size_t>(c - commands_.data())];
+}
+
+router& router::set_flags(std::string_view name, command_flags flags) {
+  registered(name).flags = flags;
+  return *this;
+}
+
+router& router::set_acl_categories(std::string_view name, std::vector<std::string> categories) {
+  registered(name).acl_categories = std::move(categories);
   return *this;
 }
 
@@ -211,6 +249,11 @@ task<reply> router::dispatch(request& req) const {
 namespace coronet::detail {
 namespace {
 
+// True when the connection's server asks for a password.
+bool needs_password(const connection& conn) noexcept {
+  return conn.owner != nullptr && !conn.owner->options().password.empty();
+}
+
 bool is_cancellation(const std::exception_ptr& failure) noexcept {
   try {
     std::rethrow_exception(failure);
@@ -226,11 +269,17 @@ bool is_cancellation(const std::exception_ptr& failure) noexcept {
 bool dispatch_awaiter::route() {
   command_ = routes_.find(request_.name);
   if (command_ == nullptr) {
-    emplace([this] { return unknown_command_reply(request_.name); });
+    emplace([this] { return unknown_command_reply(request_.name, request_.args); });
     return true;
   }
   if (request_.size() < command_->args.min || request_.size() > command_->args.max) {
     emplace([this] { return wrong_arity_reply(command_->name); });
+    return true;
+  }
+  // After the name and arity checks, as Redis's processCommand orders them.
+  if (request_.conn != nullptr && !request_.conn->authenticated && needs_password(*request_.conn) &&
+      !has_flags(command_->flags, command_flags::noauth)) {
+    emplace([] { return noauth_reply(); });
     return true;
   }
   try {

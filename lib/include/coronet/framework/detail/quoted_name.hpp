@@ -1,4 +1,5 @@
-// How error replies echo a name the peer sent: bounded and printable.
+// How error replies echo a name the peer sent: bounded and on one line, as
+// Redis echoes it.
 #pragma once
 
 #include <cstddef>
@@ -7,28 +8,18 @@
 
 namespace coronet::detail {
 
-/// Longest part of a peer-supplied name echoed in an error reply.
+/// Longest part of a peer-supplied name echoed in an error reply (Redis's
+/// `%.128s`).
 inline constexpr std::size_t max_echoed_name = 128;
 
-/// Appends `name` for an error message such as `ERR unknown command 'x'`:
-/// at most `max_echoed_name` bytes (then `...`), with bytes outside printable
-/// ASCII, `'` and `\` written as `\xHH`, so the result stays on one line and
-/// the quotes around it stay unambiguous. Throws only `std::bad_alloc`.
-inline void append_quoted_name(std::string& out, std::string_view name) {
-  static constexpr char hex[] = "0123456789abcdef";
-  const bool truncated = name.size() > max_echoed_name;
-  for (char c : name.substr(0, max_echoed_name)) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u >= 0x7f || c == '\'' || c == '\\') {
-      out += "\\x";
-      out += hex[u >> 4];
-      out += hex[u & 0xf];
-    } else {
-      out += c;
-    }
-  }
-  if (truncated)
-    out += "...";
+/// Appends at most `limit` bytes of `text` to `out` for an error message such
+/// as `ERR unknown command 'x'`, as Redis does: cut without a mark, CR and LF
+/// written as spaces (an error is one line), every other byte as it is. The
+/// codecs make the line readable for their peers (the line protocol escapes
+/// what a terminal would not show). Throws only `std::bad_alloc`.
+inline void append_quoted_name(std::string& out, std::string_view text, std::size_t limit = max_echoed_name) {
+  for (char c : text.substr(0, limit))
+    out += (c == '\r' || c == '\n') ? ' ' : c;
 }
 
 }  // namespace coronet::detail
