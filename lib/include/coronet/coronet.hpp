@@ -3,6 +3,7 @@
 
 #include "coronet/commands/builtins.hpp"
 #include "coronet/commands/timestamp.hpp"
+#include "coronet/error.hpp"
 #include "coronet/framework/client.hpp"
 #include "coronet/framework/codec.hpp"
 #include "coronet/framework/connection.hpp"
