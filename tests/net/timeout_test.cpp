@@ -22,6 +22,7 @@
 #include <asio/io_context.hpp>
 #include <asio/ip/address_v4.hpp>
 
+#include "coronet/error.hpp"
 #include "coronet/net/acceptor.hpp"
 #include "coronet/net/socket.hpp"
 #include "coronet/net/timer.hpp"
@@ -114,7 +115,7 @@ TEST_CASE("with_timeout returns at once when the task finishes without suspendin
   }());
 }
 
-TEST_CASE("with_timeout throws timed_out when the task does not finish in time", "[timeout]") {
+TEST_CASE("with_timeout throws coronet::errc::timeout when the task does not finish in time", "[timeout]") {
   asio::io_context ctx(1);
   coronet::sync_wait(ctx, []() -> task<void> {
     const auto start = clock_type::now();
@@ -125,12 +126,12 @@ TEST_CASE("with_timeout throws timed_out when the task does not finish in time",
       thrown = e.code();
     }
     const auto elapsed = clock_type::now() - start;
-    CHECK(thrown == asio::error::timed_out);
+    CHECK(thrown == coronet::errc::timeout);
     CHECK(elapsed >= 20ms);
     CHECK(elapsed < 2s);
 
     const std::error_code for_value = co_await error_of(coronet::with_timeout(value_after(10s, 1), 0ms));
-    CHECK(for_value == asio::error::timed_out);
+    CHECK(for_value == coronet::errc::timeout);
   }());
 }
 
@@ -206,8 +207,8 @@ TEST_CASE("nested with_timeout: the shorter deadline wins", "[timeout]") {
     SECTION("inner shorter") {
       const auto start = clock_type::now();
       const std::error_code outer = co_await error_of(coronet::with_timeout(inner(20ms), 5s));
-      CHECK(inner_saw == asio::error::timed_out);
-      CHECK(outer == asio::error::timed_out);
+      CHECK(inner_saw == coronet::errc::timeout);
+      CHECK(outer == coronet::errc::timeout);
       CHECK(clock_type::now() - start < 2s);
     }
     SECTION("outer shorter") {
@@ -215,7 +216,7 @@ TEST_CASE("nested with_timeout: the shorter deadline wins", "[timeout]") {
       const std::error_code outer = co_await error_of(coronet::with_timeout(inner(5s), 20ms));
       // The outer deadline cancels the inner with_timeout's task: that is not the inner's timeout.
       CHECK(inner_saw == asio::error::operation_aborted);
-      CHECK(outer == asio::error::timed_out);
+      CHECK(outer == coronet::errc::timeout);
       CHECK(clock_type::now() - start < 2s);
     }
     SECTION("both in time") {
@@ -237,12 +238,12 @@ TEST_CASE("with_timeout around when_all", "[timeout]") {
 
     const std::error_code code = co_await error_of(
         coronet::with_timeout(coronet::when_all(sleep_task(10s), value_after(10s, 1)), 20ms));
-    CHECK(code == asio::error::timed_out);
+    CHECK(code == coronet::errc::timeout);
 
     // One branch done, the other still sleeping when the deadline comes.
     const std::error_code partly = co_await error_of(
         coronet::with_timeout(coronet::when_all(value_now(1), sleep_task(10s)), 20ms));
-    CHECK(partly == asio::error::timed_out);
+    CHECK(partly == coronet::errc::timeout);
     CHECK(clock_type::now() - start < 2s);
   }());
 }
@@ -260,7 +261,7 @@ TEST_CASE("with_timeout around a socket read", "[timeout]") {
     };
 
     const std::error_code code = co_await error_of(coronet::with_timeout(read_exact(), 20ms));
-    CHECK(code == asio::error::timed_out);
+    CHECK(code == coronet::errc::timeout);
 
     co_await server.write_all(asio::buffer(std::string("abcd")));
     const std::size_t n = co_await coronet::with_timeout(read_exact(), 5s);
@@ -269,7 +270,7 @@ TEST_CASE("with_timeout around a socket read", "[timeout]") {
   }());
 }
 
-TEST_CASE("cancelling the parent cancels the task inside with_timeout: operation_aborted, not timed_out",
+TEST_CASE("cancelling the parent cancels the task inside with_timeout: operation_aborted, not a timeout",
           "[timeout][cancel]") {
   asio::io_context ctx(1);
   SECTION("task_group::cancel") {
@@ -320,6 +321,86 @@ TEST_CASE("cancelling the parent cancels the task inside with_timeout: operation
   }
 }
 
+TEST_CASE("the timeout error says an operation timed out and matches std::errc::timed_out", "[timeout]") {
+  asio::io_context ctx(1);
+  coronet::sync_wait(ctx, []() -> task<void> {
+    std::string what;
+    std::error_code code;
+    try {
+      co_await coronet::with_timeout(sleep_task(10s), 1ms);
+    } catch (const std::system_error& e) {
+      what = e.what();
+      code = e.code();
+    }
+    CHECK(what.find("operation timed out") != std::string::npos);
+    CHECK(code == std::errc::timed_out);
+    CHECK(&code.category() == &coronet::error_category());
+  }());
+}
+
+TEST_CASE("with_timeout's error_code form reports the timeout instead of throwing", "[timeout]") {
+  asio::io_context ctx(1);
+  coronet::sync_wait(ctx, []() -> task<void> {
+    const auto start = clock_type::now();
+    std::error_code ec = asio::error::connection_reset;
+
+    const int in_time = co_await coronet::with_timeout(value_after(1ms, 5), 5s, ec);
+    CHECK(in_time == 5);
+    CHECK(!ec);
+
+    const int late = co_await coronet::with_timeout(value_after(10s, 5), 10ms, ec);
+    CHECK(late == 0);
+    CHECK(ec == coronet::errc::timeout);
+
+    co_await coronet::with_timeout(value_now(1), 5s, ec);
+    CHECK(!ec);
+
+    co_await coronet::with_timeout(sleep_task(10s), 10ms, ec);
+    CHECK(ec == coronet::errc::timeout);
+
+    const std::string text = co_await coronet::with_timeout(shrug_off_cancellation(10s), 10ms, ec);
+    CHECK(text == "cancelled: aborted");
+    CHECK(!ec);
+
+    // Only the timeout goes to ec: the task's own exceptions still propagate.
+    auto throws_later = []() -> task<int> {
+      co_await coronet::sleep_for(1ms);
+      throw std::runtime_error("boom");
+    };
+    std::string message;
+    try {
+      co_await coronet::with_timeout(throws_later(), 5s, ec);
+    } catch (const std::runtime_error& e) {
+      message = e.what();
+    }
+    CHECK(message == "boom");
+    CHECK(clock_type::now() - start < 2s);
+  }());
+}
+
+TEST_CASE("with_timeout's error_code form around a socket read", "[timeout]") {
+  asio::io_context ctx(1);
+  coronet::sync_wait(ctx, [&]() -> task<void> {
+    tcp::acceptor acceptor(ctx, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
+    tcp::socket client(ctx);
+    co_await client.connect(acceptor.local_endpoint());
+    tcp::socket server = co_await acceptor.accept();
+    std::array<char, 4> buf{};
+    auto read_exact = [&]() -> task<std::size_t> {
+      co_return co_await client.read_exact(asio::buffer(buf));
+    };
+    std::error_code ec;
+    std::size_t n = co_await coronet::with_timeout(read_exact(), 20ms, ec);
+    CHECK(ec == coronet::errc::timeout);
+    CHECK(n == 0);
+
+    co_await server.write_all(asio::buffer(std::string("wxyz")));
+    n = co_await coronet::with_timeout(read_exact(), 5s, ec);
+    CHECK(!ec);
+    CHECK(std::string(buf.data(), n) == "wxyz");
+  }());
+}
+
 TEST_CASE("with_timeout in a loop of 1000 iterations leaves nothing behind", "[timeout]") {
   asio::io_context ctx(1);
   coronet::sync_wait(ctx, []() -> task<void> {
@@ -340,7 +421,7 @@ TEST_CASE("with_timeout in a loop of 1000 iterations leaves nothing behind", "[t
         if (v == i)
           ++finished;
       } catch (const std::system_error& e) {
-        if (e.code() == asio::error::timed_out)
+        if (e.code() == coronet::errc::timeout)
           ++timed_out;
       }
     }

@@ -6,12 +6,12 @@
 #include <coroutine>
 #include <optional>
 #include <system_error>
+#include <type_traits>
 #include <utility>
-
-#include <asio/error.hpp>
 
 #include "coronet/detail/fork.hpp"
 #include "coronet/detail/result_box.hpp"
+#include "coronet/error.hpp"
 #include "coronet/net/timer.hpp"
 #include "coronet/task.hpp"
 
@@ -32,7 +32,8 @@ inline task<bool> deadline_branch(std::chrono::steady_clock::duration d) {
 template <class T>
 class timeout_awaiter {
 public:
-  timeout_awaiter(task<T> t, std::chrono::steady_clock::duration d) : inner_(std::move(t)), duration_(d) {}
+  timeout_awaiter(task<T> t, std::chrono::steady_clock::duration d, std::error_code* ec = nullptr)
+      : inner_(std::move(t)), duration_(d), user_ec_(ec) {}
 
   bool await_ready() const noexcept { return false; }
 
@@ -51,8 +52,20 @@ public:
 
   decltype(auto) await_resume() {
     const bool expired = deadline_result_.has_outcome() && deadline_result_.take();
-    if (inner_result_.failed() && expired)
-      throw std::system_error(asio::error::timed_out);
+    if (inner_result_.failed() && expired) {
+      if constexpr (std::is_void_v<T> || std::is_default_constructible_v<T>) {
+        if (user_ec_ != nullptr) {
+          *user_ec_ = make_error_code(errc::timeout);
+          if constexpr (std::is_void_v<T>)
+            return;
+          else
+            return T{};
+        }
+      }
+      throw std::system_error(make_error_code(errc::timeout));
+    }
+    if (user_ec_ != nullptr)
+      user_ec_->clear();
     return inner_result_.take();
   }
 
@@ -64,6 +77,7 @@ private:
   std::array<fork_branch, 2> branches_;
   task<T> inner_;
   std::chrono::steady_clock::duration duration_;
+  std::error_code* user_ec_;
   task<bool> deadline_;
   result_box<T> inner_result_;
   result_box<bool> deadline_result_;
@@ -76,16 +90,36 @@ private:
 /// Runs `t`, cancelling the operation it is waiting on if it has not finished
 /// within `d`. If `t` then ends with an exception (typically the cancelled
 /// operation's `operation_aborted`), `with_timeout` throws
-/// `std::system_error(asio::error::timed_out)` instead; if `t` still finishes
-/// normally (it handled the cancellation, or finished just in time), its
-/// result is returned. Other exceptions from `t` propagate unchanged.
-/// Cancelling the awaiting chain cancels `t` too.
+/// `std::system_error(coronet::errc::timeout)` instead: its message is
+/// "operation timed out", and its code compares equal to
+/// `coronet::errc::timeout` and to `std::errc::timed_out` (see
+/// `coronet/error.hpp`). If `t` still finishes normally (it handled the
+/// cancellation, or finished just in time), its result is returned. Other
+/// exceptions from `t` propagate unchanged.
 ///
-/// Must run inside a task started by `spawn` or `sync_wait` on an io_context.
+/// Cancelling the awaiting chain cancels `t` too; that is not a timeout: what
+/// `t` then throws (usually `operation_aborted`) propagates.
+///
+/// A `t` that finishes without suspending costs no timer. Otherwise one timer
+/// is armed; frames come from the frame pool, so steady-state use allocates
+/// nothing. Must run inside a task started by `spawn` or `sync_wait` on an
+/// io_context (`std::logic_error` otherwise).
 template <class T, class Rep, class Period>
 task<T> with_timeout(task<T> t, std::chrono::duration<Rep, Period> d) {
   co_return co_await detail::timeout_awaiter<T>(std::move(t),
                                                 std::chrono::duration_cast<std::chrono::steady_clock::duration>(d));
 }
+
+/// As above, but a timeout is reported in `ec` instead of thrown: `ec` is set
+/// to `coronet::errc::timeout` and a value-initialised `T` is returned. `ec`
+/// is cleared when `t` finishes in time (or handles the cancellation and
+/// finishes normally). Only the timeout goes to `ec`: any other exception `t`
+/// ends with propagates, as from the throwing form.
+template <class T, class Rep, class Period>
+  requires std::is_void_v<T> || std::is_default_constructible_v<T> task<T> with_timeout(
+      task<T> t, std::chrono::duration<Rep, Period> d, std::error_code& ec) {
+    co_return co_await detail::timeout_awaiter<T>(
+        std::move(t), std::chrono::duration_cast<std::chrono::steady_clock::duration>(d), &ec);
+  }
 
 }  // namespace coronet
