@@ -6,12 +6,14 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <span>
 #include <tuple>
 #include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
 
+#include "coronet/detail/deciding_branch.hpp"
 #include "coronet/detail/fork.hpp"
 #include "coronet/detail/result_box.hpp"
 #include "coronet/task.hpp"
@@ -49,20 +51,23 @@ public:
   }
 
   std::tuple<when_all_value_t<Ts>...> await_resume() {
-    rethrow_first(std::index_sequence_for<Ts...>{});
+    if (decision_.decided())
+      rethrow_decisive(std::index_sequence_for<Ts...>{});
     return collect(std::index_sequence_for<Ts...>{});
   }
 
 private:
   template <std::size_t... I>
   void start(std::index_sequence<I...>) {
-    (drivers_[I].emplace(run_branch(std::get<I>(tasks_), std::get<I>(results_))).start(branches_[I]), ...);
+    (start_deciding_branch<decides_on::failure>(drivers_[I], branches_[I], join_, std::get<I>(tasks_),
+                                                std::get<I>(results_), decision_, I),
+     ...);
   }
 
-  // Every branch ran to its end; the first failure (in argument order) wins.
+  // Every branch ran to its end; the failure that cancelled the others wins.
   template <std::size_t... I>
-  void rethrow_first(std::index_sequence<I...>) {
-    (std::get<I>(results_).rethrow_if_failed(), ...);
+  void rethrow_decisive(std::index_sequence<I...>) {
+    ((I == decision_.index() ? std::get<I>(results_).rethrow_if_failed() : void()), ...);
   }
 
   template <std::size_t... I>
@@ -77,6 +82,7 @@ private:
   std::tuple<result_box<Ts>...> results_;
   std::array<std::optional<branch_driver>, sizeof...(Ts)> drivers_;
   fork_join join_{branches_};
+  fork_decision decision_{join_};
 };
 
 template <class T>
@@ -86,6 +92,7 @@ public:
       : branches_(std::make_unique<fork_branch[]>(ts.size())),
         tasks_(std::move(ts)),
         results_(std::make_unique<result_box<T>[]>(tasks_.size())),
+        drivers_(std::make_unique<std::optional<branch_driver>[]>(tasks_.size())),
         join_(std::span<fork_branch>(branches_.get(), tasks_.size())) {}
 
   bool await_ready() const noexcept { return tasks_.empty(); }
@@ -93,17 +100,15 @@ public:
   template <class Promise>
   bool await_suspend(std::coroutine_handle<Promise> awaiting) {
     join_.prepare(awaiting);
-    drivers_.reserve(tasks_.size());
-    for (std::size_t i = 0; i < tasks_.size(); ++i) {
-      drivers_.push_back(run_branch(tasks_[i], results_[i]));
-      drivers_.back().start(branches_[i]);
-    }
+    for (std::size_t i = 0; i < tasks_.size(); ++i)
+      start_deciding_branch<decides_on::failure>(drivers_[i], branches_[i], join_, tasks_[i], results_[i], decision_,
+                                                 i);
     return join_.started_all();
   }
 
   auto await_resume() {
-    for (std::size_t i = 0; i < tasks_.size(); ++i)
-      results_[i].rethrow_if_failed();
+    if (decision_.decided())
+      results_[decision_.index()].rethrow_if_failed();
     if constexpr (std::is_void_v<T>) {
       return;
     } else {
@@ -120,24 +125,41 @@ private:
   std::unique_ptr<fork_branch[]> branches_;
   std::vector<task<T>> tasks_;
   std::unique_ptr<result_box<T>[]> results_;
+  std::unique_ptr<std::optional<branch_driver>[]> drivers_;
   fork_join join_;
-  std::vector<branch_driver> drivers_;
+  fork_decision decision_{join_};
 };
 
 }  // namespace detail
 
 /// Runs every task concurrently on the awaiting task's executor and yields
 /// their results as a tuple (`std::monostate` for `task<void>`) once all have
-/// finished. If any failed, the first failure in argument order is rethrown,
-/// still only after all have finished. Cancelling the awaiting chain cancels
-/// every branch. Branches interleave on one thread; they are not run in parallel.
+/// finished. Branches interleave on one thread; they are not run in parallel.
+///
+/// Errors: the first branch to fail (in time, not argument order) cancels the
+/// others: the operation each is waiting on is cancelled through its
+/// cancellation slot (it completes with `operation_aborted`, which usually
+/// ends the branch with that exception). Branches not yet started when a branch
+/// fails before suspending are never started. `when_all` resumes only after
+/// every started branch has ended, then rethrows that first failure; the
+/// others' exceptions (typically the `operation_aborted` the cancellation
+/// caused) and values are discarded. A branch waiting on something that
+/// ignores cancellation (`yield`, a `task_group::join`) delays `when_all`
+/// until it ends on its own.
+///
+/// Cancelling the awaiting chain cancels every branch; the first of them to
+/// fail then decides what is rethrown.
+///
+/// Allocation: the branch frames come from the frame pool (none from the heap
+/// in steady state); the vector form also allocates its bookkeeping arrays.
 template <class... Ts>
 task<std::tuple<when_all_value_t<Ts>...>> when_all(task<Ts>... tasks) {
   co_return co_await detail::when_all_awaiter<Ts...>(std::move(tasks)...);
 }
 
 /// As the variadic form, for a run-time number of tasks of one type; yields a
-/// `std::vector<T>` in the tasks' order (nothing for `task<void>`).
+/// `std::vector<T>` in the tasks' order (nothing for `task<void>`), with the
+/// same cancellation on the first failure.
 template <class T>
 task<std::conditional_t<std::is_void_v<T>, void, std::vector<T>>> when_all(std::vector<task<T>> tasks) {
   co_return co_await detail::when_all_range_awaiter<T>(std::move(tasks));
