@@ -36,4 +36,5 @@
 #include "coronet/task_group.hpp"
 #include "coronet/time_format.hpp"
 #include "coronet/when_all.hpp"
+#include "coronet/when_any.hpp"
 #include "coronet/yield.hpp"
