@@ -2,6 +2,7 @@
 #pragma once
 
 #include "coronet/commands/builtins.hpp"
+#include "coronet/commands/redis_commands.hpp"
 #include "coronet/commands/timestamp.hpp"
 #include "coronet/error.hpp"
 #include "coronet/framework/client.hpp"
@@ -35,6 +36,7 @@
 #include "coronet/task.hpp"
 #include "coronet/task_group.hpp"
 #include "coronet/time_format.hpp"
+#include "coronet/version.hpp"
 #include "coronet/when_all.hpp"
 #include "coronet/when_any.hpp"
 #include "coronet/yield.hpp"

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "coronet/commands/redis_commands.hpp"
 #include "coronet/framework/connection.hpp"
 #include "coronet/framework/detail/quoted_name.hpp"
 #include "coronet/framework/server.hpp"
@@ -30,16 +31,16 @@ bool equals_lower(std::string_view a, std::string_view lower) noexcept {
 reply timestamp_command(request& req) {
   char buf[timestamp_buffer_size];
   if (req.size() == 0)
-    return reply::text(std::string_view(buf, format_ctime(buf, std::time(nullptr))));
+    return reply::bulk(std::string_view(buf, format_ctime(buf, std::time(nullptr))));
   const std::string_view format = req.arg(0);
   if (equals_lower(format, "unix"))
     return reply::integer(unix_now());
   if (equals_lower(format, "iso"))
-    return reply::text(std::string_view(buf, format_iso(buf, std::chrono::system_clock::now())));
+    return reply::bulk(std::string_view(buf, format_iso(buf, std::chrono::system_clock::now())));
   std::string msg = "ERR unknown format '";
   detail::append_quoted_name(msg, format);
   msg += '\'';
-  return reply::error(msg);
+  return reply::error_line(msg);
 }
 
 reply ping_command(request& req) {
@@ -70,14 +71,18 @@ reply help_command(const router* registered_on, request& req) {
   const router& routes = req.conn != nullptr && req.conn->owner != nullptr ? req.conn->owner->routes() : *registered_on;
   if (req.size() == 1) {
     const command* c = routes.find(req.arg(0));
-    if (c == nullptr)
-      return unknown_command_reply(req.arg(0));
-    return reply::text(help_entry(*c));
+    if (c == nullptr) {
+      std::string msg = "ERR unknown command '";
+      detail::append_quoted_name(msg, req.arg(0));
+      msg += '\'';
+      return reply::error_line(msg);
+    }
+    return reply::bulk(help_entry(*c));
   }
   std::vector<reply> entries;
   entries.reserve(routes.commands().size());
   for (const command& c : routes.commands())
-    entries.push_back(reply::text(help_entry(c)));
+    entries.push_back(reply::bulk(help_entry(c)));
   return reply::array(std::move(entries));
 }
 
@@ -114,24 +119,39 @@ reply stats_command(request& req) {
 }  // namespace
 
 void register_builtins(router& r) {
-  static constexpr std::array<std::string_view, 8> names = {"timestamp", "timetampe", "ping", "echo",
-                                                            "help",      "command",   "quit", "stats"};
+  static constexpr std::array<std::string_view, 7> names = {"timestamp", "timetampe", "ping", "echo",
+                                                            "help",      "quit",      "stats"};
   for (std::string_view name : names)
     if (r.find(name) != nullptr)
       throw command_error("coronet::commands::register_builtins: command name '" + std::string(name) +
                           "' is already registered");
+  for (std::string_view name : redis_command_names)
+    if (r.find(name) != nullptr)
+      throw command_error("coronet::commands::register_builtins: command name '" + std::string(name) +
+                          "' is already registered");
 
+  using enum command_flags;
+  const std::vector<std::string> connection_category = {"connection"};
   r.add("timestamp", "server time: local ctime form; 'unix' for epoch seconds, 'iso' for UTC ISO-8601",
         &timestamp_command, arity::between(0, 1));
   r.alias("timetampe", "timestamp");
+  r.set_flags("timestamp", loading | stale | fast);
+  // PING runs before AUTH here (Redis refuses it), so that health checks
+  // work without the password.
   r.add("ping", "replies PONG, or the message given", &ping_command, arity::between(0, 1));
+  r.set_flags("ping", fast | noauth).set_acl_categories("ping", connection_category);
   r.add("echo", "replies with the message given", &echo_command, arity::exactly(1));
+  r.set_flags("echo", loading | stale | fast).set_acl_categories("echo", connection_category);
   r.add(
       "help", "lists the commands, or describes the one named",
       [registered_on = &r](request& req) { return help_command(registered_on, req); }, arity::between(0, 1));
-  r.alias("command", "help");
-  r.add("quit", "replies OK, then closes the connection", &quit_command, arity::exactly(0));
+  r.set_flags("help", loading | stale);
+  // Any arguments, as Redis's QUIT (arity -1) takes.
+  r.add("quit", "replies OK, then closes the connection", &quit_command, arity::at_least(0));
+  r.set_flags("quit", noscript | loading | stale | fast | noauth).set_acl_categories("quit", connection_category);
   r.add("stats", "server counters: connections, requests, errors, bytes, uptime", &stats_command, arity::exactly(0));
+  r.set_flags("stats", loading | stale);
+  register_redis_commands(r);
 }
 
 }  // namespace coronet::commands

@@ -1,6 +1,8 @@
-// The built-in commands: timestamp, ping, echo, help/command, quit, stats.
+// The built-in commands: timestamp, ping, echo, help, quit, stats, and the
+// Redis handshake commands (redis_commands.hpp).
 #pragma once
 
+#include "coronet/commands/redis_commands.hpp"
 #include "coronet/commands/timestamp.hpp"
 #include "coronet/framework/reply.hpp"
 #include "coronet/framework/request.hpp"
@@ -10,37 +12,45 @@
 namespace coronet::commands {
 
 /// Registers the built-in commands on `r` (opt-in; call once, before the
-/// server starts). Replies are shown as the `line` protocol prints them:
+/// server starts), then the Redis handshake commands of
+/// `register_redis_commands` (HELLO, AUTH, CLIENT, SELECT, INFO, COMMAND,
+/// RESET). Data values are bulk strings; status replies (`PONG`, `OK`) are
+/// simple strings, as in Redis. Replies are shown as the `line` protocol
+/// prints them:
 ///
 /// - `timestamp` (alias `timetampe`, the seed's spelling) — the server's
-///   local time in `ctime` form, `Sun May 27 21:43:58 2018` (text);
+///   local time in `ctime` form, `Sun May 27 21:43:58 2018` (bulk);
 ///   `timestamp unix` — seconds since the Unix epoch (integer);
 ///   `timestamp iso` — UTC ISO-8601 with milliseconds,
-///   `2018-05-27T13:43:58.123Z` (text). The format name is case-insensitive;
-///   any other is `ERR unknown format 'x'` (quoted as unknown command names
-///   are). Allocates nothing in steady state.
-/// - `ping [msg]` — `PONG` (text), or `msg` back (bulk). Allocates nothing in
-///   steady state for a `msg` of up to `reply::inline_capacity` bytes.
+///   `2018-05-27T13:43:58.123Z` (bulk). The format name is case-insensitive;
+///   any other is `ERR unknown format 'x'` (cut at 128 bytes, as unknown
+///   command names are). Allocates nothing in steady state.
+/// - `ping [msg]` — `PONG` (simple string), or `msg` back (bulk). Allocates
+///   nothing in steady state for a `msg` of up to `reply::inline_capacity`
+///   bytes. Runs before AUTH (Redis would refuse it), for health checks.
 /// - `echo msg` — `msg` back (bulk).
-/// - `help [name]` (alias `command`) — one text entry per command, in
-///   registration order: `name - description`, followed by
-///   ` (alias: a)` / ` (aliases: a, b)` when it has aliases; as an array.
-///   With `name`: that command's entry alone (text), or
-///   `ERR unknown command 'x'`. Lists the commands of the router serving the
-///   request (`request::conn->owner`), else of `r`, which then must not have
-///   moved since this call.
-/// - `quit` — `OK` (text); the connection is closed once the reply is sent
-///   (`connection::close_after_reply`).
+/// - `help [name]` — one bulk entry per command, in registration order:
+///   `name - description`, followed by ` (alias: a)` / ` (aliases: a, b)`
+///   when it has aliases; as an array. With `name`: that command's entry
+///   alone (bulk), or `ERR unknown command 'x'`. Lists the commands of the
+///   router serving the request (`request::conn->owner`), else of `r`, which
+///   then must not have moved since this call (the same holds for HELLO,
+///   AUTH, INFO and COMMAND). `COMMAND` is Redis's command table, no longer
+///   an alias of `help`.
+/// - `quit [anything]` — `OK` (simple string); the connection is closed once
+///   the reply is sent (`connection::close_after_reply`). Runs before AUTH.
 /// - `stats` — the serving server's counters (`server::stats()`) as an array
 ///   of name/value pairs, names as bulk strings and values as integers:
 ///   `connections_now`, `connections_total`, `connections_rejected`,
 ///   `requests`, `errors`, `bytes_in`, `bytes_out`, `uptime_seconds`.
 ///   `ERR stats unavailable` when the request did not come through a server.
 ///
-/// Argument counts are enforced by the router (`ERR wrong number of
-/// arguments for 'x'`). Throws `command_error`, leaving `r` unchanged, if any
-/// of these names or aliases is already registered; `std::bad_alloc` if
-/// memory runs out (`r` may then hold some of the commands).
+/// Each command carries Redis's flags (`command::flags`; COMMAND INFO shows
+/// them). Argument counts are enforced by the router (`ERR wrong number of
+/// arguments for 'x' command`). Throws `command_error`, leaving `r`
+/// unchanged, if any of these names, aliases or `redis_command_names` is
+/// already registered; `std::bad_alloc` if memory runs out (`r` may then
+/// hold some of the commands).
 void register_builtins(router& r);
 
 }  // namespace coronet::commands
