@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <asio/ip/udp.hpp>
+
 #include <array>
 #include <chrono>
 #include <cstddef>
@@ -114,10 +116,48 @@ TEST_CASE("the SNTP handler replies to a client request only", "[services][sntp]
   auto good = request();
   coronet::datagram d;
   d.payload = good;
+  d.source = coronet::udp::endpoint(asio::ip::address_v4::loopback(), 40000);
   d.received_at = received;
   d.reply = reply;
   CHECK(coronet::sync_wait(handler(d)) == std::optional<std::size_t>(48));
   auto server_mode = request(4, 4);
   d.payload = server_mode;
+  CHECK_FALSE(coronet::sync_wait(handler(d)).has_value());
+}
+
+TEST_CASE("sntp_should_answer: client requests from any source port but 0; the mode is the loop guard",
+          "[services][sntp][reflection]") {
+  // Ephemeral ports, the NTP port itself (ntpd, chronyd's acquisitionport 123),
+  // and the top of the range.
+  for (std::uint16_t port :
+       {std::uint16_t{1}, std::uint16_t{123}, std::uint16_t{1024}, std::uint16_t{40000}, std::uint16_t{65535}})
+    for (unsigned version : {1u, 2u, 3u, 4u})
+      CHECK(services::sntp_should_answer(request(version, 3), port));
+  CHECK_FALSE(services::sntp_should_answer(request(4, 3), 0));
+  // Server replies (4), symmetric (1, 2), broadcast (5), control (6), private (7), reserved (0).
+  for (unsigned mode : {0u, 1u, 2u, 4u, 5u, 6u, 7u})
+    CHECK_FALSE(services::sntp_should_answer(request(4, mode), 123));
+  CHECK_FALSE(services::sntp_should_answer(request(0, 3), 123));
+  CHECK_FALSE(services::sntp_should_answer(request(5, 3), 123));
+  CHECK_FALSE(services::sntp_should_answer(request(4, 3, 47), 123));
+  CHECK(services::sntp_should_answer(request(4, 3, 68), 123));
+}
+
+TEST_CASE("the SNTP handler answers source port 123 and ignores source port 0", "[services][sntp][reflection]") {
+  auto handler = services::sntp_handler();
+  std::array<std::byte, 64> reply{};
+  auto good = request();
+  coronet::datagram d;
+  d.payload = good;
+  d.received_at = received;
+  d.reply = reply;
+  d.source = coronet::udp::endpoint(asio::ip::address_v4::loopback(), 123);
+  CHECK(coronet::sync_wait(handler(d)) == std::optional<std::size_t>(48));
+  d.source = coronet::udp::endpoint(asio::ip::address_v4::loopback(), 0);
+  CHECK_FALSE(coronet::sync_wait(handler(d)).has_value());
+  // A reply sent back to port 123 (as by another server) is not answered.
+  auto server_mode = request(4, 4);
+  d.payload = server_mode;
+  d.source = coronet::udp::endpoint(asio::ip::address_v4::loopback(), 123);
   CHECK_FALSE(coronet::sync_wait(handler(d)).has_value());
 }

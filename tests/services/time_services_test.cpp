@@ -6,14 +6,17 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <asio/ip/tcp.hpp>
 #include <asio/ip/udp.hpp>
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -95,8 +98,17 @@ bool eventually(Pred pred, std::chrono::milliseconds limit = 5s) {
 
 class udp_client {
 public:
-  explicit udp_client(asio::ip::address_v4 address = asio::ip::address_v4::loopback())
-      : socket_(ctx_, asio::ip::udp::endpoint(address, 0)) {}
+  // With `reuse_port` the socket can share a port with the server's sockets
+  // (which use SO_REUSEPORT when there are several UDP threads), so it can
+  // send from one of the server's own ports. Throws if the bind fails.
+  explicit udp_client(asio::ip::address_v4 address = asio::ip::address_v4::loopback(), std::uint16_t port = 0,
+                      bool reuse_port = false)
+      : socket_(ctx_) {
+    socket_.open(asio::ip::udp::v4());
+    if (reuse_port)
+      socket_.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true));
+    socket_.bind({address, port});
+  }
   // Throws if no reply arrives within 5 s. (Asio's blocking receive would
   // wait out SO_RCVTIMEO, so the wait is a poll.)
   std::string call(const std::string& data, std::uint16_t port) {
@@ -234,4 +246,51 @@ TEST_CASE("stop() drains: TCP and UDP close, run() returns 0", "[services][time_
   std::error_code ec;
   late.connect({asio::ip::address_v4::loopback(), port}, ec);
   CHECK(ec == asio::error::connection_refused);
+}
+
+TEST_CASE("SNTP answers client requests from the services' own ports; daytime and time do not",
+          "[services][time_services][reflection]") {
+  // Two UDP threads: the sockets use SO_REUSEPORT, so the test can send from
+  // the daytime port as if it were another server there (or ntpd on 123).
+  auto o = all_on_free_ports();
+  o.udp_threads = 2;
+  running_services s(o);
+  auto& ts = s.get();
+  udp_client impostor(asio::ip::address_v4::loopback(), ts.daytime_port(), true);
+
+  impostor.send(sntp_request(4, 3), ts.sntp_port());
+  REQUIRE(eventually([&] { return ts.stats().udp.replies == 1; }));
+  CHECK(ts.stats().udp.dropped_source == 0);
+  // The reply went to the daytime port: to the impostor, or to daytime's own
+  // socket there, which drops it as coming from one of the services' ports.
+  CHECK(eventually([&] { return ts.stats().udp.dropped_source == 1 || !impostor.nothing_pending(); }));
+  const auto dropped = ts.stats().udp.dropped_source;
+
+  // The mode is SNTP's loop guard: a server reply (mode 4) is never answered.
+  impostor.send(sntp_request(4, 4), ts.sntp_port());
+  CHECK(eventually([&] { return ts.stats().udp.unanswered == 1; }));
+  // Time answers any datagram, so it drops those from the services' ports.
+  impostor.send("", ts.time_port());
+  CHECK(eventually([&] { return ts.stats().udp.dropped_source == dropped + 1; }));
+  CHECK(ts.stats().udp.replies == 1);
+}
+
+TEST_CASE("SNTP answers a request from source port 123, as NTP daemons send (root only)",
+          "[services][time_services][reflection]") {
+  if (::geteuid() != 0) {
+    WARN("not root: cannot bind port 123; the decision is covered by sntp_should_answer's test");
+    return;
+  }
+  std::optional<udp_client> ntpd;
+  try {
+    ntpd.emplace(asio::ip::address_v4::loopback(), std::uint16_t{123});
+  } catch (const std::system_error& e) {
+    WARN(std::string("port 123 is taken (a system NTP daemon?): ") + e.what());
+    return;
+  }
+  running_services s;
+  const std::string reply = ntpd->call(sntp_request(4, 3), s.get().sntp_port());
+  REQUIRE(reply.size() == 48);
+  CHECK(reply[0] == static_cast<char>((4 << 3) | 4));
+  CHECK(s.get().stats().udp.dropped_source == 0);
 }

@@ -30,7 +30,20 @@ void put_timestamp(std::span<std::byte> out, std::size_t at, ntp_timestamp t) no
   put32(out, at + 4, t.fraction);
 }
 
+bool is_client_request(std::span<const std::byte> request) noexcept {
+  if (request.size() < sntp_packet_size)
+    return false;
+  const auto first = std::to_integer<unsigned>(request[0]);
+  const unsigned mode = first & 0x7;
+  const unsigned version = (first >> 3) & 0x7;
+  return mode == mode_client && version != 0 && version <= max_version;
+}
+
 }  // namespace
+
+bool sntp_should_answer(std::span<const std::byte> request, std::uint16_t source_port) noexcept {
+  return source_port != 0 && is_client_request(request);
+}
 
 ntp_timestamp to_ntp_timestamp(std::chrono::system_clock::time_point t) noexcept {
   using namespace std::chrono;
@@ -53,13 +66,9 @@ std::chrono::system_clock::time_point from_ntp_timestamp(ntp_timestamp t) noexce
 std::size_t make_sntp_reply(std::span<const std::byte> request, std::span<std::byte> reply,
                             std::chrono::system_clock::time_point received,
                             std::chrono::system_clock::time_point transmit, const sntp_options& opts) noexcept {
-  if (request.size() < sntp_packet_size || reply.size() < sntp_packet_size)
+  if (reply.size() < sntp_packet_size || !is_client_request(request))
     return 0;
-  const auto first = std::to_integer<unsigned>(request[0]);
-  const unsigned mode = first & 0x7;
-  const unsigned version = (first >> 3) & 0x7;
-  if (mode != mode_client || version == 0 || version > max_version)
-    return 0;
+  const unsigned version = (std::to_integer<unsigned>(request[0]) >> 3) & 0x7;
 
   std::fill_n(reply.begin(), sntp_packet_size, std::byte{0});
   reply[0] = std::byte((version << 3) | mode_server);  // leap indicator 0: no warning
@@ -79,6 +88,8 @@ std::size_t make_sntp_reply(std::span<const std::byte> request, std::span<std::b
 
 datagram_handler sntp_handler(sntp_options opts) {
   return [opts](datagram& d) -> task<std::optional<std::size_t>> {
+    if (!sntp_should_answer(d.payload, d.source.port()))
+      co_return std::nullopt;
     const std::size_t n = make_sntp_reply(d.payload, d.reply, d.received_at, std::chrono::system_clock::now(), opts);
     if (n == 0)
       co_return std::nullopt;

@@ -195,9 +195,11 @@ time_services::time_services(time_services_options options) : options_(std::move
     daytime_port_ = bind_both(*options_.daytime_port, detail::time_services_tcp::kind::daytime, daytime_handler());
   if (options_.time_port)
     time_port_ = bind_both(*options_.time_port, detail::time_services_tcp::kind::time, time_protocol_handler());
-  if (options_.sntp_port)
-    sntp_port_ = udp_->listen(
-        datagram_listener{*options_.sntp_port, sntp_handler(options_.sntp), options_.sntp_drop_from_own_ports});
+  if (options_.sntp_port) {
+    // NTP daemons send from port 123, often to port 123: SNTP takes requests
+    // from the services' own ports, and its mode check is the loop guard.
+    sntp_port_ = udp_->listen(datagram_listener{*options_.sntp_port, sntp_handler(options_.sntp), false});
+  }
 }
 
 time_services::~time_services() {

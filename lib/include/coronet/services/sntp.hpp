@@ -54,11 +54,20 @@ struct sntp_options {
   std::uint32_t root_dispersion = 655;
 };
 
+/// Whether an SNTP server answers the datagram `request` that came from
+/// `source_port`: only a client request (mode 3, version 1 to 4, at least 48
+/// bytes) from a source port other than 0. Any other source port is fine,
+/// 123 included (ntpd, chronyd with `acquisitionport 123` and classic
+/// ntpdate send from there). The loop guard is the mode: a server only ever
+/// sends mode 4, which no SNTP server answers, so two servers, or a server
+/// and a forged request, cannot start a reply loop. Never throws.
+bool sntp_should_answer(std::span<const std::byte> request, std::uint16_t source_port) noexcept;
+
 /// Builds the server reply to the NTP packet `request` in `reply` and
 /// returns its size (`sntp_packet_size`), or 0 when the request must be
 /// dropped without a reply: shorter than 48 bytes, mode other than 3
-/// (client), or version 0 or above 4. Bytes after the first 48 (extension
-/// fields, authenticator) are ignored.
+/// (client), or version 0 or above 4 (see `sntp_should_answer`). Bytes after
+/// the first 48 (extension fields, authenticator) are ignored.
 ///
 /// The reply (RFC 4330 section 5): leap indicator 0, the request's version,
 /// mode 4 (server), `opts.stratum`, the request's poll interval,
@@ -74,7 +83,8 @@ std::size_t make_sntp_reply(std::span<const std::byte> request, std::span<std::b
 
 /// A `datagram_server` handler serving SNTP: `make_sntp_reply` with the
 /// datagram's arrival time as receive timestamp and the time of sending as
-/// transmit timestamp; malformed and non-client packets get no reply.
+/// transmit timestamp. Datagrams `sntp_should_answer` refuses (malformed,
+/// not mode 3, from source port 0) get no reply; never throws for them.
 datagram_handler sntp_handler(sntp_options opts = sntp_options{});
 
 }  // namespace coronet::services

@@ -32,10 +32,6 @@ struct time_services_options {
   reply_rate_limit rate_limit;
   /// How the SNTP server describes its clock.
   sntp_options sntp;
-  /// SNTP drops requests from its own ports like the other services do. An
-  /// SNTP reply can never start a loop (only mode-3 requests are answered),
-  /// so on port 123 turn this off to serve ntpd clients, which send from 123.
-  bool sntp_drop_from_own_ports = true;
   /// TCP connections open at once; a connection beyond it is closed unanswered.
   std::size_t max_tcp_connections = 1024;
   /// After sending its reply over TCP, the server half-closes and waits this
@@ -74,9 +70,13 @@ struct time_services_tcp;
 ///   else gets no reply (see `make_sntp_reply`).
 ///
 /// Against reflection: UDP replies are rate-limited per source address
-/// (`rate_limit`), datagrams from source port 0, from the services' own ports
-/// and from the classic loop ports (7, 13, 17, 19, 37) are dropped, and no
-/// datagram over 2048 bytes is answered. TCP answers need a completed
+/// (`rate_limit`), datagrams from source port 0 and from the classic loop
+/// ports (7, 13, 17, 19, 37: services that answer any datagram) are dropped,
+/// and no datagram over 2048 bytes is answered. Daytime and time answer any
+/// datagram, so they also drop datagrams from the services' own ports. SNTP
+/// answers requests from those ports, 123 included, because NTP daemons send
+/// from 123: its loop guard is the mode (it answers mode 3 only and replies
+/// with mode 4; see `sntp_should_answer`). TCP answers need a completed
 /// handshake, so they cannot be reflected.
 ///
 /// The constructor binds every socket, so the ports are known at once and a
