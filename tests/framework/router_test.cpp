@@ -247,12 +247,12 @@ TEST_CASE("a handler that throws gives ERR internal error and is logged", "[rout
     throw std::system_error(asio::error::connection_refused);
     co_return coronet::reply::text("unreachable");
   });
-  CHECK(dispatch(r, {"boom"}) == coronet::reply::error("ERR internal error"));
+  CHECK(dispatch(r, {"boom"}) == coronet::reply::error_line("ERR internal error"));
   const auto messages = logs.messages();
   REQUIRE(!messages.empty());
   CHECK(messages.front().find("boom") != std::string::npos);
   CHECK(messages.front().find("kaboom") != std::string::npos);
-  CHECK(dispatch(r, {"fail"}) == coronet::reply::error("ERR internal error"));
+  CHECK(dispatch(r, {"fail"}) == coronet::reply::error_line("ERR internal error"));
 }
 
 TEST_CASE("a handler that throws something not derived from std::exception still gives ERR internal error",
@@ -263,7 +263,7 @@ TEST_CASE("a handler that throws something not derived from std::exception still
     throw 42;
     co_return coronet::reply::text("unreachable");
   });
-  CHECK(dispatch(r, {"odd"}) == coronet::reply::error("ERR internal error"));
+  CHECK(dispatch(r, {"odd"}) == coronet::reply::error_line("ERR internal error"));
 }
 
 TEST_CASE("operation_aborted from a handler propagates out of dispatch", "[router]") {
@@ -334,7 +334,7 @@ TEST_CASE("a plain handler that throws gives ERR internal error and is logged", 
   std::vector<std::string> messages;
   int other_replies = 0;
   while (messages.empty() && std::chrono::steady_clock::now() < deadline) {
-    if (dispatch(r, {"explode"}) != coronet::reply::error("ERR internal error"))
+    if (dispatch(r, {"explode"}) != coronet::reply::error_line("ERR internal error"))
       ++other_replies;
     messages = logs.messages();
   }
