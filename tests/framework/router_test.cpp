@@ -171,12 +171,13 @@ TEST_CASE("an unknown command's arguments are listed while their text is under 1
         "ERR unknown command 'x', with args beginning with: '" + first + "' 'sec' ");
 }
 
-TEST_CASE("an unknown command's bytes are echoed as they are, CR and LF as spaces", "[router]") {
+TEST_CASE("an unknown command's non-printable bytes, quote and backslash are written \\xHH", "[router]") {
   coronet::router r;
   const std::string name("a\x01\r\n'\\\x7f\xff z", 10);
-  CHECK(dispatch(r, {name}).str() == "ERR unknown command 'a\x01  '\\\x7f\xff z', with args beginning with: ");
+  CHECK(dispatch(r, {name}).str() ==
+        "ERR unknown command 'a\\x01\\x0d\\x0a\\x27\\x5c\\x7f\\xff z', with args beginning with: ");
   CHECK(dispatch(r, {std::string_view("\0", 1), "x\r\ny"}).str() ==
-        std::string("ERR unknown command '\0', with args beginning with: 'x  y' ", 58));
+        "ERR unknown command '\\x00', with args beginning with: 'x\\x0d\\x0ay' ");
 }
 
 TEST_CASE("a wrong argument count gets ERR wrong number of arguments for 'x' command", "[router]") {

@@ -75,8 +75,8 @@ bool parse_integer(std::string_view s, std::int64_t& out) noexcept {
   return true;
 }
 
-// An error whose message is `prefix`, `text` as Redis's `%s` prints it (CR
-// and LF as spaces) and `suffix`.
+// An error whose message is `prefix`, `text` (odd bytes as \xHH, see
+// append_quoted_name) and `suffix`.
 reply error_with(std::string_view prefix, std::string_view text, std::string_view suffix,
                  std::size_t limit = std::string_view::npos) {
   std::string msg(prefix);

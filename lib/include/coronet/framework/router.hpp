@@ -213,8 +213,9 @@ private:
 /// argument quoted and followed by a space; none: the line ends with `: `).
 /// The name is cut at 128 bytes; arguments are added while the list is
 /// shorter than 128 bytes, each cut so that the list stays within 128 bytes
-/// of argument text. Bytes are not escaped, except that CR and LF become
-/// spaces (the codecs make the rest readable). Throws only `std::bad_alloc`.
+/// of argument text. Bytes outside printable ASCII, `'` and `\` are written
+/// `\xHH` (Redis sends them raw), so the line stays readable and unambiguous.
+/// Throws only `std::bad_alloc`.
 reply unknown_command_reply(std::string_view name, std::span<const std::string_view> args = {});
 
 /// The error reply for a wrong argument count, as Redis words it:

@@ -1,5 +1,5 @@
-// How error replies echo a name the peer sent: bounded and on one line, as
-// Redis echoes it.
+// How error replies echo a name the peer sent: bounded, on one line, and
+// readable, as Redis echoes it.
 #pragma once
 
 #include <cstddef>
@@ -13,13 +13,24 @@ namespace coronet::detail {
 inline constexpr std::size_t max_echoed_name = 128;
 
 /// Appends at most `limit` bytes of `text` to `out` for an error message such
-/// as `ERR unknown command 'x'`, as Redis does: cut without a mark, CR and LF
-/// written as spaces (an error is one line), every other byte as it is. The
-/// codecs make the line readable for their peers (the line protocol escapes
-/// what a terminal would not show). Throws only `std::bad_alloc`.
+/// as `ERR unknown command 'x'`: cut without a mark, as Redis's `%.128s` cuts.
+/// Bytes outside printable ASCII, `'` and `\` are written `\xHH` (Redis
+/// sends them as they are, CR and LF as spaces), so the error stays on one
+/// line, a terminal shows it as sent, and the quotes around it stay
+/// unambiguous; printable names read exactly as Redis writes them. The codecs
+/// write error lines without escaping them again. Throws only `std::bad_alloc`.
 inline void append_quoted_name(std::string& out, std::string_view text, std::size_t limit = max_echoed_name) {
-  for (char c : text.substr(0, limit))
-    out += (c == '\r' || c == '\n') ? ' ' : c;
+  static constexpr char hex[] = "0123456789abcdef";
+  for (char c : text.substr(0, limit)) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x7f || c == '\'' || c == '\\') {
+      out += "\\x";
+      out += hex[u >> 4];
+      out += hex[u & 0xf];
+    } else {
+      out += c;
+    }
+  }
 }
 
 }  // namespace coronet::detail
