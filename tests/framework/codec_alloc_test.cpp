@@ -130,3 +130,48 @@ TEST_CASE("the counting operator new does see heap replies", "[framework][alloc]
   CHECK(allocations.load() - before >= 1);
   CHECK(r.str().size() == 100);
 }
+
+TEST_CASE("steady-state replies of every small kind, RESP2 and RESP3, allocate nothing", "[framework][alloc]") {
+  const coronet::codec_limits limits;
+  std::string out;
+  out.reserve(4096);
+  coronet::resp_codec codec;
+  coronet::line_codec line;
+  coronet::reply client_reply;
+  const auto round = [&] {
+    bool ok = true;
+    out.clear();
+    // Built and encoded where a handler would: inline strings, scalars.
+    for (int protover : {2, 3}) {
+      codec.set_protover(protover);
+      codec.encode(coronet::reply::boolean(true), out);
+      codec.encode(coronet::reply::real(-1.2345678901234567e-300), out);
+      codec.encode(coronet::reply::real(3.14), out);
+      codec.encode(coronet::reply::verbatim(ctime_text), out);
+      codec.encode(coronet::reply::null(), out);
+      codec.encode(coronet::reply::error_line("WRONGPASS invalid username-password pair"), out);
+    }
+    coronet::encode_line_reply(coronet::reply::real(2.5), out);
+    coronet::encode_line_reply(coronet::reply::boolean(false), out);
+    coronet::encode_raw_reply(coronet::reply::real(2.5), out);
+    // The client side of short RESP3 replies.
+    for (std::string_view wire :
+         {std::string_view("#t\r\n"), std::string_view(",3.14\r\n"), std::string_view("_\r\n"),
+          std::string_view("=28\r\ntxt:Sun May 27 21:43:58 2018\r\n"), std::string_view("(12345678901234567890\r\n")}) {
+      ok &= coronet::parse_resp_reply(wire, client_reply, limits).status == coronet::parse_status::complete;
+    }
+    ok &= line.parse_reply(std::string_view("ERR a\\b\r\n"), client_reply, limits).status ==
+          coronet::parse_status::complete;
+    return ok;
+  };
+  REQUIRE(round());
+  const std::size_t before = allocations.load();
+  bool ok = true;
+  for (int i = 0; i < 1000; ++i)
+    ok &= round();
+  const std::size_t made = allocations.load() - before;
+  CHECK(ok);
+  CHECK(made == 0);
+  CHECK(out.find("=28\r\ntxt:Sun May 27 21:43:58 2018\r\n") != std::string::npos);
+  CHECK(out.find("$4\r\n3.14\r\n") != std::string::npos);
+}

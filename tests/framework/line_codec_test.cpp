@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -345,4 +346,58 @@ TEST_CASE("line_codec::encode_request joins the words with one space and ends wi
   std::string encoded;
   coronet::line_codec::encode(reply::integer(5), encoded);
   CHECK(encoded == "5\r\n");
+}
+
+TEST_CASE("line replies render the RESP3 kinds on one line", "[framework][line]") {
+  auto encode = [](const reply& r) {
+    std::string out;
+    coronet::encode_line_reply(r, out);
+    return out;
+  };
+  CHECK(encode(reply::boolean(true)) == "true\r\n");
+  CHECK(encode(reply::boolean(false)) == "false\r\n");
+  CHECK(encode(reply::real(3.14)) == "3.14\r\n");
+  CHECK(encode(reply::real(-0.0)) == "-0\r\n");
+  CHECK(encode(reply::real(1e-7)) == "1e-7\r\n");
+  CHECK(encode(reply::real(std::numeric_limits<double>::infinity())) == "inf\r\n");
+  CHECK(encode(reply::real(std::numeric_limits<double>::quiet_NaN())) == "nan\r\n");
+  CHECK(encode(reply::verbatim("a\r\nb\\c")) == "a\\r\\nb\\\\c\r\n");
+  std::vector<reply> kv;
+  kv.push_back(reply::bulk("server"));
+  kv.push_back(reply::bulk("coronet"));
+  kv.push_back(reply::bulk("proto"));
+  kv.push_back(reply::integer(3));
+  kv.push_back(reply::bulk("modules"));
+  kv.push_back(reply::array({}));
+  CHECK(encode(reply::map(std::move(kv))) == "server=coronet proto=3 modules=\r\n");
+  CHECK(encode(reply::map({})) == "\r\n");
+  std::vector<reply> members;
+  members.push_back(reply::text("a"));
+  members.push_back(reply::null());
+  members.push_back(reply::boolean(true));
+  CHECK(encode(reply::set(std::move(members))) == "a (nil) true\r\n");
+  std::vector<reply> nested;
+  nested.push_back(reply::error_line("ERR in\\side\r\n"));
+  nested.push_back(reply::real(0.5));
+  CHECK(encode(reply::array(std::move(nested))) == "ERR in\\side   0.5\r\n");
+}
+
+TEST_CASE("an error line with backslashes crosses the line protocol unchanged", "[framework][line]") {
+  // What the router answers to `printf 'nope\x01\xff\n'`: the name is already escaped once.
+  const reply sent = reply::error_line("ERR unknown command 'nope\\x01\\xff'");
+  std::string wire;
+  coronet::encode_line_reply(sent, wire);
+  CHECK(wire == "ERR unknown command 'nope\\x01\\xff'\r\n");
+  coronet::line_codec codec;
+  reply back;
+  const auto r = codec.parse_reply(wire, back, codec_limits{});
+  REQUIRE(r.status == parse_status::complete);
+  CHECK(r.consumed == wire.size());
+  CHECK(back == sent);
+  // A text reply still has its backslashes escaped and unescaped.
+  wire.clear();
+  coronet::encode_line_reply(reply::text("C:\\x"), wire);
+  CHECK(wire == "C:\\\\x\r\n");
+  REQUIRE(codec.parse_reply(wire, back, codec_limits{}).status == parse_status::complete);
+  CHECK(back == reply::text("C:\\x"));
 }

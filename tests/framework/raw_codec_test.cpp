@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -104,7 +105,7 @@ TEST_CASE("raw replies are the bare value; errors and null write nothing", "[fra
   CHECK(encode(reply::text("Sun May 27 21:43:58 2018\n")) == "Sun May 27 21:43:58 2018\n");
   CHECK(encode(reply::bulk("a\r\n\0b"s)) == "a\r\n\0b"s);
   CHECK(encode(reply::integer(-42)) == "-42");
-  CHECK(encode(reply::error("ERR unknown command 'x'")).empty());
+  CHECK(encode(reply::error_line("ERR unknown command 'x'")).empty());
   CHECK(encode(reply::null()).empty());
   std::vector<reply> elements;
   elements.push_back(reply::text("a"));
@@ -152,4 +153,29 @@ TEST_CASE("raw_codec::reply_at_close is ERR no reply for nothing, else the bytes
   CHECK(coronet::raw_codec::reply_at_close("1527457438") == reply::text("1527457438"));
   CHECK(coronet::raw_codec::reply_at_close("ERR no reply") == reply::text("ERR no reply"));
   CHECK(coronet::raw_codec::reply_at_close("a\r\n\0b"s) == reply::text("a\r\n\0b"s));
+}
+
+TEST_CASE("raw replies write the RESP3 kinds as their text", "[framework][raw]") {
+  auto encode = [](const reply& r) {
+    std::string out;
+    coronet::encode_raw_reply(r, out);
+    return out;
+  };
+  CHECK(encode(reply::boolean(true)) == "true");
+  CHECK(encode(reply::boolean(false)) == "false");
+  CHECK(encode(reply::real(2.5)) == "2.5");
+  CHECK(encode(reply::real(-std::numeric_limits<double>::infinity())) == "-inf");
+  CHECK(encode(reply::verbatim("Sun May 27 21:43:58 2018\n")) == "Sun May 27 21:43:58 2018\n");
+  std::vector<reply> kv;
+  kv.push_back(reply::bulk("a"));
+  kv.push_back(reply::integer(1));
+  kv.push_back(reply::bulk("b"));
+  kv.push_back(reply::real(0.25));
+  CHECK(encode(reply::map(std::move(kv))) == "a=1 b=0.25");
+  std::vector<reply> members;
+  members.push_back(reply::text("x"));
+  members.push_back(reply::boolean(false));
+  CHECK(encode(reply::set(std::move(members))) == "x false");
+  CHECK(encode(reply::error_line("ERR x")).empty());
+  CHECK(encode(reply::null()).empty());
 }

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <limits>
 #include <random>
 #include <string>
 #include <string_view>
@@ -300,7 +301,7 @@ TEST_CASE("RESP replies encode every kind", "[framework][resp]") {
   };
   CHECK(encode(reply::text("PONG")) == "+PONG\r\n");
   CHECK(encode(reply::text("a\r\nb")) == "+a  b\r\n");
-  CHECK(encode(reply::error("ERR unknown command 'x'")) == "-ERR unknown command 'x'\r\n");
+  CHECK(encode(reply::error_line("ERR unknown command 'x'")) == "-ERR unknown command 'x'\r\n");
   CHECK(encode(reply::err("bad\nline")) == "-ERR bad line\r\n");
   CHECK(encode(reply::integer(-7)) == ":-7\r\n");
   CHECK(encode(reply::integer(0)) == ":0\r\n");
@@ -360,7 +361,7 @@ std::vector<reply_case> reply_cases() {
   pair.push_back(reply::integer(1));
   std::vector<reply_case> table;
   table.push_back({"+OK\r\n", ok, 5, reply::text("OK"), ""});
-  table.push_back({"-ERR x\r\n", ok, 8, reply::error("ERR x"), ""});
+  table.push_back({"-ERR x\r\n", ok, 8, reply::error_line("ERR x"), ""});
   table.push_back({":42\r\n", ok, 5, reply::integer(42), ""});
   table.push_back({":-1\r\n", ok, 5, reply::integer(-1), ""});
   table.push_back({"$5\r\nhello\r\n", ok, 11, reply::bulk("hello"), ""});
@@ -384,6 +385,59 @@ std::vector<reply_case> reply_cases() {
   table.push_back({"$1\r\nab\r\n", bad, 0, {}, "protocol error: bulk not terminated by CRLF"});
   table.push_back({"+OK\rX", bad, 0, {}, "protocol error: invalid line terminator"});
   table.push_back({"+" + std::string(64 * 1024 + 1, 'a'), bad, 0, {}, "protocol error: line too long"});
+  // RESP3.
+  const double inf = std::numeric_limits<double>::infinity();
+  std::vector<reply> kv;
+  kv.push_back(reply::bulk("proto"));
+  kv.push_back(reply::integer(3));
+  table.push_back({"%1\r\n$5\r\nproto\r\n:3\r\n", ok, 19, reply::map(kv), ""});
+  table.push_back({"%0\r\n", ok, 4, reply::map({}), ""});
+  std::vector<reply> members;
+  members.push_back(reply::text("a"));
+  members.push_back(reply::boolean(false));
+  table.push_back({"~2\r\n+a\r\n#f\r\n", ok, 12, reply::set(members), ""});
+  table.push_back({">2\r\n+a\r\n#f\r\n", ok, 12, reply::array(members), ""});
+  table.push_back({"_\r\n", ok, 3, reply::null(), ""});
+  table.push_back({"#t\r\n", ok, 4, reply::boolean(true), ""});
+  table.push_back({"#f\r\n", ok, 4, reply::boolean(false), ""});
+  table.push_back({",3.14\r\n", ok, 7, reply::real(3.14), ""});
+  table.push_back({",-1e-7\r\n", ok, 8, reply::real(-1e-7), ""});
+  table.push_back({",+2.5E3\r\n", ok, 9, reply::real(2500), ""});
+  table.push_back({",10\r\n", ok, 5, reply::real(10), ""});
+  table.push_back({",inf\r\n", ok, 6, reply::real(inf), ""});
+  table.push_back({",-inf\r\n", ok, 7, reply::real(-inf), ""});
+  table.push_back({",nan\r\n", ok, 6, reply::real(std::numeric_limits<double>::quiet_NaN()), ""});
+  table.push_back({"(3492890328409238509324850943850943825024385\r\n", ok, 46,
+                   reply::bulk("3492890328409238509324850943850943825024385"), ""});
+  table.push_back({"(-12\r\n", ok, 6, reply::bulk("-12"), ""});
+  table.push_back({"=15\r\ntxt:Some string\r\n", ok, 22, reply::verbatim("Some string"), ""});
+  table.push_back({"=4\r\nmkd:\r\n", ok, 10, reply::verbatim(""), ""});
+  table.push_back({"!21\r\nSYNTAX invalid syntax\r\n", ok, 28, reply::error_line("SYNTAX invalid syntax"), ""});
+  // Attributes are skipped: the reply is the value after them.
+  table.push_back({"|1\r\n+key-popularity\r\n%1\r\n$1\r\na\r\n,0.19\r\n:7\r\n", ok, 43, reply::integer(7), ""});
+  std::vector<reply> with_attribute;
+  with_attribute.push_back(reply::integer(1));
+  with_attribute.push_back(reply::integer(2));
+  table.push_back({"*2\r\n:1\r\n|1\r\n+a\r\n+b\r\n:2\r\n", ok, 24, reply::array(with_attribute), ""});
+  table.push_back({"|1\r\n+a\r\n+b\r\n", more, 0, {}, ""});
+  table.push_back({"_x\r\n", bad, 0, {}, "protocol error: invalid null"});
+  table.push_back({"#true\r\n", bad, 0, {}, "protocol error: invalid boolean"});
+  table.push_back({"#\r\n", bad, 0, {}, "protocol error: invalid boolean"});
+  table.push_back({",\r\n", bad, 0, {}, "protocol error: invalid double"});
+  table.push_back({",1.5x\r\n", bad, 0, {}, "protocol error: invalid double"});
+  table.push_back({",++1\r\n", bad, 0, {}, "protocol error: invalid double"});
+  table.push_back({",1e999\r\n", bad, 0, {}, "protocol error: invalid double"});
+  table.push_back({"(\r\n", bad, 0, {}, "protocol error: invalid big number"});
+  table.push_back({"(12a\r\n", bad, 0, {}, "protocol error: invalid big number"});
+  table.push_back({"=3\r\ntxt\r\n", bad, 0, {}, "protocol error: invalid verbatim string"});
+  table.push_back({"=5\r\ntxt-x\r\n", bad, 0, {}, "protocol error: invalid verbatim string"});
+  table.push_back({"=-1\r\n", bad, 0, {}, "protocol error: invalid bulk length"});
+  table.push_back({"!-1\r\n", bad, 0, {}, "protocol error: invalid bulk length"});
+  table.push_back({"%-1\r\n", bad, 0, {}, "protocol error: invalid multibulk length"});
+  table.push_back({"~-1\r\n", bad, 0, {}, "protocol error: invalid multibulk length"});
+  table.push_back({"%513\r\n", bad, 0, {}, "protocol error: invalid multibulk length"});
+  table.push_back({"|513\r\n", bad, 0, {}, "protocol error: invalid multibulk length"});
+  table.push_back({"%1\r\n+a\r\n", more, 0, {}, ""});
   return table;
 }
 
@@ -475,4 +529,182 @@ TEST_CASE("resp_codec encodes replies and parses them back on the client side", 
   CHECK(out == reply::err("no such key"));
   const std::string bad = "?what\r\n";
   CHECK(codec.parse_reply(bad, out, limits).error == "protocol error: invalid reply type");
+}
+
+namespace {
+
+std::string encode(const reply& r, int protover) {
+  std::string out;
+  coronet::encode_resp_reply(r, out, protover);
+  return out;
+}
+
+reply sample_map() {
+  std::vector<reply> kv;
+  kv.push_back(reply::bulk("server"));
+  kv.push_back(reply::bulk("coronet"));
+  kv.push_back(reply::bulk("proto"));
+  kv.push_back(reply::integer(3));
+  return reply::map(std::move(kv));
+}
+
+reply sample_set() {
+  std::vector<reply> members;
+  members.push_back(reply::bulk("a"));
+  members.push_back(reply::boolean(true));
+  return reply::set(std::move(members));
+}
+
+}  // namespace
+
+TEST_CASE("the RESP3 kinds in RESP2: flat arrays, 1/0, bulk doubles and texts", "[framework][resp]") {
+  CHECK(encode(sample_map(), 2) == "*4\r\n$6\r\nserver\r\n$7\r\ncoronet\r\n$5\r\nproto\r\n:3\r\n");
+  CHECK(encode(reply::map({}), 2) == "*0\r\n");
+  CHECK(encode(sample_set(), 2) == "*2\r\n$1\r\na\r\n:1\r\n");
+  CHECK(encode(reply::boolean(true), 2) == ":1\r\n");
+  CHECK(encode(reply::boolean(false), 2) == ":0\r\n");
+  CHECK(encode(reply::real(3.14), 2) == "$4\r\n3.14\r\n");
+  CHECK(encode(reply::real(-std::numeric_limits<double>::infinity()), 2) == "$4\r\n-inf\r\n");
+  CHECK(encode(reply::verbatim("a\r\nb"), 2) == "$4\r\na\r\nb\r\n");
+  CHECK(encode(reply::null(), 2) == "$-1\r\n");
+  // Anything below 3 is RESP2.
+  CHECK(encode(reply::null(), 0) == "$-1\r\n");
+  CHECK(encode(reply::boolean(true), 1) == ":1\r\n");
+}
+
+TEST_CASE("the RESP3 encoding of every kind", "[framework][resp]") {
+  CHECK(encode(reply::text("OK"), 3) == "+OK\r\n");
+  CHECK(encode(reply::err("bad\r\nx"), 3) == "-ERR bad  x\r\n");
+  CHECK(encode(reply::integer(-2), 3) == ":-2\r\n");
+  CHECK(encode(reply::bulk("ab"), 3) == "$2\r\nab\r\n");
+  CHECK(encode(reply::array({}), 3) == "*0\r\n");
+  CHECK(encode(reply::null(), 3) == "_\r\n");
+  CHECK(encode(sample_map(), 3) == "%2\r\n$6\r\nserver\r\n$7\r\ncoronet\r\n$5\r\nproto\r\n:3\r\n");
+  CHECK(encode(reply::map({}), 3) == "%0\r\n");
+  CHECK(encode(sample_set(), 3) == "~2\r\n$1\r\na\r\n#t\r\n");
+  CHECK(encode(reply::boolean(true), 3) == "#t\r\n");
+  CHECK(encode(reply::boolean(false), 3) == "#f\r\n");
+  CHECK(encode(reply::real(3.14), 3) == ",3.14\r\n");
+  CHECK(encode(reply::real(std::numeric_limits<double>::infinity()), 3) == ",inf\r\n");
+  CHECK(encode(reply::real(-std::numeric_limits<double>::infinity()), 3) == ",-inf\r\n");
+  CHECK(encode(reply::real(std::numeric_limits<double>::quiet_NaN()), 3) == ",nan\r\n");
+  CHECK(encode(reply::verbatim("Some string"), 3) == "=15\r\ntxt:Some string\r\n");
+  CHECK(encode(reply::verbatim(""), 3) == "=4\r\ntxt:\r\n");
+  CHECK(encode(reply::verbatim("a\r\nb"), 3) == "=8\r\ntxt:a\r\nb\r\n");
+  // Nested elements use the same version.
+  std::vector<reply> nested;
+  nested.push_back(sample_set());
+  nested.push_back(reply::null());
+  CHECK(encode(reply::array(std::move(nested)), 3) == "*2\r\n~2\r\n$1\r\na\r\n#t\r\n_\r\n");
+  coronet::resp_codec codec;
+  CHECK(codec.protover() == 2);
+  std::string wire;
+  codec.encode(reply::null(), wire);
+  codec.set_protover(3);
+  CHECK(codec.protover() == 3);
+  codec.encode(reply::null(), wire);
+  codec.set_protover(2);
+  codec.encode(reply::boolean(true), wire);
+  CHECK(wire == "$-1\r\n_\r\n:1\r\n");
+}
+
+TEST_CASE("doubles are written as Redis 7.2+ writes them", "[framework][resp]") {
+  const double inf = std::numeric_limits<double>::infinity();
+  const std::vector<std::pair<double, std::string>> table{
+      {0.0, "0"},
+      {-0.0, "-0"},
+      {1.0, "1"},
+      {-42.0, "-42"},
+      {3.14, "3.14"},
+      {-2.5, "-2.5"},
+      {0.1, "0.1"},
+      {0.001, "0.001"},
+      {1e-6, "0.000001"},
+      {1.5e-6, "1.5e-6"},  // the exponent of the last digit is below -6
+      {1e-7, "1e-7"},
+      {1.25e-7, "1.25e-7"},
+      {123456.789, "123456.789"},
+      {1.0 / 3.0, "0.3333333333333333"},
+      {4611686018427387904.0, "4611686018427387904"},  // 2^62: still an integer
+      {1e19, "1e+19"},
+      {1.5e19, "1.5e+19"},
+      {1.2345678901234567e21, "1234567890123456800000"},  // up to 7 zeros stay plain
+      {-1.0745283602159953e23, "-107452836021599530000000"},
+      {0.0001234, "1.234e-4"},
+      {0.1234, "0.1234"},
+      {1.5e300, "1.5e+300"},
+      {1e100, "1e+100"},
+      {-1.7976931348623157e308, "-1.7976931348623157e+308"},
+      {5e-324, "5e-324"},
+      {1234567.5, "1234567.5"},
+      {inf, "inf"},
+      {-inf, "-inf"},
+      {std::numeric_limits<double>::quiet_NaN(), "nan"},
+      {-std::numeric_limits<double>::quiet_NaN(), "nan"},
+  };
+  for (const auto& [value, text] : table) {
+    INFO("expected " << text);
+    CHECK(encode(reply::real(value), 3) == "," + text + "\r\n");
+    CHECK(encode(reply::real(value), 2) == "$" + std::to_string(text.size()) + "\r\n" + text + "\r\n");
+    reply back;
+    const std::string wire = encode(reply::real(value), 3);
+    REQUIRE(coronet::parse_resp_reply(wire, back, codec_limits{}).status == parse_status::complete);
+    CHECK(back == reply::real(value));
+  }
+}
+
+TEST_CASE("every kind round-trips through RESP3, and through RESP2 as Redis maps it", "[framework][resp]") {
+  std::vector<reply> all;
+  all.push_back(reply::text("OK"));
+  all.push_back(reply::error_line("WRONGPASS invalid username-password pair"));
+  all.push_back(reply::integer(-9223372036854775807LL - 1));
+  all.push_back(reply::bulk("\0\r\n binary"s));
+  all.push_back(reply::bulk(std::string(1000, 'q')));
+  all.push_back(reply::null());
+  all.push_back(reply::array({}));
+  all.push_back(sample_map());
+  all.push_back(reply::map({}));
+  all.push_back(sample_set());
+  all.push_back(reply::boolean(true));
+  all.push_back(reply::boolean(false));
+  all.push_back(reply::real(-0.0));
+  all.push_back(reply::real(2.5e-300));
+  all.push_back(reply::real(std::numeric_limits<double>::infinity()));
+  all.push_back(reply::verbatim("line 1\r\nline 2"));
+  all.push_back(reply::verbatim(std::string(200, 'v')));
+  std::vector<reply> copy = all;
+  all.push_back(reply::array(std::move(copy)));
+  const codec_limits limits;
+  for (const reply& r : all) {
+    const std::string wire = encode(r, 3);
+    INFO("RESP3: " << wire.substr(0, 60));
+    reply back;
+    const auto result = coronet::parse_resp_reply(wire, back, limits);
+    REQUIRE(result.status == parse_status::complete);
+    CHECK(result.consumed == wire.size());
+    CHECK(back == r);
+  }
+  // RESP2 loses the kind but keeps the value.
+  const auto resp2 = [&](const reply& r) {
+    const std::string wire = encode(r, 2);
+    reply back;
+    const auto result = coronet::parse_resp_reply(wire, back, limits);
+    REQUIRE(result.status == parse_status::complete);
+    CHECK(result.consumed == wire.size());
+    return back;
+  };
+  std::vector<reply> flat;
+  flat.push_back(reply::bulk("server"));
+  flat.push_back(reply::bulk("coronet"));
+  flat.push_back(reply::bulk("proto"));
+  flat.push_back(reply::integer(3));
+  CHECK(resp2(sample_map()) == reply::array(std::move(flat)));
+  std::vector<reply> members;
+  members.push_back(reply::bulk("a"));
+  members.push_back(reply::integer(1));
+  CHECK(resp2(sample_set()) == reply::array(std::move(members)));
+  CHECK(resp2(reply::boolean(false)) == reply::integer(0));
+  CHECK(resp2(reply::real(0.5)) == reply::bulk("0.5"));
+  CHECK(resp2(reply::verbatim("v")) == reply::bulk("v"));
+  CHECK(resp2(reply::null()) == reply::null());
 }

@@ -1,4 +1,5 @@
-// libFuzzer target: parse_line_request and encode_line_reply on arbitrary bytes.
+// libFuzzer target: parse_line_request, encode_line_reply and the client's
+// line_codec::parse_reply on arbitrary bytes.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -44,6 +45,38 @@ void parse_all(std::vector<char>& buffer, const coronet::codec_limits& limits) {
   }
 }
 
+// The client side: every line parses, an error line as it is, a text line
+// unescaped; re-encoding what was parsed is stable after one pass.
+void parse_replies(std::string_view input) {
+  coronet::line_codec codec;
+  const coronet::codec_limits limits;
+  std::string_view rest = input;
+  for (;;) {
+    coronet::reply reply;
+    const coronet::parse_result r = codec.parse_reply(std::span<const char>(rest.data(), rest.size()), reply, limits);
+    check(r.status != coronet::parse_status::error);
+    if (r.status == coronet::parse_status::incomplete) {
+      check(rest.find('\n') == std::string_view::npos);
+      return;
+    }
+    check(r.consumed > 0 && rest[r.consumed - 1] == '\n');
+    check(rest.substr(0, r.consumed - 1).find('\n') == std::string_view::npos);
+    check(reply.kind() == coronet::reply_kind::text || reply.kind() == coronet::reply_kind::error);
+    if (reply.kind() == coronet::reply_kind::error)
+      check(reply.str().substr(0, 3) == "ERR");
+    std::string wire;
+    coronet::encode_line_reply(reply, wire);
+    coronet::line_codec again;
+    coronet::reply back;
+    const coronet::parse_result b = again.parse_reply(std::span<const char>(wire.data(), wire.size()), back, limits);
+    check(b.status == coronet::parse_status::complete && b.consumed == wire.size());
+    std::string rewire;
+    coronet::encode_line_reply(back, rewire);
+    check(rewire == wire);
+    rest.remove_prefix(r.consumed);
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -55,5 +88,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   tiny.max_request_bytes = 16;
   tiny.max_args = 3;
   parse_all(buffer, tiny);
+  parse_replies(std::string_view(reinterpret_cast<const char*>(data), size));
   return 0;
 }

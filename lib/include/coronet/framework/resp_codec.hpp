@@ -131,22 +131,41 @@ void encode_resp_reply(const reply& r, std::string& out, int protover = 2);
 /// multibulk of bulk strings, the form every Redis client sends. Binary-safe.
 void encode_resp_request(std::span<const std::string_view> words, std::string& out);
 
-/// Most deeply nested arrays `parse_resp_reply` accepts.
+/// Most deeply nested aggregates (arrays, maps, sets, pushes, attributes)
+/// `parse_resp_reply` accepts.
 inline constexpr int resp_max_reply_depth = 16;
 
-/// Parses one RESP2 reply (client side) from the front of `input` into `out`.
+/// Parses one RESP2 or RESP3 reply (client side) from the front of `input`
+/// into `out`.
 ///
-/// Accepts `+`, `-`, `:`, `$` (`$-1` is `null`) and `*` (`*-1` is `null`,
-/// arrays nested at most `resp_max_reply_depth` deep). `out` is assigned only
-/// on `complete`; the input is validated before anything is allocated, and
-/// each call rescans the reply from its start. Errors: "protocol error: line
-/// too long" (a line over `limits.max_request_bytes`), "protocol error:
-/// invalid reply type", "protocol error: invalid integer", "protocol error:
-/// invalid bulk length" (over `limits.max_bulk_bytes` or below -1),
-/// "protocol error: invalid multibulk length" (over `limits.max_args` or
-/// below -1), "protocol error: bulk not terminated by CRLF", "protocol error:
-/// nesting too deep", "protocol error: invalid line terminator" (a CR not
-/// followed by LF). Throws only `std::bad_alloc` while building `out`.
+/// Accepts RESP2's `+` (text), `-` (error), `:` (integer), `$` (bulk, `$-1`
+/// is `null`), `*` (array, `*-1` is `null`), and RESP3's `_` (null), `#t`/`#f`
+/// (boolean), `,` (real: decimal, exponent, `inf`, `-inf`, `nan`), `(` (big
+/// number, returned as a `bulk` of its digits), `!` (blob error, an `error`),
+/// `=` (verbatim string: `verbatim` with the three-byte format and `:`
+/// dropped, whatever the format), `%` (map), `~` (set), `>` (push, returned
+/// as an `array`; a client that neither subscribes nor tracks keys never gets
+/// one) and `|` (attributes: validated like a map, then skipped; the reply is
+/// the value that follows them). Aggregates nest at most
+/// `resp_max_reply_depth` deep.
+///
+/// `out` is assigned only on `complete`; the input is validated before
+/// anything is allocated, and each call rescans the reply from its start.
+/// Errors: "protocol error: line too long" (a line over
+/// `limits.max_request_bytes`), "protocol error: invalid reply type",
+/// "protocol error: invalid integer", "protocol error: invalid null" (`_` not
+/// followed directly by CR LF), "protocol error: invalid boolean" (not `t` or
+/// `f`), "protocol error: invalid double" (a `,` line from_chars cannot read
+/// whole, or out of a double's range), "protocol error: invalid big number",
+/// "protocol error: invalid bulk length" (`$`, `=` or `!` with a length over
+/// `limits.max_bulk_bytes` or negative, `$-1` aside), "protocol error: invalid
+/// verbatim string" (shorter than 4 bytes or no `:` after the format),
+/// "protocol error: invalid multibulk length" (an aggregate over
+/// `limits.max_args` elements, a map's or attribute's pairs counting twice,
+/// or negative, `*-1` aside), "protocol error: bulk not terminated by CRLF",
+/// "protocol error: nesting too deep", "protocol error: invalid line
+/// terminator" (a CR not followed by LF). Throws only `std::bad_alloc` while
+/// building `out`.
 parse_result parse_resp_reply(std::span<const char> input, reply& out, const codec_limits& limits);
 
 /// RESP as a codec type (see `request_codec` and `reply_codec` in

