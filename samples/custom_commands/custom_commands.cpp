@@ -10,6 +10,8 @@
 #include <coronet/framework/client.hpp>
 #include <coronet/framework/server.hpp>
 
+#include "common/server_cli.hpp"
+
 using coronet::reply;
 using coronet::request;
 using coronet::task;
@@ -49,15 +51,13 @@ int main(int argc, char** argv) {
   CLI::App app{"A server with custom commands: sum, sleep, upstream (and the built-ins)."};
   coronet::server_options o;
   o.port = 8100;
-  o.threads = 1;
+  samples::server_cli cli(app, o);
   std::string upstream_host = "127.0.0.1";
   std::uint16_t upstream_port = 8099;
-  app.add_option("--host", o.host, "address to listen on")->capture_default_str();
-  app.add_option("--port", o.port, "port to listen on (0 = any free port)")->capture_default_str();
   app.add_option("--upstream-host", upstream_host, "server `upstream` calls")->capture_default_str();
   app.add_option("--upstream-port", upstream_port, "its port (0 = this server itself)")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-  o.handle_signals = true;
+  cli.apply();
 
   coronet::router r;
   coronet::commands::register_builtins(r);

@@ -8,45 +8,18 @@
 #include <coronet/coronet.hpp>
 #include <coronet/framework/server.hpp>
 
-namespace {
-
-std::chrono::milliseconds seconds_option(double s) {
-  return std::chrono::milliseconds(static_cast<long long>(s * 1000));
-}
-
-}  // namespace
+#include "common/server_cli.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{
       "Serves the current time (command `timestamp`, alias `timetampe`) and the other built-in\n"
-      "commands over plain lines, the Redis protocol, or the seed's raw one-shot mode."};
+      "commands over the Redis protocol (inline commands included, so nc works too), plain lines\n"
+      "(--protocol line), or the seed's raw one-shot mode (--protocol raw)."};
   coronet::server_options o;
-  std::string protocol = "auto";
-  double idle = 300, request = 30, drain = 10;
-  bool verbose = false;
-  app.add_option("--host", o.host, "address to listen on")->capture_default_str();
-  app.add_option("--port", o.port, "port to listen on (0 = any free port)")->capture_default_str();
-  app.add_option("--protocol", protocol, "auto | line | resp | raw (raw answers the seed's client)")
-      ->check(CLI::IsMember({"auto", "line", "resp", "raw"}))
-      ->capture_default_str();
-  app.add_option("--threads", o.threads, "worker threads (0 = one per hardware thread)")->capture_default_str();
-  app.add_option("--max-connections", o.max_connections, "connections open at once")->capture_default_str();
-  app.add_option("--idle-timeout", idle, "seconds before an idle connection is closed (0 = never)")
-      ->capture_default_str();
-  app.add_option("--request-timeout", request, "seconds a command may run (0 = no limit)")->capture_default_str();
-  app.add_option("--max-request-bytes", o.max_request_bytes, "longest request line")->capture_default_str();
-  app.add_option("--max-output-bytes", o.max_output_bytes, "unsent reply bytes before a connection is closed")
-      ->capture_default_str();
-  app.add_option("--drain-timeout", drain, "seconds in-flight requests get on shutdown")->capture_default_str();
-  app.add_flag("--verbose", verbose, "log each connection");
+  samples::server_cli cli(app, o);
   CLI11_PARSE(app, argc, argv);
-
-  coronet::parse_wire_protocol(protocol, o.protocol);
-  o.idle_timeout = seconds_option(idle);
-  o.request_timeout = seconds_option(request);
-  o.drain_timeout = seconds_option(drain);
-  o.handle_signals = true;
-  o.log_connections = verbose;
+  cli.apply();
+  const std::string& protocol = cli.protocol();
 
   coronet::router router;
   coronet::commands::register_builtins(router);

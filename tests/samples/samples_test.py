@@ -74,7 +74,7 @@ def seed_client_vs_raw_server(bins):
         out, _ = run([sys.executable, os.path.join(HERE, "seed_client.py"), str(srv.port)])
         expect(r"current timestampe: %s\n" % CTIME, out)
         # The seed closed without answering anything but its one command.
-        assert talk(srv.port, b"hello") == b""
+        assert talk(srv.port, b"what time") == b""
         assert talk(srv.port, b"timetampe\n") != b""  # coronet also accepts a newline
         rc, out, _ = srv.stop()
         assert rc == 0, rc
@@ -94,13 +94,22 @@ def timestamp(bins):
         expect(r"timestamp_server listening on 127\.0\.0\.1 port \d+, protocol auto, 2 threads", srv.first_line)
         out, _ = run([bins["timestamp_client"], "--port", str(srv.port), "--count", "3"])
         expect(r"(current timestamp: %s\n){3}" % CTIME, out)
-        out, _ = run([bins["timestamp_client"], "--port", str(srv.port), "--protocol", "line"])
-        expect(r"current timestamp: %s\n" % CTIME, out)
-        reply = talk(srv.port, b"timestamp unix\r\ntimestamp iso\r\ntimetampe\r\nnope\r\n").decode()
-        expect(r"\d+\r\n\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\r\n%s\r\nERR unknown command 'nope'\r\n" % CTIME, reply)
+        # The default protocol answers inline commands (nc) in RESP, as Redis does.
+        reply = talk(srv.port, b"PING\r\ntimestamp\r\nnope\r\n").decode()
+        expect(r"\+PONG\r\n(\+|\$24\r\n)%s\r\n-ERR unknown command 'nope'[^\r]*\r\n" % CTIME, reply)
         rc, out, _ = srv.stop()
         assert rc == 0, rc
         expect(r"timestamp_server stopped: \d+ requests, 1 errors, \d+ connections, up [\d.]+ s\n", out)
+    # Plain lines for people, when asked for.
+    with Server([bins["timestamp_server"], "--port", "0", "--protocol", "line"]) as srv:
+        expect(r"timestamp_server listening on 127\.0\.0\.1 port \d+, protocol line, \d+ threads?", srv.first_line)
+        out, _ = run([bins["timestamp_client"], "--port", str(srv.port), "--protocol", "line"])
+        expect(r"current timestamp: %s\n" % CTIME, out)
+        reply = talk(srv.port, b"timestamp unix\r\ntimestamp iso\r\ntimetampe\r\nnope\r\n").decode()
+        expect(r"\d+\r\n\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\r\n%s\r\nERR unknown command 'nope'[^\r]*\r\n" % CTIME,
+               reply)
+        rc, out, _ = srv.stop()
+        assert rc == 0, rc
     # Refused: a one-line message and a non-zero exit.
     _, err = run([bins["timestamp_client"], "--port", str(srv.port)], expect_rc=1)
     expect(r"timestamp_client: 127\.0\.0\.1:\d+: Connection refused\n", err)
@@ -120,7 +129,10 @@ def custom_commands(bins):
     with Server([bins["timestamp_server"], "--port", "0", "--threads", "1"]) as upstream, \
             Server([bins["custom_commands"], "--port", "0", "--upstream-port", str(upstream.port)]) as srv:
         reply = talk(srv.port, b"sum 1 2 3\nsleep 50\nupstream timestamp\nsum 1 x\n").decode()
-        expect(r"6\r\nslept 50 ms\r\n%s\r\nERR not an integer: x\r\n" % CTIME, reply)
+        expect(r":6\r\n\+slept 50 ms\r\n(\+|\$24\r\n)%s\r\n-ERR not an integer: x\r\n" % CTIME, reply)
+    with Server([bins["custom_commands"], "--port", "0", "--protocol", "line"]) as srv:
+        reply = talk(srv.port, b"sum 1 2 3\nsleep 10\n").decode()
+        assert reply == "6\r\nslept 10 ms\r\n", reply
 
 
 def redis_tools(bins):
@@ -137,6 +149,14 @@ def redis_tools(bins):
         assert out == "hello world\n", out
         out, _ = run([bench, "-p", str(srv.port), "-t", "ping_mbulk", "-P", "16", "-q", "-n", "20000"])
         expect(r".*PING_MBULK: [\d.]+ requests per second.*", out)
+        # Inline commands with default options: PING_INLINE and --pipe with an inline file.
+        out, _ = run([bench, "-p", str(srv.port), "-t", "ping_inline,ping_mbulk", "-P", "16", "-q", "-n", "20000"])
+        expect(r".*PING_INLINE: [\d.]+ requests per second.*PING_MBULK: [\d.]+ requests per second.*", out)
+        pipe = subprocess.run([cli, "-p", str(srv.port), "--pipe"], input="PING\r\nping hello\r\necho x\r\n",
+                              capture_output=True, text=True, timeout=TIMEOUT)
+        assert pipe.returncode == 0, pipe
+        expect(r".*errors: 0, replies: 3.*", pipe.stdout)
+        assert talk(srv.port, b"PING\r\n") == b"+PONG\r\n"
         rc, _, _ = srv.stop()
         assert rc == 0
 
@@ -144,11 +164,14 @@ def redis_tools(bins):
 def help_texts(bins):
     for name, words in {
         "timestamp_server": ["--host", "--port", "--protocol", "--threads", "--max-connections", "--idle-timeout",
-                             "--request-timeout", "--drain-timeout", "--verbose"],
+                             "--partial-request-timeout", "--request-timeout", "--tcp-keepalive", "--drain-timeout",
+                             "--password", "--requirepass", "--verbose"],
         "timestamp_client": ["--host", "--port", "--protocol", "--count", "--raw", "--timeout"],
         "echo_server": ["--host", "--port"],
         "echo_client": ["--host", "--port"],
-        "custom_commands": ["--host", "--port", "--upstream-host", "--upstream-port"],
+        "custom_commands": ["--host", "--port", "--protocol", "--threads", "--password", "--requirepass",
+                            "--idle-timeout", "--partial-request-timeout", "--tcp-keepalive", "--upstream-host",
+                            "--upstream-port"],
     }.items():
         out, _ = run([bins[name], "--help"])
         for w in words:

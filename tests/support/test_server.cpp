@@ -26,6 +26,19 @@ coronet::router make_router() {
   return r;
 }
 
+// `spawn_sleeper`: what issue 13 saw hang a server's shutdown, a handler
+// starting a task on its executor that the server does not own.
+void add_spawn_sleeper(coronet::router& r) {
+  r.add(
+      "spawn_sleeper", "spawns a task that sleeps an hour outside the server's tasks, then OK",
+      [](coronet::request&) -> coronet::task<coronet::reply> {
+        coronet::spawn(co_await coronet::this_executor,
+                       []() -> coronet::task<void> { co_await coronet::sleep_for(std::chrono::hours(1)); });
+        co_return coronet::reply::text("OK");
+      },
+      coronet::arity::exactly(0));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -35,8 +48,9 @@ int main(int argc, char** argv) {
   o.threads = 1;
   o.handle_signals = true;
   std::string protocol = "auto";
-  long idle_ms = -1, request_ms = -1, drain_ms = -1;
+  long idle_ms = -1, partial_ms = -1, request_ms = -1, drain_ms = -1;
   rlim_t nofile = 0;
+  bool spawn_sleeper = false;
   app.add_option("--port", o.port);
   app.add_option("--threads", o.threads);
   app.add_option("--protocol", protocol);
@@ -44,9 +58,12 @@ int main(int argc, char** argv) {
   app.add_option("--max-output-bytes", o.max_output_bytes);
   app.add_option("--max-request-bytes", o.max_request_bytes);
   app.add_option("--idle-timeout-ms", idle_ms);
+  app.add_option("--partial-request-timeout-ms", partial_ms);
   app.add_option("--request-timeout-ms", request_ms);
   app.add_option("--drain-timeout-ms", drain_ms);
   app.add_option("--nofile", nofile, "RLIMIT_NOFILE for this process");
+  app.add_flag("--spawn-sleeper", spawn_sleeper,
+               "registers spawn_sleeper: spawns a task that sleeps an hour outside the server's tasks");
   CLI11_PARSE(app, argc, argv);
   if (!coronet::parse_wire_protocol(protocol, o.protocol)) {
     std::fprintf(stderr, "unknown protocol %s\n", protocol.c_str());
@@ -54,6 +71,8 @@ int main(int argc, char** argv) {
   }
   if (idle_ms >= 0)
     o.idle_timeout = std::chrono::milliseconds(idle_ms);
+  if (partial_ms >= 0)
+    o.partial_request_timeout = std::chrono::milliseconds(partial_ms);
   if (request_ms >= 0)
     o.request_timeout = std::chrono::milliseconds(request_ms);
   if (drain_ms >= 0)
@@ -66,6 +85,8 @@ int main(int argc, char** argv) {
     }
   }
   coronet::router r = make_router();
+  if (spawn_sleeper)
+    add_spawn_sleeper(r);
   coronet::server srv(r, o);
   std::printf("port %u\n", srv.port());
   std::fflush(stdout);

@@ -40,22 +40,34 @@ using detail::server_worker;
 using detail::session;
 using detail::steady;
 
-// Closes connections idle (or stuck writing) for longer than idle_timeout
-// and cancels handlers running longer than request_timeout (0 = never).
-// Ends once the worker drains and its last connection is gone.
-task<void> sweep(server_worker& w, std::chrono::milliseconds idle, std::chrono::milliseconds request,
-                 std::chrono::milliseconds tick) {
+// The deadlines the sweeper enforces (0 = none) and how often it looks.
+struct sweep_deadlines {
+  std::chrono::milliseconds idle;
+  std::chrono::milliseconds partial;
+  std::chrono::milliseconds request;
+  std::chrono::milliseconds tick;
+};
+
+// Closes connections idle (or stuck writing) for longer than idle_timeout or
+// holding an incomplete request for longer than partial_request_timeout, and
+// cancels handlers running longer than request_timeout. Ends once the worker
+// drains and its last connection is gone.
+task<void> sweep(server_worker& w, sweep_deadlines d) {
   while (!w.draining || w.head != nullptr) {
-    w.sweep_timer->expires_after(tick);
+    w.sweep_timer->expires_after(d.tick);
     std::error_code ec;
     co_await w.sweep_timer->wait(ec);
     w.now = steady::now();
     for (session* s = w.head; s != nullptr; s = s->next) {
       if (s->state != session::phase::handling) {
-        // last_active is the time of a tick, up to a tick early: never close early.
-        if (idle.count() > 0 && w.now - s->last_active >= idle + tick)
+        // Sessions stamp times with the last tick's `now`, up to a tick
+        // early: adding a tick never closes early.
+        if (d.idle.count() > 0 && w.now - s->last_active >= d.idle + d.tick)
           s->close();
-      } else if (request.count() > 0 && s->waiting && !s->timed_out && w.now - s->handler_started >= request) {
+        else if (d.partial.count() > 0 && s->state == session::phase::reading && s->partial &&
+                 w.now - s->partial_since >= d.partial + d.tick)
+          s->close();
+      } else if (d.request.count() > 0 && s->waiting && !s->timed_out && w.now - s->handler_started >= d.request) {
         s->timed_out = true;
         s->cancel();
       }
@@ -137,12 +149,17 @@ int server::run() {
 task<void> server::serve_worker(std::size_t index) {
   server_worker& w = *workers_[index];
   task_group& sessions = pool_->tasks(index);
-  const auto idle = std::max(options_.idle_timeout, std::chrono::milliseconds(0));
-  const auto request = std::max(options_.request_timeout, std::chrono::milliseconds(0));
-  if (idle.count() > 0 || request.count() > 0) {
-    const auto shortest = idle.count() == 0 ? request : (request.count() == 0 ? idle : std::min(idle, request));
-    const auto tick = std::clamp(shortest / 4, std::chrono::milliseconds(5), std::chrono::milliseconds(1000));
-    sessions.spawn(sweep(w, idle, request, tick));
+  sweep_deadlines d{};
+  d.idle = std::max(options_.idle_timeout, std::chrono::milliseconds(0));
+  d.partial = std::max(options_.partial_request_timeout, std::chrono::milliseconds(0));
+  d.request = std::max(options_.request_timeout, std::chrono::milliseconds(0));
+  std::chrono::milliseconds shortest{0};
+  for (auto t : {d.idle, d.partial, d.request})
+    if (t.count() > 0 && (shortest.count() == 0 || t < shortest))
+      shortest = t;
+  if (shortest.count() > 0) {
+    d.tick = std::clamp(shortest / 4, std::chrono::milliseconds(5), std::chrono::milliseconds(1000));
+    sessions.spawn(sweep(w, d));
   }
   tcp::listener_options listening;
   listening.backoff = options_.accept_backoff;

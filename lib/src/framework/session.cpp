@@ -1,5 +1,11 @@
 #include "session.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <limits>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -80,11 +86,12 @@ after_read take_read(session& s, read_buffer& in, const std::error_code& ec, std
 // the connection, or the server drains. Replies to the requests of one read
 // are coalesced into one write, which goes on while the next ones are read.
 template <request_codec Codec>
-task<void> serve_stream(session& s, read_buffer in) {
+task<void> serve_stream(session& s) {
   server_worker& w = s.worker;
   tcp::background_writer& io = *s.io;
   const std::size_t buffer_limit = w.opts.max_request_bytes + w.opts.max_bulk_bytes;
   Codec codec;
+  read_buffer in;
   std::vector<std::string_view> words;
   s.conn.protocol = Codec::protocol;
 
@@ -123,9 +130,16 @@ task<void> serve_stream(session& s, read_buffer in) {
     if (io.failed())
       co_return;
     // Bytes alone do not count: a peer trickling a request that never
-    // completes (slowloris) stays idle.
+    // completes (slowloris) stays idle, and its request stays partial from
+    // its first byte on.
     if (progressed)
       s.last_active = w.now;
+    if (in.size() == 0) {
+      s.partial = false;
+    } else if (progressed || !s.partial) {
+      s.partial = true;
+      s.partial_since = w.now;
+    }
     if (w.draining) {
       co_await finish(s);
       co_return;
@@ -139,29 +153,6 @@ task<void> serve_stream(session& s, read_buffer in) {
       case after_read::end: co_return;
     }
   }
-}
-
-// `auto`: reads until the first byte, which picks the protocol (RESP for
-// `*`, else line) once for the connection; auto_detect when the connection
-// ended first. Its frame is gone before the session loop starts, so an idle
-// connection keeps one frame less.
-task<wire_protocol> detect_protocol(session& s, read_buffer& in) {
-  server_worker& w = s.worker;
-  const std::size_t buffer_limit = w.opts.max_request_bytes + w.opts.max_bulk_bytes;
-  while (in.size() == 0) {
-    if (w.draining) {
-      co_await finish(s);
-      co_return wire_protocol::auto_detect;
-    }
-    std::error_code ec;
-    const std::size_t n = co_await s.io->stream().read_some(in.prepare(buffer_limit), ec);
-    switch (take_read(s, in, ec, n)) {
-      case after_read::more: break;
-      case after_read::finish: co_await finish(s); co_return wire_protocol::auto_detect;
-      case after_read::end: co_return wire_protocol::auto_detect;
-    }
-  }
-  co_return in.data()[0] == '*' ? wire_protocol::resp : wire_protocol::line;
 }
 
 // The seed's one-shot mode: one read is the request, the reply is unframed,
@@ -196,6 +187,24 @@ task<void> serve_raw(session& s) {
   co_await finish(s);
 }
 
+// SO_KEEPALIVE as Redis's anetKeepAlive sets it: first probe after `idle`,
+// then every idle/3 (at least 1 s), reset after 3 unanswered probes. Best
+// effort: a connection whose socket refuses is served without it.
+void set_keepalive(tcp::socket& sock, std::chrono::seconds idle) noexcept {
+  if (idle.count() <= 0)
+    return;
+  const int fd = sock.native().native_handle();
+  const int on = 1;
+  const int first = static_cast<int>(std::min<long long>(idle.count(), std::numeric_limits<int>::max()));
+  const int interval = std::max(first / 3, 1);
+  const int count = 3;
+  if (::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on) != 0)
+    return;
+  (void)::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &first, sizeof first);
+  (void)::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+  (void)::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+}
+
 std::string describe(const tcp::endpoint& peer) {
   return peer.address().to_string() + ":" + std::to_string(peer.port());
 }
@@ -212,6 +221,7 @@ session::session(server_worker& w, tcp::socket s)
   std::error_code ec;
   conn.peer = io->stream().native().remote_endpoint(ec);
   conn.owner = &w.srv;
+  set_keepalive(io->stream(), w.opts.tcp_keepalive);
 }
 
 session::~session() {
@@ -231,15 +241,11 @@ task<void> run_session(server_worker& w, std::atomic<std::uint64_t>& connections
   if (w.opts.log_connections)
     log(log_level::info, "connection from " + describe(s.conn.peer));
   try {
-    wire_protocol protocol = w.opts.protocol;
-    read_buffer in;
-    if (protocol == wire_protocol::auto_detect)
-      protocol = co_await detect_protocol(s, in);
-    switch (protocol) {
+    switch (w.opts.protocol) {
       case wire_protocol::raw: co_await serve_raw(s); break;
-      case wire_protocol::line: co_await serve_stream<line_codec>(s, std::move(in)); break;
-      case wire_protocol::resp: co_await serve_stream<resp_codec>(s, std::move(in)); break;
-      case wire_protocol::auto_detect: break;  // the connection ended before its first byte
+      case wire_protocol::line: co_await serve_stream<line_codec>(s); break;
+      case wire_protocol::auto_detect:  // RESP, inline commands included: see wire_protocol.hpp
+      case wire_protocol::resp: co_await serve_stream<resp_codec>(s); break;
     }
   } catch (const std::system_error& e) {
     // Cancellation is how a forced close ends a session.
@@ -258,14 +264,14 @@ task<void> run_session(server_worker& w, std::atomic<std::uint64_t>& connections
 }
 
 task<void> reject_connection(server_worker& w, tcp::socket sock) {
-  // The protocol is unknown until the peer speaks; answer in RESP only when
-  // its first byte is already here and says so.
-  char first = 0;
+  // In the server's protocol, as any other error; raw never sends error texts.
+  std::string text;
+  if (w.opts.protocol != wire_protocol::raw) {
+    if (w.opts.protocol != wire_protocol::line)
+      text = "-";
+    text += "ERR max number of clients reached\r\n";
+  }
   std::error_code ec;
-  const bool resp = sock.native().receive(asio::buffer(&first, 1), asio::socket_base::message_peek, ec) == 1 &&
-                    first == '*';
-  std::string text = resp ? "-" : "";
-  text += "ERR max number of clients reached\r\n";
   co_await sock.write_all(asio::buffer(text), ec);
   w.bytes_out.add(text.size());
   co_await tcp::lingering_close(sock, linger_time);

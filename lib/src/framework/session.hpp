@@ -73,6 +73,9 @@ struct session : handler_watch {
   session* next = nullptr;
   steady::time_point last_active;
   steady::time_point handler_started;
+  // When the incomplete request now buffered began (valid while `partial`).
+  steady::time_point partial_since;
+  bool partial = false;
   phase state = phase::reading;
 };
 

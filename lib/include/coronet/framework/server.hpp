@@ -40,9 +40,22 @@ struct server_options {
   /// Connections open at once, over all threads. Beyond: the new peer gets
   /// `ERR max number of clients reached` and is closed.
   std::size_t max_connections = 10000;
-  /// A connection that completes no request for this long is closed
-  /// (also one stuck writing to a peer that does not read). 0 = never.
-  std::chrono::milliseconds idle_timeout = std::chrono::seconds(300);
+  /// A connection that completes no request for this long is closed without
+  /// a reply (also one stuck writing to a peer that does not read). 0 = never,
+  /// the default, as Redis's `timeout 0`: client libraries keep pooled
+  /// connections idle for hours, and `tcp_keepalive` removes dead peers.
+  std::chrono::milliseconds idle_timeout = std::chrono::milliseconds(0);
+  /// A request that has started (some of its bytes are buffered) but is still
+  /// incomplete after this long: the connection is closed without a reply
+  /// (the peer sees end of stream), as for `idle_timeout`. The guard against
+  /// peers that trickle a request byte by byte (slowloris); it also bounds a
+  /// large request to `max_bulk_bytes` per this long. 0 = no limit.
+  std::chrono::milliseconds partial_request_timeout = std::chrono::seconds(10);
+  /// TCP keepalive on every accepted connection, as Redis's `tcp-keepalive`:
+  /// SO_KEEPALIVE, the first probe after this long without traffic, then one
+  /// every third of it; 3 unanswered probes reset the connection. 0 = off. If
+  /// the socket refuses the options, the connection is served without them.
+  std::chrono::seconds tcp_keepalive = std::chrono::seconds(300);
   /// A handler still running after this long is cancelled and the peer gets
   /// `ERR timeout`. 0 = no limit.
   std::chrono::milliseconds request_timeout = std::chrono::seconds(30);

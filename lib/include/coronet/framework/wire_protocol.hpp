@@ -7,11 +7,16 @@ namespace coronet {
 
 /// Wire protocols a server speaks (see docs/protocols.md).
 enum class wire_protocol {
-  /// RESP if the connection's first byte is `*`, otherwise `line`.
+  /// The default: `resp` for every connection, inline commands included, as
+  /// Redis does, so Redis tools (`redis-benchmark`'s PING_INLINE, `redis-cli
+  /// --pipe` with inline files) and `printf 'PING\r\n' | nc` (`+PONG`) work
+  /// with default options. The human `line` protocol is never guessed: a
+  /// server serves it only when configured with `line`.
   auto_detect,
-  /// One text line per request and per reply.
+  /// One text line per request and per reply, for people with `nc`/`telnet`.
   line,
-  /// Redis RESP2.
+  /// Redis RESP2 (RESP3 after `HELLO 3`): arrays of bulk strings or inline
+  /// commands.
   resp,
   /// The seed's one-shot mode: one read is the command, one unframed reply, close.
   raw,

@@ -1,0 +1,79 @@
+// The command-line options every sample server built on coronet::server takes,
+// with the library's defaults: samples/timestamp and samples/custom_commands.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <coronet/framework/server.hpp>
+
+namespace samples {
+
+/// Adds `--host`, `--port`, `--protocol`, `--threads`, `--password` (alias
+/// `--requirepass`, as redis-server spells it), the timeouts in seconds
+/// (`--idle-timeout`, `--partial-request-timeout`, `--request-timeout`,
+/// `--drain-timeout`, `--tcp-keepalive`), the size limits and `--verbose` to
+/// `app`. Call `apply` after parsing.
+class server_cli {
+public:
+  server_cli(CLI::App& app, coronet::server_options& o) : options_(o) {
+    idle_ = seconds(o.idle_timeout);
+    partial_ = seconds(o.partial_request_timeout);
+    request_ = seconds(o.request_timeout);
+    drain_ = seconds(o.drain_timeout);
+    keepalive_ = o.tcp_keepalive.count();
+    app.add_option("--host", o.host, "address to listen on")->capture_default_str();
+    app.add_option("--port", o.port, "port to listen on (0 = any free port)")->capture_default_str();
+    app.add_option("--protocol", protocol_,
+                   "auto = RESP, inline commands included (redis-cli, redis-benchmark, nc); "
+                   "line = plain text lines for people; resp; raw = the seed's one-shot mode")
+        ->check(CLI::IsMember({"auto", "line", "resp", "raw"}))
+        ->capture_default_str();
+    app.add_option("--threads", o.threads,
+                   "worker threads (0 = one per hardware thread); handlers keeping shared state need 1 or a lock")
+        ->capture_default_str();
+    app.add_option("--password,--requirepass", o.password, "password clients must give with AUTH (empty = none)");
+    app.add_option("--max-connections", o.max_connections, "connections open at once")->capture_default_str();
+    app.add_option("--idle-timeout", idle_, "seconds before an idle connection is closed (0 = never)")
+        ->capture_default_str();
+    app.add_option("--partial-request-timeout", partial_,
+                   "seconds a started request may take to arrive in full (0 = no limit)")
+        ->capture_default_str();
+    app.add_option("--request-timeout", request_, "seconds a command may run (0 = no limit)")->capture_default_str();
+    app.add_option("--tcp-keepalive", keepalive_, "seconds of silence before TCP keepalive probes (0 = off)")
+        ->capture_default_str();
+    app.add_option("--max-request-bytes", o.max_request_bytes, "longest request line")->capture_default_str();
+    app.add_option("--max-output-bytes", o.max_output_bytes, "unsent reply bytes before a connection is closed")
+        ->capture_default_str();
+    app.add_option("--drain-timeout", drain_, "seconds in-flight requests get on shutdown")->capture_default_str();
+    app.add_flag("--verbose", o.log_connections, "log each connection");
+  }
+
+  /// Copies what was parsed into the options; also turns signal handling on.
+  void apply() const {
+    coronet::parse_wire_protocol(protocol_, options_.protocol);
+    options_.idle_timeout = millis(idle_);
+    options_.partial_request_timeout = millis(partial_);
+    options_.request_timeout = millis(request_);
+    options_.drain_timeout = millis(drain_);
+    options_.tcp_keepalive = std::chrono::seconds(keepalive_);
+    options_.handle_signals = true;
+  }
+
+  /// The `--protocol` value as given.
+  const std::string& protocol() const noexcept { return protocol_; }
+
+private:
+  static double seconds(std::chrono::milliseconds d) { return std::chrono::duration<double>(d).count(); }
+  static std::chrono::milliseconds millis(double s) {
+    return std::chrono::milliseconds(static_cast<long long>(s * 1000));
+  }
+
+  coronet::server_options& options_;
+  std::string protocol_ = "auto";
+  double idle_ = 0, partial_ = 0, request_ = 0, drain_ = 0;
+  long long keepalive_ = 0;
+};
+
+}  // namespace samples
