@@ -1,0 +1,54 @@
+// Shared by the Node interop scripts: checks that report, a bounded run.
+
+export const CTIME = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d \d{4}$/;
+
+const failures = [];
+
+/** Records one check; `finish` exits non-zero if any failed. */
+export function check(ok, what) {
+  console.log((ok ? 'ok    ' : 'FAIL  ') + what);
+  if (!ok) failures.push(what);
+  return ok;
+}
+
+/** The port from argv, and a deadline: the process exits 2 when it passes. */
+export function start(seconds = 20) {
+  const port = Number(process.argv[2]);
+  if (!Number.isInteger(port) || port <= 0) {
+    console.error('usage: node SCRIPT PORT');
+    process.exit(2);
+  }
+  const timer = setTimeout(() => {
+    console.error(`FAIL  not done within ${seconds} s`);
+    process.exit(2);
+  }, seconds * 1000);
+  return { port, timer };
+}
+
+/** A field of a map reply, whatever shape the client gives it: Map, object or flat [k, v, ...] array. */
+export function field(reply, key) {
+  if (reply instanceof Map) {
+    for (const [k, v] of reply) if (String(k) === key) return v;
+    return undefined;
+  }
+  if (Array.isArray(reply)) {
+    for (let i = 0; i + 1 < reply.length; i += 2) if (String(reply[i]) === key) return reply[i + 1];
+    return undefined;
+  }
+  return reply && typeof reply === 'object' ? reply[key] : undefined;
+}
+
+export function show(value) {
+  return JSON.stringify(value instanceof Map ? Object.fromEntries(value) : value, (_, v) =>
+    typeof v === 'bigint' ? v.toString() : v instanceof Map ? Object.fromEntries(v) : v);
+}
+
+export function finish(timer) {
+  clearTimeout(timer);
+  if (failures.length > 0) {
+    console.error(`${failures.length} check(s) failed`);
+    process.exit(1);
+  }
+  console.log('all checks passed');
+  process.exit(0);
+}
