@@ -260,7 +260,6 @@ TEST_CASE("SNTP answers client requests from the services' own ports; daytime an
 
   impostor.send(sntp_request(4, 3), ts.sntp_port());
   REQUIRE(eventually([&] { return ts.stats().udp.replies == 1; }));
-  CHECK(ts.stats().udp.dropped_source == 0);
   // The reply went to the daytime port: to the impostor, or to daytime's own
   // socket there, which drops it as coming from one of the services' ports.
   CHECK(eventually([&] { return ts.stats().udp.dropped_source == 1 || !impostor.nothing_pending(); }));
