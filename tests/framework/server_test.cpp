@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -33,6 +35,34 @@ coronet::router make_router() {
       [](coronet::request& q) -> coronet::task<coronet::reply> {
         q.conn->close_after_reply();
         co_return coronet::reply::text("OK");
+      },
+      coronet::arity::exactly(0));
+  r.add(
+      "connid", "this connection's id",
+      [](coronet::request& q) { return coronet::reply::integer(static_cast<std::int64_t>(q.conn->id)); },
+      coronet::arity::exactly(0));
+  r.add(
+      "resp3", "switches this connection to RESP3, as HELLO 3 does",
+      [](coronet::request& q) {
+        q.conn->protover = 3;
+        return coronet::reply::boolean(true);
+      },
+      coronet::arity::exactly(0));
+  r.add(
+      "nil", "a null reply", [](coronet::request&) { return coronet::reply::null(); }, coronet::arity::exactly(0));
+  r.add(
+      "keepalive", "SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT of this connection's socket",
+      [](coronet::request& q) {
+        std::vector<coronet::reply> values;
+        using option = std::pair<int, int>;
+        for (auto [level, name] : {option{SOL_SOCKET, SO_KEEPALIVE}, option{IPPROTO_TCP, TCP_KEEPIDLE},
+                                   option{IPPROTO_TCP, TCP_KEEPINTVL}, option{IPPROTO_TCP, TCP_KEEPCNT}}) {
+          int v = -1;
+          socklen_t len = sizeof v;
+          ::getsockopt(q.conn->fd, level, name, &v, &len);
+          values.push_back(coronet::reply::integer(v));
+        }
+        return coronet::reply::array(std::move(values));
       },
       coronet::arity::exactly(0));
   return r;
@@ -543,4 +573,52 @@ TEST_CASE("a peer that sends requests but never reads is closed at max_output_by
   // What the server sent before closing is bounded by the limit plus what the
   // kernel took, far below what was asked for (up to 2 GB).
   CHECK(s.get().stats().bytes_out < 64u * 1024 * 1024);
+}
+
+TEST_CASE("the session fills in the connection: id from 1 up, local address, descriptor, keepalive",
+          "[server][connection]") {
+  auto o = test_options();
+  o.tcp_keepalive = 60s;
+  running_server s(o);
+  peer a(s.port());
+  a.send("connid\r\n");
+  CHECK(a.line() == ":1");
+  peer b(s.port());
+  b.send("connid\r\nconnid\r\n");
+  CHECK(b.line() == ":2");
+  CHECK(b.line() == ":2");
+  a.send("keepalive\r\n");
+  CHECK(a.line() == "*4");
+  CHECK(a.line() == ":1");
+  CHECK(a.line() == ":60");
+  CHECK(a.line() == ":20");
+  CHECK(a.line() == ":3");
+  SECTION("tcp_keepalive 0: off") {
+    auto off = test_options();
+    off.tcp_keepalive = 0s;
+    running_server s2(off);
+    peer c(s2.port());
+    c.send("keepalive\r\n");
+    CHECK(c.line() == "*4");
+    CHECK(c.line() == ":0");
+  }
+}
+
+TEST_CASE("a password makes connections start unauthenticated", "[server][connection]") {
+  auto o = test_options();
+  o.password = "secret";
+  running_server s(o);
+  peer p(s.port());
+  p.send("connid\r\n");
+  CHECK(p.line() == "-NOAUTH Authentication required.");
+}
+
+TEST_CASE("replies after the connection chose RESP3 are encoded in RESP3; the switch's own reply too",
+          "[server][connection]") {
+  running_server s;
+  peer p(s.port());
+  p.send("nil\r\nresp3\r\nnil\r\n");
+  CHECK(p.line() == "$-1");
+  CHECK(p.line() == "#t");
+  CHECK(p.line() == "_");
 }

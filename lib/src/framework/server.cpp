@@ -177,7 +177,8 @@ task<void> server::serve_worker(std::size_t index) {
           sessions.spawn(detail::reject_connection(w, std::move(sock)));
           return;
         }
-        sessions.spawn(detail::run_session(w, connections_now_, std::move(sock)));
+        const std::uint64_t id = next_connection_id_.fetch_add(1, std::memory_order_relaxed) + 1;
+        sessions.spawn(detail::run_session(w, connections_now_, std::move(sock), id));
       },
       std::move(listening));
 }

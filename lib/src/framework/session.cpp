@@ -116,7 +116,11 @@ task<void> serve_stream(session& s) {
         req.conn = &s.conn;
         s.state = session::phase::handling;
         dispatch_awaiter call(w.srv.routes(), req, &s);
-        if (!answer<Codec>(s, codec, co_await call))
+        const reply& rep = co_await call;
+        // HELLO's own reply is already in the version it chose, as in Redis.
+        if constexpr (requires { codec.set_protover(2); })
+          codec.set_protover(s.conn.protover);
+        if (!answer<Codec>(s, codec, rep))
           co_return;
         progressed = true;
       }
@@ -211,7 +215,7 @@ std::string describe(const tcp::endpoint& peer) {
 
 }  // namespace
 
-session::session(server_worker& w, tcp::socket s)
+session::session(server_worker& w, tcp::socket s, std::uint64_t id)
     : handler_watch(&handler_suspended), worker(w), io(tcp::background_writer::create(std::move(s), &w.bytes_out)) {
   next = w.head;
   if (next != nullptr)
@@ -220,7 +224,12 @@ session::session(server_worker& w, tcp::socket s)
   last_active = w.now;
   std::error_code ec;
   conn.peer = io->stream().native().remote_endpoint(ec);
+  conn.local = io->stream().native().local_endpoint(ec);
+  conn.fd = io->stream().native().native_handle();
   conn.owner = &w.srv;
+  conn.id = id;
+  conn.created = steady::now();
+  conn.authenticated = w.opts.password.empty();
   set_keepalive(io->stream(), w.opts.tcp_keepalive);
 }
 
@@ -236,8 +245,9 @@ session::~session() {
     worker.sweep_timer->cancel();
 }
 
-task<void> run_session(server_worker& w, std::atomic<std::uint64_t>& connections_now, tcp::socket sock) {
-  session s(w, std::move(sock));
+task<void> run_session(server_worker& w, std::atomic<std::uint64_t>& connections_now, tcp::socket sock,
+                       std::uint64_t id) {
+  session s(w, std::move(sock), id);
   if (w.opts.log_connections)
     log(log_level::info, "connection from " + describe(s.conn.peer));
   try {

@@ -52,7 +52,8 @@ struct server_worker {
 struct session : handler_watch {
   enum class phase { reading, handling, writing };
 
-  session(server_worker& w, tcp::socket s);
+  // `id` becomes conn.id: unique per server, from 1 up.
+  session(server_worker& w, tcp::socket s, std::uint64_t id);
   session(const session&) = delete;
   session& operator=(const session&) = delete;
   ~session();
@@ -80,8 +81,10 @@ struct session : handler_watch {
 };
 
 // Serves one accepted connection until it ends; the connection was already
-// counted in connections_now, which this uncounts at the end.
-task<void> run_session(server_worker& w, std::atomic<std::uint64_t>& connections_now, tcp::socket sock);
+// counted in connections_now, which this uncounts at the end. `id` is its
+// connection::id.
+task<void> run_session(server_worker& w, std::atomic<std::uint64_t>& connections_now, tcp::socket sock,
+                       std::uint64_t id);
 
 // Tells a connection over max_connections so, then closes it.
 task<void> reject_connection(server_worker& w, tcp::socket sock);

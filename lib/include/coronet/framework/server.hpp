@@ -164,6 +164,8 @@ private:
   std::unique_ptr<detail::worker_pool> pool_;
   std::vector<std::unique_ptr<detail::server_worker>> workers_;
   std::atomic<std::uint64_t> connections_now_{0};
+  // The last connection::id given out (over all threads).
+  std::atomic<std::uint64_t> next_connection_id_{0};
 };
 
 }  // namespace coronet
