@@ -14,6 +14,7 @@
 #include <asio/error.hpp>
 
 #include "coronet/commands/builtins.hpp"
+#include "coronet/error.hpp"
 #include "coronet/framework/client.hpp"
 #include "coronet/framework/router.hpp"
 #include "coronet/framework/server.hpp"
@@ -289,7 +290,7 @@ TEST_CASE("a reply slower than the client's request_timeout throws timed_out and
       co_await c.call("sleep");
       FAIL("no exception");
     } catch (const std::system_error& e) {
-      CHECK(e.code() == asio::error::timed_out);
+      CHECK(e.code() == coronet::errc::timeout);
     }
     CHECK(std::chrono::steady_clock::now() - start < 5s);
     CHECK(!c.is_open());
@@ -374,4 +375,19 @@ TEST_CASE("raw protocol: timetampe gets the ctime text, as the seed's client exp
     coronet::client too_long = co_await connect(ex, srv.port(), coronet::wire_protocol::raw);
     CHECK_THROWS_AS(too_long.call("echo", std::string(2000, 'x')), std::invalid_argument);
   });
+}
+
+TEST_CASE("a task connects a client on co_await this_executor, or on its own executor implicitly",
+          "[client][executor]") {
+  test_server srv;
+  asio::io_context ctx(1);
+  auto body = [&]() -> coronet::task<void> {
+    coronet::client given = co_await coronet::client::connect(co_await coronet::this_executor, "127.0.0.1", srv.port());
+    CHECK_REPLY(co_await given.call("ping"), reply::text("PONG"));
+    coronet::client implicit = co_await coronet::client::connect("127.0.0.1", srv.port());
+    CHECK_REPLY(co_await implicit.call("ping"), reply::text("PONG"));
+    coronet::client from_ctx = co_await coronet::client::connect(ctx, "127.0.0.1", srv.port());
+    CHECK_REPLY(co_await from_ctx.call("ping"), reply::text("PONG"));
+  };
+  coronet::sync_wait(ctx, body());
 }

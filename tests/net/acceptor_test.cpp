@@ -19,6 +19,7 @@
 #include <asio/ip/address_v4.hpp>
 #include <asio/ip/address_v6.hpp>
 
+#include "coronet/error.hpp"
 #include "coronet/net/socket.hpp"
 #include "coronet/net/timeout.hpp"
 #include "coronet/spawn.hpp"
@@ -147,7 +148,7 @@ TEST_CASE("with_timeout cancels a pending accept with timed_out; the acceptor ke
     } catch (const std::system_error& e) {
       thrown = e.code();
     }
-    CHECK(thrown == asio::error::timed_out);
+    CHECK(thrown == coronet::errc::timeout);
     CHECK(clock_type::now() - start >= 20ms);
     CHECK(clock_type::now() - start < 2s);
 
@@ -368,4 +369,23 @@ TEST_CASE("destroying the io_context frees a task suspended on accept", "[accept
   }
   CHECK_FALSE(resumed);
   CHECK(destroyed == 2);
+}
+
+TEST_CASE("a task makes an acceptor from co_await this_executor", "[acceptor][executor]") {
+  asio::io_context ctx(1);
+  auto body = []() -> task<bool> {
+    tcp::acceptor acc(co_await coronet::this_executor, {asio::ip::address_v4::loopback(), 0});
+    tcp::socket client(co_await coronet::this_executor);
+    auto accept_one = [](tcp::acceptor& a) -> task<tcp::socket> {
+      co_return co_await a.accept();
+    };
+    auto connect_to = [](tcp::socket& c, std::uint16_t port) -> task<void> {
+      co_await c.connect({asio::ip::address_v4::loopback(), port});
+    };
+    auto [accepted, connected] = co_await coronet::with_timeout(
+        coronet::when_all(accept_one(acc), connect_to(client, acc.port())), 5s);
+    (void)connected;
+    co_return accepted.is_open() && client.is_open();
+  };
+  CHECK(coronet::sync_wait(ctx, body()));
 }

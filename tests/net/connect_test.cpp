@@ -5,6 +5,7 @@
 
 #include <array>
 #include <chrono>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -147,4 +148,26 @@ TEST_CASE("connect to a name that does not resolve fails with the resolver's err
     CHECK(ec != asio::error::connection_refused);
     CHECK_FALSE(s.is_open());
   }());
+}
+
+TEST_CASE("connect takes co_await this_executor, an io_context or its executor", "[connect][executor]") {
+  asio::io_context ctx(1);
+  tcp::acceptor acceptor(ctx, {asio::ip::address_v4::loopback(), 0});
+  auto body = [&]() -> task<int> {
+    int open = 0;
+    tcp::socket from_this = co_await tcp::connect(co_await coronet::this_executor, "127.0.0.1", acceptor.port());
+    open += from_this.is_open();
+    tcp::socket from_ctx = co_await tcp::connect(ctx, "127.0.0.1", acceptor.port());
+    open += from_ctx.is_open();
+    std::error_code ec;
+    tcp::socket from_executor = co_await tcp::connect(ctx.get_executor(), "127.0.0.1", acceptor.port(), ec);
+    open += from_executor.is_open() && !ec;
+    co_return open;
+  };
+  CHECK(coronet::sync_wait(ctx, body()) == 3);
+}
+
+TEST_CASE("connect given an any_io_executor that is no io_context's throws std::invalid_argument at the call",
+          "[connect][executor]") {
+  CHECK_THROWS_AS(tcp::connect(asio::any_io_executor{}, "127.0.0.1", 1), std::invalid_argument);
 }

@@ -19,6 +19,7 @@
 #include <asio/ip/address_v4.hpp>
 #include <asio/socket_base.hpp>
 
+#include "coronet/error.hpp"
 #include "coronet/net/acceptor.hpp"
 #include "coronet/net/timeout.hpp"
 #include "coronet/spawn.hpp"
@@ -511,7 +512,7 @@ TEST_CASE("with_timeout cancels a pending read with timed_out; the socket stays 
     } catch (const std::system_error& e) {
       thrown = e.code();
     }
-    CHECK(thrown == asio::error::timed_out);
+    CHECK(thrown == coronet::errc::timeout);
     CHECK(clock_type::now() - start >= 20ms);
     CHECK(clock_type::now() - start < 2s);
 
@@ -616,7 +617,7 @@ TEST_CASE("write_all to a peer that does not read can be cancelled; the error_co
     } catch (const std::system_error& e) {
       thrown = e.code();
     }
-    CHECK(thrown == asio::error::timed_out);
+    CHECK(thrown == coronet::errc::timeout);
   }());
 }
 
@@ -651,4 +652,16 @@ TEST_CASE("destroying the io_context frees a task suspended on a read", "[socket
   }
   CHECK_FALSE(resumed);
   CHECK(destroyed == 2);
+}
+
+TEST_CASE("a task makes a socket from co_await this_executor and connects it", "[socket][executor]") {
+  asio::io_context ctx(1);
+  tcp::acceptor acceptor(ctx, loopback_v4_any_port());
+  auto body = [&]() -> task<bool> {
+    tcp::socket s(co_await coronet::this_executor);
+    co_await s.connect(acceptor.local_endpoint());
+    tcp::socket peer = co_await acceptor.accept();
+    co_return s.is_open() && peer.is_open() && &s.get_executor().context() == &ctx;
+  };
+  CHECK(coronet::sync_wait(ctx, body()));
 }

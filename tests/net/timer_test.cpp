@@ -290,3 +290,19 @@ TEST_CASE("destroying the io_context frees tasks suspended on timers", "[timer][
   CHECK_FALSE(resumed);
   CHECK(destroyed == 3);
 }
+
+TEST_CASE("a task makes a timer from co_await this_executor", "[timer][executor]") {
+  asio::io_context ctx(1);
+  auto body = []() -> task<bool> {
+    coronet::timer t(co_await coronet::this_executor);
+    t.expires_after(1ms);
+    co_await t.wait();
+    co_return true;
+  };
+  CHECK(coronet::sync_wait(ctx, body()));
+  // The io_context and its executor keep working too.
+  coronet::timer from_ctx(ctx);
+  coronet::timer from_executor(ctx.get_executor());
+  CHECK(&from_ctx.native().get_executor().context() == &ctx);
+  CHECK(&from_executor.native().get_executor().context() == &ctx);
+}

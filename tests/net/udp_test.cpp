@@ -16,6 +16,7 @@
 #include <asio/io_context.hpp>
 #include <asio/ip/address_v4.hpp>
 
+#include "coronet/error.hpp"
 #include "coronet/net/timeout.hpp"
 #include "coronet/spawn.hpp"
 #include "coronet/sync_wait.hpp"
@@ -134,7 +135,7 @@ TEST_CASE("with_timeout cancels a pending receive_from through the chain's slot"
     } catch (const std::system_error& e) {
       thrown = e.code();
     }
-    CHECK(thrown == asio::error::timed_out);
+    CHECK(thrown == coronet::errc::timeout);
 
     // The error_code form sees the cancellation itself; the task then ends normally.
     std::error_code ec;
@@ -270,4 +271,20 @@ TEST_CASE("a UDP send_to + receive_from ping-pong allocates nothing in steady st
   CHECK(allocations == 0);
   b.close();
   ctx.run();
+}
+
+TEST_CASE("a task makes UDP sockets from co_await this_executor", "[udp][executor]") {
+  asio::io_context ctx(1);
+  auto body = []() -> task<std::string> {
+    udp::socket a(co_await coronet::this_executor, loopback_any_port());
+    udp::socket b(co_await coronet::this_executor, loopback_any_port());
+    udp::socket unopened(co_await coronet::this_executor);
+    CHECK(!unopened.is_open());
+    co_await a.send_to(asio::buffer(std::string("hi")), b.local_endpoint());
+    std::array<char, 64> buf{};
+    udp::endpoint from;
+    const std::size_t n = co_await b.receive_from(asio::buffer(buf), from);
+    co_return text(buf, n);
+  };
+  CHECK(coronet::sync_wait(ctx, body()) == "hi");
 }

@@ -50,7 +50,7 @@ client::client(client&&) noexcept = default;
 client& client::operator=(client&&) noexcept = default;
 client::~client() = default;
 
-task<client> client::connect(tcp::executor_type ex, std::string host, std::uint16_t port, wire_protocol protocol,
+task<client> client::connect(io_context_executor ex, std::string host, std::uint16_t port, wire_protocol protocol,
                              client_options options) {
   if (protocol == wire_protocol::auto_detect)
     throw std::invalid_argument("coronet::client: the protocol must be resp, line or raw, not auto");
@@ -59,6 +59,11 @@ task<client> client::connect(tcp::executor_type ex, std::string host, std::uint1
     co_return client(co_await with_timeout(tcp::connect(ex, std::move(host), port), options.request_timeout), protocol,
                      options);
   co_return client(co_await tcp::connect(ex, std::move(host), port), protocol, options);
+}
+
+task<client> client::connect(std::string host, std::uint16_t port, wire_protocol protocol, client_options options) {
+  const io_context_executor ex(co_await this_executor);
+  co_return co_await connect(ex, std::move(host), port, protocol, options);
 }
 
 void client::close() noexcept {

@@ -6,7 +6,7 @@
 
 namespace coronet::tcp {
 
-acceptor::acceptor(const executor_type& ex, const endpoint& ep, const acceptor_options& opts) : acceptor_(ex) {
+acceptor::acceptor(io_context_executor ex, const endpoint& ep, const acceptor_options& opts) : acceptor_(ex.get()) {
   acceptor_.open(ep.protocol());
   if (opts.reuse_address)
     acceptor_.set_option(asio::socket_base::reuse_address(true));

@@ -53,16 +53,16 @@ task<socket> connect_any(executor_type ex, std::string host, std::uint16_t port,
 
 }  // namespace
 
-task<socket> connect(executor_type ex, std::string host, std::uint16_t port) {
+task<socket> connect(io_context_executor ex, std::string host, std::uint16_t port) {
   std::error_code ec;
-  socket s = co_await connect_any(ex, std::move(host), port, ec);
+  socket s = co_await connect_any(ex.get(), std::move(host), port, ec);
   if (ec)
     throw std::system_error(ec, "connect");
   co_return s;
 }
 
-task<socket> connect(executor_type ex, std::string host, std::uint16_t port, std::error_code& ec) {
-  socket s = co_await connect_any(ex, std::move(host), port, ec);
+task<socket> connect(io_context_executor ex, std::string host, std::uint16_t port, std::error_code& ec) {
+  socket s = co_await connect_any(ex.get(), std::move(host), port, ec);
   if (ec) {
     std::error_code ignored;
     s.close(ignored);
@@ -72,7 +72,7 @@ task<socket> connect(executor_type ex, std::string host, std::uint16_t port, std
 
 task<socket> connect(std::string host, std::uint16_t port) {
   asio::any_io_executor ex = co_await this_executor;
-  const executor_type* io = ex.target<executor_type>();
+  const executor_type* io = coronet::detail::io_context_target(ex);
   if (io == nullptr)
     throw std::logic_error("coronet::tcp::connect: the calling task does not run on an io_context");
   co_return co_await connect(*io, std::move(host), port);

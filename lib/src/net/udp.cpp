@@ -6,7 +6,7 @@
 
 namespace coronet::udp {
 
-socket::socket(const executor_type& ex, const endpoint& local, const socket_options& opts) : socket_(ex) {
+socket::socket(io_context_executor ex, const endpoint& local, const socket_options& opts) : socket_(ex.get()) {
   socket_.open(local.protocol());
   if (opts.reuse_address)
     socket_.set_option(asio::socket_base::reuse_address(true));

@@ -19,6 +19,7 @@
 #include "coronet/framework/raw_codec.hpp"
 #include "coronet/framework/reply.hpp"
 #include "coronet/framework/resp_codec.hpp"
+#include "coronet/net/io_context_executor.hpp"
 #include "coronet/net/read_buffer.hpp"
 #include "coronet/net/socket.hpp"
 #include "coronet/task.hpp"
@@ -37,7 +38,7 @@ public:
 struct client_options {
   /// Longest wait for connecting, for writing queued requests (`flush`) and
   /// for each reply (`receive`; `call` as a whole). When it passes, the
-  /// operation throws `std::system_error(asio::error::timed_out)` and the
+  /// operation throws `std::system_error(coronet::errc::timeout)` and the
   /// client is closed, since a late reply would be taken for the next one.
   /// 0 = no limit.
   std::chrono::milliseconds request_timeout = std::chrono::seconds(30);
@@ -73,7 +74,7 @@ struct client_options {
 ///
 /// Failures throw `std::system_error`: `asio::error::eof`,
 /// `asio::error::connection_reset` or `asio::error::broken_pipe`
-/// ("coronet::client: connection closed by server") when the connection is lost, `asio::error::timed_out` when
+/// ("coronet::client: connection closed by server") when the connection is lost, `coronet::errc::timeout` when
 /// `request_timeout` passes, other socket errors as they come. A reply that
 /// breaks the protocol (or exceeds the limits) throws `std::runtime_error`
 /// ("coronet::client: protocol error: ..."). After any of these the client
@@ -86,12 +87,22 @@ struct client_options {
 class client {
 public:
   /// Connects to `host:port` (a name or numeric address, see
-  /// `tcp::connect`). Throws `std::system_error` (e.g.
-  /// `asio::error::connection_refused`, `asio::error::timed_out` after
-  /// `options.request_timeout`), or `std::invalid_argument` for
-  /// `wire_protocol::auto_detect`, which only a server can use.
-  static task<client> connect(tcp::executor_type ex, std::string host, std::uint16_t port,
+  /// `tcp::connect`) on `ex` (an `io_context&`, its executor, or an
+  /// `asio::any_io_executor` wrapping one, such as `co_await this_executor`).
+  /// Throws `std::system_error` (e.g. `asio::error::connection_refused`,
+  /// `coronet::errc::timeout` after `options.request_timeout`), or
+  /// `std::invalid_argument` for `wire_protocol::auto_detect`, which only a
+  /// server can use, or (at the call) for an `any_io_executor` that wraps no
+  /// io_context executor.
+  static task<client> connect(io_context_executor ex, std::string host, std::uint16_t port,
                               wire_protocol protocol = wire_protocol::resp, client_options options = {});
+
+  /// As above, on the executor of the calling task (`co_await
+  /// this_executor`); throws `std::logic_error` outside a task run by
+  /// `spawn`, `sync_wait` or a server, `std::invalid_argument` when that
+  /// executor is not an io_context's.
+  static task<client> connect(std::string host, std::uint16_t port, wire_protocol protocol = wire_protocol::resp,
+                              client_options options = {});
 
   /// Takes over `other`'s connection and buffers; `other` is left closed.
   client(client&& other) noexcept;

@@ -10,6 +10,7 @@
 #include <asio/socket_base.hpp>
 
 #include "coronet/detail/io_awaiter.hpp"
+#include "coronet/net/io_context_executor.hpp"
 #include "coronet/net/socket.hpp"
 
 namespace coronet::tcp {
@@ -53,13 +54,12 @@ public:
   using options = acceptor_options;
 
   /// Opens, binds to `ep` (port 0 picks a free port; see `local_endpoint()`)
-  /// and listens. Throws `std::system_error` (e.g. `address_in_use`).
-  acceptor(const executor_type& ex, const endpoint& ep) : acceptor(ex, ep, acceptor_options{}) {}
-  /// As above, with explicit options.
-  acceptor(const executor_type& ex, const endpoint& ep, const acceptor_options& opts);
-  /// As above, on `ctx`'s executor.
-  acceptor(asio::io_context& ctx, const endpoint& ep, const acceptor_options& opts = acceptor_options{})
-      : acceptor(ctx.get_executor(), ep, opts) {}
+  /// and listens, on `ex` (an `io_context&`, its executor, or an
+  /// `asio::any_io_executor` wrapping one, such as `co_await this_executor`).
+  /// Throws `std::system_error` (e.g. `address_in_use`), or
+  /// `std::invalid_argument` for an `any_io_executor` that wraps no
+  /// io_context executor.
+  acceptor(io_context_executor ex, const endpoint& ep, const acceptor_options& opts = acceptor_options{});
 
   acceptor(acceptor&&) noexcept = default;
   acceptor& operator=(acceptor&&) noexcept = default;

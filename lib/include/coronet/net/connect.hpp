@@ -5,20 +5,24 @@
 #include <string>
 #include <system_error>
 
+#include "coronet/net/io_context_executor.hpp"
 #include "coronet/net/socket.hpp"
 #include "coronet/task.hpp"
 
 namespace coronet::tcp {
 
 /// Resolves `host` (a name or a numeric address; numeric ones skip the
-/// resolver) and tries each address in turn until one accepts the connection.
-/// Throws `std::system_error` with the resolver's error, or with the last
-/// connection error (e.g. `asio::error::connection_refused`) when every
-/// address failed.
-task<socket> connect(executor_type ex, std::string host, std::uint16_t port);
+/// resolver) and tries each address in turn until one accepts the connection;
+/// the socket runs on `ex` (an `io_context&`, its executor, or an
+/// `asio::any_io_executor` wrapping one, such as `co_await this_executor`).
+/// Throws `std::system_error` from `co_await` with the resolver's error, or
+/// with the last connection error (e.g. `asio::error::connection_refused`)
+/// when every address failed; throws `std::invalid_argument` at the call for
+/// an `any_io_executor` that wraps no io_context executor.
+task<socket> connect(io_context_executor ex, std::string host, std::uint16_t port);
 
-/// As above; errors go to `ec` and the yielded socket is closed.
-task<socket> connect(executor_type ex, std::string host, std::uint16_t port, std::error_code& ec);
+/// As above; errors from `co_await` go to `ec` and the yielded socket is closed.
+task<socket> connect(io_context_executor ex, std::string host, std::uint16_t port, std::error_code& ec);
 
 /// As `connect(ex, host, port)`, on the executor of the calling task (which
 /// must be an io_context executor; otherwise throws `std::logic_error`).

@@ -17,11 +17,13 @@
 
 #include "coronet/detail/io_awaiter.hpp"
 #include "coronet/detail/try_now.hpp"
+#include "coronet/net/io_context_executor.hpp"
 
 namespace coronet::tcp {
 
 /// Executor of every coronet socket: a plain io_context executor (cheaper per
-/// operation than `asio::any_io_executor`).
+/// operation than `asio::any_io_executor`; constructors take any
+/// `io_context_executor`).
 using executor_type = asio::io_context::executor_type;
 /// A TCP endpoint (address and port).
 using endpoint = asio::ip::tcp::endpoint;
@@ -165,10 +167,11 @@ private:
 /// coroutine that is not a coronet task works but is not cancellable.
 class socket {
 public:
-  /// An unopened socket on `ex`; open it with `connect`.
-  explicit socket(const executor_type& ex) : socket_(ex) {}
-  /// An unopened socket on `ctx`.
-  explicit socket(asio::io_context& ctx) : socket_(ctx.get_executor()) {}
+  /// An unopened socket on `ex` (an `io_context&`, its executor, or an
+  /// `asio::any_io_executor` wrapping one, such as `co_await this_executor`);
+  /// open it with `connect`. Throws `std::invalid_argument` for an
+  /// `any_io_executor` that wraps no io_context executor.
+  explicit socket(io_context_executor ex) : socket_(ex.get()) {}
   /// Takes over an Asio socket (e.g. one accepted by other code).
   explicit socket(asio_socket s) : socket_(std::move(s)) {
     std::error_code ignored;

@@ -11,6 +11,7 @@
 #include <asio/steady_timer.hpp>
 
 #include "coronet/detail/io_awaiter.hpp"
+#include "coronet/net/io_context_executor.hpp"
 
 namespace coronet {
 
@@ -45,7 +46,7 @@ public:
 
 private:
   static asio::io_context::executor_type executor_of(const asio::any_io_executor& ex) {
-    if (const auto* io = ex.target<asio::io_context::executor_type>())
+    if (const auto* io = io_context_target(ex))
       return *io;
     throw std::logic_error("coronet::sleep_for: the task's executor is not an io_context executor");
   }
@@ -74,10 +75,11 @@ template <class Rep, class Period>
 /// A reusable steady-clock timer (cheaper than `sleep_for` in a loop).
 class timer {
 public:
-  /// A timer on `ex`, expired.
-  explicit timer(const asio::io_context::executor_type& ex) : timer_(ex) {}
-  /// A timer on `ctx`, expired.
-  explicit timer(asio::io_context& ctx) : timer_(ctx.get_executor()) {}
+  /// A timer on `ex` (an `io_context&`, its executor, or an
+  /// `asio::any_io_executor` wrapping one, such as `co_await this_executor`),
+  /// expired. Throws `std::invalid_argument` for an `any_io_executor` that
+  /// wraps no io_context executor.
+  explicit timer(io_context_executor ex) : timer_(ex.get()) {}
 
   /// Sets the expiry `d` from now; a pending wait completes with
   /// `operation_aborted`. Returns the number of waits cancelled.

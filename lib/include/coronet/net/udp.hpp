@@ -14,6 +14,7 @@
 
 #include "coronet/detail/io_awaiter.hpp"
 #include "coronet/detail/try_now.hpp"
+#include "coronet/net/io_context_executor.hpp"
 
 namespace coronet::udp {
 
@@ -108,15 +109,16 @@ public:
   /// How the bound socket is set up.
   using options = socket_options;
 
-  /// An unopened socket on `ex`; `native().open(...)` it before use.
-  explicit socket(const executor_type& ex) : socket_(ex) {}
-  /// Opens a socket for `local`'s protocol and binds it to `local` (port 0
-  /// picks a free port; see `local_endpoint()`). Throws `std::system_error`
-  /// (e.g. `address_in_use`, `address_not_available`).
-  socket(const executor_type& ex, const endpoint& local, const socket_options& opts = socket_options{});
-  /// As above, on `ctx`'s executor.
-  socket(asio::io_context& ctx, const endpoint& local, const socket_options& opts = socket_options{})
-      : socket(ctx.get_executor(), local, opts) {}
+  /// An unopened socket on `ex` (an `io_context&`, its executor, or an
+  /// `asio::any_io_executor` wrapping one, such as `co_await this_executor`);
+  /// `native().open(...)` it before use. Throws `std::invalid_argument` for
+  /// an `any_io_executor` that wraps no io_context executor.
+  explicit socket(io_context_executor ex) : socket_(ex.get()) {}
+  /// Opens a socket on `ex` (as above) for `local`'s protocol and binds it to
+  /// `local` (port 0 picks a free port; see `local_endpoint()`). Throws
+  /// `std::system_error` (e.g. `address_in_use`, `address_not_available`),
+  /// or `std::invalid_argument` as above.
+  socket(io_context_executor ex, const endpoint& local, const socket_options& opts = socket_options{});
   /// Takes over an Asio socket (open or not).
   explicit socket(asio_socket s) : socket_(std::move(s)) {
     std::error_code ignored;
