@@ -184,6 +184,14 @@ concept io_executor = asio::execution::is_executor<E>::value;
 /// Starts `t` detached: its first step is posted to `ex`, and it then runs on
 /// whichever thread runs `ex`. An exception escaping `t` is never lost: it is
 /// logged through `coronet::log` and counted (`unhandled_exception_count()`).
+///
+/// Nobody owns a detached task. If its io_context stops and is destroyed
+/// while the task is suspended, the task is abandoned: it is never resumed,
+/// and its frames (and their locals) are destroyed with the io_context. A
+/// server stops its io_contexts this way once its drain deadline has passed,
+/// so a task a handler spawns onto `co_await this_executor` gets at most
+/// `drain_timeout` after a stop; work that must be cancelled and awaited on
+/// stop belongs in a `task_group` instead.
 template <detail::io_executor Executor, class T>
 void spawn(const Executor& ex, task<T> t) {
   detail::start_root(ex, detail::wrap_task<T>{std::move(t)}, detail::report_if_failed{}, {});
