@@ -49,6 +49,12 @@ coronet::router make_router() {
       },
       coronet::arity::exactly(0));
   r.add(
+      "worker", "the index of the worker serving this connection",
+      [](coronet::request&) {
+        return coronet::reply::integer(static_cast<std::int64_t>(coronet::server::current_worker()));
+      },
+      coronet::arity::exactly(0));
+  r.add(
       "nil", "a null reply", [](coronet::request&) { return coronet::reply::null(); }, coronet::arity::exactly(0));
   r.add(
       "keepalive", "SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT of this connection's socket",
@@ -517,6 +523,25 @@ TEST_CASE("the drain deadline closes requests that run too long", "[server][shut
   CHECK(p.until_closed().empty());
   CHECK(s.stop() == 0);
   CHECK(steady::now() - start < 5s);
+}
+
+TEST_CASE("one thread by default; handlers learn their worker's index", "[server][threads]") {
+  CHECK(coronet::server_options{}.threads == 1);
+  CHECK(coronet::server::current_worker() == coronet::server::no_worker);
+  auto o = test_options();
+  o.threads = 2;
+  running_server s(o);
+  std::vector<std::unique_ptr<peer>> peers;
+  for (int i = 0; i < 20; ++i) {
+    peers.push_back(std::make_unique<peer>(s.port()));
+    peers.back()->send("worker\r\nworker\r\n");
+  }
+  for (auto& p : peers) {
+    const std::string first = p->line();
+    CHECK((first == ":0" || first == ":1"));
+    CHECK(p->line() == first);  // a connection stays on its worker
+  }
+  CHECK(coronet::server::current_worker() == coronet::server::no_worker);
 }
 
 TEST_CASE("two threads share the port and the counters", "[server][threads]") {

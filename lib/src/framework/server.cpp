@@ -40,6 +40,9 @@ using detail::server_worker;
 using detail::session;
 using detail::steady;
 
+// The worker whose thread this is, set when it starts serving.
+thread_local const server_worker* this_thread_worker = nullptr;
+
 // The deadlines the sweeper enforces (0 = none) and how often it looks.
 struct sweep_deadlines {
   std::chrono::milliseconds idle;
@@ -90,7 +93,7 @@ server::server(const router& r, server_options options)
   acceptor_opts.reuse_port = options_.threads > 1;
   std::uint16_t port = options_.port;
   for (std::size_t i = 0; i < pool_->size(); ++i) {
-    auto w = std::make_unique<server_worker>(*this, pool_->context(i));
+    auto w = std::make_unique<server_worker>(*this, pool_->context(i), i);
     w->acceptor.emplace(pool_->context(i), tcp::endpoint(address, port), acceptor_opts);
     port = w->acceptor->port();
     workers_.push_back(std::move(w));
@@ -141,13 +144,22 @@ int server::run() {
   cb.force_close = [this](std::size_t i) {
     force_close(i);
   };
+  // The caller is worker 0; afterwards it is not a worker any more.
+  struct forget_worker {
+    ~forget_worker() { this_thread_worker = nullptr; }
+  } forget;
   return pool_->run(std::move(cb), options_.drain_timeout, options_.handle_signals);
+}
+
+std::size_t server::current_worker() noexcept {
+  return this_thread_worker != nullptr ? this_thread_worker->index : no_worker;
 }
 
 // Worker `index` accepts until it drains; its connections run in its task
 // group, which the pool waits for.
 task<void> server::serve_worker(std::size_t index) {
   server_worker& w = *workers_[index];
+  this_thread_worker = &w;
   task_group& sessions = pool_->tasks(index);
   sweep_deadlines d{};
   d.idle = std::max(options_.idle_timeout, std::chrono::milliseconds(0));

@@ -28,10 +28,14 @@ struct session;
 // sweeps and draining) and its counters. Used only from that thread, except
 // the counters, which any thread reads.
 struct server_worker {
-  server_worker(server& s, asio::io_context& ctx) : srv(s), opts(s.options()) { sweep_timer.emplace(ctx); }
+  server_worker(server& s, asio::io_context& ctx, std::size_t i) : srv(s), opts(s.options()), index(i) {
+    sweep_timer.emplace(ctx);
+  }
 
   server& srv;
   const server_options& opts;
+  // This worker's position in the pool (server::current_worker()).
+  std::size_t index;
   codec_limits limits{opts.max_request_bytes, opts.max_bulk_bytes, opts.max_args};
   std::optional<tcp::acceptor> acceptor;
   // Wakes the sweeper; it ends once draining leaves no connection.

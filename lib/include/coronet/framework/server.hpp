@@ -25,10 +25,18 @@ struct server_options {
   std::uint16_t port = 8099;
   /// Wire protocol of every connection.
   wire_protocol protocol = wire_protocol::auto_detect;
-  /// Threads, each with its own io_context and SO_REUSEPORT acceptor;
-  /// 0 means one per hardware thread. A connection stays on the thread that
+  /// Threads, each with its own io_context and SO_REUSEPORT acceptor; 0
+  /// means one per hardware thread. A connection stays on the thread that
   /// accepted it.
-  unsigned threads = 0;
+  ///
+  /// The default is 1, as Redis: every handler then runs on one thread, so a
+  /// handler may keep state in plain variables shared by all connections, as
+  /// the README's first example does, without a data race. With more threads,
+  /// handlers of different connections run at the same time: keep state per
+  /// worker (indexed by `server::current_worker()`) or protect it with a
+  /// mutex (or a strand). One thread serves about as many requests per second
+  /// as redis-server; more pay off only for handlers that compute.
+  unsigned threads = 1;
   /// Longest request line (line protocol, RESP inline, RESP headers). Longer:
   /// the peer gets `ERR request too large` and the connection is closed.
   std::size_t max_request_bytes = 64 * 1024;
@@ -79,7 +87,7 @@ struct server_options {
   /// password` or `HELLO 3 AUTH default password`) before any command other
   /// than AUTH, HELLO, PING, QUIT and RESET. Others get `-NOAUTH
   /// Authentication required.`. Empty (the default): no authentication.
-  std::string password;
+  std::string password{};
 };
 
 /// Counters of a server, summed over its threads.
@@ -150,6 +158,16 @@ public:
 
   /// The router the server dispatches to.
   const router& routes() const noexcept { return router_; }
+
+  /// Returned by `current_worker()` on a thread that is not a server worker.
+  static constexpr std::size_t no_worker = static_cast<std::size_t>(-1);
+
+  /// The index (0 to `options().threads - 1`) of the server worker whose
+  /// thread calls this, so that handlers can keep state per worker without
+  /// locks: a connection, and so every handler call on it, stays on one
+  /// worker. `no_worker` on any other thread, and on the thread that called
+  /// `run()` once `run()` has returned.
+  static std::size_t current_worker() noexcept;
 
 private:
   void force_stop() noexcept;
