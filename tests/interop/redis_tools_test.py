@@ -35,7 +35,7 @@ def cli(binary):
         port = str(srv.port)
 
         def cli_out(*args):
-            rc, out, err = run([exe, "-h", "127.0.0.1", "-p", port, *args], timeout=10)
+            rc, out, err = run([exe, "-h", "127.0.0.1", "-p", port, *args], timeout=5)
             return rc, out + err
 
         # --no-raw shows the reply types: bulk strings quoted, status replies bare.

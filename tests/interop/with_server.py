@@ -5,13 +5,13 @@ port, then checks that the server is still up and stops cleanly.
 Usage: with_server.py [--require PATH]... SERVER [SERVER_ARGS...] -- CLIENT [ARGS...]
 `{port}` in the client's arguments becomes the server's port. The server gets
 `--port 0 --threads 1` and otherwise its defaults. A missing client program
-or --require'd file skips the test (exit 77)."""
+or --require'd file skips the test (exit 77), and so does a client that exits 77."""
 import os
 import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from interop import check, main, run, server_still_up, skip, timestamp_server  # noqa: E402
+from interop import SKIP, check, main, run, server_still_up, skip, timestamp_server  # noqa: E402
 
 
 def with_server(*args):
@@ -33,6 +33,9 @@ def with_server(*args):
         print(out.rstrip(), flush=True)
         if err.strip():
             print("stderr:", err.rstrip(), flush=True)
+        if rc == SKIP:
+            srv.stop()
+            skip("the client skipped itself")
         check(rc == 0, "%s exits 0 (exit %r)" % (os.path.basename(client_argv[0]), rc))
         server_still_up(srv)
 

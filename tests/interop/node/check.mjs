@@ -13,6 +13,12 @@ export function check(ok, what) {
 
 /** The port from argv, and a deadline: the process exits 2 when it passes. */
 export function start(seconds = 20) {
+  // The npm packages need Node 20 (Debian 12's nodejs is 18): skip (77), as a missing client does.
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major < 20) {
+    console.log(`skipped: Node ${process.versions.node} is older than the clients need (20)`);
+    process.exit(77);
+  }
   const port = Number(process.argv[2]);
   if (!Number.isInteger(port) || port <= 0) {
     console.error('usage: node SCRIPT PORT');
