@@ -13,7 +13,8 @@ namespace samples {
 /// Adds `--host`, `--port`, `--protocol`, `--threads`, `--password` (alias
 /// `--requirepass`, as redis-server spells it), the timeouts in seconds
 /// (`--idle-timeout`, `--partial-request-timeout`, `--request-timeout`,
-/// `--drain-timeout`, `--tcp-keepalive`), the size limits and `--verbose` to
+/// `--output-stall-timeout`, `--drain-timeout`, `--tcp-keepalive`), the size
+/// limits and `--verbose` to
 /// `app`. Call `apply` after parsing.
 class server_cli {
 public:
@@ -23,6 +24,7 @@ public:
     request_ = seconds(o.request_timeout);
     drain_ = seconds(o.drain_timeout);
     keepalive_ = o.tcp_keepalive.count();
+    stall_ = seconds(o.output_stall_timeout);
     app.add_option("--host", o.host, "address to listen on")->capture_default_str();
     app.add_option("--port", o.port, "port to listen on (0 = any free port)")->capture_default_str();
     app.add_option("--protocol", protocol_,
@@ -44,7 +46,11 @@ public:
     app.add_option("--tcp-keepalive", keepalive_, "seconds of silence before TCP keepalive probes (0 = off)")
         ->capture_default_str();
     app.add_option("--max-request-bytes", o.max_request_bytes, "longest request line")->capture_default_str();
-    app.add_option("--max-output-bytes", o.max_output_bytes, "unsent reply bytes before a connection is closed")
+    app.add_option("--max-output-bytes", o.max_output_bytes,
+                   "unsent reply bytes per connection; above half of it, its requests wait (backpressure)")
+        ->capture_default_str();
+    app.add_option("--output-stall-timeout", stall_,
+                   "seconds a peer may read none of its pending replies before it is closed (0 = never)")
         ->capture_default_str();
     app.add_option("--drain-timeout", drain_, "seconds in-flight requests get on shutdown")->capture_default_str();
     app.add_flag("--verbose", o.log_connections, "log each connection");
@@ -58,6 +64,7 @@ public:
     options_.request_timeout = millis(request_);
     options_.drain_timeout = millis(drain_);
     options_.tcp_keepalive = std::chrono::seconds(keepalive_);
+    options_.output_stall_timeout = millis(stall_);
     options_.handle_signals = true;
   }
 
@@ -72,7 +79,7 @@ private:
 
   coronet::server_options& options_;
   std::string protocol_ = "auto";
-  double idle_ = 0, partial_ = 0, request_ = 0, drain_ = 0;
+  double idle_ = 0, partial_ = 0, request_ = 0, drain_ = 0, stall_ = 0;
   long long keepalive_ = 0;
 };
 

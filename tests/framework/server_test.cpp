@@ -450,18 +450,57 @@ TEST_CASE("a handler running past request_timeout: ERR timeout, the connection g
   CHECK(steady::now() - start < 5s);
 }
 
-TEST_CASE("replies beyond max_output_bytes close that connection only", "[server][limits]") {
+TEST_CASE("a reply larger than max_output_bytes still reaches a peer that reads it", "[server][limits]") {
   auto o = test_options();
   o.max_output_bytes = 4096;
   running_server s(o);
   peer big(s.port());
-  peer other(s.port());
-  big.send("big 100\nbig 5000\n");
-  // The first reply fit, but it was still buffered with the second when the
-  // limit tripped: nothing is sent, the connection closes.
-  CHECK(big.until_closed().empty());
-  other.send("ping\n");
-  CHECK(other.line() == "+PONG");
+  big.send("big 100\nbig 5000\nping\n");
+  CHECK(big.line() == "$100");
+  CHECK(big.exactly(102) == std::string(100, 'x') + "\r\n");
+  CHECK(big.line() == "$5000");
+  CHECK(big.exactly(5002) == std::string(5000, 'x') + "\r\n");
+  CHECK(big.line() == "+PONG");
+  CHECK(s.get().stats().errors == 0);
+}
+
+TEST_CASE("backpressure: a pipeline of 50 requests answered with 1 MB each is fully answered", "[server][limits]") {
+  running_server s;  // max_output_bytes 16 MiB: the 50 MB of replies must wait for the reader
+  peer p(s.port());
+  std::string batch;
+  for (int i = 0; i < 50; ++i)
+    batch += "big 1048576\r\n";
+  batch += "ping\r\n";
+  p.send(batch);
+  const std::string value = std::string(1048576, 'x') + "\r\n";
+  for (int i = 0; i < 50; ++i) {
+    REQUIRE(p.line() == "$1048576");
+    REQUIRE(p.exactly(value.size()) == value);
+  }
+  CHECK(p.line() == "+PONG");
+  CHECK(s.get().stats().errors == 0);
+  CHECK(s.get().stats().requests == 51);
+}
+
+TEST_CASE("backpressure: a peer that pipelines 50 MB of replies and never reads is closed by output_stall_timeout",
+          "[server][limits]") {
+  auto o = test_options();
+  o.output_stall_timeout = 200ms;
+  running_server s(o);
+  peer p(s.port());
+  std::string batch;
+  for (int i = 0; i < 50; ++i)
+    batch += "big 1048576\r\n";
+  p.send(batch);
+  const auto start = steady::now();
+  REQUIRE(eventually([&] { return s.get().stats().requests > 0; }));
+  REQUIRE(eventually([&] { return s.get().stats().connections_now == 0; }));
+  const auto waited = steady::now() - start;
+  CHECK(waited >= 200ms);
+  CHECK(waited < 3s);
+  CHECK(s.get().stats().errors == 1);
+  // Reading stopped at the high-water mark: far from all 50 requests were answered.
+  CHECK(s.get().stats().requests < 50);
 }
 
 TEST_CASE("a command can close its connection after its reply", "[server]") {
@@ -570,14 +609,17 @@ TEST_CASE("binding a port in use fails in the constructor", "[server]") {
   CHECK_THROWS_AS(coronet::server(r, o), std::invalid_argument);
 }
 
-TEST_CASE("a peer that sends requests but never reads is closed at max_output_bytes", "[server][limits]") {
+TEST_CASE("a peer that sends requests but never reads is paused, then closed by output_stall_timeout",
+          "[server][limits]") {
   auto o = test_options();
   o.max_output_bytes = 256 * 1024;
+  o.output_stall_timeout = 200ms;
   running_server s(o);
   peer slow(s.port());
   peer other(s.port());
-  // Each request asks for 10 000 bytes; the kernel buffers fill, then the
-  // server's own buffer grows past the limit and the connection is closed.
+  // Each request asks for 10 000 bytes; the kernel buffers fill, the server's
+  // own buffer passes half the limit and the server stops reading: the writes
+  // below block until the stalled connection is closed.
   const std::string batch = [] {
     std::string b;
     for (int i = 0; i < 100; ++i)

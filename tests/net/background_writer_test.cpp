@@ -78,6 +78,14 @@ private:
   background_writer* writer_;
 };
 
+task<void> mark_when_below(background_writer& w, std::size_t limit, bool& below, std::size_t& buffered,
+                           std::uint64_t& written) {
+  co_await w.drained_below(limit);
+  below = true;
+  buffered = w.buffered();
+  written = w.written();
+}
+
 task<void> mark_when_drained(background_writer& w, bool& drained) {
   co_await w.drained();
   drained = true;
@@ -317,4 +325,41 @@ TEST_CASE("destroying the io_context with a write in flight frees the writer and
   }
   CHECK_FALSE(drained);
   CHECK(waiters_destroyed == 1);
+}
+
+TEST_CASE("drained_below resumes once the unsent output is down to a limit, while writing goes on",
+          "[background_writer]") {
+  asio::io_context ctx(1);
+  coronet::sync_wait(ctx, [&]() -> task<void> {
+    connected_pair p = co_await make_small_buffer_pair(ctx);
+    writer_ref w(background_writer::create(std::move(p.server), nullptr));
+    const std::string first = patterned_bytes(large_output);
+    const std::size_t left = flush_output(*w, first);
+    REQUIRE(left > 0);
+    CHECK(w->written() == large_output - left);
+    w->pending() = std::string(1000, 's');
+    w->flush();  // queued behind the write in flight
+
+    // At or above what is unsent: no wait at all.
+    CHECK(w->drained_below(left + 1000).await_ready());
+    CHECK_FALSE(w->drained_below(left + 999).await_ready());
+
+    bool below = false;
+    std::size_t buffered_then = 0;
+    std::uint64_t written_then = 0;
+    coronet::spawn(ctx, mark_when_below(*w, 1000, below, buffered_then, written_then));
+    co_await coronet::yield();
+    co_await coronet::yield();
+    CHECK_FALSE(below);  // the peer has read nothing yet
+
+    const std::string got = co_await read_exactly(p.client, large_output + 1000);
+    CHECK(got.compare(0, large_output, first) == 0);
+    const bool resumed = co_await wait_until([&] { return below; });
+    CHECK(resumed);
+    CHECK(buffered_then <= 1000);
+    CHECK(written_then >= large_output);
+    const bool done = co_await wait_until([&] { return w->buffered() == 0; });
+    CHECK(done);
+    CHECK(w->written() == large_output + 1000);
+  }());
 }

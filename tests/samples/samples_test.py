@@ -165,6 +165,7 @@ def help_texts(bins):
     for name, words in {
         "timestamp_server": ["--host", "--port", "--protocol", "--threads", "--max-connections", "--idle-timeout",
                              "--partial-request-timeout", "--request-timeout", "--tcp-keepalive", "--drain-timeout",
+                             "--output-stall-timeout",
                              "--password", "--requirepass", "--verbose"],
         "timestamp_client": ["--host", "--port", "--protocol", "--count", "--raw", "--timeout"],
         "echo_server": ["--host", "--port"],

@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
   o.threads = 1;
   o.handle_signals = true;
   std::string protocol = "auto";
-  long idle_ms = -1, partial_ms = -1, request_ms = -1, drain_ms = -1;
+  long idle_ms = -1, partial_ms = -1, request_ms = -1, drain_ms = -1, stall_ms = -1;
   rlim_t nofile = 0;
   bool spawn_sleeper = false;
   app.add_option("--port", o.port);
@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
   app.add_option("--idle-timeout-ms", idle_ms);
   app.add_option("--partial-request-timeout-ms", partial_ms);
   app.add_option("--request-timeout-ms", request_ms);
+  app.add_option("--output-stall-timeout-ms", stall_ms);
   app.add_option("--drain-timeout-ms", drain_ms);
   app.add_option("--nofile", nofile, "RLIMIT_NOFILE for this process");
   app.add_flag("--spawn-sleeper", spawn_sleeper,
@@ -73,6 +74,8 @@ int main(int argc, char** argv) {
     o.idle_timeout = std::chrono::milliseconds(idle_ms);
   if (partial_ms >= 0)
     o.partial_request_timeout = std::chrono::milliseconds(partial_ms);
+  if (stall_ms >= 0)
+    o.output_stall_timeout = std::chrono::milliseconds(stall_ms);
   if (request_ms >= 0)
     o.request_timeout = std::chrono::milliseconds(request_ms);
   if (drain_ms >= 0)

@@ -8,7 +8,9 @@
 
 #include <asio/ip/address.hpp>
 
+#include "coronet/detail/log_limiter.hpp"
 #include "coronet/detail/worker_pool.hpp"
+#include "coronet/log.hpp"
 #include "coronet/net/listener.hpp"
 #include "session.hpp"
 
@@ -40,6 +42,8 @@ using detail::server_worker;
 using detail::session;
 using detail::steady;
 
+detail::log_limiter output_stall_log;
+
 // The worker whose thread this is, set when it starts serving.
 thread_local const server_worker* this_thread_worker = nullptr;
 
@@ -48,13 +52,27 @@ struct sweep_deadlines {
   std::chrono::milliseconds idle;
   std::chrono::milliseconds partial;
   std::chrono::milliseconds request;
+  std::chrono::milliseconds stall;
   std::chrono::milliseconds tick;
 };
 
-// Closes connections idle (or stuck writing) for longer than idle_timeout or
-// holding an incomplete request for longer than partial_request_timeout, and
-// cancels handlers running longer than request_timeout. Ends once the worker
-// drains and its last connection is gone.
+// True once `s` has had output the peer took none of for `stall`. Progress is
+// seen at ticks only, so the stall measured is never shorter than the real one.
+bool output_stalled(session& s, steady::time_point now, std::chrono::milliseconds stall) noexcept {
+  const std::uint64_t written = s.io->written();
+  if (s.io->buffered() == 0 || written != s.seen_written) {
+    s.seen_written = written;
+    s.output_since = now;
+    return false;
+  }
+  return now - s.output_since >= stall;
+}
+
+// Closes connections idle (or stuck writing) for longer than idle_timeout,
+// holding an incomplete request for longer than partial_request_timeout, or
+// whose peer took none of their output for output_stall_timeout, and cancels
+// handlers running longer than request_timeout. Ends once the worker drains
+// and its last connection is gone.
 task<void> sweep(server_worker& w, sweep_deadlines d) {
   while (!w.draining || w.head != nullptr) {
     w.sweep_timer->expires_after(d.tick);
@@ -62,7 +80,11 @@ task<void> sweep(server_worker& w, sweep_deadlines d) {
     co_await w.sweep_timer->wait(ec);
     w.now = steady::now();
     for (session* s = w.head; s != nullptr; s = s->next) {
-      if (s->state != session::phase::handling) {
+      if (d.stall.count() > 0 && output_stalled(*s, w.now, d.stall)) {
+        output_stall_log.log(log_level::info, "closing a connection whose peer reads none of its replies");
+        w.errors.add();
+        s->close();
+      } else if (s->state != session::phase::handling) {
         // Sessions stamp times with the last tick's `now`, up to a tick
         // early: adding a tick never closes early.
         if (d.idle.count() > 0 && w.now - s->last_active >= d.idle + d.tick)
@@ -165,8 +187,9 @@ task<void> server::serve_worker(std::size_t index) {
   d.idle = std::max(options_.idle_timeout, std::chrono::milliseconds(0));
   d.partial = std::max(options_.partial_request_timeout, std::chrono::milliseconds(0));
   d.request = std::max(options_.request_timeout, std::chrono::milliseconds(0));
+  d.stall = std::max(options_.output_stall_timeout, std::chrono::milliseconds(0));
   std::chrono::milliseconds shortest{0};
-  for (auto t : {d.idle, d.partial, d.request})
+  for (auto t : {d.idle, d.partial, d.request, d.stall})
     if (t.count() > 0 && (shortest.count() == 0 || t < shortest))
       shortest = t;
   if (shortest.count() > 0) {

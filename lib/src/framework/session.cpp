@@ -30,7 +30,6 @@ namespace {
 constexpr auto linger_time = std::chrono::milliseconds(500);
 
 log_limiter protocol_error_log;
-log_limiter output_limit_log;
 log_limiter session_error_log;
 
 // A handler suspended: the replies so far go out now, and the request
@@ -50,21 +49,14 @@ task<void> finish(session& s) {
   co_await tcp::lingering_close(s.io->stream(), linger_time);
 }
 
-// Counts and encodes a request's reply; false when the connection must be
-// closed because its peer does not read its replies.
+// Counts and encodes a request's reply.
 template <request_codec Codec>
-bool answer(session& s, const Codec& codec, const reply& rep) {
+void answer(session& s, const Codec& codec, const reply& rep) {
   server_worker& w = s.worker;
   w.requests.add();
   if (rep.kind() == reply_kind::error)
     w.errors.add();
   codec.encode(rep, s.io->pending());
-  if (s.io->buffered() <= w.opts.max_output_bytes)
-    return true;
-  output_limit_log.log(log_level::warning, "closing a connection whose unsent replies exceed max_output_bytes");
-  w.errors.add();
-  s.close();
-  return false;
 }
 
 // What a read step decided.
@@ -85,11 +77,15 @@ after_read take_read(session& s, read_buffer& in, const std::error_code& ec, std
 // Reads, parses and answers requests until the peer leaves, an error closes
 // the connection, or the server drains. Replies to the requests of one read
 // are coalesced into one write, which goes on while the next ones are read.
+// Backpressure: once more than half of max_output_bytes is unsent, no request
+// is parsed or read until the peer has taken all but a quarter of it.
 template <request_codec Codec>
 task<void> serve_stream(session& s) {
   server_worker& w = s.worker;
   tcp::background_writer& io = *s.io;
   const std::size_t buffer_limit = w.opts.max_request_bytes + w.opts.max_bulk_bytes;
+  const std::size_t high_water = w.opts.max_output_bytes / 2;
+  const std::size_t low_water = high_water / 2;
   Codec codec;
   read_buffer in;
   std::vector<std::string_view> words;
@@ -97,6 +93,7 @@ task<void> serve_stream(session& s) {
 
   for (;;) {
     bool progressed = false;  // a request was completed since the last read
+    bool behind = false;      // the peer reads its replies slower than it asks
     while (in.size() > 0) {
       parse_result r = codec.parse(in.data(), words, w.limits);
       if (r.status == parse_status::incomplete) {
@@ -120,14 +117,17 @@ task<void> serve_stream(session& s) {
         // HELLO's own reply is already in the version it chose, as in Redis.
         if constexpr (requires { codec.set_protover(2); })
           codec.set_protover(s.conn.protover);
-        if (!answer<Codec>(s, codec, rep))
-          co_return;
+        answer<Codec>(s, codec, rep);
         progressed = true;
       }
       in.consume(r.consumed);
       if (s.conn.closing()) {
         co_await finish(s);
         co_return;
+      }
+      if (io.buffered() > high_water) {
+        behind = true;
+        break;
       }
     }
     io.flush();
@@ -138,6 +138,15 @@ task<void> serve_stream(session& s) {
     // its first byte on.
     if (progressed)
       s.last_active = w.now;
+    if (behind || io.buffered() > high_water) {
+      // The requests already read wait in `in`; a peer that takes nothing
+      // meanwhile is closed by the sweeper (output_stall_timeout).
+      s.state = session::phase::writing;
+      co_await io.drained_below(low_water);
+      if (io.failed())
+        co_return;
+      continue;
+    }
     if (in.size() == 0) {
       s.partial = false;
     } else if (progressed || !s.partial) {

@@ -81,6 +81,10 @@ struct session : handler_watch {
   // When the incomplete request now buffered began (valid while `partial`).
   steady::time_point partial_since;
   bool partial = false;
+  // The sweeper's view of the output: io->written() when it last moved, and
+  // since when it has not (output_stall_timeout).
+  std::uint64_t seen_written = 0;
+  steady::time_point output_since;
   phase state = phase::reading;
 };
 

@@ -92,14 +92,20 @@ void background_writer::on_written(std::error_code ec, std::size_t n) noexcept {
     sending_.swap(pending_);
     try {
       start_write();
+      // A waiter for "below a limit" may be satisfied while writing goes on.
+      wake_waiter();
       return;
     } catch (...) {
       fail();
     }
   }
   recycle(sending_);
-  if (std::coroutine_handle<> waiter = std::exchange(drain_waiter_, {}))
-    waiter.resume();
+  wake_waiter();
+}
+
+void background_writer::wake_waiter() noexcept {
+  if (drain_waiter_ && settled(wait_limit_, wait_until_idle_))
+    std::exchange(drain_waiter_, {}).resume();
 }
 
 // The handler was destroyed without running. Either the write was never

@@ -67,9 +67,20 @@ struct server_options {
   /// A handler still running after this long is cancelled and the peer gets
   /// `ERR timeout`. 0 = no limit.
   std::chrono::milliseconds request_timeout = std::chrono::seconds(30);
-  /// Replies buffered for one connection beyond this many bytes (its peer
-  /// is not reading): that connection is closed.
+  /// Bounds the replies buffered for one connection (not yet taken by the
+  /// kernel). Backpressure instead of disconnects: once more than half of it
+  /// is unsent, the connection's further requests are neither parsed nor
+  /// read until its peer has taken all but a quarter of it, as a pipelining
+  /// client that reads its replies does; the peer sees its requests answered
+  /// in order, only slower. So a connection holds at most about half of this,
+  /// plus its largest reply. A peer that reads nothing is closed by
+  /// `output_stall_timeout`.
   std::size_t max_output_bytes = 16 * 1024 * 1024;
+  /// A connection with unsent replies whose peer takes none of their bytes
+  /// for this long (it is not reading: its receive window stays shut) is
+  /// closed; logged at most once a second. Whatever the connection is doing:
+  /// paused by backpressure, reading, closing. 0 = never.
+  std::chrono::milliseconds output_stall_timeout = std::chrono::seconds(30);
   /// On `stop()` / the first signal: in-flight requests get this long to
   /// finish and flush; then every connection is closed.
   std::chrono::milliseconds drain_timeout = std::chrono::seconds(10);

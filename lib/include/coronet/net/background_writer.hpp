@@ -3,6 +3,7 @@
 
 #include <coroutine>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -59,29 +60,46 @@ public:
   /// True once a write failed (the socket is then closed).
   bool failed() const noexcept { return failed_; }
 
+  /// Output bytes the kernel has taken since the writer was created; a reader
+  /// of the connection that makes no progress leaves it unchanged.
+  std::uint64_t written() const noexcept { return written_; }
+
   /// Sends `pending()` without suspending: synchronously while the kernel
   /// takes it, the rest through a background write. Never throws: when a
   /// background write cannot be started, the writer fails as on an I/O error.
   void flush() noexcept;
 
   /// Awaitable that resumes the awaiting coroutine once no write is in flight
-  /// (at once if none is). At most one coroutine may wait at a time.
+  /// (`drained()`), or once `buffered()` is at most a limit
+  /// (`drained_below(limit)`), at once if that holds already. Either also
+  /// resumes when a write fails (the socket was closed, or the peer reset) and
+  /// when no write is in flight, whatever `pending()` holds: call `flush()`
+  /// before awaiting. At most one coroutine may wait at a time. Never throws.
   class drain_awaiter {
   public:
-    explicit drain_awaiter(background_writer& w) noexcept : writer_(w) {}
-    bool await_ready() const noexcept { return !writer_.writing_; }
+    drain_awaiter(background_writer& w, std::size_t limit, bool until_idle) noexcept
+        : writer_(w), limit_(limit), until_idle_(until_idle) {}
+    bool await_ready() const noexcept { return writer_.settled(limit_, until_idle_); }
     template <class Promise>
     void await_suspend(std::coroutine_handle<Promise> h) noexcept {
       writer_.drain_waiter_ = h;
       writer_.drain_context_ = coronet::detail::context_of(h);
+      writer_.wait_limit_ = limit_;
+      writer_.wait_until_idle_ = until_idle_;
     }
     void await_resume() const noexcept {}
 
   private:
     background_writer& writer_;
+    std::size_t limit_;
+    bool until_idle_;
   };
-  /// See `drain_awaiter`.
-  drain_awaiter drained() noexcept { return drain_awaiter{*this}; }
+  /// Waits until no write is in flight; see `drain_awaiter`.
+  drain_awaiter drained() noexcept { return drain_awaiter{*this, 0, true}; }
+  /// Waits until at most `limit` bytes are not yet taken by the kernel (or no
+  /// write is in flight, or one failed): how a session applies backpressure,
+  /// reading no more requests while its peer is behind. See `drain_awaiter`.
+  drain_awaiter drained_below(std::size_t limit) noexcept { return drain_awaiter{*this, limit, false}; }
 
   /// Closes the socket: a write in flight ends with `operation_aborted`.
   void close() noexcept {
@@ -98,9 +116,14 @@ private:
   ~background_writer() = default;
 
   void count(std::size_t n) noexcept {
+    written_ += n;
     if (bytes_written_ != nullptr)
       bytes_written_->add(n);
   }
+  bool settled(std::size_t limit, bool until_idle) const noexcept {
+    return !writing_ || (!until_idle && (failed_ || buffered() <= limit));
+  }
+  void wake_waiter() noexcept;
   void start_write();
   void fail() noexcept;
   void on_written(std::error_code ec, std::size_t n) noexcept;
@@ -111,10 +134,13 @@ private:
   std::string pending_;
   std::string sending_;
   std::size_t sent_ = 0;
+  std::uint64_t written_ = 0;
   bool writing_ = false;
   bool failed_ = false;
   std::coroutine_handle<> drain_waiter_{};
   coronet::detail::chain_context* drain_context_ = nullptr;
+  std::size_t wait_limit_ = 0;
+  bool wait_until_idle_ = true;
   unsigned refs_ = 1;
 };
 
