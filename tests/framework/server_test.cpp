@@ -14,6 +14,7 @@
 #include <asio/read_until.hpp>
 #include <asio/write.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <stdexcept>
 #include <string>
@@ -688,4 +689,120 @@ TEST_CASE("replies after the connection chose RESP3 are encoded in RESP3; the sw
   CHECK(p.line() == "$-1");
   CHECK(p.line() == "#t");
   CHECK(p.line() == "_");
+}
+
+namespace {
+
+// What the background tasks of the tests below saw.
+struct background_state {
+  std::atomic<int> started{0};
+  std::atomic<int> cancelled{0};
+  std::atomic<int> stops{0};
+  std::atomic<std::size_t> worker{coronet::server::no_worker};
+};
+
+// Waits an hour unless cancelled; with `stubborn`, it ignores the first
+// cancellation and waits another hour.
+coronet::task<void> long_wait(background_state& st, bool stubborn) {
+  st.worker = coronet::server::current_worker();
+  ++st.started;
+  std::error_code ec;
+  co_await coronet::sleep_for(1h, ec);
+  if (ec)
+    ++st.cancelled;
+  if (stubborn)
+    co_await coronet::sleep_for(1h, ec);
+}
+
+}  // namespace
+
+TEST_CASE("server::spawn: a handler's background task is cancelled when the drain begins; run() returns at once",
+          "[server][background]") {
+  auto o = test_options();
+  o.drain_timeout = 10s;
+  coronet::router r;
+  background_state st;
+  r.add(
+      "bg", "spawns a long wait on this worker",
+      [&st](coronet::request& q) {
+        q.conn->owner->spawn(long_wait(st, false));
+        return coronet::reply::text("OK");
+      },
+      coronet::arity::exactly(0));
+  coronet::server srv(r, o);
+  srv.on_stop([&st] { ++st.stops; });
+  int rc = -1;
+  std::thread serving([&] { rc = srv.run(); });
+  {
+    peer p(srv.port());
+    p.send("bg\r\nbg\r\n");
+    CHECK(p.line() == "+OK");
+    CHECK(p.line() == "+OK");
+    REQUIRE(eventually([&] { return st.started == 2; }));
+  }
+  CHECK(st.worker == 0);
+  CHECK(st.stops == 0);
+  const auto start = steady::now();
+  srv.stop();
+  serving.join();
+  CHECK(rc == 0);
+  CHECK(steady::now() - start < 2s);  // far below drain_timeout: the tasks ended when cancelled
+  CHECK(st.cancelled == 2);
+  CHECK(st.stops == 1);
+}
+
+TEST_CASE("server::spawn: a task that ignores cancellation is abandoned at drain_timeout", "[server][background]") {
+  auto o = test_options();
+  o.drain_timeout = 100ms;
+  coronet::router r;
+  background_state st;
+  r.add(
+      "bg", "spawns a stubborn long wait",
+      [&st](coronet::request& q) {
+        q.conn->owner->spawn(long_wait(st, true));
+        return coronet::reply::text("OK");
+      },
+      coronet::arity::exactly(0));
+  coronet::server srv(r, o);
+  int rc = -1;
+  std::thread serving([&] { rc = srv.run(); });
+  {
+    peer p(srv.port());
+    p.send("bg\r\n");
+    CHECK(p.line() == "+OK");
+    REQUIRE(eventually([&] { return st.started == 1; }));
+  }
+  const auto start = steady::now();
+  srv.stop();
+  serving.join();
+  CHECK(rc == 0);
+  CHECK(st.cancelled == 1);
+  const auto took = steady::now() - start;
+  CHECK(took >= 100ms);
+  CHECK(took < 3s);  // drain_timeout plus the pool's grace for cancelled tasks
+}
+
+TEST_CASE("server::spawn from outside the workers: runs on worker 0 once run() starts; on_stop runs once",
+          "[server][background]") {
+  auto o = test_options();
+  o.threads = 2;
+  coronet::router r;
+  coronet::server srv(r, o);
+  background_state st;
+  srv.spawn(long_wait(st, false));  // before run(): held for worker 0
+  srv.on_stop([&st] { ++st.stops; });
+  int rc = -1;
+  std::thread serving([&] { rc = srv.run(); });
+  REQUIRE(eventually([&] { return st.started == 1; }));
+  CHECK(st.worker == 0);
+  srv.spawn(long_wait(st, false));  // from another thread while running
+  REQUIRE(eventually([&] { return st.started == 2; }));
+  srv.stop();
+  srv.stop();
+  serving.join();
+  CHECK(rc == 0);
+  CHECK(st.cancelled == 2);
+  CHECK(st.stops == 1);
+  srv.spawn(long_wait(st, false));  // after run(): never started
+  CHECK(st.started == 2);
 }

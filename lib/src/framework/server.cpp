@@ -7,6 +7,7 @@
 #include <utility>
 
 #include <asio/ip/address.hpp>
+#include <asio/post.hpp>
 
 #include "coronet/detail/log_limiter.hpp"
 #include "coronet/detail/worker_pool.hpp"
@@ -99,6 +100,9 @@ task<void> sweep(server_worker& w, sweep_deadlines d) {
     }
   }
 }
+
+// Keeps the pool's group of worker `w` busy until its background tasks end.
+task<void> join_background(server_worker& w) { co_await w.background->join(); }
 
 }  // namespace
 
@@ -218,11 +222,45 @@ task<void> server::serve_worker(std::size_t index) {
       std::move(listening));
 }
 
+void server::spawn(task<void> t) const {
+  const server_worker* here = this_thread_worker;
+  if (here != nullptr && &here->srv == this) {
+    server_worker& w = *workers_[here->index];
+    if (!w.draining)
+      w.background->spawn(std::move(t));
+    return;
+  }
+  server_worker& first = *workers_.front();
+  asio::post(pool_->context(0), [&first, t = std::move(t)]() mutable {
+    if (!first.draining)
+      first.background->spawn(std::move(t));
+  });
+}
+
 void server::begin_drain(std::size_t index) noexcept {
   server_worker& w = *workers_[index];
   if (w.draining)
     return;
   w.draining = true;
+  if (!stop_announced_.exchange(true) && on_stop_) {
+    try {
+      on_stop_();
+    } catch (const std::exception& e) {
+      log(log_level::error, std::string("server: on_stop callback threw: ") + e.what());
+    } catch (...) {
+      log(log_level::error, "server: on_stop callback threw a non-standard exception");
+    }
+  }
+  // Background work ends with the drain; the pool waits for it as for the
+  // connections, up to the drain deadline.
+  if (w.background->size() > 0) {
+    w.background->cancel();
+    try {
+      pool_->tasks(index).spawn(join_background(w));
+    } catch (const std::bad_alloc&) {
+      log(log_level::error, "server: out of memory; background tasks are not awaited");
+    }
+  }
   w.acceptor->close();
   // Connections waiting for a request have nothing in flight: close them
   // now. The others close once their current replies are written.
@@ -234,6 +272,7 @@ void server::begin_drain(std::size_t index) noexcept {
 
 void server::force_close(std::size_t index) noexcept {
   server_worker& w = *workers_[index];
+  w.background->cancel();
   for (session* s = w.head; s != nullptr; s = s->next) {
     s->close();
     s->cancel();

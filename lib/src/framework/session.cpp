@@ -20,6 +20,7 @@
 #include "coronet/log.hpp"
 #include "coronet/net/listener.hpp"
 #include "coronet/net/read_buffer.hpp"
+#include "coronet/spawn.hpp"
 
 namespace coronet::detail {
 namespace {
@@ -217,6 +218,22 @@ void set_keepalive(tcp::socket& sock, std::chrono::seconds idle) noexcept {
   (void)::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
   (void)::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
 }
+
+}  // namespace
+
+void report_background_failure(std::exception_ptr e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::system_error& err) {
+    if (err.code() == asio::error::operation_aborted)
+      return;
+    report_unhandled_exception(e);
+  } catch (...) {
+    report_unhandled_exception(e);
+  }
+}
+
+namespace {
 
 std::string describe(const tcp::endpoint& peer) {
   return peer.address().to_string() + ":" + std::to_string(peer.port());

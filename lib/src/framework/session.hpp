@@ -16,6 +16,7 @@
 #include "coronet/net/background_writer.hpp"
 #include "coronet/net/timer.hpp"
 #include "coronet/task.hpp"
+#include "coronet/task_group.hpp"
 #include "detail/dispatch.hpp"
 
 namespace coronet::detail {
@@ -24,12 +25,18 @@ using steady = std::chrono::steady_clock;
 
 struct session;
 
+// The error handler of server::spawn's tasks: cancellation by the drain
+// (operation_aborted) is how they are meant to end; anything else is reported
+// as for any detached task.
+void report_background_failure(std::exception_ptr e);
+
 // What one server thread knows: its acceptor, its connections (for idle
 // sweeps and draining) and its counters. Used only from that thread, except
 // the counters, which any thread reads.
 struct server_worker {
   server_worker(server& s, asio::io_context& ctx, std::size_t i) : srv(s), opts(s.options()), index(i) {
     sweep_timer.emplace(ctx);
+    background.emplace(ctx.get_executor(), &report_background_failure);
   }
 
   server& srv;
@@ -40,6 +47,9 @@ struct server_worker {
   std::optional<tcp::acceptor> acceptor;
   // Wakes the sweeper; it ends once draining leaves no connection.
   std::optional<timer> sweep_timer;
+  // server::spawn's tasks on this worker: cancelled when the drain begins,
+  // awaited (up to the drain deadline) through a task in the pool's group.
+  std::optional<task_group> background;
   session* head = nullptr;
   steady::time_point now = steady::now();
   bool draining = false;

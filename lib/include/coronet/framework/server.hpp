@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <system_error>
@@ -167,6 +168,32 @@ public:
   /// Counters summed over all threads. Thread-safe.
   server_stats stats() const noexcept;
 
+  /// Starts `t` as background work owned by the server (an expiry loop, a
+  /// cache refresher), so that it ends with the server instead of keeping
+  /// `run()` from returning:
+  /// - from a handler (or any code on a worker's thread), `t` runs on that
+  ///   worker, the thread of the connection it was called for; from any
+  ///   other thread, before or during `run()`, it is handed to worker 0 and
+  ///   starts once that worker runs. Thread-safe; `const` so that handlers
+  ///   can call it through `request::conn->owner`;
+  /// - when the drain begins (`stop()`, the first signal), every such task is
+  ///   cancelled (the operation it awaits ends with `operation_aborted`) and
+  ///   awaited up to `drain_timeout`, like the requests in flight; one that
+  ///   ignores the cancellation is abandoned with them (see `run()`);
+  /// - a task spawned once its worker is draining, or after `run()` returned,
+  ///   is destroyed without being started;
+  /// - an exception escaping `t` is logged and counted, as for any detached
+  ///   task; cancellation ending it with `operation_aborted` is normal.
+  /// Throws `std::bad_alloc`.
+  void spawn(task<void> t) const;
+
+  /// Sets a callback run once when the server begins to stop (`stop()`, the
+  /// first signal), on the thread of the first worker to begin draining,
+  /// before background tasks are cancelled and connections closed; e.g. to
+  /// stop work the server does not own. It must not block. An exception it
+  /// throws is logged. Call before `run()`; replaces an earlier callback.
+  void on_stop(std::function<void()> callback) { on_stop_ = std::move(callback); }
+
   /// The router the server dispatches to.
   const router& routes() const noexcept { return router_; }
 
@@ -195,6 +222,8 @@ private:
   std::atomic<std::uint64_t> connections_now_{0};
   // The last connection::id given out (over all threads).
   std::atomic<std::uint64_t> next_connection_id_{0};
+  std::function<void()> on_stop_;
+  std::atomic<bool> stop_announced_{false};
 };
 
 }  // namespace coronet
