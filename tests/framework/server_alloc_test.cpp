@@ -6,6 +6,7 @@
 #include <asio/read.hpp>
 #include <asio/write.hpp>
 
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -39,32 +40,57 @@ std::size_t count_server_allocations(std::uint16_t port, const std::string& requ
 
 }  // namespace
 
-TEST_CASE("steady-state ping and timestamp requests allocate nothing in the server", "[server][alloc]") {
-  coronet::router r;
-  coronet::commands::register_builtins(r);
-  coronet::server_options o;
-  o.port = 0;
-  o.threads = 1;
-  coronet::server srv(r, o);
-  std::thread t([&] { srv.run(); });
-  std::string reply;
+// A server with the built-ins on its own thread, for one section.
+class serving {
+public:
+  explicit serving(coronet::wire_protocol p) {
+    coronet::commands::register_builtins(router_);
+    coronet::server_options o;
+    o.port = 0;
+    o.threads = 1;
+    o.protocol = p;
+    server_.emplace(router_, o);
+    thread_ = std::thread([this] { server_->run(); });
+  }
+  serving(const serving&) = delete;
+  serving& operator=(const serving&) = delete;
+  ~serving() {
+    server_->stop();
+    thread_.join();
+  }
+  std::uint16_t port() const { return server_->port(); }
 
+private:
+  coronet::router router_;
+  std::optional<coronet::server> server_;
+  std::thread thread_;
+};
+
+TEST_CASE("steady-state ping and timestamp requests allocate nothing in the server", "[server][alloc]") {
+  std::string reply;
   SECTION("line ping") {
+    serving srv(coronet::wire_protocol::line);
     CHECK(count_server_allocations(srv.port(), "ping\r\n", 6, 200, 2000, reply) == 0);
     CHECK(reply == "PONG\r\n");
   }
-  SECTION("RESP ping") {
-    CHECK(count_server_allocations(srv.port(), "*1\r\n$4\r\nPING\r\n", 7, 200, 2000, reply) == 0);
-    CHECK(reply == "+PONG\r\n");
-  }
   SECTION("line timestamp") {
+    serving srv(coronet::wire_protocol::line);
     CHECK(count_server_allocations(srv.port(), "timestamp\r\n", 26, 200, 2000, reply) == 0);
     CHECK(reply.size() == 26);
   }
-  SECTION("RESP timestamp") {
-    CHECK(count_server_allocations(srv.port(), "*1\r\n$9\r\ntimestamp\r\n", 27, 200, 2000, reply) == 0);
-    CHECK(reply.front() == '+');
+  SECTION("RESP ping") {
+    serving srv(coronet::wire_protocol::auto_detect);
+    CHECK(count_server_allocations(srv.port(), "*1\r\n$4\r\nPING\r\n", 7, 200, 2000, reply) == 0);
+    CHECK(reply == "+PONG\r\n");
   }
-  srv.stop();
-  t.join();
+  SECTION("RESP inline ping (redis-benchmark's PING_INLINE)") {
+    serving srv(coronet::wire_protocol::auto_detect);
+    CHECK(count_server_allocations(srv.port(), "PING\r\n", 7, 200, 2000, reply) == 0);
+    CHECK(reply == "+PONG\r\n");
+  }
+  SECTION("RESP timestamp") {
+    serving srv(coronet::wire_protocol::auto_detect);
+    CHECK(count_server_allocations(srv.port(), "*1\r\n$9\r\ntimestamp\r\n", 31, 200, 2000, reply) == 0);
+    CHECK(reply.substr(0, 5) == "$24\r\n");
+  }
 }

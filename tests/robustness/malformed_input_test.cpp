@@ -97,38 +97,38 @@ void run_table(coronet::wire_protocol p, const std::vector<malformed_case>& case
 }  // namespace
 
 TEST_CASE("line protocol: malformed inputs, exact replies", "[robustness][line]") {
-  // Error texts escape odd bytes as \xHH; the line encoding then escapes that
-  // backslash like any other, so the peer reads \\xHH.
+  // Error texts name odd bytes as \xHH, and the line encoding leaves error
+  // texts as they are (escaped once): the peer reads \xHH.
   const std::string long_name(200, 'n');
   std::vector<malformed_case> cases = {
       {"\n", "", true},
       {"   \n", "", true},
       {"\t\t\n", "", true},
       {"\r\n", "", true},
-      {"nope\n", "ERR unknown command 'nope'\r\n", true},
-      {"NOPE arg\n", "ERR unknown command 'NOPE'\r\n", true},
-      {"ping a b\n", "ERR wrong number of arguments for 'ping'\r\n", true},
-      {"pi\0ng\n"s, "ERR unknown command 'pi\\\\x00ng'\r\n", true},
-      {"\xff\xfe\n", "ERR unknown command '\\\\xff\\\\xfe'\r\n", true},
+      {"nope\n", "ERR unknown command 'nope', with args beginning with: \r\n", true},
+      {"NOPE arg\n", "ERR unknown command 'NOPE', with args beginning with: 'arg' \r\n", true},
+      {"ping a b\n", "ERR wrong number of arguments for 'ping' command\r\n", true},
+      {"pi\0ng\n"s, "ERR unknown command 'pi\\x00ng', with args beginning with: \r\n", true},
+      {"\xff\xfe\n", "ERR unknown command '\\xff\\xfe', with args beginning with: \r\n", true},
       {"ping \xff\n", "\xff\r\n", true},
       {"ping a\rb\n", "a\\rb\r\n", true},
       {"ping a\\b\n", "a\\\\b\r\n", true},
-      {"PING\r\r\n", "ERR unknown command 'PING\\\\x0d'\r\n", true},
+      {"PING\r\r\n", "ERR unknown command 'PING\\x0d', with args beginning with: \r\n", true},
       {"ping    spaced\n", "spaced\r\n", true},
       {"ping\tTAB\n", "TAB\r\n", true},
       {"fail\n", "ERR internal error\r\n", true},
-      {"big\n", "ERR wrong number of arguments for 'big'\r\n", true},
-      {"*\n", "ERR unknown command '*'\r\n", true},
-      {"ping\x01\n", "ERR unknown command 'ping\\\\x01'\r\n", true},
-      {"\x1b[A\n", "ERR unknown command '\\\\x1b[A'\r\n", true},
+      {"big\n", "ERR wrong number of arguments for 'big' command\r\n", true},
+      {"*\n", "ERR unknown command '*', with args beginning with: \r\n", true},
+      {"ping\x01\n", "ERR unknown command 'ping\\x01', with args beginning with: \r\n", true},
+      {"\x1b[A\n", "ERR unknown command '\\x1b[A', with args beginning with: \r\n", true},
       {"ping ''\n", "''\r\n", true},
-      {"ping \"a b\"\n", "ERR wrong number of arguments for 'ping'\r\n", true},
-      {long_name + "\n", "ERR unknown command '" + std::string(128, 'n') + "...'\r\n", true},
+      {"ping \"a b\"\n", "ERR wrong number of arguments for 'ping' command\r\n", true},
+      {long_name + "\n", "ERR unknown command '" + std::string(128, 'n') + "', with args beginning with: \r\n", true},
       {"ping " + std::string(64 * 1024 - 5, 'y') + "\n", std::string(64 * 1024 - 5, 'y') + "\r\n", true},
       {"ping first\nping second\n", "first\r\nsecond\r\n", true},
-      {"caf\xc3\xa9\n", "ERR unknown command 'caf\\\\xc3\\\\xa9'\r\n", true},
-      {"'\n", "ERR unknown command '\\\\x27'\r\n", true},
-      {"\\\n", "ERR unknown command '\\\\x5c'\r\n", true},
+      {"caf\xc3\xa9\n", "ERR unknown command 'caf\\xc3\\xa9', with args beginning with: \r\n", true},
+      {"'\n", "ERR unknown command '\\x27', with args beginning with: \r\n", true},
+      {"\\\n", "ERR unknown command '\\x5c', with args beginning with: \r\n", true},
       {std::string(64 * 1024 + 1, 'a'), "ERR request too large\r\n", false},
       {std::string(64 * 1024 + 1, 'a') + "\n", "ERR request too large\r\n", false},
       {"ping" + std::string(1100, ' ') +
@@ -152,11 +152,11 @@ TEST_CASE("RESP protocol: malformed inputs, exact replies", "[robustness][resp]"
       {"*2\r\n$4\r\nPING\r\n$0\r\n\r\n", "$0\r\n\r\n", true},
       {"*2\r\n$4\r\nping\r\n$3\r\na\0b\r\n"s, "$3\r\na\0b\r\n"s, true},
       {"*2\r\n$4\r\nping\r\n$4\r\na\r\nb\r\n", "$4\r\na\r\nb\r\n", true},
-      {"*1\r\n$4\r\nNOPE\r\n", "-ERR unknown command 'NOPE'\r\n", true},
-      {"*1\r\n$4\r\nPI\xffG\r\n", "-ERR unknown command 'PI\\xffG'\r\n", true},
-      {"*1\r\n$0\r\n\r\n", "-ERR unknown command ''\r\n", true},
+      {"*1\r\n$4\r\nNOPE\r\n", "-ERR unknown command 'NOPE', with args beginning with: \r\n", true},
+      {"*1\r\n$4\r\nPI\xffG\r\n", "-ERR unknown command 'PI\\xffG', with args beginning with: \r\n", true},
+      {"*1\r\n$0\r\n\r\n", "-ERR unknown command '', with args beginning with: \r\n", true},
       {"*1\r\n$4\r\nfail\r\n", "-ERR internal error\r\n", true},
-      {"*3\r\n$4\r\nping\r\n$1\r\na\r\n$1\r\nb\r\n", "-ERR wrong number of arguments for 'ping'\r\n", true},
+      {"*3\r\n$4\r\nping\r\n$1\r\na\r\n$1\r\nb\r\n", "-ERR wrong number of arguments for 'ping' command\r\n", true},
       {"*2\r\n$4\r\nping\r\n$5\r\nhello\r\n*1\r\n$4\r\nping\r\n", "$5\r\nhello\r\n+PONG\r\n", true},
       {"PING\r\n", "+PONG\r\n", true},
       {"ping \"a b\"\r\n", "$3\r\na b\r\n", true},
@@ -181,6 +181,8 @@ TEST_CASE("RESP protocol: malformed inputs, exact replies", "[robustness][resp]"
       {"*1\r\n$" + std::string(64 * 1024 + 1, '1'), "-ERR request too large\r\n", false},
   };
   run_table(coronet::wire_protocol::resp, cases, "*1\r\n$4\r\nping\r\n", "+PONG\r\n");
+  // The default protocol is RESP for every connection, whatever its first byte.
+  run_table(coronet::wire_protocol::auto_detect, cases, "*1\r\n$4\r\nping\r\n", "+PONG\r\n");
 }
 
 TEST_CASE("raw protocol: one read, an unframed reply or none, always closed", "[robustness][raw]") {
