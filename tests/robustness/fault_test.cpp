@@ -382,3 +382,21 @@ TEST_CASE("a second SIGTERM during the drain exits 1 at once", "[robustness][shu
   std::printf("measured: second SIGTERM exited 1 after %.0f ms\n", ms_since(t0));
   CHECK(steady::now() - t0 < 1s);
 }
+
+TEST_CASE("SIGTERM with a server-owned hour-long background task: it is cancelled and the process exits 0 at once",
+          "[robustness][shutdown]") {
+  server_process srv({"--drain-timeout-ms", "60000"});
+  auto call = [&]() -> task<std::string> {
+    coronet::tcp::socket s = co_await coronet::tcp::connect("127.0.0.1", srv.port());
+    co_await s.write_all(asio::buffer(std::string_view("owned_sleeper\r\n")));
+    std::string buf;
+    co_return co_await read_line(s, buf);
+  };
+  REQUIRE(coronet::sync_wait(call()) == "+OK");
+  const auto t0 = steady::now();
+  srv.signal(SIGTERM);
+  CHECK(srv.wait(5s) == 0);
+  std::printf("measured: SIGTERM with a server-owned sleeper exited 0 after %.0f ms (drain_timeout 60 s)\n",
+              ms_since(t0));
+  CHECK(steady::now() - t0 < 2s);
+}

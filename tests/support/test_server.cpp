@@ -23,6 +23,16 @@ coronet::router make_router() {
         co_return coronet::reply::integer(static_cast<std::int64_t>(q.conn->owner->stats().connections_now));
       },
       coronet::arity::exactly(0));
+  // The supported way to do what spawn_sleeper does: the server owns the task.
+  r.add(
+      "owned_sleeper", "server::spawn of a task that sleeps an hour, then OK",
+      [](coronet::request& q) {
+        q.conn->owner->spawn([]() -> coronet::task<void> {
+          co_await coronet::sleep_for(std::chrono::hours(1));
+        }());
+        return coronet::reply::text("OK");
+      },
+      coronet::arity::exactly(0));
   return r;
 }
 
