@@ -558,3 +558,30 @@ TEST_CASE("a server with a password refuses commands over the wire until AUTH", 
     CHECK(std::string(info.str()).find("\r\nacl_access_denied_auth:1\r\n") != std::string::npos);
   });
 }
+
+TEST_CASE("HELLO 3 over the wire: the reply and what follows are RESP3; CLIENT INFO shows the session's fields",
+          "[redis][server]") {
+  running_server srv;
+  run_client([&](auto ex) -> coronet::task<void> {
+    coronet::client c = co_await coronet::client::connect(ex, "127.0.0.1", srv.port());
+    const reply hello = co_await c.call("hello", "3");
+    REQUIRE(hello.kind() == reply_kind::map);
+    REQUIRE(hello.elements().size() == 14);
+    CHECK(hello.elements()[5] == reply::integer(3));
+    const std::int64_t id = hello.elements()[7].integer();
+    CHECK(id >= 1);
+    const reply id_reply = co_await c.call("client", "id");
+    CHECK(id_reply == reply::integer(id));
+    const reply info = co_await c.call("client", "info");
+    REQUIRE(info.kind() == reply_kind::verbatim);
+    const std::string line(info.str());
+    CHECK(line.rfind("id=" + std::to_string(id) + " addr=127.0.0.1:", 0) == 0);
+    CHECK(line.find(" laddr=127.0.0.1:" + std::to_string(srv.port()) + " fd=") != std::string::npos);
+    CHECK(std::regex_search(line, std::regex(R"( fd=\d+ name= age=\d+ idle=0 )")));
+    CHECK(line.find(" resp=3 ") != std::string::npos);
+    const reply reset = co_await c.call("reset");
+    CHECK(reset == reply::text("RESET"));
+    const reply back = co_await c.call("client", "info");
+    CHECK(back.kind() == reply_kind::bulk);  // RESP2 again
+  });
+}
