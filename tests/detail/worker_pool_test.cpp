@@ -226,14 +226,23 @@ TEST_CASE("stop() bounds run() by drain_timeout although a stray spawned task sl
   auto pool = std::make_unique<worker_pool>(2);
   int destroyed = 0;
   all_arrived started(2);
+  // main serves until its drain begins, so the drain (and its deadline) starts with stop().
+  std::array<std::optional<coronet::timer>, 2> wake;
   worker_pool::callbacks cb;
-  cb.main = [&](std::size_t) -> task<void> {
+  cb.main = [&](std::size_t i) -> task<void> {
     coronet::spawn(co_await coronet::this_executor, [&]() -> task<void> {
       destroy_counter frame(&destroyed);
       started.arrive();
       co_await coronet::sleep_for(1h);
     });
-    co_return;
+    wake[i].emplace(co_await coronet::this_executor);
+    wake[i]->expires_at(never);
+    std::error_code ec;
+    co_await wake[i]->wait(ec);
+  };
+  cb.begin_drain = [&](std::size_t i) {
+    if (wake[i])
+      wake[i]->cancel();
   };
   {
     background_run run(*pool, std::move(cb), drain_timeout);
@@ -247,6 +256,8 @@ TEST_CASE("stop() bounds run() by drain_timeout although a stray spawned task sl
   }
   // Abandoned, not leaked: the frames go with the io_contexts.
   CHECK(destroyed == 0);
+  for (auto& w : wake)
+    w.reset();
   pool.reset();
   CHECK(destroyed == 2);
 }
