@@ -1,6 +1,7 @@
 #include "coronet/commands/builtins.hpp"
 
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <string>
 #include <string_view>
@@ -33,8 +34,11 @@ reply timestamp_command(request& req) {
   if (req.size() == 0)
     return reply::bulk(std::string_view(buf, format_ctime(buf, std::time(nullptr))));
   const std::string_view format = req.arg(0);
-  if (equals_lower(format, "unix"))
-    return reply::integer(unix_now());
+  if (equals_lower(format, "unix")) {
+    // A value, so a bulk string of digits, as Redis's TIME sends its numbers.
+    const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, unix_now());
+    return reply::bulk(std::string_view(buf, ec == std::errc{} ? static_cast<std::size_t>(end - buf) : 0));
+  }
   if (equals_lower(format, "iso"))
     return reply::bulk(std::string_view(buf, format_iso(buf, std::chrono::system_clock::now())));
   std::string msg = "ERR unknown format '";

@@ -20,7 +20,7 @@ namespace coronet::commands {
 ///
 /// - `timestamp` (alias `timetampe`, the seed's spelling) — the server's
 ///   local time in `ctime` form, `Sun May 27 21:43:58 2018` (bulk);
-///   `timestamp unix` — seconds since the Unix epoch (integer);
+///   `timestamp unix` — seconds since the Unix epoch, in decimal (bulk);
 ///   `timestamp iso` — UTC ISO-8601 with milliseconds,
 ///   `2018-05-27T13:43:58.123Z` (bulk). The format name is case-insensitive;
 ///   any other is `ERR unknown format 'x'` (cut at 128 bytes, as unknown
