@@ -9,6 +9,8 @@ Every fenced block opened with ```cpp is a snippet and must be a whole program
 skipped (a piece of a larger program, shown for reading). A snippet preceded by
 the line `<!-- snippet: run -->` is also run by the test and must return 0
 quickly without outside help (servers on port 0, a bounded amount of work).
+Only blank lines may come between the marker and its block; a marker followed
+by anything else is an error, so no snippet silently stops being run.
 
 Each snippet's #include lines are hoisted to the top; the rest goes into a
 namespace of its own with `main` renamed, so one compile checks them all and a
@@ -21,11 +23,11 @@ import sys
 def snippets(path):
     lines = open(path, encoding="utf-8").read().split("\n")
     i = 0
-    run_next = False
+    run_marker = 0  # line number of a run marker still waiting for its block
     while i < len(lines):
         line = lines[i]
         if line.strip() == "<!-- snippet: run -->":
-            run_next = True
+            run_marker = i + 1
         elif line.startswith("```"):
             info = line[3:].strip()
             start = i + 1
@@ -33,10 +35,14 @@ def snippets(path):
             while i < len(lines) and not lines[i].startswith("```"):
                 i += 1
             if info == "cpp":
-                yield start + 1, lines[start:i], run_next
-            run_next = False
-        elif line.strip():
-            run_next = False
+                yield start + 1, lines[start:i], run_marker != 0
+            elif run_marker:
+                sys.exit("%s:%d: a run marker must precede a ```cpp block, not ```%s" % (path, run_marker, info))
+            run_marker = 0
+        elif line.strip() and run_marker:
+            # A marker whose block never comes would silently leave the
+            # snippet compiled but not run.
+            sys.exit("%s:%d: a run marker must be followed by its ```cpp block" % (path, run_marker))
         i += 1
 
 
