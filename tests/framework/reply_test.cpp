@@ -219,3 +219,12 @@ TEST_CASE("equality of the RESP3 kinds", "[framework][reply]") {
   CHECK_FALSE(reply::set({}) == reply::array({}));
   CHECK_FALSE(reply::set({}) == reply::map({}));
 }
+
+TEST_CASE("the deprecated reply::error still builds the same reply as error_line", "[reply]") {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  const coronet::reply old = coronet::reply::error("ERR x");
+#pragma GCC diagnostic pop
+  CHECK(old == coronet::reply::error_line("ERR x"));
+  CHECK(old == coronet::reply::err("x"));
+}

@@ -69,8 +69,12 @@ public:
   /// write the line as it is, except that CR and LF become spaces. Throws as `text`.
   static reply error_line(std::string_view line) { return make_string(reply_kind::error, line); }
 
-  /// The former name of `error_line`, easy to confuse with `err`.
-  static reply error(std::string_view message) { return make_string(reply_kind::error, message); }
+  /// The former name of `error_line`, easy to confuse with `err`; deprecated,
+  /// and removed in the next release.
+  [[deprecated("use reply::error_line (the whole line) or reply::err (adds \"ERR \")")]] static reply error(
+      std::string_view message) {
+    return make_string(reply_kind::error, message);
+  }
 
   /// An error `ERR <message>`: `err("timeout")` is `error_line("ERR timeout")`.
   /// Throws as `text`.
