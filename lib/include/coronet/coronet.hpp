@@ -21,6 +21,7 @@
 #include "coronet/net/acceptor.hpp"
 #include "coronet/net/background_writer.hpp"
 #include "coronet/net/connect.hpp"
+#include "coronet/net/io_context_executor.hpp"
 #include "coronet/net/listener.hpp"
 #include "coronet/net/read_buffer.hpp"
 #include "coronet/net/socket.hpp"

@@ -8,6 +8,7 @@
 #include <asio/post.hpp>
 
 #include "coronet/detail/io_awaiter.hpp"
+#include "coronet/net/io_context_executor.hpp"
 
 namespace coronet {
 namespace detail {
@@ -21,7 +22,7 @@ public:
     // Posting through the concrete executor skips any_io_executor's type
     // erasure and its extra wrapper allocation (docs/architecture.md,
     // "Concrete executors").
-    if (const auto* io = context_->executor.target<asio::io_context::executor_type>())
+    if (const auto* io = io_context_target(context_->executor))
       asio::post(*io, std::move(h));
     else
       asio::post(context_->executor, std::move(h));
