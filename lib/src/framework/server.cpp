@@ -58,10 +58,16 @@ struct sweep_deadlines {
 };
 
 // True once `s` has had output the peer took none of for `stall`. Progress is
-// seen at ticks only, so the stall measured is never shorter than the real one.
+// seen at ticks only, so the stall measured is never longer than the real one:
+// no connection is closed early.
 bool output_stalled(session& s, steady::time_point now, std::chrono::milliseconds stall) noexcept {
+  if (s.io->buffered() == 0) {
+    s.output_watched = false;
+    return false;
+  }
   const std::uint64_t written = s.io->written();
-  if (s.io->buffered() == 0 || written != s.seen_written) {
+  if (!s.output_watched || written != s.seen_written) {
+    s.output_watched = true;
     s.seen_written = written;
     s.output_since = now;
     return false;

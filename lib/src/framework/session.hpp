@@ -95,6 +95,7 @@ struct session : handler_watch {
   // since when it has not (output_stall_timeout).
   std::uint64_t seen_written = 0;
   steady::time_point output_since;
+  bool output_watched = false;
   phase state = phase::reading;
 };
 
