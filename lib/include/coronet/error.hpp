@@ -29,6 +29,9 @@ std::error_code make_error_code(errc e) noexcept;
 
 }  // namespace coronet
 
-/// Marks `coronet::errc` as an error code enumeration for `std::error_code`.
+// Marks `coronet::errc` as an error code enumeration for `std::error_code`.
+// (Hidden from Doxygen, which cannot place a std:: specialisation.)
+/// @cond
 template <>
 struct std::is_error_code_enum<coronet::errc> : std::true_type {};
+/// @endcond

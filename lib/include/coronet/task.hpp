@@ -123,12 +123,18 @@ public:
   /// True if the coroutine has run to completion.
   bool done() const noexcept { return handle_ && handle_.done(); }
 
+  /// What `co_await task` uses: starts the task by symmetric transfer and
+  /// resumes the awaiting coroutine when it finishes.
   class awaiter {
   public:
+    /// Awaits the coroutine `h` (may be null: awaiting then throws).
     explicit awaiter(std::coroutine_handle<promise_type> h) noexcept : handle_(h) {}
 
+    /// True when there is nothing to run: an empty or finished task.
     bool await_ready() const noexcept { return !handle_ || handle_.done(); }
 
+    /// Links the task to `awaiting` (continuation and cancellation context)
+    /// and transfers to it.
     template <class Promise>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) const noexcept {
       handle_.promise().continuation_ = awaiting;
@@ -136,6 +142,8 @@ public:
       return handle_;
     }
 
+    /// The task's result; rethrows its exception. Throws `std::logic_error`
+    /// for an empty task.
     decltype(auto) await_resume() const {
       if (!handle_)
         throw std::logic_error("coronet::task: awaiting an empty task");
@@ -190,12 +198,15 @@ struct this_executor_t {
   /// Awaiter for `this_executor`; never suspends.
   class awaiter {
   public:
+    /// Always false, so that `await_suspend` can read the awaiting chain.
     bool await_ready() const noexcept { return false; }
+    /// Records the awaiting coroutine's chain; never suspends.
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> h) noexcept {
       context_ = detail::context_of(h);
       return false;
     }
+    /// The chain's executor; throws `std::logic_error` outside `spawn`/`sync_wait`.
     asio::any_io_executor await_resume() const {
       if (context_ == nullptr)
         throw std::logic_error("coronet::this_executor: not inside a spawned or sync_waited task");
@@ -205,6 +216,7 @@ struct this_executor_t {
   private:
     detail::chain_context* context_ = nullptr;
   };
+  /// Makes `co_await this_executor` work.
   awaiter operator co_await() const noexcept { return {}; }
 };
 

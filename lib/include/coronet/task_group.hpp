@@ -78,13 +78,17 @@ public:
   /// At most one coroutine may wait at a time.
   class join_awaiter {
   public:
+    /// Waits for `g`'s children.
     explicit join_awaiter(task_group& g) noexcept : group_(g) {}
+    /// True when no child is running.
     bool await_ready() const noexcept { return group_.count_ == 0; }
+    /// Registers the awaiting coroutine; the last child to finish resumes it.
     template <class Promise>
     void await_suspend(std::coroutine_handle<Promise> h) noexcept {
       group_.joiner_ = h;
       group_.joiner_context_ = detail::context_of(h);
     }
+    /// Nothing: failures are counted by the group (`failures()`).
     void await_resume() const noexcept {}
 
   private:

@@ -61,8 +61,10 @@ public:
   /// io_context executor.
   acceptor(io_context_executor ex, const endpoint& ep, const acceptor_options& opts = acceptor_options{});
 
-  acceptor(acceptor&&) noexcept = default;
-  acceptor& operator=(acceptor&&) noexcept = default;
+  /// Takes over `other`'s descriptor; `other` is left closed.
+  acceptor(acceptor&& other) noexcept = default;
+  /// Closes this one's descriptor, then takes over `other`'s.
+  acceptor& operator=(acceptor&& other) noexcept = default;
 
   /// Waits for the next connection and yields it as a connected socket.
   /// Throws `std::system_error`: `operation_aborted` when cancelled (through

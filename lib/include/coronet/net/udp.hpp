@@ -126,8 +126,10 @@ public:
       socket_.non_blocking(true, ignored);
   }
 
-  socket(socket&&) noexcept = default;
-  socket& operator=(socket&&) noexcept = default;
+  /// Takes over `other`'s descriptor; `other` is left closed.
+  socket(socket&& other) noexcept = default;
+  /// Closes this one's descriptor, then takes over `other`'s.
+  socket& operator=(socket&& other) noexcept = default;
 
   /// Closes the socket; pending operations complete with `operation_aborted`.
   ~socket() = default;
