@@ -57,25 +57,27 @@ struct sweep_deadlines {
   std::chrono::milliseconds tick;
 };
 
-// True once `s` has had output the peer took none of for `stall`. Progress is
-// seen at ticks only, so the stall measured is never longer than the real one:
-// no connection is closed early.
-bool output_stalled(session& s, steady::time_point now, std::chrono::milliseconds stall) noexcept {
+// Notes whether `s`'s pending output moved since the last tick: its peer is
+// reading, which counts as activity for idle_timeout; output that does not
+// move is stalled from the tick it was first seen pending. Progress is seen
+// at ticks only, so a stall measured is never longer than the real one: no
+// connection is closed early.
+void watch_output(session& s, steady::time_point now) noexcept {
   if (s.io->buffered() == 0) {
     s.output_watched = false;
-    return false;
+    return;
   }
   const std::uint64_t written = s.io->written();
   if (!s.output_watched || written != s.seen_written) {
+    if (s.output_watched)
+      s.last_active = now;
     s.output_watched = true;
     s.seen_written = written;
     s.output_since = now;
-    return false;
   }
-  return now - s.output_since >= stall;
 }
 
-// Closes connections idle (or stuck writing) for longer than idle_timeout,
+// Closes connections idle (no request completed, no reply taken) for longer than idle_timeout,
 // holding an incomplete request for longer than partial_request_timeout, or
 // whose peer took none of their output for output_stall_timeout, and cancels
 // handlers running longer than request_timeout. Ends once the worker drains
@@ -87,7 +89,8 @@ task<void> sweep(server_worker& w, sweep_deadlines d) {
     co_await w.sweep_timer->wait(ec);
     w.now = steady::now();
     for (session* s = w.head; s != nullptr; s = s->next) {
-      if (d.stall.count() > 0 && output_stalled(*s, w.now, d.stall)) {
+      watch_output(*s, w.now);
+      if (d.stall.count() > 0 && s->output_watched && w.now - s->output_since >= d.stall) {
         output_stall_log.log(log_level::info, "closing a connection whose peer reads none of its replies");
         w.errors.add();
         s->close();

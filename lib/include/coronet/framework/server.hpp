@@ -49,10 +49,11 @@ struct server_options {
   /// Connections open at once, over all threads. Beyond: the new peer gets
   /// `ERR max number of clients reached` and is closed.
   std::size_t max_connections = 10000;
-  /// A connection that completes no request for this long is closed without
-  /// a reply (also one stuck writing to a peer that does not read). 0 = never,
-  /// the default, as Redis's `timeout 0`: client libraries keep pooled
-  /// connections idle for hours, and `tcp_keepalive` removes dead peers.
+  /// A connection that completes no request, and whose peer takes none of
+  /// its pending replies, for this long is closed without a reply (a peer
+  /// reading a long reply is active). 0 = never, the default, as Redis's
+  /// `timeout 0`: client libraries keep pooled connections idle for hours,
+  /// and `tcp_keepalive` removes dead peers.
   std::chrono::milliseconds idle_timeout = std::chrono::milliseconds(0);
   /// A request that has started (some of its bytes are buffered) but is still
   /// incomplete after this long: the connection is closed without a reply
