@@ -2,9 +2,7 @@
 #pragma once
 
 #include <cstddef>
-#include <exception>
 #include <optional>
-#include <type_traits>
 
 #include "coronet/detail/fork.hpp"
 #include "coronet/detail/result_box.hpp"
@@ -46,27 +44,11 @@ private:
 /// What makes a branch decide: failing (`when_all`) or finishing at all (`when_any`).
 enum class decides_on { failure, any_outcome };
 
-/// Runs `t` as branch `i`, storing its outcome in `out`; then lets it decide
-/// `d` if its outcome is one that `When` names.
-template <decides_on When, class T>
-branch_driver run_deciding_branch(task<T>& t, result_box<T>& out, fork_decision& d, std::size_t i) {
-  try {
-    if constexpr (std::is_void_v<T>) {
-      co_await t;
-      out.set_value();
-    } else {
-      out.set_value(co_await t);
-    }
-  } catch (...) {
-    out.set_exception(std::current_exception());
-  }
-  if (When == decides_on::any_outcome || out.failed())
-    d.decide(i);
-}
-
-/// Starts branch `i` of a deciding fork, or, when a branch already decided
-/// while the fork was being started, counts it as never started: a decided
-/// fork starts no new work, and a task not started needs no cancelling.
+/// Starts branch `i` of a deciding fork: runs `t` into `out`, then lets the
+/// branch decide `d` if its outcome is one that `When` names. When a branch
+/// already decided while the fork was being started, counts this one as never
+/// started instead: a decided fork starts no new work, and a task not started
+/// needs no cancelling.
 template <decides_on When, class T>
 void start_deciding_branch(std::optional<branch_driver>& driver, fork_branch& branch, fork_join& join, task<T>& t,
                            result_box<T>& out, fork_decision& d, std::size_t i) {
@@ -74,7 +56,11 @@ void start_deciding_branch(std::optional<branch_driver>& driver, fork_branch& br
     join.skip_branch();
     return;
   }
-  driver.emplace(run_deciding_branch<When>(t, out, d, i)).start(branch);
+  auto decide = [&d, i](const result_box<T>& outcome) noexcept {
+    if (When == decides_on::any_outcome || outcome.failed())
+      d.decide(i);
+  };
+  driver.emplace(run_branch(t, out, decide)).start(branch);
 }
 
 }  // namespace coronet::detail

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <exception>
 #include <span>
+#include <type_traits>
 #include <utility>
 
 #include <asio/cancellation_signal.hpp>
@@ -178,9 +179,17 @@ inline void branch_driver::start(fork_branch& branch) noexcept {
   handle_.resume();
 }
 
-/// Runs `t`, storing its outcome in `out`.
-template <class T>
-branch_driver run_branch(task<T>& t, result_box<T>& out) {
+/// What `run_branch` does by default once the outcome is stored: nothing.
+struct ignore_branch_end {
+  template <class T>
+  void operator()(const result_box<T>&) const noexcept {}
+};
+
+/// Runs `t`, storing its outcome in `out`, then calls `on_end(out)` while the
+/// branch still counts as running. `on_end` must not throw: the branch has no
+/// one to report it to (`std::terminate` is called).
+template <class T, class OnEnd = ignore_branch_end>
+branch_driver run_branch(task<T>& t, result_box<T>& out, OnEnd on_end = {}) {
   try {
     if constexpr (std::is_void_v<T>) {
       co_await t;
@@ -191,6 +200,7 @@ branch_driver run_branch(task<T>& t, result_box<T>& out) {
   } catch (...) {
     out.set_exception(std::current_exception());
   }
+  on_end(std::as_const(out));
 }
 
 }  // namespace coronet::detail
