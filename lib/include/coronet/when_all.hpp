@@ -1,12 +1,7 @@
 // coronet::when_all: await several tasks running concurrently.
 #pragma once
 
-#include <array>
-#include <coroutine>
 #include <cstddef>
-#include <memory>
-#include <optional>
-#include <span>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -14,7 +9,6 @@
 #include <vector>
 
 #include "coronet/detail/deciding_branch.hpp"
-#include "coronet/detail/fork.hpp"
 #include "coronet/detail/result_box.hpp"
 #include "coronet/task.hpp"
 
@@ -37,97 +31,47 @@ when_all_value_t<T> take_value(result_box<T>& r) {
 }
 
 template <class... Ts>
-class when_all_awaiter {
+class when_all_awaiter : public deciding_fork<decides_on::failure, Ts...> {
 public:
-  explicit when_all_awaiter(task<Ts>... ts) : tasks_(std::move(ts)...) {}
-
-  bool await_ready() const noexcept { return sizeof...(Ts) == 0; }
-
-  template <class Promise>
-  bool await_suspend(std::coroutine_handle<Promise> awaiting) {
-    join_.prepare(awaiting);
-    start(std::index_sequence_for<Ts...>{});
-    return join_.started_all();
-  }
+  using deciding_fork<decides_on::failure, Ts...>::deciding_fork;
 
   std::tuple<when_all_value_t<Ts>...> await_resume() {
-    if (decision_.decided())
+    if (this->decision().decided())
       rethrow_decisive(std::index_sequence_for<Ts...>{});
     return collect(std::index_sequence_for<Ts...>{});
   }
 
 private:
-  template <std::size_t... I>
-  void start(std::index_sequence<I...>) {
-    (start_deciding_branch<decides_on::failure>(drivers_[I], branches_[I], join_, std::get<I>(tasks_),
-                                                std::get<I>(results_), decision_, I),
-     ...);
-  }
-
   // Every branch ran to its end; the failure that cancelled the others wins.
   template <std::size_t... I>
   void rethrow_decisive(std::index_sequence<I...>) {
-    ((I == decision_.index() ? std::get<I>(results_).rethrow_if_failed() : void()), ...);
+    ((I == this->decision().index() ? std::get<I>(this->results()).rethrow_if_failed() : void()), ...);
   }
 
   template <std::size_t... I>
   std::tuple<when_all_value_t<Ts>...> collect(std::index_sequence<I...>) {
-    return std::tuple<when_all_value_t<Ts>...>(take_value(std::get<I>(results_))...);
+    return std::tuple<when_all_value_t<Ts>...>(take_value(std::get<I>(this->results()))...);
   }
-
-  // Declared before the tasks so they outlive them: a fork nested in a task
-  // (when_all, with_timeout) refers to its branch's context until destroyed.
-  std::array<fork_branch, sizeof...(Ts)> branches_;
-  std::tuple<task<Ts>...> tasks_;
-  std::tuple<result_box<Ts>...> results_;
-  std::array<std::optional<branch_driver>, sizeof...(Ts)> drivers_;
-  fork_join join_{branches_};
-  fork_decision decision_{join_};
 };
 
 template <class T>
-class when_all_range_awaiter {
+class when_all_range_awaiter : public deciding_range_fork<decides_on::failure, T> {
 public:
-  explicit when_all_range_awaiter(std::vector<task<T>> ts)
-      : branches_(std::make_unique<fork_branch[]>(ts.size())),
-        tasks_(std::move(ts)),
-        results_(std::make_unique<result_box<T>[]>(tasks_.size())),
-        drivers_(std::make_unique<std::optional<branch_driver>[]>(tasks_.size())),
-        join_(std::span<fork_branch>(branches_.get(), tasks_.size())) {}
-
-  bool await_ready() const noexcept { return tasks_.empty(); }
-
-  template <class Promise>
-  bool await_suspend(std::coroutine_handle<Promise> awaiting) {
-    join_.prepare(awaiting);
-    for (std::size_t i = 0; i < tasks_.size(); ++i)
-      start_deciding_branch<decides_on::failure>(drivers_[i], branches_[i], join_, tasks_[i], results_[i], decision_,
-                                                 i);
-    return join_.started_all();
-  }
+  using deciding_range_fork<decides_on::failure, T>::deciding_range_fork;
 
   auto await_resume() {
-    if (decision_.decided())
-      results_[decision_.index()].rethrow_if_failed();
+    if (this->decision().decided())
+      this->result(this->decision().index()).rethrow_if_failed();
     if constexpr (std::is_void_v<T>) {
       return;
     } else {
       std::vector<T> values;
-      values.reserve(tasks_.size());
-      for (std::size_t i = 0; i < tasks_.size(); ++i)
-        values.push_back(results_[i].take());
+      values.reserve(this->size());
+      for (std::size_t i = 0; i < this->size(); ++i)
+        values.push_back(this->result(i).take());
       return values;
     }
   }
-
-private:
-  // Declared before the tasks so they outlive them (see when_all_awaiter).
-  std::unique_ptr<fork_branch[]> branches_;
-  std::vector<task<T>> tasks_;
-  std::unique_ptr<result_box<T>[]> results_;
-  std::unique_ptr<std::optional<branch_driver>[]> drivers_;
-  fork_join join_;
-  fork_decision decision_{join_};
 };
 
 }  // namespace detail

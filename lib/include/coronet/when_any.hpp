@@ -2,12 +2,8 @@
 #pragma once
 
 #include <array>
-#include <coroutine>
 #include <cstddef>
 #include <functional>
-#include <memory>
-#include <optional>
-#include <span>
 #include <stdexcept>
 #include <tuple>
 #include <type_traits>
@@ -16,7 +12,6 @@
 #include <vector>
 
 #include "coronet/detail/deciding_branch.hpp"
-#include "coronet/detail/fork.hpp"
 #include "coronet/detail/result_box.hpp"
 #include "coronet/task.hpp"
 
@@ -51,20 +46,11 @@ when_any_value_t<T> take_any_value(result_box<T>& r) {
 }
 
 template <class... Ts>
-class when_any_awaiter {
+class when_any_awaiter : public deciding_fork<decides_on::any_outcome, Ts...> {
 public:
   using result_type = std::variant<when_any_value_t<Ts>...>;
 
-  explicit when_any_awaiter(task<Ts>... ts) : tasks_(std::move(ts)...) {}
-
-  bool await_ready() const noexcept { return false; }
-
-  template <class Promise>
-  bool await_suspend(std::coroutine_handle<Promise> awaiting) {
-    join_.prepare(awaiting);
-    start(std::index_sequence_for<Ts...>{});
-    return join_.started_all();
-  }
+  using deciding_fork<decides_on::any_outcome, Ts...>::deciding_fork;
 
   // Every started branch has ended, and the first to end decided.
   result_type await_resume() { return take_winner(std::index_sequence_for<Ts...>{}); }
@@ -73,20 +59,13 @@ private:
   template <std::size_t I>
   using value_of = typename std::tuple_element_t<I, std::tuple<task<Ts>...>>::value_type;
 
-  template <std::size_t... I>
-  void start(std::index_sequence<I...>) {
-    (start_deciding_branch<decides_on::any_outcome>(drivers_[I], branches_[I], join_, std::get<I>(tasks_),
-                                                    std::get<I>(results_), decision_, I),
-     ...);
-  }
-
   template <std::size_t I>
   result_type take_from() {
     if constexpr (std::is_void_v<value_of<I>>) {
-      std::get<I>(results_).take();
+      std::get<I>(this->results()).take();
       return result_type(std::in_place_index<I>);
     } else {
-      return result_type(std::in_place_index<I>, std::get<I>(results_).take());
+      return result_type(std::in_place_index<I>, std::get<I>(this->results()).take());
     }
   }
 
@@ -94,53 +73,19 @@ private:
   result_type take_winner(std::index_sequence<I...>) {
     using taker = result_type (when_any_awaiter::*)();
     static constexpr std::array<taker, sizeof...(I)> takers{&when_any_awaiter::take_from<I>...};
-    return (this->*takers[decision_.index()])();
+    return (this->*takers[this->decision().index()])();
   }
-
-  // Declared before the tasks so they outlive them: a fork nested in a task
-  // (when_all, with_timeout) refers to its branch's context until destroyed.
-  std::array<fork_branch, sizeof...(Ts)> branches_;
-  std::tuple<task<Ts>...> tasks_;
-  std::tuple<result_box<Ts>...> results_;
-  std::array<std::optional<branch_driver>, sizeof...(Ts)> drivers_;
-  fork_join join_{branches_};
-  fork_decision decision_{join_};
 };
 
 template <class T>
-class when_any_range_awaiter {
+class when_any_range_awaiter : public deciding_range_fork<decides_on::any_outcome, T> {
 public:
-  explicit when_any_range_awaiter(std::vector<task<T>> ts)
-      : branches_(std::make_unique<fork_branch[]>(ts.size())),
-        tasks_(std::move(ts)),
-        results_(std::make_unique<result_box<T>[]>(tasks_.size())),
-        drivers_(std::make_unique<std::optional<branch_driver>[]>(tasks_.size())),
-        join_(std::span<fork_branch>(branches_.get(), tasks_.size())) {}
-
-  bool await_ready() const noexcept { return false; }
-
-  template <class Promise>
-  bool await_suspend(std::coroutine_handle<Promise> awaiting) {
-    join_.prepare(awaiting);
-    for (std::size_t i = 0; i < tasks_.size(); ++i)
-      start_deciding_branch<decides_on::any_outcome>(drivers_[i], branches_[i], join_, tasks_[i], results_[i],
-                                                     decision_, i);
-    return join_.started_all();
-  }
+  using deciding_range_fork<decides_on::any_outcome, T>::deciding_range_fork;
 
   when_any_result<T> await_resume() {
-    const std::size_t winner = decision_.index();
-    return when_any_result<T>{winner, take_any_value(results_[winner])};
+    const std::size_t winner = this->decision().index();
+    return when_any_result<T>{winner, take_any_value(this->result(winner))};
   }
-
-private:
-  // Declared before the tasks so they outlive them (see when_any_awaiter).
-  std::unique_ptr<fork_branch[]> branches_;
-  std::vector<task<T>> tasks_;
-  std::unique_ptr<result_box<T>[]> results_;
-  std::unique_ptr<std::optional<branch_driver>[]> drivers_;
-  fork_join join_;
-  fork_decision decision_{join_};
 };
 
 }  // namespace detail
