@@ -12,22 +12,12 @@
 #include "coronet/framework/connection.hpp"
 #include "coronet/framework/detail/quoted_name.hpp"
 #include "coronet/framework/server.hpp"
+#include "detail/ascii_case.hpp"
 
 namespace coronet::commands {
 namespace {
 
-bool equals_lower(std::string_view a, std::string_view lower) noexcept {
-  if (a.size() != lower.size())
-    return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char c = a[i];
-    if (c >= 'A' && c <= 'Z')
-      c = static_cast<char>(c - 'A' + 'a');
-    if (c != lower[i])
-      return false;
-  }
-  return true;
-}
+using detail::equals_lower;
 
 reply timestamp_command(request& req) {
   char buf[timestamp_buffer_size];

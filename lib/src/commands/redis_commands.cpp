@@ -19,24 +19,14 @@
 #include "coronet/framework/server.hpp"
 #include "coronet/log.hpp"
 #include "coronet/version.hpp"
+#include "detail/ascii_case.hpp"
 
 namespace coronet::commands {
 namespace {
 
-detail::log_limiter auth_failure_log;
+using detail::equals_lower;
 
-bool equals_lower(std::string_view a, std::string_view lower) noexcept {
-  if (a.size() != lower.size())
-    return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char c = a[i];
-    if (c >= 'A' && c <= 'Z')
-      c = static_cast<char>(c - 'A' + 'a');
-    if (c != lower[i])
-      return false;
-  }
-  return true;
-}
+detail::log_limiter auth_failure_log;
 
 // Redis's string2ll: an optional '-', then digits without a leading zero
 // ("0" alone excepted), no blanks, no '+', within a signed 64-bit integer.
