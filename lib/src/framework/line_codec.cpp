@@ -6,6 +6,7 @@
 
 #include "detail/byte_set.hpp"
 #include "detail/decimal.hpp"
+#include "detail/one_line.hpp"
 #include "detail/split_words.hpp"
 
 namespace coronet {
@@ -13,7 +14,6 @@ namespace coronet {
 namespace {
 
 constexpr detail::byte_set escaped_bytes("\r\n\\");
-constexpr detail::byte_set line_breaks("\r\n");
 
 // Copies runs of bytes that need no escape whole; most values are one run.
 [[gnu::always_inline]] inline void append_escaped(std::string_view value, std::string& out) {
@@ -31,15 +31,7 @@ constexpr detail::byte_set line_breaks("\r\n");
 // An error line goes out as it is (the router has already made any peer
 // bytes in it printable): only CR and LF, which would end the line, become
 // spaces, as in RESP.
-void append_error_line(std::string_view line, std::string& out) {
-  std::size_t run = 0;
-  for (std::size_t i = line_breaks.find_in(line); i < line.size(); i = line_breaks.find_in(line, run)) {
-    out.append(line.data() + run, i - run);
-    out.push_back(' ');
-    run = i + 1;
-  }
-  out.append(line.data() + run, line.size() - run);
-}
+void append_error_line(std::string_view line, std::string& out) { detail::append_on_one_line(out, line); }
 
 void append_value(const reply& r, std::string& out) {
   switch (r.kind()) {

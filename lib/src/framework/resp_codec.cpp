@@ -10,6 +10,7 @@
 
 #include "detail/byte_set.hpp"
 #include "detail/decimal.hpp"
+#include "detail/one_line.hpp"
 #include "detail/resp_wire.hpp"
 
 namespace coronet {
@@ -30,19 +31,11 @@ void append_bulk(std::string& out, char type, std::string_view data) {
   out.append("\r\n", 2);
 }
 
-constexpr detail::byte_set line_breaks("\r\n");
-
 // A simple string or error line: CR and LF inside become spaces, as Redis
-// does; runs without them are copied whole.
+// does.
 void append_line_text(std::string& out, char type, std::string_view text) {
   out.push_back(type);
-  std::size_t run = 0;
-  for (std::size_t i = line_breaks.find_in(text); i < text.size(); i = line_breaks.find_in(text, run)) {
-    out.append(text.data() + run, i - run);
-    out.push_back(' ');
-    run = i + 1;
-  }
-  out.append(text.data() + run, text.size() - run);
+  detail::append_on_one_line(out, text);
   out.append("\r\n", 2);
 }
 
