@@ -91,8 +91,9 @@ struct server_options {
   std::chrono::milliseconds accept_backoff = std::chrono::milliseconds(100);
   /// `listen()` backlog.
   int backlog = 1024;
-  /// Makes `run()` handle SIGINT and SIGTERM: the first drains and returns
-  /// 0, a second during the drain makes `run()` return 1 at once.
+  /// Makes `run()` handle SIGINT and SIGTERM: the first drains (`run()`
+  /// returns 0 within `drain_timeout` + 250 ms), a second during the drain
+  /// makes `run()` return 1 at once.
   bool handle_signals = false;
   /// Logs each connection's open and close at `info` level.
   bool log_connections = false;
@@ -155,15 +156,23 @@ public:
   const server_options& options() const noexcept { return options_; }
 
   /// Serves on the calling thread and `threads - 1` more until stopped and
-  /// drained. Returns 0 after a graceful stop, 1 when a second signal cut the
-  /// drain short. May be called once; throws `std::logic_error` the second
-  /// time.
+  /// drained. Returns 0 after a graceful stop (also when `drain_timeout`
+  /// passed and what was left was closed), 1 when a second signal cut the
+  /// drain short. Never hangs: returns within `drain_timeout` + 250 ms after
+  /// `stop()` or the first signal, and at once after a second signal,
+  /// whatever is still pending; tasks a handler `spawn`ed onto
+  /// `co_await this_executor` are abandoned (never resumed; their frames are
+  /// destroyed with the server). A handler that blocks its thread without
+  /// suspending delays this until it returns. May be called once; throws
+  /// `std::logic_error` the second time.
   int run();
 
   /// Starts a graceful stop: no new connections, in-flight requests finish
-  /// and their replies are flushed, idle connections close; after
-  /// `drain_timeout` every connection is closed. Thread-safe, idempotent,
-  /// may be called before `run()`.
+  /// and their replies are flushed, idle connections close, tasks started by
+  /// `spawn()` are cancelled. After `drain_timeout` every connection is
+  /// closed and running handlers are cancelled; 250 ms later `run()`
+  /// returns, abandoning whatever is left. Thread-safe, idempotent, may be
+  /// called before `run()` (the deadline then counts from `run()`).
   void stop() noexcept;
 
   /// Counters summed over all threads. Thread-safe.

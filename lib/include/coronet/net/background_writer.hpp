@@ -77,9 +77,13 @@ public:
   /// before awaiting. At most one coroutine may wait at a time. Never throws.
   class drain_awaiter {
   public:
+    /// Waits on `w` until at most `limit` bytes are buffered, or, with
+    /// `until_idle`, until no write is in flight.
     drain_awaiter(background_writer& w, std::size_t limit, bool until_idle) noexcept
         : writer_(w), limit_(limit), until_idle_(until_idle) {}
+    /// True when the condition holds already (or the writer failed).
     bool await_ready() const noexcept { return writer_.settled(limit_, until_idle_); }
+    /// Registers the awaiting coroutine; the writer resumes it.
     template <class Promise>
     void await_suspend(std::coroutine_handle<Promise> h) noexcept {
       writer_.drain_waiter_ = h;
@@ -87,6 +91,7 @@ public:
       writer_.wait_limit_ = limit_;
       writer_.wait_until_idle_ = until_idle_;
     }
+    /// Nothing: check `failed()` and `buffered()` afterwards.
     void await_resume() const noexcept {}
 
   private:
