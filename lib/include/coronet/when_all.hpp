@@ -20,16 +20,6 @@ using when_all_value_t = std::conditional_t<std::is_void_v<T>, std::monostate, T
 
 namespace detail {
 
-template <class T>
-when_all_value_t<T> take_value(result_box<T>& r) {
-  if constexpr (std::is_void_v<T>) {
-    r.take();
-    return {};
-  } else {
-    return r.take();
-  }
-}
-
 template <class... Ts>
 class when_all_awaiter : public deciding_fork<decides_on::failure, Ts...> {
 public:
@@ -50,7 +40,7 @@ private:
 
   template <std::size_t... I>
   std::tuple<when_all_value_t<Ts>...> collect(std::index_sequence<I...>) {
-    return std::tuple<when_all_value_t<Ts>...>(take_value(std::get<I>(this->results()))...);
+    return std::tuple<when_all_value_t<Ts>...>(take_as<when_all_value_t<Ts>>(std::get<I>(this->results()))...);
   }
 };
 

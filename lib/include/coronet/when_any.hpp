@@ -35,16 +35,6 @@ struct when_any_result {
 
 namespace detail {
 
-template <class T>
-when_any_value_t<T> take_any_value(result_box<T>& r) {
-  if constexpr (std::is_void_v<T>) {
-    r.take();
-    return {};
-  } else {
-    return r.take();
-  }
-}
-
 template <class... Ts>
 class when_any_awaiter : public deciding_fork<decides_on::any_outcome, Ts...> {
 public:
@@ -84,7 +74,7 @@ public:
 
   when_any_result<T> await_resume() {
     const std::size_t winner = this->decision().index();
-    return when_any_result<T>{winner, take_any_value(this->result(winner))};
+    return when_any_result<T>{winner, take_as<when_any_value_t<T>>(this->result(winner))};
   }
 };
 

@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -68,6 +69,19 @@ void start_deciding_branch(std::optional<branch_driver>& driver, fork_branch& br
       d.decide(i);
   };
   driver.emplace(run_branch(t, out, decide)).start(branch);
+}
+
+/// Takes a finished branch's value out of `r` as the fork yields it, `V`: a
+/// value-initialised `V` (`std::monostate`) for `task<void>`, else `V`
+/// constructed from the value. Rethrows the branch's exception if it failed.
+template <class V, class T>
+V take_as(result_box<T>& r) {
+  if constexpr (std::is_void_v<T>) {
+    r.take();
+    return {};
+  } else {
+    return r.take();
+  }
 }
 
 /// The state of a deciding fork over a fixed list of tasks, and its start:
