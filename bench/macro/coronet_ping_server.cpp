@@ -1,6 +1,8 @@
 // The full coronet framework as a benchmark target: coronet::server with a
 // router holding the built-in commands (`ping`, `timestamp`, ...), one thread,
-// protocol auto-detection (line or RESP per connection), default limits.
+// the default protocol (`auto`: RESP for every connection, inline commands
+// included, so loadgen's "line" PING is a RESP inline command answered `+PONG`
+// since issue 12), default limits.
 //
 // Usage: coronet_ping_server [port] [max_connections]
 // Prints the bound port on stdout, serves 127.0.0.1 until SIGINT/SIGTERM.
