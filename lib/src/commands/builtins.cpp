@@ -13,6 +13,7 @@
 #include "coronet/framework/detail/quoted_name.hpp"
 #include "coronet/framework/server.hpp"
 #include "detail/ascii_case.hpp"
+#include "detail/serving_router.hpp"
 
 namespace coronet::commands {
 namespace {
@@ -62,7 +63,7 @@ std::string help_entry(const command& c) {
 }
 
 reply help_command(const router* registered_on, request& req) {
-  const router& routes = req.conn != nullptr && req.conn->owner != nullptr ? req.conn->owner->routes() : *registered_on;
+  const router& routes = detail::routes_of(registered_on, req);
   if (req.size() == 1) {
     const command* c = routes.find(req.arg(0));
     if (c == nullptr) {

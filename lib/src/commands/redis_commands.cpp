@@ -20,11 +20,13 @@
 #include "coronet/log.hpp"
 #include "coronet/version.hpp"
 #include "detail/ascii_case.hpp"
+#include "detail/serving_router.hpp"
 
 namespace coronet::commands {
 namespace {
 
 using detail::equals_lower;
+using detail::routes_of;
 
 detail::log_limiter auth_failure_log;
 
@@ -106,11 +108,6 @@ reply help_reply(std::string_view container, std::initializer_list<std::string_v
   out.push_back(reply::text("HELP"));
   out.push_back(reply::text("    Print this help."));
   return reply::array(std::move(out));
-}
-
-// The router serving the request, else the one the commands were registered on.
-const router& routes_of(const router* registered_on, const request& req) noexcept {
-  return req.conn != nullptr && req.conn->owner != nullptr ? req.conn->owner->routes() : *registered_on;
 }
 
 std::string_view password_of(const connection& conn) noexcept {
