@@ -599,6 +599,79 @@ TEST_CASE("two threads share the port and the counters", "[server][threads]") {
   CHECK(s.get().stats().connections_total == 20);
 }
 
+TEST_CASE("more listeners: each port serves its own protocol; connections know their listener", "[server][listeners]") {
+  auto o = test_options();
+  o.listeners.push_back({"", 0, coronet::wire_protocol::line});
+  o.listeners.push_back({"127.0.0.1", 0, coronet::wire_protocol::raw});
+  coronet::router r = make_router();
+  r.add(
+      "listener", "the index of the listener this connection came from",
+      [](coronet::request& q) { return coronet::reply::integer(static_cast<std::int64_t>(q.conn->listener)); },
+      coronet::arity::exactly(0));
+  coronet::server srv(r, o);
+  REQUIRE(srv.listener_count() == 3);
+  CHECK(srv.port(0) == srv.port());
+  CHECK(srv.listener(1).host == "127.0.0.1");
+  CHECK(srv.listener(1).protocol == coronet::wire_protocol::line);
+  CHECK(srv.listener(2).protocol == coronet::wire_protocol::raw);
+  CHECK(srv.port(1) != 0);
+  CHECK(srv.port(1) != srv.port(0));
+  CHECK(srv.port(2) != srv.port(1));
+  CHECK_THROWS_AS(srv.port(3), std::out_of_range);
+  std::thread t([&] { srv.run(); });
+
+  peer resp(srv.port(0));
+  resp.send(resp_command({"listener"}));
+  CHECK(resp.line() == ":0");
+  peer line(srv.port(1));
+  line.send("listener\nping hi\n");
+  CHECK(line.line() == "1");
+  CHECK(line.line() == "hi");
+  peer raw(srv.port(2));
+  raw.send("ping");
+  CHECK(raw.until_closed() == "PONG");
+  CHECK(eventually([&] { return srv.stats().requests == 4; }));
+
+  // The drain closes every listener.
+  srv.stop();
+  t.join();
+  asio::io_context ctx;
+  for (std::size_t i = 0; i < srv.listener_count(); ++i) {
+    asio::ip::tcp::socket late(ctx);
+    std::error_code ec;
+    late.connect({asio::ip::address_v4::loopback(), srv.port(i)}, ec);
+    CHECK(ec == asio::error::connection_refused);
+  }
+}
+
+TEST_CASE("a listener with a bad host fails in the constructor", "[server][listeners]") {
+  auto o = test_options();
+  o.listeners.push_back({"localhost", 0, coronet::wire_protocol::line});
+  coronet::router r = make_router();
+  CHECK_THROWS_AS(coronet::server(r, o), std::invalid_argument);
+}
+
+TEST_CASE("reuse_port: a second server binds the port of a running one, which still serves", "[server][listeners]") {
+  auto o = test_options(coronet::wire_protocol::line);
+  o.reuse_port = true;
+  running_server first(o);
+  o.port = first.port();
+  coronet::router r = make_router();
+  coronet::server second(r, o);
+  CHECK(second.port() == first.port());
+  // Without SO_REUSEPORT on the newcomer the port stays taken.
+  o.reuse_port = false;
+  CHECK_THROWS_AS(coronet::server(r, o), std::system_error);
+  // The kernel may hand a connection to either socket; the second does not
+  // run, so stop it from taking any before checking the first still serves.
+  second.stop();
+  std::thread t([&] { second.run(); });
+  t.join();
+  peer p(first.port());
+  p.send("ping ok\n");
+  CHECK(p.line() == "ok");
+}
+
 TEST_CASE("binding a port in use fails in the constructor", "[server]") {
   running_server s;
   auto o = test_options();

@@ -13,6 +13,7 @@
 #include "coronet/detail/worker_pool.hpp"
 #include "coronet/log.hpp"
 #include "coronet/net/listener.hpp"
+#include "coronet/when_all.hpp"
 #include "session.hpp"
 
 namespace coronet {
@@ -44,12 +45,14 @@ using detail::session;
 using detail::steady;
 
 detail::log_limiter output_stall_log;
+detail::log_limiter handshake_timeout_log;
 
 // The worker whose thread this is, set when it starts serving.
 thread_local const server_worker* this_thread_worker = nullptr;
 
 // The deadlines the sweeper enforces (0 = none) and how often it looks.
 struct sweep_deadlines {
+  std::chrono::milliseconds handshake;
   std::chrono::milliseconds idle;
   std::chrono::milliseconds partial;
   std::chrono::milliseconds request;
@@ -77,7 +80,8 @@ void watch_output(session& s, steady::time_point now) noexcept {
   }
 }
 
-// Closes connections idle (no request completed, no reply taken) for longer than idle_timeout,
+// Closes connections still in their opening handshake after handshake_timeout,
+// idle (no request completed, no reply taken) for longer than idle_timeout,
 // holding an incomplete request for longer than partial_request_timeout, or
 // whose peer took none of their output for output_stall_timeout, and cancels
 // handlers running longer than request_timeout. Ends once the worker drains
@@ -94,6 +98,14 @@ task<void> sweep(server_worker& w, sweep_deadlines d) {
         output_stall_log.log(log_level::info, "closing a connection whose peer reads none of its replies");
         w.errors.add();
         s->close();
+      } else if (s->state == session::phase::handshake) {
+        // Stamped with steady::now() when it began: the deadline is exact
+        // to a tick.
+        if (d.handshake.count() > 0 && w.now - s->handshake_since >= d.handshake) {
+          handshake_timeout_log.log(log_level::info, "closing a connection whose handshake did not finish in time");
+          w.handshakes_timed_out.add();
+          s->close();
+        }
       } else if (s->state != session::phase::handling) {
         // Sessions stamp times with the last tick's `now`, up to a tick
         // early: adding a tick never closes early.
@@ -117,23 +129,33 @@ task<void> join_background(server_worker& w) { co_await w.background->join(); }
 
 server::server(const router& r, server_options options)
     : router_(r), options_(std::move(options)), started_(std::chrono::steady_clock::now()) {
-  std::error_code ec;
-  const asio::ip::address address = asio::ip::make_address(options_.host, ec);
-  if (ec)
-    throw std::invalid_argument("coronet::server: host '" + options_.host + "' is not a numeric IP address");
+  listeners_.push_back(listener_config{options_.host, options_.port, options_.protocol});
+  for (const listener_config& l : options_.listeners) {
+    listeners_.push_back(l);
+    if (listeners_.back().host.empty())
+      listeners_.back().host = options_.host;
+  }
+  std::vector<asio::ip::address> addresses;
+  for (const listener_config& l : listeners_) {
+    std::error_code ec;
+    addresses.push_back(asio::ip::make_address(l.host, ec));
+    if (ec)
+      throw std::invalid_argument("coronet::server: host '" + l.host + "' is not a numeric IP address");
+  }
   pool_ = std::make_unique<detail::worker_pool>(options_.threads);
   options_.threads = static_cast<unsigned>(pool_->size());
   tcp::acceptor_options acceptor_opts;
   acceptor_opts.backlog = options_.backlog;
-  acceptor_opts.reuse_port = options_.threads > 1;
-  std::uint16_t port = options_.port;
+  acceptor_opts.reuse_port = options_.threads > 1 || options_.reuse_port;
   for (std::size_t i = 0; i < pool_->size(); ++i) {
     auto w = std::make_unique<server_worker>(*this, pool_->context(i), i);
-    w->acceptor.emplace(pool_->context(i), tcp::endpoint(address, port), acceptor_opts);
-    port = w->acceptor->port();
+    // Worker 0 binds the requested ports; the others bind the ports it got.
+    for (std::size_t l = 0; l < listeners_.size(); ++l) {
+      w->acceptors.emplace_back(pool_->context(i), tcp::endpoint(addresses[l], listeners_[l].port), acceptor_opts);
+      listeners_[l].port = w->acceptors.back().port();
+    }
     workers_.push_back(std::move(w));
   }
-  port_ = port;
 }
 
 server::~server() {
@@ -143,7 +165,7 @@ server::~server() {
   // whose io_contexts free the suspended sessions, which unlink themselves
   // from the workers.
   for (auto& w : workers_) {
-    w->acceptor.reset();
+    w->acceptors.clear();
     w->sweep_timer.reset();
   }
   pool_.reset();
@@ -161,6 +183,7 @@ server_stats server::stats() const noexcept {
     s.connections_rejected += w->connections_rejected.get();
     s.requests += w->requests.get();
     s.errors += w->errors.get();
+    s.handshakes_timed_out += w->handshakes_timed_out.get();
     s.bytes_in += w->bytes_in.get();
     s.bytes_out += w->bytes_out.get();
   }
@@ -197,36 +220,46 @@ task<void> server::serve_worker(std::size_t index) {
   this_thread_worker = &w;
   task_group& sessions = pool_->tasks(index);
   sweep_deadlines d{};
+  d.handshake = std::max(options_.handshake_timeout, std::chrono::milliseconds(0));
   d.idle = std::max(options_.idle_timeout, std::chrono::milliseconds(0));
   d.partial = std::max(options_.partial_request_timeout, std::chrono::milliseconds(0));
   d.request = std::max(options_.request_timeout, std::chrono::milliseconds(0));
   d.stall = std::max(options_.output_stall_timeout, std::chrono::milliseconds(0));
   std::chrono::milliseconds shortest{0};
-  for (auto t : {d.idle, d.partial, d.request, d.stall})
+  for (auto t : {d.handshake, d.idle, d.partial, d.request, d.stall})
     if (t.count() > 0 && (shortest.count() == 0 || t < shortest))
       shortest = t;
   if (shortest.count() > 0) {
     d.tick = std::clamp(shortest / 4, std::chrono::milliseconds(5), std::chrono::milliseconds(1000));
     sessions.spawn(sweep(w, d));
   }
+  // One accept loop per listener; this task ends when all have.
+  std::vector<task<void>> loops;
+  for (std::size_t l = 0; l < w.acceptors.size(); ++l)
+    loops.push_back(accept_connections(w, l));
+  co_await when_all(std::move(loops));
+}
+
+task<void> server::accept_connections(server_worker& w, std::size_t listener) {
+  task_group& sessions = pool_->tasks(w.index);
   tcp::listener_options listening;
   listening.backoff = options_.accept_backoff;
   listening.stop_requested = [&w] {
     return w.draining;
   };
   co_await tcp::accept_loop(
-      *w.acceptor,
-      [this, &w, &sessions](tcp::socket sock) {
+      w.acceptors[listener],
+      [this, &w, &sessions, listener](tcp::socket sock) {
         w.connections_total.add();
         if (connections_now_.fetch_add(1, std::memory_order_relaxed) >= options_.max_connections) {
           connections_now_.fetch_sub(1, std::memory_order_relaxed);
           w.connections_rejected.add();
           w.errors.add();
-          sessions.spawn(detail::reject_connection(w, std::move(sock)));
+          sessions.spawn(detail::reject_connection(w, std::move(sock), listener));
           return;
         }
         const std::uint64_t id = next_connection_id_.fetch_add(1, std::memory_order_relaxed) + 1;
-        sessions.spawn(detail::run_session(w, connections_now_, std::move(sock), id));
+        sessions.spawn(detail::run_session(w, connections_now_, std::move(sock), id, listener));
       },
       std::move(listening));
 }
@@ -270,11 +303,12 @@ void server::begin_drain(std::size_t index) noexcept {
       log(log_level::error, "server: out of memory; background tasks are not awaited");
     }
   }
-  w.acceptor->close();
+  for (tcp::acceptor& a : w.acceptors)
+    a.close();
   // Connections waiting for a request have nothing in flight: close them
   // now. The others close once their current replies are written.
   for (session* s = w.head; s != nullptr; s = s->next)
-    if (s->state == session::phase::reading)
+    if (s->state == session::phase::reading || s->state == session::phase::handshake)
       s->stop_reading();
   w.sweep_timer->cancel();
 }

@@ -241,8 +241,11 @@ std::string describe(const tcp::endpoint& peer) {
 
 }  // namespace
 
-session::session(server_worker& w, tcp::socket s, std::uint64_t id)
-    : handler_watch(&handler_suspended), worker(w), io(tcp::background_writer::create(std::move(s), &w.bytes_out)) {
+session::session(server_worker& w, tcp::socket s, std::uint64_t id, std::size_t listener)
+    : handler_watch(&handler_suspended),
+      worker(w),
+      where(&w.srv.listener(listener)),
+      io(tcp::background_writer::create(std::move(s), &w.bytes_out)) {
   next = w.head;
   if (next != nullptr)
     next->prev = this;
@@ -253,6 +256,7 @@ session::session(server_worker& w, tcp::socket s, std::uint64_t id)
   conn.local = io->stream().native().local_endpoint(ec);
   conn.fd = io->stream().native().native_handle();
   conn.owner = &w.srv;
+  conn.listener = listener;
   conn.id = id;
   conn.created = steady::now();
   conn.authenticated = w.opts.password.empty();
@@ -272,12 +276,12 @@ session::~session() {
 }
 
 task<void> run_session(server_worker& w, std::atomic<std::uint64_t>& connections_now, tcp::socket sock,
-                       std::uint64_t id) {
-  session s(w, std::move(sock), id);
+                       std::uint64_t id, std::size_t listener) {
+  session s(w, std::move(sock), id, listener);
   if (w.opts.log_connections)
     log(log_level::info, "connection from " + describe(s.conn.peer));
   try {
-    switch (w.opts.protocol) {
+    switch (s.where->protocol) {
       case wire_protocol::raw: co_await serve_raw(s); break;
       case wire_protocol::line: co_await serve_stream<line_codec>(s); break;
       case wire_protocol::auto_detect:  // RESP, inline commands included: see wire_protocol.hpp
@@ -299,11 +303,12 @@ task<void> run_session(server_worker& w, std::atomic<std::uint64_t>& connections
     log(log_level::info, "connection closed: " + describe(s.conn.peer));
 }
 
-task<void> reject_connection(server_worker& w, tcp::socket sock) {
-  // In the server's protocol, as any other error; raw never sends error texts.
+task<void> reject_connection(server_worker& w, tcp::socket sock, std::size_t listener) {
+  // In the listener's protocol, as any other error; raw never sends error texts.
+  const wire_protocol protocol = w.srv.listener(listener).protocol;
   std::string text;
-  if (w.opts.protocol != wire_protocol::raw) {
-    if (w.opts.protocol != wire_protocol::line)
+  if (protocol != wire_protocol::raw) {
+    if (protocol != wire_protocol::line)
       text = "-";
     text += "ERR max number of clients reached\r\n";
   }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "coronet/detail/thread_counter.hpp"
 #include "coronet/framework/codec_limits.hpp"
@@ -44,7 +45,8 @@ struct server_worker {
   // This worker's position in the pool (server::current_worker()).
   std::size_t index;
   codec_limits limits{opts.max_request_bytes, opts.max_bulk_bytes, opts.max_args};
-  std::optional<tcp::acceptor> acceptor;
+  // One acceptor per listener, in server::listener(i) order.
+  std::vector<tcp::acceptor> acceptors;
   // Wakes the sweeper; it ends once draining leaves no connection.
   std::optional<timer> sweep_timer;
   // server::spawn's tasks on this worker: cancelled when the drain begins,
@@ -57,6 +59,7 @@ struct server_worker {
   thread_counter connections_rejected;
   thread_counter requests;
   thread_counter errors;
+  thread_counter handshakes_timed_out;
   thread_counter bytes_in;
   thread_counter bytes_out;
 };
@@ -64,10 +67,13 @@ struct server_worker {
 // One connection. It watches the handler it runs (handler_watch): the sweeper
 // cancels one that runs past request_timeout.
 struct session : handler_watch {
-  enum class phase { reading, handling, writing };
+  // `handshake`: an opening step before the first request (a TLS handshake,
+  // a PROXY header), bounded by handshake_timeout from `handshake_since`.
+  enum class phase { handshake, reading, handling, writing };
 
-  // `id` becomes conn.id: unique per server, from 1 up.
-  session(server_worker& w, tcp::socket s, std::uint64_t id);
+  // `id` becomes conn.id: unique per server, from 1 up; `listener` is the
+  // index of the listener that accepted it.
+  session(server_worker& w, tcp::socket s, std::uint64_t id, std::size_t listener);
   session(const session&) = delete;
   session& operator=(const session&) = delete;
   ~session();
@@ -82,12 +88,16 @@ struct session : handler_watch {
   }
 
   server_worker& worker;
+  // The listener that accepted the connection: its protocol is served.
+  const listener_config* where;
   tcp::background_writer* io;
   connection conn;
   session* prev = nullptr;
   session* next = nullptr;
   steady::time_point last_active;
   steady::time_point handler_started;
+  // When the opening handshake began (valid in phase::handshake).
+  steady::time_point handshake_since;
   // When the incomplete request now buffered began (valid while `partial`).
   steady::time_point partial_since;
   bool partial = false;
@@ -101,11 +111,12 @@ struct session : handler_watch {
 
 // Serves one accepted connection until it ends; the connection was already
 // counted in connections_now, which this uncounts at the end. `id` is its
-// connection::id.
+// connection::id, `listener` the index of the listener that accepted it.
 task<void> run_session(server_worker& w, std::atomic<std::uint64_t>& connections_now, tcp::socket sock,
-                       std::uint64_t id);
+                       std::uint64_t id, std::size_t listener);
 
-// Tells a connection over max_connections so, then closes it.
-task<void> reject_connection(server_worker& w, tcp::socket sock);
+// Tells a connection over max_connections so, in the protocol of the listener
+// that accepted it, then closes it.
+task<void> reject_connection(server_worker& w, tcp::socket sock, std::size_t listener);
 
 }  // namespace coronet::detail

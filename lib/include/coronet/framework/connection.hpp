@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -16,7 +17,7 @@ class server;
 /// The connection a request arrived on, as a handler sees it (`request::conn`).
 /// Valid for the duration of the handler; used only on the connection's thread.
 ///
-/// A server's session fills in `peer`, `local`, `fd`, `protocol`, `owner`,
+/// A server's session fills in `peer`, `local`, `fd`, `protocol`, `owner`, `listener`,
 /// `id`, `created` and `authenticated`; the built-in Redis commands (HELLO,
 /// CLIENT, AUTH, RESET) change `protover`, `authenticated`, `name`, `lib_name`
 /// and `lib_version`. Outside a server (a test calling `router::dispatch`) the
@@ -34,6 +35,9 @@ public:
   wire_protocol protocol = wire_protocol::auto_detect;
   /// The server that accepted the connection; null outside a server.
   const server* owner = nullptr;
+  /// Which of the server's listeners accepted it (`server::listener(i)`; 0 is
+  /// `host:port`); 0 outside a server.
+  std::size_t listener = 0;
 
   /// Unique among the connections of one server, from 1 up, in accept order
   /// (`CLIENT ID`); 0 outside a server.

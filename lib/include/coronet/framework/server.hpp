@@ -17,6 +17,17 @@
 
 namespace coronet {
 
+/// One more address a server listens on, beside `server_options::host:port`,
+/// each with its own protocol (e.g. a line port beside the RESP port).
+struct listener_config {
+  /// Numeric IPv4 or IPv6 address; empty means `server_options::host`.
+  std::string host{};
+  /// Port; 0 picks a free one (see `server::port(i)`).
+  std::uint16_t port = 0;
+  /// Wire protocol of its connections.
+  wire_protocol protocol = wire_protocol::auto_detect;
+};
+
 /// Everything a server can be told; every limit of docs/limits.md is here
 /// with its default. The texts the peer sees are given per field.
 struct server_options {
@@ -24,8 +35,20 @@ struct server_options {
   std::string host = "127.0.0.1";
   /// Port to listen on; 0 picks a free one (see `server::port()`).
   std::uint16_t port = 8099;
-  /// Wire protocol of every connection.
+  /// Wire protocol of the connections to `host:port`.
   wire_protocol protocol = wire_protocol::auto_detect;
+  /// More addresses to listen on, each with its protocol: listener 1 is
+  /// `listeners[0]`, and so on (listener 0 is `host:port`). Every listener
+  /// is served by every thread, with the same limits; `max_connections`
+  /// counts the connections of all of them.
+  std::vector<listener_config> listeners{};
+  /// SO_REUSEPORT on every listening socket, so that another process (a new
+  /// version of this server) can bind the same ports while this one drains:
+  /// the kernel then spreads new connections over both until this one closes
+  /// its listeners (see docs/deploy.md). With more than one thread it is set
+  /// anyway. Binding a port another process holds without SO_REUSEPORT still
+  /// fails with `address_in_use`.
+  bool reuse_port = false;
   /// Threads, each with its own io_context and SO_REUSEPORT acceptor; 0
   /// means one per hardware thread. A connection stays on the thread that
   /// accepted it.
@@ -66,6 +89,11 @@ struct server_options {
   /// every third of it; 3 unanswered probes reset the connection. 0 = off. If
   /// the socket refuses the options, the connection is served without them.
   std::chrono::seconds tcp_keepalive = std::chrono::seconds(300);
+  /// A connection still in its opening handshake (a TLS handshake, a PROXY
+  /// protocol header) after this long is closed without a reply and counted
+  /// in `server_stats::handshakes_timed_out` (logged at most once a second).
+  /// 0 = no limit.
+  std::chrono::milliseconds handshake_timeout = std::chrono::seconds(10);
   /// A handler still running after this long is cancelled and the peer gets
   /// `ERR timeout`. 0 = no limit.
   std::chrono::milliseconds request_timeout = std::chrono::seconds(30);
@@ -116,6 +144,9 @@ struct server_stats {
   std::uint64_t requests = 0;
   /// Error replies sent and protocol errors (each closes its connection).
   std::uint64_t errors = 0;
+  /// Connections closed because their opening handshake (TLS, PROXY header)
+  /// did not finish within `handshake_timeout`.
+  std::uint64_t handshakes_timed_out = 0;
   /// Bytes read from peers.
   std::uint64_t bytes_in = 0;
   /// Bytes written to peers.
@@ -138,9 +169,10 @@ class worker_pool;
 /// change once `run()` has started.
 class server {
 public:
-  /// Binds `options.host:options.port` on every thread's acceptor. Throws
-  /// `std::system_error` (e.g. `address_in_use`) or `std::invalid_argument`
-  /// for a host that is not a numeric address.
+  /// Binds `options.host:options.port` and every `options.listeners` entry
+  /// on every thread's acceptors. Throws `std::system_error` (e.g.
+  /// `address_in_use`) or `std::invalid_argument` for a host that is not a
+  /// numeric address.
   server(const router& r, server_options options);
 
   server(const server&) = delete;
@@ -149,8 +181,20 @@ public:
   /// Stops and joins every thread if `run()` is still going on another thread.
   ~server();
 
-  /// The bound port (the real one when `options.port` was 0).
-  std::uint16_t port() const noexcept { return port_; }
+  /// The bound port of listener 0 (the real one when `options.port` was 0).
+  std::uint16_t port() const noexcept { return listeners_.front().port; }
+
+  /// The bound port of listener `i` (0: `host:port`; i: `listeners[i - 1]`).
+  /// Throws `std::out_of_range` for `i >= listener_count()`.
+  std::uint16_t port(std::size_t i) const { return listeners_.at(i).port; }
+
+  /// How many listeners the server has: 1 + `options().listeners.size()`.
+  std::size_t listener_count() const noexcept { return listeners_.size(); }
+
+  /// Listener `i` as served: its host (never empty), real port and protocol
+  /// (0 is `host:port`). Throws `std::out_of_range` for `i >=
+  /// listener_count()`.
+  const listener_config& listener(std::size_t i) const { return listeners_.at(i); }
 
   /// The options in force (`threads` resolved to the real count).
   const server_options& options() const noexcept { return options_; }
@@ -220,12 +264,14 @@ public:
 private:
   void force_stop() noexcept;
   task<void> serve_worker(std::size_t index);
+  task<void> accept_connections(detail::server_worker& w, std::size_t listener);
   void begin_drain(std::size_t index) noexcept;
   void force_close(std::size_t index) noexcept;
 
   const router& router_;
   server_options options_;
-  std::uint16_t port_ = 0;
+  // Listener 0 is host:port, then options_.listeners, with their bound ports.
+  std::vector<listener_config> listeners_;
   std::chrono::steady_clock::time_point started_;
   std::unique_ptr<detail::worker_pool> pool_;
   std::vector<std::unique_ptr<detail::server_worker>> workers_;
