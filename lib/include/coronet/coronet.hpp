@@ -10,6 +10,7 @@
 #include "coronet/framework/connection.hpp"
 #include "coronet/framework/datagram_server.hpp"
 #include "coronet/framework/line_codec.hpp"
+#include "coronet/framework/proxy_header.hpp"
 #include "coronet/framework/raw_codec.hpp"
 #include "coronet/framework/reply.hpp"
 #include "coronet/framework/request.hpp"
