@@ -1,0 +1,66 @@
+// coronet::tls contexts: asio::ssl::context built from PEM files, with safe defaults.
+#pragma once
+
+#include <string>
+
+#include <asio/ssl/context.hpp>
+
+namespace coronet::tls {
+
+/// What a TLS server presents and whom it accepts. Paths are PEM files.
+struct server_config {
+  /// The server's certificate, followed by the intermediate certificates of
+  /// its chain (the leaf first), as `ssl_certificate` in nginx.
+  std::string certificate_file{};
+  /// The certificate's private key (any type OpenSSL reads: EC, RSA,
+  /// Ed25519; PKCS#8 or traditional PEM; encrypted if `key_password` is set).
+  std::string key_file{};
+  /// If set, clients must present a certificate signed by one of these CAs
+  /// (mutual TLS); the handshake of a client without one fails. Empty (the
+  /// default): clients are not asked for a certificate.
+  std::string client_ca_file{};
+  /// Password of an encrypted `key_file`. Never prompted for on a terminal: an
+  /// encrypted key without it fails to load.
+  std::string key_password{};
+};
+
+/// How a TLS client checks the server, and what it presents.
+struct client_config {
+  /// CAs to trust, in one PEM file. Empty (the default): the system's trust
+  /// store (OpenSSL's default paths, /etc/ssl/certs on Debian).
+  std::string ca_file{};
+  /// Turns off every check of the server's certificate (chain, expiry and
+  /// host name): the connection is encrypted but the peer may be anyone,
+  /// including an attacker in the middle. For tests against a throw-away
+  /// certificate only; never in production.
+  bool insecure = false;
+  /// A certificate (chain) and key to present to servers that ask for one
+  /// (mutual TLS). Both or neither.
+  std::string certificate_file{};
+  /// See `certificate_file`.
+  std::string key_file{};
+  /// Password of an encrypted `key_file`.
+  std::string key_password{};
+};
+
+/// A server context for `config`: TLS 1.2 at least, no compression, no
+/// renegotiation, the server's cipher preference, `SSL_MODE_RELEASE_BUFFERS`
+/// (an idle connection keeps no record buffers), and the certificate chain
+/// and key checked against each other.
+///
+/// Throws `std::system_error` naming the file and the reason, at once rather
+/// than at the first connection: a file that cannot be read (the OS error,
+/// e.g. "No such file or directory"), a file OpenSSL cannot parse, a key that
+/// does not match the certificate, a wrong or missing key password (OpenSSL's
+/// reason, e.g. "bad decrypt"). Throws `std::invalid_argument` when
+/// `certificate_file` or `key_file` is empty.
+asio::ssl::context make_server_context(const server_config& config);
+
+/// A client context for `config`: TLS 1.2 at least, no compression, and,
+/// unless `insecure`, peer verification against `ca_file` or the system
+/// store (host names are checked per connection: see
+/// `stream::set_server_name`). Throws `std::system_error` naming the file and
+/// the reason, as `make_server_context`.
+asio::ssl::context make_client_context(const client_config& config);
+
+}  // namespace coronet::tls
