@@ -17,6 +17,7 @@
 #include "coronet/framework/resp_codec.hpp"
 #include "coronet/framework/router.hpp"
 #include "coronet/framework/server.hpp"
+#include "coronet/framework/server_metrics.hpp"
 #include "coronet/framework/wire_protocol.hpp"
 #include "coronet/log.hpp"
 #include "coronet/net/acceptor.hpp"

@@ -272,6 +272,8 @@ bool dispatch_awaiter::route() {
     emplace([this] { return unknown_command_reply(request_.name, request_.args); });
     return true;
   }
+  if (watch_ != nullptr && watch_->metrics != nullptr)
+    started_ = std::chrono::steady_clock::now();
   if (request_.size() < command_->args.min || request_.size() > command_->args.max) {
     emplace([this] { return wrong_arity_reply(command_->name); });
     return true;

@@ -175,6 +175,20 @@ void server::stop() noexcept { pool_->stop(); }
 
 void server::force_stop() noexcept { pool_->force_stop(); }
 
+server_metrics server::metrics() const {
+  server_metrics m;
+  const auto commands = router_.commands();
+  m.commands.resize(commands.size());
+  for (std::size_t i = 0; i < commands.size(); ++i)
+    m.commands[i].name = commands[i].name;
+  for (const auto& w : workers_)
+    w->metrics.add_to(m);
+  std::sort(m.connections.begin(), m.connections.end(),
+            [](const protocol_connections& a, const protocol_connections& b) { return a.protocol < b.protocol; });
+  workers_.front()->rate.read(m.requests_per_second);
+  return m;
+}
+
 server_stats server::stats() const noexcept {
   server_stats s;
   s.connections_now = connections_now_.load(std::memory_order_relaxed);
@@ -206,6 +220,9 @@ int server::run() {
   struct forget_worker {
     ~forget_worker() { this_thread_worker = nullptr; }
   } forget;
+  // Before any worker serves: the router no longer changes.
+  for (auto& w : workers_)
+    w->metrics.prepare(router_.commands().size());
   return pool_->run(std::move(cb), options_.drain_timeout, options_.handle_signals);
 }
 
@@ -233,6 +250,8 @@ task<void> server::serve_worker(std::size_t index) {
     d.tick = std::clamp(shortest / 4, std::chrono::milliseconds(5), std::chrono::milliseconds(1000));
     sessions.spawn(sweep(w, d));
   }
+  if (index == 0)
+    w.background->spawn(detail::tick_request_rate(*this, w.rate));
   // One accept loop per listener; this task ends when all have.
   std::vector<task<void>> loops;
   for (std::size_t l = 0; l < w.acceptors.size(); ++l)

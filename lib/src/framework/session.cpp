@@ -90,7 +90,7 @@ task<void> serve_stream(session& s) {
   Codec codec;
   read_buffer in;
   std::vector<std::string_view> words;
-  s.conn.protocol = Codec::protocol;
+  s.serve_as(Codec::protocol);
 
   for (;;) {
     bool progressed = false;  // a request was completed since the last read
@@ -179,7 +179,7 @@ task<void> serve_raw(session& s) {
   if (ec)
     co_return;
   w.bytes_in.add(n);
-  s.conn.protocol = wire_protocol::raw;
+  s.serve_as(wire_protocol::raw);
   raw_codec codec;
   std::vector<std::string_view> words;
   const parse_result r = codec.parse(std::span<char>(buf, n), words, w.limits);
@@ -260,10 +260,13 @@ session::session(server_worker& w, tcp::socket s, std::uint64_t id, std::size_t 
   conn.id = id;
   conn.created = steady::now();
   conn.authenticated = w.opts.password.empty();
+  metrics = &w.metrics;
   set_keepalive(io->stream(), w.opts.tcp_keepalive);
 }
 
 session::~session() {
+  if (counted)
+    worker.metrics.closed(conn.protocol);
   if (prev != nullptr)
     prev->next = next;
   else

@@ -19,6 +19,7 @@
 #include "coronet/task.hpp"
 #include "coronet/task_group.hpp"
 #include "detail/dispatch.hpp"
+#include "detail/worker_metrics.hpp"
 
 namespace coronet::detail {
 
@@ -62,6 +63,10 @@ struct server_worker {
   thread_counter handshakes_timed_out;
   thread_counter bytes_in;
   thread_counter bytes_out;
+  // Per-command calls and latencies, connections per protocol.
+  worker_metrics metrics;
+  // Requests per second over the last minute (ticked on worker 0 only).
+  request_rate rate;
 };
 
 // One connection. It watches the handler it runs (handler_watch): the sweeper
@@ -79,6 +84,14 @@ struct session : handler_watch {
   ~session();
 
   void close() noexcept { io->close(); }
+
+  // Sets the protocol the connection is served with, counting it per
+  // protocol (until the session ends). Call once.
+  void serve_as(wire_protocol p) noexcept {
+    conn.protocol = p;
+    worker.metrics.opened(p);
+    counted = true;
+  }
 
   // Ends the wait for the next request (the read sees end of stream) while
   // replies still being written go on.
@@ -106,6 +119,8 @@ struct session : handler_watch {
   std::uint64_t seen_written = 0;
   steady::time_point output_since;
   bool output_watched = false;
+  // serve_as() counted the connection under conn.protocol.
+  bool counted = false;
   phase state = phase::reading;
 };
 

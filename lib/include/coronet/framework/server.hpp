@@ -13,6 +13,7 @@
 
 #include "coronet/framework/connection.hpp"
 #include "coronet/framework/router.hpp"
+#include "coronet/framework/server_metrics.hpp"
 #include "coronet/task.hpp"
 
 namespace coronet {
@@ -221,6 +222,14 @@ public:
 
   /// Counters summed over all threads. Thread-safe.
   server_stats stats() const noexcept;
+
+  /// What the server measured, summed over its threads (see
+  /// server_metrics.hpp): each command's calls, errors and latency histogram
+  /// (p50/p99), connections per protocol, and requests per second over the
+  /// last minute. Recording costs the request path no lock and no
+  /// allocation; this snapshot allocates (throws `std::bad_alloc`).
+  /// Thread-safe; empty before `run()`.
+  server_metrics metrics() const;
 
   /// Starts `t` as background work owned by the server (an expiry loop, a
   /// cache refresher), so that it ends with the server instead of keeping

@@ -2,6 +2,7 @@
 // every server and for router::dispatch.
 #pragma once
 
+#include <chrono>
 #include <coroutine>
 #include <exception>
 #include <new>
@@ -14,6 +15,7 @@
 #include "coronet/framework/request.hpp"
 #include "coronet/framework/router.hpp"
 #include "coronet/task.hpp"
+#include "worker_metrics.hpp"
 
 namespace coronet::detail {
 
@@ -46,6 +48,8 @@ struct handler_watch {
   bool waiting = false;
   // Set by whoever cancels the handler for taking too long.
   bool timed_out = false;
+  // Where the calls dispatched through this watch are counted; none if null.
+  worker_metrics* metrics = nullptr;
 };
 
 // `co_await dispatch_awaiter(routes, req, watch)` routes `req`, runs its
@@ -80,23 +84,37 @@ public:
   }
 
   // The reply; `ERR timeout` when the watch's timeout cancelled the handler.
-  // Rethrows any other cancellation (a forced close).
+  // Rethrows any other cancellation (a forced close), which is not counted
+  // in the watch's metrics.
   reply& await_resume() {
     if (running_) {
       if (watch_ != nullptr)
         watch_->waiting = false;
       auto& outcome = outcome_of(running_);
       if (!outcome.failed())
-        return outcome.value();
+        return measured(outcome.value());
       failure_ = outcome.exception();
     }
     if (failure_)
       settle_failure();
-    return value_;
+    return measured(value_);
   }
 
 private:
   bool route();
+
+  // Counts the call in the watch's metrics, if any.
+  reply& measured(reply& r) noexcept {
+    if (watch_ != nullptr && watch_->metrics != nullptr) {
+      if (command_ == nullptr)
+        watch_->metrics->record_unknown();
+      else
+        watch_->metrics->record(static_cast<std::size_t>(command_ - routes_.commands().data()),
+                                std::chrono::steady_clock::now() - started_, r.kind() == reply_kind::error);
+    }
+    return r;
+  }
+
   std::coroutine_handle<> start(std::coroutine_handle<> awaiting, chain_context* context);
   void settle_failure();
 
@@ -111,6 +129,8 @@ private:
   request& request_;
   handler_watch* watch_;
   const command* command_ = nullptr;
+  // When routing found the command (set only for a watch with metrics).
+  std::chrono::steady_clock::time_point started_;
   task<reply> running_;
   std::exception_ptr failure_;
   bool has_value_ = false;
