@@ -124,6 +124,10 @@ TEST_CASE("stats JSON: valid, one line, with every documented field", "[status]"
   CHECK(!doc["version"].string.empty());
   CHECK(doc["uptime_ms"].type == json_value::kind::number);
   CHECK(doc["threads"].u64() == 1);
+  REQUIRE(doc["listeners"].array.size() == 1);
+  CHECK(doc["listeners"][0]["host"].string == "127.0.0.1");
+  CHECK(doc["listeners"][0]["port"].u64() == s.get().port());
+  CHECK(doc["listeners"][0]["protocol"].string == "auto");
   CHECK(doc["connections"]["now"].u64() == 1);
   CHECK(doc["connections"]["total"].u64() == 1);
   CHECK(doc["connections"]["rejected"].u64() == 0);
@@ -160,6 +164,7 @@ TEST_CASE("stats JSON: valid, one line, with every documented field", "[status]"
   CHECK(doc["limits"]["idle_timeout_ms"].u64() == 0);
   CHECK(doc["limits"]["partial_request_timeout_ms"].u64() == 10000);
   CHECK(doc["limits"]["drain_timeout_ms"].u64() == 10000);
+  CHECK(doc["limits"]["handshake_timeout_ms"].u64() == 10000);
 }
 
 TEST_CASE("stats JSON of a server that has not run yet", "[status]") {

@@ -97,6 +97,8 @@ void append_limits(std::string& out, const server_options& o) {
   append_ms(out, o.drain_timeout);
   append_key(out, "tcp_keepalive_ms");
   append_ms(out, o.tcp_keepalive);
+  append_key(out, "handshake_timeout_ms");
+  append_ms(out, o.handshake_timeout);
   out += '}';
 }
 
@@ -145,6 +147,19 @@ void append_stats_json(const coronet::server& s, std::string& out) {
   append_key(out, "uptime_ms");
   append_ms(out, stats.uptime);
   append_field(out, "threads", o.threads);
+
+  out += ",\"listeners\":[";
+  for (std::size_t i = 0; i < s.listener_count(); ++i) {
+    const listener_config& l = s.listener(i);
+    if (out.back() != '[')
+      out += ',';
+    out += '{';
+    append_field(out, "host", l.host);
+    append_field(out, "port", l.port);
+    append_field(out, "protocol", to_string(l.protocol));
+    out += '}';
+  }
+  out += ']';
 
   out += ",\"connections\":{";
   append_field(out, "now", stats.connections_now);

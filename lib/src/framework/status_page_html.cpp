@@ -56,7 +56,9 @@ td.err { color:var(--bad); }
 <div class="grid2">
 <section><h2>Connections by protocol</h2>
 <table><thead><tr><th>protocol</th><th>now</th><th>total</th></tr></thead><tbody id="protocols"></tbody></table>
-<div class="note" id="conn-note"></div></section>
+<div class="note" id="conn-note"></div>
+<h2 style="margin-top:14px">Listeners</h2>
+<table><thead><tr><th>address</th><th>protocol</th></tr></thead><tbody id="listeners"></tbody></table></section>
 <section><h2>Limits</h2>
 <table><thead><tr><th>limit</th><th>value</th></tr></thead><tbody id="limits"></tbody></table></section>
 </div>
@@ -163,6 +165,7 @@ td.err { color:var(--bad); }
     $('conn-total').textContent = int(d.connections.total);
     chart(perSecond);
     fill('protocols', d.connections.protocols.map((p) => [{ text: p.protocol }, { text: int(p.now) }, { text: int(p.total) }]));
+    fill('listeners', d.listeners.map((l) => [{ text: (l.host.includes(':') ? '[' + l.host + ']' : l.host) + ':' + l.port, cls: 'name' }, { text: l.protocol }]));
     $('conn-note').textContent = d.connections.rejected > 0
       ? int(d.connections.rejected) + ' refused (max connections)' : '';
     const called = d.commands.filter((c) => c.calls > 0).sort((a, b) => b.calls - a.calls || (a.name < b.name ? -1 : 1));
