@@ -14,7 +14,8 @@ namespace samples {
 /// `--requirepass`, as redis-server spells it), the timeouts in seconds
 /// (`--idle-timeout`, `--partial-request-timeout`, `--request-timeout`,
 /// `--output-stall-timeout`, `--drain-timeout`, `--tcp-keepalive`), the size
-/// limits and `--verbose` to
+/// limits, `--verbose`, and what running behind a load balancer takes
+/// (`--reuse-port`, `--proxy-protocol`, `--proxy-trusted`, `--agent-port`) to
 /// `app`. Call `apply` after parsing.
 class server_cli {
 public:
@@ -54,6 +55,20 @@ public:
         ->capture_default_str();
     app.add_option("--drain-timeout", drain_, "seconds in-flight requests get on shutdown")->capture_default_str();
     app.add_flag("--verbose", o.log_connections, "log each connection");
+    app.add_flag("--reuse-port", o.reuse_port,
+                 "SO_REUSEPORT: a new process may bind the same port while this one drains (zero-downtime restart)");
+    app.add_option("--proxy-protocol", proxy_,
+                   "PROXY protocol header expected from the load balancer: off, v1, v2 or any")
+        ->check(CLI::IsMember({"off", "v1", "v2", "any"}))
+        ->capture_default_str();
+    app.add_option("--proxy-trusted", o.proxy_trusted,
+                   "addresses or prefixes allowed to send a PROXY header (default: loopback)")
+        ->capture_default_str();
+    app.add_option("--agent-port", agent_port_,
+                   "port of an HAProxy agent-check listener answering up/drain/maint (0 = any free port; "
+                   "-1 = none)")
+        ->check(CLI::Range(-1, 65535))
+        ->capture_default_str();
   }
 
   /// Copies what was parsed into the options; also turns signal handling on.
@@ -66,6 +81,9 @@ public:
     options_.tcp_keepalive = std::chrono::seconds(keepalive_);
     options_.output_stall_timeout = millis(stall_);
     options_.handle_signals = true;
+    coronet::parse_proxy_protocol_mode(proxy_, options_.proxy_protocol);
+    if (agent_port_ >= 0)
+      options_.agent_port = static_cast<std::uint16_t>(agent_port_);
   }
 
   /// The `--protocol` value as given.
@@ -79,6 +97,8 @@ private:
 
   coronet::server_options& options_;
   std::string protocol_ = "auto";
+  std::string proxy_ = "off";
+  int agent_port_ = -1;
   double idle_ = 0, partial_ = 0, request_ = 0, drain_ = 0, stall_ = 0;
   long long keepalive_ = 0;
 };

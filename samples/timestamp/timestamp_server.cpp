@@ -1,5 +1,7 @@
 // The seed's timestamp service, grown up: line, RESP and the seed's raw mode,
 // with the built-in commands, limits and a graceful shutdown on SIGINT/SIGTERM.
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <string>
 
@@ -9,6 +11,19 @@
 #include <coronet/framework/server.hpp>
 
 #include "common/server_cli.hpp"
+
+namespace {
+
+// SIGUSR1 puts the server in maintenance (its agent-check answers "maint"),
+// SIGUSR2 takes it out; set_maintenance is a lock-free store, safe here.
+std::atomic<coronet::server*> serving{nullptr};
+
+extern "C" void on_maintenance_signal(int sig) {
+  if (coronet::server* s = serving.load())
+    s->set_maintenance(sig == SIGUSR1);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -27,8 +42,15 @@ int main(int argc, char** argv) {
     coronet::server server(router, o);
     std::printf("timestamp_server listening on %s port %u, protocol %s, %u thread%s\n", o.host.c_str(), server.port(),
                 protocol.c_str(), server.options().threads, server.options().threads == 1 ? "" : "s");
+    if (server.agent_port() != 0)
+      std::printf("timestamp_server agent-check on port %u (SIGUSR1: maintenance, SIGUSR2: back to ready)\n",
+                  server.agent_port());
     std::fflush(stdout);
+    serving.store(&server);
+    std::signal(SIGUSR1, on_maintenance_signal);
+    std::signal(SIGUSR2, on_maintenance_signal);
     const int rc = server.run();
+    serving.store(nullptr);
     const coronet::server_stats s = server.stats();
     std::printf("timestamp_server stopped: %llu requests, %llu errors, %llu connections, up %.1f s\n",
                 static_cast<unsigned long long>(s.requests), static_cast<unsigned long long>(s.errors),

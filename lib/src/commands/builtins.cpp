@@ -101,6 +101,9 @@ reply stats_command(request& req) {
       {"bytes_out", s.bytes_out},
       {"uptime_seconds",
        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(s.uptime).count())},
+      {"proxy_header_errors", s.proxy_header_errors},
+      {"draining", s.draining ? 1u : 0u},
+      {"maintenance", s.maintenance ? 1u : 0u},
   };
   std::vector<reply> out;
   out.reserve(2 * std::size(fields));

@@ -9,6 +9,7 @@
 #include <asio/ip/address.hpp>
 #include <asio/post.hpp>
 
+#include "agent_check.hpp"
 #include "coronet/detail/log_limiter.hpp"
 #include "coronet/detail/worker_pool.hpp"
 #include "coronet/log.hpp"
@@ -156,6 +157,9 @@ server::server(const router& r, server_options options)
     }
     workers_.push_back(std::move(w));
   }
+  if (options_.agent_port)
+    agent_ = std::make_unique<detail::agent_check>(pool_->context(0), addresses.front(), *options_.agent_port,
+                                                   acceptor_opts.reuse_port);
 }
 
 server::~server() {
@@ -168,6 +172,7 @@ server::~server() {
     w->acceptors.clear();
     w->sweep_timer.reset();
   }
+  agent_.reset();
   pool_.reset();
 }
 
@@ -198,12 +203,19 @@ server_stats server::stats() const noexcept {
     s.requests += w->requests.get();
     s.errors += w->errors.get();
     s.handshakes_timed_out += w->handshakes_timed_out.get();
+    s.proxy_header_errors += w->proxy_header_errors.get();
     s.bytes_in += w->bytes_in.get();
     s.bytes_out += w->bytes_out.get();
   }
   s.uptime = std::chrono::steady_clock::now() - started_;
+  s.draining = draining();
+  s.maintenance = maintenance();
   return s;
 }
+
+bool server::draining() const noexcept { return pool_->stopping(); }
+
+std::uint16_t server::agent_port() const noexcept { return agent_ ? agent_->port() : 0; }
 
 int server::run() {
   detail::worker_pool::callbacks cb;
@@ -252,6 +264,8 @@ task<void> server::serve_worker(std::size_t index) {
   }
   if (index == 0)
     w.background->spawn(detail::tick_request_rate(*this, w.rate));
+  if (index == 0 && agent_)
+    sessions.spawn(agent_->serve(*this, sessions));
   // One accept loop per listener; this task ends when all have.
   std::vector<task<void>> loops;
   for (std::size_t l = 0; l < w.acceptors.size(); ++l)
@@ -324,6 +338,14 @@ void server::begin_drain(std::size_t index) noexcept {
   }
   for (tcp::acceptor& a : w.acceptors)
     a.close();
+  // The agent answers "drain" until the last connection is gone.
+  if (index == 0 && agent_) {
+    try {
+      pool_->tasks(0).spawn(agent_->close_when_drained(connections_now_));
+    } catch (const std::bad_alloc&) {
+      agent_->close();
+    }
+  }
   // Connections waiting for a request have nothing in flight: close them
   // now. The others close once their current replies are written.
   for (session* s = w.head; s != nullptr; s = s->next)
@@ -334,6 +356,8 @@ void server::begin_drain(std::size_t index) noexcept {
 
 void server::force_close(std::size_t index) noexcept {
   server_worker& w = *workers_[index];
+  if (index == 0 && agent_)
+    agent_->close();
   w.background->cancel();
   for (session* s = w.head; s != nullptr; s = s->next) {
     s->close();

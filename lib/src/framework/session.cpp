@@ -281,14 +281,19 @@ session::~session() {
 task<void> run_session(server_worker& w, std::atomic<std::uint64_t>& connections_now, tcp::socket sock,
                        std::uint64_t id, std::size_t listener) {
   session s(w, std::move(sock), id, listener);
-  if (w.opts.log_connections)
+  // The PROXY header comes first (plain TCP bytes, before any TLS handshake),
+  // so that the log and conn.peer show the client the proxy reports.
+  const bool opened = co_await accept_proxy_header(s);
+  if (opened && w.opts.log_connections)
     log(log_level::info, "connection from " + describe(s.conn.peer));
   try {
-    switch (s.where->protocol) {
-      case wire_protocol::raw: co_await serve_raw(s); break;
-      case wire_protocol::line: co_await serve_stream<line_codec>(s); break;
-      case wire_protocol::auto_detect:  // RESP, inline commands included: see wire_protocol.hpp
-      case wire_protocol::resp: co_await serve_stream<resp_codec>(s); break;
+    if (opened) {
+      switch (s.where->protocol) {
+        case wire_protocol::raw: co_await serve_raw(s); break;
+        case wire_protocol::line: co_await serve_stream<line_codec>(s); break;
+        case wire_protocol::auto_detect:  // RESP, inline commands included: see wire_protocol.hpp
+        case wire_protocol::resp: co_await serve_stream<resp_codec>(s); break;
+      }
     }
   } catch (const std::system_error& e) {
     // Cancellation is how a forced close ends a session.
@@ -302,7 +307,7 @@ task<void> run_session(server_worker& w, std::atomic<std::uint64_t>& connections
   s.state = session::phase::writing;
   co_await s.io->drained();
   connections_now.fetch_sub(1, std::memory_order_relaxed);
-  if (w.opts.log_connections)
+  if (opened && w.opts.log_connections)
     log(log_level::info, "connection closed: " + describe(s.conn.peer));
 }
 

@@ -20,6 +20,7 @@
 #include "coronet/task_group.hpp"
 #include "detail/dispatch.hpp"
 #include "detail/worker_metrics.hpp"
+#include "proxy_prelude.hpp"
 
 namespace coronet::detail {
 
@@ -46,6 +47,8 @@ struct server_worker {
   // This worker's position in the pool (server::current_worker()).
   std::size_t index;
   codec_limits limits{opts.max_request_bytes, opts.max_bulk_bytes, opts.max_args};
+  // Who may send a PROXY header (server_options::proxy_trusted).
+  std::vector<address_prefix> proxy_trusted = parse_trusted_proxies(opts.proxy_trusted);
   // One acceptor per listener, in server::listener(i) order.
   std::vector<tcp::acceptor> acceptors;
   // Wakes the sweeper; it ends once draining leaves no connection.
@@ -61,6 +64,7 @@ struct server_worker {
   thread_counter requests;
   thread_counter errors;
   thread_counter handshakes_timed_out;
+  thread_counter proxy_header_errors;
   thread_counter bytes_in;
   thread_counter bytes_out;
   // Per-command calls and latencies, connections per protocol.

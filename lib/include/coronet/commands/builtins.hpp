@@ -42,7 +42,9 @@ namespace coronet::commands {
 /// - `stats` — the serving server's counters (`server::stats()`) as an array
 ///   of name/value pairs, names as bulk strings and values as integers:
 ///   `connections_now`, `connections_total`, `connections_rejected`,
-///   `requests`, `errors`, `bytes_in`, `bytes_out`, `uptime_seconds`.
+///   `requests`, `errors`, `bytes_in`, `bytes_out`, `uptime_seconds`,
+///   `proxy_header_errors`, `draining` and `maintenance` (1 or 0: the
+///   instance's state as a load balancer's agent-check sees it).
 ///   `ERR stats unavailable` when the request did not come through a server.
 ///
 /// Each command carries Redis's flags (`command::flags`; COMMAND INFO shows

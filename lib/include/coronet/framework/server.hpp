@@ -7,11 +7,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
 
 #include "coronet/framework/connection.hpp"
+#include "coronet/framework/proxy_header.hpp"
 #include "coronet/framework/router.hpp"
 #include "coronet/framework/server_metrics.hpp"
 #include "coronet/task.hpp"
@@ -131,6 +133,33 @@ struct server_options {
   /// than AUTH, HELLO, PING, QUIT and RESET. Others get `-NOAUTH
   /// Authentication required.`. Empty (the default): no authentication.
   std::string password{};
+  /// PROXY protocol header expected from a load balancer (HAProxy's
+  /// `send-proxy` = v1, `send-proxy-v2` = v2) on every listener's
+  /// connections, before anything else (a TLS handshake included). With it
+  /// on, a peer in `proxy_trusted` must send one, and `connection::peer` /
+  /// `connection::local` (so logs, `CLIENT LIST`, `CLIENT INFO`) are the
+  /// client's and the proxy's addresses it names; exactly the header's bytes
+  /// are read, the first command stays for the protocol. A header that is
+  /// malformed, truncated, oversized (`proxy_header_max_bytes`), in a version
+  /// not accepted, sent by a peer outside `proxy_trusted`, or not complete
+  /// within `handshake_timeout` closes the connection without a reply; each is
+  /// counted in `server_stats::proxy_header_errors` and logged (at most once
+  /// a second). Off by default.
+  proxy_protocol_mode proxy_protocol = proxy_protocol_mode::off;
+  /// The peers (addresses or address/prefix-length, IPv4 or IPv6) allowed to
+  /// send a PROXY header; the default is loopback only. Other peers are
+  /// served as they are (their real address is theirs), but one that opens
+  /// with a PROXY header is closed: it could claim any address. Put the load
+  /// balancers' addresses here; `0.0.0.0/0` and `::/0` trust everyone. An entry
+  /// that does not parse makes the constructor throw `std::invalid_argument`.
+  std::vector<std::string> proxy_trusted{"127.0.0.0/8", "::1"};
+  /// Port of an HAProxy `agent-check` listener on `host` (0 picks a free one,
+  /// see `server::agent_port()`; empty, the default: none). Each connection
+  /// gets one line and is closed: `up ready` while serving, `drain` once the
+  /// drain began (HAProxy stops sending new connections before the health
+  /// check sees the closed listener), `maint` while `server::set_maintenance`
+  /// is on. It answers until the drain has closed the last connection.
+  std::optional<std::uint16_t> agent_port{};
 };
 
 /// Counters of a server, summed over its threads.
@@ -148,17 +177,26 @@ struct server_stats {
   /// Connections closed because their opening handshake (TLS, PROXY header)
   /// did not finish within `handshake_timeout`.
   std::uint64_t handshakes_timed_out = 0;
+  /// Connections closed over their PROXY protocol header (see
+  /// `server_options::proxy_protocol`): malformed, truncated, oversized,
+  /// late (also in `handshakes_timed_out`) or from a peer not trusted.
+  std::uint64_t proxy_header_errors = 0;
   /// Bytes read from peers.
   std::uint64_t bytes_in = 0;
   /// Bytes written to peers.
   std::uint64_t bytes_out = 0;
   /// Time since the server was constructed.
   std::chrono::steady_clock::duration uptime{};
+  /// True once the drain began (`stop()`, the first signal).
+  bool draining = false;
+  /// True while `server::set_maintenance(true)` holds.
+  bool maintenance = false;
 };
 
 namespace detail {
 struct server_worker;
 class worker_pool;
+class agent_check;
 }  // namespace detail
 
 /// A TCP server for a router's commands (see docs/protocols.md for the
@@ -231,6 +269,19 @@ public:
   /// Thread-safe; empty before `run()`.
   server_metrics metrics() const;
 
+  /// Puts the server in maintenance (or takes it out): the agent-check port
+  /// (`server_options::agent_port`) answers `maint`, and HAProxy sends it no
+  /// new connections; everything else goes on serving. Logged by the agent
+  /// when its answer changes. Thread-safe and async-signal-safe (a lock-free
+  /// store), so a SIGUSR1 handler may call it.
+  void set_maintenance(bool on) noexcept { maintenance_.store(on, std::memory_order_relaxed); }
+  /// True while in maintenance. Thread-safe.
+  bool maintenance() const noexcept { return maintenance_.load(std::memory_order_relaxed); }
+  /// True once the drain began (`stop()`, the first signal). Thread-safe.
+  bool draining() const noexcept;
+  /// The bound agent-check port; 0 when `options().agent_port` is empty.
+  std::uint16_t agent_port() const noexcept;
+
   /// Starts `t` as background work owned by the server (an expiry loop, a
   /// cache refresher), so that it ends with the server instead of keeping
   /// `run()` from returning:
@@ -289,6 +340,9 @@ private:
   std::atomic<std::uint64_t> next_connection_id_{0};
   std::function<void()> on_stop_;
   std::atomic<bool> stop_announced_{false};
+  std::atomic<bool> maintenance_{false};
+  // The agent-check listener, when options_.agent_port is set; on worker 0.
+  std::unique_ptr<detail::agent_check> agent_;
 };
 
 }  // namespace coronet
