@@ -163,7 +163,7 @@ TEST_CASE("over RESP the builtins answer: timestamp, help, stats", "[client]") {
     CHECK(help.elements().size() == 21);  // 6 builtins + 7 Redis commands + 8 test commands
     const reply stats = co_await c.call("stats");
     REQUIRE(stats.kind() == reply_kind::array);
-    REQUIRE(stats.elements().size() == 16);
+    REQUIRE(stats.elements().size() == 22);
     CHECK(stats.elements()[0] == reply::bulk("connections_now"));
     CHECK(stats.elements()[1] == reply::integer(1));
     CHECK(stats.elements()[6] == reply::bulk("requests"));
@@ -174,6 +174,12 @@ TEST_CASE("over RESP the builtins answer: timestamp, help, stats", "[client]") {
     CHECK(stats.elements()[11].integer() > 0);
     CHECK(stats.elements()[14] == reply::bulk("uptime_seconds"));
     CHECK(stats.elements()[15].kind() == reply_kind::integer);
+    CHECK(stats.elements()[16] == reply::bulk("proxy_header_errors"));
+    CHECK(stats.elements()[17] == reply::integer(0));
+    CHECK(stats.elements()[18] == reply::bulk("draining"));
+    CHECK(stats.elements()[19] == reply::integer(0));
+    CHECK(stats.elements()[20] == reply::bulk("maintenance"));
+    CHECK(stats.elements()[21] == reply::integer(0));
   });
 }
 
