@@ -38,7 +38,8 @@ static std::variant<resp_codec, line_codec, raw_codec> codec_for(wire_protocol p
     case wire_protocol::line: return line_codec{};
     case wire_protocol::raw: return raw_codec{};
     case wire_protocol::resp:
-    case wire_protocol::auto_detect: break;
+    case wire_protocol::auto_detect:
+    case wire_protocol::http: break;
   }
   return resp_codec{};
 }
@@ -52,8 +53,9 @@ client::~client() = default;
 
 task<client> client::connect(io_context_executor ex, std::string host, std::uint16_t port, wire_protocol protocol,
                              client_options options) {
-  if (protocol == wire_protocol::auto_detect)
-    throw std::invalid_argument("coronet::client: the protocol must be resp, line or raw, not auto");
+  if (protocol == wire_protocol::auto_detect || protocol == wire_protocol::http)
+    throw std::invalid_argument("coronet::client: the protocol must be resp, line or raw, not " +
+                                std::string(to_string(protocol)));
   // Not one `?:` expression: g++ 12 closes the socket a conditional co_await yields.
   if (options.request_timeout.count() > 0)
     co_return client(co_await with_timeout(tcp::connect(ex, std::move(host), port), options.request_timeout), protocol,

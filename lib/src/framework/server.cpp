@@ -25,12 +25,14 @@ std::string_view to_string(wire_protocol p) noexcept {
     case wire_protocol::line: return "line";
     case wire_protocol::resp: return "resp";
     case wire_protocol::raw: return "raw";
+    case wire_protocol::http: return "http";
   }
   return "unknown";
 }
 
 bool parse_wire_protocol(std::string_view name, wire_protocol& out) noexcept {
-  for (wire_protocol p : {wire_protocol::auto_detect, wire_protocol::line, wire_protocol::resp, wire_protocol::raw}) {
+  for (wire_protocol p : {wire_protocol::auto_detect, wire_protocol::line, wire_protocol::resp, wire_protocol::raw,
+                          wire_protocol::http}) {
     if (name == to_string(p)) {
       out = p;
       return true;
@@ -59,6 +61,9 @@ struct sweep_deadlines {
   std::chrono::milliseconds request;
   std::chrono::milliseconds stall;
   std::chrono::milliseconds tick;
+  // HTTP connections' own: http_options::idle_timeout and header_timeout.
+  std::chrono::milliseconds http_idle;
+  std::chrono::milliseconds http_header;
 };
 
 // Notes whether `s`'s pending output moved since the last tick: its peer is
@@ -108,13 +113,20 @@ task<void> sweep(server_worker& w, sweep_deadlines d) {
           s->close();
         }
       } else if (s->state != session::phase::handling) {
+        const bool http = s->where->protocol == wire_protocol::http;
+        const auto idle = http ? d.http_idle : d.idle;
+        const auto partial = http ? d.http_header : d.partial;
         // Sessions stamp times with the last tick's `now`, up to a tick
         // early: adding a tick never closes early.
-        if (d.idle.count() > 0 && w.now - s->last_active >= d.idle + d.tick)
+        if (idle.count() > 0 && w.now - s->last_active >= idle + d.tick) {
           s->close();
-        else if (d.partial.count() > 0 && s->state == session::phase::reading && s->partial &&
-                 w.now - s->partial_since >= d.partial + d.tick)
-          s->close();
+        } else if (partial.count() > 0 && s->state == session::phase::reading && s->partial &&
+                   w.now - s->partial_since >= partial + d.tick) {
+          if (s->partial_expired != nullptr)
+            s->partial_expired(*s);
+          else
+            s->close();
+        }
       } else if (d.request.count() > 0 && s->waiting && !s->timed_out && w.now - s->handler_started >= d.request) {
         s->timed_out = true;
         s->cancel();
@@ -254,8 +266,14 @@ task<void> server::serve_worker(std::size_t index) {
   d.partial = std::max(options_.partial_request_timeout, std::chrono::milliseconds(0));
   d.request = std::max(options_.request_timeout, std::chrono::milliseconds(0));
   d.stall = std::max(options_.output_stall_timeout, std::chrono::milliseconds(0));
+  if (std::any_of(listeners_.begin(), listeners_.end(), [](const listener_config& l) {
+        return l.protocol == wire_protocol::http;
+      })) {
+    d.http_idle = std::max(options_.http.idle_timeout, std::chrono::milliseconds(0));
+    d.http_header = std::max(options_.http.header_timeout, std::chrono::milliseconds(0));
+  }
   std::chrono::milliseconds shortest{0};
-  for (auto t : {d.handshake, d.idle, d.partial, d.request, d.stall})
+  for (auto t : {d.handshake, d.idle, d.partial, d.request, d.stall, d.http_idle, d.http_header})
     if (t.count() > 0 && (shortest.count() == 0 || t < shortest))
       shortest = t;
   if (shortest.count() > 0) {

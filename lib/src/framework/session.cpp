@@ -21,6 +21,7 @@
 #include "coronet/net/listener.hpp"
 #include "coronet/net/read_buffer.hpp"
 #include "coronet/spawn.hpp"
+#include "http_codec.hpp"
 
 namespace coronet::detail {
 namespace {
@@ -41,15 +42,6 @@ void handler_suspended(handler_watch& watch) noexcept {
   s.handler_started = steady::now();
 }
 
-// Sends what is buffered, waits until the kernel has all of it, then closes
-// without a reset (see lingering_close).
-task<void> finish(session& s) {
-  s.io->flush();
-  s.state = session::phase::writing;
-  co_await s.io->drained();
-  co_await tcp::lingering_close(s.io->stream(), linger_time);
-}
-
 // Counts and encodes a request's reply.
 template <request_codec Codec>
 void answer(session& s, const Codec& codec, const reply& rep) {
@@ -58,21 +50,6 @@ void answer(session& s, const Codec& codec, const reply& rep) {
   if (rep.kind() == reply_kind::error)
     w.errors.add();
   codec.encode(rep, s.io->pending());
-}
-
-// What a read step decided.
-enum class after_read { more, finish, end };
-
-// Accounts for a read that completed with `ec` and `n` bytes.
-after_read take_read(session& s, read_buffer& in, const std::error_code& ec, std::size_t n) {
-  server_worker& w = s.worker;
-  if (ec == asio::error::eof && !w.draining)
-    return after_read::finish;  // the peer is done sending; it may still be reading our replies
-  if (ec)
-    return w.draining && !s.io->failed() ? after_read::finish : after_read::end;
-  w.bytes_in.add(n);
-  in.commit(n);
-  return after_read::more;
 }
 
 // Reads, parses and answers requests until the peer leaves, an error closes
@@ -221,6 +198,24 @@ void set_keepalive(tcp::socket& sock, std::chrono::seconds idle) noexcept {
 
 }  // namespace
 
+task<void> finish(session& s) {
+  s.io->flush();
+  s.state = session::phase::writing;
+  co_await s.io->drained();
+  co_await tcp::lingering_close(s.io->stream(), linger_time);
+}
+
+after_read take_read(session& s, read_buffer& in, const std::error_code& ec, std::size_t n) {
+  server_worker& w = s.worker;
+  if (ec == asio::error::eof && !w.draining)
+    return after_read::finish;  // the peer is done sending; it may still be reading our replies
+  if (ec)
+    return w.draining && !s.io->failed() ? after_read::finish : after_read::end;
+  w.bytes_in.add(n);
+  in.commit(n);
+  return after_read::more;
+}
+
 void report_background_failure(std::exception_ptr e) {
   try {
     std::rethrow_exception(e);
@@ -290,6 +285,7 @@ task<void> run_session(server_worker& w, std::atomic<std::uint64_t>& connections
     if (opened) {
       switch (s.where->protocol) {
         case wire_protocol::raw: co_await serve_raw(s); break;
+        case wire_protocol::http: co_await serve_http(s); break;
         case wire_protocol::line: co_await serve_stream<line_codec>(s); break;
         case wire_protocol::auto_detect:  // RESP, inline commands included: see wire_protocol.hpp
         case wire_protocol::resp: co_await serve_stream<resp_codec>(s); break;
@@ -315,7 +311,9 @@ task<void> reject_connection(server_worker& w, tcp::socket sock, std::size_t lis
   // In the listener's protocol, as any other error; raw never sends error texts.
   const wire_protocol protocol = w.srv.listener(listener).protocol;
   std::string text;
-  if (protocol != wire_protocol::raw) {
+  if (protocol == wire_protocol::http) {
+    append_http_error(503, "max number of clients reached", text);
+  } else if (protocol != wire_protocol::raw) {
     if (protocol != wire_protocol::line)
       text = "-";
     text += "ERR max number of clients reached\r\n";

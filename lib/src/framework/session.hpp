@@ -15,6 +15,7 @@
 #include "coronet/framework/server.hpp"
 #include "coronet/net/acceptor.hpp"
 #include "coronet/net/background_writer.hpp"
+#include "coronet/net/read_buffer.hpp"
 #include "coronet/net/timer.hpp"
 #include "coronet/task.hpp"
 #include "coronet/task_group.hpp"
@@ -126,7 +127,23 @@ struct session : handler_watch {
   // serve_as() counted the connection under conn.protocol.
   bool counted = false;
   phase state = phase::reading;
+  // What the sweeper does when the partial request's deadline passes: null
+  // closes the connection; HTTP answers 408 first (http_session.cpp).
+  void (*partial_expired)(session&) noexcept = nullptr;
 };
+
+// Sends what is buffered, waits until the kernel has all of it, then closes
+// without a reset (see tcp::lingering_close).
+task<void> finish(session& s);
+
+// What a read step decided.
+enum class after_read { more, finish, end };
+
+// Accounts for a read that completed with `ec` and `n` bytes into `in`.
+after_read take_read(session& s, read_buffer& in, const std::error_code& ec, std::size_t n);
+
+// The HTTP/1.1 loop (http_session.cpp).
+task<void> serve_http(session& s);
 
 // Serves one accepted connection until it ends; the connection was already
 // counted in connections_now, which this uncounts at the end. `id` is its

@@ -92,7 +92,7 @@ public:
   /// Throws `std::system_error` (e.g. `asio::error::connection_refused`,
   /// `coronet::errc::timeout` after `options.request_timeout`), or
   /// `std::invalid_argument` for `wire_protocol::auto_detect`, which only a
-  /// server can use, or (at the call) for an `any_io_executor` that wraps no
+  /// server can use, or `wire_protocol::http` (use any HTTP client), or (at the call) for an `any_io_executor` that wraps no
   /// io_context executor.
   static task<client> connect(io_context_executor ex, std::string host, std::uint16_t port,
                               wire_protocol protocol = wire_protocol::resp, client_options options = {});

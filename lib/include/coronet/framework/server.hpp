@@ -14,6 +14,7 @@
 
 #include "coronet/framework/connection.hpp"
 #include "coronet/framework/proxy_header.hpp"
+#include "coronet/framework/http_options.hpp"
 #include "coronet/framework/router.hpp"
 #include "coronet/framework/server_metrics.hpp"
 #include "coronet/task.hpp"
@@ -160,6 +161,11 @@ struct server_options {
   /// check sees the closed listener), `maint` while `server::set_maintenance`
   /// is on. It answers until the drain has closed the last connection.
   std::optional<std::uint16_t> agent_port{};
+  /// Limits and deadlines of HTTP connections (`wire_protocol::http`); the
+  /// limits above do not apply to them, except `max_connections`,
+  /// `request_timeout` (`504`), `max_output_bytes`, `output_stall_timeout`
+  /// and `drain_timeout`.
+  http_options http{};
 };
 
 /// Counters of a server, summed over its threads.

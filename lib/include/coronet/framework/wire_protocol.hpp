@@ -20,10 +20,15 @@ enum class wire_protocol {
   resp,
   /// The seed's one-shot mode: one read is the command, one unframed reply, close.
   raw,
+  /// HTTP/1.1 (and 1.0): `GET /<command>/<arg>...`, `POST /<command>`, JSON or
+  /// text/plain replies, the status page. Only on a listener configured with
+  /// it, never guessed by `auto_detect`: `GET key` is a valid Redis inline
+  /// command.
+  http,
 };
 
 /// Name of `p` as the samples' `--protocol` option spells it
-/// ("auto", "line", "resp", "raw").
+/// ("auto", "line", "resp", "raw", "http").
 std::string_view to_string(wire_protocol p) noexcept;
 
 /// Parses a protocol name as `to_string` writes it; returns false if unknown.
