@@ -14,9 +14,10 @@ namespace samples {
 /// `--requirepass`, as redis-server spells it), the timeouts in seconds
 /// (`--idle-timeout`, `--partial-request-timeout`, `--request-timeout`,
 /// `--output-stall-timeout`, `--drain-timeout`, `--tcp-keepalive`), the size
-/// limits, `--verbose`, and what running behind a load balancer takes
-/// (`--reuse-port`, `--proxy-protocol`, `--proxy-trusted`, `--agent-port`) to
-/// `app`. Call `apply` after parsing.
+/// limits, `--verbose`, what running behind a load balancer takes
+/// (`--reuse-port`, `--proxy-protocol`, `--proxy-trusted`, `--agent-port`),
+/// and `--http-port` (an HTTP/1.1 listener beside the command port) with its
+/// limits to `app`. Call `apply` after parsing.
 class server_cli {
 public:
   server_cli(CLI::App& app, coronet::server_options& o) : options_(o) {
@@ -26,12 +27,15 @@ public:
     drain_ = seconds(o.drain_timeout);
     keepalive_ = o.tcp_keepalive.count();
     stall_ = seconds(o.output_stall_timeout);
+    http_header_ = seconds(o.http.header_timeout);
+    http_idle_ = seconds(o.http.idle_timeout);
     app.add_option("--host", o.host, "address to listen on")->capture_default_str();
     app.add_option("--port", o.port, "port to listen on (0 = any free port)")->capture_default_str();
     app.add_option("--protocol", protocol_,
                    "auto = RESP, inline commands included (redis-cli, redis-benchmark, nc); "
-                   "line = plain text lines for people; resp; raw = the seed's one-shot mode")
-        ->check(CLI::IsMember({"auto", "line", "resp", "raw"}))
+                   "line = plain text lines for people; resp; raw = the seed's one-shot mode; "
+                   "http = HTTP/1.1 (see --http-port for HTTP beside the command port)")
+        ->check(CLI::IsMember({"auto", "line", "resp", "raw", "http"}))
         ->capture_default_str();
     app.add_option("--threads", o.threads,
                    "worker threads (0 = one per hardware thread); handlers keeping shared state need 1 or a lock")
@@ -54,6 +58,18 @@ public:
                    "seconds a peer may read none of its pending replies before it is closed (0 = never)")
         ->capture_default_str();
     app.add_option("--drain-timeout", drain_, "seconds in-flight requests get on shutdown")->capture_default_str();
+    app.add_option("--http-port", http_port_,
+                   "also serve HTTP/1.1 on this port of --host (0 = any free port; -1 = no HTTP listener): "
+                   "GET /<command>/<arg>..., the status page at /")
+        ->check(CLI::Range(-1, 65535))
+        ->capture_default_str();
+    app.add_option("--http-header-timeout", http_header_,
+                   "seconds an HTTP request's headers (then its body) may take to arrive; then 408 (0 = no limit)")
+        ->capture_default_str();
+    app.add_option("--http-idle-timeout", http_idle_, "seconds before an idle HTTP keep-alive connection is closed")
+        ->capture_default_str();
+    app.add_option("--http-max-body-bytes", o.http.max_body_bytes, "largest HTTP request body; larger: 413")
+        ->capture_default_str();
     app.add_flag("--verbose", o.log_connections, "log each connection");
     app.add_flag("--reuse-port", o.reuse_port,
                  "SO_REUSEPORT: a new process may bind the same port while this one drains (zero-downtime restart)");
@@ -80,11 +96,20 @@ public:
     options_.drain_timeout = millis(drain_);
     options_.tcp_keepalive = std::chrono::seconds(keepalive_);
     options_.output_stall_timeout = millis(stall_);
+    options_.http.header_timeout = millis(http_header_);
+    options_.http.idle_timeout = millis(http_idle_);
+    if (http_port_ >= 0)
+      options_.listeners.push_back(
+          {options_.host, static_cast<std::uint16_t>(http_port_), coronet::wire_protocol::http});
     options_.handle_signals = true;
     coronet::parse_proxy_protocol_mode(proxy_, options_.proxy_protocol);
     if (agent_port_ >= 0)
       options_.agent_port = static_cast<std::uint16_t>(agent_port_);
   }
+
+  /// The index of the `--http-port` listener (`server::port(i)`), or 0 when
+  /// there is none.
+  std::size_t http_listener() const noexcept { return http_port_ >= 0 ? options_.listeners.size() : 0; }
 
   /// The `--protocol` value as given.
   const std::string& protocol() const noexcept { return protocol_; }
@@ -99,7 +124,8 @@ private:
   std::string protocol_ = "auto";
   std::string proxy_ = "off";
   int agent_port_ = -1;
-  double idle_ = 0, partial_ = 0, request_ = 0, drain_ = 0, stall_ = 0;
+  double idle_ = 0, partial_ = 0, request_ = 0, drain_ = 0, stall_ = 0, http_header_ = 0, http_idle_ = 0;
+  int http_port_ = -1;
   long long keepalive_ = 0;
 };
 

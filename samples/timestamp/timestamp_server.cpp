@@ -29,7 +29,8 @@ int main(int argc, char** argv) {
   CLI::App app{
       "Serves the current time (command `timestamp`, alias `timetampe`) and the other built-in\n"
       "commands over the Redis protocol (inline commands included, so nc works too), plain lines\n"
-      "(--protocol line), or the seed's raw one-shot mode (--protocol raw)."};
+      "(--protocol line), or the seed's raw one-shot mode (--protocol raw); with --http-port, also\n"
+      "over HTTP/1.1 (curl http://127.0.0.1:8080/timestamp/iso) with a live status page at /."};
   coronet::server_options o;
   samples::server_cli cli(app, o);
   CLI11_PARSE(app, argc, argv);
@@ -40,8 +41,12 @@ int main(int argc, char** argv) {
   coronet::commands::register_builtins(router);
   try {
     coronet::server server(router, o);
-    std::printf("timestamp_server listening on %s port %u, protocol %s, %u thread%s\n", o.host.c_str(), server.port(),
+    std::printf("timestamp_server listening on %s port %u, protocol %s, %u thread%s", o.host.c_str(), server.port(),
                 protocol.c_str(), server.options().threads, server.options().threads == 1 ? "" : "s");
+    if (cli.http_listener() != 0)
+      std::printf("; http port %u (status page: http://%s:%u/)", server.port(cli.http_listener()), o.host.c_str(),
+                  server.port(cli.http_listener()));
+    std::printf("\n");
     if (server.agent_port() != 0)
       std::printf("timestamp_server agent-check on port %u (SIGUSR1: maintenance, SIGUSR2: back to ready)\n",
                   server.agent_port());

@@ -82,7 +82,7 @@ public:
     }
   }
   coronet::server& get() { return server_; }
-  std::uint16_t port() const { return server_.port(); }
+  std::uint16_t port(std::size_t i = 0) const { return server_.port(i); }
 
 private:
   coronet::router router_;
@@ -498,4 +498,30 @@ TEST_CASE("http: the status page, /stats.json and /events", "[http]") {
     CHECK(event.find('\n') == event.size() - 2);
   }
   CHECK(steady::now() - start >= 900ms);
+}
+
+TEST_CASE("http: a listener beside the command port; over max_connections, 503", "[http]") {
+  coronet::server_options o;
+  o.port = 0;
+  o.threads = 1;
+  o.max_connections = 1;
+  o.listeners.push_back({"127.0.0.1", 0, coronet::wire_protocol::http});
+  running_server s(o);
+  REQUIRE(s.get().listener_count() == 2);
+  CHECK(s.get().listener(1).protocol == coronet::wire_protocol::http);
+  {
+    peer p(s.port(1));
+    CHECK(p.request(get("/ping")).body == R"({"ping":"PONG"})");
+    // The second connection is one too many.
+    peer over(s.port(1));
+    response r = over.read();
+    CHECK(r.status == 503);
+    CHECK(r.header("Connection") == "close");
+    CHECK(r.body == R"({"error":"ERR max number of clients reached"})");
+  }
+  // The command port still speaks RESP, where `GET /ping` is an inline command.
+  REQUIRE(eventually([&] { return s.get().stats().connections_now == 0; }));
+  peer resp(s.port());
+  resp.send("PING\r\n");
+  CHECK(resp.line() == "+PONG");
 }
