@@ -470,6 +470,21 @@ std::string_view http_date() noexcept {
   return {c.text, c.size};
 }
 
+void append_reply_response(http_head head, std::string_view name, const reply& rep, bool text, bool head_only,
+                           std::string& scratch, std::string& out) {
+  scratch.clear();
+  if (text) {
+    head.content_type = "text/plain; charset=utf-8";
+    append_text_reply(rep, scratch);
+  } else {
+    append_json_reply(name, rep, scratch);
+  }
+  head.content_length = scratch.size();
+  append_http_head(head, out);
+  if (!head_only)
+    out += scratch;
+}
+
 void append_http_error(int status, std::string_view text, std::string& out) {
   std::string line = "ERR ";
   line += text;

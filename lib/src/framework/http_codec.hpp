@@ -82,6 +82,12 @@ struct http_head {
 /// Content-Length, ...) and the empty line ending them.
 void append_http_head(const http_head& h, std::string& out);
 
+/// Appends the whole response to command `name`'s reply `rep`: its status
+/// (`head.status`), JSON or, with `text`, text/plain; no body for `head_only`
+/// (HEAD) but the same Content-Length. `scratch` holds the body meanwhile.
+void append_reply_response(http_head head, std::string_view name, const reply& rep, bool text, bool head_only,
+                           std::string& scratch, std::string& out);
+
 /// Appends a whole error response that closes the connection: `status`,
 /// `Connection: close` and the body `{"error":"ERR <text>"}`.
 void append_http_error(int status, std::string_view text, std::string& out);

@@ -265,14 +265,7 @@ task<void> serve_http(session& s) {
           head.status = reply_status(rep, cmd, req.size(), s.timed_out);
           if (head.status != 200)
             w.errors.add();
-          body.clear();
-          if (text) {
-            head.content_type = text_type;
-            append_text_reply(rep, body);
-          } else {
-            append_json_reply(words.front(), rep, body);
-          }
-          respond(out, head, body, head_only);
+          append_reply_response(head, words.front(), rep, text, head_only, body, out);
           break;
         }
       }
