@@ -525,3 +525,23 @@ TEST_CASE("http: a listener beside the command port; over max_connections, 503",
   resp.send("PING\r\n");
   CHECK(resp.line() == "+PONG");
 }
+
+TEST_CASE("http: a request still arriving when the drain begins is read and answered", "[http]") {
+  running_server s;
+  peer idle(s.port());
+  CHECK(idle.request(get("/ping")).status == 200);
+  peer p(s.port());
+  p.send("POST /echo.txt HTTP/1.1\r\nContent-Length: 6\r\n\r\nabc");
+  REQUIRE(eventually([&] { return s.get().stats().bytes_in >= 50; }));
+  std::thread stopper([&] { s.stop(); });
+  // The idle keep-alive connection is closed at once...
+  CHECK(idle.closed());
+  // ...the one with a request in progress gets its reply, the last one.
+  p.send("def");
+  response r = p.read();
+  CHECK(r.status == 200);
+  CHECK(r.body == "abcdef");
+  CHECK(r.header("Connection") == "close");
+  CHECK(p.closed());
+  stopper.join();
+}

@@ -181,9 +181,10 @@ task<void> serve_http(session& s) {
 
       const http_message& m = parser.message();
       http_head head;
-      head.connection = !m.keep_alive          ? http_connection::close
-                        : m.version_minor == 0 ? http_connection::keep_alive_1_0
-                                               : http_connection::keep_alive;
+      // Draining: this is the connection's last reply.
+      head.connection = !m.keep_alive || w.draining ? http_connection::close
+                        : m.version_minor == 0      ? http_connection::keep_alive_1_0
+                                                    : http_connection::keep_alive;
       const bool head_only = m.method == http_method::head;
       const bool readable = m.method == http_method::get || head_only;
       bool text = false;
@@ -305,7 +306,9 @@ task<void> serve_http(session& s) {
       body_clock = true;
       s.partial_since = w.now;
     }
-    if (w.draining) {
+    // Draining: a request still arriving is read to its end (bounded by the
+    // header deadline and the drain's), the others end here.
+    if (w.draining && !s.partial) {
       co_await finish(s);
       co_return;
     }

@@ -266,9 +266,8 @@ task<void> server::serve_worker(std::size_t index) {
   d.partial = std::max(options_.partial_request_timeout, std::chrono::milliseconds(0));
   d.request = std::max(options_.request_timeout, std::chrono::milliseconds(0));
   d.stall = std::max(options_.output_stall_timeout, std::chrono::milliseconds(0));
-  if (std::any_of(listeners_.begin(), listeners_.end(), [](const listener_config& l) {
-        return l.protocol == wire_protocol::http;
-      })) {
+  if (std::any_of(listeners_.begin(), listeners_.end(),
+                  [](const listener_config& l) { return l.protocol == wire_protocol::http; })) {
     d.http_idle = std::max(options_.http.idle_timeout, std::chrono::milliseconds(0));
     d.http_header = std::max(options_.http.header_timeout, std::chrono::milliseconds(0));
   }
@@ -365,9 +364,11 @@ void server::begin_drain(std::size_t index) noexcept {
     }
   }
   // Connections waiting for a request have nothing in flight: close them
-  // now. The others close once their current replies are written.
+  // now. The others close once their current replies are written; an HTTP
+  // request still arriving is read and answered first, as nginx does.
   for (session* s = w.head; s != nullptr; s = s->next)
-    if (s->state == session::phase::reading || s->state == session::phase::handshake)
+    if ((s->state == session::phase::reading && !(s->partial && s->where->protocol == wire_protocol::http)) ||
+        s->state == session::phase::handshake)
       s->stop_reading();
   w.sweep_timer->cancel();
 }
