@@ -291,7 +291,7 @@ bool append_json_words(std::span<char> body, std::vector<std::string_view>& word
   return false;
 }
 
-void append_json_string(std::string_view s, std::string& out) {
+void append_json_quoted(std::string_view s, std::string& out) {
   out += '"';
   std::size_t i = 0;
   while (i < s.size()) {
@@ -338,10 +338,10 @@ void append_json_value(const reply& r, std::string& out) {
   switch (r.kind()) {
     case reply_kind::text:
     case reply_kind::bulk:
-    case reply_kind::verbatim: append_json_string(r.str(), out); break;
+    case reply_kind::verbatim: append_json_quoted(r.str(), out); break;
     case reply_kind::error:
       out += "{\"error\":";
-      append_json_string(r.str(), out);
+      append_json_quoted(r.str(), out);
       out += '}';
       break;
     case reply_kind::integer: append_decimal(out, r.integer()); break;
@@ -372,11 +372,11 @@ void append_json_value(const reply& r, std::string& out) {
           case reply_kind::text:
           case reply_kind::bulk:
           case reply_kind::verbatim:
-          case reply_kind::error: append_json_string(key.str(), out); break;
+          case reply_kind::error: append_json_quoted(key.str(), out); break;
           default: {
             std::string key_text;
             append_text_reply(key, key_text);
-            append_json_string(key_text, out);
+            append_json_quoted(key_text, out);
             break;
           }
         }
@@ -395,7 +395,7 @@ void append_json_reply(std::string_view name, const reply& r, std::string& out) 
     return;
   }
   out += '{';
-  append_json_string(name, out);
+  append_json_quoted(name, out);
   out += ':';
   append_json_value(r, out);
   out += '}';
@@ -489,7 +489,7 @@ void append_http_error(int status, std::string_view text, std::string& out) {
   std::string line = "ERR ";
   line += text;
   std::string body = "{\"error\":";
-  append_json_string(line, body);
+  append_json_quoted(line, body);
   body += '}';
   http_head h;
   h.status = status;

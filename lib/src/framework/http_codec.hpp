@@ -38,7 +38,7 @@ bool append_json_words(std::span<char> body, std::vector<std::string_view>& word
 
 /// Appends `s` as a JSON string literal: `"`, `\` and control bytes escaped;
 /// valid UTF-8 passes as is, any other byte becomes `\u00XX` (as Latin-1).
-void append_json_string(std::string_view s, std::string& out);
+void append_json_quoted(std::string_view s, std::string& out);
 
 /// Appends `r` as a JSON value: strings as strings, integers and finite reals
 /// as numbers (infinities and NaN as the strings "inf", "-inf", "nan"),

@@ -57,7 +57,7 @@ void error_body(std::string_view text, std::string& body) {
   std::string line = "ERR ";
   line += text;
   body += "{\"error\":";
-  append_json_string(line, body);
+  append_json_quoted(line, body);
   body += '}';
 }
 
@@ -154,7 +154,7 @@ task<void> serve_http(session& s) {
   std::string body;
   bool continue_sent = false;
   bool body_clock = false;  // the deadline restarted for the body
-  s.conn.protocol = wire_protocol::http;
+  s.serve_as(wire_protocol::http);
   s.partial_expired = &request_timed_out;
 
   for (;;) {
