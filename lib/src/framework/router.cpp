@@ -266,14 +266,28 @@ bool is_cancellation(const std::exception_ptr& failure) noexcept {
 
 }  // namespace
 
+// Inlined into route(), where plain-function handlers' calls are counted.
+inline void dispatch_awaiter::count_here(const reply& r) noexcept {
+  counters_->record(latency_clock::elapsed_ns(started_, latency_clock::now()), r.kind() == reply_kind::error);
+  counters_ = nullptr;
+}
+
+void dispatch_awaiter::count(const reply& r) noexcept { count_here(r); }
+
 bool dispatch_awaiter::route() {
   command_ = routes_.find(request_.name);
+  if (watch_ != nullptr && watch_->metrics != nullptr) {
+    if (command_ == nullptr) {
+      watch_->metrics->record_unknown();
+    } else {
+      counters_ = watch_->metrics->slot(static_cast<std::size_t>(command_ - routes_.commands().data()));
+      started_ = latency_clock::now();
+    }
+  }
   if (command_ == nullptr) {
     emplace([this] { return unknown_command_reply(request_.name, request_.args); });
     return true;
   }
-  if (watch_ != nullptr && watch_->metrics != nullptr)
-    started_ = std::chrono::steady_clock::now();
   if (request_.size() < command_->args.min || request_.size() > command_->args.max) {
     emplace([this] { return wrong_arity_reply(command_->name); });
     return true;
@@ -287,6 +301,8 @@ bool dispatch_awaiter::route() {
   try {
     if (command_->plain_handler) {
       emplace([this] { return command_->plain_handler(request_); });
+      if (counters_ != nullptr)
+        count_here(value_);
       return true;
     }
     running_ = command_->handler(request_);

@@ -40,6 +40,7 @@ th { color:var(--dim); font-weight:500; font-size:12px; }
 td.name { font-family:ui-monospace, SFMono-Regular, Menlo, monospace; overflow:hidden; text-overflow:ellipsis; max-width:260px; }
 td.err { color:var(--bad); }
 .note { color:var(--dim); font-size:12px; margin-top:6px; }
+.axis { display:flex; justify-content:space-between; color:var(--dim); font-size:11px; margin-top:2px; }
 </style>
 </head>
 <body data-updates="0">
@@ -52,7 +53,11 @@ td.err { color:var(--bad); }
   <div class="card"><div class="label">Connections now</div><div class="value" id="conn-now">&ndash;</div></div>
   <div class="card"><div class="label">Connections total</div><div class="value" id="conn-total">&ndash;</div></div>
 </div>
-<section><h2>Requests per second, last minute <span class="note" id="rps-max"></span></h2><canvas id="chart" width="1000" height="160"></canvas></section>
+<section><h2>Requests per second, last minute <span class="note" id="rps-max"></span></h2><canvas id="chart" width="1000" height="160"></canvas>
+<div class="axis"><span>60 s ago</span><span>now</span></div></section>
+<section><h2>Commands</h2>
+<table><thead><tr><th>command</th><th>calls</th><th>errors</th><th>p50</th><th>p99</th></tr></thead><tbody id="commands"></tbody></table>
+<div class="note" id="commands-note"></div></section>
 <div class="grid2">
 <section><h2>Connections by protocol</h2>
 <table><thead><tr><th>protocol</th><th>now</th><th>total</th></tr></thead><tbody id="protocols"></tbody></table>
@@ -62,9 +67,6 @@ td.err { color:var(--bad); }
 <section><h2>Limits</h2>
 <table><thead><tr><th>limit</th><th>value</th></tr></thead><tbody id="limits"></tbody></table></section>
 </div>
-<section><h2>Commands</h2>
-<table><thead><tr><th>command</th><th>calls</th><th>errors</th><th>p50</th><th>p99</th></tr></thead><tbody id="commands"></tbody></table>
-<div class="note" id="commands-note"></div></section>
 </main>
 <script>
 'use strict';
@@ -95,7 +97,7 @@ td.err { color:var(--bad); }
     if (key.endsWith('_bytes')) return bytes(v);
     return int(v);
   }
-  function limitName(key) { return key.replace(/_(ms|bytes)$/, '').replace(/_/g, ' '); }
+  function limitName(key) { return key.replace(/_ms$/, '').replace(/_/g, ' '); }
 
   function row(tbody, cells) {
     const tr = document.createElement('tr');

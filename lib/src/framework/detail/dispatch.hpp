@@ -2,8 +2,8 @@
 // every server and for router::dispatch.
 #pragma once
 
-#include <chrono>
 #include <coroutine>
+#include <cstdint>
 #include <exception>
 #include <new>
 
@@ -103,17 +103,16 @@ public:
 private:
   bool route();
 
-  // Counts the call in the watch's metrics, if any.
+  // Counts the call in the watch's metrics, if route() found it a slot and
+  // has not counted it yet (a plain-function handler's call is counted
+  // there, so that this stays small enough to inline).
   reply& measured(reply& r) noexcept {
-    if (watch_ != nullptr && watch_->metrics != nullptr) {
-      if (command_ == nullptr)
-        watch_->metrics->record_unknown();
-      else
-        watch_->metrics->record(static_cast<std::size_t>(command_ - routes_.commands().data()),
-                                std::chrono::steady_clock::now() - started_, r.kind() == reply_kind::error);
-    }
+    if (counters_ != nullptr)
+      count(r);
     return r;
   }
+  void count(const reply& r) noexcept;
+  void count_here(const reply& r) noexcept;
 
   std::coroutine_handle<> start(std::coroutine_handle<> awaiting, chain_context* context);
   void settle_failure();
@@ -129,8 +128,10 @@ private:
   request& request_;
   handler_watch* watch_;
   const command* command_ = nullptr;
-  // When routing found the command (set only for a watch with metrics).
-  std::chrono::steady_clock::time_point started_;
+  // Where the call is counted (null without a watch with metrics), and
+  // when routing found its command.
+  command_counters* counters_ = nullptr;
+  std::uint64_t started_ = 0;
   task<reply> running_;
   std::exception_ptr failure_;
   bool has_value_ = false;
