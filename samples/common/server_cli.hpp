@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -17,7 +18,9 @@ namespace samples {
 /// limits, `--verbose`, what running behind a load balancer takes
 /// (`--reuse-port`, `--proxy-protocol`, `--proxy-trusted`, `--agent-port`),
 /// and `--http-port` (an HTTP/1.1 listener beside the command port) with its
-/// limits to `app`. Call `apply` after parsing.
+/// limits, and TLS (`--tls-port`, `--tls-cert`, `--tls-key`, `--tls-ca`,
+/// `--tls-key-password`, `--tls-only`, as redis-server's) to `app`. Call
+/// `apply` after parsing.
 class server_cli {
 public:
   server_cli(CLI::App& app, coronet::server_options& o) : options_(o) {
@@ -85,6 +88,14 @@ public:
                    "-1 = none)")
         ->check(CLI::Range(-1, 65535))
         ->capture_default_str();
+    app.add_option("--tls-port", tls_port_,
+                   "also serve TLS on this port (0 = any free port), as redis-server's tls-port")
+        ->check(CLI::Range(0, 65535));
+    app.add_option("--tls-cert", o.tls.certificate_file, "TLS certificate chain (PEM), leaf first");
+    app.add_option("--tls-key", o.tls.key_file, "TLS private key (PEM)");
+    app.add_option("--tls-ca", o.tls.client_ca_file, "require client certificates signed by these CAs (PEM)");
+    app.add_option("--tls-key-password", o.tls.key_password, "password of an encrypted --tls-key");
+    app.add_flag("--tls-only", o.tls_only, "serve TLS on --port too (and on every port)");
   }
 
   /// Copies what was parsed into the options; also turns signal handling on.
@@ -105,6 +116,13 @@ public:
     coronet::parse_proxy_protocol_mode(proxy_, options_.proxy_protocol);
     if (agent_port_ >= 0)
       options_.agent_port = static_cast<std::uint16_t>(agent_port_);
+    if (tls_port_ >= 0) {
+      coronet::listener_config tls_listener;
+      tls_listener.port = static_cast<std::uint16_t>(tls_port_);
+      tls_listener.protocol = options_.protocol;
+      tls_listener.tls = true;
+      options_.listeners.push_back(tls_listener);
+    }
   }
 
   /// The index of the `--http-port` listener (`server::port(i)`), or 0 when
@@ -127,6 +145,7 @@ private:
   double idle_ = 0, partial_ = 0, request_ = 0, drain_ = 0, stall_ = 0, http_header_ = 0, http_idle_ = 0;
   int http_port_ = -1;
   long long keepalive_ = 0;
+  int tls_port_ = -1;
 };
 
 }  // namespace samples

@@ -50,6 +50,9 @@ int main(int argc, char** argv) {
     if (server.agent_port() != 0)
       std::printf("timestamp_server agent-check on port %u (SIGUSR1: maintenance, SIGUSR2: back to ready)\n",
                   server.agent_port());
+    for (std::size_t i = 1; i < server.listener_count(); ++i)
+      if (server.listener(i).tls)
+        std::printf("timestamp_server TLS on %s tls port %u\n", server.listener(i).host.c_str(), server.port(i));
     std::fflush(stdout);
     serving.store(&server);
     std::signal(SIGUSR1, on_maintenance_signal);

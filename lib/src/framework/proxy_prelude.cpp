@@ -74,8 +74,8 @@ bool would_block() noexcept { return errno == EAGAIN || errno == EWOULDBLOCK; }
 // in the socket for whoever reads next.
 task<bool> take_header(session& s) {
   server_worker& w = s.worker;
-  tcp::socket& sock = s.io->stream();
-  const int fd = sock.native().native_handle();
+  tcp::asio_socket& sock = s.socket();
+  const int fd = sock.native_handle();
   const auto buf = std::make_unique<char[]>(proxy_header_max_bytes);
   std::size_t have = 0;  // header bytes already taken off the socket
   for (;;) {
@@ -84,7 +84,7 @@ task<bool> take_header(session& s) {
       if (!would_block())
         co_return false;  // the connection failed
       std::error_code ec;
-      co_await wait_readable_op(sock.native(), &ec);
+      co_await wait_readable_op(sock, &ec);
       if (ec || !sock.is_open())
         co_return wait_ended(s);
       continue;
@@ -120,8 +120,8 @@ task<bool> take_header(session& s) {
 // at again a little later, as the readiness to read stays set while they wait.
 task<bool> check_untrusted(session& s) {
   server_worker& w = s.worker;
-  tcp::socket& sock = s.io->stream();
-  const int fd = sock.native().native_handle();
+  tcp::asio_socket& sock = s.socket();
+  const int fd = sock.native_handle();
   char first[12];
   auto pause = std::chrono::milliseconds(1);
   for (;;) {
@@ -130,7 +130,7 @@ task<bool> check_untrusted(session& s) {
       if (!would_block())
         co_return false;
       std::error_code ec;
-      co_await wait_readable_op(sock.native(), &ec);
+      co_await wait_readable_op(sock, &ec);
       if (ec || !sock.is_open())
         co_return wait_ended(s);
       continue;

@@ -15,6 +15,7 @@
 #include "coronet/log.hpp"
 #include "coronet/net/listener.hpp"
 #include "coronet/when_all.hpp"
+#include "server_tls.hpp"
 #include "session.hpp"
 
 namespace coronet {
@@ -72,11 +73,11 @@ struct sweep_deadlines {
 // at ticks only, so a stall measured is never longer than the real one: no
 // connection is closed early.
 void watch_output(session& s, steady::time_point now) noexcept {
-  if (s.io->buffered() == 0) {
+  if (s.buffered() == 0) {
     s.output_watched = false;
     return;
   }
-  const std::uint64_t written = s.io->written();
+  const std::uint64_t written = s.written();
   if (!s.output_watched || written != s.seen_written) {
     if (s.output_watched)
       s.last_active = now;
@@ -148,6 +149,17 @@ server::server(const router& r, server_options options)
     if (listeners_.back().host.empty())
       listeners_.back().host = options_.host;
   }
+  bool any_tls = false;
+  for (listener_config& l : listeners_) {
+    l.tls = l.tls || options_.tls_only;
+    any_tls = any_tls || l.tls;
+    if (l.tls && l.protocol == wire_protocol::http)
+      throw std::invalid_argument(
+          "coronet::server: an HTTP listener cannot serve TLS; put a TLS-terminating proxy in front of it");
+  }
+  // Before binding: a wrong certificate fails here, naming the file.
+  if (any_tls)
+    tls_ = std::make_unique<detail::server_tls>(options_.tls);
   std::vector<asio::ip::address> addresses;
   for (const listener_config& l : listeners_) {
     std::error_code ec;
@@ -167,6 +179,7 @@ server::server(const router& r, server_options options)
       w->acceptors.emplace_back(pool_->context(i), tcp::endpoint(addresses[l], listeners_[l].port), acceptor_opts);
       listeners_[l].port = w->acceptors.back().port();
     }
+    w->tls = tls_.get();
     workers_.push_back(std::move(w));
   }
   if (options_.agent_port)
@@ -185,10 +198,14 @@ server::~server() {
     w->sweep_timer.reset();
   }
   agent_.reset();
+  if (tls_)
+    tls_->release_signals();
   pool_.reset();
 }
 
 void server::stop() noexcept { pool_->stop(); }
+
+bool server::reload_tls() noexcept { return tls_ ? tls_->reload() : false; }
 
 void server::force_stop() noexcept { pool_->force_stop(); }
 
@@ -283,6 +300,8 @@ task<void> server::serve_worker(std::size_t index) {
     w.background->spawn(detail::tick_request_rate(*this, w.rate));
   if (index == 0 && agent_)
     sessions.spawn(agent_->serve(*this, sessions));
+  if (index == 0 && tls_ && options_.handle_signals)
+    tls_->watch_sighup(pool_->context(0));
   // One accept loop per listener; this task ends when all have.
   std::vector<task<void>> loops;
   for (std::size_t l = 0; l < w.acceptors.size(); ++l)
@@ -363,6 +382,8 @@ void server::begin_drain(std::size_t index) noexcept {
       agent_->close();
     }
   }
+  if (index == 0 && tls_)
+    tls_->stop_watching();
   // Connections waiting for a request have nothing in flight: close them
   // now. The others close once their current replies are written; an HTTP
   // request still arriving is read and answered first, as nginx does.

@@ -8,9 +8,11 @@
 #include <limits>
 #include <string>
 #include <system_error>
+#include <type_traits>
 #include <vector>
 
 #include <asio/error.hpp>
+#include <asio/ssl/error.hpp>
 
 #include "coronet/detail/log_limiter.hpp"
 #include "coronet/framework/codec.hpp"
@@ -20,8 +22,10 @@
 #include "coronet/log.hpp"
 #include "coronet/net/listener.hpp"
 #include "coronet/net/read_buffer.hpp"
+#include "coronet/net/timeout.hpp"
 #include "coronet/spawn.hpp"
 #include "http_codec.hpp"
+#include "server_tls.hpp"
 
 namespace coronet::detail {
 namespace {
@@ -33,23 +37,74 @@ constexpr auto linger_time = std::chrono::milliseconds(500);
 
 log_limiter protocol_error_log;
 log_limiter session_error_log;
+log_limiter tls_handshake_log;
+
+template <class Writer>
+constexpr bool is_tls = std::is_same_v<Writer, tls::background_writer>;
 
 // A handler suspended: the replies so far go out now, and the request
 // timeout starts.
 void handler_suspended(handler_watch& watch) noexcept {
   auto& s = static_cast<session&>(watch);
-  s.io->flush();
+  if (s.tls_io != nullptr)
+    s.tls_io->flush();
+  else
+    s.io->flush();
   s.handler_started = steady::now();
 }
 
+// TLS's close_notify, then the close: a peer that does not answer it within
+// the linger time is not waited for.
+task<void> close_tls(tls::background_writer& io) {
+  std::error_code ec;
+  co_await with_timeout(
+      [](tls::stream& stream) -> task<void> {
+        std::error_code ignored;
+        co_await stream.shutdown(ignored);
+      }(io.stream()),
+      linger_time, ec);
+  io.close();
+}
+
+// Sends what is buffered, waits until the kernel has all of it, then closes
+// without a reset (see lingering_close).
+template <class Writer>
+task<void> finish(session& s, Writer& io) {
+  io.flush();
+  s.state = session::phase::writing;
+  co_await io.drained();
+  if constexpr (is_tls<Writer>)
+    co_await close_tls(io);
+  else
+    co_await tcp::lingering_close(io.stream(), linger_time);
+}
+
 // Counts and encodes a request's reply.
-template <request_codec Codec>
-void answer(session& s, const Codec& codec, const reply& rep) {
+template <request_codec Codec, class Writer>
+void answer(session& s, Writer& io, const Codec& codec, const reply& rep) {
   server_worker& w = s.worker;
   w.requests.add();
   if (rep.kind() == reply_kind::error)
     w.errors.add();
-  codec.encode(rep, s.io->pending());
+  codec.encode(rep, io.pending());
+}
+
+// Accounts for a read that completed with `ec` and `n` bytes.
+template <class Writer>
+after_read take_read(session& s, Writer& io, read_buffer& in, const std::error_code& ec, std::size_t n) {
+  server_worker& w = s.worker;
+  if (ec == asio::error::eof && !w.draining)
+    return after_read::finish;  // the peer is done sending; it may still be reading our replies
+  if constexpr (is_tls<Writer>) {
+    // A TLS peer that closed without close_notify is done sending too.
+    if (ec == asio::ssl::error::stream_truncated && !w.draining)
+      return after_read::finish;
+  }
+  if (ec)
+    return w.draining && !io.failed() ? after_read::finish : after_read::end;
+  w.bytes_in.add(n);
+  in.commit(n);
+  return after_read::more;
 }
 
 // Reads, parses and answers requests until the peer leaves, an error closes
@@ -57,10 +112,9 @@ void answer(session& s, const Codec& codec, const reply& rep) {
 // are coalesced into one write, which goes on while the next ones are read.
 // Backpressure: once more than half of max_output_bytes is unsent, no request
 // is parsed or read until the peer has taken all but a quarter of it.
-template <request_codec Codec>
-task<void> serve_stream(session& s) {
+template <request_codec Codec, class Writer>
+task<void> serve_stream(session& s, Writer& io) {
   server_worker& w = s.worker;
-  tcp::background_writer& io = *s.io;
   const std::size_t buffer_limit = w.opts.max_request_bytes + w.opts.max_bulk_bytes;
   const std::size_t high_water = w.opts.max_output_bytes / 2;
   const std::size_t low_water = high_water / 2;
@@ -83,7 +137,7 @@ task<void> serve_stream(session& s) {
         w.errors.add();
         protocol_error_log.log(log_level::info, "closing a connection: " + std::string(r.error));
         codec.encode(reply::err(r.error), io.pending());
-        co_await finish(s);
+        co_await finish(s, io);
         co_return;
       }
       if (!words.empty()) {
@@ -95,12 +149,12 @@ task<void> serve_stream(session& s) {
         // HELLO's own reply is already in the version it chose, as in Redis.
         if constexpr (requires { codec.set_protover(2); })
           codec.set_protover(s.conn.protover);
-        answer<Codec>(s, codec, rep);
+        answer<Codec>(s, io, codec, rep);
         progressed = true;
       }
       in.consume(r.consumed);
       if (s.conn.closing()) {
-        co_await finish(s);
+        co_await finish(s, io);
         co_return;
       }
       if (io.buffered() > high_water) {
@@ -132,15 +186,15 @@ task<void> serve_stream(session& s) {
       s.partial_since = w.now;
     }
     if (w.draining) {
-      co_await finish(s);
+      co_await finish(s, io);
       co_return;
     }
     s.state = session::phase::reading;
     std::error_code ec;
     const std::size_t n = co_await io.stream().read_some(in.prepare(buffer_limit), ec);
-    switch (take_read(s, in, ec, n)) {
+    switch (take_read(s, io, in, ec, n)) {
       case after_read::more: break;
-      case after_read::finish: co_await finish(s); co_return;
+      case after_read::finish: co_await finish(s, io); co_return;
       case after_read::end: co_return;
     }
   }
@@ -148,11 +202,12 @@ task<void> serve_stream(session& s) {
 
 // The seed's one-shot mode: one read is the request, the reply is unframed,
 // then the connection closes.
-task<void> serve_raw(session& s) {
+template <class Writer>
+task<void> serve_raw(session& s, Writer& io) {
   server_worker& w = s.worker;
   char buf[raw_max_request_bytes];
   std::error_code ec;
-  const std::size_t n = co_await s.io->stream().read_some(asio::buffer(buf), ec);
+  const std::size_t n = co_await io.stream().read_some(asio::buffer(buf), ec);
   if (ec)
     co_return;
   w.bytes_in.add(n);
@@ -171,11 +226,52 @@ task<void> serve_raw(session& s) {
     if (rep.kind() == reply_kind::error)
       w.errors.add();
     else
-      raw_codec::encode(rep, s.io->pending());
+      raw_codec::encode(rep, io.pending());
   } else if (r.status == parse_status::error) {
     w.errors.add();
   }
-  co_await finish(s);
+  co_await finish(s, io);
+}
+
+// The listener's protocol on `io`.
+template <class Writer>
+task<void> serve_protocol(session& s, Writer& io) {
+  switch (s.where->protocol) {
+    case wire_protocol::raw: co_await serve_raw(s, io); break;
+    case wire_protocol::http:
+      // The server refuses an HTTP listener with TLS at construction.
+      if constexpr (!is_tls<Writer>)
+        co_await serve_http(s);
+      break;
+    case wire_protocol::line: co_await serve_stream<line_codec>(s, io); break;
+    case wire_protocol::auto_detect:  // RESP, inline commands included: see wire_protocol.hpp
+    case wire_protocol::resp: co_await serve_stream<resp_codec>(s, io); break;
+  }
+}
+
+// The TLS handshake, bounded by handshake_timeout (the sweeper closes the
+// socket), then the protocol. A peer that fails it (plaintext to a TLS port,
+// a wrong certificate, a cut connection) is closed, logged at most once a
+// second.
+task<void> serve_tls(session& s) {
+  tls::background_writer& io = *s.tls_io;
+  s.state = session::phase::handshake;
+  s.handshake_since = steady::now();
+  std::error_code ec;
+  co_await io.stream().handshake(tls::stream::server, ec);
+  if (ec) {
+    if (ec != asio::error::operation_aborted) {
+      std::string text = "TLS handshake failed from ";
+      text += s.conn.peer.address().to_string();
+      text += ": ";
+      text += tls::describe_handshake_error(io.stream(), ec);
+      tls_handshake_log.log(log_level::info, text);
+    }
+    co_return;
+  }
+  s.state = session::phase::reading;
+  s.last_active = steady::now();
+  co_await serve_protocol(s, io);
 }
 
 // SO_KEEPALIVE as Redis's anetKeepAlive sets it: first probe after `idle`,
@@ -198,22 +294,10 @@ void set_keepalive(tcp::socket& sock, std::chrono::seconds idle) noexcept {
 
 }  // namespace
 
-task<void> finish(session& s) {
-  s.io->flush();
-  s.state = session::phase::writing;
-  co_await s.io->drained();
-  co_await tcp::lingering_close(s.io->stream(), linger_time);
-}
+task<void> finish(session& s) { return finish(s, *s.io); }
 
 after_read take_read(session& s, read_buffer& in, const std::error_code& ec, std::size_t n) {
-  server_worker& w = s.worker;
-  if (ec == asio::error::eof && !w.draining)
-    return after_read::finish;  // the peer is done sending; it may still be reading our replies
-  if (ec)
-    return w.draining && !s.io->failed() ? after_read::finish : after_read::end;
-  w.bytes_in.add(n);
-  in.commit(n);
-  return after_read::more;
+  return take_read(s, *s.io, in, ec, n);
 }
 
 void report_background_failure(std::exception_ptr e) {
@@ -237,26 +321,29 @@ std::string describe(const tcp::endpoint& peer) {
 }  // namespace
 
 session::session(server_worker& w, tcp::socket s, std::uint64_t id, std::size_t listener)
-    : handler_watch(&handler_suspended),
-      worker(w),
-      where(&w.srv.listener(listener)),
-      io(tcp::background_writer::create(std::move(s), &w.bytes_out)) {
+    : handler_watch(&handler_suspended), worker(w), where(&w.srv.listener(listener)) {
+  std::error_code ec;
+  conn.peer = s.native().remote_endpoint(ec);
+  conn.local = s.native().local_endpoint(ec);
+  conn.fd = s.native().native_handle();
+  set_keepalive(s, w.opts.tcp_keepalive);
+  if (where->tls) {
+    tls_context = w.tls->context();
+    tls_io = tls::background_writer::create(tls::stream(std::move(s), *tls_context), &w.bytes_out);
+  } else {
+    io = tcp::background_writer::create(std::move(s), &w.bytes_out);
+  }
   next = w.head;
   if (next != nullptr)
     next->prev = this;
   w.head = this;
   last_active = w.now;
-  std::error_code ec;
-  conn.peer = io->stream().native().remote_endpoint(ec);
-  conn.local = io->stream().native().local_endpoint(ec);
-  conn.fd = io->stream().native().native_handle();
   conn.owner = &w.srv;
   conn.listener = listener;
   conn.id = id;
   conn.created = steady::now();
   conn.authenticated = w.opts.password.empty();
   metrics = &w.metrics;
-  set_keepalive(io->stream(), w.opts.tcp_keepalive);
 }
 
 session::~session() {
@@ -268,7 +355,10 @@ session::~session() {
     worker.head = next;
   if (next != nullptr)
     next->prev = prev;
-  io->release();
+  if (tls_io != nullptr)
+    tls_io->release();
+  else
+    io->release();
   if (worker.draining && worker.head == nullptr && worker.sweep_timer)
     worker.sweep_timer->cancel();
 }
@@ -283,13 +373,10 @@ task<void> run_session(server_worker& w, std::atomic<std::uint64_t>& connections
     log(log_level::info, "connection from " + describe(s.conn.peer));
   try {
     if (opened) {
-      switch (s.where->protocol) {
-        case wire_protocol::raw: co_await serve_raw(s); break;
-        case wire_protocol::http: co_await serve_http(s); break;
-        case wire_protocol::line: co_await serve_stream<line_codec>(s); break;
-        case wire_protocol::auto_detect:  // RESP, inline commands included: see wire_protocol.hpp
-        case wire_protocol::resp: co_await serve_stream<resp_codec>(s); break;
-      }
+      if (s.tls_io != nullptr)
+        co_await serve_tls(s);
+      else
+        co_await serve_protocol(s, *s.io);
     }
   } catch (const std::system_error& e) {
     // Cancellation is how a forced close ends a session.
@@ -301,7 +388,10 @@ task<void> run_session(server_worker& w, std::atomic<std::uint64_t>& connections
   // The write in flight refers to the socket: close, and wait for it to end.
   s.close();
   s.state = session::phase::writing;
-  co_await s.io->drained();
+  if (s.tls_io != nullptr)
+    co_await s.tls_io->drained();
+  else
+    co_await s.io->drained();
   connections_now.fetch_sub(1, std::memory_order_relaxed);
   if (opened && w.opts.log_connections)
     log(log_level::info, "connection closed: " + describe(s.conn.peer));
@@ -311,7 +401,9 @@ task<void> reject_connection(server_worker& w, tcp::socket sock, std::size_t lis
   // In the listener's protocol, as any other error; raw never sends error texts.
   const wire_protocol protocol = w.srv.listener(listener).protocol;
   std::string text;
-  if (protocol == wire_protocol::http) {
+  // A TLS peer would take plaintext for a broken record: it is just closed.
+  if (w.srv.listener(listener).tls) {
+  } else if (protocol == wire_protocol::http) {
     append_http_error(503, "max number of clients reached", text);
   } else if (protocol != wire_protocol::raw) {
     if (protocol != wire_protocol::line)

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -19,6 +20,7 @@
 #include "coronet/net/timer.hpp"
 #include "coronet/task.hpp"
 #include "coronet/task_group.hpp"
+#include "coronet/tls/background_writer.hpp"
 #include "detail/dispatch.hpp"
 #include "detail/worker_metrics.hpp"
 #include "proxy_prelude.hpp"
@@ -28,6 +30,7 @@ namespace coronet::detail {
 using steady = std::chrono::steady_clock;
 
 struct session;
+class server_tls;
 
 // The error handler of server::spawn's tasks: cancellation by the drain
 // (operation_aborted) is how they are meant to end; anything else is reported
@@ -57,6 +60,8 @@ struct server_worker {
   // server::spawn's tasks on this worker: cancelled when the drain begins,
   // awaited (up to the drain deadline) through a task in the pool's group.
   std::optional<task_group> background;
+  // The server's TLS certificate; null when no listener serves TLS.
+  server_tls* tls = nullptr;
   session* head = nullptr;
   steady::time_point now = steady::now();
   bool draining = false;
@@ -88,7 +93,12 @@ struct session : handler_watch {
   session& operator=(const session&) = delete;
   ~session();
 
-  void close() noexcept { io->close(); }
+  void close() noexcept {
+    if (tls_io != nullptr)
+      tls_io->close();
+    else
+      io->close();
+  }
 
   // Sets the protocol the connection is served with, counting it per
   // protocol (until the session ends). Call once.
@@ -102,13 +112,31 @@ struct session : handler_watch {
   // replies still being written go on.
   void stop_reading() noexcept {
     std::error_code ignored;
-    io->stream().shutdown(asio::socket_base::shutdown_receive, ignored);
+    if (tls_io != nullptr)
+      tls_io->stream().lowest_layer().shutdown(asio::socket_base::shutdown_receive, ignored);
+    else
+      io->stream().shutdown(asio::socket_base::shutdown_receive, ignored);
   }
+
+  // The TCP socket, beneath TLS for a TLS connection (for the PROXY header,
+  // which comes before the TLS handshake).
+  tcp::asio_socket& socket() noexcept {
+    return tls_io != nullptr ? tls_io->stream().lowest_layer() : io->stream().native();
+  }
+
+  // The writer's counters, whichever transport it is (for the sweeper).
+  std::size_t buffered() const noexcept { return tls_io != nullptr ? tls_io->buffered() : io->buffered(); }
+  std::uint64_t written() const noexcept { return tls_io != nullptr ? tls_io->written() : io->written(); }
 
   server_worker& worker;
   // The listener that accepted the connection: its protocol is served.
   const listener_config* where;
-  tcp::background_writer* io;
+  // The connection's output: `io` for plain TCP, `tls_io` (and `io` null)
+  // for TLS; the session loop is a template over the two.
+  tcp::background_writer* io = nullptr;
+  tls::background_writer* tls_io = nullptr;
+  // What `tls_io`'s stream was made with: the certificate at accept time.
+  std::shared_ptr<asio::ssl::context> tls_context;
   connection conn;
   session* prev = nullptr;
   session* next = nullptr;

@@ -18,6 +18,7 @@
 #include "coronet/framework/router.hpp"
 #include "coronet/framework/server_metrics.hpp"
 #include "coronet/task.hpp"
+#include "coronet/tls/context.hpp"
 
 namespace coronet {
 
@@ -30,6 +31,9 @@ struct listener_config {
   std::uint16_t port = 0;
   /// Wire protocol of its connections.
   wire_protocol protocol = wire_protocol::auto_detect;
+  /// Serves TLS (with `server_options::tls`'s certificate), as Redis's
+  /// `tls-port`: every protocol works over it; see docs/tls.md.
+  bool tls = false;
 };
 
 /// Everything a server can be told; every limit of docs/limits.md is here
@@ -53,6 +57,15 @@ struct server_options {
   /// anyway. Binding a port another process holds without SO_REUSEPORT still
   /// fails with `address_in_use`.
   bool reuse_port = false;
+  /// The certificate, key, optional client CA (mutual TLS) and key password
+  /// of the listeners that serve TLS (`listener_config::tls`, `tls_only`).
+  /// Loaded by the constructor, which throws `std::system_error` naming the
+  /// file and OpenSSL's reason if one is missing, unreadable or wrong (see
+  /// `tls::make_server_context`); reloaded by `server::reload_tls()` and, with
+  /// `handle_signals`, on SIGHUP. Ignored when no listener serves TLS.
+  coronet::tls::server_config tls{};
+  /// Every listener serves TLS, `host:port` included: a TLS-only server.
+  bool tls_only = false;
   /// Threads, each with its own io_context and SO_REUSEPORT acceptor; 0
   /// means one per hardware thread. A connection stays on the thread that
   /// accepted it.
@@ -203,6 +216,7 @@ namespace detail {
 struct server_worker;
 class worker_pool;
 class agent_check;
+class server_tls;
 }  // namespace detail
 
 /// A TCP server for a router's commands (see docs/protocols.md for the
@@ -240,6 +254,15 @@ public:
   /// (0 is `host:port`). Throws `std::out_of_range` for `i >=
   /// listener_count()`.
   const listener_config& listener(std::size_t i) const { return listeners_.at(i); }
+
+  /// Reads `options().tls`'s files again: connections accepted afterwards
+  /// use the new certificate, the ones already open are unaffected. A file
+  /// that is missing or wrong (a key that does not match, a wrong password)
+  /// is logged at `error` level with the reason and the old certificate
+  /// stays in use. Returns whether the new one was taken; false, without a
+  /// log line, when no listener serves TLS. Thread-safe. With
+  /// `handle_signals`, SIGHUP does the same while `run()` is serving.
+  bool reload_tls() noexcept;
 
   /// The options in force (`threads` resolved to the real count).
   const server_options& options() const noexcept { return options_; }
@@ -340,6 +363,8 @@ private:
   std::vector<listener_config> listeners_;
   std::chrono::steady_clock::time_point started_;
   std::unique_ptr<detail::worker_pool> pool_;
+  // The TLS certificate, when a listener serves TLS.
+  std::unique_ptr<detail::server_tls> tls_;
   std::vector<std::unique_ptr<detail::server_worker>> workers_;
   std::atomic<std::uint64_t> connections_now_{0};
   // The last connection::id given out (over all threads).
