@@ -2,12 +2,15 @@
 // router holding the built-in commands (`ping`, `timestamp`, ...), one thread,
 // the default protocol (`auto`: RESP for every connection, inline commands
 // included, so loadgen's "line" PING is a RESP inline command answered `+PONG`
-// since issue 12), default limits.
+// since issue 12), default limits. With `http` as third argument, the port
+// speaks HTTP/1.1 instead (`GET /ping` answers `{"ping":"PONG"}`), for the
+// comparison with nginx.
 //
-// Usage: coronet_ping_server [port] [max_connections]
+// Usage: coronet_ping_server [port] [max_connections] [http]
 // Prints the bound port on stdout, serves 127.0.0.1 until SIGINT/SIGTERM.
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 
 #include "coronet/commands/builtins.hpp"
@@ -25,6 +28,8 @@ int main(int argc, char** argv) {
     // Room for the idle-connection measurement (10 000) plus the load generator.
     if (argc > 2)
       opts.max_connections = static_cast<std::size_t>(std::strtoull(argv[2], nullptr, 10));
+    if (argc > 3 && std::strcmp(argv[3], "http") == 0)
+      opts.protocol = coronet::wire_protocol::http;
     opts.handle_signals = true;
     coronet::server srv(r, opts);
     std::printf("%u\n", static_cast<unsigned>(srv.port()));
