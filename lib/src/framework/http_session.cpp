@@ -23,7 +23,6 @@ namespace {
 
 log_limiter http_error_log;
 
-constexpr std::string_view json_type = "application/json";
 constexpr std::string_view text_type = "text/plain; charset=utf-8";
 constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
 
