@@ -545,3 +545,12 @@ TEST_CASE("http: a request still arriving when the drain begins is read and answ
   CHECK(p.closed());
   stopper.join();
 }
+
+TEST_CASE("http: the protocol's name", "[http]") {
+  CHECK(coronet::to_string(coronet::wire_protocol::http) == "http");
+  coronet::wire_protocol p = coronet::wire_protocol::line;
+  CHECK(coronet::parse_wire_protocol("http", p));
+  CHECK(p == coronet::wire_protocol::http);
+  CHECK(!coronet::parse_wire_protocol("HTTP/1.1", p));
+  CHECK(p == coronet::wire_protocol::http);
+}
