@@ -166,13 +166,14 @@ def help_texts(bins):
         "timestamp_server": ["--host", "--port", "--protocol", "--threads", "--max-connections", "--idle-timeout",
                              "--partial-request-timeout", "--request-timeout", "--tcp-keepalive", "--drain-timeout",
                              "--output-stall-timeout",
-                             "--password", "--requirepass", "--verbose"],
+                             "--password", "--requirepass", "--verbose", "--http-port", "--http-header-timeout",
+                             "--http-idle-timeout", "--http-max-body-bytes"],
         "timestamp_client": ["--host", "--port", "--protocol", "--count", "--raw", "--timeout"],
         "echo_server": ["--host", "--port"],
         "echo_client": ["--host", "--port"],
         "custom_commands": ["--host", "--port", "--protocol", "--threads", "--password", "--requirepass",
                             "--idle-timeout", "--partial-request-timeout", "--tcp-keepalive", "--upstream-host",
-                            "--upstream-port"],
+                            "--upstream-port", "--http-port"],
     }.items():
         out, _ = run([bins[name], "--help"])
         for w in words:
