@@ -165,6 +165,12 @@ TEST_CASE("stats JSON: valid, one line, with every documented field", "[status]"
   CHECK(doc["limits"]["partial_request_timeout_ms"].u64() == 10000);
   CHECK(doc["limits"]["drain_timeout_ms"].u64() == 10000);
   CHECK(doc["limits"]["handshake_timeout_ms"].u64() == 10000);
+  CHECK(doc["limits"]["http_max_request_line_bytes"].u64() == 8192);
+  CHECK(doc["limits"]["http_max_header_bytes"].u64() == 8192);
+  CHECK(doc["limits"]["http_max_header_fields"].u64() == 100);
+  CHECK(doc["limits"]["http_max_body_bytes"].u64() == 1048576);
+  CHECK(doc["limits"]["http_header_timeout_ms"].u64() == 10000);
+  CHECK(doc["limits"]["http_idle_timeout_ms"].u64() == 60000);
 }
 
 TEST_CASE("stats JSON of a server that has not run yet", "[status]") {

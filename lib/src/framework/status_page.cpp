@@ -99,6 +99,14 @@ void append_limits(std::string& out, const server_options& o) {
   append_ms(out, o.tcp_keepalive);
   append_key(out, "handshake_timeout_ms");
   append_ms(out, o.handshake_timeout);
+  append_field(out, "http_max_request_line_bytes", o.http.max_request_line);
+  append_field(out, "http_max_header_bytes", o.http.max_header_bytes);
+  append_field(out, "http_max_header_fields", o.http.max_header_fields);
+  append_field(out, "http_max_body_bytes", o.http.max_body_bytes);
+  append_key(out, "http_header_timeout_ms");
+  append_ms(out, o.http.header_timeout);
+  append_key(out, "http_idle_timeout_ms");
+  append_ms(out, o.http.idle_timeout);
   out += '}';
 }
 
