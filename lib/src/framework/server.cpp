@@ -16,6 +16,7 @@
 #include "coronet/net/listener.hpp"
 #include "coronet/when_all.hpp"
 #include "server_tls.hpp"
+#include "reuseport_handoff.hpp"
 #include "session.hpp"
 
 namespace coronet {
@@ -310,27 +311,30 @@ task<void> server::serve_worker(std::size_t index) {
 }
 
 task<void> server::accept_connections(server_worker& w, std::size_t listener) {
-  task_group& sessions = pool_->tasks(w.index);
   tcp::listener_options listening;
   listening.backoff = options_.accept_backoff;
-  listening.stop_requested = [&w] {
-    return w.draining;
+  // With reuse_port, a connection accepted just as the drain began is served
+  // (its request, then closed) like the ones hand_over takes.
+  listening.stop_requested = [this, &w] {
+    return w.draining && !options_.reuse_port;
   };
   co_await tcp::accept_loop(
-      w.acceptors[listener],
-      [this, &w, &sessions, listener](tcp::socket sock) {
-        w.connections_total.add();
-        if (connections_now_.fetch_add(1, std::memory_order_relaxed) >= options_.max_connections) {
-          connections_now_.fetch_sub(1, std::memory_order_relaxed);
-          w.connections_rejected.add();
-          w.errors.add();
-          sessions.spawn(detail::reject_connection(w, std::move(sock), listener));
-          return;
-        }
-        const std::uint64_t id = next_connection_id_.fetch_add(1, std::memory_order_relaxed) + 1;
-        sessions.spawn(detail::run_session(w, connections_now_, std::move(sock), id, listener));
-      },
+      w.acceptors[listener], [this, &w, listener](tcp::socket sock) { take_connection(w, listener, std::move(sock)); },
       std::move(listening));
+}
+
+void server::take_connection(server_worker& w, std::size_t listener, tcp::socket sock) {
+  task_group& sessions = pool_->tasks(w.index);
+  w.connections_total.add();
+  if (connections_now_.fetch_add(1, std::memory_order_relaxed) >= options_.max_connections) {
+    connections_now_.fetch_sub(1, std::memory_order_relaxed);
+    w.connections_rejected.add();
+    w.errors.add();
+    sessions.spawn(detail::reject_connection(w, std::move(sock), listener));
+    return;
+  }
+  const std::uint64_t id = next_connection_id_.fetch_add(1, std::memory_order_relaxed) + 1;
+  sessions.spawn(detail::run_session(w, connections_now_, std::move(sock), id, listener));
 }
 
 void server::spawn(task<void> t) const {
@@ -372,8 +376,23 @@ void server::begin_drain(std::size_t index) noexcept {
       log(log_level::error, "server: out of memory; background tasks are not awaited");
     }
   }
-  for (tcp::acceptor& a : w.acceptors)
-    a.close();
+  for (std::size_t l = 0; l < w.acceptors.size(); ++l) {
+    // With reuse_port another process may be taking over the port (a
+    // restart): new connections go to it, and the ones already queued here
+    // are served (each its request, then closed) instead of reset by the close.
+    if (options_.reuse_port) {
+      detail::steer_to_next_process(w.acceptors[l], options_.threads);
+      try {
+        auto later = detail::hand_over(w.acceptors[l],
+                                       [this, &w, l](tcp::socket sock) { take_connection(w, l, std::move(sock)); });
+        if (later)
+          pool_->tasks(index).spawn(std::move(*later));
+      } catch (const std::bad_alloc&) {
+        log(log_level::error, "server: out of memory while handing the port over");
+      }
+    }
+    w.acceptors[l].close();
+  }
   // The agent answers "drain" until the last connection is gone.
   if (index == 0 && agent_) {
     try {
@@ -386,11 +405,23 @@ void server::begin_drain(std::size_t index) noexcept {
     tls_->stop_watching();
   // Connections waiting for a request have nothing in flight: close them
   // now. The others close once their current replies are written; an HTTP
-  // request still arriving is read and answered first, as nginx does.
+  // request still arriving is read and answered first, as nginx does. With
+  // reuse_port (a restart), one that has not sent its first request yet gets
+  // a moment to send it: it just connected.
   for (session* s = w.head; s != nullptr; s = s->next)
-    if ((s->state == session::phase::reading && !(s->partial && s->where->protocol == wire_protocol::http)) ||
+    if ((s->state == session::phase::reading && !(s->partial && s->where->protocol == wire_protocol::http) &&
+         !(options_.reuse_port && !s->answered)) ||
         s->state == session::phase::handshake)
       s->stop_reading();
+  if (options_.reuse_port) {
+    try {
+      pool_->tasks(index).spawn(detail::stop_fresh_after(w, detail::fresh_connection_grace));
+    } catch (const std::bad_alloc&) {
+      for (session* s = w.head; s != nullptr; s = s->next)
+        if (s->state == session::phase::reading)
+          s->stop_reading();
+    }
+  }
   w.sweep_timer->cancel();
 }
 

@@ -87,6 +87,7 @@ void answer(session& s, Writer& io, const Codec& codec, const reply& rep) {
   if (rep.kind() == reply_kind::error)
     w.errors.add();
   codec.encode(rep, io.pending());
+  s.answered = true;
 }
 
 // Accounts for a read that completed with `ec` and `n` bytes.
@@ -185,7 +186,9 @@ task<void> serve_stream(session& s, Writer& io) {
       s.partial = true;
       s.partial_since = w.now;
     }
-    if (w.draining) {
+    // A connection taken during a reuse_port handoff gets its first request
+    // read and answered (stop_fresh_after bounds the wait for it).
+    if (w.draining && (s.answered || !w.opts.reuse_port)) {
       co_await finish(s, io);
       co_return;
     }

@@ -147,6 +147,9 @@ struct session : handler_watch {
   // When the incomplete request now buffered began (valid while `partial`).
   steady::time_point partial_since;
   bool partial = false;
+  // A request was answered; one that never was may be a client about to send
+  // its first request (see detail::stop_fresh_after).
+  bool answered = false;
   // The sweeper's view of the output: io->written() when it last moved, and
   // since when it has not (output_stall_timeout).
   std::uint64_t seen_written = 0;

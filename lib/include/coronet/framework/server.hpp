@@ -354,6 +354,7 @@ private:
   void force_stop() noexcept;
   task<void> serve_worker(std::size_t index);
   task<void> accept_connections(detail::server_worker& w, std::size_t listener);
+  void take_connection(detail::server_worker& w, std::size_t listener, tcp::socket sock);
   void begin_drain(std::size_t index) noexcept;
   void force_close(std::size_t index) noexcept;
 
