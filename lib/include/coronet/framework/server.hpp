@@ -295,7 +295,7 @@ public:
   /// (p50/p99), connections per protocol, and requests per second over the
   /// last minute. Recording costs the request path no lock and no
   /// allocation; this snapshot allocates (throws `std::bad_alloc`).
-  /// Thread-safe; empty before `run()`.
+  /// Thread-safe; before `run()` every count is zero.
   server_metrics metrics() const;
 
   /// Puts the server in maintenance (or takes it out): the agent-check port
