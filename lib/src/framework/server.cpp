@@ -298,7 +298,7 @@ task<void> server::serve_worker(std::size_t index) {
     sessions.spawn(sweep(w, d));
   }
   if (index == 0)
-    w.background->spawn(detail::tick_request_rate(*this, w.rate));
+    w.background->spawn(detail::tick_request_rate(*this, w.rate, w.draining));
   if (index == 0 && agent_)
     sessions.spawn(agent_->serve(*this, sessions));
   if (index == 0 && tls_ && options_.handle_signals)

@@ -145,16 +145,17 @@ void request_rate::read(std::vector<std::uint64_t>& out) const {
 
 namespace coronet::detail {
 
-task<void> tick_request_rate(const server& srv, request_rate& rate) {
+task<void> tick_request_rate(const server& srv, request_rate& rate, const bool& stopping) {
   timer ticks(co_await this_executor);
   // Ticks at whole seconds from now, so a late wake-up does not shift the
   // ones after it.
   auto next = std::chrono::steady_clock::now();
-  for (;;) {
+  while (!stopping) {
     next += std::chrono::seconds(1);
     ticks.expires_at(next);
     co_await ticks.wait();
-    rate.tick(srv.stats().requests);
+    if (!stopping)
+      rate.tick(srv.stats().requests);
   }
 }
 
