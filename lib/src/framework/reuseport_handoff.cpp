@@ -77,11 +77,24 @@ std::optional<task<void>> hand_over(tcp::acceptor& a, std::function<void(tcp::so
 }
 
 task<void> stop_fresh_after(server_worker& w, std::chrono::milliseconds grace) {
-  std::error_code ec;
-  co_await sleep_for(grace, ec);
-  for (session* s = w.head; s != nullptr; s = s->next)
-    if (s->state == session::phase::reading)
-      s->stop_reading();
+  // Each connection gets `grace` from when it was accepted (the handoff takes
+  // some after the drain began); the wait ends with the last of them.
+  for (;;) {
+    std::error_code ec;
+    co_await sleep_for(grace / 4, ec);
+    const auto now = std::chrono::steady_clock::now();
+    bool waiting = false;
+    for (session* s = w.head; s != nullptr; s = s->next) {
+      if (s->state != session::phase::reading)
+        continue;
+      if (ec || s->answered || now - s->conn.created >= grace)
+        s->stop_reading();
+      else
+        waiting = true;
+    }
+    if (!waiting)
+      co_return;
+  }
 }
 
 }  // namespace coronet::detail

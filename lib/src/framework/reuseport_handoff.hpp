@@ -39,8 +39,9 @@ std::optional<task<void>> hand_over(tcp::acceptor& a, std::function<void(tcp::so
 // first request yet may still send it (it is answered, then closed).
 inline constexpr std::chrono::milliseconds fresh_connection_grace{200};
 
-// After `grace`, ends the wait for a request of every connection of `w` still
-// waiting for one (those that just connected when the drain began).
+// Ends the wait for a request of every connection of `w` still waiting for
+// one once it is `grace` old (those that just connected when the drain began
+// or were taken by hand_over), or at once if cancelled.
 task<void> stop_fresh_after(server_worker& w, std::chrono::milliseconds grace);
 
 }  // namespace coronet::detail
