@@ -130,3 +130,37 @@ TEST_CASE("children and a joiner suspended when the io_context dies are freed", 
   }
   CHECK(watch.expired());
 }
+
+TEST_CASE("cancel before a child's first step ran: the child never starts and ends aborted", "[task_group]") {
+  asio::io_context ctx(1);
+  std::vector<std::error_code> errors;
+  coronet::task_group group(ctx.get_executor(), [&](std::exception_ptr e) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::system_error& ex) {
+      errors.push_back(ex.code());
+    }
+  });
+  bool started = false;
+  // Spawned (its first step posted), then cancelled before the io_context
+  // ran anything: what a server's drain does to a task a handler spawned just
+  // before the signal.
+  group.spawn([&]() -> coronet::task<void> {
+    started = true;
+    co_await coronet::sleep_for(1h);
+  });
+  group.spawn([&started]() -> coronet::task<void> {
+    started = true;
+    co_return;
+  }());
+  group.cancel();
+  coronet::sync_wait(ctx, [&]() -> coronet::task<void> {
+    co_await group.join();
+  }());
+  CHECK_FALSE(started);
+  CHECK(group.size() == 0);
+  REQUIRE(errors.size() == 2);
+  CHECK(errors[0] == asio::error::operation_aborted);
+  CHECK(errors[1] == asio::error::operation_aborted);
+  CHECK(group.failures() == 2);
+}

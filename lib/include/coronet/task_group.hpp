@@ -5,11 +5,14 @@
 #include <cstddef>
 #include <exception>
 #include <functional>
+#include <system_error>
+#include <type_traits>
 #include <utility>
 
 #include <asio/any_io_executor.hpp>
 #include <asio/cancellation_signal.hpp>
 #include <asio/cancellation_type.hpp>
+#include <asio/error.hpp>
 #include <asio/post.hpp>
 
 #include "coronet/detail/promise_base.hpp"
@@ -48,21 +51,32 @@ public:
   /// Starts `t` as a child (its first step is posted to the executor).
   void spawn(task<void> t) {
     child* c = add_child();
-    detail::start_root(executor_, detail::wrap_task<void>{std::move(t)}, child_done{c}, c->signal.slot());
+    detail::start_root(executor_, unless_cancelled<detail::wrap_task<void>>{c, detail::wrap_task<void>{std::move(t)}},
+                       child_done{c}, c->signal.slot());
   }
 
-  /// Starts `factory()` as a child, keeping `factory` alive until it ends.
+  /// Starts `factory()` (a `task<void>`) as a child, keeping `factory` alive
+  /// until it ends.
   template <std::invocable Factory>
   void spawn(Factory&& factory) {
+    static_assert(std::is_same_v<std::invoke_result_t<Factory&>, task<void>>,
+                  "task_group children are task<void>: a value would have nowhere to go");
     child* c = add_child();
-    detail::start_root(executor_, std::forward<Factory>(factory), child_done{c}, c->signal.slot());
+    detail::start_root(executor_, unless_cancelled<std::decay_t<Factory>>{c, std::forward<Factory>(factory)},
+                       child_done{c}, c->signal.slot());
   }
 
-  /// Emits `type` on every running child's cancellation signal: the
-  /// operation each is waiting on completes with `operation_aborted`.
+  /// Cancels every child: the operation each is waiting on completes with
+  /// `operation_aborted` (`type` is emitted on its cancellation signal). A
+  /// child whose first step has not run yet (spawned, then cancelled before
+  /// the executor got to it) never starts: it ends with `operation_aborted`,
+  /// which goes to the error handler like any child's exception. A child
+  /// suspended on something that is not cancellable (e.g. `yield()`) is not
+  /// affected.
   void cancel(asio::cancellation_type type = asio::cancellation_type::terminal) {
     for (child* c = head_; c != nullptr;) {
       child* next = c->next;  // emitting may finish (and unlink) the child
+      c->cancelled = true;
       c->signal.emit(type);
       c = next;
     }
@@ -104,6 +118,30 @@ private:
     child* prev = nullptr;
     child* next = nullptr;
     asio::cancellation_signal signal;
+    // Set by cancel(): a child that has not started yet must not.
+    bool cancelled = false;
+  };
+
+  // What a cancelled child runs instead of its task when it was cancelled
+  // before its first step: cancel() could not reach it (nothing of it waited
+  // on its signal yet).
+  static task<void> aborted_before_start() {
+    throw std::system_error(asio::error::operation_aborted);
+    co_return;
+  }
+
+  // The child's factory, called when its first step runs: the task, or
+  // aborted_before_start() once the group cancelled it. Lives in the child's
+  // root frame, so `factory` stays alive as long as its task runs.
+  template <class Factory>
+  struct unless_cancelled {
+    child* node;
+    Factory factory;
+    task<void> operator()() {
+      if (node->cancelled)
+        return aborted_before_start();
+      return std::invoke(factory);
+    }
   };
 
   // Completion of a child's root frame; destroyed without being called when
