@@ -110,8 +110,9 @@ public:
   /// Returns false, leaving `out` unchanged, for anything else.
   static bool parse(std::string_view text, address_prefix& out) noexcept;
 
-  /// True if `a` is in the network. An IPv4-mapped IPv6 address
-  /// (`::ffff:10.0.0.1`) matches as the IPv4 address it maps, and the reverse.
+  /// True if `a` is in the network. An IPv4-mapped IPv6 address (RFC 4291
+  /// section 2.5.5.2, as a dual-stack socket reports IPv4 peers) matches as
+  /// the IPv4 address it maps, and the reverse.
   bool contains(const asio::ip::address& a) const noexcept;
 
   /// The network's address as given.
