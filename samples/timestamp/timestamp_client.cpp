@@ -4,6 +4,7 @@
 #include <string>
 
 #include <CLI/CLI.hpp>
+#include <asio/ssl/error.hpp>
 #include <coronet/coronet.hpp>
 #include <coronet/framework/client.hpp>
 
@@ -16,6 +17,9 @@ struct settings {
   int count = 1;
   bool raw = false;
   double timeout = 5;
+  bool tls = false;
+  std::string tls_ca;
+  bool insecure = false;
 };
 
 bool looks_like_ctime(const std::string& s) {
@@ -26,6 +30,8 @@ bool looks_like_ctime(const std::string& s) {
 coronet::task<void> ask(const settings& opt) {
   coronet::client_options copts;
   copts.request_timeout = std::chrono::milliseconds(static_cast<long long>(opt.timeout * 1000));
+  if (opt.tls)
+    copts.tls = coronet::tls::client_config{.ca_file = opt.tls_ca, .insecure = opt.insecure};
   const auto protocol = opt.raw ? coronet::wire_protocol::raw : opt.protocol;
   auto ex = (co_await coronet::this_executor).target<coronet::tcp::executor_type>();
   coronet::client c = co_await coronet::client::connect(*ex, opt.host, opt.port, protocol, copts);
@@ -55,8 +61,16 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--raw", opt.raw, "talk to the original Python service: `timetampe`, no newline, one reply");
   app.add_option("--timeout", opt.timeout, "seconds to wait for each reply")->capture_default_str();
+  app.add_flag("--tls", opt.tls, "connect over TLS, verifying the server's certificate and host name");
+  app.add_option("--tls-ca", opt.tls_ca, "CAs to trust (PEM; default: the system's trust store)");
+  app.add_flag("--insecure", opt.insecure,
+               "with --tls, do not verify the server at all (anyone in the middle can read and change the traffic)");
   CLI11_PARSE(app, argc, argv);
   coronet::parse_wire_protocol(protocol, opt.protocol);
+  if ((opt.insecure || !opt.tls_ca.empty()) && !opt.tls) {
+    std::fprintf(stderr, "timestamp_client: --tls-ca and --insecure go with --tls\n");
+    return 2;
+  }
   if (opt.raw && opt.count != 1) {
     std::fprintf(stderr, "timestamp_client: --raw makes one request per connection; drop --count\n");
     return 2;
@@ -65,7 +79,10 @@ int main(int argc, char** argv) {
     coronet::sync_wait(ask(opt));
     return 0;
   } catch (const std::system_error& e) {
-    std::fprintf(stderr, "timestamp_client: %s:%u: %s\n", opt.host.c_str(), opt.port, e.code().message().c_str());
+    // A TLS failure says why in the exception's text; others are their error.
+    const bool tls_failure = e.code().category() == asio::error::get_ssl_category();
+    std::fprintf(stderr, "timestamp_client: %s:%u: %s\n", opt.host.c_str(), opt.port,
+                 tls_failure ? e.what() : e.code().message().c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "timestamp_client: %s:%u: %s\n", opt.host.c_str(), opt.port, e.what());
   }

@@ -10,8 +10,21 @@
 #include "coronet/framework/resp_codec.hpp"
 #include "coronet/net/connect.hpp"
 #include "coronet/net/timeout.hpp"
+#include "coronet/tls/stream.hpp"
 
 namespace coronet {
+
+namespace detail {
+
+struct client_tls {
+  client_tls(tcp::socket s, const tls::client_config& config)
+      : context(tls::make_client_context(config)), stream(std::move(s), context) {}
+  asio::ssl::context context;
+  tls::stream stream;
+};
+
+}  // namespace detail
+
 namespace {
 
 [[noreturn]] void throw_io_error(const std::error_code& ec) {
@@ -47,6 +60,8 @@ static std::variant<resp_codec, line_codec, raw_codec> codec_for(wire_protocol p
 client::client(tcp::socket s, wire_protocol protocol, client_options options)
     : socket_(std::move(s)), protocol_(protocol), options_(options), codec_(codec_for(protocol)) {}
 
+bool client::is_open() const noexcept { return tls_ ? tls_->stream.is_open() : socket_.is_open(); }
+
 client::client(client&&) noexcept = default;
 client& client::operator=(client&&) noexcept = default;
 client::~client() = default;
@@ -56,11 +71,43 @@ task<client> client::connect(io_context_executor ex, std::string host, std::uint
   if (protocol == wire_protocol::auto_detect || protocol == wire_protocol::http)
     throw std::invalid_argument("coronet::client: the protocol must be resp, line or raw, not " +
                                 std::string(to_string(protocol)));
-  // Not one `?:` expression: g++ 12 closes the socket a conditional co_await yields.
+  if (!options.tls) {
+    // Not one `?:` expression: g++ 12 closes the socket a conditional co_await yields.
+    if (options.request_timeout.count() > 0)
+      co_return client(co_await with_timeout(tcp::connect(ex, std::move(host), port), options.request_timeout),
+                       protocol, options);
+    co_return client(co_await tcp::connect(ex, std::move(host), port), protocol, options);
+  }
+  std::optional<client> c;
   if (options.request_timeout.count() > 0)
-    co_return client(co_await with_timeout(tcp::connect(ex, std::move(host), port), options.request_timeout), protocol,
-                     options);
-  co_return client(co_await tcp::connect(ex, std::move(host), port), protocol, options);
+    c.emplace(client(co_await with_timeout(tcp::connect(ex, host, port), options.request_timeout), protocol, options));
+  else
+    c.emplace(client(co_await tcp::connect(ex, host, port), protocol, options));
+  co_await c->bounded(c->start_tls(host, port));
+  co_return std::move(*c);
+}
+
+// Wraps the connection in TLS and runs the handshake; a failure says why
+// (for a certificate that failed verification, OpenSSL's verify reason).
+task<void> client::start_tls(const std::string& host, std::uint16_t port) {
+  tls_ = std::make_unique<detail::client_tls>(std::move(socket_), *options_.tls);
+  tls_->stream.set_server_name(options_.tls_server_name.empty() ? host : options_.tls_server_name);
+  std::error_code ec;
+  co_await tls_->stream.handshake(tls::stream::client, ec);
+  if (ec) {
+    std::string what = "coronet::client: TLS handshake with ";
+    what += host;
+    what += ":";
+    what += std::to_string(port);
+    what += " failed";
+    const std::string reason = tls::verify_failure(tls_->stream);
+    if (!reason.empty()) {
+      what += " (";
+      what += reason;
+      what += ")";
+    }
+    throw std::system_error(ec, what);
+  }
 }
 
 task<client> client::connect(std::string host, std::uint16_t port, wire_protocol protocol, client_options options) {
@@ -71,6 +118,8 @@ task<client> client::connect(std::string host, std::uint16_t port, wire_protocol
 void client::close() noexcept {
   std::error_code ignored;
   socket_.close(ignored);
+  if (tls_)
+    tls_->stream.close();
   out_.clear();
   in_.consume(in_.size());
   codec_ = codec_for(protocol_);
@@ -80,7 +129,7 @@ void client::close() noexcept {
 void client::check_usable() const {
   if (protocol_ == wire_protocol::raw && raw_used_)
     throw std::logic_error("coronet::client: a raw connection carries one request; connect again");
-  if (!socket_.is_open())
+  if (!is_open())
     throw std::system_error(asio::error::not_connected, "coronet::client: the connection is closed");
 }
 
@@ -135,7 +184,7 @@ task<T> client::bounded(task<T> t) {
 }
 
 task<void> client::flush() {
-  if (!socket_.is_open())
+  if (!is_open())
     throw std::system_error(asio::error::not_connected, "coronet::client: the connection is closed");
   co_await bounded(write_queued());
 }
@@ -144,7 +193,10 @@ task<void> client::write_queued() {
   if (out_.empty())
     co_return;
   std::error_code ec;
-  co_await socket_.write_all(asio::buffer(out_), ec);
+  if (tls_)
+    co_await tls_->stream.write_all(asio::buffer(out_), ec);
+  else
+    co_await socket_.write_all(asio::buffer(out_), ec);
   if (ec)
     throw_io_error(ec);
   out_.clear();
@@ -153,7 +205,7 @@ task<void> client::write_queued() {
 task<reply> client::receive() {
   if (pending_ == 0)
     throw std::logic_error("coronet::client: receive with no request outstanding");
-  if (!socket_.is_open())
+  if (!is_open())
     throw std::system_error(asio::error::not_connected, "coronet::client: the connection is closed");
   return bounded(receive_unchecked());
 }
@@ -181,7 +233,11 @@ task<void> client::read_more(std::error_code& ec) {
   const asio::mutable_buffer room = in_.prepare(std::max(options_.max_reply_bytes, std::size_t{1}));
   if (room.size() == 0)
     throw_protocol_error("reply larger than max_reply_bytes");
-  const std::size_t n = co_await socket_.read_some(room, ec);
+  std::size_t n = 0;
+  if (tls_)
+    n = co_await tls_->stream.read_some(room, ec);
+  else
+    n = co_await socket_.read_some(room, ec);
   in_.commit(n);
 }
 

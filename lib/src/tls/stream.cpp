@@ -28,12 +28,17 @@ void stream::set_server_name(std::string_view host) {
                             "coronet::tls: cannot check the server name '" + name + "'");
 }
 
+std::string verify_failure(stream& s) {
+  const long verify = ::SSL_get_verify_result(s.ssl_handle());
+  return verify == X509_V_OK ? std::string() : std::string(::X509_verify_cert_error_string(verify));
+}
+
 std::string describe_handshake_error(stream& s, const std::error_code& ec) {
   std::string text = ec.message();
-  const long verify = ::SSL_get_verify_result(s.ssl_handle());
-  if (verify != X509_V_OK) {
+  const std::string why = verify_failure(s);
+  if (!why.empty()) {
     text += ": ";
-    text += ::X509_verify_cert_error_string(verify);
+    text += why;
   }
   return text;
 }

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -23,6 +25,7 @@
 #include "coronet/net/read_buffer.hpp"
 #include "coronet/net/socket.hpp"
 #include "coronet/task.hpp"
+#include "coronet/tls/context.hpp"
 
 namespace coronet {
 
@@ -49,7 +52,21 @@ struct client_options {
   /// Most bytes one reply may occupy (all protocols; for `line` one reply
   /// line, for `raw` everything the server sends).
   std::size_t max_reply_bytes = 64 * 1024 * 1024;
+  /// Connect over TLS with these settings when set (`tls.emplace()` for the
+  /// defaults): the server's certificate is verified against `ca_file` or
+  /// the system's trust store, and must be valid for `tls_server_name` (or
+  /// the host given to `connect`), which is also sent as SNI. `insecure`
+  /// turns every check off (see `tls::client_config`). Empty (the default):
+  /// plaintext.
+  std::optional<coronet::tls::client_config> tls{};
+  /// The name the server's certificate must carry and SNI sends; empty means
+  /// the host given to `connect` (a name or an IP address).
+  std::string tls_server_name{};
 };
+
+namespace detail {
+struct client_tls;
+}  // namespace detail
 
 /// A connection to a server, speaking `resp`, `line` or `raw` (see
 /// docs/protocols.md).
@@ -72,6 +89,9 @@ struct client_options {
 ///   error `ERR no reply` when it sends nothing (the seed's "get timestampe
 ///   failed"). The client is closed afterwards.
 ///
+/// Over TLS (`client_options::tls`) everything works the same after the
+/// handshake, which `connect` completes.
+///
 /// Failures throw `std::system_error`: `asio::error::eof`,
 /// `asio::error::connection_reset` or `asio::error::broken_pipe`
 /// ("coronet::client: connection closed by server") when the connection is lost, `coronet::errc::timeout` when
@@ -90,10 +110,13 @@ public:
   /// `tcp::connect`) on `ex` (an `io_context&`, its executor, or an
   /// `asio::any_io_executor` wrapping one, such as `co_await this_executor`).
   /// Throws `std::system_error` (e.g. `asio::error::connection_refused`,
-  /// `coronet::errc::timeout` after `options.request_timeout`), or
+  /// `coronet::errc::timeout` after `options.request_timeout`; with TLS, a
+  /// file of `options.tls` that cannot be loaded, or a failed handshake, as
+  /// "coronet::client: TLS handshake with host:port failed (certificate has
+  /// expired): certificate verify failed"), or
   /// `std::invalid_argument` for `wire_protocol::auto_detect`, which only a
-  /// server can use, or `wire_protocol::http` (use any HTTP client), or (at the call) for an `any_io_executor` that wraps no
-  /// io_context executor.
+  /// server can use, or `wire_protocol::http` (use any HTTP client), or (at the call) for an `any_io_executor` that
+  /// wraps no io_context executor.
   static task<client> connect(io_context_executor ex, std::string host, std::uint16_t port,
                               wire_protocol protocol = wire_protocol::resp, client_options options = {});
 
@@ -179,7 +202,7 @@ public:
 
   /// True until the client is closed (by `close`, an error, a timeout, or
   /// the end of a `raw` exchange).
-  bool is_open() const noexcept { return socket_.is_open(); }
+  bool is_open() const noexcept;
 
   /// Closes the connection; queued requests are dropped. Never throws.
   void close() noexcept;
@@ -188,6 +211,7 @@ private:
   client(tcp::socket s, wire_protocol protocol, client_options options);
 
   void check_usable() const;
+  task<void> start_tls(const std::string& host, std::uint16_t port);
   task<void> write_queued();
   task<reply> read_reply();
   template <class Codec>
@@ -199,6 +223,9 @@ private:
   task<T> bounded(task<T> t);
 
   tcp::socket socket_;
+  // The TLS context and stream (which then owns the connection) when
+  // options_.tls is set.
+  std::unique_ptr<detail::client_tls> tls_;
   wire_protocol protocol_ = wire_protocol::resp;
   client_options options_;
   // The protocol's codec; its alternatives are in the order of `protocol_`'s checks.

@@ -266,4 +266,9 @@ private:
 /// "certificate verify failed: certificate has expired").
 std::string describe_handshake_error(stream& s, const std::error_code& ec);
 
+/// Why the peer's certificate failed verification in `s`'s handshake (e.g.
+/// "certificate has expired", "unable to get local issuer certificate",
+/// "hostname mismatch"), or "" if it did not.
+std::string verify_failure(stream& s);
+
 }  // namespace coronet::tls
