@@ -4,9 +4,10 @@
 // included, so loadgen's "line" PING is a RESP inline command answered `+PONG`
 // since issue 12), default limits. With `http` as third argument, the port
 // speaks HTTP/1.1 instead (`GET /ping` answers `{"ping":"PONG"}`), for the
-// comparison with nginx.
+// comparison with nginx. With `tls CERT KEY`, the port speaks TLS only (the
+// TLS rows of bench/compare).
 //
-// Usage: coronet_ping_server [port] [max_connections] [http]
+// Usage: coronet_ping_server [port] [max_connections] [http | tls CERT KEY]
 // Prints the bound port on stdout, serves 127.0.0.1 until SIGINT/SIGTERM.
 #include <cstdio>
 #include <cstdlib>
@@ -30,6 +31,11 @@ int main(int argc, char** argv) {
       opts.max_connections = static_cast<std::size_t>(std::strtoull(argv[2], nullptr, 10));
     if (argc > 3 && std::strcmp(argv[3], "http") == 0)
       opts.protocol = coronet::wire_protocol::http;
+    if (argc > 5 && std::strcmp(argv[3], "tls") == 0) {
+      opts.tls_only = true;
+      opts.tls.certificate_file = argv[4];
+      opts.tls.key_file = argv[5];
+    }
     opts.handle_signals = true;
     coronet::server srv(r, opts);
     std::printf("%u\n", static_cast<unsigned>(srv.port()));

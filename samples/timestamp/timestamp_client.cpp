@@ -30,8 +30,9 @@ bool looks_like_ctime(const std::string& s) {
 coronet::task<void> ask(const settings& opt) {
   coronet::client_options copts;
   copts.request_timeout = std::chrono::milliseconds(static_cast<long long>(opt.timeout * 1000));
+  const coronet::tls::client_config tls{.ca_file = opt.tls_ca, .insecure = opt.insecure};
   if (opt.tls)
-    copts.tls = coronet::tls::client_config{.ca_file = opt.tls_ca, .insecure = opt.insecure};
+    copts.tls = &tls;
   const auto protocol = opt.raw ? coronet::wire_protocol::raw : opt.protocol;
   auto ex = (co_await coronet::this_executor).target<coronet::tcp::executor_type>();
   coronet::client c = co_await coronet::client::connect(*ex, opt.host, opt.port, protocol, copts);

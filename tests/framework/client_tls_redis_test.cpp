@@ -91,9 +91,10 @@ private:
   pid_t pid_ = -1;
 };
 
-coronet::client_options trusting(const coronet_test::test_certs& certs) {
+// Client options for TLS with `config`, which must outlive the connect.
+coronet::client_options over_tls(const coronet::tls::client_config& config) {
   coronet::client_options o;
-  o.tls = coronet::tls::client_config{.ca_file = certs.path("ca.pem")};
+  o.tls = &config;
   o.request_timeout = 5s;
   return o;
 }
@@ -125,8 +126,9 @@ TEST_CASE("the client over TLS against redis-server --tls-port: verified, then c
   }
   const coronet_test::test_certs certs;
   redis_tls_server redis(certs);
+  const coronet::tls::client_config trusting{.ca_file = certs.path("ca.pem")};
   coronet::sync_wait([&]() -> coronet::task<void> {
-    coronet::client c = co_await connect_when_up(redis.port(), trusting(certs));
+    coronet::client c = co_await connect_when_up(redis.port(), over_tls(trusting));
     const coronet::reply pong = co_await c.call("PING");
     CHECK(pong.str() == "PONG");
     const coronet::reply ok = co_await c.call("SET", "coronet:tls", "yes");
@@ -141,10 +143,9 @@ TEST_CASE("the client over TLS against redis-server --tls-port: verified, then c
     }
   }());
   // A client that trusts another CA is refused by its own verification.
-  coronet::client_options wrong = trusting(certs);
-  wrong.tls->ca_file = certs.path("other-ca.pem");
+  const coronet::tls::client_config wrong_ca{.ca_file = certs.path("other-ca.pem")};
   try {
-    coronet::sync_wait(connect_when_up(redis.port(), wrong));
+    coronet::sync_wait(connect_when_up(redis.port(), over_tls(wrong_ca)));
     FAIL("connected while trusting the wrong CA");
   } catch (const std::system_error& e) {
     // redis-server sends its CA in the chain: "self-signed certificate in certificate chain".

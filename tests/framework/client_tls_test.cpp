@@ -49,11 +49,19 @@ private:
   std::thread thread_;
 };
 
-coronet::client_options trusting(const char* ca = "ca.pem") {
+// Client options for TLS with `config`, which must outlive the connect.
+coronet::client_options over_tls(const coronet::tls::client_config& config) {
   coronet::client_options o;
-  o.tls = coronet::tls::client_config{.ca_file = certs().path(ca)};
+  o.tls = &config;
   return o;
 }
+
+const coronet::tls::client_config& trusting_ca() {
+  static const coronet::tls::client_config config{.ca_file = certs().path("ca.pem")};
+  return config;
+}
+
+coronet::client_options trusting() { return over_tls(trusting_ca()); }
 
 // The message `connect` + one PING fails with, or "" if it worked.
 std::string failure_of(std::string host, std::uint16_t port, coronet::client_options o) {
@@ -113,35 +121,31 @@ TEST_CASE("an expired server certificate: the client's error says so", "[client]
   CHECK_THAT(failure_of("localhost", s.port(), trusting()), Catch::Contains("certificate has expired"));
 }
 
-TEST_CASE("a certificate for other names: hostname mismatch, unless tls_server_name names it", "[client][tls]") {
+TEST_CASE("a certificate for other names: hostname mismatch, unless server_name names it", "[client][tls]") {
   tls_server s("server.pem", "server.key");
-  coronet::client_options o = trusting();
-  o.tls_server_name = "example.com";
-  CHECK_THAT(failure_of("127.0.0.1", s.port(), o), Catch::Contains("hostname mismatch"));
-  o.tls_server_name = "localhost";
-  CHECK(failure_of("127.0.0.1", s.port(), o).empty());
+  coronet::tls::client_config config = trusting_ca();
+  config.server_name = "example.com";
+  CHECK_THAT(failure_of("127.0.0.1", s.port(), over_tls(config)), Catch::Contains("hostname mismatch"));
+  config.server_name = "localhost";
+  CHECK(failure_of("127.0.0.1", s.port(), over_tls(config)).empty());
 }
 
 TEST_CASE("the system trust store does not know the test CA", "[client][tls]") {
   tls_server s("server.pem", "server.key");
-  coronet::client_options o;
-  o.tls.emplace();
-  CHECK_THAT(failure_of("localhost", s.port(), o), Catch::Contains("certificate verify failed"));
+  const coronet::tls::client_config system_store;
+  CHECK_THAT(failure_of("localhost", s.port(), over_tls(system_store)), Catch::Contains("certificate verify failed"));
 }
 
 TEST_CASE("insecure accepts any certificate, expired and misnamed included", "[client][tls]") {
   tls_server s("expired.pem", "expired.key");
-  coronet::client_options o;
-  o.tls = coronet::tls::client_config{.insecure = true};
-  o.tls_server_name = "example.com";
-  CHECK(failure_of("127.0.0.1", s.port(), o).empty());
+  const coronet::tls::client_config insecure{.insecure = true, .server_name = "example.com"};
+  CHECK(failure_of("127.0.0.1", s.port(), over_tls(insecure)).empty());
 }
 
 TEST_CASE("a missing CA file fails connect, naming it", "[client][tls]") {
   tls_server s("server.pem", "server.key");
-  coronet::client_options o;
-  o.tls = coronet::tls::client_config{.ca_file = "/nonexistent/ca.pem"};
-  CHECK_THAT(failure_of("localhost", s.port(), o), Catch::Contains("/nonexistent/ca.pem"));
+  const coronet::tls::client_config missing{.ca_file = "/nonexistent/ca.pem"};
+  CHECK_THAT(failure_of("localhost", s.port(), over_tls(missing)), Catch::Contains("/nonexistent/ca.pem"));
 }
 
 TEST_CASE("a plaintext server fails the TLS handshake with an error, not a hang", "[client][tls]") {

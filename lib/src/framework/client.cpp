@@ -71,27 +71,32 @@ task<client> client::connect(io_context_executor ex, std::string host, std::uint
   if (protocol == wire_protocol::auto_detect || protocol == wire_protocol::http)
     throw std::invalid_argument("coronet::client: the protocol must be resp, line or raw, not " +
                                 std::string(to_string(protocol)));
-  if (!options.tls) {
-    // Not one `?:` expression: g++ 12 closes the socket a conditional co_await yields.
-    if (options.request_timeout.count() > 0)
-      co_return client(co_await with_timeout(tcp::connect(ex, std::move(host), port), options.request_timeout),
-                       protocol, options);
-    co_return client(co_await tcp::connect(ex, std::move(host), port), protocol, options);
+  // No temporary of a type with a destructor in an expression with co_await
+  // (the client_options copy the constructor takes): g++ 12 destroys such
+  // temporaries twice. For the same reason, not one `?:` expression: g++ 12
+  // closes the socket a conditional co_await yields.
+  std::optional<tcp::socket> connected;
+  if (options.request_timeout.count() > 0) {
+    tcp::socket s = co_await with_timeout(tcp::connect(ex, host, port), options.request_timeout);
+    connected.emplace(std::move(s));
+  } else {
+    tcp::socket s = co_await tcp::connect(ex, host, port);
+    connected.emplace(std::move(s));
   }
-  std::optional<client> c;
-  if (options.request_timeout.count() > 0)
-    c.emplace(client(co_await with_timeout(tcp::connect(ex, host, port), options.request_timeout), protocol, options));
-  else
-    c.emplace(client(co_await tcp::connect(ex, host, port), protocol, options));
-  co_await c->bounded(c->start_tls(host, port));
-  co_return std::move(*c);
+  const tls::client_config* tls_config = options.tls;
+  // The client keeps its options; the caller's TLS settings are not kept.
+  options.tls = nullptr;
+  client c(std::move(*connected), protocol, options);
+  if (tls_config != nullptr)
+    co_await c.bounded(c.start_tls(*tls_config, host, port));
+  co_return std::move(c);
 }
 
 // Wraps the connection in TLS and runs the handshake; a failure says why
 // (for a certificate that failed verification, OpenSSL's verify reason).
-task<void> client::start_tls(const std::string& host, std::uint16_t port) {
-  tls_ = std::make_unique<detail::client_tls>(std::move(socket_), *options_.tls);
-  tls_->stream.set_server_name(options_.tls_server_name.empty() ? host : options_.tls_server_name);
+task<void> client::start_tls(const tls::client_config& config, const std::string& host, std::uint16_t port) {
+  tls_ = std::make_unique<detail::client_tls>(std::move(socket_), config);
+  tls_->stream.set_server_name(config.server_name.empty() ? host : config.server_name);
   std::error_code ec;
   co_await tls_->stream.handshake(tls::stream::client, ec);
   if (ec) {

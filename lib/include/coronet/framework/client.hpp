@@ -6,7 +6,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -52,16 +51,17 @@ struct client_options {
   /// Most bytes one reply may occupy (all protocols; for `line` one reply
   /// line, for `raw` everything the server sends).
   std::size_t max_reply_bytes = 64 * 1024 * 1024;
-  /// Connect over TLS with these settings when set (`tls.emplace()` for the
-  /// defaults): the server's certificate is verified against `ca_file` or
-  /// the system's trust store, and must be valid for `tls_server_name` (or
-  /// the host given to `connect`), which is also sent as SNI. `insecure`
-  /// turns every check off (see `tls::client_config`). Empty (the default):
-  /// plaintext.
-  std::optional<coronet::tls::client_config> tls{};
-  /// The name the server's certificate must carry and SNI sends; empty means
-  /// the host given to `connect` (a name or an IP address).
-  std::string tls_server_name{};
+  /// Connect over TLS with these settings when not null: the server's
+  /// certificate is verified against `ca_file` or the system's trust store,
+  /// and must be valid for `server_name` (or the host given to `connect`),
+  /// which is also sent as SNI; `insecure` turns every check off (see
+  /// `tls::client_config`). Null (the default): plaintext. Read by `connect`
+  /// only: it must stay valid until the task `connect` returns completes.
+  ///
+  /// A pointer, so that client_options stays trivially destructible: g++ 12
+  /// destroys some temporaries in `co_await` expressions twice, harmless only
+  /// for such types.
+  const coronet::tls::client_config* tls = nullptr;
 };
 
 namespace detail {
@@ -111,7 +111,7 @@ public:
   /// `asio::any_io_executor` wrapping one, such as `co_await this_executor`).
   /// Throws `std::system_error` (e.g. `asio::error::connection_refused`,
   /// `coronet::errc::timeout` after `options.request_timeout`; with TLS, a
-  /// file of `options.tls` that cannot be loaded, or a failed handshake, as
+  /// file of `*options.tls` that cannot be loaded, or a failed handshake, as
   /// "coronet::client: TLS handshake with host:port failed (certificate has
   /// expired): certificate verify failed"), or
   /// `std::invalid_argument` for `wire_protocol::auto_detect`, which only a
@@ -211,7 +211,7 @@ private:
   client(tcp::socket s, wire_protocol protocol, client_options options);
 
   void check_usable() const;
-  task<void> start_tls(const std::string& host, std::uint16_t port);
+  task<void> start_tls(const coronet::tls::client_config& config, const std::string& host, std::uint16_t port);
   task<void> write_queued();
   task<reply> read_reply();
   template <class Codec>

@@ -34,6 +34,10 @@ struct client_config {
   /// including an attacker in the middle. For tests against a throw-away
   /// certificate only; never in production.
   bool insecure = false;
+  /// The name the server's certificate must carry and SNI sends; empty means
+  /// the host connected to (a name or an IP address). Used by
+  /// `coronet::client`; a `tls::stream` takes it in `set_server_name`.
+  std::string server_name{};
   /// A certificate (chain) and key to present to servers that ask for one
   /// (mutual TLS). Both or neither.
   std::string certificate_file{};
