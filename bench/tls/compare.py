@@ -180,7 +180,7 @@ def main():
                 rps = bench(port, tls, ca, ["-t", "ping_mbulk", "-c", "50", "-P", str(p), "-n", str(n)])
                 best[(name, "ping P=%d" % p)] = max(best.get((name, "ping P=%d" % p), 0), rps)
             if tls:
-                rps = bench(port, tls, ca, ["-t", "ping_mbulk", "-c", "50", "-k", "0", "-n", "20000"])
+                rps = bench(port, tls, ca, ["-t", "ping_mbulk", "-c", "50", "-k", "0", "-n", "3000"])
                 best[(name, "new TLS connections/s")] = max(best.get((name, "new TLS connections/s"), 0), rps)
             stop(proc)
     print("TLS (ECDSA P-256; servers on CPU %s, redis-benchmark on CPU %s; best of %d rounds)" %
