@@ -77,7 +77,7 @@ def stop(proc):
 def bench(port, tls, ca, args):
     argv = ["taskset", "-c", CLIENT_CPU, "redis-benchmark", "-h", "localhost", "-p", str(port), "-q", *args]
     if tls:
-        argv[5:5] = ["--tls", "--cacert", ca]
+        argv[4:4] = ["--tls", "--cacert", ca]
     out = subprocess.run(argv, capture_output=True, text=True, timeout=300).stdout
     m = re.findall(r"([\d.]+) requests per second", out)
     return float(m[-1]) if m else 0.0
