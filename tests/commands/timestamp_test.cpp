@@ -79,11 +79,17 @@ TEST_CASE("format_iso writes UTC with milliseconds", "[timestamp]") {
 }
 
 TEST_CASE("the _now functions agree with the system clock", "[timestamp]") {
-  const std::time_t before = std::time(nullptr);
+  // system_clock, as the _now functions: std::time() reads glibc's coarse
+  // clock, which can lag it by a tick (this failed once under ASan).
+  const auto seconds_now = [] {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  const std::int64_t before = seconds_now();
   const std::int64_t unix_seconds = coronet::commands::unix_now();
   const std::string ctime_text = coronet::commands::ctime_now();
   const std::string iso_text = coronet::commands::iso_now();
-  const std::time_t after = std::time(nullptr);
+  const std::int64_t after = seconds_now();
   CHECK(unix_seconds >= before);
   CHECK(unix_seconds <= after);
   CHECK(ctime_text.size() == 24);
