@@ -1,6 +1,7 @@
 // The status page's JSON (valid, complete, command names escaped) and its
 // HTML (self-contained: nothing fetched from elsewhere).
 #include "status_page.hpp"
+#include "http_codec.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -24,7 +25,7 @@ namespace {
 
 std::string json_string(std::string_view s) {
   std::string out;
-  coronet::detail::append_json_string(out, s);
+  coronet::detail::append_json_quoted(s, out);
   return out;
 }
 
@@ -65,7 +66,8 @@ const json_value* command_named(const json_value& doc, std::string_view name) {
 
 }  // namespace
 
-TEST_CASE("append_json_string escapes quotes, backslashes, controls and non-UTF-8 bytes", "[status]") {
+TEST_CASE("the JSON strings of the stats (append_json_quoted) escape quotes, backslashes, controls and non-UTF-8 bytes",
+          "[status]") {
   CHECK(json_string("ping") == R"("ping")");
   CHECK(json_string("a\"b\\c") == R"("a\"b\\c")");
   CHECK(json_string("tab\there\nnl\r\x01\x1f\x7f") == R"("tab\there\nnl\r\u0001\u001f)"

@@ -6,6 +6,7 @@
 
 #include "coronet/framework/server.hpp"
 #include "coronet/version.hpp"
+#include "http_codec.hpp"
 
 namespace coronet::detail {
 namespace {
@@ -38,44 +39,7 @@ void append_field(std::string& out, std::string_view key, std::uint64_t value) {
 
 void append_field(std::string& out, std::string_view key, std::string_view value) {
   append_key(out, key);
-  append_json_string(out, value);
-}
-
-// The length of the UTF-8 sequence at `s[i]`, or 0 if it is not a valid one
-// (overlong forms, surrogates and code points above U+10FFFF are invalid).
-std::size_t utf8_length(std::string_view s, std::size_t i) noexcept {
-  const auto byte = [&](std::size_t k) {
-    return static_cast<unsigned char>(s[k]);
-  };
-  const unsigned char b0 = byte(i);
-  std::size_t n;
-  unsigned char lo = 0x80;
-  unsigned char hi = 0xbf;
-  if (b0 >= 0xc2 && b0 <= 0xdf) {
-    n = 2;
-  } else if (b0 >= 0xe0 && b0 <= 0xef) {
-    n = 3;
-    if (b0 == 0xe0)
-      lo = 0xa0;
-    else if (b0 == 0xed)
-      hi = 0x9f;
-  } else if (b0 >= 0xf0 && b0 <= 0xf4) {
-    n = 4;
-    if (b0 == 0xf0)
-      lo = 0x90;
-    else if (b0 == 0xf4)
-      hi = 0x8f;
-  } else {
-    return 0;
-  }
-  if (s.size() - i < n)
-    return 0;
-  if (byte(i + 1) < lo || byte(i + 1) > hi)
-    return 0;
-  for (std::size_t k = 2; k < n; ++k)
-    if (byte(i + k) < 0x80 || byte(i + k) > 0xbf)
-      return 0;
-  return n;
+  append_json_quoted(value, out);
 }
 
 void append_limits(std::string& out, const server_options& o) {
@@ -111,39 +75,6 @@ void append_limits(std::string& out, const server_options& o) {
 }
 
 }  // namespace
-
-void append_json_string(std::string& out, std::string_view value) {
-  static constexpr char hex[] = "0123456789abcdef";
-  out += '"';
-  for (std::size_t i = 0; i < value.size();) {
-    const auto c = static_cast<unsigned char>(value[i]);
-    if (c >= 0x80) {
-      const std::size_t n = utf8_length(value, i);
-      if (n != 0) {
-        out.append(value.substr(i, n));
-        i += n;
-        continue;
-      }
-    }
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20 || c >= 0x80) {
-          out += "\\u00";
-          out += hex[c >> 4];
-          out += hex[c & 0xf];
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-    ++i;
-  }
-  out += '"';
-}
 
 void append_stats_json(const coronet::server& s, std::string& out) {
   const server_stats stats = s.stats();

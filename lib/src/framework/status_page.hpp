@@ -22,9 +22,4 @@ std::string_view status_page_html() noexcept;
 // server::stats() and server::metrics(). Throws std::bad_alloc.
 void append_stats_json(const coronet::server& s, std::string& out);
 
-// Appends `value` to `out` as a JSON string (with its quotes): `"`, `\` and
-// control characters escaped, bytes that are not UTF-8 written `\u00XX` (the
-// byte's Latin-1 character), so the result is valid JSON whatever the bytes.
-void append_json_string(std::string& out, std::string_view value);
-
 }  // namespace coronet::detail
