@@ -15,8 +15,8 @@
 #include <exception>
 
 #include "coronet/commands/builtins.hpp"
-#include "coronet/framework/router.hpp"
-#include "coronet/framework/server.hpp"
+#include "coronet/command/router.hpp"
+#include "coronet/server/server.hpp"
 
 int main(int argc, char** argv) {
   try {

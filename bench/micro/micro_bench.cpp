@@ -42,14 +42,14 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
-#include "coronet/framework/line_codec.hpp"
-#include "coronet/framework/resp_codec.hpp"
+#include "coronet/protocol/line/line_codec.hpp"
+#include "coronet/protocol/resp/resp_codec.hpp"
 #include "coronet/net/acceptor.hpp"
 #include "coronet/net/socket.hpp"
 #include "coronet/net/timer.hpp"
-#include "coronet/spawn.hpp"
-#include "coronet/task.hpp"
-#include "coronet/yield.hpp"
+#include "coronet/core/spawn.hpp"
+#include "coronet/core/task.hpp"
+#include "coronet/net/yield.hpp"
 
 // ---------------------------------------------------------------------------
 // Counting global operator new. The benchmark thread is the only one that

@@ -7,7 +7,7 @@
 #include <string>
 
 #include <CLI/CLI.hpp>
-#include <coronet/framework/server.hpp>
+#include <coronet/server/server.hpp>
 
 namespace samples {
 

@@ -7,8 +7,8 @@
 #include <CLI/CLI.hpp>
 #include <coronet/commands/builtins.hpp>
 #include <coronet/coronet.hpp>
-#include <coronet/framework/client.hpp>
-#include <coronet/framework/server.hpp>
+#include <coronet/client/client.hpp>
+#include <coronet/server/server.hpp>
 
 #include "common/server_cli.hpp"
 

@@ -6,7 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <asio/ssl/error.hpp>
 #include <coronet/coronet.hpp>
-#include <coronet/framework/client.hpp>
+#include <coronet/client/client.hpp>
 
 namespace {
 

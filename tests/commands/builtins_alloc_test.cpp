@@ -6,11 +6,11 @@
 #include <vector>
 
 #include "coronet/commands/builtins.hpp"
-#include "coronet/framework/line_codec.hpp"
-#include "coronet/framework/resp_codec.hpp"
-#include "coronet/framework/router.hpp"
-#include "coronet/sync_wait.hpp"
-#include "coronet/yield.hpp"
+#include "coronet/protocol/line/line_codec.hpp"
+#include "coronet/protocol/resp/resp_codec.hpp"
+#include "coronet/command/router.hpp"
+#include "coronet/core/sync_wait.hpp"
+#include "coronet/net/yield.hpp"
 #include "support/counting_new.hpp"
 
 namespace {

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "coronet/commands/builtins.hpp"
-#include "coronet/framework/connection.hpp"
-#include "coronet/framework/router.hpp"
-#include "coronet/sync_wait.hpp"
+#include "coronet/command/connection.hpp"
+#include "coronet/command/router.hpp"
+#include "coronet/core/sync_wait.hpp"
 
 namespace {
 

@@ -15,13 +15,13 @@
 
 #include "coronet/commands/builtins.hpp"
 #include "coronet/commands/redis_commands.hpp"
-#include "coronet/framework/client.hpp"
-#include "coronet/framework/connection.hpp"
-#include "coronet/framework/resp_codec.hpp"
-#include "coronet/framework/router.hpp"
-#include "coronet/framework/server.hpp"
-#include "coronet/sync_wait.hpp"
-#include "coronet/version.hpp"
+#include "coronet/client/client.hpp"
+#include "coronet/command/connection.hpp"
+#include "coronet/protocol/resp/resp_codec.hpp"
+#include "coronet/command/router.hpp"
+#include "coronet/server/server.hpp"
+#include "coronet/core/sync_wait.hpp"
+#include "coronet/core/version.hpp"
 
 using namespace std::chrono_literals;
 using coronet::reply;

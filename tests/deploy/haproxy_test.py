@@ -406,7 +406,7 @@ def reuseport(binary):
           % (counts["ok"], counts["refused"], counts["other"]), flush=True)
     check(counts["refused"] == 0, "no connection refused during the restart")
     # A rare reset remains possible (seen once in ten runs of the C++ test of
-    # the same sequence, tests/framework/server_reuse_port_test.cpp): bounded, listed.
+    # the same sequence, tests/server/server_reuse_port_test.cpp): bounded, listed.
     resets = [e for e in counts["other"] if "reset" in e]
     check(len(counts["other"]) == len(resets), "no connection ended without its reply")
     check(len(resets) * 100 <= counts["ok"], "resets, if any, stay under 1%% (%d)" % len(resets))

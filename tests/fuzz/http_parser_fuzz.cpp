@@ -14,8 +14,8 @@
 #include <string_view>
 #include <vector>
 
-#include "../../lib/src/framework/http_codec.hpp"
-#include "../../lib/src/framework/http_parser_adapter.hpp"
+#include "protocol/http/http_codec.hpp"
+#include "protocol/http/http_parser_adapter.hpp"
 
 namespace {
 

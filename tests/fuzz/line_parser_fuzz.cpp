@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "coronet/framework/line_codec.hpp"
+#include "coronet/protocol/line/line_codec.hpp"
 
 namespace {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "coronet/framework/proxy_header.hpp"
+#include "coronet/protocol/proxy/proxy_header.hpp"
 
 namespace {
 

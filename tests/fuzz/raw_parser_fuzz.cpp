@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-#include "coronet/framework/raw_codec.hpp"
+#include "coronet/protocol/raw/raw_codec.hpp"
 
 namespace {
 

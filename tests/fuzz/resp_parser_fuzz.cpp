@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "coronet/framework/resp_codec.hpp"
+#include "coronet/protocol/resp/resp_codec.hpp"
 
 namespace {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "coronet/framework/resp_codec.hpp"
+#include "coronet/protocol/resp/resp_codec.hpp"
 
 namespace {
 

@@ -19,9 +19,9 @@
 #include "coronet/net/acceptor.hpp"
 #include "coronet/net/socket.hpp"
 #include "coronet/net/timeout.hpp"
-#include "coronet/sync_wait.hpp"
-#include "coronet/task.hpp"
-#include "coronet/when_all.hpp"
+#include "coronet/core/sync_wait.hpp"
+#include "coronet/core/task.hpp"
+#include "coronet/core/when_all.hpp"
 
 // Never co_await inside a Catch macro: the macro repeats its expression in a
 // short-circuited `false && (...)`, and g++ 12 still runs a co_await there.

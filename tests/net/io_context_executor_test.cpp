@@ -9,8 +9,8 @@
 #include <asio/io_context.hpp>
 #include <asio/strand.hpp>
 
-#include "coronet/sync_wait.hpp"
-#include "coronet/task.hpp"
+#include "coronet/core/sync_wait.hpp"
+#include "coronet/core/task.hpp"
 
 namespace {
 

@@ -22,16 +22,16 @@
 #include <asio/io_context.hpp>
 #include <asio/ip/address_v4.hpp>
 
-#include "coronet/error.hpp"
+#include "coronet/core/error.hpp"
 #include "coronet/net/acceptor.hpp"
 #include "coronet/net/socket.hpp"
 #include "coronet/net/timer.hpp"
-#include "coronet/spawn.hpp"
-#include "coronet/sync_wait.hpp"
-#include "coronet/task.hpp"
-#include "coronet/task_group.hpp"
-#include "coronet/when_all.hpp"
-#include "coronet/yield.hpp"
+#include "coronet/core/spawn.hpp"
+#include "coronet/core/sync_wait.hpp"
+#include "coronet/core/task.hpp"
+#include "coronet/core/task_group.hpp"
+#include "coronet/core/when_all.hpp"
+#include "coronet/net/yield.hpp"
 
 // Never co_await inside a Catch macro: the macro repeats its expression in a
 // short-circuited `false && (...)`, and g++ 12 still runs a co_await there.

@@ -16,12 +16,12 @@
 #include <asio/io_context.hpp>
 #include <asio/ip/address_v4.hpp>
 
-#include "coronet/error.hpp"
+#include "coronet/core/error.hpp"
 #include "coronet/net/timeout.hpp"
-#include "coronet/spawn.hpp"
-#include "coronet/sync_wait.hpp"
-#include "coronet/task.hpp"
-#include "coronet/yield.hpp"
+#include "coronet/core/spawn.hpp"
+#include "coronet/core/sync_wait.hpp"
+#include "coronet/core/task.hpp"
+#include "coronet/net/yield.hpp"
 #include "support/counting_new.hpp"
 
 // Never co_await inside a Catch macro: the macro repeats its expression in a

@@ -2,9 +2,9 @@
 // not need the framework or services to link.
 #include <cstddef>
 
-#include <coronet/sync_wait.hpp>
-#include <coronet/task.hpp>
-#include <coronet/time_format.hpp>
+#include <coronet/core/sync_wait.hpp>
+#include <coronet/core/task.hpp>
+#include <coronet/core/time_format.hpp>
 
 coronet::task<std::size_t> formatted_length() {
   char buf[coronet::time_format_buffer_size];

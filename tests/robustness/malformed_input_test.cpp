@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "coronet/framework/server.hpp"
+#include "coronet/server/server.hpp"
 #include "support/test_commands.hpp"
 
 using namespace std::string_literals;

@@ -1,6 +1,6 @@
 // Tests for coronet/services/daytime.hpp: the RFC 867 text and its UDP handler.
 #include "coronet/services/daytime.hpp"
-#include "coronet/time_format.hpp"
+#include "coronet/core/time_format.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -11,7 +11,7 @@
 #include <optional>
 #include <string>
 
-#include "coronet/sync_wait.hpp"
+#include "coronet/core/sync_wait.hpp"
 
 namespace {
 

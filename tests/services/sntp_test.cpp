@@ -12,7 +12,7 @@
 #include <optional>
 #include <vector>
 
-#include "coronet/sync_wait.hpp"
+#include "coronet/core/sync_wait.hpp"
 
 namespace {
 

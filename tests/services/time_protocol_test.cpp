@@ -8,7 +8,7 @@
 #include <cstddef>
 #include <optional>
 
-#include "coronet/sync_wait.hpp"
+#include "coronet/core/sync_wait.hpp"
 
 namespace {
 

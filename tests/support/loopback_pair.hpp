@@ -13,7 +13,7 @@
 #include "coronet/net/acceptor.hpp"
 #include "coronet/net/socket.hpp"
 #include "coronet/net/timeout.hpp"
-#include "coronet/task.hpp"
+#include "coronet/core/task.hpp"
 
 namespace coronet_test {
 

@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "coronet/framework/router.hpp"
+#include "coronet/command/router.hpp"
 #include "coronet/net/timer.hpp"
 
 namespace coronet_test {

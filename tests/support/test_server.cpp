@@ -9,9 +9,9 @@
 
 #include <CLI/CLI.hpp>
 #include <coronet/coronet.hpp>
-#include <coronet/framework/server.hpp>
+#include <coronet/server/server.hpp>
 
-#include "test_commands.hpp"
+#include "support/test_commands.hpp"
 
 namespace {
 

@@ -6,8 +6,8 @@
 #include <chrono>
 #include <functional>
 
-#include "coronet/task.hpp"
-#include "coronet/yield.hpp"
+#include "coronet/core/task.hpp"
+#include "coronet/net/yield.hpp"
 
 namespace coronet_test {
 

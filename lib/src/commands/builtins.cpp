@@ -9,11 +9,11 @@
 #include <vector>
 
 #include "coronet/commands/redis_commands.hpp"
-#include "coronet/framework/connection.hpp"
-#include "coronet/framework/detail/quoted_name.hpp"
-#include "coronet/framework/server.hpp"
-#include "detail/ascii_case.hpp"
-#include "detail/serving_router.hpp"
+#include "coronet/command/connection.hpp"
+#include "coronet/protocol/detail/quoted_name.hpp"
+#include "coronet/server/server.hpp"
+#include "commands/detail/ascii_case.hpp"
+#include "commands/detail/serving_router.hpp"
 
 namespace coronet::commands {
 namespace {

@@ -13,14 +13,14 @@
 #include <utility>
 #include <vector>
 
-#include "coronet/detail/log_limiter.hpp"
-#include "coronet/framework/connection.hpp"
-#include "coronet/framework/detail/quoted_name.hpp"
-#include "coronet/framework/server.hpp"
-#include "coronet/log.hpp"
-#include "coronet/version.hpp"
-#include "detail/ascii_case.hpp"
-#include "detail/serving_router.hpp"
+#include "coronet/core/detail/log_limiter.hpp"
+#include "coronet/command/connection.hpp"
+#include "coronet/protocol/detail/quoted_name.hpp"
+#include "coronet/server/server.hpp"
+#include "coronet/core/log.hpp"
+#include "coronet/core/version.hpp"
+#include "commands/detail/ascii_case.hpp"
+#include "commands/detail/serving_router.hpp"
 
 namespace coronet::commands {
 namespace {

@@ -13,16 +13,16 @@
 #include <asio/ip/address.hpp>
 #include <asio/post.hpp>
 
-#include "coronet/detail/log_limiter.hpp"
-#include "coronet/detail/worker_pool.hpp"
-#include "coronet/log.hpp"
+#include "coronet/core/detail/log_limiter.hpp"
+#include "coronet/runtime/worker_pool.hpp"
+#include "coronet/core/log.hpp"
 #include "coronet/net/acceptor.hpp"
-#include "coronet/net/listener.hpp"
+#include "coronet/runtime/listener.hpp"
 #include "coronet/net/socket.hpp"
 #include "coronet/net/timer.hpp"
 #include "coronet/services/daytime.hpp"
 #include "coronet/services/time_protocol.hpp"
-#include "coronet/spawn.hpp"
+#include "coronet/core/spawn.hpp"
 
 namespace coronet::services::detail {
 namespace {

@@ -4,10 +4,10 @@
 
 #include "coronet/commands/redis_commands.hpp"
 #include "coronet/commands/timestamp.hpp"
-#include "coronet/framework/reply.hpp"
-#include "coronet/framework/request.hpp"
-#include "coronet/framework/router.hpp"
-#include "coronet/task.hpp"
+#include "coronet/protocol/reply.hpp"
+#include "coronet/command/request.hpp"
+#include "coronet/command/router.hpp"
+#include "coronet/core/task.hpp"
 
 namespace coronet::commands {
 

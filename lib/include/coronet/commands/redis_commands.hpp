@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "coronet/framework/router.hpp"
+#include "coronet/command/router.hpp"
 
 namespace coronet::commands {
 

@@ -7,11 +7,11 @@
 #include <ctime>
 #include <string>
 
-#include "coronet/time_format.hpp"
+#include "coronet/core/time_format.hpp"
 
 namespace coronet::commands {
 
-/// The formatting lives in the core layer (`coronet/time_format.hpp`) so the
+/// The formatting lives in the core layer (`coronet/core/time_format.hpp`) so the
 /// services can share it; these names keep code written against this header
 /// working.
 inline constexpr std::size_t timestamp_buffer_size = time_format_buffer_size;

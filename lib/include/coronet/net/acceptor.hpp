@@ -9,7 +9,7 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/socket_base.hpp>
 
-#include "coronet/detail/io_awaiter.hpp"
+#include "coronet/net/detail/io_awaiter.hpp"
 #include "coronet/net/io_context_executor.hpp"
 #include "coronet/net/socket.hpp"
 

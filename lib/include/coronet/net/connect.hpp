@@ -7,7 +7,7 @@
 
 #include "coronet/net/io_context_executor.hpp"
 #include "coronet/net/socket.hpp"
-#include "coronet/task.hpp"
+#include "coronet/core/task.hpp"
 
 namespace coronet::tcp {
 

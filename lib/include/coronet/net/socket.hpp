@@ -15,8 +15,8 @@
 #include <asio/read_until.hpp>
 #include <asio/write.hpp>
 
-#include "coronet/detail/io_awaiter.hpp"
-#include "coronet/detail/try_now.hpp"
+#include "coronet/net/detail/io_awaiter.hpp"
+#include "coronet/net/detail/try_now.hpp"
 #include "coronet/net/io_context_executor.hpp"
 
 namespace coronet::tcp {

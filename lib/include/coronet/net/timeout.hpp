@@ -9,11 +9,11 @@
 #include <type_traits>
 #include <utility>
 
-#include "coronet/detail/fork.hpp"
-#include "coronet/detail/result_box.hpp"
-#include "coronet/error.hpp"
+#include "coronet/core/detail/fork.hpp"
+#include "coronet/core/detail/result_box.hpp"
+#include "coronet/core/error.hpp"
 #include "coronet/net/timer.hpp"
-#include "coronet/task.hpp"
+#include "coronet/core/task.hpp"
 
 namespace coronet {
 namespace detail {
@@ -93,7 +93,7 @@ private:
 /// `std::system_error(coronet::errc::timeout)` instead: its message is
 /// "operation timed out", and its code compares equal to
 /// `coronet::errc::timeout` and to `std::errc::timed_out` (see
-/// `coronet/error.hpp`). If `t` still finishes normally (it handled the
+/// `coronet/core/error.hpp`). If `t` still finishes normally (it handled the
 /// cancellation, or finished just in time), its result is returned. Other
 /// exceptions from `t` propagate unchanged.
 ///

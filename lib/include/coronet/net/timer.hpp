@@ -10,7 +10,7 @@
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 
-#include "coronet/detail/io_awaiter.hpp"
+#include "coronet/net/detail/io_awaiter.hpp"
 #include "coronet/net/io_context_executor.hpp"
 
 namespace coronet {

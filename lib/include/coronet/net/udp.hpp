@@ -12,8 +12,8 @@
 #include <asio/ip/udp.hpp>
 #include <asio/socket_base.hpp>
 
-#include "coronet/detail/io_awaiter.hpp"
-#include "coronet/detail/try_now.hpp"
+#include "coronet/net/detail/io_awaiter.hpp"
+#include "coronet/net/detail/try_now.hpp"
 #include "coronet/net/io_context_executor.hpp"
 
 namespace coronet::udp {

@@ -4,8 +4,8 @@
 #include <cstddef>
 #include <ctime>
 
-#include "coronet/framework/datagram_server.hpp"
-#include "coronet/time_format.hpp"
+#include "coronet/datagram/datagram_server.hpp"
+#include "coronet/core/time_format.hpp"
 
 namespace coronet::services {
 

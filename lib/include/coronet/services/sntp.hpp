@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <span>
 
-#include "coronet/framework/datagram_server.hpp"
+#include "coronet/datagram/datagram_server.hpp"
 
 namespace coronet::services {
 

@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "coronet/framework/datagram_server.hpp"
+#include "coronet/datagram/datagram_server.hpp"
 
 namespace coronet::services {
 

@@ -9,7 +9,7 @@
 #include <optional>
 #include <string>
 
-#include "coronet/framework/datagram_server.hpp"
+#include "coronet/datagram/datagram_server.hpp"
 #include "coronet/services/sntp.hpp"
 
 namespace coronet::services {

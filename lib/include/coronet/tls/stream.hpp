@@ -15,7 +15,7 @@
 #include <asio/ssl/stream.hpp>
 #include <asio/write.hpp>
 
-#include "coronet/detail/io_awaiter.hpp"
+#include "coronet/net/detail/io_awaiter.hpp"
 #include "coronet/net/socket.hpp"
 
 namespace coronet::tls {

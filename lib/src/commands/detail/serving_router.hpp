@@ -1,10 +1,10 @@
 // Which router a built-in command describes: the one serving the request.
 #pragma once
 
-#include "coronet/framework/connection.hpp"
-#include "coronet/framework/request.hpp"
-#include "coronet/framework/router.hpp"
-#include "coronet/framework/server.hpp"
+#include "coronet/command/connection.hpp"
+#include "coronet/command/request.hpp"
+#include "coronet/command/router.hpp"
+#include "coronet/server/server.hpp"
 
 namespace coronet::detail {
 

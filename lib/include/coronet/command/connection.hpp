@@ -1,0 +1,74 @@
+// What a command handler may know about, and do to, the connection it serves.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "coronet/protocol/wire_protocol.hpp"
+#include "coronet/net/socket.hpp"
+
+namespace coronet {
+
+class server;
+
+/// The connection a request arrived on, as a handler sees it (`request::conn`).
+/// Valid for the duration of the handler; used only on the connection's thread.
+///
+/// A server's session fills in `peer`, `local`, `fd`, `protocol`, `owner`, `listener`,
+/// `id`, `created` and `authenticated`; the built-in Redis commands (HELLO,
+/// CLIENT, AUTH, RESET) change `protover`, `authenticated`, `name`, `lib_name`
+/// and `lib_version`. Outside a server (a test calling `router::dispatch`) the
+/// defaults below stand.
+class connection {
+public:
+  /// The peer's address.
+  tcp::endpoint peer;
+  /// The local address the peer connected to (Redis's `laddr`); default-
+  /// constructed when unknown.
+  tcp::endpoint local;
+  /// The socket's descriptor (Redis's `fd`); -1 when unknown.
+  int fd = -1;
+  /// The protocol in use (never `auto_detect` once a request was parsed).
+  wire_protocol protocol = wire_protocol::auto_detect;
+  /// The server that accepted the connection; null outside a server.
+  const server* owner = nullptr;
+  /// Which of the server's listeners accepted it (`server::listener(i)`; 0 is
+  /// `host:port`); 0 outside a server.
+  std::size_t listener = 0;
+
+  /// Unique among the connections of one server, from 1 up, in accept order
+  /// (`CLIENT ID`); 0 outside a server.
+  std::uint64_t id = 0;
+  /// The RESP version the peer chose with `HELLO` (2 or 3). A RESP session
+  /// encodes every reply after the current one with it; other protocols
+  /// ignore it. `RESET` sets it back to 2.
+  int protover = 2;
+  /// True once the peer may run every command: set by `AUTH` or `HELLO ...
+  /// AUTH` with the right password, and by the session at the start when the
+  /// server has no password. `RESET` clears it when a password is set.
+  /// While false, commands without the `noauth` flag answer
+  /// `NOAUTH Authentication required.`
+  bool authenticated = false;
+  /// The name set by `CLIENT SETNAME` or `HELLO ... SETNAME`; empty for none.
+  std::string name;
+  /// The client library's name, from `CLIENT SETINFO LIB-NAME`; empty for none.
+  std::string lib_name;
+  /// The client library's version, from `CLIENT SETINFO LIB-VER`; empty for none.
+  std::string lib_version;
+  /// When the connection was accepted (for `CLIENT INFO`'s `age`); the
+  /// epoch of steady_clock when unknown.
+  std::chrono::steady_clock::time_point created{};
+
+  /// Asks for the connection to be closed once the current reply is sent.
+  void close_after_reply() noexcept { close_after_reply_ = true; }
+  /// True once `close_after_reply()` was called.
+  bool closing() const noexcept { return close_after_reply_; }
+
+private:
+  bool close_after_reply_ = false;
+};
+
+}  // namespace coronet

@@ -1,0 +1,133 @@
+// The one mechanism by which coronet awaits an Asio operation.
+#pragma once
+
+#include <coroutine>
+#include <cstddef>
+#include <system_error>
+#include <utility>
+
+#include <asio/associated_allocator.hpp>
+#include <asio/associated_cancellation_slot.hpp>
+#include <asio/cancellation_signal.hpp>
+
+#include "coronet/core/detail/frame_allocator.hpp"
+#include "coronet/core/detail/promise_base.hpp"
+
+namespace coronet::detail {
+
+// The awaiter whose operation is being initiated on this thread. A handler
+// destroyed while it is set is being unwound by a throwing initiation, whose
+// exception already reaches the coroutine: it must not abandon the chain.
+inline constinit thread_local const void* tl_initiating = nullptr;
+
+// Operations that completed without suspending, in a row, on this thread.
+// Bounded so that one always-ready connection cannot starve the others.
+inline constinit thread_local unsigned tl_inline_completions = 0;
+inline constexpr unsigned max_inline_completions = 64;
+
+/// Completion handler of every coronet awaitable: holds a pointer to the
+/// awaiter, stores the result there and resumes the coroutine inline.
+///
+/// Its associated allocator is the thread's frame pool (no heap allocation per
+/// operation) and its cancellation slot is the awaiting chain's. Destroyed
+/// without being invoked (the io_context went away with the operation still
+/// pending) it abandons the chain so the suspended frames are freed.
+template <class Awaiter>
+class io_handler {
+public:
+  using allocator_type = pool_allocator<void>;
+  using cancellation_slot_type = asio::cancellation_slot;
+
+  io_handler(Awaiter* a, asio::cancellation_slot slot) noexcept : awaiter_(a), slot_(slot) {}
+  io_handler(io_handler&& other) noexcept : awaiter_(std::exchange(other.awaiter_, nullptr)), slot_(other.slot_) {}
+  io_handler& operator=(io_handler&&) = delete;
+  ~io_handler() {
+    if (awaiter_ != nullptr && awaiter_ != tl_initiating)
+      abandon_chain(awaiter_->context_);
+  }
+
+  template <class... Args>
+  void operator()(Args&&... args) {
+    Awaiter* a = std::exchange(awaiter_, nullptr);
+    // Asio leaves the operation's cancellation handler installed; drop it
+    // before the objects it refers to can go away.
+    if (slot_.is_connected())
+      slot_.clear();
+    a->complete(std::forward<Args>(args)...);
+    tl_inline_completions = 0;
+    a->waiter_.resume();
+  }
+
+  allocator_type get_allocator() const noexcept { return {}; }
+  cancellation_slot_type get_cancellation_slot() const noexcept { return slot_; }
+
+private:
+  Awaiter* awaiter_;
+  asio::cancellation_slot slot_;
+};
+
+/// Base of awaiters for one Asio operation producing a `Result`.
+///
+/// `Derived` provides `initiate(io_handler<Derived>)`, which starts the
+/// operation, and `complete(std::error_code, ...)`, which stores its result.
+/// The throwing form (no `std::error_code*` given) throws
+/// `std::system_error` from `co_await` when the operation failed; the other
+/// form stores the error in `*ec` (cleared on success) and returns whatever
+/// partial result the operation produced.
+template <class Derived, class Result>
+class io_awaiter {
+public:
+  explicit io_awaiter(std::error_code* ec = nullptr) noexcept : user_ec_(ec) {}
+
+  bool await_ready() const noexcept { return false; }
+
+  template <class Promise>
+  void await_suspend(std::coroutine_handle<Promise> h) {
+    waiter_ = h;
+    context_ = context_of(h);
+    asio::cancellation_slot slot = context_ != nullptr ? context_->slot : asio::cancellation_slot{};
+    // Not a member touched after initiation: with several threads the
+    // handler may run, and this frame be gone, before initiate returns.
+    const void* previous = std::exchange(tl_initiating, this);
+    try {
+      static_cast<Derived*>(this)->initiate(io_handler<Derived>{static_cast<Derived*>(this), slot});
+    } catch (...) {
+      tl_initiating = previous;
+      throw;
+    }
+    tl_initiating = previous;
+  }
+
+  Result await_resume() {
+    finish();
+    return std::move(result_);
+  }
+
+protected:
+  template <class>
+  friend class io_handler;
+
+  // Reports the error in the requested form.
+  void finish() {
+    if (user_ec_ != nullptr)
+      *user_ec_ = ec_;
+    else if (ec_)
+      throw std::system_error(ec_);
+  }
+
+  std::coroutine_handle<> waiter_{};
+  chain_context* context_ = nullptr;
+  std::error_code* user_ec_;
+  std::error_code ec_{};
+  Result result_{};
+};
+
+/// As `io_awaiter` for operations with no result but success or an error.
+template <class Derived>
+class io_awaiter<Derived, void> : public io_awaiter<Derived, bool> {
+public:
+  using io_awaiter<Derived, bool>::io_awaiter;
+  void await_resume() { this->finish(); }
+};
+
+}  // namespace coronet::detail

@@ -1,0 +1,380 @@
+// coronet::server: serves a router's commands over TCP, with limits and graceful shutdown.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "coronet/command/connection.hpp"
+#include "coronet/protocol/proxy/proxy_header.hpp"
+#include "coronet/protocol/http/http_options.hpp"
+#include "coronet/command/router.hpp"
+#include "coronet/server/server_metrics.hpp"
+#include "coronet/core/task.hpp"
+#include "coronet/tls/context.hpp"
+
+namespace coronet {
+
+/// One more address a server listens on, beside `server_options::host:port`,
+/// each with its own protocol (e.g. a line port beside the RESP port).
+struct listener_config {
+  /// Numeric IPv4 or IPv6 address; empty means `server_options::host`.
+  std::string host{};
+  /// Port; 0 picks a free one (see `server::port(i)`).
+  std::uint16_t port = 0;
+  /// Wire protocol of its connections.
+  wire_protocol protocol = wire_protocol::auto_detect;
+  /// Serves TLS (with `server_options::tls`'s certificate), as Redis's
+  /// `tls-port`: every protocol works over it; see docs/tls.md.
+  bool tls = false;
+};
+
+/// Everything a server can be told; every limit of docs/limits.md is here
+/// with its default. The texts the peer sees are given per field.
+struct server_options {
+  /// Address to listen on (a numeric IPv4 or IPv6 address).
+  std::string host = "127.0.0.1";
+  /// Port to listen on; 0 picks a free one (see `server::port()`).
+  std::uint16_t port = 8099;
+  /// Wire protocol of the connections to `host:port`.
+  wire_protocol protocol = wire_protocol::auto_detect;
+  /// More addresses to listen on, each with its protocol: listener 1 is
+  /// `listeners[0]`, and so on (listener 0 is `host:port`). Every listener
+  /// is served by every thread, with the same limits; `max_connections`
+  /// counts the connections of all of them.
+  std::vector<listener_config> listeners{};
+  /// SO_REUSEPORT on every listening socket, so that another process (a new
+  /// version of this server) can bind the same ports while this one drains:
+  /// the kernel then spreads new connections over both until this one closes
+  /// its listeners (see docs/deploy.md). With more than one thread it is set
+  /// anyway. Binding a port another process holds without SO_REUSEPORT still
+  /// fails with `address_in_use`.
+  bool reuse_port = false;
+  /// The certificate, key, optional client CA (mutual TLS) and key password
+  /// of the listeners that serve TLS (`listener_config::tls`, `tls_only`).
+  /// Loaded by the constructor, which throws `std::system_error` naming the
+  /// file and OpenSSL's reason if one is missing, unreadable or wrong (see
+  /// `tls::make_server_context`); reloaded by `server::reload_tls()` and, with
+  /// `handle_signals`, on SIGHUP. Ignored when no listener serves TLS.
+  coronet::tls::server_config tls{};
+  /// Every listener serves TLS, `host:port` included: a TLS-only server.
+  bool tls_only = false;
+  /// Threads, each with its own io_context and SO_REUSEPORT acceptor; 0
+  /// means one per hardware thread. A connection stays on the thread that
+  /// accepted it.
+  ///
+  /// The default is 1, as Redis: every handler then runs on one thread, so a
+  /// handler may keep state in plain variables shared by all connections, as
+  /// the README's first example does, without a data race. With more threads,
+  /// handlers of different connections run at the same time: keep state per
+  /// worker (indexed by `server::current_worker()`) or protect it with a
+  /// mutex (or a strand). One thread serves about as many requests per second
+  /// as redis-server; more pay off only for handlers that compute.
+  unsigned threads = 1;
+  /// Longest request line (line protocol, RESP inline, RESP headers). Longer:
+  /// the peer gets `ERR request too large` and the connection is closed.
+  std::size_t max_request_bytes = 64 * 1024;
+  /// Largest RESP bulk string. Larger, negative or non-numeric lengths: the
+  /// peer gets `ERR protocol error: ...` and the connection is closed.
+  std::size_t max_bulk_bytes = 1024 * 1024;
+  /// Most words in a request (RESP array count). More: as above.
+  std::size_t max_args = 1024;
+  /// Connections open at once, over all threads. Beyond: the new peer gets
+  /// `ERR max number of clients reached` and is closed.
+  std::size_t max_connections = 10000;
+  /// A connection that completes no request, and whose peer takes none of
+  /// its pending replies, for this long is closed without a reply (a peer
+  /// reading a long reply is active). 0 = never, the default, as Redis's
+  /// `timeout 0`: client libraries keep pooled connections idle for hours,
+  /// and `tcp_keepalive` removes dead peers.
+  std::chrono::milliseconds idle_timeout = std::chrono::milliseconds(0);
+  /// A request that has started (some of its bytes are buffered) but is still
+  /// incomplete after this long: the connection is closed without a reply
+  /// (the peer sees end of stream), as for `idle_timeout`. The guard against
+  /// peers that trickle a request byte by byte (slowloris); it also bounds a
+  /// large request to `max_bulk_bytes` per this long. 0 = no limit.
+  std::chrono::milliseconds partial_request_timeout = std::chrono::seconds(10);
+  /// TCP keepalive on every accepted connection, as Redis's `tcp-keepalive`:
+  /// SO_KEEPALIVE, the first probe after this long without traffic, then one
+  /// every third of it; 3 unanswered probes reset the connection. 0 = off. If
+  /// the socket refuses the options, the connection is served without them.
+  std::chrono::seconds tcp_keepalive = std::chrono::seconds(300);
+  /// A connection still in its opening handshake (a TLS handshake, a PROXY
+  /// protocol header) after this long is closed without a reply and counted
+  /// in `server_stats::handshakes_timed_out` (logged at most once a second).
+  /// 0 = no limit.
+  std::chrono::milliseconds handshake_timeout = std::chrono::seconds(10);
+  /// A handler still running after this long is cancelled and the peer gets
+  /// `ERR timeout`. 0 = no limit.
+  std::chrono::milliseconds request_timeout = std::chrono::seconds(30);
+  /// Bounds the replies buffered for one connection (not yet taken by the
+  /// kernel). Backpressure instead of disconnects: once more than half of it
+  /// is unsent, the connection's further requests are neither parsed nor
+  /// read until its peer has taken all but a quarter of it, as a pipelining
+  /// client that reads its replies does; the peer sees its requests answered
+  /// in order, only slower. So a connection holds at most about half of this,
+  /// plus its largest reply. A peer that reads nothing is closed by
+  /// `output_stall_timeout`.
+  std::size_t max_output_bytes = 16 * 1024 * 1024;
+  /// A connection with unsent replies whose peer takes none of their bytes
+  /// for this long (it is not reading: its receive window stays shut) is
+  /// closed; logged at most once a second. Whatever the connection is doing:
+  /// paused by backpressure, reading, closing. 0 = never.
+  std::chrono::milliseconds output_stall_timeout = std::chrono::seconds(30);
+  /// On `stop()` / the first signal: in-flight requests get this long to
+  /// finish and flush; then every connection is closed.
+  std::chrono::milliseconds drain_timeout = std::chrono::seconds(10);
+  /// When accept fails for lack of descriptors (EMFILE/ENFILE), accepting
+  /// pauses this long before retrying (logged at most once a second).
+  std::chrono::milliseconds accept_backoff = std::chrono::milliseconds(100);
+  /// `listen()` backlog.
+  int backlog = 1024;
+  /// Makes `run()` handle SIGINT and SIGTERM: the first drains (`run()`
+  /// returns 0 within `drain_timeout` + 250 ms), a second during the drain
+  /// makes `run()` return 1 at once.
+  bool handle_signals = false;
+  /// Logs each connection's open and close at `info` level.
+  bool log_connections = false;
+  /// Password required from every connection (`AUTH password`, `AUTH default
+  /// password` or `HELLO 3 AUTH default password`) before any command other
+  /// than AUTH, HELLO, PING, QUIT and RESET. Others get `-NOAUTH
+  /// Authentication required.`. Empty (the default): no authentication.
+  std::string password{};
+  /// PROXY protocol header expected from a load balancer (HAProxy's
+  /// `send-proxy` = v1, `send-proxy-v2` = v2) on every listener's
+  /// connections, before anything else (a TLS handshake included). With it
+  /// on, a peer in `proxy_trusted` must send one, and `connection::peer` /
+  /// `connection::local` (so logs, `CLIENT LIST`, `CLIENT INFO`) are the
+  /// client's and the proxy's addresses it names; exactly the header's bytes
+  /// are read, the first command stays for the protocol. A header that is
+  /// malformed, truncated, oversized (`proxy_header_max_bytes`), in a version
+  /// not accepted, sent by a peer outside `proxy_trusted`, or not complete
+  /// within `handshake_timeout` closes the connection without a reply; each is
+  /// counted in `server_stats::proxy_header_errors` and logged (at most once
+  /// a second). Off by default.
+  proxy_protocol_mode proxy_protocol = proxy_protocol_mode::off;
+  /// The peers (addresses or address/prefix-length, IPv4 or IPv6) allowed to
+  /// send a PROXY header; the default is loopback only. Other peers are
+  /// served as they are (their real address is theirs), but one that opens
+  /// with a PROXY header is closed: it could claim any address. Put the load
+  /// balancers' addresses here; `0.0.0.0/0` and `::/0` trust everyone. An entry
+  /// that does not parse makes the constructor throw `std::invalid_argument`.
+  std::vector<std::string> proxy_trusted{"127.0.0.0/8", "::1"};
+  /// Port of an HAProxy `agent-check` listener on `host` (0 picks a free one,
+  /// see `server::agent_port()`; empty, the default: none). Each connection
+  /// gets one line and is closed: `up ready` while serving, `drain` once the
+  /// drain began (HAProxy stops sending new connections before the health
+  /// check sees the closed listener), `maint` while `server::set_maintenance`
+  /// is on. It answers until the drain has closed the last connection.
+  std::optional<std::uint16_t> agent_port{};
+  /// Limits and deadlines of HTTP connections (`wire_protocol::http`); the
+  /// limits above do not apply to them, except `max_connections`,
+  /// `request_timeout` (`504`), `max_output_bytes`, `output_stall_timeout`
+  /// and `drain_timeout`.
+  http_options http{};
+};
+
+/// Counters of a server, summed over its threads.
+struct server_stats {
+  /// Connections open now.
+  std::uint64_t connections_now = 0;
+  /// Connections accepted since start (rejected ones included).
+  std::uint64_t connections_total = 0;
+  /// Connections refused because `max_connections` was reached.
+  std::uint64_t connections_rejected = 0;
+  /// Requests handled.
+  std::uint64_t requests = 0;
+  /// Error replies sent and protocol errors (each closes its connection).
+  std::uint64_t errors = 0;
+  /// Connections closed because their opening handshake (TLS, PROXY header)
+  /// did not finish within `handshake_timeout`.
+  std::uint64_t handshakes_timed_out = 0;
+  /// Connections closed over their PROXY protocol header (see
+  /// `server_options::proxy_protocol`): malformed, truncated, oversized,
+  /// late (also in `handshakes_timed_out`) or from a peer not trusted.
+  std::uint64_t proxy_header_errors = 0;
+  /// Bytes read from peers.
+  std::uint64_t bytes_in = 0;
+  /// Bytes written to peers.
+  std::uint64_t bytes_out = 0;
+  /// Time since the server was constructed.
+  std::chrono::steady_clock::duration uptime{};
+  /// True once the drain began (`stop()`, the first signal).
+  bool draining = false;
+  /// True while `server::set_maintenance(true)` holds.
+  bool maintenance = false;
+};
+
+namespace detail {
+struct server_worker;
+class worker_pool;
+class agent_check;
+class server_tls;
+}  // namespace detail
+
+/// A TCP server for a router's commands (see docs/protocols.md for the
+/// protocols, docs/limits.md for the limits and shutdown).
+///
+/// The constructor binds the listening sockets, so `port()` is known at once
+/// and a port in use fails early. `run()` serves until `stop()` (or a signal,
+/// with `handle_signals`). The router must outlive the server and must not
+/// change once `run()` has started.
+class server {
+public:
+  /// Binds `options.host:options.port` and every `options.listeners` entry
+  /// on every thread's acceptors. Throws `std::system_error` (e.g.
+  /// `address_in_use`) or `std::invalid_argument` for a host that is not a
+  /// numeric address.
+  server(const router& r, server_options options);
+
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  /// Stops and joins every thread if `run()` is still going on another thread.
+  ~server();
+
+  /// The bound port of listener 0 (the real one when `options.port` was 0).
+  std::uint16_t port() const noexcept { return listeners_.front().port; }
+
+  /// The bound port of listener `i` (0: `host:port`; i: `listeners[i - 1]`).
+  /// Throws `std::out_of_range` for `i >= listener_count()`.
+  std::uint16_t port(std::size_t i) const { return listeners_.at(i).port; }
+
+  /// How many listeners the server has: 1 + `options().listeners.size()`.
+  std::size_t listener_count() const noexcept { return listeners_.size(); }
+
+  /// Listener `i` as served: its host (never empty), real port and protocol
+  /// (0 is `host:port`). Throws `std::out_of_range` for `i >=
+  /// listener_count()`.
+  const listener_config& listener(std::size_t i) const { return listeners_.at(i); }
+
+  /// Reads `options().tls`'s files again: connections accepted afterwards
+  /// use the new certificate, the ones already open are unaffected. A file
+  /// that is missing or wrong (a key that does not match, a wrong password)
+  /// is logged at `error` level with the reason and the old certificate
+  /// stays in use. Returns whether the new one was taken; false, without a
+  /// log line, when no listener serves TLS. Thread-safe. With
+  /// `handle_signals`, SIGHUP does the same while `run()` is serving.
+  bool reload_tls() noexcept;
+
+  /// The options in force (`threads` resolved to the real count).
+  const server_options& options() const noexcept { return options_; }
+
+  /// Serves on the calling thread and `threads - 1` more until stopped and
+  /// drained. Returns 0 after a graceful stop (also when `drain_timeout`
+  /// passed and what was left was closed), 1 when a second signal cut the
+  /// drain short. Never hangs: returns within `drain_timeout` + 250 ms after
+  /// `stop()` or the first signal, and at once after a second signal,
+  /// whatever is still pending; tasks a handler `spawn`ed onto
+  /// `co_await this_executor` are abandoned (never resumed; their frames are
+  /// destroyed with the server). A handler that blocks its thread without
+  /// suspending delays this until it returns. May be called once; throws
+  /// `std::logic_error` the second time.
+  int run();
+
+  /// Starts a graceful stop: no new connections, in-flight requests finish
+  /// and their replies are flushed, idle connections close, tasks started by
+  /// `spawn()` are cancelled. After `drain_timeout` every connection is
+  /// closed and running handlers are cancelled; 250 ms later `run()`
+  /// returns, abandoning whatever is left. Thread-safe, idempotent, may be
+  /// called before `run()` (the deadline then counts from `run()`).
+  void stop() noexcept;
+
+  /// Counters summed over all threads. Thread-safe.
+  server_stats stats() const noexcept;
+
+  /// What the server measured, summed over its threads (see
+  /// server_metrics.hpp): each command's calls, errors and latency histogram
+  /// (p50/p99), connections per protocol, and requests per second over the
+  /// last minute. Recording costs the request path no lock and no
+  /// allocation; this snapshot allocates (throws `std::bad_alloc`).
+  /// Thread-safe; before `run()` every count is zero.
+  server_metrics metrics() const;
+
+  /// Puts the server in maintenance (or takes it out): the agent-check port
+  /// (`server_options::agent_port`) answers `maint`, and HAProxy sends it no
+  /// new connections; everything else goes on serving. Logged by the agent
+  /// when its answer changes. Thread-safe and async-signal-safe (a lock-free
+  /// store), so a SIGUSR1 handler may call it.
+  void set_maintenance(bool on) noexcept { maintenance_.store(on, std::memory_order_relaxed); }
+  /// True while in maintenance. Thread-safe.
+  bool maintenance() const noexcept { return maintenance_.load(std::memory_order_relaxed); }
+  /// True once the drain began (`stop()`, the first signal). Thread-safe.
+  bool draining() const noexcept;
+  /// The bound agent-check port; 0 when `options().agent_port` is empty.
+  std::uint16_t agent_port() const noexcept;
+
+  /// Starts `t` as background work owned by the server (an expiry loop, a
+  /// cache refresher), so that it ends with the server instead of keeping
+  /// `run()` from returning:
+  /// - from a handler (or any code on a worker's thread), `t` runs on that
+  ///   worker, the thread of the connection it was called for; from any
+  ///   other thread, before or during `run()`, it is handed to worker 0 and
+  ///   starts once that worker runs. Thread-safe; `const` so that handlers
+  ///   can call it through `request::conn->owner`;
+  /// - when the drain begins (`stop()`, the first signal), every such task is
+  ///   cancelled (the operation it awaits ends with `operation_aborted`) and
+  ///   awaited up to `drain_timeout`, like the requests in flight; one that
+  ///   ignores the cancellation is abandoned with them (see `run()`);
+  /// - a task spawned once its worker is draining, or after `run()` returned,
+  ///   is destroyed without being started;
+  /// - an exception escaping `t` is logged and counted, as for any detached
+  ///   task; cancellation ending it with `operation_aborted` is normal.
+  /// Throws `std::bad_alloc`.
+  void spawn(task<void> t) const;
+
+  /// Sets a callback run once when the server begins to stop (`stop()`, the
+  /// first signal), on the thread of the first worker to begin draining,
+  /// before background tasks are cancelled and connections closed; e.g. to
+  /// stop work the server does not own. It must not block. An exception it
+  /// throws is logged. Call before `run()`; replaces an earlier callback.
+  void on_stop(std::function<void()> callback) { on_stop_ = std::move(callback); }
+
+  /// The router the server dispatches to.
+  const router& routes() const noexcept { return router_; }
+
+  /// Returned by `current_worker()` on a thread that is not a server worker.
+  static constexpr std::size_t no_worker = static_cast<std::size_t>(-1);
+
+  /// The index (0 to `options().threads - 1`) of the server worker whose
+  /// thread calls this, so that handlers can keep state per worker without
+  /// locks: a connection, and so every handler call on it, stays on one
+  /// worker. `no_worker` on any other thread, and on the thread that called
+  /// `run()` once `run()` has returned.
+  static std::size_t current_worker() noexcept;
+
+private:
+  void force_stop() noexcept;
+  task<void> serve_worker(std::size_t index);
+  task<void> accept_connections(detail::server_worker& w, std::size_t listener);
+  void take_connection(detail::server_worker& w, std::size_t listener, tcp::socket sock);
+  void begin_drain(std::size_t index) noexcept;
+  void force_close(std::size_t index) noexcept;
+
+  const router& router_;
+  server_options options_;
+  // Listener 0 is host:port, then options_.listeners, with their bound ports.
+  std::vector<listener_config> listeners_;
+  std::chrono::steady_clock::time_point started_;
+  std::unique_ptr<detail::worker_pool> pool_;
+  // The TLS certificate, when a listener serves TLS.
+  std::unique_ptr<detail::server_tls> tls_;
+  std::vector<std::unique_ptr<detail::server_worker>> workers_;
+  std::atomic<std::uint64_t> connections_now_{0};
+  // The last connection::id given out (over all threads).
+  std::atomic<std::uint64_t> next_connection_id_{0};
+  std::function<void()> on_stop_;
+  std::atomic<bool> stop_announced_{false};
+  std::atomic<bool> maintenance_{false};
+  // The agent-check listener, when options_.agent_port is set; on worker 0.
+  std::unique_ptr<detail::agent_check> agent_;
+};
+
+}  // namespace coronet

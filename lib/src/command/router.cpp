@@ -1,0 +1,350 @@
+#include "coronet/command/router.hpp"
+
+#include <algorithm>
+#include <array>
+#include <exception>
+#include <system_error>
+#include <utility>
+
+#include <asio/error.hpp>
+
+#include "coronet/core/detail/log_limiter.hpp"
+#include "coronet/command/connection.hpp"
+#include "coronet/protocol/detail/quoted_name.hpp"
+#include "coronet/server/server.hpp"
+#include "coronet/core/log.hpp"
+#include "server/detail/dispatch.hpp"
+
+namespace coronet {
+namespace {
+
+using router_entry = detail::router_name;
+
+char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    c = lower(c);
+  return out;
+}
+
+// Case-insensitive three-way compare of `a` against an already-lower `b`.
+int compare_lower(std::string_view a, std::string_view b) noexcept {
+  const std::size_t n = std::min(a.size(), b.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto x = static_cast<unsigned char>(lower(a[i]));
+    const auto y = static_cast<unsigned char>(b[i]);
+    if (x != y)
+      return x < y ? -1 : 1;
+  }
+  return a.size() == b.size() ? 0 : (a.size() < b.size() ? -1 : 1);
+}
+
+}  // namespace
+
+namespace detail {
+namespace {
+log_limiter handler_error_log;
+}  // namespace
+}  // namespace detail
+
+reply unknown_command_reply(std::string_view name, std::span<const std::string_view> args) {
+  std::string msg = "ERR unknown command '";
+  detail::append_quoted_name(msg, name);
+  msg += "', with args beginning with: ";
+  // Redis adds arguments while their text is under 128 bytes, each cut to
+  // what is left of the 128.
+  const std::size_t args_start = msg.size();
+  for (std::string_view arg : args) {
+    const std::size_t used = msg.size() - args_start;
+    if (used >= detail::max_echoed_name)
+      break;
+    msg += '\'';
+    detail::append_quoted_name(msg, arg, detail::max_echoed_name - used);
+    msg += "' ";
+  }
+  return reply::error_line(msg);
+}
+
+reply wrong_arity_reply(std::string_view name) {
+  std::string msg = "ERR wrong number of arguments for '";
+  detail::append_quoted_name(msg, name);
+  msg += "' command";
+  return reply::error_line(msg);
+}
+
+reply noauth_reply() { return reply::error_line("NOAUTH Authentication required."); }
+
+void router::check_new_name(std::string_view name) const {
+  if (name.empty() || name.size() > max_name_length)
+    throw command_error("coronet::router: command name must be 1 to 64 bytes long");
+  for (char c : name) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f)
+      throw command_error("coronet::router: command name '" + std::string(name) +
+                          "' contains a blank or control character");
+  }
+  if (find(name) != nullptr)
+    throw command_error("coronet::router: command name '" + std::string(name) + "' is already registered");
+}
+
+namespace {
+
+// Hashes a name (never empty) from its length and four of its bytes, so a
+// lookup costs the same whatever the length; the probe compares whole names.
+template <class Byte>
+std::uint32_t sampled_hash(std::string_view s, Byte byte) noexcept {
+  const std::size_t n = s.size();
+  std::uint32_t h = static_cast<std::uint32_t>(n) * 0x9e3779b1u;
+  h ^= byte(s[0]) | byte(s[n > 1 ? 1 : 0]) << 8 | byte(s[n / 2]) << 16 | byte(s[n - 1]) << 24;
+  h *= 0x85ebca6bu;
+  return h ^ (h >> 15);
+}
+
+std::uint32_t exact_hash(std::string_view s) noexcept {
+  return sampled_hash(s, [](char c) { return static_cast<std::uint32_t>(static_cast<unsigned char>(c)); });
+}
+
+std::uint32_t folded_hash(std::string_view s) noexcept {
+  return sampled_hash(s, [](char c) { return static_cast<std::uint32_t>(static_cast<unsigned char>(lower(c))); });
+}
+
+// Names are short: a loop beats a call to memcmp.
+bool same_bytes(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size())
+    return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (a[i] != b[i])
+      return false;
+  return true;
+}
+
+std::string to_upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'a' && c <= 'z')
+      c = static_cast<char>(c - 'a' + 'A');
+  return out;
+}
+
+// Adds `name` to `t` and rebuilds its slots (registration only, never hot).
+template <class Hash>
+void add_name(std::vector<router_entry>& names, std::vector<std::uint32_t>& slots, std::string name, std::size_t index,
+              Hash hash) {
+  names.push_back(router_entry{std::move(name), index});
+  std::size_t size = 8;
+  while (size < 2 * names.size())
+    size *= 2;
+  slots.assign(size, 0);
+  for (std::size_t n = 0; n < names.size(); ++n) {
+    std::size_t i = hash(names[n].name) & (size - 1);
+    while (slots[i] != 0)
+      i = (i + 1) & (size - 1);
+    slots[i] = static_cast<std::uint32_t>(n + 1);
+  }
+}
+
+// The entry for `name` in the slots, or null; `same` compares a stored name.
+template <class Same>
+const router_entry* probe(const std::vector<router_entry>& names, const std::vector<std::uint32_t>& slots,
+                          std::uint32_t hash, Same same) noexcept {
+  const std::size_t mask = slots.size() - 1;
+  for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
+    const std::uint32_t slot = slots[i];
+    if (slot == 0)
+      return nullptr;
+    const router_entry& e = names[slot - 1];
+    if (same(e.name))
+      return &e;
+  }
+}
+
+}  // namespace
+
+void router::insert(std::string_view name, std::size_t index) {
+  std::string lower_name = to_lower(name);
+  std::string upper_name = to_upper(name);
+  if (upper_name != lower_name)
+    add_name(exact_.names, exact_.slots, std::move(upper_name), index, exact_hash);
+  add_name(exact_.names, exact_.slots, lower_name, index, exact_hash);
+  add_name(folded_.names, folded_.slots, std::move(lower_name), index, folded_hash);
+}
+
+router& router::add(std::string_view name, std::string_view description, command_handler handler, arity args) {
+  if (!handler)
+    throw command_error("coronet::router: command '" + std::string(name) + "' has no handler");
+  return add_command(name, description, std::move(handler), {}, args);
+}
+
+router& router::add(std::string_view name, std::string_view description, plain_command_handler handler, arity args) {
+  if (!handler)
+    throw command_error("coronet::router: command '" + std::string(name) + "' has no handler");
+  return add_command(name, description, {}, std::move(handler), args);
+}
+
+router& router::add_command(std::string_view name, std::string_view description, command_handler handler,
+                            plain_command_handler plain_handler, arity args) {
+  check_new_name(name);
+  if (args.min > args.max)
+    throw command_error("coronet::router: command '" + std::string(name) + "' has min arguments above max");
+  commands_.push_back(command{to_lower(name),
+                              std::string(description),
+                              args,
+                              std::move(handler),
+                              std::move(plain_handler),
+                              {},
+                              command_flags::none,
+                              {}});
+  insert(name, commands_.size() - 1);
+  return *this;
+}
+
+command& router::registered(std::string_view name) {
+  const command* c = find(name);
+  if (c == nullptr)
+    throw command_error("coronet::router: unknown command '" + std::string(name) + "'");
+  return commands_[static_cast<std::size_t>(c - commands_.data())];
+}
+
+router& router::set_flags(std::string_view name, command_flags flags) {
+  registered(name).flags = flags;
+  return *this;
+}
+
+router& router::set_acl_categories(std::string_view name, std::vector<std::string> categories) {
+  registered(name).acl_categories = std::move(categories);
+  return *this;
+}
+
+router& router::alias(std::string_view alias_name, std::string_view target) {
+  const command* c = find(target);
+  if (c == nullptr)
+    throw command_error("coronet::router: cannot alias unknown command '" + std::string(target) + "'");
+  check_new_name(alias_name);
+  const auto index = static_cast<std::size_t>(c - commands_.data());
+  commands_[index].aliases.push_back(to_lower(alias_name));
+  insert(alias_name, index);
+  return *this;
+}
+
+const command* router::find(std::string_view name) const noexcept {
+  if (name.empty() || name.size() > max_name_length || exact_.slots.empty())
+    return nullptr;
+  const router_entry* e = probe(exact_.names, exact_.slots, exact_hash(name),
+                                [name](const std::string& n) { return same_bytes(n, name); });
+  if (e == nullptr)
+    e = probe(folded_.names, folded_.slots, folded_hash(name),
+              [name](const std::string& n) { return n.size() == name.size() && compare_lower(name, n) == 0; });
+  return e == nullptr ? nullptr : &commands_[e->index];
+}
+
+task<reply> router::dispatch(request& req) const {
+  detail::dispatch_awaiter call(*this, req, nullptr);
+  co_return std::move(co_await call);
+}
+
+}  // namespace coronet
+
+namespace coronet::detail {
+namespace {
+
+// True when the connection's server asks for a password.
+bool needs_password(const connection& conn) noexcept {
+  return conn.owner != nullptr && !conn.owner->options().password.empty();
+}
+
+bool is_cancellation(const std::exception_ptr& failure) noexcept {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const std::system_error& e) {
+    return e.code() == asio::error::operation_aborted;
+  } catch (...) {
+    return false;
+  }
+}
+
+}  // namespace
+
+// Inlined into route(), where plain-function handlers' calls are counted.
+inline void dispatch_awaiter::count_here(const reply& r) noexcept {
+  counters_->record(latency_clock::elapsed_ns(started_, latency_clock::now()), r.kind() == reply_kind::error);
+  counters_ = nullptr;
+}
+
+void dispatch_awaiter::count(const reply& r) noexcept { count_here(r); }
+
+bool dispatch_awaiter::route() {
+  command_ = routes_.find(request_.name);
+  if (watch_ != nullptr && watch_->metrics != nullptr) {
+    if (command_ == nullptr) {
+      watch_->metrics->record_unknown();
+    } else {
+      counters_ = watch_->metrics->slot(static_cast<std::size_t>(command_ - routes_.commands().data()));
+      started_ = latency_clock::now();
+    }
+  }
+  if (command_ == nullptr) {
+    emplace([this] { return unknown_command_reply(request_.name, request_.args); });
+    return true;
+  }
+  if (request_.size() < command_->args.min || request_.size() > command_->args.max) {
+    emplace([this] { return wrong_arity_reply(command_->name); });
+    return true;
+  }
+  // After the name and arity checks, as Redis's processCommand orders them.
+  if (request_.conn != nullptr && !request_.conn->authenticated && needs_password(*request_.conn) &&
+      !has_flags(command_->flags, command_flags::noauth)) {
+    emplace([] { return noauth_reply(); });
+    return true;
+  }
+  try {
+    if (command_->plain_handler) {
+      emplace([this] { return command_->plain_handler(request_); });
+      if (counters_ != nullptr)
+        count_here(value_);
+      return true;
+    }
+    running_ = command_->handler(request_);
+  } catch (...) {
+    failure_ = std::current_exception();
+    return true;
+  }
+  return false;
+}
+
+std::coroutine_handle<> dispatch_awaiter::start(std::coroutine_handle<> awaiting, chain_context* context) {
+  if (watch_ == nullptr)
+    return start_by_transfer(running_, context, awaiting);
+  handler_watch::handler_chain& chain = watch_->chain;
+  chain.parent = context;
+  if (!chain.executor && context != nullptr)
+    chain.executor = context->executor;
+  watch_->timed_out = false;
+  if (start_inline(running_, &chain))
+    return awaiting;
+  continue_with(running_, awaiting);
+  watch_->waiting = true;
+  watch_->suspended_hook(*watch_);
+  return std::noop_coroutine();
+}
+
+void dispatch_awaiter::settle_failure() {
+  const std::exception_ptr failure = std::exchange(failure_, {});
+  if (is_cancellation(failure)) {
+    if (watch_ == nullptr || !watch_->timed_out)
+      std::rethrow_exception(failure);
+    emplace([] { return reply::err("timeout"); });
+    return;
+  }
+  try {
+    std::rethrow_exception(failure);
+  } catch (const std::exception& e) {
+    handler_error_log.log(log_level::error, "command '" + command_->name + "' threw: " + e.what());
+  } catch (...) {
+    handler_error_log.log(log_level::error, "command '" + command_->name + "' threw an exception of unknown type");
+  }
+  emplace([] { return reply::err("internal error"); });
+}
+
+}  // namespace coronet::detail

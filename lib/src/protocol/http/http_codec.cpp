@@ -1,0 +1,529 @@
+#include "protocol/http/http_codec.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+
+#include "protocol/detail/decimal.hpp"
+
+namespace coronet::detail {
+namespace {
+
+int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+// Percent-decodes [first, last) in place; returns the decoded end, or null
+// for a malformed escape.
+char* percent_decode(char* first, char* last) noexcept {
+  char* out = first;
+  for (char* p = first; p != last; ++p) {
+    if (*p != '%') {
+      *out++ = *p;
+      continue;
+    }
+    if (last - p < 3)
+      return nullptr;
+    const int hi = hex_value(p[1]);
+    const int lo = hex_value(p[2]);
+    if (hi < 0 || lo < 0)
+      return nullptr;
+    *out++ = static_cast<char>(hi * 16 + lo);
+    p += 2;
+  }
+  return out;
+}
+
+bool ends_with(std::string_view s, std::string_view suffix) noexcept {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// The length of the valid UTF-8 sequence at s[i], or 0 if there is none.
+std::size_t utf8_sequence(std::string_view s, std::size_t i) noexcept {
+  const auto b = [&](std::size_t k) {
+    return static_cast<unsigned char>(s[i + k]);
+  };
+  const unsigned char c = b(0);
+  std::size_t n = 0;
+  std::uint32_t cp = 0;
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+    cp = c & 0x1Fu;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    cp = c & 0x0Fu;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    cp = c & 0x07u;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size())
+    return 0;
+  for (std::size_t k = 1; k < n; ++k) {
+    if ((b(k) & 0xC0u) != 0x80u)
+      return 0;
+    cp = (cp << 6) | (b(k) & 0x3Fu);
+  }
+  // Overlong forms, surrogates and code points beyond U+10FFFF are not UTF-8.
+  if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
+    return 0;
+  return n;
+}
+
+constexpr char hex_digits[] = "0123456789abcdef";
+
+void append_u00(unsigned char c, std::string& out) {
+  out += "\\u00";
+  out += hex_digits[c >> 4];
+  out += hex_digits[c & 0xF];
+}
+
+void append_real(double v, std::string& out) {
+  if (std::isnan(v)) {
+    out += "\"nan\"";
+    return;
+  }
+  if (std::isinf(v)) {
+    out += v > 0 ? "\"inf\"" : "\"-inf\"";
+    return;
+  }
+  char buf[max_double_chars];
+  const std::size_t n = format_double(v, buf);
+  out.append(buf, n);
+}
+
+// A JSON string's body at `p` (after its opening quote), decoded to `out`
+// (never after `p`); returns the position after the closing quote, or null.
+char* decode_json_string(char* p, char* end, char*& out) noexcept {
+  while (p != end) {
+    const char c = *p++;
+    if (c == '"')
+      return p;
+    if (static_cast<unsigned char>(c) < 0x20)
+      return nullptr;
+    if (c != '\\') {
+      *out++ = c;
+      continue;
+    }
+    if (p == end)
+      return nullptr;
+    const char e = *p++;
+    switch (e) {
+      case '"': *out++ = '"'; break;
+      case '\\': *out++ = '\\'; break;
+      case '/': *out++ = '/'; break;
+      case 'b': *out++ = '\b'; break;
+      case 'f': *out++ = '\f'; break;
+      case 'n': *out++ = '\n'; break;
+      case 'r': *out++ = '\r'; break;
+      case 't': *out++ = '\t'; break;
+      case 'u': {
+        const auto read4 = [&](std::uint32_t& v) {
+          if (end - p < 4)
+            return false;
+          v = 0;
+          for (int k = 0; k < 4; ++k) {
+            const int h = hex_value(p[k]);
+            if (h < 0)
+              return false;
+            v = v * 16 + static_cast<std::uint32_t>(h);
+          }
+          p += 4;
+          return true;
+        };
+        std::uint32_t cp = 0;
+        if (!read4(cp))
+          return nullptr;
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+          std::uint32_t low = 0;
+          if (end - p < 2 || p[0] != '\\' || p[1] != 'u')
+            return nullptr;
+          p += 2;
+          if (!read4(low) || low < 0xDC00 || low > 0xDFFF)
+            return nullptr;
+          cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+        } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+          return nullptr;
+        }
+        // At most as many bytes as the escape took (6 or 12).
+        if (cp < 0x80) {
+          *out++ = static_cast<char>(cp);
+        } else if (cp < 0x800) {
+          *out++ = static_cast<char>(0xC0 | (cp >> 6));
+          *out++ = static_cast<char>(0x80 | (cp & 0x3F));
+        } else if (cp < 0x10000) {
+          *out++ = static_cast<char>(0xE0 | (cp >> 12));
+          *out++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+          *out++ = static_cast<char>(0x80 | (cp & 0x3F));
+        } else {
+          *out++ = static_cast<char>(0xF0 | (cp >> 18));
+          *out++ = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+          *out++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+          *out++ = static_cast<char>(0x80 | (cp & 0x3F));
+        }
+        break;
+      }
+      default: return nullptr;
+    }
+  }
+  return nullptr;
+}
+
+char* skip_space(char* p, char* end) noexcept {
+  while (p != end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+    ++p;
+  return p;
+}
+
+void append_text_element(const reply& r, std::string& out) {
+  if (r.kind() == reply_kind::array || r.kind() == reply_kind::set || r.kind() == reply_kind::map) {
+    for (const reply& e : r.elements())
+      append_text_element(e, out);
+    return;
+  }
+  append_text_reply(r, out);
+  out += '\n';
+}
+
+}  // namespace
+
+http_target map_target(std::span<char> target, std::vector<std::string_view>& words, bool& text) {
+  text = false;
+  char* first = target.data();
+  char* last = first + target.size();
+  if (first == last)
+    return http_target::bad;
+  if (*first != '/') {
+    // Absolute form: scheme://authority/path.
+    const std::string_view t(first, target.size());
+    const std::size_t scheme = t.find("://");
+    if (scheme == std::string_view::npos)
+      return http_target::bad;
+    const std::size_t slash = t.find('/', scheme + 3);
+    if (slash == std::string_view::npos) {
+      first = last;  // no path: "/"
+    } else {
+      first += slash;
+    }
+  }
+  for (char* p = first; p != last; ++p) {
+    if (*p == '?' || *p == '#') {
+      last = p;
+      break;
+    }
+  }
+  const std::string_view path(first, static_cast<std::size_t>(last - first));
+  if (path.empty() || path == "/")
+    return http_target::status_page;
+  if (path == "/stats.json")
+    return http_target::stats_json;
+  if (path == "/events")
+    return http_target::events;
+  if (path == "/healthz")
+    return http_target::healthz;
+  if (ends_with(path, ".txt")) {
+    text = true;
+    last -= 4;
+  }
+  ++first;  // the leading '/'
+  if (last > first && last[-1] == '/')
+    --last;
+  // Segments, each decoded in place over itself.
+  char* seg = first;
+  for (char* p = first;; ++p) {
+    if (p == last || *p == '/') {
+      char* end = percent_decode(seg, p);
+      if (end == nullptr)
+        return http_target::bad;
+      words.emplace_back(seg, static_cast<std::size_t>(end - seg));
+      if (p == last)
+        break;
+      seg = p + 1;
+    }
+  }
+  return http_target::command;
+}
+
+bool append_json_words(std::span<char> body, std::vector<std::string_view>& words) {
+  const std::size_t before = words.size();
+  char* p = body.data();
+  char* end = p + body.size();
+  p = skip_space(p, end);
+  if (p == end || *p != '[')
+    return false;
+  p = skip_space(p + 1, end);
+  bool ok = false;
+  if (p != end && *p == ']') {
+    ok = true;
+    ++p;
+  } else {
+    while (p != end && *p == '"') {
+      char* out = p;  // the decoded string overwrites its own quote onwards
+      char* start = out;
+      p = decode_json_string(p + 1, end, out);
+      if (p == nullptr)
+        break;
+      words.emplace_back(start, static_cast<std::size_t>(out - start));
+      p = skip_space(p, end);
+      if (p != end && *p == ',') {
+        p = skip_space(p + 1, end);
+        continue;
+      }
+      if (p != end && *p == ']') {
+        ok = true;
+        ++p;
+      }
+      break;
+    }
+  }
+  if (ok && skip_space(p, end) == end)
+    return true;
+  words.resize(before);
+  return false;
+}
+
+void append_json_quoted(std::string_view s, std::string& out) {
+  out += '"';
+  std::size_t i = 0;
+  while (i < s.size()) {
+    // Runs of plain ASCII are appended at once.
+    std::size_t j = i;
+    while (j < s.size()) {
+      const auto c = static_cast<unsigned char>(s[j]);
+      if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
+        break;
+      ++j;
+    }
+    out.append(s.data() + i, j - i);
+    i = j;
+    if (i == s.size())
+      break;
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      const std::size_t n = utf8_sequence(s, i);
+      if (n > 0) {
+        out.append(s.data() + i, n);
+        i += n;
+      } else {
+        append_u00(c, out);
+        ++i;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default: append_u00(c, out); break;
+    }
+    ++i;
+  }
+  out += '"';
+}
+
+void append_json_value(const reply& r, std::string& out) {
+  switch (r.kind()) {
+    case reply_kind::text:
+    case reply_kind::bulk:
+    case reply_kind::verbatim: append_json_quoted(r.str(), out); break;
+    case reply_kind::error:
+      out += "{\"error\":";
+      append_json_quoted(r.str(), out);
+      out += '}';
+      break;
+    case reply_kind::integer: append_decimal(out, r.integer()); break;
+    case reply_kind::real: append_real(r.real(), out); break;
+    case reply_kind::boolean: out += r.boolean() ? "true" : "false"; break;
+    case reply_kind::null: out += "null"; break;
+    case reply_kind::array:
+    case reply_kind::set: {
+      out += '[';
+      bool first = true;
+      for (const reply& e : r.elements()) {
+        if (!first)
+          out += ',';
+        first = false;
+        append_json_value(e, out);
+      }
+      out += ']';
+      break;
+    }
+    case reply_kind::map: {
+      out += '{';
+      const auto kv = r.elements();
+      for (std::size_t i = 0; i + 1 < kv.size(); i += 2) {
+        if (i > 0)
+          out += ',';
+        const reply& key = kv[i];
+        switch (key.kind()) {
+          case reply_kind::text:
+          case reply_kind::bulk:
+          case reply_kind::verbatim:
+          case reply_kind::error: append_json_quoted(key.str(), out); break;
+          default: {
+            std::string key_text;
+            append_text_reply(key, key_text);
+            append_json_quoted(key_text, out);
+            break;
+          }
+        }
+        out += ':';
+        append_json_value(kv[i + 1], out);
+      }
+      out += '}';
+      break;
+    }
+  }
+}
+
+void append_json_reply(std::string_view name, const reply& r, std::string& out) {
+  if (r.kind() == reply_kind::error) {
+    append_json_value(r, out);
+    return;
+  }
+  out += '{';
+  append_json_quoted(name, out);
+  out += ':';
+  append_json_value(r, out);
+  out += '}';
+}
+
+void append_text_reply(const reply& r, std::string& out) {
+  switch (r.kind()) {
+    case reply_kind::text:
+    case reply_kind::bulk:
+    case reply_kind::verbatim:
+    case reply_kind::error: out += r.str(); break;
+    case reply_kind::integer: append_decimal(out, r.integer()); break;
+    case reply_kind::real: {
+      char buf[max_double_chars];
+      out.append(buf, format_double(r.real(), buf));
+      break;
+    }
+    case reply_kind::boolean: out += r.boolean() ? "true" : "false"; break;
+    case reply_kind::null: break;
+    case reply_kind::array:
+    case reply_kind::set:
+    case reply_kind::map: append_text_element(r, out); break;
+  }
+}
+
+std::string_view http_reason(int status) noexcept {
+  switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 411: return "Length Required";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 417: return "Expectation Failed";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Unknown";
+  }
+}
+
+std::string_view http_date() noexcept {
+  struct cache {
+    std::time_t second = -1;
+    char text[64] = {};
+    std::size_t size = 0;
+  };
+  thread_local cache c;
+  timespec now{};
+  ::clock_gettime(CLOCK_REALTIME_COARSE, &now);
+  if (now.tv_sec != c.second) {
+    c.second = now.tv_sec;
+    std::tm tm{};
+    ::gmtime_r(&now.tv_sec, &tm);
+    // By hand: strftime's %a and %b follow the locale; HTTP's names do not.
+    static constexpr const char* days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static constexpr const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    const int n = std::snprintf(c.text, sizeof c.text, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday % 7],
+                                tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                                tm.tm_sec);
+    c.size = n > 0 ? static_cast<std::size_t>(n) : 0;
+  }
+  return {c.text, c.size};
+}
+
+void append_reply_response(http_head head, std::string_view name, const reply& rep, bool text, bool head_only,
+                           std::string& scratch, std::string& out) {
+  scratch.clear();
+  if (text) {
+    head.content_type = "text/plain; charset=utf-8";
+    append_text_reply(rep, scratch);
+  } else {
+    append_json_reply(name, rep, scratch);
+  }
+  head.content_length = scratch.size();
+  append_http_head(head, out);
+  if (!head_only)
+    out += scratch;
+}
+
+void append_http_error(int status, std::string_view text, std::string& out) {
+  std::string line = "ERR ";
+  line += text;
+  std::string body = "{\"error\":";
+  append_json_quoted(line, body);
+  body += '}';
+  http_head h;
+  h.status = status;
+  h.content_length = body.size();
+  h.connection = http_connection::close;
+  append_http_head(h, out);
+  out += body;
+}
+
+void append_http_head(const http_head& h, std::string& out) {
+  out += "HTTP/1.1 ";
+  append_decimal(out, h.status);
+  out += ' ';
+  out += http_reason(h.status);
+  out += "\r\nServer: coronet\r\nDate: ";
+  out += http_date();
+  out += "\r\nContent-Type: ";
+  out += h.content_type;
+  if (!h.until_close) {
+    out += "\r\nContent-Length: ";
+    append_decimal(out, static_cast<std::int64_t>(h.content_length));
+  }
+  if (h.no_store)
+    out += "\r\nCache-Control: no-store";
+  if (!h.allow.empty()) {
+    out += "\r\nAllow: ";
+    out += h.allow;
+  }
+  switch (h.connection) {
+    case http_connection::keep_alive: break;
+    case http_connection::keep_alive_1_0: out += "\r\nConnection: keep-alive"; break;
+    case http_connection::close: out += "\r\nConnection: close"; break;
+  }
+  out += "\r\n\r\n";
+}
+
+}  // namespace coronet::detail

@@ -1,0 +1,290 @@
+#include "protocol/http/http_parser_adapter.hpp"
+
+#include <http_parser.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace coronet::detail {
+namespace {
+
+char lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
+}
+
+// `needle` (lower case) occurs in `hay`, compared case-insensitively.
+bool icontains(std::string_view hay, std::string_view needle) noexcept {
+  if (needle.size() > hay.size())
+    return false;
+  for (std::size_t i = 0; i + needle.size() <= hay.size(); ++i)
+    if (iequals(hay.substr(i, needle.size()), needle))
+      return true;
+  return false;
+}
+
+std::string_view trim(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+    s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+// Offsets are from the request's first byte, so that the buffer may move
+// between calls; `base` is that byte in the current call.
+struct http_request_parser::state {
+  http_parser parser{};
+  char* base = nullptr;
+  std::size_t url_begin = 0, url_end = 0;
+  bool url_seen = false;
+  std::size_t header_begin = 0;  // where the header section starts
+  bool in_headers = false;       // a header field was seen
+  std::size_t field_begin = 0, field_end = 0, value_begin = 0, value_end = 0;
+  bool last_was_value = false;
+  std::size_t fields = 0;
+  std::size_t body_begin = 0, body_end = 0;
+  bool body_seen = false;
+  bool accept_text = false, accept_json = false;
+  bool expect_unknown = false;
+  bool transfer_unknown = false;
+  // An error found by a callback: status and text.
+  int error_status = 0;
+  std::string_view error_text;
+};
+
+// The callbacks, with access to the adapter's members.
+struct http_parser_callbacks {
+  static http_request_parser& self(http_parser* p) noexcept { return *static_cast<http_request_parser*>(p->data); }
+
+  static int error(http_request_parser& a, int status, std::string_view text) noexcept {
+    a.parser_->error_status = status;
+    a.parser_->error_text = text;
+    return -1;
+  }
+
+  static std::size_t offset(http_request_parser& a, const char* at) noexcept {
+    return static_cast<std::size_t>(at - a.parser_->base);
+  }
+
+  static int on_url(http_parser* p, const char* at, std::size_t n) {
+    auto& a = self(p);
+    auto& st = *a.parser_;
+    const std::size_t off = offset(a, at);
+    if (!st.url_seen) {
+      st.url_seen = true;
+      st.url_begin = off;
+    }
+    st.url_end = off + n;
+    // Method, space, target: already longer than the whole line may be.
+    if (st.url_end > a.limits_.max_request_line)
+      return error(a, 414, "request line too long");
+    return 0;
+  }
+
+  // The header whose field and value are complete.
+  static void take_header(http_request_parser& a) noexcept {
+    auto& st = *a.parser_;
+    const std::string_view field(st.base + st.field_begin, st.field_end - st.field_begin);
+    const std::string_view value = st.last_was_value ? trim({st.base + st.value_begin, st.value_end - st.value_begin})
+                                                     : std::string_view{};
+    if (iequals(field, "expect")) {
+      if (iequals(value, "100-continue"))
+        a.expect_continue_ = true;
+      else
+        st.expect_unknown = true;
+    } else if (iequals(field, "accept")) {
+      st.accept_text = st.accept_text || icontains(value, "text/plain") || icontains(value, "text/*");
+      st.accept_json = st.accept_json || icontains(value, "application/json");
+    } else if (iequals(field, "content-type")) {
+      a.message_.json_body = icontains(value, "application/json");
+    } else if (iequals(field, "transfer-encoding")) {
+      // The parser refuses codings whose last is not chunked; any other
+      // coding before it would need decoding, which is not implemented.
+      st.transfer_unknown = st.transfer_unknown || !iequals(value, "chunked");
+    }
+  }
+
+  static int check_header_size(http_request_parser& a, std::size_t end) noexcept {
+    if (end - a.parser_->header_begin > a.limits_.max_header_bytes)
+      return error(a, 431, "request header section too large");
+    return 0;
+  }
+
+  static int on_header_field(http_parser* p, const char* at, std::size_t n) {
+    auto& a = self(p);
+    auto& st = *a.parser_;
+    const std::size_t off = offset(a, at);
+    if (!st.in_headers) {
+      st.in_headers = true;
+      st.header_begin = off;
+      // The request line ends with CRLF (or a bare LF) just before.
+      if (off > a.limits_.max_request_line + 2)
+        return error(a, 414, "request line too long");
+    }
+    if (st.last_was_value || st.fields == 0) {
+      if (st.fields > 0)
+        take_header(a);
+      if (++st.fields > a.limits_.max_header_fields)
+        return error(a, 431, "too many header fields");
+      st.field_begin = off;
+      st.last_was_value = false;
+    }
+    st.field_end = off + n;
+    return check_header_size(a, off + n);
+  }
+
+  static int on_header_value(http_parser* p, const char* at, std::size_t n) {
+    auto& a = self(p);
+    auto& st = *a.parser_;
+    const std::size_t off = offset(a, at);
+    if (!st.last_was_value) {
+      st.last_was_value = true;
+      st.value_begin = off;
+    }
+    st.value_end = off + n;
+    return check_header_size(a, off + n);
+  }
+
+  static int on_headers_complete(http_parser* p) {
+    auto& a = self(p);
+    auto& st = *a.parser_;
+    if (st.fields > 0)
+      take_header(a);
+    a.headers_done_ = true;
+    if (!st.in_headers && st.url_end + 11 > a.limits_.max_request_line + 2)
+      return error(a, 414, "request line too long");
+    if (p->http_major != 1)
+      return error(a, 505, "HTTP version not supported");
+    // An HTTP/1.0 client does not wait for 100 Continue (RFC 9110, 10.1.1).
+    if (p->http_minor == 0)
+      a.expect_continue_ = false;
+    if (st.expect_unknown)
+      return error(a, 417, "unsupported Expect header");
+    if (st.transfer_unknown)
+      return error(a, 501, "transfer coding not implemented (only chunked)");
+    if ((p->flags & F_CONTENTLENGTH) != 0 && p->content_length > a.limits_.max_body_bytes)
+      return error(a, 413, "request body too large");
+    return 0;
+  }
+
+  static int on_body(http_parser* p, const char* at, std::size_t n) {
+    auto& a = self(p);
+    auto& st = *a.parser_;
+    const std::size_t off = offset(a, at);
+    if (!st.body_seen) {
+      st.body_seen = true;
+      st.body_begin = st.body_end = off;
+    }
+    if (st.body_end - st.body_begin + n > a.limits_.max_body_bytes)
+      return error(a, 413, "request body too large");
+    // A chunked body: its pieces are joined in place, each moved back over
+    // the chunk framing before it (never forward, so nothing unread is hit).
+    if (off != st.body_end)
+      std::memmove(st.base + st.body_end, at, n);
+    st.body_end += n;
+    return 0;
+  }
+
+  static int on_message_complete(http_parser* p) {
+    auto& a = self(p);
+    a.complete_ = true;
+    // Stop after this request: the next one is parsed after its reply.
+    http_parser_pause(p, 1);
+    return 0;
+  }
+
+  static const http_parser_settings& settings() noexcept {
+    static const http_parser_settings s = [] {
+      http_parser_settings x;
+      http_parser_settings_init(&x);
+      x.on_url = &on_url;
+      x.on_header_field = &on_header_field;
+      x.on_header_value = &on_header_value;
+      x.on_headers_complete = &on_headers_complete;
+      x.on_body = &on_body;
+      x.on_message_complete = &on_message_complete;
+      return x;
+    }();
+    return s;
+  }
+};
+
+http_request_parser::http_request_parser(const http_options& limits)
+    : limits_(limits), parser_(std::make_unique<state>()) {
+  reset();
+}
+
+http_request_parser::~http_request_parser() = default;
+
+void http_request_parser::reset() noexcept {
+  *parser_ = state{};
+  http_parser_init(&parser_->parser, HTTP_REQUEST);
+  parser_->parser.data = this;
+  message_ = http_message{};
+  fed_ = 0;
+  headers_done_ = false;
+  expect_continue_ = false;
+  complete_ = false;
+}
+
+std::string_view http_request_parser::implementation() noexcept { return "http_parser 2.9.4 (libhttp-parser)"; }
+
+http_parse_outcome http_request_parser::fail(int status, std::string_view text) noexcept {
+  http_parse_outcome r;
+  r.status = http_parse_outcome::state::error;
+  r.http_status = status;
+  r.error = text;
+  return r;
+}
+
+http_parse_outcome http_request_parser::parse(std::span<char> input) {
+  state& st = *parser_;
+  if (complete_ || st.error_status != 0 || input.size() < fed_)
+    return fail(400, "bad request");
+  st.base = input.data();
+  const std::size_t fresh = input.size() - fed_;
+  const std::size_t used = fresh == 0 ? 0
+                                      : http_parser_execute(&st.parser, &http_parser_callbacks::settings(),
+                                                            input.data() + fed_, fresh);
+  fed_ += used;
+  if (st.error_status != 0)
+    return fail(st.error_status, st.error_text);
+  const auto err = static_cast<http_errno>(st.parser.http_errno);
+  if (complete_) {
+    http_message& m = message_;
+    m.method_name = http_method_str(static_cast<::http_method>(st.parser.method));
+    switch (st.parser.method) {
+      case HTTP_GET: m.method = http_method::get; break;
+      case HTTP_HEAD: m.method = http_method::head; break;
+      case HTTP_POST: m.method = http_method::post; break;
+      default: m.method = http_method::other; break;
+    }
+    m.target = input.subspan(st.url_begin, st.url_end - st.url_begin);
+    m.version_major = st.parser.http_major;
+    m.version_minor = st.parser.http_minor;
+    m.keep_alive = http_should_keep_alive(&st.parser) != 0;
+    m.wants_text = st.accept_text && !st.accept_json;
+    m.body = st.body_seen ? input.subspan(st.body_begin, st.body_end - st.body_begin) : std::span<char>{};
+    http_parse_outcome r;
+    r.status = http_parse_outcome::state::complete;
+    r.consumed = fed_;
+    return r;
+  }
+  if (err != HPE_OK)
+    return fail(err == HPE_HEADER_OVERFLOW ? 431 : 400, http_errno_description(err));
+  if (used != fresh)
+    return fail(400, "bad request");
+  // Nothing more arrived than the limits allow, even between callbacks.
+  if (!st.in_headers && !headers_done_ && fed_ > limits_.max_request_line + 2)
+    return fail(414, "request line too long");
+  if (st.in_headers && !headers_done_ && fed_ - st.header_begin > limits_.max_header_bytes + 4)
+    return fail(431, "request header section too large");
+  return {};
+}
+
+}  // namespace coronet::detail

@@ -1,0 +1,180 @@
+#include "coronet/protocol/reply.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+#include <utility>
+
+namespace coronet {
+
+reply reply::make_string(reply_kind kind, std::string_view prefix, std::string_view value) {
+  reply r;
+  const std::size_t size = prefix.size() + value.size();
+  char* dest = r.inline_;
+  if (size > inline_capacity) {
+    r.heap_ = new char[size];
+    dest = r.heap_;
+  }
+  std::copy(prefix.begin(), prefix.end(), dest);
+  std::copy(value.begin(), value.end(), dest + prefix.size());
+  r.size_ = size;
+  r.kind_ = kind;
+  return r;
+}
+
+// Precondition: *this is null (freshly constructed).
+void reply::assign_heap(reply_kind kind, std::string_view value) {
+  heap_ = new char[value.size()];
+  std::memcpy(heap_, value.data(), value.size());
+  size_ = value.size();
+  kind_ = kind;
+}
+
+reply reply::err(std::string_view message) { return make_string(reply_kind::error, "ERR ", message); }
+
+reply reply::integer(std::int64_t value) noexcept {
+  reply r;
+  r.kind_ = reply_kind::integer;
+  r.integer_ = value;
+  return r;
+}
+
+reply reply::array(std::vector<reply> elements) noexcept {
+  reply r;
+  r.kind_ = reply_kind::array;
+  r.elements_ = std::move(elements);
+  return r;
+}
+
+reply reply::map(std::vector<reply> keys_and_values) {
+  if (keys_and_values.size() % 2 != 0)
+    throw std::invalid_argument("coronet::reply::map: odd number of keys and values");
+  reply r;
+  r.kind_ = reply_kind::map;
+  r.elements_ = std::move(keys_and_values);
+  return r;
+}
+
+reply reply::set(std::vector<reply> elements) noexcept {
+  reply r;
+  r.kind_ = reply_kind::set;
+  r.elements_ = std::move(elements);
+  return r;
+}
+
+reply reply::boolean(bool value) noexcept {
+  reply r;
+  r.kind_ = reply_kind::boolean;
+  r.boolean_ = value;
+  return r;
+}
+
+reply reply::real(double value) noexcept {
+  reply r;
+  r.kind_ = reply_kind::real;
+  r.real_ = value;
+  return r;
+}
+
+reply::reply(const reply& other) : elements_(other.elements_) {
+  switch (other.kind_) {
+    case reply_kind::integer: integer_ = other.integer_; break;
+    case reply_kind::boolean: boolean_ = other.boolean_; break;
+    case reply_kind::real: real_ = other.real_; break;
+    case reply_kind::text:
+    case reply_kind::error:
+    case reply_kind::bulk:
+    case reply_kind::verbatim:
+      if (other.size_ > inline_capacity) {
+        heap_ = new char[other.size_];
+        std::memcpy(heap_, other.heap_, other.size_);
+      } else {
+        std::memcpy(inline_, other.inline_, other.size_);
+      }
+      break;
+    case reply_kind::array:
+    case reply_kind::map:
+    case reply_kind::set:
+    case reply_kind::null: break;
+  }
+  size_ = other.size_;
+  kind_ = other.kind_;
+}
+
+reply& reply::operator=(const reply& other) {
+  if (this != &other) {
+    reply copy(other);
+    release();
+    take(copy);
+  }
+  return *this;
+}
+
+reply::reply(reply&& other) noexcept { take(other); }
+
+reply& reply::operator=(reply&& other) noexcept {
+  if (this != &other) {
+    // `other` may be one of our own elements, which release() destroys.
+    reply moved(std::move(other));
+    release();
+    take(moved);
+  }
+  return *this;
+}
+
+void reply::release() noexcept {
+  if (is_string() && size_ > inline_capacity)
+    delete[] heap_;
+  elements_.clear();
+  kind_ = reply_kind::null;
+  size_ = 0;
+}
+
+// Precondition: *this holds no heap string (fresh or released).
+void reply::take(reply& other) noexcept {
+  switch (other.kind_) {
+    case reply_kind::integer: integer_ = other.integer_; break;
+    case reply_kind::boolean: boolean_ = other.boolean_; break;
+    case reply_kind::real: real_ = other.real_; break;
+    case reply_kind::text:
+    case reply_kind::error:
+    case reply_kind::bulk:
+    case reply_kind::verbatim:
+      if (other.size_ > inline_capacity) {
+        heap_ = std::exchange(other.heap_, nullptr);
+      } else {
+        std::memcpy(inline_, other.inline_, other.size_);
+      }
+      break;
+    case reply_kind::array:
+    case reply_kind::map:
+    case reply_kind::set: elements_ = std::move(other.elements_); break;
+    case reply_kind::null: break;
+  }
+  kind_ = std::exchange(other.kind_, reply_kind::null);
+  size_ = std::exchange(other.size_, 0);
+  other.elements_.clear();
+}
+
+bool operator==(const reply& a, const reply& b) noexcept {
+  if (a.kind_ != b.kind_)
+    return false;
+  switch (a.kind_) {
+    case reply_kind::integer: return a.integer_ == b.integer_;
+    case reply_kind::boolean: return a.boolean_ == b.boolean_;
+    case reply_kind::real: return a.real_ == b.real_ || (std::isnan(a.real_) && std::isnan(b.real_));
+    case reply_kind::array:
+    case reply_kind::map:
+    case reply_kind::set:
+      return std::equal(a.elements_.begin(), a.elements_.end(), b.elements_.begin(), b.elements_.end());
+    case reply_kind::null: return true;
+    case reply_kind::text:
+    case reply_kind::error:
+    case reply_kind::bulk:
+    case reply_kind::verbatim: break;
+  }
+  return a.str() == b.str();
+}
+
+}  // namespace coronet

@@ -1,0 +1,126 @@
+#include "coronet/runtime/background_writer.hpp"
+
+#include <asio/write.hpp>
+
+#include "coronet/core/detail/frame_allocator.hpp"
+#include "coronet/net/detail/try_now.hpp"
+
+namespace coronet::tcp {
+namespace {
+
+// Output buffer kept between batches; a larger one is released after use.
+constexpr std::size_t kept_output_capacity = 64 * 1024;
+
+void recycle(std::string& buffer) noexcept {
+  if (buffer.capacity() > kept_output_capacity)
+    std::string().swap(buffer);
+  else
+    buffer.clear();
+}
+
+}  // namespace
+
+// Holds a reference for the write in flight. Destroyed without running (its
+// io_context went away), it abandons the chain waiting for the drain.
+class background_writer::write_handler {
+public:
+  using allocator_type = coronet::detail::pool_allocator<void>;
+  explicit write_handler(background_writer* w) noexcept : writer_(w) {}
+  write_handler(write_handler&& other) noexcept : writer_(std::exchange(other.writer_, nullptr)) {}
+  write_handler& operator=(write_handler&&) = delete;
+  ~write_handler() {
+    if (writer_ != nullptr)
+      writer_->write_dropped();
+  }
+  void operator()(std::error_code ec, std::size_t n) {
+    background_writer* w = std::exchange(writer_, nullptr);
+    w->on_written(ec, n);
+    w->release();
+  }
+  allocator_type get_allocator() const noexcept { return {}; }
+
+private:
+  background_writer* writer_;
+};
+
+void background_writer::flush() noexcept {
+  if (writing_ || failed_ || pending_.empty())
+    return;
+  std::error_code ec;
+  const std::size_t total = coronet::detail::write_now(socket_.native(), asio::buffer(pending_), true, ec);
+  count(total);
+  if (total == pending_.size()) {
+    recycle(pending_);
+    return;
+  }
+  if (!coronet::detail::would_block(ec)) {
+    fail();
+    return;
+  }
+  sending_.swap(pending_);
+  sent_ = total;
+  pending_.clear();
+  try {
+    start_write();
+  } catch (...) {
+    fail();
+  }
+}
+
+// The handler holds a reference from before the initiation: if that throws,
+// the handler's destructor gives it back (writing_ is still false then).
+void background_writer::start_write() {
+  add_ref();
+  asio::async_write(socket_.native(), asio::buffer(sending_) + sent_, write_handler{this});
+  writing_ = true;
+}
+
+void background_writer::fail() noexcept {
+  failed_ = true;
+  pending_.clear();
+  close();
+}
+
+void background_writer::on_written(std::error_code ec, std::size_t n) noexcept {
+  writing_ = false;
+  count(n);
+  sending_.clear();
+  sent_ = 0;
+  if (ec) {
+    fail();
+  } else if (!pending_.empty()) {
+    sending_.swap(pending_);
+    try {
+      start_write();
+      // A waiter for "below a limit" may be satisfied while writing goes on.
+      wake_waiter();
+      return;
+    } catch (...) {
+      fail();
+    }
+  }
+  recycle(sending_);
+  wake_waiter();
+}
+
+void background_writer::wake_waiter() noexcept {
+  if (drain_waiter_ && settled(wait_limit_, wait_until_idle_))
+    std::exchange(drain_waiter_, {}).resume();
+}
+
+// The handler was destroyed without running. Either the write was never
+// started (its initiation threw), or the io_context went away with it
+// pending: then a session waiting for it would never be resumed, so its
+// chain is abandoned too.
+void background_writer::write_dropped() noexcept {
+  if (writing_) {
+    writing_ = false;
+    if (drain_waiter_) {
+      drain_waiter_ = {};
+      coronet::detail::abandon_chain(drain_context_);
+    }
+  }
+  release();
+}
+
+}  // namespace coronet::tcp

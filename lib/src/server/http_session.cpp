@@ -1,0 +1,325 @@
+// The HTTP/1.1 session loop: requests parsed by http_request_parser, mapped to
+// router commands (http_codec), answered in order over the connection's
+// background_writer, with the sweeper's deadlines (docs/protocols.md).
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include <asio/error.hpp>
+
+#include "coronet/core/detail/log_limiter.hpp"
+#include "coronet/core/log.hpp"
+#include "coronet/runtime/read_buffer.hpp"
+#include "coronet/net/timeout.hpp"
+#include "protocol/http/http_codec.hpp"
+#include "protocol/http/http_parser_adapter.hpp"
+#include "server/session.hpp"
+#include "server/status_page.hpp"
+
+namespace coronet::detail {
+namespace {
+
+log_limiter http_error_log;
+
+constexpr std::string_view text_type = "text/plain; charset=utf-8";
+constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
+
+// The status of a command's reply: 200, or the code its error means.
+int reply_status(const reply& rep, const command* cmd, std::size_t args, bool timed_out) noexcept {
+  if (rep.kind() != reply_kind::error)
+    return 200;
+  if (cmd == nullptr)
+    return 404;
+  if (args < cmd->args.min || args > cmd->args.max)
+    return 400;
+  if (timed_out)
+    return 504;
+  const std::string_view line = rep.str();
+  if (line.starts_with("NOAUTH") || line.starts_with("WRONGPASS"))
+    return 403;
+  return 500;
+}
+
+// Appends a complete response whose body is `body` (none for HEAD).
+void respond(std::string& out, http_head head, std::string_view body, bool head_only) {
+  head.content_length = body.size();
+  append_http_head(head, out);
+  if (!head_only)
+    out += body;
+}
+
+// Fills `body` with `{"error":"ERR <text>"}`.
+void error_body(std::string_view text, std::string& body) {
+  body.clear();
+  std::string line = "ERR ";
+  line += text;
+  body += "{\"error\":";
+  append_json_quoted(line, body);
+  body += '}';
+}
+
+// The response to a request that cannot be parsed; the connection closes.
+void respond_protocol_error(session& s, int status, std::string_view text) {
+  s.worker.errors.add();
+  std::string msg = "closing an HTTP connection: ";
+  msg += std::to_string(status);
+  msg += ' ';
+  msg += text;
+  http_error_log.log(log_level::info, msg);
+  append_http_error(status, text, s.io->pending());
+}
+
+// The sweeper's hook for a request that took longer than header_timeout:
+// `408`, then the read ends (end of stream) and the session closes.
+void request_timed_out(session& s) noexcept {
+  try {
+    append_http_error(408, "request timeout", s.io->pending());
+    s.io->flush();
+  } catch (...) {
+    // Out of memory: close without the reply.
+  }
+  s.worker.errors.add();
+  s.partial = false;
+  s.stop_reading();
+}
+
+// Reads into `buf`, for with_timeout.
+task<std::size_t> read_into(tcp::socket& sock, asio::mutable_buffer buf) { co_return co_await sock.read_some(buf); }
+
+// GET /events: a server-sent event with the stats now and then every second,
+// until the peer closes or the server drains. The response has no length: it
+// ends with the connection.
+task<void> serve_events(session& s, std::string& body) {
+  server_worker& w = s.worker;
+  tcp::background_writer& io = *s.io;
+  http_head h;
+  h.content_type = "text/event-stream";
+  h.until_close = true;
+  h.no_store = true;
+  h.connection = http_connection::close;
+  append_http_head(h, io.pending());
+  char discard[512];
+  for (;;) {
+    body.clear();
+    append_stats_json(w.srv, body);
+    std::string& out = io.pending();
+    out += "data: ";
+    out += body;
+    out += "\n\n";
+    io.flush();
+    if (io.failed())
+      co_return;
+    s.last_active = w.now;
+    // Waiting for the next second, the peer's close ends the response (what
+    // it sends meanwhile is dropped), and so does the drain (its shutdown of
+    // the read side ends the read).
+    const auto next = steady::now() + std::chrono::seconds(1);
+    for (;;) {
+      if (w.draining)
+        co_return;
+      const auto left = next - steady::now();
+      if (left <= steady::duration::zero())
+        break;
+      s.state = session::phase::reading;
+      std::error_code ec;
+      try {
+        (void)co_await with_timeout(read_into(io.stream(), asio::buffer(discard)), left, ec);
+      } catch (const std::system_error&) {
+        co_return;  // end of stream, reset, or the close of a forced stop
+      }
+      if (ec)
+        break;  // the second is over
+    }
+  }
+}
+
+}  // namespace
+
+task<void> serve_http(session& s) {
+  server_worker& w = s.worker;
+  tcp::background_writer& io = *s.io;
+  const http_options& limits = w.opts.http;
+  // What one request may take in the buffer: its line, its headers and its
+  // body, whose chunked framing may at most double it.
+  const std::size_t buffer_limit = limits.max_request_line + limits.max_header_bytes + 2 * limits.max_body_bytes +
+                                   4 * 1024;
+  const std::size_t high_water = w.opts.max_output_bytes / 2;
+  const std::size_t low_water = high_water / 2;
+  read_buffer in;
+  http_request_parser parser(limits);
+  std::vector<std::string_view> words;
+  std::string body;
+  bool continue_sent = false;
+  bool body_clock = false;  // the deadline restarted for the body
+  s.serve_as(wire_protocol::http);
+  s.partial_expired = &request_timed_out;
+
+  for (;;) {
+    bool progressed = false;
+    bool behind = false;
+    while (in.size() > 0) {
+      http_parse_outcome r = parser.parse(in.data());
+      if (r.status == http_parse_outcome::state::incomplete) {
+        if (parser.expects_continue() && !continue_sent) {
+          io.pending() += continue_line;
+          continue_sent = true;
+        }
+        if (in.size() < buffer_limit)
+          break;
+        r.status = http_parse_outcome::state::error;
+        r.http_status = 413;
+        r.error = "request too large";
+      }
+      if (r.status == http_parse_outcome::state::error) {
+        respond_protocol_error(s, r.http_status, r.error);
+        co_await finish(s);
+        co_return;
+      }
+
+      const http_message& m = parser.message();
+      http_head head;
+      // Draining: this is the connection's last reply.
+      head.connection = !m.keep_alive || w.draining ? http_connection::close
+                        : m.version_minor == 0      ? http_connection::keep_alive_1_0
+                                                    : http_connection::keep_alive;
+      const bool head_only = m.method == http_method::head;
+      const bool readable = m.method == http_method::get || head_only;
+      bool text = false;
+      words.clear();
+      const http_target target = map_target(m.target, words, text);
+      text = text || m.wants_text;
+      std::string& out = io.pending();
+      progressed = true;
+      w.requests.add();
+      switch (target) {
+        case http_target::bad:
+          respond_protocol_error(s, 400, "bad request target");
+          co_await finish(s);
+          co_return;
+        case http_target::status_page:
+        case http_target::stats_json:
+        case http_target::healthz:
+        case http_target::events:
+          if (!readable) {
+            w.errors.add();
+            error_body("method not allowed", body);
+            head.status = 405;
+            head.allow = "GET, HEAD";
+            respond(out, head, body, head_only);
+            break;
+          }
+          if (target == http_target::events && !head_only) {
+            co_await serve_events(s, body);
+            co_await finish(s);
+            co_return;
+          }
+          if (target == http_target::status_page) {
+            head.content_type = "text/html; charset=utf-8";
+            respond(out, head, status_page_html(), head_only);
+          } else if (target == http_target::healthz) {
+            head.content_type = text_type;
+            head.no_store = true;
+            head.status = w.draining ? 503 : 200;
+            respond(out, head, w.draining ? "draining\n" : "ok\n", head_only);
+          } else {
+            body.clear();
+            append_stats_json(w.srv, body);
+            head.no_store = true;
+            if (target == http_target::events) {
+              head.content_type = "text/event-stream";
+              body.clear();
+            }
+            respond(out, head, body, head_only);
+          }
+          break;
+        case http_target::command: {
+          if (!readable && m.method != http_method::post) {
+            w.errors.add();
+            error_body("method not allowed", body);
+            head.status = 405;
+            head.allow = "GET, HEAD, POST";
+            respond(out, head, body, head_only);
+            break;
+          }
+          if (m.method == http_method::post && !m.body.empty()) {
+            if (m.json_body) {
+              if (!append_json_words(m.body, words)) {
+                w.errors.add();
+                error_body("the body is not a JSON array of strings", body);
+                head.status = 400;
+                respond(out, head, body, false);
+                break;
+              }
+            } else {
+              words.emplace_back(m.body.data(), m.body.size());
+            }
+          }
+          const command* cmd = w.srv.routes().find(words.front());
+          request req = request::from_words(words);
+          req.conn = &s.conn;
+          s.state = session::phase::handling;
+          dispatch_awaiter call(w.srv.routes(), req, &s);
+          const reply& rep = co_await call;
+          head.status = reply_status(rep, cmd, req.size(), s.timed_out);
+          if (head.status != 200)
+            w.errors.add();
+          append_reply_response(head, words.front(), rep, text, head_only, body, out);
+          break;
+        }
+      }
+      in.consume(r.consumed);
+      parser.reset();
+      continue_sent = false;
+      body_clock = false;
+      if (head.connection == http_connection::close || s.conn.closing()) {
+        co_await finish(s);
+        co_return;
+      }
+      if (io.buffered() > high_water) {
+        behind = true;
+        break;
+      }
+    }
+    io.flush();
+    if (io.failed())
+      co_return;
+    if (progressed)
+      s.last_active = w.now;
+    if (behind || io.buffered() > high_water) {
+      s.state = session::phase::writing;
+      co_await io.drained_below(low_water);
+      if (io.failed())
+        co_return;
+      continue;
+    }
+    // The header deadline runs from a request's first byte, and again for
+    // its body once the headers are complete.
+    if (in.size() == 0) {
+      s.partial = false;
+    } else if (progressed || !s.partial) {
+      s.partial = true;
+      s.partial_since = w.now;
+    } else if (parser.headers_complete() && !body_clock) {
+      body_clock = true;
+      s.partial_since = w.now;
+    }
+    // Draining: a request still arriving is read to its end (bounded by the
+    // header deadline and the drain's), the others end here.
+    if (w.draining && !s.partial) {
+      co_await finish(s);
+      co_return;
+    }
+    s.state = session::phase::reading;
+    std::error_code ec;
+    const std::size_t n = co_await io.stream().read_some(in.prepare(buffer_limit), ec);
+    switch (take_read(s, in, ec, n)) {
+      case after_read::more: break;
+      case after_read::finish: co_await finish(s); co_return;
+      case after_read::end: co_return;
+    }
+  }
+}
+
+}  // namespace coronet::detail

@@ -1,0 +1,192 @@
+#include "server/proxy_prelude.hpp"
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <memory>
+#include <stdexcept>
+#include <string_view>
+#include <system_error>
+
+#include <asio/socket_base.hpp>
+
+#include "coronet/net/detail/io_awaiter.hpp"
+#include "coronet/core/detail/log_limiter.hpp"
+#include "coronet/core/log.hpp"
+#include "coronet/net/timer.hpp"
+#include "server/session.hpp"
+
+namespace coronet::detail {
+namespace {
+
+log_limiter proxy_error_log;
+
+// Resumes once the socket has bytes (or end of stream, or an error) to read,
+// without reading them; ends with operation_aborted when the socket is closed.
+class wait_readable_op : public io_awaiter<wait_readable_op, void> {
+public:
+  wait_readable_op(tcp::asio_socket& s, std::error_code* ec) noexcept : io_awaiter(ec), socket_(s) {}
+  void initiate(io_handler<wait_readable_op> h) { socket_.async_wait(asio::socket_base::wait_read, std::move(h)); }
+  void complete(std::error_code ec) noexcept { ec_ = ec; }
+
+private:
+  tcp::asio_socket& socket_;
+};
+
+std::string describe(const tcp::endpoint& e) { return e.address().to_string() + ":" + std::to_string(e.port()); }
+
+// Counts and logs a refused header; the caller closes the connection.
+bool refuse(session& s, std::string_view why) {
+  s.worker.proxy_header_errors.add();
+  std::string message = "closing a connection from ";
+  message += describe(s.conn.peer);
+  message += ": ";
+  message += why;
+  proxy_error_log.log(log_level::info, message);
+  return false;
+}
+
+// What ended a wait that did not see bytes: the sweeper's handshake deadline
+// (a late header, counted), the drain or a peer that left (not counted).
+bool wait_ended(session& s) {
+  const auto limit = s.worker.opts.handshake_timeout;
+  if (!s.worker.draining && limit.count() > 0 && steady::now() - s.handshake_since >= limit)
+    return refuse(s, "no complete PROXY header within handshake_timeout");
+  return false;
+}
+
+// recv() without blocking; -1 with errno as recv sets it (EINTR retried).
+ssize_t receive(int fd, char* to, std::size_t n, int flags) noexcept {
+  ssize_t got = 0;
+  do {
+    got = ::recv(fd, to, n, flags | MSG_DONTWAIT);
+  } while (got < 0 && errno == EINTR);
+  return got;
+}
+
+bool would_block() noexcept { return errno == EAGAIN || errno == EWOULDBLOCK; }
+
+// A trusted peer: the header is required. Bytes are looked at with MSG_PEEK
+// and taken only as far as they are the header's, so the first command stays
+// in the socket for whoever reads next.
+task<bool> take_header(session& s) {
+  server_worker& w = s.worker;
+  tcp::asio_socket& sock = s.socket();
+  const int fd = sock.native_handle();
+  const auto buf = std::make_unique<char[]>(proxy_header_max_bytes);
+  std::size_t have = 0;  // header bytes already taken off the socket
+  for (;;) {
+    const ssize_t n = receive(fd, buf.get() + have, proxy_header_max_bytes - have, MSG_PEEK);
+    if (n < 0) {
+      if (!would_block())
+        co_return false;  // the connection failed
+      std::error_code ec;
+      co_await wait_readable_op(sock, &ec);
+      if (ec || !sock.is_open())
+        co_return wait_ended(s);
+      continue;
+    }
+    if (n == 0) {
+      // Drained (stop_reading), or the peer left: mid-header that is a truncated header.
+      if (have == 0 || w.draining)
+        co_return false;
+      co_return refuse(s, "truncated PROXY header (end of stream)");
+    }
+    const proxy_parse_result r = parse_proxy_header(
+        std::span<const char>(buf.get(), have + static_cast<std::size_t>(n)), w.opts.proxy_protocol);
+    if (r.status == parse_status::error)
+      co_return refuse(s, r.error);
+    // Every byte seen belongs to the header (all of them while incomplete).
+    const std::size_t take = r.status == parse_status::complete ? r.consumed - have : static_cast<std::size_t>(n);
+    if (receive(fd, buf.get() + have, take, 0) != static_cast<ssize_t>(take))
+      co_return false;  // cannot happen: the bytes were peeked
+    have += take;
+    if (r.status == parse_status::complete) {
+      if (r.header.has_addresses) {
+        s.conn.peer = r.header.source;
+        s.conn.local = r.header.destination;
+      }
+      co_return true;
+    }
+  }
+}
+
+// Any other peer is served as it is, unless it opens with a PROXY signature:
+// it must not be able to claim another address. Nothing is taken off the
+// socket. Bytes that could still begin a signature ("PRO", "\r\n") are looked
+// at again a little later, as the readiness to read stays set while they wait.
+task<bool> check_untrusted(session& s) {
+  server_worker& w = s.worker;
+  tcp::asio_socket& sock = s.socket();
+  const int fd = sock.native_handle();
+  char first[12];
+  auto pause = std::chrono::milliseconds(1);
+  for (;;) {
+    const ssize_t n = receive(fd, first, sizeof first, MSG_PEEK);
+    if (n < 0) {
+      if (!would_block())
+        co_return false;
+      std::error_code ec;
+      co_await wait_readable_op(sock, &ec);
+      if (ec || !sock.is_open())
+        co_return wait_ended(s);
+      continue;
+    }
+    if (n == 0)
+      co_return false;
+    switch (detect_proxy_signature(std::span<const char>(first, static_cast<std::size_t>(n)))) {
+      case proxy_signature::absent: co_return true;
+      case proxy_signature::present: co_return refuse(s, "PROXY header from a peer not in proxy_trusted");
+      case proxy_signature::undecided: break;
+    }
+    std::error_code ec;
+    co_await sleep_for(pause, ec);
+    pause = std::min(pause * 2, std::chrono::milliseconds(50));
+    if (!sock.is_open())
+      co_return wait_ended(s);
+    if (w.draining)
+      co_return false;
+  }
+}
+
+}  // namespace
+
+std::vector<address_prefix> parse_trusted_proxies(const std::vector<std::string>& entries) {
+  std::vector<address_prefix> out;
+  out.reserve(entries.size());
+  for (const std::string& e : entries) {
+    address_prefix p;
+    if (!address_prefix::parse(e, p))
+      throw std::invalid_argument("coronet::server: proxy_trusted entry '" + e +
+                                  "' is not an IP address or address/prefix-length");
+    out.push_back(p);
+  }
+  return out;
+}
+
+task<bool> accept_proxy_header(session& s) {
+  server_worker& w = s.worker;
+  if (w.opts.proxy_protocol == proxy_protocol_mode::off)
+    co_return true;
+  s.state = session::phase::handshake;
+  s.handshake_since = steady::now();
+  const asio::ip::address from = s.conn.peer.address();
+  const bool trusted = std::any_of(w.proxy_trusted.begin(), w.proxy_trusted.end(),
+                                   [&](const address_prefix& p) { return p.contains(from); });
+  bool go_on = false;
+  try {
+    if (trusted)
+      go_on = co_await take_header(s);
+    else
+      go_on = co_await check_untrusted(s);
+  } catch (const std::exception& e) {
+    proxy_error_log.log(log_level::error, std::string("PROXY header: ") + e.what());
+  }
+  s.state = session::phase::reading;
+  co_return go_on;
+}
+
+}  // namespace coronet::detail

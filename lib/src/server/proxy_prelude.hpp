@@ -1,0 +1,34 @@
+// The PROXY protocol prelude of a server's connections: takes the header that
+// a load balancer sends off the socket before anything else reads it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "coronet/protocol/proxy/proxy_header.hpp"
+#include "coronet/core/task.hpp"
+
+namespace coronet::detail {
+
+struct session;
+
+// Parses server_options::proxy_trusted. Throws std::invalid_argument naming
+// the first entry that is not an address or an address/prefix-length.
+std::vector<address_prefix> parse_trusted_proxies(const std::vector<std::string>& entries);
+
+// With server_options::proxy_protocol on, runs in phase::handshake before the
+// session reads anything else (and before a TLS handshake):
+// - a trusted peer must send a header in an accepted version; exactly its
+//   bytes are taken off the socket, and conn.peer / conn.local become the
+//   client's and the proxy's addresses it names (LOCAL and UNKNOWN keep the
+//   real ones);
+// - any other peer is served as it is, unless its first bytes are a PROXY
+//   signature, which closes it.
+// Yields true when the session goes on. False when it must close: the peer
+// left before sending anything, the server drains (neither counted), or the
+// header was malformed, truncated, oversized, late (closed by the sweeper at
+// handshake_timeout) or untrusted: counted in proxy_header_errors and logged
+// at most once a second. With the protocol off, yields true at once.
+task<bool> accept_proxy_header(session& s);
+
+}  // namespace coronet::detail

@@ -1,0 +1,64 @@
+#include "server/server_tls.hpp"
+
+#include <csignal>
+#include <exception>
+#include <string>
+#include <utility>
+
+#include "coronet/core/log.hpp"
+
+namespace coronet::detail {
+
+server_tls::server_tls(tls::server_config config)
+    : config_(std::move(config)), current_(std::make_shared<asio::ssl::context>(tls::make_server_context(config_))) {}
+
+std::shared_ptr<asio::ssl::context> server_tls::context() const {
+  const std::lock_guard lock(mutex_);
+  return current_;
+}
+
+bool server_tls::reload() noexcept {
+  try {
+    auto fresh = std::make_shared<asio::ssl::context>(tls::make_server_context(config_));
+    {
+      const std::lock_guard lock(mutex_);
+      current_.swap(fresh);
+    }
+    std::string text = "TLS certificate reloaded from '";
+    text += config_.certificate_file;
+    text += "'";
+    log(log_level::info, text);
+    return true;
+  } catch (const std::exception& e) {
+    std::string text = "TLS certificate not reloaded, the old one stays in use: ";
+    text += e.what();
+    log(log_level::error, text);
+  } catch (...) {
+    log(log_level::error, "TLS certificate not reloaded, the old one stays in use: unknown error");
+  }
+  return false;
+}
+
+void server_tls::watch_sighup(asio::io_context& ctx) {
+  hangup_.emplace(ctx, SIGHUP);
+  wait_for_sighup();
+}
+
+void server_tls::wait_for_sighup() {
+  hangup_->async_wait([this](const std::error_code& ec, int) {
+    if (ec)
+      return;
+    log(log_level::info, "SIGHUP: reloading the TLS certificate");
+    reload();
+    wait_for_sighup();
+  });
+}
+
+void server_tls::stop_watching() noexcept {
+  if (!hangup_)
+    return;
+  std::error_code ignored;
+  hangup_->cancel(ignored);
+}
+
+}  // namespace coronet::detail

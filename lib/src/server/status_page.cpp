@@ -1,0 +1,154 @@
+#include "server/status_page.hpp"
+
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+
+#include "coronet/server/server.hpp"
+#include "coronet/core/version.hpp"
+#include "protocol/http/http_codec.hpp"
+
+namespace coronet::detail {
+namespace {
+
+void append_uint(std::string& out, std::uint64_t n) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, n);
+  out.append(buf, r.ptr);
+}
+
+template <class Rep, class Period>
+void append_ms(std::string& out, std::chrono::duration<Rep, Period> d) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  append_uint(out, ms > 0 ? static_cast<std::uint64_t>(ms) : 0);
+}
+
+// `"key":` after a comma unless it opens its object.
+void append_key(std::string& out, std::string_view key) {
+  if (out.back() != '{')
+    out += ',';
+  out += '"';
+  out += key;
+  out += "\":";
+}
+
+void append_field(std::string& out, std::string_view key, std::uint64_t value) {
+  append_key(out, key);
+  append_uint(out, value);
+}
+
+void append_field(std::string& out, std::string_view key, std::string_view value) {
+  append_key(out, key);
+  append_json_quoted(value, out);
+}
+
+void append_limits(std::string& out, const server_options& o) {
+  out += ",\"limits\":{";
+  append_field(out, "max_connections", o.max_connections);
+  append_field(out, "max_request_bytes", o.max_request_bytes);
+  append_field(out, "max_bulk_bytes", o.max_bulk_bytes);
+  append_field(out, "max_args", o.max_args);
+  append_field(out, "max_output_bytes", o.max_output_bytes);
+  append_key(out, "idle_timeout_ms");
+  append_ms(out, o.idle_timeout);
+  append_key(out, "partial_request_timeout_ms");
+  append_ms(out, o.partial_request_timeout);
+  append_key(out, "request_timeout_ms");
+  append_ms(out, o.request_timeout);
+  append_key(out, "output_stall_timeout_ms");
+  append_ms(out, o.output_stall_timeout);
+  append_key(out, "drain_timeout_ms");
+  append_ms(out, o.drain_timeout);
+  append_key(out, "tcp_keepalive_ms");
+  append_ms(out, o.tcp_keepalive);
+  append_key(out, "handshake_timeout_ms");
+  append_ms(out, o.handshake_timeout);
+  append_field(out, "http_max_request_line_bytes", o.http.max_request_line);
+  append_field(out, "http_max_header_bytes", o.http.max_header_bytes);
+  append_field(out, "http_max_header_fields", o.http.max_header_fields);
+  append_field(out, "http_max_body_bytes", o.http.max_body_bytes);
+  append_key(out, "http_header_timeout_ms");
+  append_ms(out, o.http.header_timeout);
+  append_key(out, "http_idle_timeout_ms");
+  append_ms(out, o.http.idle_timeout);
+  out += '}';
+}
+
+}  // namespace
+
+void append_stats_json(const coronet::server& s, std::string& out) {
+  const server_stats stats = s.stats();
+  const server_metrics metrics = s.metrics();
+  const server_options& o = s.options();
+  out += '{';
+  append_field(out, "server", "coronet");
+  append_field(out, "version", version_string);
+  append_key(out, "uptime_ms");
+  append_ms(out, stats.uptime);
+  append_field(out, "threads", o.threads);
+
+  out += ",\"listeners\":[";
+  for (std::size_t i = 0; i < s.listener_count(); ++i) {
+    const listener_config& l = s.listener(i);
+    if (out.back() != '[')
+      out += ',';
+    out += '{';
+    append_field(out, "host", l.host);
+    append_field(out, "port", l.port);
+    append_field(out, "protocol", to_string(l.protocol));
+    out += '}';
+  }
+  out += ']';
+
+  out += ",\"connections\":{";
+  append_field(out, "now", stats.connections_now);
+  append_field(out, "total", stats.connections_total);
+  append_field(out, "rejected", stats.connections_rejected);
+  out += ",\"protocols\":[";
+  for (const protocol_connections& p : metrics.connections) {
+    if (out.back() != '[')
+      out += ',';
+    out += '{';
+    append_field(out, "protocol", to_string(p.protocol));
+    append_field(out, "now", p.now);
+    append_field(out, "total", p.total);
+    out += '}';
+  }
+  out += "]}";
+
+  out += ",\"requests\":{";
+  append_field(out, "total", stats.requests);
+  append_field(out, "errors", stats.errors);
+  append_field(out, "unknown_commands", metrics.unknown_commands);
+  out += ",\"per_second\":[";
+  for (std::size_t i = 0; i < metrics.requests_per_second.size(); ++i) {
+    if (i != 0)
+      out += ',';
+    append_uint(out, metrics.requests_per_second[i]);
+  }
+  out += "]}";
+
+  out += ",\"bytes\":{";
+  append_field(out, "in", stats.bytes_in);
+  append_field(out, "out", stats.bytes_out);
+  out += '}';
+
+  out += ",\"commands\":[";
+  for (const command_metrics& c : metrics.commands) {
+    if (out.back() != '[')
+      out += ',';
+    out += '{';
+    append_field(out, "name", c.name);
+    append_field(out, "calls", c.calls);
+    append_field(out, "errors", c.errors);
+    append_field(out, "p50_ns", static_cast<std::uint64_t>(c.p50().count()));
+    append_field(out, "p99_ns", static_cast<std::uint64_t>(c.p99().count()));
+    out += '}';
+  }
+  out += ']';
+
+  append_limits(out, o);
+  out += '}';
+}
+
+}  // namespace coronet::detail

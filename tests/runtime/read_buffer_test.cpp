@@ -1,0 +1,183 @@
+// coronet::read_buffer: lazy allocation, commit/consume, compaction and growth.
+#include "coronet/runtime/read_buffer.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstddef>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace {
+
+std::string_view view(coronet::read_buffer& in) { return {in.data().data(), in.data().size()}; }
+
+// Copies `bytes` into the room `prepare(limit)` gives (which must hold them) and commits them.
+void append(coronet::read_buffer& in, std::string_view bytes, std::size_t limit) {
+  const asio::mutable_buffer room = in.prepare(limit);
+  REQUIRE(room.size() >= bytes.size());
+  std::memcpy(room.data(), bytes.data(), bytes.size());
+  in.commit(bytes.size());
+}
+
+// Fills all the room `prepare(limit)` gives with the bytes that follow `in`'s
+// content in a counting pattern, as a read that filled it would; returns its size.
+std::size_t fill_room(coronet::read_buffer& in, std::size_t limit, std::size_t& next) {
+  const asio::mutable_buffer room = in.prepare(limit);
+  auto* bytes = static_cast<char*>(room.data());
+  for (std::size_t i = 0; i < room.size(); ++i)
+    bytes[i] = static_cast<char>('a' + next++ % 26);
+  in.commit(room.size());
+  return room.size();
+}
+
+bool holds_pattern(coronet::read_buffer& in, std::size_t first) {
+  const std::string_view held = view(in);
+  for (std::size_t i = 0; i < held.size(); ++i) {
+    if (held[i] != static_cast<char>('a' + (first + i) % 26))
+      return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("a read_buffer allocates nothing until the first prepare", "[read_buffer]") {
+  coronet::read_buffer in;
+  CHECK(in.capacity() == 0);
+  CHECK(in.size() == 0);
+  CHECK(in.data().empty());
+}
+
+TEST_CASE("the first prepare gives initial_size bytes, bounded by the limit", "[read_buffer]") {
+  coronet::read_buffer defaults;
+  CHECK(defaults.prepare(1 << 20).size() == 256);
+  CHECK(defaults.capacity() == 256);
+
+  coronet::read_buffer sized(100, 1000);
+  CHECK(sized.prepare(1 << 20).size() == 100);
+  CHECK(sized.capacity() == 100);
+
+  coronet::read_buffer bounded(4096, 1 << 16);
+  CHECK(bounded.prepare(10).size() == 10);
+  CHECK(bounded.capacity() == 10);
+}
+
+TEST_CASE("committed bytes are data() until consumed", "[read_buffer]") {
+  coronet::read_buffer in(64, 64);
+  append(in, "hello world", 64);
+  CHECK(in.size() == 11);
+  CHECK(view(in) == "hello world");
+  in.consume(6);
+  CHECK(in.size() == 5);
+  CHECK(view(in) == "world");
+  append(in, "!", 64);
+  CHECK(view(in) == "world!");
+  in.consume(6);
+  CHECK(in.size() == 0);
+  CHECK(in.data().empty());
+  CHECK(in.capacity() == 64);
+  // Consuming everything rewinds: the next read gets the whole buffer again.
+  CHECK(in.prepare(64).size() == 64);
+}
+
+TEST_CASE("data() and the prepared room are adjacent: the next read lands after the held bytes", "[read_buffer]") {
+  coronet::read_buffer in(32, 32);
+  append(in, "GET ", 32);
+  const asio::mutable_buffer room = in.prepare(32);
+  CHECK(static_cast<char*>(room.data()) == in.data().data() + in.size());
+  CHECK(room.size() == 28);
+}
+
+TEST_CASE("compaction moves only the partial message to the front", "[read_buffer]") {
+  coronet::read_buffer in(16, 16);
+  append(in, "PING\r\nECHO\r\nSET ", 16);
+  REQUIRE(in.size() == 16);
+  in.consume(12);  // two whole requests parsed; "SET " is the start of the third
+  const asio::mutable_buffer room = in.prepare(16);
+  CHECK(in.capacity() == 16);
+  CHECK(view(in) == "SET ");
+  CHECK(static_cast<char*>(room.data()) == in.data().data() + 4);
+  CHECK(room.size() == 12);
+  std::memcpy(room.data(), "k v\r\n", 5);
+  in.commit(5);
+  CHECK(view(in) == "SET k v\r\n");
+}
+
+TEST_CASE("reads that fill the buffer double it, up to max_chunk", "[read_buffer]") {
+  coronet::read_buffer in(16, 64);
+  std::size_t next = 0;
+  CHECK(fill_room(in, 1 << 20, next) == 16);
+  in.consume(in.size());
+  CHECK(fill_room(in, 1 << 20, next) == 32);
+  CHECK(in.capacity() == 32);
+  in.consume(in.size());
+  CHECK(fill_room(in, 1 << 20, next) == 64);
+  CHECK(in.capacity() == 64);
+  in.consume(in.size());
+  // At max_chunk a steady stream grows it no further.
+  CHECK(fill_room(in, 1 << 20, next) == 64);
+  CHECK(in.capacity() == 64);
+}
+
+TEST_CASE("a read that does not fill the buffer does not grow it", "[read_buffer]") {
+  coronet::read_buffer in(16, 64);
+  append(in, "short", 1 << 20);
+  in.consume(in.size());
+  CHECK(in.prepare(1 << 20).size() == 16);
+  CHECK(in.capacity() == 16);
+}
+
+TEST_CASE("one message larger than max_chunk grows the buffer to the limit, keeping its bytes", "[read_buffer]") {
+  coronet::read_buffer in(16, 64);
+  const std::size_t limit = 1000;
+  std::size_t next = 0;
+  std::size_t capacity = 0;
+  while (in.size() < limit) {
+    const std::size_t before = in.size();
+    const std::size_t n = fill_room(in, limit, next);
+    REQUIRE(n > 0);
+    CHECK(in.size() == before + n);
+    CHECK(in.capacity() >= capacity);
+    capacity = in.capacity();
+  }
+  CHECK(in.size() == limit);
+  CHECK(in.capacity() == limit);
+  CHECK(holds_pattern(in, 0));
+  // Holding `limit` bytes, there is no more room: the caller reports the message too large.
+  CHECK(in.prepare(limit).size() == 0);
+  CHECK(in.capacity() == limit);
+  CHECK(holds_pattern(in, 0));
+}
+
+TEST_CASE("growth keeps a partial message and drops what was consumed", "[read_buffer]") {
+  coronet::read_buffer in(8, 1024);
+  std::size_t next = 0;
+  CHECK(fill_room(in, 1024, next) == 8);
+  in.consume(5);
+  const asio::mutable_buffer room = in.prepare(1024);
+  CHECK(in.capacity() == 16);
+  CHECK(in.size() == 3);
+  CHECK(holds_pattern(in, 5));
+  CHECK(room.size() == 13);
+}
+
+TEST_CASE("the room is empty once limit unconsumed bytes are held, whatever the capacity", "[read_buffer]") {
+  coronet::read_buffer in(256, 256);
+  append(in, std::string(10, 'x'), 1024);
+  CHECK(in.capacity() == 256);
+  CHECK(in.prepare(10).size() == 0);
+  CHECK(in.prepare(11).size() == 1);
+  CHECK(in.size() == 10);
+}
+
+TEST_CASE("a smaller limit leaves room for limit minus the unconsumed bytes", "[read_buffer]") {
+  coronet::read_buffer in(256, 256);
+  append(in, std::string(200, 'x'), 1024);
+  in.consume(195);
+  REQUIRE(in.size() == 5);
+  // Documented: empty only when `limit` unconsumed bytes are held; 5 are.
+  CHECK(in.prepare(10).size() == 5);
+  CHECK(in.size() == 5);
+  CHECK(view(in) == "xxxxx");
+}
