@@ -16,7 +16,8 @@ enum class wire_protocol {
   resp,
   /// One text line per request and per reply, for people with `nc`/`telnet`.
   line,
-  /// The seed's one-shot mode: one read is the command, one unframed reply, close.
+  /// The one-shot mode of the original Python timestamp service (docs/protocols.md):
+  /// one read is the command, one unframed reply, close.
   raw,
   /// HTTP/1.1 (and 1.0): `GET /<command>/<arg>...`, `POST /<command>`, JSON or
   /// text/plain replies, the status page. Only on a listener configured with
