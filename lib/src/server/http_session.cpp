@@ -93,7 +93,7 @@ task<std::size_t> read_into(tcp::socket& sock, asio::mutable_buffer buf) { co_re
 // ends with the connection.
 task<void> serve_events(session& s, std::string& body) {
   server_worker& w = s.worker;
-  tcp::background_writer& io = *s.io;
+  background_writer<tcp::socket>& io = *s.io;
   http_head h;
   h.content_type = "text/event-stream";
   h.until_close = true;
@@ -139,7 +139,7 @@ task<void> serve_events(session& s, std::string& body) {
 
 task<void> serve_http(session& s) {
   server_worker& w = s.worker;
-  tcp::background_writer& io = *s.io;
+  background_writer<tcp::socket>& io = *s.io;
   const http_options& limits = w.opts.http;
   // What one request may take in the buffer: its line, its headers and its
   // body, whose chunked framing may at most double it.

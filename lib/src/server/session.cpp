@@ -40,7 +40,7 @@ log_limiter session_error_log;
 log_limiter tls_handshake_log;
 
 template <class Writer>
-constexpr bool is_tls = std::is_same_v<Writer, tls::background_writer>;
+constexpr bool is_tls = std::is_same_v<Writer, background_writer<tls::stream>>;
 
 // A handler suspended: the replies so far go out now, and the request
 // timeout starts.
@@ -55,7 +55,7 @@ void handler_suspended(handler_watch& watch) noexcept {
 
 // TLS's close_notify, then the close: a peer that does not answer it within
 // the linger time is not waited for.
-task<void> close_tls(tls::background_writer& io) {
+task<void> close_tls(background_writer<tls::stream>& io) {
   std::error_code ec;
   co_await with_timeout(
       [](tls::stream& stream) -> task<void> {
@@ -256,7 +256,7 @@ task<void> serve_protocol(session& s, Writer& io) {
 // a wrong certificate, a cut connection) is closed, logged at most once a
 // second.
 task<void> serve_tls(session& s) {
-  tls::background_writer& io = *s.tls_io;
+  background_writer<tls::stream>& io = *s.tls_io;
   s.state = session::phase::handshake;
   s.handshake_since = steady::now();
   std::error_code ec;
@@ -331,9 +331,9 @@ session::session(server_worker& w, tcp::socket s, std::uint64_t id, std::size_t 
   set_keepalive(s, w.opts.tcp_keepalive);
   if (where->tls) {
     tls_context = w.tls->context();
-    tls_io = tls::background_writer::create(tls::stream(std::move(s), *tls_context), &w.bytes_out);
+    tls_io = background_writer<tls::stream>::create(tls::stream(std::move(s), *tls_context), &w.bytes_out);
   } else {
-    io = tcp::background_writer::create(std::move(s), &w.bytes_out);
+    io = background_writer<tcp::socket>::create(std::move(s), &w.bytes_out);
   }
   next = w.head;
   if (next != nullptr)
@@ -357,10 +357,9 @@ session::~session() {
     worker.head = next;
   if (next != nullptr)
     next->prev = prev;
-  if (tls_io != nullptr)
-    tls_io->release();
-  else
-    io->release();
+  // Before tls_context, which the TLS stream was made with.
+  tls_io.reset();
+  io.reset();
   if (worker.draining && worker.head == nullptr && worker.sweep_timer)
     worker.sweep_timer->cancel();
 }

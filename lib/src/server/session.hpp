@@ -17,10 +17,10 @@
 #include "coronet/net/acceptor.hpp"
 #include "coronet/runtime/background_writer.hpp"
 #include "coronet/runtime/read_buffer.hpp"
+#include "coronet/tls/stream.hpp"
 #include "coronet/net/timer.hpp"
 #include "coronet/core/task.hpp"
 #include "coronet/core/task_group.hpp"
-#include "coronet/runtime/tls_background_writer.hpp"
 #include "server/detail/dispatch.hpp"
 #include "server/detail/worker_metrics.hpp"
 #include "server/proxy_prelude.hpp"
@@ -133,8 +133,8 @@ struct session : handler_watch {
   const listener_config* where;
   // The connection's output: `io` for plain TCP, `tls_io` (and `io` null)
   // for TLS; the session loop is a template over the two.
-  tcp::background_writer* io = nullptr;
-  tls::background_writer* tls_io = nullptr;
+  writer_ptr<tcp::socket> io;
+  writer_ptr<tls::stream> tls_io;
   // What `tls_io`'s stream was made with: the certificate at accept time.
   std::shared_ptr<asio::ssl::context> tls_context;
   connection conn;
