@@ -110,12 +110,6 @@ reply help_reply(std::string_view container, std::initializer_list<std::string_v
   return reply::array(std::move(out));
 }
 
-std::string_view password_of(const connection& conn) noexcept {
-  return conn.owner != nullptr ? std::string_view(conn.owner->options().password) : std::string_view{};
-}
-
-bool may_run_everything(const connection& conn) noexcept { return conn.authenticated || password_of(conn).empty(); }
-
 std::string format_address(const tcp::endpoint& e) {
   const auto address = e.address();
   std::string out = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
@@ -134,7 +128,7 @@ const reply& wrongpass() {
 // Checks `user`/`pass` as Redis's ACLAuthenticateUser does for its one user,
 // `default`; on success the connection is authenticated.
 bool authenticate(connection& conn, const router& routes, std::string_view user, std::string_view pass) {
-  const std::string_view password = password_of(conn);
+  const std::string_view password = conn.password;
   // Both compared in full, whatever the first one says.
   const bool right_user = constant_time_equal("default", user);
   const bool right_pass = password.empty() || constant_time_equal(password, pass);
@@ -160,7 +154,7 @@ reply auth_command(const router* registered_on, request& req) {
   std::string_view user = "default";
   std::string_view pass = req.arg(0);
   if (req.size() == 1) {
-    if (password_of(conn).empty())
+    if (conn.password.empty())
       return reply::error_line(
           "ERR AUTH <password> called without any password configured for the default user. Are you sure your "
           "configuration is correct?");
@@ -224,7 +218,7 @@ reply hello_command(const router* registered_on, request& req) {
   }
   if (has_auth && !authenticate(conn, routes_of(registered_on, req), user, pass))
     return wrongpass();
-  if (!may_run_everything(conn))
+  if (conn.needs_auth())
     return reply::error_line(
         "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH "
         "<user> <pass> option can be used to authenticate the client and select the RESP protocol version at the "
@@ -754,7 +748,7 @@ reply reset_command(request& req) {
     conn.protover = 2;
     conn.name.clear();
     // lib_name and lib_version stay: they describe the library behind the connection.
-    if (!password_of(conn).empty())
+    if (!conn.password.empty())
       conn.authenticated = false;
   }
   return reply::text("RESET");
