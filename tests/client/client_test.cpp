@@ -357,9 +357,9 @@ TEST_CASE("connecting to a closed port throws connection_refused", "[client]") {
   }
 }
 
-TEST_CASE("connect refuses the auto protocol", "[client]") {
+TEST_CASE("connect refuses the HTTP protocol", "[client]") {
   asio::io_context ctx(1);
-  CHECK_THROWS_AS(coronet::sync_wait(ctx, connect(ctx.get_executor(), 1, coronet::wire_protocol::auto_detect)),
+  CHECK_THROWS_AS(coronet::sync_wait(ctx, connect(ctx.get_executor(), 1, coronet::wire_protocol::http)),
                   std::invalid_argument);
 }
 

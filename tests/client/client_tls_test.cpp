@@ -22,7 +22,7 @@ const coronet_test::test_certs& certs() {
 // A TLS-only server with `cert`/`key`, speaking `p`, on its own thread.
 class tls_server {
 public:
-  tls_server(const char* cert, const char* key, coronet::wire_protocol p = coronet::wire_protocol::auto_detect)
+  tls_server(const char* cert, const char* key, coronet::wire_protocol p = coronet::wire_protocol::resp)
       : router_(coronet_test::make_test_router()), server_(router_, options(cert, key, p)) {
     thread_ = std::thread([this] { server_.run(); });
   }

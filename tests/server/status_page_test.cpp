@@ -129,7 +129,7 @@ TEST_CASE("stats JSON: valid, one line, with every documented field", "[status]"
   REQUIRE(doc["listeners"].array.size() == 1);
   CHECK(doc["listeners"][0]["host"].string == "127.0.0.1");
   CHECK(doc["listeners"][0]["port"].u64() == s.get().port());
-  CHECK(doc["listeners"][0]["protocol"].string == "auto");
+  CHECK(doc["listeners"][0]["protocol"].string == "resp");
   CHECK(doc["connections"]["now"].u64() == 1);
   CHECK(doc["connections"]["total"].u64() == 1);
   CHECK(doc["connections"]["rejected"].u64() == 0);

@@ -51,7 +51,6 @@ static std::variant<resp_codec, line_codec, raw_codec> codec_for(wire_protocol p
     case wire_protocol::line: return line_codec{};
     case wire_protocol::raw: return raw_codec{};
     case wire_protocol::resp:
-    case wire_protocol::auto_detect:
     case wire_protocol::http: break;
   }
   return resp_codec{};
@@ -68,7 +67,7 @@ client::~client() = default;
 
 task<client> client::connect(io_context_executor ex, std::string host, std::uint16_t port, wire_protocol protocol,
                              client_options options) {
-  if (protocol == wire_protocol::auto_detect || protocol == wire_protocol::http)
+  if (protocol == wire_protocol::http)
     throw std::invalid_argument("coronet::client: the protocol must be resp, line or raw, not " +
                                 std::string(to_string(protocol)));
   // No temporary of a type with a destructor in an expression with co_await

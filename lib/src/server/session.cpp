@@ -247,7 +247,6 @@ task<void> serve_protocol(session& s, Writer& io) {
         co_await serve_http(s);
       break;
     case wire_protocol::line: co_await serve_stream<line_codec>(s, io); break;
-    case wire_protocol::auto_detect:  // RESP, inline commands included: see wire_protocol.hpp
     case wire_protocol::resp: co_await serve_stream<resp_codec>(s, io); break;
   }
 }

@@ -118,8 +118,8 @@ public:
   /// file of `*options.tls` that cannot be loaded, or a failed handshake, as
   /// "coronet::client: TLS handshake with host:port failed (certificate has
   /// expired): certificate verify failed"), or
-  /// `std::invalid_argument` for `wire_protocol::auto_detect`, which only a
-  /// server can use, or `wire_protocol::http` (use any HTTP client), or (at the call) for an `any_io_executor` that
+  /// `std::invalid_argument` for `wire_protocol::http` (use any HTTP
+  /// client), or (at the call) for an `any_io_executor` that
   /// wraps no io_context executor.
   static task<client> connect(io_context_executor ex, std::string host, std::uint16_t port,
                               wire_protocol protocol = wire_protocol::resp, client_options options = {});

@@ -31,8 +31,8 @@ public:
   tcp::endpoint local;
   /// The socket's descriptor (Redis's `fd`); -1 when unknown.
   int fd = -1;
-  /// The protocol in use (never `auto_detect` once a request was parsed).
-  wire_protocol protocol = wire_protocol::auto_detect;
+  /// The protocol in use.
+  wire_protocol protocol = wire_protocol::resp;
   /// The server that accepted the connection; null outside a server. Only
   /// handlers (and the built-in commands) look through it: routing and
   /// authentication need nothing but this connection.

@@ -30,7 +30,7 @@ struct listener_config {
   /// Port; 0 picks a free one (see `server::port(i)`).
   std::uint16_t port = 0;
   /// Wire protocol of its connections.
-  wire_protocol protocol = wire_protocol::auto_detect;
+  wire_protocol protocol = wire_protocol::resp;
   /// Serves TLS (with `server_options::tls`'s certificate), as Redis's
   /// `tls-port`: every protocol works over it; see docs/tls.md.
   bool tls = false;
@@ -44,7 +44,7 @@ struct server_options {
   /// Port to listen on; 0 picks a free one (see `server::port()`).
   std::uint16_t port = 8099;
   /// Wire protocol of the connections to `host:port`.
-  wire_protocol protocol = wire_protocol::auto_detect;
+  wire_protocol protocol = wire_protocol::resp;
   /// More addresses to listen on, each with its protocol: listener 1 is
   /// `listeners[0]`, and so on (listener 0 is `host:port`). Every listener
   /// is served by every thread, with the same limits; `max_connections`

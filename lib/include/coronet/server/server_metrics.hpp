@@ -37,7 +37,7 @@ struct command_metrics {
 
 /// Connections of one protocol, summed over the server's threads.
 struct protocol_connections {
-  /// The protocol the connections were served with (never `auto_detect`).
+  /// The protocol the connections were served with.
   wire_protocol protocol = wire_protocol::resp;
   /// Open now.
   std::uint64_t now = 0;
