@@ -256,6 +256,7 @@ TEST_CASE("with a password, only AUTH, HELLO, PING, QUIT and RESET run before au
   coronet::server srv(r, options("s3cret"));
   coronet::connection conn;
   conn.owner = &srv;
+  conn.password = srv.options().password;  // as the server's session sets it
   const reply noauth = reply::error_line("NOAUTH Authentication required.");
   CHECK(call(r, {"echo", "x"}, &conn) == noauth);
   CHECK(call(r, {"timestamp"}, &conn) == noauth);
@@ -283,6 +284,7 @@ TEST_CASE("AUTH pass and AUTH default pass authenticate; a wrong one is WRONGPAS
   const reply wrongpass = reply::error_line("WRONGPASS invalid username-password pair or user is disabled.");
   coronet::connection conn;
   conn.owner = &srv;
+  conn.password = srv.options().password;  // as the server's session sets it
   CHECK(call(r, {"auth", "wrong"}, &conn) == wrongpass);
   CHECK(call(r, {"auth", "s3cre"}, &conn) == wrongpass);
   CHECK(call(r, {"auth", "s3cret!"}, &conn) == wrongpass);
@@ -299,6 +301,7 @@ TEST_CASE("AUTH pass and AUTH default pass authenticate; a wrong one is WRONGPAS
 
   coronet::connection other;
   other.owner = &srv;
+  other.password = srv.options().password;  // as the server's session sets it
   CHECK(call(r, {"AUTH", "default", "s3cret"}, &other) == reply::text("OK"));
   CHECK(other.authenticated);
   CHECK(r.auth_failures() == 6);
@@ -309,6 +312,7 @@ TEST_CASE("HELLO AUTH authenticates and switches protocol in one step", "[redis]
   coronet::server srv(r, options("s3cret"));
   coronet::connection conn;
   conn.owner = &srv;
+  conn.password = srv.options().password;  // as the server's session sets it
   conn.id = 3;
   CHECK(call(r, {"hello", "3", "auth", "default", "wrong", "setname", "n"}, &conn) ==
         reply::error_line("WRONGPASS invalid username-password pair or user is disabled."));
@@ -329,6 +333,7 @@ TEST_CASE("RESET takes the authentication away when the server has a password", 
   coronet::server srv(r, options("s3cret"));
   coronet::connection conn;
   conn.owner = &srv;
+  conn.password = srv.options().password;  // as the server's session sets it
   CHECK(call(r, {"hello", "3", "auth", "default", "s3cret"}, &conn).kind() == reply_kind::map);
   CHECK(conn.authenticated);
   CHECK(call(r, {"reset"}, &conn) == reply::text("RESET"));

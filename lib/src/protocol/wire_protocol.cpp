@@ -1,16 +1,16 @@
 #include "coronet/protocol/wire_protocol.hpp"
 
-namespace coronet {
+#include "protocol/detail/enum_names.hpp"
 
-std::string_view to_string(wire_protocol p) noexcept {
-  switch (p) {
-    case wire_protocol::resp: return "resp";
-    case wire_protocol::line: return "line";
-    case wire_protocol::raw: return "raw";
-    case wire_protocol::http: return "http";
-  }
-  return "unknown";
-}
+namespace coronet {
+namespace {
+
+// In the order of wire_protocol's enumerators.
+constexpr std::string_view protocol_names[] = {"resp", "line", "raw", "http"};
+
+}  // namespace
+
+std::string_view to_string(wire_protocol p) noexcept { return detail::name_of(protocol_names, p); }
 
 bool parse_wire_protocol(std::string_view name, wire_protocol& out) noexcept {
   // "auto" stays accepted: it was the name of the default, which is RESP.
@@ -18,13 +18,7 @@ bool parse_wire_protocol(std::string_view name, wire_protocol& out) noexcept {
     out = wire_protocol::resp;
     return true;
   }
-  for (wire_protocol p : {wire_protocol::resp, wire_protocol::line, wire_protocol::raw, wire_protocol::http}) {
-    if (name == to_string(p)) {
-      out = p;
-      return true;
-    }
-  }
-  return false;
+  return detail::value_named(protocol_names, name, out);
 }
 
 }  // namespace coronet

@@ -344,6 +344,7 @@ session::session(server_worker& w, tcp::socket s, std::uint64_t id, std::size_t 
   conn.listener = listener;
   conn.id = id;
   conn.created = steady::now();
+  conn.password = w.opts.password;
   conn.authenticated = w.opts.password.empty();
   metrics = &w.metrics;
 }

@@ -65,6 +65,10 @@ struct client_options {
 };
 
 namespace detail {
+// What the overloads taking a command's words one by one accept as a word.
+template <class T>
+concept word_like = std::is_convertible_v<const T&, std::string_view>;
+
 struct client_tls;
 }  // namespace detail
 
@@ -150,22 +154,18 @@ public:
   task<reply> call(std::span<const std::string_view> words);
 
   /// `call({name, args...})` for arguments convertible to `std::string_view`.
-  template <class... Args>
-    requires(std::is_convertible_v<const Args&, std::string_view>&&...)
+  template <detail::word_like... Args>
   task<reply> call(std::string_view name, const Args&... args) {
-    const std::array<std::string_view, sizeof...(Args) + 1> words{name, std::string_view(args)...};
-    return call(std::span<const std::string_view>(words));
+    return call(words_of(name, args...));
   }
 
   /// As `call`, but an error reply is thrown as `command_failed`.
   task<reply> call_checked(std::span<const std::string_view> words);
 
   /// `call_checked({name, args...})`.
-  template <class... Args>
-    requires(std::is_convertible_v<const Args&, std::string_view>&&...)
+  template <detail::word_like... Args>
   task<reply> call_checked(std::string_view name, const Args&... args) {
-    const std::array<std::string_view, sizeof...(Args) + 1> words{name, std::string_view(args)...};
-    return call_checked(std::span<const std::string_view>(words));
+    return call_checked(words_of(name, args...));
   }
 
   /// Queues the request `words` in the output buffer without writing it
@@ -176,11 +176,9 @@ public:
   void send(std::span<const std::string_view> words);
 
   /// `send({name, args...})`.
-  template <class... Args>
-    requires(std::is_convertible_v<const Args&, std::string_view>&&...)
+  template <detail::word_like... Args>
   void send(std::string_view name, const Args&... args) {
-    const std::array<std::string_view, sizeof...(Args) + 1> words{name, std::string_view(args)...};
-    send(std::span<const std::string_view>(words));
+    send(words_of(name, args...));
   }
 
   /// Writes every queued request. Writing all before reading any reply, a
@@ -208,6 +206,12 @@ public:
   void close() noexcept;
 
 private:
+  // The words of `name` and `args`, for the overloads that take them apart.
+  template <class... Args>
+  static std::array<std::string_view, sizeof...(Args) + 1> words_of(std::string_view name, const Args&... args) {
+    return {name, std::string_view(args)...};
+  }
+
   client(tcp::socket s, wire_protocol protocol, client_options options);
 
   void check_usable() const;
