@@ -12,8 +12,9 @@
 
 namespace coronet_test {
 
-/// One worker thread on a port the kernel picks, speaking `p`.
-inline coronet::server_options test_server_options(coronet::wire_protocol p = coronet::wire_protocol::auto_detect) {
+/// One worker thread on a port the kernel picks, speaking `p` (by default
+/// the server's default protocol).
+inline coronet::server_options test_server_options(coronet::wire_protocol p = coronet::server_options{}.protocol) {
   coronet::server_options o;
   o.port = 0;
   o.threads = 1;
@@ -24,7 +25,7 @@ inline coronet::server_options test_server_options(coronet::wire_protocol p = co
 /// As test_server_options, on 127.0.0.1, without signal handling and with a
 /// 200 ms drain: a test that leaves a handler sleeping must not wait out a
 /// long drain.
-inline coronet::server_options quick_stop_options(coronet::wire_protocol p = coronet::wire_protocol::auto_detect) {
+inline coronet::server_options quick_stop_options(coronet::wire_protocol p = coronet::server_options{}.protocol) {
   coronet::server_options o = test_server_options(p);
   o.host = "127.0.0.1";
   o.handle_signals = false;
