@@ -21,6 +21,8 @@
 #include "coronet/net/acceptor.hpp"
 #include "coronet/net/timer.hpp"
 #include "coronet/core/sync_wait.hpp"
+#include "support/run_client.hpp"
+#include "support/running_server.hpp"
 
 using namespace std::chrono_literals;
 using coronet::reply;
@@ -72,43 +74,15 @@ coronet::router make_router() {
   return r;
 }
 
-coronet::server_options default_options() {
-  coronet::server_options o;
-  o.host = "127.0.0.1";
-  o.port = 0;
-  o.threads = 1;
-  o.handle_signals = false;
-  // A test that leaves a handler sleeping must not wait out a long drain.
-  o.drain_timeout = 200ms;
-  return o;
-}
+coronet::server_options default_options() { return coronet_test::quick_stop_options(); }
 
-// A server with the test router, running on its own thread for one test.
-class test_server {
-public:
+// The shared running server, with this file's router.
+struct test_server : coronet_test::running_server {
   explicit test_server(coronet::server_options options = default_options())
-      : routes_(make_router()), server_(routes_, options), thread_([this] { server_.run(); }) {}
-  ~test_server() {
-    server_.stop();
-    thread_.join();
-  }
-  test_server(const test_server&) = delete;
-  test_server& operator=(const test_server&) = delete;
-
-  std::uint16_t port() const noexcept { return server_.port(); }
-
-private:
-  coronet::router routes_;
-  coronet::server server_;
-  std::thread thread_;
+      : coronet_test::running_server(std::move(options), make_router()) {}
 };
 
-// Runs the client side of a test on a private io_context in this thread.
-template <class Body>
-void run_client(Body body) {
-  asio::io_context ctx(1);
-  coronet::sync_wait(ctx, body(ctx.get_executor()));
-}
+using coronet_test::run_client;
 
 coronet::task<coronet::client> connect(coronet::tcp::executor_type ex, std::uint16_t port,
                                        coronet::wire_protocol protocol = coronet::wire_protocol::resp,

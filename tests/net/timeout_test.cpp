@@ -36,6 +36,7 @@
 // Never co_await inside a Catch macro: the macro repeats its expression in a
 // short-circuited `false && (...)`, and g++ 12 still runs a co_await there.
 
+#include "support/cancellable_run.hpp"
 #include "support/wait_helpers.hpp"
 
 namespace {
@@ -292,32 +293,11 @@ TEST_CASE("cancelling the parent cancels the task inside with_timeout: operation
     }());
   }
   SECTION("a cancellation slot bound to spawn's completion") {
-    asio::cancellation_signal signal;
-    bool waiting = false;
-    bool done = false;
-    std::error_code seen;
-    coronet::spawn(
-        ctx,
-        [&]() -> task<void> {
-          waiting = true;
-          co_await coronet::with_timeout(sleep_task(10s), 5s);
-        },
-        asio::bind_cancellation_slot(signal.slot(), [&](std::exception_ptr e) {
-          done = true;
-          try {
-            if (e)
-              std::rethrow_exception(e);
-          } catch (const std::system_error& error) {
-            seen = error.code();
-          }
-        }));
-    REQUIRE(run_until(ctx, [&] { return waiting; }));
-    const auto start = clock_type::now();
-    signal.emit(asio::cancellation_type::terminal);
-    REQUIRE(run_until(
-        ctx, [&] { return done; }, 2s));
-    CHECK(seen == asio::error::operation_aborted);
-    CHECK(clock_type::now() - start < 2s);
+    coronet_test::cancellable_run run;
+    run.spawn(ctx, [] { return coronet::with_timeout(sleep_task(10s), 5s); });
+    REQUIRE(run_until(ctx, [&] { return run.started; }));
+    CHECK(run.cancel(ctx) < 2s);
+    CHECK(run.thrown == asio::error::operation_aborted);
   }
 }
 

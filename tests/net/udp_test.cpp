@@ -23,6 +23,7 @@
 #include "coronet/core/task.hpp"
 #include "coronet/net/yield.hpp"
 #include "support/counting_new.hpp"
+#include "support/wait_helpers.hpp"
 
 // Never co_await inside a Catch macro: the macro repeats its expression in a
 // short-circuited `false && (...)`, and g++ 12 still runs a co_await there.
@@ -37,14 +38,7 @@ udp::endpoint loopback_any_port() { return {asio::ip::address_v4::loopback(), 0}
 
 std::string text(const std::array<char, 64>& buf, std::size_t n) { return std::string(buf.data(), n); }
 
-// Increments a counter when destroyed: proves a coroutine frame's locals were destroyed.
-struct destroy_counter {
-  int* count;
-  explicit destroy_counter(int* c) noexcept : count(c) {}
-  destroy_counter(const destroy_counter&) = delete;
-  destroy_counter& operator=(const destroy_counter&) = delete;
-  ~destroy_counter() { ++*count; }
-};
+using coronet_test::destroy_counter;
 
 }  // namespace
 
