@@ -4,7 +4,11 @@
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
+#include <string>
 #include <utility>
+
+#include "protocol/detail/decimal.hpp"
+#include "protocol/detail/split_words.hpp"
 
 namespace coronet {
 
@@ -32,6 +36,76 @@ void reply::assign_heap(reply_kind kind, std::string_view value) {
 }
 
 reply reply::err(std::string_view message) { return make_string(reply_kind::error, "ERR ", message); }
+
+namespace {
+
+const char* kind_name(reply_kind kind) noexcept {
+  switch (kind) {
+    case reply_kind::text: return "a text";
+    case reply_kind::error: return "an error";
+    case reply_kind::integer: return "an integer";
+    case reply_kind::bulk: return "a bulk";
+    case reply_kind::array: return "an array";
+    case reply_kind::null: return "a null";
+    case reply_kind::map: return "a map";
+    case reply_kind::set: return "a set";
+    case reply_kind::boolean: return "a boolean";
+    case reply_kind::real: return "a real";
+    case reply_kind::verbatim: return "a verbatim";
+  }
+  return "an unknown";
+}
+
+// The accessor that gives the value of a kind that has no string.
+const char* value_accessor(reply_kind kind) noexcept {
+  switch (kind) {
+    case reply_kind::integer: return "integer()";
+    case reply_kind::boolean: return "boolean()";
+    case reply_kind::real: return "real()";
+    default: return "elements()";
+  }
+}
+
+void append_text(const reply& r, std::string& out) {
+  switch (r.kind()) {
+    case reply_kind::text:
+    case reply_kind::error:
+    case reply_kind::bulk:
+    case reply_kind::verbatim: out.append(r.str()); break;
+    case reply_kind::integer: detail::append_decimal(out, r.integer()); break;
+    case reply_kind::boolean: out.append(r.boolean() ? "true" : "false"); break;
+    case reply_kind::real: detail::append_double(out, r.real()); break;
+    case reply_kind::null: out.append("(nil)"); break;
+    case reply_kind::array:
+    case reply_kind::set:
+      detail::append_spaced(r.elements(), out, [](const reply& element, std::string& o) { append_text(element, o); });
+      break;
+    case reply_kind::map: {
+      const std::span<const reply> all = r.elements();
+      for (std::size_t i = 0; i + 1 < all.size(); i += 2) {
+        if (i > 0)
+          out.push_back(' ');
+        append_text(all[i], out);
+        out.push_back('=');
+        append_text(all[i + 1], out);
+      }
+      break;
+    }
+  }
+}
+
+}  // namespace
+
+void reply::throw_no_string() const {
+  throw std::logic_error(std::string("coronet::reply::str: ") + kind_name(kind_) +
+                         " reply has no string; use to_string() or " + value_accessor(kind_));
+}
+
+std::string reply::to_string() const {
+  std::string out;
+  append_text(*this, out);
+  return out;
+}
 
 reply reply::integer(std::int64_t value) noexcept {
   reply r;
