@@ -7,8 +7,7 @@
 #include <string>
 #include <utility>
 
-#include "protocol/detail/decimal.hpp"
-#include "protocol/detail/split_words.hpp"
+#include "protocol/detail/reply_text.hpp"
 
 namespace coronet {
 
@@ -66,34 +65,6 @@ const char* value_accessor(reply_kind kind) noexcept {
   }
 }
 
-void append_text(const reply& r, std::string& out) {
-  switch (r.kind()) {
-    case reply_kind::text:
-    case reply_kind::error:
-    case reply_kind::bulk:
-    case reply_kind::verbatim: out.append(r.str()); break;
-    case reply_kind::integer: detail::append_decimal(out, r.integer()); break;
-    case reply_kind::boolean: out.append(r.boolean() ? "true" : "false"); break;
-    case reply_kind::real: detail::append_double(out, r.real()); break;
-    case reply_kind::null: out.append("(nil)"); break;
-    case reply_kind::array:
-    case reply_kind::set:
-      detail::append_spaced(r.elements(), out, [](const reply& element, std::string& o) { append_text(element, o); });
-      break;
-    case reply_kind::map: {
-      const std::span<const reply> all = r.elements();
-      for (std::size_t i = 0; i + 1 < all.size(); i += 2) {
-        if (i > 0)
-          out.push_back(' ');
-        append_text(all[i], out);
-        out.push_back('=');
-        append_text(all[i + 1], out);
-      }
-      break;
-    }
-  }
-}
-
 }  // namespace
 
 void reply::throw_no_string() const {
@@ -103,7 +74,12 @@ void reply::throw_no_string() const {
 
 std::string reply::to_string() const {
   std::string out;
-  append_text(*this, out);
+  detail::append_reply_text(*this, out, [](const reply& r, std::string& o) {
+    if (r.kind() == reply_kind::null)
+      o.append("(nil)");
+    else
+      o.append(r.str());
+  });
   return out;
 }
 
