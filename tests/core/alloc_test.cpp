@@ -3,6 +3,7 @@
 
 #include <array>
 #include <memory>
+#include <system_error>
 
 #include "coronet/coronet.hpp"
 #include "support/counting_new.hpp"
@@ -109,6 +110,22 @@ TEST_CASE("a read under with_timeout allocates nothing in steady state", "[alloc
               }(),
               10s);
         }) == 0);
+}
+
+TEST_CASE("a read passed to with_timeout directly allocates nothing in steady state", "[alloc]") {
+  asio::io_context ctx(1);
+  connected_pair pair = coronet::sync_wait(ctx, make_pair(ctx));
+  coronet::spawn(ctx, echo_peer(pair.b));
+  auto n = coronet::sync_wait(ctx, count_steady_state([&pair](int i) -> coronet::task<void> {
+                                char out = static_cast<char>(i);
+                                char in = 0;
+                                co_await pair.a.write_all(asio::buffer(&out, 1));
+                                std::error_code ec;
+                                co_await coronet::with_timeout(pair.a.read_exact(asio::buffer(&in, 1), ec), 10s);
+                              }));
+  CHECK(n == 0);
+  pair.a.close();
+  ctx.run();
 }
 
 TEST_CASE("the counter itself sees a heap allocation", "[alloc]") {

@@ -12,16 +12,19 @@
 #include <asio/error.hpp>
 
 #include "coronet/core/task.hpp"
+#include "coronet/core/error.hpp"
 #include "coronet/net/timer.hpp"
 #include "coronet/net/yield.hpp"
 
 namespace coronet_test {
 
 /// Sleeps `d` unless cancelled, then returns `v`; counts the sleeps started,
-/// aborted (ended by cancellation, which is rethrown) and finished.
+/// aborted (ended by cancellation, which is rethrown), timed out (ended by a
+/// `with_timeout` deadline: `errc::timeout`, rethrown) and finished.
 struct sleeper_log {
   int started = 0;
   int aborted = 0;
+  int timed_out = 0;
   int finished = 0;
   coronet::task<int> sleep(std::chrono::steady_clock::duration d = std::chrono::hours(1), int v = 0) {
     ++started;
@@ -30,6 +33,8 @@ struct sleeper_log {
     } catch (const std::system_error& e) {
       if (e.code() == asio::error::operation_aborted)
         ++aborted;
+      if (e.code() == coronet::errc::timeout)
+        ++timed_out;
       throw;
     }
     ++finished;

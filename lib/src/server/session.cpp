@@ -22,6 +22,7 @@
 #include "coronet/core/log.hpp"
 #include "coronet/runtime/listener.hpp"
 #include "coronet/runtime/read_buffer.hpp"
+#include "coronet/net/socket_options.hpp"
 #include "coronet/net/timeout.hpp"
 #include "coronet/core/spawn.hpp"
 #include "protocol/http/http_codec.hpp"
@@ -329,6 +330,7 @@ session::session(server_worker& w, tcp::socket s, std::uint64_t id, std::size_t 
   conn.local = s.native().local_endpoint(ec);
   conn.fd = s.native().native_handle();
   set_keepalive(s, w.opts.tcp_keepalive);
+  tcp::set_no_delay(s, w.opts.tcp_nodelay, ec);
   if (where->tls) {
     tls_context = w.tls->context();
     tls_io = background_writer<tls::stream>::create(tls::stream(std::move(s), *tls_context), &w.bytes_out);

@@ -51,6 +51,11 @@ struct client_options {
   /// Most bytes one reply may occupy (all protocols; for `line` one reply
   /// line, for `raw` everything the server sends).
   std::size_t max_reply_bytes = 64 * 1024 * 1024;
+  /// TCP_NODELAY on the connection (see `tcp::set_no_delay`): requests go out
+  /// at once instead of waiting for the server's ACK of earlier ones (up to
+  /// 40 ms with delayed ACKs). false leaves Nagle's algorithm on. Best
+  /// effort: a socket that refuses the option is used without it.
+  bool tcp_nodelay = true;
   /// Connect over TLS with these settings when not null: the server's
   /// certificate is verified against `ca_file` or the system's trust store,
   /// and must be valid for `server_name` (or the host given to `connect`),

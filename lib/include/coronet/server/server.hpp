@@ -106,6 +106,12 @@ struct server_options {
   /// every third of it; 3 unanswered probes reset the connection. 0 = off. If
   /// the socket refuses the options, the connection is served without them.
   std::chrono::seconds tcp_keepalive = std::chrono::seconds(300);
+  /// TCP_NODELAY on every accepted connection (see `tcp::set_no_delay`), as
+  /// Redis and nginx set it: the last reply of a pipelined batch goes out at
+  /// once instead of waiting up to 40 ms for the peer's delayed ACK. false
+  /// leaves Nagle's algorithm on. If the socket refuses the option, the
+  /// connection is served without it.
+  bool tcp_nodelay = true;
   /// A connection still in its opening handshake (a TLS handshake, a PROXY
   /// protocol header) after this long is closed without a reply and counted
   /// in `server_stats::handshakes_timed_out` (logged at most once a second).

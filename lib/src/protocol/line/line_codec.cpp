@@ -7,7 +7,7 @@
 #include "protocol/detail/byte_set.hpp"
 #include "protocol/detail/decimal.hpp"
 #include "protocol/detail/one_line.hpp"
-#include "protocol/detail/plain_value.hpp"
+#include "protocol/detail/reply_text.hpp"
 #include "protocol/detail/split_words.hpp"
 
 namespace coronet {
@@ -35,7 +35,7 @@ constexpr detail::byte_set escaped_bytes("\r\n\\");
 void append_error_line(std::string_view line, std::string& out) { detail::append_on_one_line(out, line); }
 
 void append_value(const reply& r, std::string& out) {
-  detail::append_plain_value(r, out, [](const reply& leaf, std::string& o) {
+  detail::append_reply_text(r, out, [](const reply& leaf, std::string& o) {
     if (leaf.kind() == reply_kind::error)
       append_error_line(leaf.str(), o);
     else if (leaf.kind() == reply_kind::null)

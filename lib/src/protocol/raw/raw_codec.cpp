@@ -2,7 +2,8 @@
 
 #include <algorithm>
 
-#include "protocol/detail/plain_value.hpp"
+#include "protocol/detail/decimal.hpp"
+#include "protocol/detail/reply_text.hpp"
 #include "protocol/detail/split_words.hpp"
 
 namespace coronet {
@@ -24,9 +25,9 @@ parse_result parse_raw_request(std::span<char> input, std::vector<std::string_vi
   return {parse_status::complete, input.size(), {}};
 }
 
+// Errors and null send nothing: raw has no way to mark them.
 void encode_raw_reply(const reply& r, std::string& out) {
-  // Errors and null have no bytes of their own on the raw wire.
-  detail::append_plain_value(r, out, [](const reply& leaf, std::string& o) {
+  detail::append_reply_text(r, out, [](const reply& leaf, std::string& o) {
     if (leaf.kind() != reply_kind::error && leaf.kind() != reply_kind::null)
       o.append(leaf.str());
   });

@@ -1,5 +1,5 @@
-// The plain-text reply shape the line and raw codecs share: no type markers,
-// aggregates flattened onto one line.
+// A reply as one line of words: what the line and raw protocols send and what
+// reply::to_string() gives, which differ only in how strings and null appear.
 #pragma once
 
 #include <cstddef>
@@ -12,36 +12,36 @@
 
 namespace coronet::detail {
 
-// Appends `r`: integers and reals in decimal, booleans as `true`/`false`,
-// arrays and sets as their elements separated by one space, maps as
-// `key=value` pairs separated by one space (a last key without a value is
-// dropped). Strings, errors and null, which the codecs write differently,
-// are appended by `leaf(r, out)`.
+/// Appends `r`: integers in decimal, reals as Redis formats them, booleans as
+/// `true`/`false`, the elements of an array or set joined by one space, a
+/// map's pairs as `key=value` joined by one space; `leaf(r, out)` appends a
+/// text, error, bulk, verbatim or null reply.
 template <class Leaf>
-void append_plain_value(const reply& r, std::string& out, Leaf leaf) {
+void append_reply_text(const reply& r, std::string& out, const Leaf& leaf) {
   switch (r.kind()) {
     case reply_kind::integer: append_decimal(out, r.integer()); break;
     case reply_kind::boolean: out.append(r.boolean() ? "true" : "false"); break;
     case reply_kind::real: append_double(out, r.real()); break;
     case reply_kind::array:
     case reply_kind::set:
-      append_spaced(r.elements(), out, [&leaf](const reply& e, std::string& o) { append_plain_value(e, o, leaf); });
+      append_spaced(r.elements(), out,
+                    [&leaf](const reply& element, std::string& o) { append_reply_text(element, o, leaf); });
       break;
     case reply_kind::map: {
       const std::span<const reply> all = r.elements();
       for (std::size_t i = 0; i + 1 < all.size(); i += 2) {
         if (i > 0)
           out.push_back(' ');
-        append_plain_value(all[i], out, leaf);
+        append_reply_text(all[i], out, leaf);
         out.push_back('=');
-        append_plain_value(all[i + 1], out, leaf);
+        append_reply_text(all[i + 1], out, leaf);
       }
       break;
     }
     case reply_kind::text:
+    case reply_kind::error:
     case reply_kind::bulk:
     case reply_kind::verbatim:
-    case reply_kind::error:
     case reply_kind::null: leaf(r, out); break;
   }
 }
