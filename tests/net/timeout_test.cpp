@@ -533,8 +533,8 @@ TEST_CASE("destroying the io_context frees with_timeout and when_all nested in e
 }
 
 // Operations of the library passed to with_timeout directly, without a task around them.
-static_assert(coronet::detail::plain_awaitable<tcp::detail::read_some_op>);
-static_assert(coronet::detail::plain_awaitable<tcp::detail::write_op<true>>);
+static_assert(coronet::detail::plain_awaitable<tcp::socket::read_some_awaitable>);
+static_assert(coronet::detail::plain_awaitable<tcp::socket::write_all_awaitable>);
 static_assert(coronet::detail::plain_awaitable<tcp::detail::connect_op>);
 static_assert(coronet::detail::plain_awaitable<coronet::detail::sleep_op>);
 static_assert(coronet::detail::plain_awaitable<coronet::detail::timer_wait_op>);
