@@ -125,8 +125,8 @@ struct stream_server_stats {
   std::uint64_t handshakes_timed_out = 0;
   /// Connections closed over their PROXY header (malformed, untrusted, late...).
   std::uint64_t proxy_header_errors = 0;
-  /// Connections closed by the server: output over `max_output_bytes`, output stalled,
-  /// idle, or a handler that threw.
+  /// Connections closed by the server: output over `max_output_bytes`, output stalled, or
+  /// a handler that threw.
   std::uint64_t errors = 0;
   /// Bytes read by handlers.
   std::uint64_t bytes_in = 0;
@@ -165,6 +165,8 @@ public:
   /// Appends `bytes` to the output and flushes; false (and the connection closed when over
   /// max_output_bytes) when it cannot.
   virtual bool queue(std::string_view bytes) = 0;
+  /// Sends what a protocol appended to the writer's pending output.
+  virtual void flush_output() noexcept = 0;
 
   /// Called by the sweeper, at most once per `set_deadline`, when `when` has passed. A
   /// protocol's own deadline (a request timeout, an HTTP header timeout).
@@ -177,6 +179,13 @@ public:
   }
   /// Disarms the protocol deadline.
   void clear_deadline() noexcept { deadline_armed_ = false; }
+
+  /// How a protocol's connection takes the drain: called when the drain begins (`late`
+  /// false) and, with reuse_port, every 50 ms afterwards (`late` true; `grace_over` once the
+  /// connection is 200 ms old) until it returns false. Returns true while the connection is
+  /// still to be served (its reading goes on). Null: reading stops at once, except for a
+  /// connection accepted during a reuse_port hand-off, which gets the 200 ms first.
+  using drain_callback = bool (*)(connection_core&, bool late, bool grace_over) noexcept;
 
   // Runtime state (used by the library's .cpp files; not an API).
   stream_worker* worker_ = nullptr;
@@ -195,6 +204,15 @@ public:
   std::chrono::steady_clock::time_point output_since_{};
   std::chrono::steady_clock::time_point deadline_{};
   deadline_callback deadline_expired_ = nullptr;
+  drain_callback on_drain_ = nullptr;
+  // The protocol's per-connection object, for its callbacks.
+  void* protocol_ = nullptr;
+  std::chrono::steady_clock::time_point created_{};
+  // idle_timeout of this connection (a protocol may set its own); not checked while busy_.
+  std::chrono::milliseconds idle_timeout_{0};
+  bool busy_ = false;
+  // The drain is done with this connection (on_drain_ returned false).
+  bool drain_settled_ = false;
   std::uint64_t seen_written_ = 0;
   bool deadline_armed_ = false;
   bool output_watched_ = false;
@@ -372,6 +390,7 @@ public:
   void close_transport() noexcept override;
   void stop_reading() noexcept override;
   bool queue(std::string_view bytes) override;
+  void flush_output() noexcept override;
   /// Made by the runtime only.
   stream_connection(typename detail::writer_of<Stream>::type* io) noexcept : io_(io) {}
   ~stream_connection();
@@ -469,6 +488,9 @@ public:
     tcp_handler plain;
     /// For TLS listeners; empty if the handler cannot serve them.
     tls_handler tls;
+    /// The shortest deadline the protocol arms (`set_deadline`, its own idle timeouts), so
+    /// that the sweeper looks often enough; 0: none.
+    std::chrono::milliseconds shortest_deadline{0};
   };
   /// As the template constructor, with the handlers given per kind.
   stream_server(stream_server_options options, handlers h);
