@@ -144,7 +144,7 @@ task<void> run_as(stream_worker& w, tcp::socket sock, std::uint64_t id, std::siz
   }
   if (opened) {
     if (w.opts.log_connections)
-      log(log_level::info, "stream_server: connection from " + describe(c.peer_));
+      log(log_level::info, "connection from " + describe(c.peer_));
     c.last_active_ = steady::now();
     co_await call_handler(w, c);
     // What the handler left goes out before the close (bounded by the sweeper's stall
@@ -173,7 +173,7 @@ task<void> run_as(stream_worker& w, tcp::socket sock, std::uint64_t id, std::siz
     }
   }
   if (opened && w.opts.log_connections)
-    log(log_level::info, "stream_server: connection closed: " + describe(c.peer_));
+    log(log_level::info, "connection closed: " + describe(c.peer_));
 }
 
 }  // namespace
