@@ -35,10 +35,10 @@ public:
     app.add_option("--host", o.host, "address to listen on")->capture_default_str();
     app.add_option("--port", o.port, "port to listen on (0 = any free port)")->capture_default_str();
     app.add_option("--protocol", protocol_,
-                   "auto = RESP, inline commands included (redis-cli, redis-benchmark, nc); "
-                   "line = plain text lines for people; resp; raw = the seed's one-shot mode; "
+                   "resp = Redis RESP2/RESP3, inline commands included (redis-cli, redis-benchmark, nc); "
+                   "line = plain text lines for people; raw = the seed's one-shot mode; auto = old name of resp; "
                    "http = HTTP/1.1 (see --http-port for HTTP beside the command port)")
-        ->check(CLI::IsMember({"auto", "line", "resp", "raw", "http"}))
+        ->check(CLI::IsMember({"resp", "line", "raw", "http", "auto"}))
         ->capture_default_str();
     app.add_option("--threads", o.threads,
                    "worker threads (0 = one per hardware thread); handlers keeping shared state need 1 or a lock")
@@ -139,7 +139,7 @@ private:
   }
 
   coronet::server_options& options_;
-  std::string protocol_ = "auto";
+  std::string protocol_ = "resp";
   std::string proxy_ = "off";
   int agent_port_ = -1;
   double idle_ = 0, partial_ = 0, request_ = 0, drain_ = 0, stall_ = 0, http_header_ = 0, http_idle_ = 0;

@@ -2,6 +2,11 @@
 // pipelining, errors as values or exceptions, timeouts, lost connections, raw mode.
 #include <catch2/catch.hpp>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <algorithm>
 #include <chrono>
 #include <regex>
 #include <stdexcept>
@@ -13,14 +18,17 @@
 
 #include <asio/error.hpp>
 
-#include "coronet/commands/builtins.hpp"
-#include "coronet/core/error.hpp"
 #include "coronet/client/client.hpp"
 #include "coronet/command/router.hpp"
-#include "coronet/server/server.hpp"
+#include "coronet/commands/builtins.hpp"
+#include "coronet/core/error.hpp"
+#include "coronet/core/sync_wait.hpp"
 #include "coronet/net/acceptor.hpp"
 #include "coronet/net/timer.hpp"
 #include "coronet/core/sync_wait.hpp"
+#include "support/run_client.hpp"
+#include "support/running_server.hpp"
+#include "coronet/server/server.hpp"
 
 using namespace std::chrono_literals;
 using coronet::reply;
@@ -65,6 +73,8 @@ coronet::router make_router() {
   r.add("t-array", "", constant(nested_array()));
   r.add("t-null", "", constant(reply::null()));
   r.add("t-big", "", constant(reply::bulk(std::string(300'000, 'b'))));
+  r.add("t-peer-port", "",
+        [](coronet::request& q) -> coronet::task<reply> { co_return reply::integer(q.conn->peer.port()); });
   r.add("sleep", "sleeps 10 s", [](coronet::request&) -> coronet::task<reply> {
     co_await coronet::sleep_for(10s);
     co_return reply::text("late");
@@ -72,43 +82,15 @@ coronet::router make_router() {
   return r;
 }
 
-coronet::server_options default_options() {
-  coronet::server_options o;
-  o.host = "127.0.0.1";
-  o.port = 0;
-  o.threads = 1;
-  o.handle_signals = false;
-  // A test that leaves a handler sleeping must not wait out a long drain.
-  o.drain_timeout = 200ms;
-  return o;
-}
+coronet::server_options default_options() { return coronet_test::quick_stop_options(); }
 
-// A server with the test router, running on its own thread for one test.
-class test_server {
-public:
+// The shared running server, with this file's router.
+struct test_server : coronet_test::running_server {
   explicit test_server(coronet::server_options options = default_options())
-      : routes_(make_router()), server_(routes_, options), thread_([this] { server_.run(); }) {}
-  ~test_server() {
-    server_.stop();
-    thread_.join();
-  }
-  test_server(const test_server&) = delete;
-  test_server& operator=(const test_server&) = delete;
-
-  std::uint16_t port() const noexcept { return server_.port(); }
-
-private:
-  coronet::router routes_;
-  coronet::server server_;
-  std::thread thread_;
+      : coronet_test::running_server(std::move(options), make_router()) {}
 };
 
-// Runs the client side of a test on a private io_context in this thread.
-template <class Body>
-void run_client(Body body) {
-  asio::io_context ctx(1);
-  coronet::sync_wait(ctx, body(ctx.get_executor()));
-}
+using coronet_test::run_client;
 
 coronet::task<coronet::client> connect(coronet::tcp::executor_type ex, std::uint16_t port,
                                        coronet::wire_protocol protocol = coronet::wire_protocol::resp,
@@ -160,7 +142,7 @@ TEST_CASE("over RESP the builtins answer: timestamp, help, stats", "[client]") {
     CHECK_REPLY(co_await c.call("timestamp", "rfc"), reply::error_line("ERR unknown format 'rfc'"));
     const reply help = co_await c.call("help");
     REQUIRE(help.kind() == reply_kind::array);
-    CHECK(help.elements().size() == 21);  // 6 builtins + 7 Redis commands + 8 test commands
+    CHECK(help.elements().size() == 22);  // 6 builtins + 7 Redis commands + 9 test commands
     const reply stats = co_await c.call("stats");
     REQUIRE(stats.kind() == reply_kind::array);
     REQUIRE(stats.elements().size() == 22);
@@ -357,9 +339,9 @@ TEST_CASE("connecting to a closed port throws connection_refused", "[client]") {
   }
 }
 
-TEST_CASE("connect refuses the auto protocol", "[client]") {
+TEST_CASE("connect refuses the HTTP protocol", "[client]") {
   asio::io_context ctx(1);
-  CHECK_THROWS_AS(coronet::sync_wait(ctx, connect(ctx.get_executor(), 1, coronet::wire_protocol::auto_detect)),
+  CHECK_THROWS_AS(coronet::sync_wait(ctx, connect(ctx.get_executor(), 1, coronet::wire_protocol::http)),
                   std::invalid_argument);
 }
 
@@ -401,4 +383,81 @@ TEST_CASE("a task connects a client on co_await this_executor, or on its own exe
     CHECK_REPLY(co_await from_ctx.call("ping"), reply::text("PONG"));
   };
   coronet::sync_wait(ctx, body());
+}
+
+namespace {
+
+// TCP_NODELAY of this process's socket connected from 127.0.0.1:`local_port`
+// to `remote_port`, found among the first descriptors (the client does not
+// show its socket); -1 if there is none.
+int nodelay_of_local_socket(std::uint16_t local_port, std::uint16_t remote_port) {
+  for (int fd = 0; fd < 4096; ++fd) {
+    sockaddr_in local{};
+    sockaddr_in remote{};
+    socklen_t local_len = sizeof local;
+    socklen_t remote_len = sizeof remote;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len) != 0 || local.sin_family != AF_INET ||
+        ntohs(local.sin_port) != local_port)
+      continue;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&remote), &remote_len) != 0 ||
+        ntohs(remote.sin_port) != remote_port)
+      continue;
+    int v = -1;
+    socklen_t len = sizeof v;
+    ::getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, &len);
+    return v;
+  }
+  return -1;
+}
+
+}  // namespace
+
+// As the server's test (tests/server/server_nodelay_test.cpp): a run of 50
+// batches with a slow one is retried on a new server and client, up to 3 runs.
+TEST_CASE("1000 pipelined calls are answered within 10 ms, 50 batches over", "[client][nodelay]") {
+  using steady = std::chrono::steady_clock;
+  const auto us = [](steady::duration d) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+  };
+  auto worst = steady::duration::max();
+  for (int run = 0; run < 3 && worst > 10ms; ++run) {
+    test_server srv;
+    worst = steady::duration::zero();
+    auto total = steady::duration::zero();
+    int correct = 0;
+    run_client([&](auto ex) -> coronet::task<void> {
+      coronet::client c = co_await connect(ex, srv.port());
+      // One batch first, not measured: the connection's buffers are still growing.
+      for (int round = 0; round <= 50; ++round) {
+        const auto start = steady::now();
+        for (int i = 0; i < 1000; ++i)
+          c.send("ping");
+        co_await c.flush();
+        for (int i = 0; i < 1000; ++i)
+          if (co_await c.receive() == reply::text("PONG"))
+            ++correct;
+        const auto took = steady::now() - start;
+        if (round > 0) {
+          worst = std::max(worst, took);
+          total += took;
+        }
+      }
+    });
+    UNSCOPED_INFO("run " << run << ": worst batch " << us(worst) << " us, mean " << us(total / 50) << " us");
+    CHECK(correct == 51 * 1000);
+  }
+  CHECK(worst <= 10ms);
+}
+
+TEST_CASE("the client's socket has TCP_NODELAY unless client_options::tcp_nodelay is false", "[client][nodelay]") {
+  const bool on = GENERATE(true, false);
+  test_server srv;
+  run_client([&](auto ex) -> coronet::task<void> {
+    coronet::client_options options;
+    options.tcp_nodelay = on;
+    coronet::client c = co_await connect(ex, srv.port(), coronet::wire_protocol::resp, options);
+    const reply port = co_await c.call("t-peer-port");
+    REQUIRE(port.kind() == reply_kind::integer);
+    CHECK(nodelay_of_local_socket(static_cast<std::uint16_t>(port.integer()), srv.port()) == (on ? 1 : 0));
+  });
 }

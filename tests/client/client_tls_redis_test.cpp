@@ -20,6 +20,7 @@
 #include "coronet/client/client.hpp"
 #include "coronet/net/timer.hpp"
 #include "coronet/core/sync_wait.hpp"
+#include "support/client_pipeline.hpp"
 #include "support/test_certs.hpp"
 
 using namespace std::chrono_literals;
@@ -135,12 +136,7 @@ TEST_CASE("the client over TLS against redis-server --tls-port: verified, then c
     CHECK(ok.str() == "OK");
     const coronet::reply value = co_await c.call("GET", "coronet:tls");
     CHECK(value.str() == "yes");
-    for (int i = 0; i < 100; ++i)
-      c.send("ECHO", std::to_string(i));
-    for (int i = 0; i < 100; ++i) {
-      const coronet::reply r = co_await c.receive();
-      CHECK(r.str() == std::to_string(i));
-    }
+    co_await coronet_test::check_pipelined(c, "ECHO", 100);
   }());
   // A client that trusts another CA is refused by its own verification.
   const coronet::tls::client_config wrong_ca{.ca_file = certs.path("other-ca.pem")};

@@ -9,6 +9,8 @@
 #include "coronet/client/client.hpp"
 #include "coronet/server/server.hpp"
 #include "coronet/core/sync_wait.hpp"
+#include "support/running_server.hpp"
+#include "support/client_pipeline.hpp"
 #include "support/test_certs.hpp"
 #include "support/test_commands.hpp"
 
@@ -19,34 +21,17 @@ const coronet_test::test_certs& certs() {
   return c;
 }
 
+coronet::server_options tls_only_options(const char* cert, const char* key, coronet::wire_protocol p) {
+  coronet::server_options o = coronet_test::test_server_options(p);
+  o.tls_only = true;
+  o.tls = {.certificate_file = certs().path(cert), .key_file = certs().path(key)};
+  return o;
+}
+
 // A TLS-only server with `cert`/`key`, speaking `p`, on its own thread.
-class tls_server {
-public:
-  tls_server(const char* cert, const char* key, coronet::wire_protocol p = coronet::wire_protocol::auto_detect)
-      : router_(coronet_test::make_test_router()), server_(router_, options(cert, key, p)) {
-    thread_ = std::thread([this] { server_.run(); });
-  }
-  tls_server(const tls_server&) = delete;
-  tls_server& operator=(const tls_server&) = delete;
-  ~tls_server() {
-    server_.stop();
-    thread_.join();
-  }
-  std::uint16_t port() const { return server_.port(); }
-
-private:
-  static coronet::server_options options(const char* cert, const char* key, coronet::wire_protocol p) {
-    coronet::server_options o;
-    o.port = 0;
-    o.protocol = p;
-    o.tls_only = true;
-    o.tls = {.certificate_file = certs().path(cert), .key_file = certs().path(key)};
-    return o;
-  }
-
-  coronet::router router_;
-  coronet::server server_;
-  std::thread thread_;
+struct tls_server : coronet_test::running_server {
+  tls_server(const char* cert, const char* key, coronet::wire_protocol p = coronet::wire_protocol::resp)
+      : coronet_test::running_server(tls_only_options(cert, key, p)) {}
 };
 
 // Client options for TLS with `config`, which must outlive the connect.
@@ -86,12 +71,7 @@ TEST_CASE("the client calls a TLS server over resp and line, verifying it", "[cl
                                                             trusting());
       const coronet::reply pong = co_await c.call("PING");
       CHECK(pong.str() == "PONG");
-      for (int i = 0; i < 50; ++i)
-        c.send("PING", std::to_string(i));
-      for (int i = 0; i < 50; ++i) {
-        const coronet::reply r = co_await c.receive();
-        CHECK(r.str() == std::to_string(i));
-      }
+      co_await coronet_test::check_pipelined(c, "PING", 50);
       CHECK(c.is_open());
       c.close();
       CHECK_FALSE(c.is_open());

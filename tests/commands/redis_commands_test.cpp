@@ -21,7 +21,10 @@
 #include "coronet/command/router.hpp"
 #include "coronet/server/server.hpp"
 #include "coronet/core/sync_wait.hpp"
+#include "support/router_calls.hpp"
 #include "coronet/core/version.hpp"
+#include "support/run_client.hpp"
+#include "support/running_server.hpp"
 
 using namespace std::chrono_literals;
 using coronet::reply;
@@ -29,11 +32,7 @@ using coronet::reply_kind;
 
 namespace {
 
-reply call(const coronet::router& r, std::vector<std::string_view> words, coronet::connection* conn = nullptr) {
-  coronet::request req = coronet::request::from_words(words);
-  req.conn = conn;
-  return coronet::sync_wait(r.dispatch(req));
-}
+using coronet_test::call;
 
 std::string resp(const reply& r, int protover) {
   std::string out;
@@ -41,22 +40,25 @@ std::string resp(const reply& r, int protover) {
   return out;
 }
 
-coronet::router builtins() {
-  coronet::router r;
-  coronet::commands::register_builtins(r);
-  return r;
-}
+using coronet_test::builtins;
 
 coronet::server_options options(std::string password = {}) {
-  coronet::server_options o;
-  o.host = "127.0.0.1";
-  o.port = 0;
-  o.threads = 1;
-  o.handle_signals = false;
-  o.drain_timeout = 200ms;
+  coronet::server_options o = coronet_test::quick_stop_options();
   o.password = std::move(password);
   return o;
 }
+
+// The built-ins, a server (not running) with the password s3cret they
+// belong to, and a connection of that server.
+struct password_fixture {
+  const coronet::router r = builtins();
+  coronet::server srv{r, options("s3cret")};
+  coronet::connection conn;
+  password_fixture() {
+    conn.owner = &srv;
+    conn.password = srv.options().password;  // as the server's session sets it
+  }
+};
 
 // A bulk string in RESP.
 std::string bulk(std::string_view s) { return "$" + std::to_string(s.size()) + "\r\n" + std::string(s) + "\r\n"; }
@@ -251,11 +253,8 @@ TEST_CASE("AUTH without a password configured answers as Redis's nopass default 
   CHECK(call(r, {"auth"}, &conn) == reply::error_line("ERR wrong number of arguments for 'auth' command"));
 }
 
-TEST_CASE("with a password, only AUTH, HELLO, PING, QUIT and RESET run before authentication", "[redis][auth]") {
-  const coronet::router r = builtins();
-  coronet::server srv(r, options("s3cret"));
-  coronet::connection conn;
-  conn.owner = &srv;
+TEST_CASE_METHOD(password_fixture, "with a password, only AUTH, HELLO, PING, QUIT and RESET run before authentication",
+                 "[redis][auth]") {
   const reply noauth = reply::error_line("NOAUTH Authentication required.");
   CHECK(call(r, {"echo", "x"}, &conn) == noauth);
   CHECK(call(r, {"timestamp"}, &conn) == noauth);
@@ -277,12 +276,9 @@ TEST_CASE("with a password, only AUTH, HELLO, PING, QUIT and RESET run before au
   CHECK_FALSE(conn.authenticated);
 }
 
-TEST_CASE("AUTH pass and AUTH default pass authenticate; a wrong one is WRONGPASS and counted", "[redis][auth]") {
-  const coronet::router r = builtins();
-  coronet::server srv(r, options("s3cret"));
+TEST_CASE_METHOD(password_fixture, "AUTH pass and AUTH default pass authenticate; a wrong one is WRONGPASS and counted",
+                 "[redis][auth]") {
   const reply wrongpass = reply::error_line("WRONGPASS invalid username-password pair or user is disabled.");
-  coronet::connection conn;
-  conn.owner = &srv;
   CHECK(call(r, {"auth", "wrong"}, &conn) == wrongpass);
   CHECK(call(r, {"auth", "s3cre"}, &conn) == wrongpass);
   CHECK(call(r, {"auth", "s3cret!"}, &conn) == wrongpass);
@@ -299,16 +295,13 @@ TEST_CASE("AUTH pass and AUTH default pass authenticate; a wrong one is WRONGPAS
 
   coronet::connection other;
   other.owner = &srv;
+  other.password = srv.options().password;  // as the server's session sets it
   CHECK(call(r, {"AUTH", "default", "s3cret"}, &other) == reply::text("OK"));
   CHECK(other.authenticated);
   CHECK(r.auth_failures() == 6);
 }
 
-TEST_CASE("HELLO AUTH authenticates and switches protocol in one step", "[redis][auth]") {
-  const coronet::router r = builtins();
-  coronet::server srv(r, options("s3cret"));
-  coronet::connection conn;
-  conn.owner = &srv;
+TEST_CASE_METHOD(password_fixture, "HELLO AUTH authenticates and switches protocol in one step", "[redis][auth]") {
   conn.id = 3;
   CHECK(call(r, {"hello", "3", "auth", "default", "wrong", "setname", "n"}, &conn) ==
         reply::error_line("WRONGPASS invalid username-password pair or user is disabled."));
@@ -324,11 +317,8 @@ TEST_CASE("HELLO AUTH authenticates and switches protocol in one step", "[redis]
   CHECK(r.auth_failures() == 1);
 }
 
-TEST_CASE("RESET takes the authentication away when the server has a password", "[redis][auth]") {
-  const coronet::router r = builtins();
-  coronet::server srv(r, options("s3cret"));
-  coronet::connection conn;
-  conn.owner = &srv;
+TEST_CASE_METHOD(password_fixture, "RESET takes the authentication away when the server has a password",
+                 "[redis][auth]") {
   CHECK(call(r, {"hello", "3", "auth", "default", "s3cret"}, &conn).kind() == reply_kind::map);
   CHECK(conn.authenticated);
   CHECK(call(r, {"reset"}, &conn) == reply::text("RESET"));
@@ -492,30 +482,13 @@ TEST_CASE("version_string is the CMake project version", "[redis]") {
 
 namespace {
 
-// A server with the built-ins, running on its own thread for one test.
-class running_server {
-public:
+// The shared running server, with the built-ins.
+struct running_server : coronet_test::running_server {
   explicit running_server(coronet::server_options o = options())
-      : server_(routes_, o), thread_([this] { server_.run(); }) {}
-  ~running_server() {
-    server_.stop();
-    thread_.join();
-  }
-  running_server(const running_server&) = delete;
-  running_server& operator=(const running_server&) = delete;
-  std::uint16_t port() const noexcept { return server_.port(); }
-
-private:
-  coronet::router routes_ = builtins();
-  coronet::server server_;
-  std::thread thread_;
+      : coronet_test::running_server(std::move(o), builtins()) {}
 };
 
-template <class Body>
-void run_client(Body body) {
-  asio::io_context ctx(1);
-  coronet::sync_wait(ctx, body(ctx.get_executor()));
-}
+using coronet_test::run_client;
 
 }  // namespace
 

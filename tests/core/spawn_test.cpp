@@ -15,6 +15,7 @@
 #include "coronet/net/timer.hpp"
 #include "coronet/core/task.hpp"
 #include "coronet/net/yield.hpp"
+#include "support/lifetime_token.hpp"
 
 using namespace std::chrono_literals;
 
@@ -165,8 +166,7 @@ TEST_CASE("spawned tasks run on the thread that runs the io_context", "[spawn]")
 }
 
 TEST_CASE("a spawned task never started is freed with its io_context", "[spawn]") {
-  auto alive = std::make_shared<int>(0);
-  std::weak_ptr<int> watch = alive;
+  auto [alive, watch] = coronet_test::watched_token();
   {
     asio::io_context ctx(1);
     coronet::spawn(ctx, [alive = std::move(alive)]() -> coronet::task<void> { co_return; });
@@ -175,8 +175,7 @@ TEST_CASE("a spawned task never started is freed with its io_context", "[spawn]"
 }
 
 TEST_CASE("a spawned task suspended on an operation is freed with its io_context", "[spawn]") {
-  auto alive = std::make_shared<int>(0);
-  std::weak_ptr<int> watch = alive;
+  auto [alive, watch] = coronet_test::watched_token();
   bool waiting = false;
   {
     asio::io_context ctx(1);

@@ -2,10 +2,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <exception>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "coronet/core/log.hpp"
@@ -14,6 +16,21 @@
 #include "coronet/net/yield.hpp"
 
 using namespace std::chrono_literals;
+
+namespace {
+
+// Calls `f` with the exception `e` holds if that is an `E`; any other
+// exception propagates.
+template <class E, class F>
+void when_thrown(std::exception_ptr e, F f) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const E& ex) {
+    f(ex);
+  }
+}
+
+}  // namespace
 
 TEST_CASE("join waits until every child has finished", "[task_group]") {
   asio::io_context ctx(1);
@@ -70,11 +87,7 @@ TEST_CASE("a child's exception goes to the group's error handler", "[task_group]
   asio::io_context ctx(1);
   std::vector<std::string> errors;
   coronet::task_group group(ctx.get_executor(), [&](std::exception_ptr e) {
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      errors.emplace_back(ex.what());
-    }
+    when_thrown<std::exception>(e, [&](const std::exception& ex) { errors.emplace_back(ex.what()); });
   });
   group.spawn([]() -> coronet::task<void> {
     throw std::runtime_error("child failed");
@@ -135,11 +148,7 @@ TEST_CASE("cancel before a child's first step ran: the child never starts and en
   asio::io_context ctx(1);
   std::vector<std::error_code> errors;
   coronet::task_group group(ctx.get_executor(), [&](std::exception_ptr e) {
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::system_error& ex) {
-      errors.push_back(ex.code());
-    }
+    when_thrown<std::system_error>(e, [&](const std::system_error& ex) { errors.push_back(ex.code()); });
   });
   bool started = false;
   // Spawned (its first step posted), then cancelled before the io_context

@@ -21,6 +21,8 @@
 #include "coronet/core/sync_wait.hpp"
 #include "coronet/core/task.hpp"
 #include "coronet/net/yield.hpp"
+#include "support/fork_branches.hpp"
+#include "support/lifetime_token.hpp"
 #include "support/loopback_pair.hpp"
 #include "support/wait_helpers.hpp"
 
@@ -34,38 +36,9 @@ namespace {
 using clock_type = std::chrono::steady_clock;
 using coronet::task;
 
-// Sleeps an hour unless cancelled; records how it ended, then rethrows.
-struct sleeper_log {
-  int started = 0;
-  int aborted = 0;
-  task<int> sleep(int v = 0) {
-    ++started;
-    try {
-      co_await coronet::sleep_for(1h);
-    } catch (const std::system_error& e) {
-      if (e.code() == asio::error::operation_aborted)
-        ++aborted;
-      throw;
-    }
-    co_return v;
-  }
-};
-
-task<int> fail_after_yield(std::string what) {
-  co_await coronet::yield();
-  throw std::runtime_error(what);
-}
-
-// The message of the exception `t` ends with, or "" if none.
-template <class T>
-task<std::string> failure_of(task<T> t) {
-  try {
-    co_await std::move(t);
-  } catch (const std::exception& e) {
-    co_return e.what();
-  }
-  co_return "";
-}
+using coronet_test::fail_after_yield;
+using coronet_test::failure_of;
+using coronet_test::sleeper_log;
 
 coronet::task<int> after_yields(int n, std::vector<int>& order) {
   for (int i = 0; i < n; ++i)
@@ -164,8 +137,7 @@ TEST_CASE("cancelling the awaiting task cancels every when_all branch", "[when_a
 }
 
 TEST_CASE("when_all branches suspended when the io_context dies are freed", "[when_all]") {
-  auto alive = std::make_shared<int>(0);
-  std::weak_ptr<int> watch = alive;
+  auto [alive, watch] = coronet_test::watched_token();
   bool started = false;
   {
     asio::io_context ctx(1);
@@ -204,7 +176,7 @@ TEST_CASE("when_all: an exception in each position cancels the rest", "[when_all
       auto branch = [&](int i) -> task<int> {
         if (i == position)
           return fail_after_yield("position " + std::to_string(i));
-        return log.sleep(i);
+        return log.sleep(1h, i);
       };
       const std::string what = co_await failure_of(coronet::when_all(branch(0), branch(1), branch(2)));
       CHECK(what == "position " + std::to_string(position));

@@ -30,7 +30,9 @@
 #include "coronet/core/task.hpp"
 #include "coronet/core/when_all.hpp"
 #include "coronet/net/yield.hpp"
+#include "support/cancellable_run.hpp"
 #include "support/counting_new.hpp"
+#include "support/fork_branches.hpp"
 #include "support/loopback_pair.hpp"
 #include "support/wait_helpers.hpp"
 
@@ -44,49 +46,12 @@ namespace {
 using clock_type = std::chrono::steady_clock;
 using coronet::task;
 using coronet_test::destroy_counter;
+using coronet_test::fail_after_yield;
+using coronet_test::failure_of;
 using coronet_test::run_until;
-
-// Sleeps `d` unless cancelled; records how it ended, then rethrows.
-struct sleeper_log {
-  int started = 0;
-  int aborted = 0;
-  int finished = 0;
-  task<int> sleep(clock_type::duration d = 1h, int v = 0) {
-    ++started;
-    try {
-      co_await coronet::sleep_for(d);
-    } catch (const std::system_error& e) {
-      if (e.code() == asio::error::operation_aborted)
-        ++aborted;
-      throw;
-    }
-    ++finished;
-    co_return v;
-  }
-};
-
-task<int> value_now(int v) { co_return v; }
-
-task<int> value_after_yield(int v) {
-  co_await coronet::yield();
-  co_return v;
-}
-
-task<int> fail_after_yield(std::string what) {
-  co_await coronet::yield();
-  throw std::runtime_error(what);
-}
-
-// The message of the exception `t` ends with, or "" if none.
-template <class T>
-task<std::string> failure_of(task<T> t) {
-  try {
-    co_await std::move(t);
-  } catch (const std::exception& e) {
-    co_return e.what();
-  }
-  co_return "";
-}
+using coronet_test::sleeper_log;
+using coronet_test::value_after_yield;
+using coronet_test::value_now;
 
 }  // namespace
 
@@ -310,12 +275,12 @@ TEST_CASE("when_any nested in when_all, when_any and with_timeout", "[when_any]"
     CHECK(std::get<1>(outer) == 4);
     CHECK(inner_log.aborted == 2);
 
-    // A timeout around when_any cancels every branch and reports the timeout.
+    // A timeout around when_any cancels every branch, each of which learns it was the deadline.
     sleeper_log timed_log;
     std::error_code ec;
     co_await coronet::with_timeout(coronet::when_any(timed_log.sleep(), timed_log.sleep()), 10ms, ec);
     CHECK(ec == coronet::errc::timeout);
-    CHECK(timed_log.aborted == 2);
+    CHECK(timed_log.timed_out == 2);
     CHECK(clock_type::now() - start < 2s);
   }());
 }
@@ -357,36 +322,16 @@ TEST_CASE("when_any over a vector", "[when_any]") {
 
 TEST_CASE("cancelling the awaiting task cancels every when_any branch", "[when_any][cancel]") {
   asio::io_context ctx(1);
-  asio::cancellation_signal signal;
   sleeper_log log;
-  bool waiting = false;
-  bool done = false;
-  std::error_code seen;
-  coronet::spawn(
-      ctx,
-      [&]() -> task<void> {
-        waiting = true;
-        co_await coronet::when_any(log.sleep(), log.sleep(), log.sleep());
-      },
-      asio::bind_cancellation_slot(signal.slot(), [&](std::exception_ptr e) {
-        done = true;
-        try {
-          if (e)
-            std::rethrow_exception(e);
-        } catch (const std::system_error& error) {
-          seen = error.code();
-        }
-      }));
-  REQUIRE(run_until(ctx, [&] { return waiting; }));
+  coronet_test::cancellable_run run;
+  run.spawn(ctx, [&] { return coronet::when_any(log.sleep(), log.sleep(), log.sleep()); });
+  REQUIRE(run_until(ctx, [&] { return run.started; }));
   ctx.poll();
-  const auto start = clock_type::now();
-  signal.emit(asio::cancellation_type::terminal);
-  REQUIRE(run_until(
-      ctx, [&] { return done; }, 2s));
+  const auto took = run.cancel(ctx);
   // The first branch to end (with operation_aborted) won; every branch ended.
-  CHECK(seen == asio::error::operation_aborted);
+  CHECK(run.thrown == asio::error::operation_aborted);
   CHECK(log.aborted == 3);
-  CHECK(clock_type::now() - start < 2s);
+  CHECK(took < 2s);
 }
 
 TEST_CASE("destroying the io_context frees a task suspended in when_any", "[when_any][lifetime]") {

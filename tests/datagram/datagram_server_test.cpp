@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -19,6 +20,9 @@
 #include <vector>
 
 #include "coronet/net/timer.hpp"
+#include "support/eventually.hpp"
+#include "support/server_thread.hpp"
+#include "support/udp_peer.hpp"
 
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
@@ -72,21 +76,9 @@ public:
   explicit running_server(coronet::datagram_server_options o = test_options()) : server_(std::move(o)) {
     port_ = server_.listen(0, test_handler);
   }
-  running_server(const running_server&) = delete;
-  running_server& operator=(const running_server&) = delete;
-  ~running_server() { stop(); }
 
-  void start() {
-    thread_ = std::thread([this] { exit_code_ = server_.run(); });
-  }
-
-  int stop() {
-    if (thread_.joinable()) {
-      server_.stop();
-      thread_.join();
-    }
-    return exit_code_;
-  }
+  void start() { thread_.emplace(server_); }
+  int stop() { return thread_ ? thread_->stop() : -1; }
 
   coronet::datagram_server& get() { return server_; }
   std::uint16_t port() const { return port_; }
@@ -94,79 +86,23 @@ public:
 private:
   coronet::datagram_server server_;
   std::uint16_t port_ = 0;
-  std::thread thread_;
-  int exit_code_ = -1;
+  std::optional<coronet_test::server_thread<coronet::datagram_server>> thread_;
 };
 
-// A plain UDP client whose receives give up after 5 s, so no test hangs.
-class client {
-public:
-  explicit client(asio::ip::address_v4 address = asio::ip::address_v4::loopback(), std::uint16_t port = 0,
-                  bool reuse_port = false)
-      : socket_(ctx_) {
-    socket_.open(asio::ip::udp::v4());
-    if (reuse_port)
-      socket_.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true));
-    socket_.bind({address, port});
+// A running_server started at once.
+struct started_server : running_server {
+  explicit started_server(coronet::datagram_server_options o = test_options()) : running_server(std::move(o)) {
+    start();
   }
-
-  void send(std::string_view data, std::uint16_t port) {
-    socket_.send_to(asio::buffer(data.data(), data.size()), {asio::ip::address_v4::loopback(), port});
-  }
-
-  // Throws if nothing arrives within 5 s. (Asio's blocking receive would wait
-  // out SO_RCVTIMEO, so the wait is a poll.)
-  std::string receive() {
-    pollfd p{socket_.native_handle(), POLLIN, 0};
-    if (::poll(&p, 1, 5000) != 1)
-      throw std::runtime_error("no datagram within 5 s");
-    std::vector<char> buf(70'000);
-    asio::ip::udp::endpoint from;
-    const std::size_t n = socket_.receive_from(asio::buffer(buf), from);
-    return std::string(buf.data(), n);
-  }
-
-  std::string call(std::string_view data, std::uint16_t port) {
-    send(data, port);
-    return receive();
-  }
-
-  // True if no datagram is waiting.
-  bool nothing_pending() {
-    char c;
-    asio::ip::udp::endpoint from;
-    std::error_code ec;
-    // Asio's blocking sockets wait out EAGAIN whatever the flags say.
-    socket_.non_blocking(true);
-    socket_.receive_from(asio::buffer(&c, 1), from, 0, ec);
-    socket_.non_blocking(false);
-    return ec == asio::error::would_block;
-  }
-
-  std::uint16_t port() const { return socket_.local_endpoint().port(); }
-  asio::ip::udp::socket& native() { return socket_; }
-
-private:
-  asio::io_context ctx_;
-  asio::ip::udp::socket socket_;
 };
 
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = 5s) {
-  const auto deadline = steady::now() + limit;
-  while (steady::now() < deadline) {
-    if (pred())
-      return true;
-    std::this_thread::yield();
-  }
-  return pred();
-}
+using client = coronet_test::udp_peer;
+using coronet_test::eventually;
 
 }  // namespace
 
 TEST_CASE("a handler's reply goes back to the datagram's source", "[datagram_server]") {
-  running_server s;
-  s.start();
+  started_server s;
   client c;
   CHECK(c.call("hello", s.port()) == "hello");
   CHECK(c.call("", s.port()).empty());
@@ -182,8 +118,7 @@ TEST_CASE("a handler's reply goes back to the datagram's source", "[datagram_ser
 }
 
 TEST_CASE("a handler yielding nullopt sends nothing", "[datagram_server]") {
-  running_server s;
-  s.start();
+  started_server s;
   client c;
   c.send("none", s.port());
   CHECK(c.call("after", s.port()) == "after");
@@ -195,8 +130,7 @@ TEST_CASE("datagrams over max_datagram_bytes are dropped; max_datagram_bytes its
           "[datagram_server][limits]") {
   auto o = test_options();
   o.max_datagram_bytes = 16;
-  running_server s(o);
-  s.start();
+  started_server s(o);
   client c;
   c.send(std::string(17, 'x'), s.port());
   c.send(std::string(65'507, 'y'), s.port());
@@ -207,8 +141,7 @@ TEST_CASE("datagrams over max_datagram_bytes are dropped; max_datagram_bytes its
 
 TEST_CASE("a handler that throws or overflows its reply room gets no reply; the server goes on",
           "[datagram_server][errors]") {
-  running_server s;
-  s.start();
+  started_server s;
   client c;
   c.send("throw", s.port());
   c.send("too big", s.port());
@@ -221,8 +154,7 @@ TEST_CASE("datagrams from dropped_source_ports get no reply", "[datagram_server]
   client victim;
   auto o = test_options();
   o.dropped_source_ports = {victim.port()};
-  running_server s(o);
-  s.start();
+  started_server s(o);
   client other;
   victim.send("reflect me", s.port());
   REQUIRE(eventually([&] { return s.get().stats().dropped_source == 1; }));
@@ -257,8 +189,7 @@ TEST_CASE("replies are rate-limited per source address: burst, then dropped", "[
   auto o = test_options();
   o.rate_limit.per_second = 1;
   o.rate_limit.burst = 3;
-  running_server s(o);
-  s.start();
+  started_server s(o);
   client c;
   for (int i = 0; i < 3; ++i)
     CHECK(c.call("hi", s.port()) == "hi");
@@ -271,8 +202,7 @@ TEST_CASE("replies are rate-limited per source address: burst, then dropped", "[
 }
 
 TEST_CASE("with the rate limit off, every datagram is answered", "[datagram_server][reflection]") {
-  running_server s;
-  s.start();
+  started_server s;
   client c;
   for (int i = 0; i < 100; ++i)
     REQUIRE(c.call(std::to_string(i), s.port()) == std::to_string(i));
@@ -283,8 +213,7 @@ TEST_CASE("graceful stop: a handler in flight finishes and its reply is sent; th
           "[datagram_server][shutdown]") {
   auto o = test_options();
   o.max_in_flight = 4;
-  running_server s(o);
-  s.start();
+  started_server s(o);
   client c;
   c.native().connect({asio::ip::address_v4::loopback(), s.port()});
   c.native().send(asio::buffer(std::string("sleep 200")));
@@ -308,8 +237,7 @@ TEST_CASE("graceful stop: a handler in flight finishes and its reply is sent; th
 TEST_CASE("the drain deadline cancels handlers that run too long", "[datagram_server][shutdown]") {
   auto o = test_options();
   o.drain_timeout = 100ms;
-  running_server s(o);
-  s.start();
+  started_server s(o);
   client c;
   c.send("sleep 60000", s.port());
   REQUIRE(eventually([&] { return s.get().stats().received == 1; }));
@@ -329,8 +257,7 @@ TEST_CASE("stop() before run() makes run() return at once", "[datagram_server][s
 TEST_CASE("two threads share each port and the counters", "[datagram_server][threads]") {
   auto o = test_options();
   o.threads = 2;
-  running_server s(o);
-  s.start();
+  started_server s(o);
   std::vector<std::unique_ptr<client>> clients;
   for (int i = 0; i < 20; ++i) {
     clients.push_back(std::make_unique<client>());

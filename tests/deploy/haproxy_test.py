@@ -253,12 +253,18 @@ def name_of(d, inst):
     return "app%d" % (d.instances.index(inst) + 1)
 
 
+def under_load(d, index):
+    """Starts load through HAProxy on deployment `d` and checks that it runs;
+    the load, instance `index` and the load's connections on that instance."""
+    load = Load(d.frontend)
+    check(load.wait_for_requests(500), "load runs through HAProxy")
+    victim = d.instances[index]
+    return load, victim, load.connections_on(victim.port)
+
+
 def sigterm(binary):
     with Deployment(binary) as d:
-        load = Load(d.frontend)
-        check(load.wait_for_requests(500), "load runs through HAProxy")
-        victim = d.instances[1]
-        on_victim = load.connections_on(victim.port)
+        load, victim, on_victim = under_load(d, 1)
         others = [i for i in range(load.conns) if i not in on_victim]
         print("connections on %s: %s; on the others: %s" % (name_of(d, victim), on_victim, others), flush=True)
         sent = time.monotonic()
@@ -302,10 +308,7 @@ def rolling(binary):
 
 def kill9(binary):
     with Deployment(binary) as d:
-        load = Load(d.frontend)
-        check(load.wait_for_requests(500), "load runs through HAProxy")
-        victim = d.instances[2]
-        on_victim = load.connections_on(victim.port)
+        load, victim, on_victim = under_load(d, 2)
         killed = time.monotonic()
         victim.server.proc.kill()
         check(eventually(lambda: name_of(d, victim) in d.haproxy.servers_in("DOWN"), 5, 0.005),

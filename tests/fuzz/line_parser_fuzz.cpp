@@ -8,13 +8,9 @@
 #include <vector>
 
 #include "coronet/protocol/line/line_codec.hpp"
+#include "request_invariants.hpp"
 
 namespace {
-
-void check(bool condition) {
-  if (!condition)
-    __builtin_trap();
-}
 
 void parse_all(std::vector<char>& buffer, const coronet::codec_limits& limits) {
   std::vector<std::string_view> words;
@@ -22,19 +18,11 @@ void parse_all(std::vector<char>& buffer, const coronet::codec_limits& limits) {
   std::span<char> rest(buffer);
   for (;;) {
     const coronet::parse_result r = coronet::parse_line_request(rest, words, limits);
-    check(r.consumed <= rest.size());
-    if (r.status != coronet::parse_status::complete) {
-      check(r.consumed == 0);
-      check(words.empty());
-      check((r.status == coronet::parse_status::error) == !r.error.empty());
+    if (!check_request_result(r, rest, words, limits))
       return;
-    }
-    check(r.consumed > 0);
     check(rest[r.consumed - 1] == '\n');
-    check(words.size() <= limits.max_args);
     for (std::string_view w : words) {
       check(!w.empty());
-      check(w.data() >= rest.data() && w.data() + w.size() <= rest.data() + r.consumed);
       check(w.find_first_of(" \t\n") == std::string_view::npos);
       // Every encoded reply is exactly one line.
       out.clear();

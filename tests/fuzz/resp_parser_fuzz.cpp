@@ -7,13 +7,9 @@
 #include <vector>
 
 #include "coronet/protocol/resp/resp_codec.hpp"
+#include "request_invariants.hpp"
 
 namespace {
-
-void check(bool condition) {
-  if (!condition)
-    __builtin_trap();
-}
 
 struct outcome {
   coronet::parse_status status;
@@ -32,19 +28,8 @@ bool same(const outcome& a, const outcome& b) {
 
 void check_result(const coronet::parse_result& r, std::span<char> input, const std::vector<std::string_view>& words,
                   const coronet::codec_limits& limits) {
-  check(r.consumed <= input.size());
-  if (r.status != coronet::parse_status::complete) {
-    check(r.consumed == 0);
-    check(words.empty());
-    check((r.status == coronet::parse_status::error) == !r.error.empty());
-    return;
-  }
-  check(r.consumed > 0);
-  check(r.error.empty());
-  check(words.size() <= limits.max_args);
-  for (std::string_view w : words) {
-    check(w.data() >= input.data() && w.data() + w.size() <= input.data() + r.consumed);
-  }
+  if (check_request_result(r, input, words, limits))
+    check(r.error.empty());
 }
 
 // Re-encoding parsed words as a multibulk must parse back to the same words

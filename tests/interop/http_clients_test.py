@@ -12,7 +12,6 @@ import http.client
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -20,19 +19,9 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from interop import CTIME, _die_with_parent, check, main, run, server_still_up, skip, timestamp_server  # noqa: E402
+from interop import CTIME, need_tool, _die_with_parent, check, main, run, server_still_up, skip, timestamp_server  # noqa: E402
 
 ISO = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
-
-
-def tool(name):
-    path = shutil.which(name)
-    if path is None:
-        if os.environ.get("CI"):
-            check(False, "%s is installed (scripts/setup installs it; CI must not skip)" % name)
-            sys.exit(1)
-        skip("%s is not installed (scripts/setup installs it)" % name)
-    return path
 
 
 def http_server(binary, *extra):
@@ -42,7 +31,7 @@ def http_server(binary, *extra):
 
 
 def curl(binary):
-    exe = tool("curl")
+    exe = need_tool("curl")
     with http_server(binary) as srv:
         base = "http://127.0.0.1:%d" % srv.ports["http"]
 
@@ -123,45 +112,40 @@ def python(binary):
         server_still_up(srv)
 
 
-def ab(binary):
-    exe = tool("ab")
+def load_ping(binary, name, *args):
+    """Runs the load tool `name` with `args` against /ping of a fresh HTTP
+    server; checks that it exits 0 and the server is still up; its output."""
+    exe = need_tool(name)
     with http_server(binary) as srv:
         url = "http://127.0.0.1:%d/ping" % srv.ports["http"]
-        rc, out, err = run([exe, "-k", "-n", "400", "-c", "4", url], timeout=30)
-        check(rc == 0, "ab exits 0 (%r: %s)" % (rc, err[-300:]))
-        check(re.search(r"^Complete requests:\s+400$", out, re.M) is not None, "400 requests complete")
-        check(re.search(r"^Failed requests:\s+0$", out, re.M) is not None, "none failed")
-        check(re.search(r"^Keep-Alive requests:\s+400$", out, re.M) is not None,
-              "all 400 kept alive (ab speaks HTTP/1.0 with Connection: keep-alive)")
-        check(re.search(r"^Non-2xx responses", out, re.M) is None, "no non-2xx responses")
-        print("\n".join(l for l in out.splitlines() if "per second" in l or "requests" in l.lower()))
+        rc, out, err = run([exe, *args, url], timeout=30)
+        print(out.rstrip())
+        check(rc == 0, "%s exits 0 (%r: %s)" % (name, rc, err[-300:]))
         server_still_up(srv)
+    return out
+
+
+def ab(binary):
+    out = load_ping(binary, "ab", "-k", "-n", "400", "-c", "4")
+    check(re.search(r"^Complete requests:\s+400$", out, re.M) is not None, "400 requests complete")
+    check(re.search(r"^Failed requests:\s+0$", out, re.M) is not None, "none failed")
+    check(re.search(r"^Keep-Alive requests:\s+400$", out, re.M) is not None,
+          "all 400 kept alive (ab speaks HTTP/1.0 with Connection: keep-alive)")
+    check(re.search(r"^Non-2xx responses", out, re.M) is None, "no non-2xx responses")
 
 
 def wrk(binary):
-    exe = tool("wrk")
-    with http_server(binary) as srv:
-        url = "http://127.0.0.1:%d/ping" % srv.ports["http"]
-        rc, out, err = run([exe, "-t1", "-c4", "-d1s", "--latency", url], timeout=30)
-        print(out.rstrip())
-        check(rc == 0, "wrk exits 0 (%r: %s)" % (rc, err[-300:]))
-        m = re.search(r"(\d+) requests in", out)
-        check(m is not None and int(m.group(1)) > 100, "wrk completed requests: %s" % (m and m.group(1)))
-        check("Non-2xx" not in out and "Socket errors" not in out, "no errors, no non-2xx responses")
-        server_still_up(srv)
+    out = load_ping(binary, "wrk", "-t1", "-c4", "-d1s", "--latency")
+    m = re.search(r"(\d+) requests in", out)
+    check(m is not None and int(m.group(1)) > 100, "wrk completed requests: %s" % (m and m.group(1)))
+    check("Non-2xx" not in out and "Socket errors" not in out, "no errors, no non-2xx responses")
 
 
 def h2load(binary):
-    exe = tool("h2load")
-    with http_server(binary) as srv:
-        url = "http://127.0.0.1:%d/ping" % srv.ports["http"]
-        rc, out, err = run([exe, "--h1", "-n", "400", "-c", "4", url], timeout=30)
-        print(out.rstrip())
-        check(rc == 0, "h2load exits 0 (%r: %s)" % (rc, err[-300:]))
-        check(re.search(r"requests: 400 total, 400 started, 400 done, 400 succeeded, 0 failed, 0 errored", out)
-              is not None, "400 requests succeeded")
-        check(re.search(r"status codes: 400 2xx", out) is not None, "all 2xx")
-        server_still_up(srv)
+    out = load_ping(binary, "h2load", "--h1", "-n", "400", "-c", "4")
+    check(re.search(r"requests: 400 total, 400 started, 400 done, 400 succeeded, 0 failed, 0 errored", out)
+          is not None, "400 requests succeeded")
+    check(re.search(r"status codes: 400 2xx", out) is not None, "all 2xx")
 
 
 def free_port():
@@ -208,7 +192,7 @@ def wait_status(sock_path, want, limit=10):
 
 
 def haproxy(binary):
-    exe = tool("haproxy")
+    exe = need_tool("haproxy")
     # A long drain, so that the server stays draining while a client holds a
     # connection with a request in flight (a POST whose body never ends).
     with http_server(binary, "--drain-timeout", "5", "--http-header-timeout", "5") as srv, \

@@ -6,6 +6,7 @@ test itself is killed (PR_SET_PDEATHSIG)."""
 import os
 import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -37,6 +38,18 @@ def finish():
 def skip(why):
     print("skipped: " + why, flush=True)
     sys.exit(SKIP)
+
+
+def need_tool(name):
+    """The path of program `name`. Without it the scenario is skipped, except
+    under CI (CI set), where scripts/setup installs every tool: a failure."""
+    path = shutil.which(name)
+    if path is None:
+        if os.environ.get("CI"):
+            check(False, "%s is installed (scripts/setup installs it; CI must not skip)" % name)
+            sys.exit(1)
+        skip("%s is not installed (scripts/setup installs it)" % name)
+    return path
 
 
 def _die_with_parent():

@@ -19,23 +19,13 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from interop import CTIME, check, main, run, server_still_up, skip, timestamp_server  # noqa: E402
+from interop import CTIME, need_tool, check, main, run, server_still_up, skip, timestamp_server  # noqa: E402
 
 MAKE_CERTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support", "make_test_certs.sh")
 
 
-def need(name):
-    path = shutil.which(name)
-    if path is None:
-        if os.environ.get("CI"):
-            check(False, "%s is installed (CI is set, so it must be)" % name)
-            sys.exit(1)
-        skip("%s is not installed (scripts/setup installs it)" % name)
-    return path
-
-
 def make_certs():
-    need("openssl")
+    need_tool("openssl")
     d = tempfile.mkdtemp(prefix="coronet-tls-")
     subprocess.run(["sh", MAKE_CERTS, d], check=True, timeout=60)
     return d
@@ -56,7 +46,7 @@ def same_pem(a, b):
 
 
 def tools(samples):
-    cli, bench, s_client = need("redis-cli"), need("redis-benchmark"), need("openssl")
+    cli, bench, s_client = need_tool("redis-cli"), need_tool("redis-benchmark"), need_tool("openssl")
     certs = make_certs()
     ca = os.path.join(certs, "ca.pem")
     with tls_server(samples, certs) as srv:
@@ -76,7 +66,7 @@ def tools(samples):
         try:
             import redis
         except ImportError:
-            need("python3-redis (import redis)")
+            need_tool("python3-redis (import redis)")
         r = redis.Redis(host="localhost", port=int(port), ssl=True, ssl_ca_certs=ca, socket_timeout=10)
         check(r.ping() is True, "redis-py ssl=True ping")
         check(re.fullmatch(CTIME, r.execute_command("timestamp").decode()) is not None, "redis-py ssl=True timestamp")
@@ -122,7 +112,7 @@ def client(samples):
 
 
 def reload(samples):
-    cli = need("redis-cli")
+    cli = need_tool("redis-cli")
     certs = make_certs()
     ca = os.path.join(certs, "ca.pem")
     live_cert, live_key = os.path.join(certs, "live.pem"), os.path.join(certs, "live.key")

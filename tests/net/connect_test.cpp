@@ -16,12 +16,13 @@
 #include <asio/ip/address_v6.hpp>
 #include <asio/ip/tcp.hpp>
 
-#include "coronet/net/acceptor.hpp"
-#include "coronet/net/socket.hpp"
-#include "coronet/net/timeout.hpp"
 #include "coronet/core/sync_wait.hpp"
 #include "coronet/core/task.hpp"
 #include "coronet/core/when_all.hpp"
+#include "coronet/net/acceptor.hpp"
+#include "coronet/net/socket.hpp"
+#include "coronet/net/socket_options.hpp"
+#include "coronet/net/timeout.hpp"
 
 // Never co_await inside a Catch macro: the macro repeats its expression in a
 // short-circuited `false && (...)`, and g++ 12 still runs a co_await there.
@@ -170,4 +171,54 @@ TEST_CASE("connect takes co_await this_executor, an io_context or its executor",
 TEST_CASE("connect given an any_io_executor that is no io_context's throws std::invalid_argument at the call",
           "[connect][executor]") {
   CHECK_THROWS_AS(tcp::connect(asio::any_io_executor{}, "127.0.0.1", 1), std::invalid_argument);
+}
+
+TEST_CASE("connect sets TCP_NODELAY unless connect_options::no_delay is false", "[connect][nodelay]") {
+  asio::io_context ctx(1);
+  tcp::acceptor acceptor(ctx, {asio::ip::address_v4::loopback(), 0});
+  auto body = [&]() -> task<void> {
+    for (const char* host : {"127.0.0.1", "localhost"}) {
+      INFO(host);
+      std::error_code ec;
+      tcp::socket by_default = co_await tcp::connect(ctx.get_executor(), host, acceptor.port());
+      CHECK(tcp::no_delay(by_default, ec));
+      CHECK(!ec);
+      tcp::socket by_default_ec = co_await tcp::connect(ctx.get_executor(), host, acceptor.port(), ec);
+      CHECK(tcp::no_delay(by_default_ec, ec));
+      tcp::connect_options off;
+      off.no_delay = false;
+      tcp::socket without = co_await tcp::connect(ctx.get_executor(), host, acceptor.port(), off);
+      CHECK_FALSE(tcp::no_delay(without, ec));
+      CHECK(!ec);
+      tcp::socket without_ec = co_await tcp::connect(ctx.get_executor(), host, acceptor.port(), off, ec);
+      CHECK(!ec);
+      CHECK_FALSE(tcp::no_delay(without_ec, ec));
+      tcp::socket on_this = co_await tcp::connect(host, acceptor.port());
+      CHECK(tcp::no_delay(on_this, ec));
+      tcp::socket on_this_without = co_await tcp::connect(host, acceptor.port(), off);
+      CHECK_FALSE(tcp::no_delay(on_this_without, ec));
+      CHECK(!ec);
+    }
+  };
+  coronet::sync_wait(ctx, body());
+}
+
+TEST_CASE("set_no_delay turns TCP_NODELAY on and off; a closed socket reports an error", "[connect][nodelay]") {
+  asio::io_context ctx(1);
+  tcp::acceptor acceptor(ctx, {asio::ip::address_v4::loopback(), 0});
+  auto body = [&]() -> task<void> {
+    tcp::socket s = co_await tcp::connect(ctx.get_executor(), "127.0.0.1", acceptor.port());
+    std::error_code ec;
+    tcp::set_no_delay(s, false, ec);
+    CHECK(!ec);
+    CHECK_FALSE(tcp::no_delay(s, ec));
+    tcp::set_no_delay(s, true, ec);
+    CHECK(tcp::no_delay(s, ec));
+    s.close();
+    tcp::set_no_delay(s, true, ec);
+    CHECK(ec);
+    CHECK_FALSE(tcp::no_delay(s, ec));
+    CHECK(ec);
+  };
+  coronet::sync_wait(ctx, body());
 }

@@ -23,19 +23,21 @@
 #include <asio/ip/address_v4.hpp>
 
 #include "coronet/core/error.hpp"
-#include "coronet/net/acceptor.hpp"
-#include "coronet/net/socket.hpp"
-#include "coronet/net/timer.hpp"
 #include "coronet/core/spawn.hpp"
 #include "coronet/core/sync_wait.hpp"
 #include "coronet/core/task.hpp"
 #include "coronet/core/task_group.hpp"
 #include "coronet/core/when_all.hpp"
+#include "coronet/net/acceptor.hpp"
+#include "coronet/net/socket.hpp"
+#include "coronet/net/timer.hpp"
 #include "coronet/net/yield.hpp"
 
 // Never co_await inside a Catch macro: the macro repeats its expression in a
 // short-circuited `false && (...)`, and g++ 12 still runs a co_await there.
 
+#include "support/cancellable_run.hpp"
+#include "support/loopback_pair.hpp"
 #include "support/wait_helpers.hpp"
 
 namespace {
@@ -67,11 +69,13 @@ task<int> value_after(clock_type::duration d, int v) {
 
 task<void> sleep_task(clock_type::duration d) { co_await coronet::sleep_for(d); }
 
-// Catches the cancellation of its sleep and finishes normally.
+// Catches the cancellation of its sleep and finishes normally, saying why it was cancelled.
 task<std::string> shrug_off_cancellation(clock_type::duration d) {
   try {
     co_await coronet::sleep_for(d);
   } catch (const std::system_error& e) {
+    if (e.code() == coronet::errc::timeout)
+      co_return "cancelled: timeout";
     co_return "cancelled: " + std::string(e.code() == asio::error::operation_aborted ? "aborted" : "other");
   }
   co_return "slept";
@@ -140,16 +144,17 @@ TEST_CASE("with_timeout returns the value of a task that handles the cancellatio
   coronet::sync_wait(ctx, []() -> task<void> {
     const auto start = clock_type::now();
     const std::string text = co_await coronet::with_timeout(shrug_off_cancellation(10s), 20ms);
-    CHECK(text == "cancelled: aborted");
+    CHECK(text == "cancelled: timeout");
 
-    // The error_code form of an operation is the same: no exception, so the value comes back.
+    // The error_code form of an operation is the same: no exception, so the
+    // value comes back, and the operation's ec tells that the deadline passed.
     std::error_code ec;
     co_await coronet::with_timeout(
         [&]() -> task<void> {
           co_await coronet::sleep_for(10s, ec);
         }(),
         20ms);
-    CHECK(ec == asio::error::operation_aborted);
+    CHECK(ec == coronet::errc::timeout);
     CHECK(clock_type::now() - start < 2s);
   }());
 }
@@ -214,8 +219,8 @@ TEST_CASE("nested with_timeout: the shorter deadline wins", "[timeout]") {
     SECTION("outer shorter") {
       const auto start = clock_type::now();
       const std::error_code outer = co_await error_of(coronet::with_timeout(inner(5s), 20ms));
-      // The outer deadline cancels the inner with_timeout's task: that is not the inner's timeout.
-      CHECK(inner_saw == asio::error::operation_aborted);
+      // The outer deadline cancels the inner with_timeout's task: its operation reports the timeout.
+      CHECK(inner_saw == coronet::errc::timeout);
       CHECK(outer == coronet::errc::timeout);
       CHECK(clock_type::now() - start < 2s);
     }
@@ -292,32 +297,11 @@ TEST_CASE("cancelling the parent cancels the task inside with_timeout: operation
     }());
   }
   SECTION("a cancellation slot bound to spawn's completion") {
-    asio::cancellation_signal signal;
-    bool waiting = false;
-    bool done = false;
-    std::error_code seen;
-    coronet::spawn(
-        ctx,
-        [&]() -> task<void> {
-          waiting = true;
-          co_await coronet::with_timeout(sleep_task(10s), 5s);
-        },
-        asio::bind_cancellation_slot(signal.slot(), [&](std::exception_ptr e) {
-          done = true;
-          try {
-            if (e)
-              std::rethrow_exception(e);
-          } catch (const std::system_error& error) {
-            seen = error.code();
-          }
-        }));
-    REQUIRE(run_until(ctx, [&] { return waiting; }));
-    const auto start = clock_type::now();
-    signal.emit(asio::cancellation_type::terminal);
-    REQUIRE(run_until(
-        ctx, [&] { return done; }, 2s));
-    CHECK(seen == asio::error::operation_aborted);
-    CHECK(clock_type::now() - start < 2s);
+    coronet_test::cancellable_run run;
+    run.spawn(ctx, [] { return coronet::with_timeout(sleep_task(10s), 5s); });
+    REQUIRE(run_until(ctx, [&] { return run.started; }));
+    CHECK(run.cancel(ctx) < 2s);
+    CHECK(run.thrown == asio::error::operation_aborted);
   }
 }
 
@@ -359,7 +343,7 @@ TEST_CASE("with_timeout's error_code form reports the timeout instead of throwin
     CHECK(ec == coronet::errc::timeout);
 
     const std::string text = co_await coronet::with_timeout(shrug_off_cancellation(10s), 10ms, ec);
-    CHECK(text == "cancelled: aborted");
+    CHECK(text == "cancelled: timeout");
     CHECK(!ec);
 
     // Only the timeout goes to ec: the task's own exceptions still propagate.
@@ -546,4 +530,134 @@ TEST_CASE("destroying the io_context frees with_timeout and when_all nested in e
   CHECK_FALSE(resumed);
   // 4 roots + 2 + 2 + 1 + 2 sleepers.
   CHECK(destroyed == 11);
+}
+
+// Operations of the library passed to with_timeout directly, without a task around them.
+static_assert(coronet::detail::plain_awaitable<tcp::detail::read_some_op>);
+static_assert(coronet::detail::plain_awaitable<tcp::detail::write_op<true>>);
+static_assert(coronet::detail::plain_awaitable<tcp::detail::connect_op>);
+static_assert(coronet::detail::plain_awaitable<coronet::detail::sleep_op>);
+static_assert(coronet::detail::plain_awaitable<coronet::detail::timer_wait_op>);
+static_assert(!coronet::detail::plain_awaitable<task<int>>);
+
+TEST_CASE("an operation in its error_code form learns that the deadline passed: errc::timeout, not operation_aborted",
+          "[timeout][awaitable]") {
+  asio::io_context ctx(1);
+  coronet::sync_wait(ctx, [&]() -> task<void> {
+    coronet_test::connected_pair p = co_await coronet_test::make_pair(ctx);
+    std::array<char, 8> buf{};
+    std::error_code ec = asio::error::eof;
+    const auto start = clock_type::now();
+    const std::size_t n = co_await coronet::with_timeout(p.client.read_some(asio::buffer(buf), ec), 20ms);
+    CHECK(n == 0);
+    CHECK(ec == coronet::errc::timeout);
+    CHECK(ec != asio::error::operation_aborted);
+    CHECK(clock_type::now() - start >= 20ms);
+    CHECK(clock_type::now() - start < 2s);
+
+    // Inside a task of the caller's: the operation's ec says the same.
+    ec.clear();
+    const std::size_t m = co_await coronet::with_timeout(
+        [&]() -> task<std::size_t> {
+          const std::size_t got = co_await p.client.read_some(asio::buffer(buf), ec);
+          co_return ec == coronet::errc::timeout ? 99 : got;
+        }(),
+        20ms);
+    CHECK(m == 99);
+
+    // The connection is still usable: the next read gets the next bytes.
+    co_await p.server.write_all(asio::buffer(std::string("abc")));
+    const std::size_t after = co_await coronet::with_timeout(p.client.read_some(asio::buffer(buf), ec), 5s);
+    CHECK(!ec);
+    CHECK(std::string(buf.data(), after) == "abc");
+  }());
+}
+
+TEST_CASE("an operation in its throwing form throws errc::timeout when the deadline passes", "[timeout][awaitable]") {
+  asio::io_context ctx(1);
+  coronet::sync_wait(ctx, [&]() -> task<void> {
+    coronet_test::connected_pair p = co_await coronet_test::make_pair(ctx);
+    std::array<char, 8> buf{};
+    std::error_code thrown;
+    try {
+      co_await coronet::with_timeout(p.client.read_some(asio::buffer(buf)), 20ms);
+    } catch (const std::system_error& e) {
+      thrown = e.code();
+    }
+    CHECK(thrown == coronet::errc::timeout);
+
+    thrown.clear();
+    try {
+      co_await coronet::with_timeout(coronet::sleep_for(10s), 10ms);
+    } catch (const std::system_error& e) {
+      thrown = e.code();
+    }
+    CHECK(thrown == coronet::errc::timeout);
+
+    // with_timeout's own error_code form over a throwing-form operation.
+    std::error_code ec;
+    const std::size_t n = co_await coronet::with_timeout(p.client.read_some(asio::buffer(buf)), 10ms, ec);
+    CHECK(n == 0);
+    CHECK(ec == coronet::errc::timeout);
+
+    // The same code given to both: the operation's timeout is not cleared by with_timeout.
+    ec.clear();
+    co_await coronet::with_timeout(p.client.read_some(asio::buffer(buf), ec), 10ms, ec);
+    CHECK(ec == coronet::errc::timeout);
+  }());
+}
+
+TEST_CASE("with_timeout takes any operation of the library: reads, writes, accepts, connects, timers",
+          "[timeout][awaitable]") {
+  asio::io_context ctx(1);
+  coronet::sync_wait(ctx, [&]() -> task<void> {
+    tcp::acceptor acceptor(ctx, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
+    tcp::socket client(ctx);
+    std::error_code ec = asio::error::eof;
+    co_await coronet::with_timeout(client.connect(acceptor.local_endpoint(), ec), 5s);
+    CHECK(!ec);
+    tcp::socket server = co_await coronet::with_timeout(acceptor.accept(), 5s);
+    CHECK(server.is_open());
+
+    const std::string data = "hello";
+    const std::size_t written = co_await coronet::with_timeout(server.write_all(asio::buffer(data)), 5s);
+    CHECK(written == data.size());
+    std::array<char, 5> buf{};
+    const std::size_t read = co_await coronet::with_timeout(client.read_exact(asio::buffer(buf)), 5s);
+    CHECK(std::string(buf.data(), read) == "hello");
+
+    // An accept with nobody connecting times out with a closed socket.
+    tcp::socket none = co_await coronet::with_timeout(acceptor.accept(ec), 10ms);
+    CHECK(ec == coronet::errc::timeout);
+    CHECK_FALSE(none.is_open());
+
+    coronet::timer t(ctx);
+    t.expires_after(1ms);
+    co_await coronet::with_timeout(t.wait(ec), 5s);
+    CHECK(!ec);
+    t.expires_after(10s);
+    co_await coronet::with_timeout(t.wait(ec), 10ms);
+    CHECK(ec == coronet::errc::timeout);
+    co_await coronet::with_timeout(coronet::sleep_for(10s, ec), 10ms);
+    CHECK(ec == coronet::errc::timeout);
+  }());
+}
+
+TEST_CASE("an operation that completes before the deadline never reports a timeout", "[timeout][awaitable]") {
+  asio::io_context ctx(1);
+  coronet::sync_wait(ctx, [&]() -> task<void> {
+    coronet_test::connected_pair p = co_await coronet_test::make_pair(ctx);
+    std::array<char, 1> buf{};
+    int in_time = 0;
+    // Short deadlines too: a read whose byte is already there must win the race.
+    for (int i = 0; i < 200; ++i) {
+      co_await p.server.write_all(asio::buffer(std::string(1, static_cast<char>('a' + i % 26))));
+      std::error_code ec = asio::error::eof;
+      const std::size_t n = co_await coronet::with_timeout(p.client.read_some(asio::buffer(buf), ec),
+                                                           i % 2 == 0 ? 5s : 1ms);
+      if (!ec && n == 1 && buf[0] == 'a' + i % 26)
+        ++in_time;
+    }
+    CHECK(in_time == 200);
+  }());
 }

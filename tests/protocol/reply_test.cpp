@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -35,7 +36,6 @@ TEST_CASE("each factory makes its kind with the given value", "[framework][reply
 }
 
 TEST_CASE("accessors of another kind return neutral values", "[framework][reply]") {
-  CHECK(reply::integer(7).str().empty());
   CHECK(reply::text("7").integer() == 0);
   CHECK(reply::text("7").elements().empty());
   CHECK(reply::null().str().empty());
@@ -175,8 +175,6 @@ TEST_CASE("the RESP3 kinds: map, set, boolean, real, verbatim", "[framework][rep
   CHECK_FALSE(reply::integer(1).boolean());
   CHECK(reply::integer(1).real() == 0.0);
   CHECK(reply::boolean(true).integer() == 0);
-  CHECK(reply::boolean(true).str().empty());
-  CHECK(reply::real(1.5).str().empty());
   CHECK(reply::real(1.5).elements().empty());
   CHECK_FALSE(reply::real(1.5).stored_inline());
 }
@@ -227,4 +225,71 @@ TEST_CASE("the deprecated reply::error still builds the same reply as error_line
 #pragma GCC diagnostic pop
   CHECK(old == coronet::reply::error_line("ERR x"));
   CHECK(old == coronet::reply::err("x"));
+}
+
+TEST_CASE("str() gives the string of string kinds, empty for null, and throws for every other kind",
+          "[protocol][reply]") {
+  CHECK(reply::text("OK").str() == "OK");
+  CHECK(reply::error_line("ERR boom").str() == "ERR boom");
+  CHECK(reply::bulk("").str().empty());
+  CHECK(reply::verbatim("shown").str() == "shown");
+  CHECK(reply::null().str().empty());
+
+  const auto message_of = [](const reply& r) {
+    try {
+      (void)r.str();
+    } catch (const std::logic_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no exception");
+  };
+  CHECK(message_of(reply::integer(42)) ==
+        "coronet::reply::str: an integer reply has no string; use to_string() or integer()");
+  CHECK(message_of(reply::real(3.14)) == "coronet::reply::str: a real reply has no string; use to_string() or real()");
+  CHECK(message_of(reply::boolean(false)) ==
+        "coronet::reply::str: a boolean reply has no string; use to_string() or boolean()");
+  CHECK(message_of(reply::array({})) ==
+        "coronet::reply::str: an array reply has no string; use to_string() or elements()");
+  CHECK(message_of(reply::map({})) == "coronet::reply::str: a map reply has no string; use to_string() or elements()");
+  CHECK(message_of(reply::set({})) == "coronet::reply::str: a set reply has no string; use to_string() or elements()");
+}
+
+TEST_CASE("to_string() gives every kind as text, as the line protocol shows it unescaped", "[protocol][reply]") {
+  CHECK(reply::text("OK").to_string() == "OK");
+  CHECK(reply::error_line("ERR boom").to_string() == "ERR boom");
+  CHECK(reply::bulk("a\r\nb\0c"s).to_string() == "a\r\nb\0c"s);
+  CHECK(reply::bulk(std::string(200, 'x')).to_string() == std::string(200, 'x'));
+  CHECK(reply::verbatim("shown").to_string() == "shown");
+  CHECK(reply::integer(42).to_string() == "42");
+  CHECK(reply::integer(std::numeric_limits<std::int64_t>::min()).to_string() == "-9223372036854775808");
+  CHECK(reply::real(3.14).to_string() == "3.14");
+  CHECK(reply::real(1.5).to_string() == "1.5");
+  CHECK(reply::real(-0.0).to_string() == "-0");
+  CHECK(reply::real(std::numeric_limits<double>::infinity()).to_string() == "inf");
+  CHECK(reply::boolean(true).to_string() == "true");
+  CHECK(reply::boolean(false).to_string() == "false");
+  CHECK(reply::null().to_string() == "(nil)");
+  CHECK(reply::array({}).to_string().empty());
+
+  std::vector<reply> inner;
+  inner.push_back(reply::bulk("y"));
+  inner.push_back(reply::null());
+  std::vector<reply> outer;
+  outer.push_back(reply::text("x"));
+  outer.push_back(reply::integer(1));
+  outer.push_back(reply::array(std::move(inner)));
+  outer.push_back(reply::boolean(true));
+  CHECK(reply::array(std::move(outer)).to_string() == "x 1 y (nil) true");
+
+  std::vector<reply> members;
+  members.push_back(reply::real(2.5));
+  members.push_back(reply::bulk("b"));
+  CHECK(reply::set(std::move(members)).to_string() == "2.5 b");
+
+  std::vector<reply> pairs;
+  pairs.push_back(reply::bulk("price"));
+  pairs.push_back(reply::real(9.5));
+  pairs.push_back(reply::bulk("stock"));
+  pairs.push_back(reply::integer(3));
+  CHECK(reply::map(std::move(pairs)).to_string() == "price=9.5 stock=3");
 }

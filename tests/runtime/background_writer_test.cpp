@@ -63,7 +63,7 @@ struct stream_pair {
 // be taken by the kernel.
 void shrink_buffers(coronet::tcp::socket& client, coronet::tcp::socket& server) {
   server.native().set_option(asio::socket_base::send_buffer_size(16 * 1024));
-  client.native().set_option(asio::socket_base::receive_buffer_size(16 * 1024));
+  client.native().set_option(asio::socket_base::receive_buffer_size(64 * 1024));
 }
 
 const coronet_test::test_certs& certs() {

@@ -91,7 +91,7 @@ def raw_client_vs_seed_server(bins):
 
 def timestamp(bins):
     with Server([bins["timestamp_server"], "--port", "0", "--threads", "2"]) as srv:
-        expect(r"timestamp_server listening on 127\.0\.0\.1 port \d+, protocol auto, 2 threads", srv.first_line)
+        expect(r"timestamp_server listening on 127\.0\.0\.1 port \d+, protocol resp, 2 threads", srv.first_line)
         out, _ = run([bins["timestamp_client"], "--port", str(srv.port), "--count", "3"])
         expect(r"(current timestamp: %s\n){3}" % CTIME, out)
         # The default protocol answers inline commands (nc) in RESP, as Redis does.

@@ -20,6 +20,9 @@
 #include <vector>
 
 #include "coronet/server/server.hpp"
+#include "support/blocking_peer.hpp"
+#include "support/eventually.hpp"
+#include "support/running_server.hpp"
 #include "support/test_commands.hpp"
 
 using namespace std::chrono_literals;
@@ -59,35 +62,12 @@ coronet::router make_router() {
   return r;
 }
 
-coronet::server_options http_options() {
-  coronet::server_options o;
-  o.port = 0;
-  o.threads = 1;
-  o.protocol = coronet::wire_protocol::http;
-  return o;
-}
+coronet::server_options http_options() { return coronet_test::test_server_options(coronet::wire_protocol::http); }
 
-class running_server {
-public:
-  explicit running_server(coronet::server_options o = http_options()) : router_(make_router()), server_(router_, o) {
-    thread_ = std::thread([this] { server_.run(); });
-  }
-  running_server(const running_server&) = delete;
-  running_server& operator=(const running_server&) = delete;
-  ~running_server() { stop(); }
-  void stop() {
-    if (thread_.joinable()) {
-      server_.stop();
-      thread_.join();
-    }
-  }
-  coronet::server& get() { return server_; }
-  std::uint16_t port(std::size_t i = 0) const { return server_.port(i); }
-
-private:
-  coronet::router router_;
-  coronet::server server_;
-  std::thread thread_;
+// The shared running server, with this file's router.
+struct running_server : coronet_test::running_server {
+  explicit running_server(coronet::server_options o = http_options())
+      : coronet_test::running_server(std::move(o), make_router()) {}
 };
 
 struct response {
@@ -108,41 +88,9 @@ struct response {
 };
 
 // A blocking HTTP client whose reads give up after 5 s.
-class peer {
+class peer : public coronet_test::blocking_peer {
 public:
-  explicit peer(std::uint16_t port) : socket_(ctx_) {
-    socket_.connect({asio::ip::address_v4::loopback(), port});
-    timeval tv{5, 0};
-    ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  }
-
-  void send(std::string_view data) { asio::write(socket_, asio::buffer(data)); }
-
-  std::string line() {
-    const std::size_t n = asio::read_until(socket_, asio::dynamic_buffer(pending_), "\r\n");
-    std::string l = pending_.substr(0, n - 2);
-    pending_.erase(0, n);
-    return l;
-  }
-
-  // Up to and including `delim`.
-  std::string until(std::string_view delim) {
-    const std::size_t n = asio::read_until(socket_, asio::dynamic_buffer(pending_), delim);
-    std::string out = pending_.substr(0, n);
-    pending_.erase(0, n);
-    return out;
-  }
-
-  std::string exactly(std::size_t n) {
-    if (pending_.size() < n) {
-      const std::size_t have = pending_.size();
-      pending_.resize(n);
-      asio::read(socket_, asio::buffer(pending_.data() + have, n - have));
-    }
-    std::string out = pending_.substr(0, n);
-    pending_.erase(0, n);
-    return out;
-  }
+  using blocking_peer::blocking_peer;
 
   // One response; a HEAD response has no body whatever its Content-Length.
   response read(bool head = false) {
@@ -170,30 +118,6 @@ public:
     send(raw);
     return read(head);
   }
-
-  // True if the server closes the connection (end of stream) within 5 s,
-  // with nothing more to read.
-  bool closed() {
-    if (!pending_.empty())
-      return false;
-    char c;
-    std::error_code ec;
-    const std::size_t n = socket_.read_some(asio::buffer(&c, 1), ec);
-    return n == 0 && (ec == asio::error::eof || ec == asio::error::connection_reset);
-  }
-
-  // True if a byte or the close arrives within `limit` (nothing is consumed).
-  bool readable_within(std::chrono::milliseconds limit) {
-    if (!pending_.empty())
-      return true;
-    pollfd p{socket_.native_handle(), POLLIN, 0};
-    return ::poll(&p, 1, static_cast<int>(limit.count())) > 0;
-  }
-
-private:
-  asio::io_context ctx_;
-  asio::ip::tcp::socket socket_;
-  std::string pending_;
 };
 
 std::string get(std::string_view target, std::string_view extra = "") {
@@ -215,16 +139,7 @@ std::string post(std::string_view target, std::string_view body, std::string_vie
   return r;
 }
 
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = 5s) {
-  const auto deadline = steady::now() + limit;
-  while (steady::now() < deadline) {
-    if (pred())
-      return true;
-    std::this_thread::sleep_for(1ms);
-  }
-  return pred();
-}
+using coronet_test::eventually;
 
 }  // namespace
 

@@ -17,6 +17,8 @@
 
 #include "coronet/commands/builtins.hpp"
 #include "coronet/server/server.hpp"
+#include "support/eventually.hpp"
+#include "support/running_server.hpp"
 #include "support/test_commands.hpp"
 
 using namespace std::chrono_literals;
@@ -25,45 +27,21 @@ using steady = std::chrono::steady_clock;
 namespace {
 
 coronet::server_options agent_options() {
-  coronet::server_options o;
-  o.port = 0;
-  o.threads = 1;
+  coronet::server_options o = coronet_test::test_server_options();
   o.agent_port = 0;
   return o;
 }
 
-// A server running on its own thread; run()'s result is a future.
-class running_server {
-public:
-  explicit running_server(coronet::server_options o) : router_(make()), server_(router_, std::move(o)) {
-    result_ = std::async(std::launch::async, [this] { return server_.run(); });
-  }
-  running_server(const running_server&) = delete;
-  running_server& operator=(const running_server&) = delete;
-  ~running_server() {
-    server_.stop();
-    if (result_.valid())
-      result_.wait();
-  }
-  coronet::server& get() { return server_; }
-  std::future<int>& result() { return result_; }
+coronet::router make_router() {
+  coronet::router r;
+  coronet::commands::register_builtins(r);
+  coronet_test::add_sleep_command(r);
+  return r;
+}
 
-private:
-  static coronet::router make() {
-    coronet::router r;
-    coronet::commands::register_builtins(r);
-    r.add(
-        "sleep", "waits N milliseconds, then SLEPT",
-        [](coronet::request& q) -> coronet::task<coronet::reply> {
-          co_await coronet::sleep_for(std::chrono::milliseconds(std::stol(std::string(q.arg(0)))));
-          co_return coronet::reply::text("SLEPT");
-        },
-        coronet::arity::exactly(1));
-    return r;
-  }
-  coronet::router router_;
-  coronet::server server_;
-  std::future<int> result_;
+// The shared running server, with the built-ins and `sleep`.
+struct running_server : coronet_test::running_server {
+  explicit running_server(coronet::server_options o) : coronet_test::running_server(std::move(o), make_router()) {}
 };
 
 // Connects to 127.0.0.1:port; false if refused.
@@ -91,16 +69,7 @@ std::string ask_agent(std::uint16_t port) {
   return all;
 }
 
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = 5s) {
-  const auto deadline = steady::now() + limit;
-  while (steady::now() < deadline) {
-    if (pred())
-      return true;
-    std::this_thread::sleep_for(2ms);
-  }
-  return pred();
-}
+using coronet_test::eventually;
 
 }  // namespace
 

@@ -79,17 +79,17 @@ TEST_CASE("steady-state ping and timestamp requests allocate nothing in the serv
     CHECK(reply.size() == 26);
   }
   SECTION("RESP ping") {
-    serving srv(coronet::wire_protocol::auto_detect);
+    serving srv(coronet::wire_protocol::resp);
     CHECK(count_server_allocations(srv.port(), "*1\r\n$4\r\nPING\r\n", 7, 200, 2000, reply) == 0);
     CHECK(reply == "+PONG\r\n");
   }
   SECTION("RESP inline ping (redis-benchmark's PING_INLINE)") {
-    serving srv(coronet::wire_protocol::auto_detect);
+    serving srv(coronet::wire_protocol::resp);
     CHECK(count_server_allocations(srv.port(), "PING\r\n", 7, 200, 2000, reply) == 0);
     CHECK(reply == "+PONG\r\n");
   }
   SECTION("RESP timestamp") {
-    serving srv(coronet::wire_protocol::auto_detect);
+    serving srv(coronet::wire_protocol::resp);
     CHECK(count_server_allocations(srv.port(), "*1\r\n$9\r\ntimestamp\r\n", 31, 200, 2000, reply) == 0);
     CHECK(reply.substr(0, 5) == "$24\r\n");
   }

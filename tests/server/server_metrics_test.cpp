@@ -20,6 +20,9 @@
 #include <vector>
 
 #include "coronet/server/server.hpp"
+#include "support/blocking_peer.hpp"
+#include "support/eventually.hpp"
+#include "support/running_server.hpp"
 #include "support/test_commands.hpp"
 
 using namespace std::chrono_literals;
@@ -28,82 +31,33 @@ using steady = std::chrono::steady_clock;
 
 namespace {
 
-class running_server {
-public:
-  explicit running_server(unsigned threads = 1) : router_(make_router()), server_(router_, options(threads)) {
-    thread_ = std::thread([this] { server_.run(); });
-  }
-  running_server(const running_server&) = delete;
-  running_server& operator=(const running_server&) = delete;
-  ~running_server() {
-    server_.stop();
-    thread_.join();
-  }
-  coronet::server& get() { return server_; }
-  std::uint16_t port() const { return server_.port(); }
+coronet::router make_router() {
+  coronet::router r = coronet_test::make_test_router();
+  r.add(
+      "deny", "an error reply", [](coronet::request&) { return coronet::reply::err("denied"); },
+      coronet::arity::exactly(0));
+  r.alias("pong", "ping");
+  return r;
+}
 
-private:
-  static coronet::router make_router() {
-    coronet::router r = coronet_test::make_test_router();
-    r.add(
-        "deny", "an error reply", [](coronet::request&) { return coronet::reply::err("denied"); },
-        coronet::arity::exactly(0));
-    r.alias("pong", "ping");
-    return r;
-  }
+// The shared running server with `threads` workers and this file's router.
+struct running_server : coronet_test::running_server {
+  explicit running_server(unsigned threads = 1) : coronet_test::running_server(options(threads), make_router()) {}
   static coronet::server_options options(unsigned threads) {
-    coronet::server_options o;
-    o.port = 0;
+    coronet::server_options o = coronet_test::test_server_options();
     o.threads = threads;
     return o;
   }
-  coronet::router router_;
-  coronet::server server_;
-  std::thread thread_;
 };
 
-// A blocking client (reads give up after 5 s) speaking inline RESP commands.
-class peer {
-public:
-  explicit peer(std::uint16_t port) : socket_(ctx_) {
-    socket_.connect({asio::ip::address_v4::loopback(), port});
-    timeval tv{5, 0};
-    ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  }
-  // Sends `command` and returns its one-line reply.
-  std::string call(std::string_view command) {
-    std::string line(command);
-    line += "\r\n";
-    asio::write(socket_, asio::buffer(line));
-    const std::size_t n = asio::read_until(socket_, asio::dynamic_buffer(pending_), "\r\n");
-    std::string reply = pending_.substr(0, n - 2);
-    pending_.erase(0, n);
-    return reply;
-  }
-  void close() { socket_.close(); }
-
-private:
-  asio::io_context ctx_;
-  asio::ip::tcp::socket socket_;
-  std::string pending_;
-};
+using peer = coronet_test::blocking_peer;
+using coronet_test::eventually;
 
 const coronet::command_metrics& find(const coronet::server_metrics& m, std::string_view name) {
   for (const auto& c : m.commands)
     if (c.name == name)
       return c;
   throw std::runtime_error("no metrics for " + std::string(name));
-}
-
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = 5s) {
-  const auto deadline = steady::now() + limit;
-  while (steady::now() < deadline) {
-    if (pred())
-      return true;
-    std::this_thread::sleep_for(1ms);
-  }
-  return pred();
 }
 
 }  // namespace

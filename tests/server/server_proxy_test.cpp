@@ -2,6 +2,8 @@
 // (server_options::proxy_protocol, proxy_trusted) end to end, good and bad.
 #include <catch2/catch.hpp>
 
+#include "support/proxy_headers.hpp"
+
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -24,6 +26,9 @@
 
 #include "coronet/commands/builtins.hpp"
 #include "coronet/server/server.hpp"
+#include "support/blocking_peer.hpp"
+#include "support/eventually.hpp"
+#include "support/running_server.hpp"
 #include "coronet/core/log.hpp"
 
 using namespace std::chrono_literals;
@@ -50,128 +55,26 @@ coronet::router make_router() {
 }
 
 coronet::server_options proxy_options(proxy_protocol_mode mode = proxy_protocol_mode::any) {
-  coronet::server_options o;
-  o.port = 0;
-  o.threads = 1;
+  coronet::server_options o = coronet_test::test_server_options();
   o.proxy_protocol = mode;
   return o;
 }
 
-// A server running on its own thread for the duration of a test.
-class running_server {
-public:
-  explicit running_server(coronet::server_options o) : router_(make_router()), server_(router_, std::move(o)) {
-    thread_ = std::thread([this] { exit_code_ = server_.run(); });
-  }
-  running_server(const running_server&) = delete;
-  running_server& operator=(const running_server&) = delete;
-  ~running_server() { stop(); }
-  int stop() {
-    if (thread_.joinable()) {
-      server_.stop();
-      thread_.join();
-    }
-    return exit_code_;
-  }
-  coronet::server& get() { return server_; }
-  std::uint16_t port() const { return server_.port(); }
-
-private:
-  coronet::router router_;
-  coronet::server server_;
-  std::thread thread_;
-  int exit_code_ = -1;
+// The shared running server, with this file's router.
+struct running_server : coronet_test::running_server {
+  explicit running_server(coronet::server_options o) : coronet_test::running_server(std::move(o), make_router()) {}
 };
 
-// A blocking client (Nagle off, so each send is its own segment) whose reads
-// give up after 5 s.
-class peer {
-public:
-  explicit peer(std::uint16_t port) : socket_(ctx_) {
-    socket_.connect({asio::ip::address_v4::loopback(), port});
-    socket_.set_option(asio::ip::tcp::no_delay(true));
-    timeval tv{5, 0};
-    ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  }
-  void send(std::string_view data) { asio::write(socket_, asio::buffer(data)); }
-  std::string line() {
-    std::size_t n = asio::read_until(socket_, asio::dynamic_buffer(pending_), "\r\n");
-    std::string l = pending_.substr(0, n - 2);
-    pending_.erase(0, n);
-    return l;
-  }
-  // A RESP bulk string reply's value.
-  std::string bulk() {
-    const std::string header = line();
-    REQUIRE(header.size() > 1);
-    REQUIRE(header[0] == '$');
-    const std::size_t n = std::stoul(header.substr(1));
-    std::string value = exactly(n + 2);
-    return value.substr(0, n);
-  }
-  std::string exactly(std::size_t n) {
-    if (pending_.size() < n) {
-      const std::size_t have = pending_.size();
-      pending_.resize(n);
-      asio::read(socket_, asio::buffer(pending_.data() + have, n - have));
-    }
-    std::string out = pending_.substr(0, n);
-    pending_.erase(0, n);
-    return out;
-  }
-  // Everything until the server closes; throws on a timeout.
-  std::string until_closed() {
-    std::error_code ec;
-    asio::read(socket_, asio::dynamic_buffer(pending_), ec);
-    if (ec != asio::error::eof && ec != asio::error::connection_reset)
-      throw std::system_error(ec, "until_closed");
-    return std::exchange(pending_, {});
-  }
-  // True if a byte or the close arrives within `limit` (nothing is consumed).
-  bool readable_within(std::chrono::milliseconds limit) {
-    if (!pending_.empty())
-      return true;
-    pollfd p{socket_.native_handle(), POLLIN, 0};
-    return ::poll(&p, 1, static_cast<int>(limit.count())) > 0;
-  }
-  std::uint16_t local_port() const { return socket_.local_endpoint().port(); }
-  // Sends end of stream (the peer stops sending).
-  void shutdown_send() { socket_.shutdown(asio::ip::tcp::socket::shutdown_send); }
+using peer = coronet_test::blocking_peer;
+using coronet_test::eventually;
 
-private:
-  asio::io_context ctx_;
-  asio::ip::tcp::socket socket_;
-  std::string pending_;
-};
-
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = 5s) {
-  const auto deadline = steady::now() + limit;
-  while (steady::now() < deadline) {
-    if (pred())
-      return true;
-    std::this_thread::sleep_for(1ms);
-  }
-  return pred();
-}
-
-const std::string v2_sig = "\r\n\r\n\0\r\nQUIT\n"s;
-
-std::string u16(unsigned v) { return {static_cast<char>((v >> 8) & 0xFF), static_cast<char>(v & 0xFF)}; }
-
-std::string v2(unsigned char ver_cmd, unsigned char fam, const std::string& body) {
-  return v2_sig + static_cast<char>(ver_cmd) + static_cast<char>(fam) + u16(static_cast<unsigned>(body.size())) + body;
-}
-
-std::string bytes(std::initializer_list<unsigned> b) {
-  std::string s;
-  for (unsigned x : b)
-    s += static_cast<char>(x);
-  return s;
-}
+const std::string& v2_sig = coronet_test::proxy_v2_signature;
+using coronet_test::bytes;
+using coronet_test::u16;
+using coronet_test::v2;
 
 // PROXY TCP4 from 192.168.0.1:56324 to 10.0.0.2:6379.
-const std::string v2_tcp4 = v2(0x21, 0x11, bytes({192, 168, 0, 1, 10, 0, 0, 2}) + u16(56324) + u16(6379));
+const std::string v2_tcp4 = v2(0x21, 0x11, coronet_test::tcp4_block);
 const std::string v1_tcp4 = "PROXY TCP4 192.168.0.1 10.0.0.2 56324 6379\r\n";
 
 std::uint64_t proxy_errors(running_server& s) { return s.get().stats().proxy_header_errors; }

@@ -20,6 +20,7 @@
 
 #include "coronet/commands/builtins.hpp"
 #include "coronet/server/server.hpp"
+#include "support/running_server.hpp"
 
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
@@ -34,29 +35,7 @@ coronet::server_options reuse_options(std::uint16_t port) {
   return o;
 }
 
-class running_server {
-public:
-  running_server(const coronet::router& r, coronet::server_options o) : server_(r, std::move(o)) {
-    result_ = std::async(std::launch::async, [this] { return server_.run(); });
-  }
-  running_server(const running_server&) = delete;
-  running_server& operator=(const running_server&) = delete;
-  ~running_server() {
-    server_.stop();
-    if (result_.valid())
-      result_.wait();
-  }
-  coronet::server& get() { return server_; }
-  int stop_and_wait() {
-    server_.stop();
-    REQUIRE(result_.wait_for(10s) == std::future_status::ready);
-    return result_.get();
-  }
-
-private:
-  coronet::server server_;
-  std::future<int> result_;
-};
+using coronet_test::running_server;
 
 // Connects, sends PING, expects +PONG; the error otherwise.
 std::string ping_once(std::uint16_t port) {
@@ -83,7 +62,7 @@ std::string ping_once(std::uint16_t port) {
 TEST_CASE("reuse_port restart: clients opening connections see none refused or unanswered", "[server][reuse_port]") {
   coronet::router r;
   coronet::commands::register_builtins(r);
-  auto old_server = std::make_unique<running_server>(r, reuse_options(0));
+  auto old_server = std::make_unique<running_server>(reuse_options(0), r);
   const std::uint16_t port = old_server->get().port();
 
   std::atomic<bool> stop{false};
@@ -112,9 +91,9 @@ TEST_CASE("reuse_port restart: clients opening connections see none refused or u
     return served >= target;
   };
   CHECK(wait_served(200));
-  running_server new_server(r, reuse_options(port));
+  running_server new_server(reuse_options(port), r);
   CHECK(wait_served(100));
-  CHECK(old_server->stop_and_wait() == 0);
+  CHECK(old_server->stop_within(10s) == 0);
   CHECK(wait_served(200));
   stop = true;
   for (auto& t : clients)
@@ -143,7 +122,7 @@ TEST_CASE("reuse_port drain: a connection that has not sent its first request ye
           "[server][reuse_port]") {
   coronet::router r;
   coronet::commands::register_builtins(r);
-  running_server s(r, reuse_options(0));
+  running_server s(reuse_options(0), r);
   asio::io_context ctx;
   asio::ip::tcp::socket c(ctx);
   c.connect({asio::ip::address_v4::loopback(), s.get().port()});
@@ -157,5 +136,5 @@ TEST_CASE("reuse_port drain: a connection that has not sent its first request ye
   std::error_code ec;
   asio::read_until(c, asio::dynamic_buffer(reply), "\r\n", ec);
   CHECK(reply == "+PONG\r\n");
-  CHECK(s.stop_and_wait() == 0);
+  CHECK(s.stop_within(10s) == 0);
 }

@@ -22,6 +22,9 @@
 #include <vector>
 
 #include "coronet/net/timer.hpp"
+#include "support/blocking_peer.hpp"
+#include "support/eventually.hpp"
+#include "support/running_server.hpp"
 #include "support/test_commands.hpp"
 
 using namespace std::chrono_literals;
@@ -75,107 +78,18 @@ coronet::router make_router() {
   return r;
 }
 
-coronet::server_options test_options(coronet::wire_protocol p = coronet::wire_protocol::auto_detect) {
-  coronet::server_options o;
-  o.port = 0;
-  o.threads = 1;
-  o.protocol = p;
-  return o;
+coronet::server_options test_options(coronet::wire_protocol p = coronet::wire_protocol::resp) {
+  return coronet_test::test_server_options(p);
 }
 
-// A server running on its own thread for the duration of a test.
-class running_server {
-public:
-  explicit running_server(coronet::server_options o = test_options()) : router_(make_router()), server_(router_, o) {
-    thread_ = std::thread([this] { exit_code_ = server_.run(); });
-  }
-  running_server(const running_server&) = delete;
-  running_server& operator=(const running_server&) = delete;
-  ~running_server() { stop(); }
-
-  int stop() {
-    if (thread_.joinable()) {
-      server_.stop();
-      thread_.join();
-    }
-    return exit_code_;
-  }
-
-  coronet::server& get() { return server_; }
-  std::uint16_t port() const { return server_.port(); }
-
-private:
-  coronet::router router_;
-  coronet::server server_;
-  std::thread thread_;
-  int exit_code_ = -1;
+// The shared running server, with this file's router.
+struct running_server : coronet_test::running_server {
+  explicit running_server(coronet::server_options o = test_options())
+      : coronet_test::running_server(std::move(o), make_router()) {}
 };
 
-// A plain blocking client whose reads give up after 5 s, so no test hangs.
-class peer {
-public:
-  explicit peer(std::uint16_t port) : socket_(ctx_) {
-    socket_.connect({asio::ip::address_v4::loopback(), port});
-    timeval tv{5, 0};
-    ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  }
-
-  void send(std::string_view data) { asio::write(socket_, asio::buffer(data)); }
-
-  std::string line() {
-    std::size_t n = asio::read_until(socket_, asio::dynamic_buffer(pending_), "\r\n");
-    std::string l = pending_.substr(0, n - 2);
-    pending_.erase(0, n);
-    return l;
-  }
-
-  std::string exactly(std::size_t n) {
-    if (pending_.size() < n) {
-      std::size_t have = pending_.size();
-      pending_.resize(n);
-      asio::read(socket_, asio::buffer(pending_.data() + have, n - have));
-    }
-    std::string out = pending_.substr(0, n);
-    pending_.erase(0, n);
-    return out;
-  }
-
-  // Everything until the server closes; throws on a timeout.
-  std::string until_closed() {
-    std::error_code ec;
-    asio::read(socket_, asio::dynamic_buffer(pending_), ec);
-    if (ec != asio::error::eof && ec != asio::error::connection_reset)
-      throw std::system_error(ec, "until_closed");
-    return std::exchange(pending_, {});
-  }
-
-  // True if a byte or the close arrives within `limit` (nothing is consumed).
-  bool readable_within(std::chrono::milliseconds limit) {
-    if (!pending_.empty())
-      return true;
-    pollfd p{socket_.native_handle(), POLLIN, 0};
-    return ::poll(&p, 1, static_cast<int>(limit.count())) > 0;
-  }
-
-  asio::ip::tcp::socket& socket() { return socket_; }
-
-private:
-  asio::io_context ctx_;
-  asio::ip::tcp::socket socket_;
-  std::string pending_;
-};
-
-// Waits (bounded) until `pred()` holds, polling server-side state.
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = 5s) {
-  const auto deadline = steady::now() + limit;
-  while (steady::now() < deadline) {
-    if (pred())
-      return true;
-    std::this_thread::yield();
-  }
-  return pred();
-}
+using peer = coronet_test::blocking_peer;
+using coronet_test::eventually;
 
 std::string resp_command(std::initializer_list<std::string_view> words) {
   std::string out = "*" + std::to_string(words.size()) + "\r\n";
@@ -211,7 +125,7 @@ TEST_CASE("RESP protocol: redis-style requests and replies on the same server", 
 }
 
 TEST_CASE("auto (the default) answers inline commands in RESP, as Redis does", "[server]") {
-  REQUIRE(coronet::server_options{}.protocol == coronet::wire_protocol::auto_detect);
+  REQUIRE(coronet::server_options{}.protocol == coronet::wire_protocol::resp);
   running_server s;
   SECTION("printf 'PING\\r\\n' | nc gets +PONG") {
     peer p(s.port());

@@ -34,6 +34,9 @@
 #include "coronet/core/sync_wait.hpp"
 #include "coronet/tls/context.hpp"
 #include "coronet/tls/stream.hpp"
+#include "support/blocking_peer.hpp"
+#include "support/eventually.hpp"
+#include "support/running_server.hpp"
 #include "support/test_certs.hpp"
 #include "support/test_commands.hpp"
 
@@ -52,35 +55,14 @@ coronet::tls::server_config server_certificate() {
 }
 
 // Plain on listener 0, TLS on listener 1, both with protocol `p`.
-coronet::server_options tls_options(coronet::wire_protocol p = coronet::wire_protocol::auto_detect) {
-  coronet::server_options o;
-  o.port = 0;
-  o.threads = 1;
-  o.protocol = p;
+coronet::server_options tls_options(coronet::wire_protocol p = coronet::wire_protocol::resp) {
+  coronet::server_options o = coronet_test::test_server_options(p);
   o.listeners.push_back({.host = "", .port = 0, .protocol = p, .tls = true});
   o.tls = server_certificate();
   return o;
 }
 
-class running_server {
-public:
-  explicit running_server(coronet::server_options o) : router_(coronet_test::make_test_router()), server_(router_, o) {
-    thread_ = std::thread([this] { server_.run(); });
-  }
-  running_server(const running_server&) = delete;
-  running_server& operator=(const running_server&) = delete;
-  ~running_server() {
-    server_.stop();
-    thread_.join();
-  }
-  coronet::server& get() { return server_; }
-  std::uint16_t port(std::size_t i) const { return server_.port(i); }
-
-private:
-  coronet::router router_;
-  coronet::server server_;
-  std::thread thread_;
-};
+using coronet_test::running_server;
 
 // Collects the log lines containing `needle` while alive.
 class log_capture {
@@ -143,46 +125,8 @@ private:
 
 asio::ssl::context trusting_client() { return coronet::tls::make_client_context({.ca_file = certs().path("ca.pem")}); }
 
-// A blocking plaintext connection whose reads give up after 5 s.
-class plain_peer {
-public:
-  explicit plain_peer(std::uint16_t port) : socket_(ctx_) {
-    socket_.connect({asio::ip::address_v4::loopback(), port});
-    timeval tv{5, 0};
-    ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  }
-  void send(std::string_view data) { asio::write(socket_, asio::buffer(data)); }
-  std::string line() {
-    const std::size_t n = asio::read_until(socket_, asio::dynamic_buffer(pending_), "\r\n");
-    std::string l = pending_.substr(0, n - 2);
-    pending_.erase(0, n);
-    return l;
-  }
-  // True when the server closed the connection (a read ends) within 5 s.
-  bool closed_by_server() {
-    std::error_code ec;
-    std::string ignored;
-    asio::read(socket_, asio::dynamic_buffer(ignored), ec);
-    return ec == asio::error::eof || ec == asio::error::connection_reset;
-  }
-  asio::ip::tcp::socket& socket() { return socket_; }
-
-private:
-  asio::io_context ctx_;
-  asio::ip::tcp::socket socket_;
-  std::string pending_;
-};
-
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = 5s) {
-  const auto deadline = steady::now() + limit;
-  while (steady::now() < deadline) {
-    if (pred())
-      return true;
-    std::this_thread::sleep_for(1ms);
-  }
-  return pred();
-}
+using plain_peer = coronet_test::blocking_peer;
+using coronet_test::eventually;
 
 bool same_certificate(X509* cert, const std::string& pem_file) {
   std::FILE* f = std::fopen(pem_file.c_str(), "r");

@@ -15,7 +15,9 @@
 #include <thread>
 
 #include "coronet/server/server.hpp"
+#include "support/blocking_peer.hpp"
 #include "support/json_value.hpp"
+#include "support/running_server.hpp"
 #include "support/test_commands.hpp"
 
 using coronet_test::json_reader;
@@ -27,34 +29,6 @@ std::string json_string(std::string_view s) {
   std::string out;
   coronet::detail::append_json_quoted(s, out);
   return out;
-}
-
-class running_server {
-public:
-  explicit running_server(const coronet::router& r, coronet::server_options o) : server_(r, std::move(o)) {
-    thread_ = std::thread([this] { server_.run(); });
-  }
-  running_server(const running_server&) = delete;
-  running_server& operator=(const running_server&) = delete;
-  ~running_server() {
-    server_.stop();
-    thread_.join();
-  }
-  coronet::server& get() { return server_; }
-
-private:
-  coronet::server server_;
-  std::thread thread_;
-};
-
-// Sends one inline command and reads its one-line reply.
-std::string call(asio::ip::tcp::socket& s, std::string_view command) {
-  std::string line(command);
-  line += "\r\n";
-  asio::write(s, asio::buffer(line));
-  std::string in;
-  const std::size_t n = asio::read_until(s, asio::dynamic_buffer(in), "\r\n");
-  return in.substr(0, n - 2);
 }
 
 const json_value* command_named(const json_value& doc, std::string_view name) {
@@ -101,18 +75,14 @@ TEST_CASE("stats JSON: valid, one line, with every documented field", "[status]"
   o.port = 0;
   o.max_connections = 123;
   o.request_timeout = std::chrono::milliseconds(4500);
-  running_server s(r, o);
+  coronet_test::running_server s(o, r);
 
-  asio::io_context ctx;
-  asio::ip::tcp::socket sock(ctx);
-  sock.connect({asio::ip::address_v4::loopback(), s.get().port()});
-  timeval tv{5, 0};
-  ::setsockopt(sock.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  coronet_test::blocking_peer sock(s.port());
   for (int i = 0; i < 3; ++i)
-    REQUIRE(call(sock, "PING") == "+PONG");
-  REQUIRE(call(sock, "*1\r\n$8\r\nq\"uote\\d") == "+OK");
-  REQUIRE(call(sock, "fail") == "-ERR internal error");
-  REQUIRE(call(sock, "nope").rfind("-ERR unknown command", 0) == 0);
+    REQUIRE(sock.call("PING") == "+PONG");
+  REQUIRE(sock.call("*1\r\n$8\r\nq\"uote\\d") == "+OK");
+  REQUIRE(sock.call("fail") == "-ERR internal error");
+  REQUIRE(sock.call("nope").rfind("-ERR unknown command", 0) == 0);
 
   std::string text = "prefix";
   coronet::detail::append_stats_json(s.get(), text);
@@ -129,7 +99,7 @@ TEST_CASE("stats JSON: valid, one line, with every documented field", "[status]"
   REQUIRE(doc["listeners"].array.size() == 1);
   CHECK(doc["listeners"][0]["host"].string == "127.0.0.1");
   CHECK(doc["listeners"][0]["port"].u64() == s.get().port());
-  CHECK(doc["listeners"][0]["protocol"].string == "auto");
+  CHECK(doc["listeners"][0]["protocol"].string == "resp");
   CHECK(doc["connections"]["now"].u64() == 1);
   CHECK(doc["connections"]["total"].u64() == 1);
   CHECK(doc["connections"]["rejected"].u64() == 0);

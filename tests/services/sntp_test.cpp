@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "coronet/core/sync_wait.hpp"
@@ -41,6 +42,18 @@ std::vector<std::byte> request(unsigned version = 4, unsigned mode = 3, std::siz
 
 const sys::time_point received = sys::time_point(std::chrono::seconds(1'527'457'438) +
                                                  std::chrono::microseconds(250'000));
+
+// What the SNTP handler answers `payload` from 127.0.0.1:`port` with: the
+// size of its reply, or nothing.
+std::optional<std::size_t> handle(std::uint16_t port, std::span<const std::byte> payload) {
+  std::array<std::byte, 64> reply{};
+  coronet::datagram d;
+  d.payload = payload;
+  d.source = coronet::udp::endpoint(asio::ip::address_v4::loopback(), port);
+  d.received_at = received;
+  d.reply = reply;
+  return coronet::sync_wait(services::sntp_handler()(d));
+}
 const sys::time_point transmit = received + std::chrono::microseconds(500'000);
 
 }  // namespace
@@ -111,18 +124,8 @@ TEST_CASE("malformed and non-client packets are dropped; extension bytes are ign
 }
 
 TEST_CASE("the SNTP handler replies to a client request only", "[services][sntp]") {
-  auto handler = services::sntp_handler();
-  std::array<std::byte, 64> reply{};
-  auto good = request();
-  coronet::datagram d;
-  d.payload = good;
-  d.source = coronet::udp::endpoint(asio::ip::address_v4::loopback(), 40000);
-  d.received_at = received;
-  d.reply = reply;
-  CHECK(coronet::sync_wait(handler(d)) == std::optional<std::size_t>(48));
-  auto server_mode = request(4, 4);
-  d.payload = server_mode;
-  CHECK_FALSE(coronet::sync_wait(handler(d)).has_value());
+  CHECK(handle(40000, request()) == std::optional<std::size_t>(48));
+  CHECK_FALSE(handle(40000, request(4, 4)).has_value());
 }
 
 TEST_CASE("sntp_should_answer: client requests from any source port but 0; the mode is the loop guard",
@@ -144,20 +147,8 @@ TEST_CASE("sntp_should_answer: client requests from any source port but 0; the m
 }
 
 TEST_CASE("the SNTP handler answers source port 123 and ignores source port 0", "[services][sntp][reflection]") {
-  auto handler = services::sntp_handler();
-  std::array<std::byte, 64> reply{};
-  auto good = request();
-  coronet::datagram d;
-  d.payload = good;
-  d.received_at = received;
-  d.reply = reply;
-  d.source = coronet::udp::endpoint(asio::ip::address_v4::loopback(), 123);
-  CHECK(coronet::sync_wait(handler(d)) == std::optional<std::size_t>(48));
-  d.source = coronet::udp::endpoint(asio::ip::address_v4::loopback(), 0);
-  CHECK_FALSE(coronet::sync_wait(handler(d)).has_value());
+  CHECK(handle(123, request()) == std::optional<std::size_t>(48));
+  CHECK_FALSE(handle(0, request()).has_value());
   // A reply sent back to port 123 (as by another server) is not answered.
-  auto server_mode = request(4, 4);
-  d.payload = server_mode;
-  d.source = coronet::udp::endpoint(asio::ip::address_v4::loopback(), 123);
-  CHECK_FALSE(coronet::sync_wait(handler(d)).has_value());
+  CHECK_FALSE(handle(123, request(4, 4)).has_value());
 }

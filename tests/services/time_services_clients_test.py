@@ -18,28 +18,17 @@ import subprocess
 import sys
 import time
 
+# check() records into interop.failures; _die_with_parent() has the server
+# killed if this script dies without reaching its cleanup.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "interop"))
+from interop import _die_with_parent as die_with_parent, check, failures  # noqa: E402
+
 CLIENT_TIMEOUT = 10  # seconds any one client command may take
 MAX_SKEW = 2  # seconds between a printed date and our clock
 # The largest UDP payload IPv4 can carry: the "64 KiB" datagram.
 MAX_UDP_PAYLOAD = 65507
 
-failures = []
 env = dict(os.environ, TZ="UTC", LC_ALL="C")
-
-
-def check(ok, what):
-    print(("ok    " if ok else "FAIL  ") + what, flush=True)
-    if not ok:
-        failures.append(what)
-
-
-def die_with_parent():
-    # The server gets SIGKILL if this script dies without reaching its cleanup.
-    try:
-        import ctypes
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
 
 
 def start_server(binary):

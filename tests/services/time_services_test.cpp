@@ -23,6 +23,10 @@
 #include "coronet/services/daytime.hpp"
 #include "coronet/services/sntp.hpp"
 #include "coronet/services/time_protocol.hpp"
+#include "support/blocking_peer.hpp"
+#include "support/eventually.hpp"
+#include "support/server_thread.hpp"
+#include "support/udp_peer.hpp"
 
 using namespace std::chrono_literals;
 
@@ -33,46 +37,31 @@ using sys = std::chrono::system_clock;
 
 services::time_services_options all_on_free_ports() {
   services::time_services_options o;
-  o.daytime_port = 0;
-  o.time_port = 0;
-  o.sntp_port = 0;
+  o.daytime_port = o.time_port = o.sntp_port = 0;
   o.rate_limit.per_second = 0;
   return o;
 }
 
+// The time services on their own thread for the duration of a test.
 class running_services {
 public:
-  explicit running_services(services::time_services_options o = all_on_free_ports()) : services_(std::move(o)) {
-    thread_ = std::thread([this] { exit_code_ = services_.run(); });
-  }
-  running_services(const running_services&) = delete;
-  running_services& operator=(const running_services&) = delete;
-  ~running_services() { stop(); }
+  explicit running_services(services::time_services_options o = all_on_free_ports())
+      : services_(std::move(o)), thread_(services_) {}
 
-  int stop() {
-    if (thread_.joinable()) {
-      services_.stop();
-      thread_.join();
-    }
-    return exit_code_;
-  }
-
+  int stop() { return thread_.stop(); }
   services::time_services& get() { return services_; }
 
 private:
   services::time_services services_;
-  std::thread thread_;
-  int exit_code_ = -1;
+  coronet_test::server_thread<services::time_services> thread_;
 };
 
 // Everything a TCP service sends before it closes; throws if that takes over 5 s.
 std::string tcp_read_all(std::uint16_t port) {
-  asio::io_context ctx;
-  asio::ip::tcp::socket s(ctx);
-  s.connect({asio::ip::address_v4::loopback(), port});
-  // The plain recv(2): Asio's blocking reads would wait out SO_RCVTIMEO.
-  timeval tv{5, 0};
-  ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  // blocking_peer sets SO_RCVTIMEO; the plain recv(2) below honours it,
+  // where Asio's blocking reads would wait it out.
+  coronet_test::blocking_peer peer(port);
+  asio::ip::tcp::socket& s = peer.socket();
   std::string out;
   char buf[256];
   for (;;) {
@@ -85,60 +74,8 @@ std::string tcp_read_all(std::uint16_t port) {
   }
 }
 
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = 5s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred())
-      return true;
-    std::this_thread::yield();
-  }
-  return pred();
-}
-
-class udp_client {
-public:
-  // With `reuse_port` the socket can share a port with the server's sockets
-  // (which use SO_REUSEPORT when there are several UDP threads), so it can
-  // send from one of the server's own ports. Throws if the bind fails.
-  explicit udp_client(asio::ip::address_v4 address = asio::ip::address_v4::loopback(), std::uint16_t port = 0,
-                      bool reuse_port = false)
-      : socket_(ctx_) {
-    socket_.open(asio::ip::udp::v4());
-    if (reuse_port)
-      socket_.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true));
-    socket_.bind({address, port});
-  }
-  // Throws if no reply arrives within 5 s. (Asio's blocking receive would
-  // wait out SO_RCVTIMEO, so the wait is a poll.)
-  std::string call(const std::string& data, std::uint16_t port) {
-    send(data, port);
-    pollfd p{socket_.native_handle(), POLLIN, 0};
-    if (::poll(&p, 1, 5000) != 1)
-      throw std::runtime_error("no reply within 5 s");
-    std::vector<char> buf(2048);
-    asio::ip::udp::endpoint from;
-    const std::size_t n = socket_.receive_from(asio::buffer(buf), from);
-    return std::string(buf.data(), n);
-  }
-  void send(const std::string& data, std::uint16_t port) {
-    socket_.send_to(asio::buffer(data), {asio::ip::address_v4::loopback(), port});
-  }
-  bool nothing_pending() {
-    char c;
-    asio::ip::udp::endpoint from;
-    std::error_code ec;
-    // Asio's blocking sockets wait out EAGAIN whatever the flags say.
-    socket_.non_blocking(true);
-    socket_.receive_from(asio::buffer(&c, 1), from, 0, ec);
-    socket_.non_blocking(false);
-    return ec == asio::error::would_block;
-  }
-
-private:
-  asio::io_context ctx_;
-  asio::ip::udp::socket socket_;
-};
+using coronet_test::eventually;
+using udp_client = coronet_test::udp_peer;
 
 sys::time_point decode_rfc868(const std::string& b) {
   REQUIRE(b.size() == 4);

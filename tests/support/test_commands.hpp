@@ -10,6 +10,17 @@
 
 namespace coronet_test {
 
+/// Adds `sleep N`: waits N milliseconds, then replies SLEPT.
+inline void add_sleep_command(coronet::router& r) {
+  r.add(
+      "sleep", "waits N milliseconds, then SLEPT",
+      [](coronet::request& q) -> coronet::task<coronet::reply> {
+        co_await coronet::sleep_for(std::chrono::milliseconds(std::stol(std::string(q.arg(0)))));
+        co_return coronet::reply::text("SLEPT");
+      },
+      coronet::arity::exactly(1));
+}
+
 /// A router with `ping [msg]` (PONG or msg), `sleep N` (waits N ms, then
 /// SLEPT), `fail` (throws) and `big N` (N bytes of 'x').
 inline coronet::router make_test_router() {
@@ -22,13 +33,7 @@ inline coronet::router make_test_router() {
         co_return coronet::reply::text("PONG");
       },
       coronet::arity::between(0, 1));
-  r.add(
-      "sleep", "waits N milliseconds, then SLEPT",
-      [](coronet::request& q) -> coronet::task<coronet::reply> {
-        co_await coronet::sleep_for(std::chrono::milliseconds(std::stol(std::string(q.arg(0)))));
-        co_return coronet::reply::text("SLEPT");
-      },
-      coronet::arity::exactly(1));
+  add_sleep_command(r);
   r.add(
       "fail", "throws",
       [](coronet::request&) -> coronet::task<coronet::reply> {

@@ -17,12 +17,6 @@ namespace {
 
 coronet::router make_router() {
   coronet::router r = coronet_test::make_test_router();
-  r.add(
-      "conns", "connections open now",
-      [](coronet::request& q) -> coronet::task<coronet::reply> {
-        co_return coronet::reply::integer(static_cast<std::int64_t>(q.conn->owner->stats().connections_now));
-      },
-      coronet::arity::exactly(0));
   // The supported way to do what spawn_sleeper does: the server owns the task.
   r.add(
       "owned_sleeper", "server::spawn of a task that sleeps an hour, then OK",
@@ -31,6 +25,12 @@ coronet::router make_router() {
           co_await coronet::sleep_for(std::chrono::hours(1));
         }());
         return coronet::reply::text("OK");
+      },
+      coronet::arity::exactly(0));
+  r.add(
+      "conns", "connections open now",
+      [](coronet::request& q) -> coronet::task<coronet::reply> {
+        co_return coronet::reply::integer(static_cast<std::int64_t>(q.conn->owner->stats().connections_now));
       },
       coronet::arity::exactly(0));
   return r;

@@ -6,10 +6,10 @@
 
 #include <asio/error.hpp>
 
-#include "coronet/protocol/raw/raw_codec.hpp"
-#include "coronet/protocol/resp/resp_codec.hpp"
 #include "coronet/net/connect.hpp"
 #include "coronet/net/timeout.hpp"
+#include "coronet/protocol/raw/raw_codec.hpp"
+#include "coronet/protocol/resp/resp_codec.hpp"
 #include "coronet/tls/stream.hpp"
 
 namespace coronet {
@@ -51,7 +51,6 @@ static std::variant<resp_codec, line_codec, raw_codec> codec_for(wire_protocol p
     case wire_protocol::line: return line_codec{};
     case wire_protocol::raw: return raw_codec{};
     case wire_protocol::resp:
-    case wire_protocol::auto_detect:
     case wire_protocol::http: break;
   }
   return resp_codec{};
@@ -68,7 +67,7 @@ client::~client() = default;
 
 task<client> client::connect(io_context_executor ex, std::string host, std::uint16_t port, wire_protocol protocol,
                              client_options options) {
-  if (protocol == wire_protocol::auto_detect || protocol == wire_protocol::http)
+  if (protocol == wire_protocol::http)
     throw std::invalid_argument("coronet::client: the protocol must be resp, line or raw, not " +
                                 std::string(to_string(protocol)));
   // No temporary of a type with a destructor in an expression with co_await
@@ -76,11 +75,13 @@ task<client> client::connect(io_context_executor ex, std::string host, std::uint
   // temporaries twice. For the same reason, not one `?:` expression: g++ 12
   // closes the socket a conditional co_await yields.
   std::optional<tcp::socket> connected;
+  tcp::connect_options socket_options;
+  socket_options.no_delay = options.tcp_nodelay;
   if (options.request_timeout.count() > 0) {
-    tcp::socket s = co_await with_timeout(tcp::connect(ex, host, port), options.request_timeout);
+    tcp::socket s = co_await with_timeout(tcp::connect(ex, host, port, socket_options), options.request_timeout);
     connected.emplace(std::move(s));
   } else {
-    tcp::socket s = co_await tcp::connect(ex, host, port);
+    tcp::socket s = co_await tcp::connect(ex, host, port, socket_options);
     connected.emplace(std::move(s));
   }
   const tls::client_config* tls_config = options.tls;

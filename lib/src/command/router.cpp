@@ -8,12 +8,11 @@
 
 #include <asio/error.hpp>
 
-#include "coronet/core/detail/log_limiter.hpp"
+#include "command/dispatch.hpp"
 #include "coronet/command/connection.hpp"
-#include "coronet/protocol/detail/quoted_name.hpp"
-#include "coronet/server/server.hpp"
+#include "coronet/core/detail/log_limiter.hpp"
 #include "coronet/core/log.hpp"
-#include "server/detail/dispatch.hpp"
+#include "coronet/protocol/detail/quoted_name.hpp"
 
 namespace coronet {
 namespace {
@@ -42,12 +41,6 @@ int compare_lower(std::string_view a, std::string_view b) noexcept {
 }
 
 }  // namespace
-
-namespace detail {
-namespace {
-log_limiter handler_error_log;
-}  // namespace
-}  // namespace detail
 
 reply unknown_command_reply(std::string_view name, std::span<const std::string_view> args) {
   std::string msg = "ERR unknown command '";
@@ -246,13 +239,12 @@ task<reply> router::dispatch(request& req) const {
 
 }  // namespace coronet
 
+// The dispatch path shares this file with router::find so that route() can
+// inline the lookup.
 namespace coronet::detail {
 namespace {
 
-// True when the connection's server asks for a password.
-bool needs_password(const connection& conn) noexcept {
-  return conn.owner != nullptr && !conn.owner->options().password.empty();
-}
+log_limiter handler_error_log;
 
 bool is_cancellation(const std::exception_ptr& failure) noexcept {
   try {
@@ -293,8 +285,7 @@ bool dispatch_awaiter::route() {
     return true;
   }
   // After the name and arity checks, as Redis's processCommand orders them.
-  if (request_.conn != nullptr && !request_.conn->authenticated && needs_password(*request_.conn) &&
-      !has_flags(command_->flags, command_flags::noauth)) {
+  if (request_.conn != nullptr && request_.conn->needs_auth() && !has_flags(command_->flags, command_flags::noauth)) {
     emplace([] { return noauth_reply(); });
     return true;
   }

@@ -8,12 +8,13 @@
 #include <utility>
 #include <vector>
 
-#include "coronet/commands/redis_commands.hpp"
-#include "coronet/command/connection.hpp"
-#include "coronet/protocol/detail/quoted_name.hpp"
-#include "coronet/server/server.hpp"
 #include "commands/detail/ascii_case.hpp"
 #include "commands/detail/serving_router.hpp"
+#include "commands/detail/unregistered.hpp"
+#include "coronet/command/connection.hpp"
+#include "coronet/commands/redis_commands.hpp"
+#include "coronet/protocol/detail/quoted_name.hpp"
+#include "coronet/server/server.hpp"
 
 namespace coronet::commands {
 namespace {
@@ -119,14 +120,8 @@ reply stats_command(request& req) {
 void register_builtins(router& r) {
   static constexpr std::array<std::string_view, 7> names = {"timestamp", "timetampe", "ping", "echo",
                                                             "help",      "quit",      "stats"};
-  for (std::string_view name : names)
-    if (r.find(name) != nullptr)
-      throw command_error("coronet::commands::register_builtins: command name '" + std::string(name) +
-                          "' is already registered");
-  for (std::string_view name : redis_command_names)
-    if (r.find(name) != nullptr)
-      throw command_error("coronet::commands::register_builtins: command name '" + std::string(name) +
-                          "' is already registered");
+  detail::require_unregistered(r, names, "coronet::commands::register_builtins");
+  detail::require_unregistered(r, redis_command_names, "coronet::commands::register_builtins");
 
   using enum command_flags;
   const std::vector<std::string> connection_category = {"connection"};

@@ -5,6 +5,9 @@
 
 #include <asio/ip/address.hpp>
 
+#include "coronet/core/error.hpp"
+#include "coronet/net/socket_options.hpp"
+
 namespace coronet::tcp {
 namespace {
 
@@ -28,6 +31,12 @@ private:
   std::string service_;
 };
 
+// A cancelled attempt (by the chain, or by with_timeout's deadline) ends the
+// connect: the next address would not be cancelled any more.
+bool cancelled(const std::error_code& ec) noexcept {
+  return ec == asio::error::operation_aborted || ec == errc::timeout;
+}
+
 task<socket> connect_any(executor_type ex, std::string host, std::uint16_t port, std::error_code& ec) {
   socket s(ex);
   std::error_code parse_ec;
@@ -45,37 +54,56 @@ task<socket> connect_any(executor_type ex, std::string host, std::uint16_t port,
     std::error_code ignored;
     s.close(ignored);
     co_await s.connect(entry.endpoint(), ec);
-    if (!ec || ec == asio::error::operation_aborted)
+    if (!ec || cancelled(ec))
       co_return s;
   }
   co_return s;
 }
 
+// Best effort, as the option only changes when small writes go out.
+void set_up(socket& s, const connect_options& options) noexcept {
+  std::error_code ignored;
+  set_no_delay(s, options.no_delay, ignored);
+}
+
 }  // namespace
 
-task<socket> connect(io_context_executor ex, std::string host, std::uint16_t port) {
+task<socket> connect(io_context_executor ex, std::string host, std::uint16_t port, connect_options options) {
   std::error_code ec;
   socket s = co_await connect_any(ex.get(), std::move(host), port, ec);
   if (ec)
     throw std::system_error(ec, "connect");
+  set_up(s, options);
+  co_return s;
+}
+
+task<socket> connect(io_context_executor ex, std::string host, std::uint16_t port) {
+  return connect(ex, std::move(host), port, connect_options{});
+}
+
+task<socket> connect(io_context_executor ex, std::string host, std::uint16_t port, connect_options options,
+                     std::error_code& ec) {
+  socket s = co_await connect_any(ex.get(), std::move(host), port, ec);
+  std::error_code ignored;
+  if (ec)
+    s.close(ignored);
+  else
+    set_up(s, options);
   co_return s;
 }
 
 task<socket> connect(io_context_executor ex, std::string host, std::uint16_t port, std::error_code& ec) {
-  socket s = co_await connect_any(ex.get(), std::move(host), port, ec);
-  if (ec) {
-    std::error_code ignored;
-    s.close(ignored);
-  }
-  co_return s;
+  return connect(ex, std::move(host), port, connect_options{}, ec);
 }
 
-task<socket> connect(std::string host, std::uint16_t port) {
+task<socket> connect(std::string host, std::uint16_t port, connect_options options) {
   asio::any_io_executor ex = co_await this_executor;
   const executor_type* io = coronet::detail::io_context_target(ex);
   if (io == nullptr)
     throw std::logic_error("coronet::tcp::connect: the calling task does not run on an io_context");
-  co_return co_await connect(*io, std::move(host), port);
+  co_return co_await connect(*io, std::move(host), port, options);
 }
+
+task<socket> connect(std::string host, std::uint16_t port) { return connect(std::move(host), port, connect_options{}); }
 
 }  // namespace coronet::tcp

@@ -4,7 +4,10 @@
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
+#include <string>
 #include <utility>
+
+#include "protocol/detail/reply_text.hpp"
 
 namespace coronet {
 
@@ -32,6 +35,53 @@ void reply::assign_heap(reply_kind kind, std::string_view value) {
 }
 
 reply reply::err(std::string_view message) { return make_string(reply_kind::error, "ERR ", message); }
+
+namespace {
+
+const char* kind_name(reply_kind kind) noexcept {
+  switch (kind) {
+    case reply_kind::text: return "a text";
+    case reply_kind::error: return "an error";
+    case reply_kind::integer: return "an integer";
+    case reply_kind::bulk: return "a bulk";
+    case reply_kind::array: return "an array";
+    case reply_kind::null: return "a null";
+    case reply_kind::map: return "a map";
+    case reply_kind::set: return "a set";
+    case reply_kind::boolean: return "a boolean";
+    case reply_kind::real: return "a real";
+    case reply_kind::verbatim: return "a verbatim";
+  }
+  return "an unknown";
+}
+
+// The accessor that gives the value of a kind that has no string.
+const char* value_accessor(reply_kind kind) noexcept {
+  switch (kind) {
+    case reply_kind::integer: return "integer()";
+    case reply_kind::boolean: return "boolean()";
+    case reply_kind::real: return "real()";
+    default: return "elements()";
+  }
+}
+
+}  // namespace
+
+void reply::throw_no_string() const {
+  throw std::logic_error(std::string("coronet::reply::str: ") + kind_name(kind_) +
+                         " reply has no string; use to_string() or " + value_accessor(kind_));
+}
+
+std::string reply::to_string() const {
+  std::string out;
+  detail::append_reply_text(*this, out, [](const reply& r, std::string& o) {
+    if (r.kind() == reply_kind::null)
+      o.append("(nil)");
+    else
+      o.append(r.str());
+  });
+  return out;
+}
 
 reply reply::integer(std::int64_t value) noexcept {
   reply r;

@@ -13,28 +13,6 @@
 
 namespace coronet {
 
-std::string_view to_string(wire_protocol p) noexcept {
-  switch (p) {
-    case wire_protocol::auto_detect: return "auto";
-    case wire_protocol::line: return "line";
-    case wire_protocol::resp: return "resp";
-    case wire_protocol::raw: return "raw";
-    case wire_protocol::http: return "http";
-  }
-  return "unknown";
-}
-
-bool parse_wire_protocol(std::string_view name, wire_protocol& out) noexcept {
-  for (wire_protocol p : {wire_protocol::auto_detect, wire_protocol::line, wire_protocol::resp, wire_protocol::raw,
-                          wire_protocol::http}) {
-    if (name == to_string(p)) {
-      out = p;
-      return true;
-    }
-  }
-  return false;
-}
-
 namespace detail {
 
 // A command server on a stream server: the sessions are its connection handler.

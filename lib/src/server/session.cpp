@@ -203,7 +203,6 @@ task<void> serve_protocol(session& s, Writer& io) {
         co_await serve_http(s, io);
       break;
     case wire_protocol::line: co_await serve_stream<line_codec>(s, io); break;
-    case wire_protocol::auto_detect:  // RESP, inline commands included: see wire_protocol.hpp
     case wire_protocol::resp: co_await serve_stream<resp_codec>(s, io); break;
   }
 }
@@ -221,6 +220,7 @@ session::session(server_worker& w, connection_core& c)
   conn.listener = c.listener_;
   conn.id = c.id_;
   conn.created = steady::now();
+  conn.password = w.opts.password;
   conn.authenticated = w.opts.password.empty();
   metrics = &w.metrics;
   const bool http = where->protocol == wire_protocol::http;
@@ -286,7 +286,6 @@ std::string reject_text(wire_protocol p) {
     case wire_protocol::http: append_http_error(503, "max number of clients reached", text); break;
     case wire_protocol::raw: break;
     case wire_protocol::line: line_codec::encode(busy, text); break;
-    case wire_protocol::auto_detect:
     case wire_protocol::resp: resp_codec().encode(busy, text); break;
   }
   return text;

@@ -4,8 +4,8 @@
 #include <chrono>
 #include <cstdint>
 
-#include "coronet/server/server.hpp"
 #include "coronet/core/version.hpp"
+#include "coronet/server/server.hpp"
 #include "protocol/http/http_codec.hpp"
 
 namespace coronet::detail {
@@ -42,6 +42,25 @@ void append_field(std::string& out, std::string_view key, std::string_view value
   append_json_quoted(value, out);
 }
 
+template <class Rep, class Period>
+void append_field(std::string& out, std::string_view key, std::chrono::duration<Rep, Period> d) {
+  append_key(out, key);
+  append_ms(out, d);
+}
+
+// `"key":[{...},...]`, object `i` (of `count`) holding what `fields(i)` appends.
+template <class Fields>
+void append_objects(std::string& out, std::string_view key, std::size_t count, Fields fields) {
+  append_key(out, key);
+  out += '[';
+  for (std::size_t i = 0; i < count; ++i) {
+    out += i == 0 ? "{" : ",{";
+    fields(i);
+    out += '}';
+  }
+  out += ']';
+}
+
 void append_limits(std::string& out, const server_options& o) {
   out += ",\"limits\":{";
   append_field(out, "max_connections", o.max_connections);
@@ -49,28 +68,19 @@ void append_limits(std::string& out, const server_options& o) {
   append_field(out, "max_bulk_bytes", o.max_bulk_bytes);
   append_field(out, "max_args", o.max_args);
   append_field(out, "max_output_bytes", o.max_output_bytes);
-  append_key(out, "idle_timeout_ms");
-  append_ms(out, o.idle_timeout);
-  append_key(out, "partial_request_timeout_ms");
-  append_ms(out, o.partial_request_timeout);
-  append_key(out, "request_timeout_ms");
-  append_ms(out, o.request_timeout);
-  append_key(out, "output_stall_timeout_ms");
-  append_ms(out, o.output_stall_timeout);
-  append_key(out, "drain_timeout_ms");
-  append_ms(out, o.drain_timeout);
-  append_key(out, "tcp_keepalive_ms");
-  append_ms(out, o.tcp_keepalive);
-  append_key(out, "handshake_timeout_ms");
-  append_ms(out, o.handshake_timeout);
+  append_field(out, "idle_timeout_ms", o.idle_timeout);
+  append_field(out, "partial_request_timeout_ms", o.partial_request_timeout);
+  append_field(out, "request_timeout_ms", o.request_timeout);
+  append_field(out, "output_stall_timeout_ms", o.output_stall_timeout);
+  append_field(out, "drain_timeout_ms", o.drain_timeout);
+  append_field(out, "tcp_keepalive_ms", o.tcp_keepalive);
+  append_field(out, "handshake_timeout_ms", o.handshake_timeout);
   append_field(out, "http_max_request_line_bytes", o.http.max_request_line);
   append_field(out, "http_max_header_bytes", o.http.max_header_bytes);
   append_field(out, "http_max_header_fields", o.http.max_header_fields);
   append_field(out, "http_max_body_bytes", o.http.max_body_bytes);
-  append_key(out, "http_header_timeout_ms");
-  append_ms(out, o.http.header_timeout);
-  append_key(out, "http_idle_timeout_ms");
-  append_ms(out, o.http.idle_timeout);
+  append_field(out, "http_header_timeout_ms", o.http.header_timeout);
+  append_field(out, "http_idle_timeout_ms", o.http.idle_timeout);
   out += '}';
 }
 
@@ -83,38 +93,27 @@ void append_stats_json(const coronet::server& s, std::string& out) {
   out += '{';
   append_field(out, "server", "coronet");
   append_field(out, "version", version_string);
-  append_key(out, "uptime_ms");
-  append_ms(out, stats.uptime);
+  append_field(out, "uptime_ms", stats.uptime);
   append_field(out, "threads", o.threads);
 
-  out += ",\"listeners\":[";
-  for (std::size_t i = 0; i < s.listener_count(); ++i) {
+  append_objects(out, "listeners", s.listener_count(), [&](std::size_t i) {
     const listener_config& l = s.listener(i);
-    if (out.back() != '[')
-      out += ',';
-    out += '{';
     append_field(out, "host", l.host);
     append_field(out, "port", l.port);
     append_field(out, "protocol", to_string(l.protocol));
-    out += '}';
-  }
-  out += ']';
+  });
 
   out += ",\"connections\":{";
   append_field(out, "now", stats.connections_now);
   append_field(out, "total", stats.connections_total);
   append_field(out, "rejected", stats.connections_rejected);
-  out += ",\"protocols\":[";
-  for (const protocol_connections& p : metrics.connections) {
-    if (out.back() != '[')
-      out += ',';
-    out += '{';
+  append_objects(out, "protocols", metrics.connections.size(), [&](std::size_t i) {
+    const protocol_connections& p = metrics.connections[i];
     append_field(out, "protocol", to_string(p.protocol));
     append_field(out, "now", p.now);
     append_field(out, "total", p.total);
-    out += '}';
-  }
-  out += "]}";
+  });
+  out += '}';
 
   out += ",\"requests\":{";
   append_field(out, "total", stats.requests);
@@ -133,19 +132,14 @@ void append_stats_json(const coronet::server& s, std::string& out) {
   append_field(out, "out", stats.bytes_out);
   out += '}';
 
-  out += ",\"commands\":[";
-  for (const command_metrics& c : metrics.commands) {
-    if (out.back() != '[')
-      out += ',';
-    out += '{';
+  append_objects(out, "commands", metrics.commands.size(), [&](std::size_t i) {
+    const command_metrics& c = metrics.commands[i];
     append_field(out, "name", c.name);
     append_field(out, "calls", c.calls);
     append_field(out, "errors", c.errors);
     append_field(out, "p50_ns", static_cast<std::uint64_t>(c.p50().count()));
     append_field(out, "p99_ns", static_cast<std::uint64_t>(c.p99().count()));
-    out += '}';
-  }
-  out += ']';
+  });
 
   append_limits(out, o);
   out += '}';

@@ -15,6 +15,7 @@
 
 #include "coronet/core/detail/log_limiter.hpp"
 #include "coronet/core/log.hpp"
+#include "coronet/net/socket_options.hpp"
 #include "coronet/net/timeout.hpp"
 #include "coronet/runtime/background_writer.hpp"
 #include "server/stream_runtime.hpp"
@@ -62,8 +63,10 @@ void connection_core::note_read(std::size_t n, std::error_code& ec) noexcept {
 void set_socket_options(tcp::socket& sock, std::chrono::seconds keepalive, bool nodelay) noexcept {
   const int fd = sock.native().native_handle();
   const int on = 1;
-  if (nodelay)
-    (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+  if (nodelay) {
+    std::error_code ignored;
+    tcp::set_no_delay(sock, true, ignored);
+  }
   // SO_KEEPALIVE as Redis's anetKeepAlive sets it; best effort.
   if (keepalive.count() <= 0)
     return;

@@ -49,6 +49,36 @@ export function show(value) {
     typeof v === 'bigint' ? v.toString() : v instanceof Map ? Object.fromEntries(v) : v);
 }
 
+/** Counts a client's `error` events and `reconnecting` events from now on. */
+export function watchClient(client) {
+  const seen = { errors: [], reconnects: 0 };
+  client.on('error', (e) => seen.errors.push(e.message));
+  client.on('reconnecting', () => { seen.reconnects += 1; });
+  return seen;
+}
+
+/**
+ * Runs the async `body` (an exception fails a check), then checks that `seen`
+ * (from watchClient) has no error event and no reconnect, closes the client
+ * with `close` (a failure fails a check) and finishes.
+ */
+export async function runClient(timer, seen, body, close) {
+  try {
+    await body();
+  } catch (e) {
+    check(false, `unexpected exception: ${e?.stack ?? e}`);
+  } finally {
+    check(seen.errors.length === 0, `no error events: ${show(seen.errors)}`);
+    check(seen.reconnects === 0, `no reconnects (${seen.reconnects})`);
+    try {
+      await close();
+    } catch (e) {
+      check(false, `close: ${e}`);
+    }
+  }
+  finish(timer);
+}
+
 export function finish(timer) {
   clearTimeout(timer);
   if (failures.length > 0) {

@@ -3,22 +3,19 @@
 // HELLO 3, INFO and a pipeline; no error events, no reconnects.
 // Usage: node ioredis.mjs PORT
 import { createRequire } from 'node:module';
-import { CTIME, check, field, finish, show, start } from './check.mjs';
+import { CTIME, check, field, runClient, show, start, watchClient } from './check.mjs';
 
 const Redis = createRequire(import.meta.url)('ioredis');
 const { port, timer } = start();
 
-const errors = [];
-let reconnects = 0;
 const client = new Redis({ host: '127.0.0.1', port });
-client.on('error', (e) => errors.push(e.message));
-client.on('reconnecting', () => { reconnects += 1; });
+const seen = watchClient(client);
 
-try {
+await runClient(timer, seen, async () => {
   await new Promise((resolve, reject) => {
     client.once('ready', resolve);
     client.once('end', () => reject(new Error('connection ended before ready')));
-    setTimeout(() => reject(new Error(`not ready within 10 s (errors: ${show(errors)})`)), 10000);
+    setTimeout(() => reject(new Error(`not ready within 10 s (errors: ${show(seen.errors)})`)), 10000);
   });
   check(true, 'ready (default options: HELLO 3, CLIENT SETINFO, INFO as the ready check)');
   check((await client.ping()) === 'PONG', 'PING answers PONG');
@@ -34,15 +31,4 @@ try {
   const results = await pipeline.exec();
   check(results.length === 100 && results.every(([err, r], i) => err === null && r === `n${i}`),
     'a pipeline of 100 ECHOs answers in order');
-} catch (e) {
-  check(false, `unexpected exception: ${e?.stack ?? e}`);
-} finally {
-  check(errors.length === 0, `no error events: ${show(errors)}`);
-  check(reconnects === 0, `no reconnects (${reconnects})`);
-  try {
-    await client.quit();
-  } catch (e) {
-    check(false, `quit: ${e}`);
-  }
-}
-finish(timer);
+}, () => client.quit());

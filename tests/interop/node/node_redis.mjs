@@ -3,20 +3,17 @@
 // HELLO 3, INFO and a pipeline; no error events, no reconnects.
 // Usage: node node_redis.mjs PORT
 import { createRequire } from 'node:module';
-import { CTIME, check, field, finish, show, start } from './check.mjs';
+import { CTIME, check, field, runClient, show, start, watchClient } from './check.mjs';
 
 const { createClient } = createRequire(import.meta.url)('redis');
 const { port, timer } = start();
 
 const client = createClient({ url: `redis://127.0.0.1:${port}` });
-const errors = [];
-let reconnects = 0;
+const seen = watchClient(client);
 let ready = false;
-client.on('error', (e) => errors.push(e.message));
-client.on('reconnecting', () => { reconnects += 1; });
 client.on('ready', () => { ready = true; });
 
-try {
+await runClient(timer, seen, async () => {
   await client.connect();
   check(ready, 'ready after connect (default options: RESP3 handshake, CLIENT SETINFO)');
   check((await client.ping()) === 'PONG', 'PING answers PONG');
@@ -34,15 +31,4 @@ try {
   check(Number(id) > 0, `CLIENT ID is positive: ${show(id)}`);
   const replies = await Promise.all(Array.from({ length: 100 }, (_, i) => client.sendCommand(['ECHO', `n${i}`])));
   check(replies.every((r, i) => r === `n${i}`), '100 ECHOs sent at once (pipelined) come back in order');
-} catch (e) {
-  check(false, `unexpected exception: ${e?.stack ?? e}`);
-} finally {
-  check(errors.length === 0, `no error events: ${show(errors)}`);
-  check(reconnects === 0, `no reconnects (${reconnects})`);
-  try {
-    await (client.close ? client.close() : client.quit());
-  } catch (e) {
-    check(false, `close: ${e}`);
-  }
-}
-finish(timer);
+}, () => (client.close ? client.close() : client.quit()));

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "coronet/protocol/codec.hpp"
+#include "support/parse_checks.hpp"
 
 using namespace std::string_literals;
 using coronet::codec_limits;
@@ -24,7 +25,7 @@ struct line_case {
   std::string error;
 };
 
-std::vector<std::string> to_strings(const std::vector<std::string_view>& words) { return {words.begin(), words.end()}; }
+using coronet_test::to_strings;
 
 std::string words_line(std::size_t count) {
   std::string line;
@@ -89,22 +90,13 @@ TEST_CASE("line requests parse to the exact words, length and error", "[framewor
     INFO("input: " << c.input.substr(0, 40) << " (" << c.input.size() << " bytes)");
     std::string buffer = c.input;
     const auto result = coronet::parse_line_request(buffer, words, limits);
-    CHECK(result.status == c.status);
-    CHECK(result.consumed == c.consumed);
-    CHECK(to_strings(words) == c.words);
-    CHECK(result.error == c.error);
+    coronet_test::check_parsed(result, words, c);
     CHECK(buffer == c.input);
-    for (std::string_view w : words) {
-      CHECK(w.data() >= buffer.data());
-      CHECK(w.data() + w.size() <= buffer.data() + buffer.size());
-    }
+    coronet_test::check_words_inside(words, buffer);
     // The codec type, given the whole buffer at once, agrees.
     coronet::line_codec codec;
     const auto from_codec = codec.parse(buffer, words, limits);
-    CHECK(from_codec.status == c.status);
-    CHECK(from_codec.consumed == c.consumed);
-    CHECK(to_strings(words) == c.words);
-    CHECK(from_codec.error == c.error);
+    coronet_test::check_parsed(from_codec, words, c);
   }
 }
 
@@ -134,16 +126,9 @@ TEST_CASE("pipelined line requests are parsed one after another", "[framework][l
   std::vector<std::string_view> words;
   std::string buffer = "PING\r\necho a b\n\r\ntimestamp unix\r\nTAIL";
   std::span<char> rest(buffer);
-  std::vector<std::vector<std::string>> seen;
-  for (;;) {
-    const auto result = coronet::parse_line_request(rest, words, limits);
-    if (result.status != parse_status::complete) {
-      CHECK(result.status == parse_status::incomplete);
-      break;
-    }
-    seen.push_back(to_strings(words));
-    rest = rest.subspan(result.consumed);
-  }
+  const auto seen = coronet_test::parse_pipelined(
+      rest, words,
+      [&](std::span<char> in, std::vector<std::string_view>& w) { return coronet::parse_line_request(in, w, limits); });
   const std::vector<std::vector<std::string>> expected{{"PING"}, {"echo", "a", "b"}, {}, {"timestamp", "unix"}};
   CHECK(seen == expected);
   CHECK(std::string(rest.data(), rest.size()) == "TAIL");

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/proxy_headers.hpp"
+
 #include <cstdint>
 #include <span>
 #include <string>
@@ -18,28 +20,25 @@ using coronet::proxy_signature;
 
 namespace {
 
-const std::string v2_sig = "\r\n\r\n\0\r\nQUIT\n"s;
+const std::string& v2_sig = coronet_test::proxy_v2_signature;
+using coronet_test::bytes;
+using coronet_test::u16;
+using coronet_test::v2;
 
 proxy_parse_result parse(const std::string& s, proxy_protocol_mode mode = proxy_protocol_mode::any) {
   return parse_proxy_header(std::span<const char>(s.data(), s.size()), mode);
 }
 
-std::string u16(unsigned v) { return {static_cast<char>((v >> 8) & 0xFF), static_cast<char>(v & 0xFF)}; }
+using coronet_test::tcp4_block;
 
-// A v2 header: version/command byte, family/transport byte, then `body`
-// (addresses and TLVs) with its length.
-std::string v2(unsigned char ver_cmd, unsigned char fam, const std::string& body) {
-  return v2_sig + static_cast<char>(ver_cmd) + static_cast<char>(fam) + u16(static_cast<unsigned>(body.size())) + body;
+// Checks that `h` carries tcp4_block's addresses: 192.168.0.1:56324 to 10.0.0.2:6379.
+void check_tcp4_addresses(const coronet::proxy_header& h) {
+  CHECK(h.has_addresses);
+  CHECK(h.source.address().to_string() == "192.168.0.1");
+  CHECK(h.source.port() == 56324);
+  CHECK(h.destination.address().to_string() == "10.0.0.2");
+  CHECK(h.destination.port() == 6379);
 }
-
-std::string bytes(std::initializer_list<unsigned> b) {
-  std::string s;
-  for (unsigned x : b)
-    s += static_cast<char>(x);
-  return s;
-}
-
-const std::string tcp4_block = bytes({192, 168, 0, 1, 10, 0, 0, 2}) + u16(56324) + u16(6379);
 
 std::string tcp6_block() {
   std::string s = bytes({0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1});
@@ -69,11 +68,7 @@ TEST_CASE("v1 TCP4 gives the client's and the proxy's endpoints and stops at CRL
   REQUIRE(r.status == parse_status::complete);
   CHECK(r.consumed == header.size());
   CHECK(r.header.version == 1);
-  CHECK(r.header.has_addresses);
-  CHECK(r.header.source.address().to_string() == "192.168.0.1");
-  CHECK(r.header.source.port() == 56324);
-  CHECK(r.header.destination.address().to_string() == "10.0.0.2");
-  CHECK(r.header.destination.port() == 6379);
+  check_tcp4_addresses(r.header);
   check_prefixes_incomplete(header);
   CHECK(parse(header, proxy_protocol_mode::v1).status == parse_status::complete);
 }
@@ -163,11 +158,7 @@ TEST_CASE("v2 PROXY over TCP4 and TCP6", "[proxy_header]") {
     REQUIRE(r.status == parse_status::complete);
     CHECK(r.consumed == 28);
     CHECK(r.header.version == 2);
-    CHECK(r.header.has_addresses);
-    CHECK(r.header.source.address().to_string() == "192.168.0.1");
-    CHECK(r.header.source.port() == 56324);
-    CHECK(r.header.destination.address().to_string() == "10.0.0.2");
-    CHECK(r.header.destination.port() == 6379);
+    check_tcp4_addresses(r.header);
     check_prefixes_incomplete(h, proxy_protocol_mode::v2);
   }
   SECTION("TCP6") {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "coronet/protocol/codec.hpp"
+#include "support/parse_checks.hpp"
 
 using namespace std::string_literals;
 using coronet::codec_limits;
@@ -23,7 +24,7 @@ struct raw_case {
   std::string error;
 };
 
-std::vector<std::string> to_strings(const std::vector<std::string_view>& words) { return {words.begin(), words.end()}; }
+using coronet_test::to_strings;
 
 std::vector<raw_case> cases() {
   const auto ok = parse_status::complete;
@@ -73,10 +74,7 @@ TEST_CASE("raw requests take the whole read as the command", "[framework][raw]")
     INFO("input: " << c.input.substr(0, 40) << " (" << c.input.size() << " bytes)");
     std::string buffer = c.input;
     const auto result = coronet::parse_raw_request(buffer, words, limits);
-    CHECK(result.status == c.status);
-    CHECK(result.consumed == (c.status == parse_status::complete ? c.input.size() : 0));
-    CHECK(to_strings(words) == c.words);
-    CHECK(result.error == c.error);
+    coronet_test::check_parsed(result, words, c, c.status == parse_status::complete ? c.input.size() : 0);
     CHECK(buffer == c.input);
   }
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "coronet/protocol/codec.hpp"
+#include "support/parse_checks.hpp"
 
 using namespace std::string_literals;
 using coronet::codec_limits;
@@ -25,7 +26,7 @@ struct resp_case {
   std::string error;
 };
 
-std::vector<std::string> to_strings(const std::vector<std::string_view>& words) { return {words.begin(), words.end()}; }
+using coronet_test::to_strings;
 
 std::string multibulk(const std::vector<std::string>& words) {
   std::string out = "*" + std::to_string(words.size()) + "\r\n";
@@ -145,22 +146,13 @@ TEST_CASE("RESP requests parse to the exact words, length and error", "[framewor
     INFO("input: " << c.input.substr(0, 48) << " (" << c.input.size() << " bytes)");
     std::string buffer = c.input;
     const auto result = coronet::parse_resp_request(buffer, words, limits);
-    CHECK(result.status == c.status);
-    CHECK(result.consumed == c.consumed);
-    CHECK(to_strings(words) == c.words);
-    CHECK(result.error == c.error);
-    for (std::string_view w : words) {
-      CHECK(w.data() >= buffer.data());
-      CHECK(w.data() + w.size() <= buffer.data() + buffer.size());
-    }
+    coronet_test::check_parsed(result, words, c);
+    coronet_test::check_words_inside(words, buffer);
     // The incremental parser, given the whole buffer at once, agrees.
     parser.reset();
     std::string again = c.input;
     const auto incremental = parser.parse(again, words, limits);
-    CHECK(incremental.status == c.status);
-    CHECK(incremental.consumed == c.consumed);
-    CHECK(to_strings(words) == c.words);
-    CHECK(incremental.error == c.error);
+    coronet_test::check_parsed(incremental, words, c);
   }
 }
 
@@ -210,16 +202,8 @@ TEST_CASE("pipelined RESP requests are parsed one after another", "[framework][r
   std::string buffer = "*1\r\n$4\r\nPING\r\nECHO \"a b\"\r\n*0\r\n\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*1\r\n$4\r\nPI";
   std::span<char> rest(buffer);
   coronet::resp_request_parser parser;
-  std::vector<std::vector<std::string>> seen;
-  for (;;) {
-    const auto result = parser.parse(rest, words, limits);
-    if (result.status != parse_status::complete) {
-      CHECK(result.status == parse_status::incomplete);
-      break;
-    }
-    seen.push_back(to_strings(words));
-    rest = rest.subspan(result.consumed);
-  }
+  const auto seen = coronet_test::parse_pipelined(
+      rest, words, [&](std::span<char> in, std::vector<std::string_view>& w) { return parser.parse(in, w, limits); });
   const std::vector<std::vector<std::string>> expected{{"PING"}, {"ECHO", "a b"}, {}, {}, {"GET", "k"}};
   CHECK(seen == expected);
   CHECK(parser.in_progress());

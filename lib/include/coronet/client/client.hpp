@@ -51,6 +51,11 @@ struct client_options {
   /// Most bytes one reply may occupy (all protocols; for `line` one reply
   /// line, for `raw` everything the server sends).
   std::size_t max_reply_bytes = 64 * 1024 * 1024;
+  /// TCP_NODELAY on the connection (see `tcp::set_no_delay`): requests go out
+  /// at once instead of waiting for the server's ACK of earlier ones (up to
+  /// 40 ms with delayed ACKs). false leaves Nagle's algorithm on. Best
+  /// effort: a socket that refuses the option is used without it.
+  bool tcp_nodelay = true;
   /// Connect over TLS with these settings when not null: the server's
   /// certificate is verified against `ca_file` or the system's trust store,
   /// and must be valid for `server_name` (or the host given to `connect`),
@@ -65,6 +70,10 @@ struct client_options {
 };
 
 namespace detail {
+// What the overloads taking a command's words one by one accept as a word.
+template <class T>
+concept word_like = std::is_convertible_v<const T&, std::string_view>;
+
 struct client_tls;
 }  // namespace detail
 
@@ -114,8 +123,8 @@ public:
   /// file of `*options.tls` that cannot be loaded, or a failed handshake, as
   /// "coronet::client: TLS handshake with host:port failed (certificate has
   /// expired): certificate verify failed"), or
-  /// `std::invalid_argument` for `wire_protocol::auto_detect`, which only a
-  /// server can use, or `wire_protocol::http` (use any HTTP client), or (at the call) for an `any_io_executor` that
+  /// `std::invalid_argument` for `wire_protocol::http` (use any HTTP
+  /// client), or (at the call) for an `any_io_executor` that
   /// wraps no io_context executor.
   static task<client> connect(io_context_executor ex, std::string host, std::uint16_t port,
                               wire_protocol protocol = wire_protocol::resp, client_options options = {});
@@ -150,22 +159,18 @@ public:
   task<reply> call(std::span<const std::string_view> words);
 
   /// `call({name, args...})` for arguments convertible to `std::string_view`.
-  template <class... Args>
-    requires(std::is_convertible_v<const Args&, std::string_view>&&...)
+  template <detail::word_like... Args>
   task<reply> call(std::string_view name, const Args&... args) {
-    const std::array<std::string_view, sizeof...(Args) + 1> words{name, std::string_view(args)...};
-    return call(std::span<const std::string_view>(words));
+    return call(words_of(name, args...));
   }
 
   /// As `call`, but an error reply is thrown as `command_failed`.
   task<reply> call_checked(std::span<const std::string_view> words);
 
   /// `call_checked({name, args...})`.
-  template <class... Args>
-    requires(std::is_convertible_v<const Args&, std::string_view>&&...)
+  template <detail::word_like... Args>
   task<reply> call_checked(std::string_view name, const Args&... args) {
-    const std::array<std::string_view, sizeof...(Args) + 1> words{name, std::string_view(args)...};
-    return call_checked(std::span<const std::string_view>(words));
+    return call_checked(words_of(name, args...));
   }
 
   /// Queues the request `words` in the output buffer without writing it
@@ -176,11 +181,9 @@ public:
   void send(std::span<const std::string_view> words);
 
   /// `send({name, args...})`.
-  template <class... Args>
-    requires(std::is_convertible_v<const Args&, std::string_view>&&...)
+  template <detail::word_like... Args>
   void send(std::string_view name, const Args&... args) {
-    const std::array<std::string_view, sizeof...(Args) + 1> words{name, std::string_view(args)...};
-    send(std::span<const std::string_view>(words));
+    send(words_of(name, args...));
   }
 
   /// Writes every queued request. Writing all before reading any reply, a
@@ -208,6 +211,12 @@ public:
   void close() noexcept;
 
 private:
+  // The words of `name` and `args`, for the overloads that take them apart.
+  template <class... Args>
+  static std::array<std::string_view, sizeof...(Args) + 1> words_of(std::string_view name, const Args&... args) {
+    return {name, std::string_view(args)...};
+  }
+
   client(tcp::socket s, wire_protocol protocol, client_options options);
 
   void check_usable() const;

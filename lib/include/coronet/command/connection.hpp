@@ -18,7 +18,7 @@ class server;
 /// Valid for the duration of the handler; used only on the connection's thread.
 ///
 /// A server's session fills in `peer`, `local`, `fd`, `protocol`, `owner`, `listener`,
-/// `id`, `created` and `authenticated`; the built-in Redis commands (HELLO,
+/// `id`, `created`, `password` and `authenticated`; the built-in Redis commands (HELLO,
 /// CLIENT, AUTH, RESET) change `protover`, `authenticated`, `name`, `lib_name`
 /// and `lib_version`. Outside a server (a test calling `router::dispatch`) the
 /// defaults below stand.
@@ -31,9 +31,11 @@ public:
   tcp::endpoint local;
   /// The socket's descriptor (Redis's `fd`); -1 when unknown.
   int fd = -1;
-  /// The protocol in use (never `auto_detect` once a request was parsed).
-  wire_protocol protocol = wire_protocol::auto_detect;
-  /// The server that accepted the connection; null outside a server.
+  /// The protocol in use.
+  wire_protocol protocol = wire_protocol::resp;
+  /// The server that accepted the connection; null outside a server. Only
+  /// handlers (and the built-in commands) look through it: routing and
+  /// authentication need nothing but this connection.
   const server* owner = nullptr;
   /// Which of the server's listeners accepted it (`server::listener(i)`; 0 is
   /// `host:port`); 0 outside a server.
@@ -49,9 +51,13 @@ public:
   /// True once the peer may run every command: set by `AUTH` or `HELLO ...
   /// AUTH` with the right password, and by the session at the start when the
   /// server has no password. `RESET` clears it when a password is set.
-  /// While false, commands without the `noauth` flag answer
-  /// `NOAUTH Authentication required.`
+  /// While false and `password` is set, commands without the `noauth` flag
+  /// answer `NOAUTH Authentication required.`
   bool authenticated = false;
+  /// The password that `AUTH` and `HELLO ... AUTH` must present (a view of
+  /// the server's `server_options::password`, which outlives the
+  /// connection); empty when none is asked for, as outside a server.
+  std::string_view password;
   /// The name set by `CLIENT SETNAME` or `HELLO ... SETNAME`; empty for none.
   std::string name;
   /// The client library's name, from `CLIENT SETINFO LIB-NAME`; empty for none.
@@ -61,6 +67,10 @@ public:
   /// When the connection was accepted (for `CLIENT INFO`'s `age`); the
   /// epoch of steady_clock when unknown.
   std::chrono::steady_clock::time_point created{};
+
+  /// True while a command without the `noauth` flag may not run: a password
+  /// is asked for and the peer has not presented it.
+  bool needs_auth() const noexcept { return !authenticated && !password.empty(); }
 
   /// Asks for the connection to be closed once the current reply is sent.
   void close_after_reply() noexcept { close_after_reply_ = true; }

@@ -18,7 +18,7 @@ namespace coronet::commands {
 /// simple strings, as in Redis. Replies are shown as the `line` protocol
 /// prints them:
 ///
-/// - `timestamp` (alias `timetampe`, the seed's spelling) — the server's
+/// - `timestamp` (alias `timetampe`, the original service's spelling) — the server's
 ///   local time in `ctime` form, `Sun May 27 21:43:58 2018` (bulk);
 ///   `timestamp unix` — seconds since the Unix epoch, in decimal (bulk);
 ///   `timestamp iso` — UTC ISO-8601 with milliseconds,

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <chrono>
+#include <concepts>
 #include <coroutine>
 #include <optional>
 #include <system_error>
@@ -12,17 +13,46 @@
 #include "coronet/core/detail/fork.hpp"
 #include "coronet/core/detail/result_box.hpp"
 #include "coronet/core/error.hpp"
-#include "coronet/net/timer.hpp"
 #include "coronet/core/task.hpp"
+#include "coronet/net/timer.hpp"
 
 namespace coronet {
 namespace detail {
 
-// Yields true if the full duration passed, false if cancelled.
-inline task<bool> deadline_branch(std::chrono::steady_clock::duration d) {
+// Yields true if the full duration passed, false if cancelled. Marks the
+// timed branch before the join cancels it, so that its operations report
+// errc::timeout.
+inline task<bool> deadline_branch(std::chrono::steady_clock::duration d, chain_context& timed) {
   std::error_code ec;
   co_await sleep_for(d, ec);
+  if (!ec)
+    timed.deadline_passed = true;
   co_return !ec;
+}
+
+/// An awaitable of the library that is not a task: an object with its own
+/// `await_ready`/`await_resume` (socket, TLS, UDP, acceptor and timer
+/// operations).
+template <class A>
+concept plain_awaitable = std::move_constructible<A> && requires(A& a) {
+  { a.await_ready() } -> std::convertible_to<bool>;
+  a.await_resume();
+};
+
+/// What awaiting an `A` yields.
+template <class A>
+using awaitable_result_t = decltype(std::declval<A&>().await_resume());
+
+/// A `plain_awaitable` whose timeout `with_timeout` can report in an
+/// `error_code`: it yields nothing or a default-constructible value.
+template <class A>
+concept plain_awaitable_with_default = plain_awaitable<A> &&
+    (std::is_void_v<awaitable_result_t<A>> || std::is_default_constructible_v<awaitable_result_t<A>>);
+
+// One pooled frame around an operation, so that it can run as a fork branch.
+template <plain_awaitable A>
+task<awaitable_result_t<A>> as_task(A a) {
+  co_return co_await std::move(a);
 }
 
 // Races a task against a timer: whichever branch ends first cancels the
@@ -39,12 +69,15 @@ public:
 
   template <class Promise>
   bool await_suspend(std::coroutine_handle<Promise> awaiting) {
+    // Cleared first, so that a timeout found in it at the end is this call's.
+    if (user_ec_ != nullptr)
+      user_ec_->clear();
     join_.prepare(awaiting);
     drivers_[0].emplace(run_branch(inner_, inner_result_)).start(branches_[0]);
     if (inner_result_.has_outcome())
       join_.skip_branch();
     else {
-      deadline_ = deadline_branch(duration_);
+      deadline_ = deadline_branch(duration_, branches_[0]);
       drivers_[1].emplace(run_branch(deadline_, deadline_result_)).start(branches_[1]);
     }
     return join_.started_all();
@@ -64,7 +97,8 @@ public:
       }
       throw std::system_error(make_error_code(errc::timeout));
     }
-    if (user_ec_ != nullptr)
+    // Not cleared when the task reported the deadline in this same code.
+    if (user_ec_ != nullptr && !(expired && *user_ec_ == errc::timeout))
       user_ec_->clear();
     return inner_result_.take();
   }
@@ -88,13 +122,16 @@ private:
 }  // namespace detail
 
 /// Runs `t`, cancelling the operation it is waiting on if it has not finished
-/// within `d`. If `t` then ends with an exception (typically the cancelled
-/// operation's `operation_aborted`), `with_timeout` throws
-/// `std::system_error(coronet::errc::timeout)` instead: its message is
-/// "operation timed out", and its code compares equal to
+/// within `d`. That operation then fails with `coronet::errc::timeout`
+/// rather than `operation_aborted` (however deep in `t` it is): the throwing
+/// form of a socket, TLS, UDP or timer operation throws it, the
+/// `error_code&` form stores it in its `ec`, so code inside `t` can tell the
+/// deadline from a peer that went away. If `t` then ends with an exception,
+/// `with_timeout` throws `std::system_error(coronet::errc::timeout)`: its
+/// message is "operation timed out", and its code compares equal to
 /// `coronet::errc::timeout` and to `std::errc::timed_out` (see
 /// `coronet/core/error.hpp`). If `t` still finishes normally (it handled the
-/// cancellation, or finished just in time), its result is returned. Other
+/// timeout, or finished just in time), its result is returned. Other
 /// exceptions from `t` propagate unchanged.
 ///
 /// Cancelling the awaiting chain cancels `t` too; that is not a timeout: what
@@ -110,16 +147,43 @@ task<T> with_timeout(task<T> t, std::chrono::duration<Rep, Period> d) {
                                                 std::chrono::duration_cast<std::chrono::steady_clock::duration>(d));
 }
 
-/// As above, but a timeout is reported in `ec` instead of thrown: `ec` is set
-/// to `coronet::errc::timeout` and a value-initialised `T` is returned. `ec`
-/// is cleared when `t` finishes in time (or handles the cancellation and
-/// finishes normally). Only the timeout goes to `ec`: any other exception `t`
-/// ends with propagates, as from the throwing form.
+/// As above, but a timeout is reported in `ec` instead of thrown: when `t`
+/// ends with an exception after the deadline, `ec` is set to
+/// `coronet::errc::timeout` and a value-initialised `T` is returned. `ec` is
+/// cleared before `t` starts, and again when `t` finishes normally unless
+/// the deadline passed and `t` itself stored `errc::timeout` in it. Only
+/// the timeout goes to `ec`: any other exception `t` ends with propagates,
+/// as from the throwing form.
 template <class T, class Rep, class Period>
   requires std::is_void_v<T> || std::is_default_constructible_v<T> task<T> with_timeout(
       task<T> t, std::chrono::duration<Rep, Period> d, std::error_code& ec) {
     co_return co_await detail::timeout_awaiter<T>(
         std::move(t), std::chrono::duration_cast<std::chrono::steady_clock::duration>(d), &ec);
   }
+
+/// Awaits one operation of the library (e.g. `sock.read_some(buf)`,
+/// `sock.read_some(buf, ec)`, `acceptor.accept()`, `t.wait()`, a TLS stream's
+/// or a UDP socket's operations) for at most `d`, as `with_timeout` does for
+/// a task: when the deadline passes first, the operation is cancelled and
+/// fails with `coronet::errc::timeout`. In its throwing form
+/// `co_await with_timeout(sock.read_some(buf), 5s)` throws
+/// `std::system_error(errc::timeout)`; in its `error_code&` form
+/// `co_await with_timeout(sock.read_some(buf, ec), 5s)` sets that `ec` to
+/// `errc::timeout` and yields what the operation yields after an error
+/// (0 bytes). An operation that completes first yields its result as
+/// usual, whatever the time. The operation runs in one pooled frame (no
+/// allocation in steady state).
+template <detail::plain_awaitable A, class Rep, class Period>
+task<detail::awaitable_result_t<A>> with_timeout(A operation, std::chrono::duration<Rep, Period> d) {
+  return with_timeout(detail::as_task(std::move(operation)), d);
+}
+
+/// As above, with the timeout of a throwing-form operation reported in `ec`
+/// as by `with_timeout(task, d, ec)`.
+template <detail::plain_awaitable_with_default A, class Rep, class Period>
+task<detail::awaitable_result_t<A>> with_timeout(A operation, std::chrono::duration<Rep, Period> d,
+                                                 std::error_code& ec) {
+  return with_timeout(detail::as_task(std::move(operation)), d, ec);
+}
 
 }  // namespace coronet

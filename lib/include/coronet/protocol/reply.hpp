@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -113,13 +114,32 @@ public:
   reply_kind kind() const noexcept { return kind_; }
 
   /// The string of a `text`, `error`, `bulk` or `verbatim` reply (for
-  /// `verbatim`, the text without a format prefix); empty for other kinds.
-  /// Valid until `*this` is modified, moved from or destroyed.
-  std::string_view str() const noexcept {
-    if (!is_string())
+  /// `verbatim`, the text without a format prefix), and empty for `null`
+  /// (no value; `kind()` tells it from an empty string). Valid until `*this`
+  /// is modified, moved from or destroyed.
+  ///
+  /// Throws `std::logic_error` ("coronet::reply::str: an integer reply has no
+  /// string; use to_string() or integer()") for `integer`, `real`,
+  /// `boolean`, `array`, `map` and `set` replies, whose value is not a
+  /// string: an empty string would silently lose it. `to_string()` gives
+  /// the text of every kind.
+  std::string_view str() const {
+    if (!is_string()) {
+      if (kind_ != reply_kind::null)
+        throw_no_string();
       return {};
+    }
     return {size_ <= inline_capacity ? inline_ : heap_, size_};
   }
+
+  /// The reply as text, for every kind, as the line protocol writes it
+  /// (without its escapes): the string of a `text`, `bulk`, `verbatim` or
+  /// `error` reply as it is (`ERR boom`); an integer in decimal (`42`); a
+  /// real as Redis formats it (`3.14`, `inf`, `nan`); `true` or `false`;
+  /// `(nil)` for null; the elements of an array or set joined by one space
+  /// (`a 1 (nil)`), those of a map as `key=value` pairs joined by one space,
+  /// nested aggregates flattened the same way. Throws `std::bad_alloc` only.
+  std::string to_string() const;
 
   /// The value of an `integer` reply; 0 for other kinds.
   std::int64_t integer() const noexcept { return kind_ == reply_kind::integer ? integer_ : 0; }
@@ -161,6 +181,7 @@ private:
     return r;
   }
   void assign_heap(reply_kind kind, std::string_view value);
+  [[noreturn]] void throw_no_string() const;
   bool is_string() const noexcept { return is_string(kind_); }
   static constexpr bool is_string(reply_kind kind) noexcept {
     return kind == reply_kind::text || kind == reply_kind::error || kind == reply_kind::bulk ||

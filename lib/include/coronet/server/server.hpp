@@ -31,7 +31,7 @@ struct listener_config {
   /// Port; 0 picks a free one (see `server::port(i)`).
   std::uint16_t port = 0;
   /// Wire protocol of its connections.
-  wire_protocol protocol = wire_protocol::auto_detect;
+  wire_protocol protocol = wire_protocol::resp;
   /// Serves TLS (with `server_options::tls`'s certificate), as Redis's
   /// `tls-port`: every protocol works over it; see docs/tls.md.
   bool tls = false;
@@ -45,7 +45,7 @@ struct server_options {
   /// Port to listen on; 0 picks a free one (see `server::port()`).
   std::uint16_t port = 8099;
   /// Wire protocol of the connections to `host:port`.
-  wire_protocol protocol = wire_protocol::auto_detect;
+  wire_protocol protocol = wire_protocol::resp;
   /// More addresses to listen on, each with its protocol: listener 1 is
   /// `listeners[0]`, and so on (listener 0 is `host:port`). Every listener
   /// is served by every thread, with the same limits; `max_connections`
@@ -102,15 +102,17 @@ struct server_options {
   /// peers that trickle a request byte by byte (slowloris); it also bounds a
   /// large request to `max_bulk_bytes` per this long. 0 = no limit.
   std::chrono::milliseconds partial_request_timeout = std::chrono::seconds(10);
-  /// TCP_NODELAY on every accepted connection: a reply goes out at once instead of
-  /// waiting for the peer's delayed ACK (a pipelining client's last partial reply would
-  /// otherwise wait up to 40 ms).
-  bool tcp_nodelay = true;
   /// TCP keepalive on every accepted connection, as Redis's `tcp-keepalive`:
   /// SO_KEEPALIVE, the first probe after this long without traffic, then one
   /// every third of it; 3 unanswered probes reset the connection. 0 = off. If
   /// the socket refuses the options, the connection is served without them.
   std::chrono::seconds tcp_keepalive = std::chrono::seconds(300);
+  /// TCP_NODELAY on every accepted connection (see `tcp::set_no_delay`), as
+  /// Redis and nginx set it: the last reply of a pipelined batch goes out at
+  /// once instead of waiting up to 40 ms for the peer's delayed ACK. false
+  /// leaves Nagle's algorithm on. If the socket refuses the option, the
+  /// connection is served without it.
+  bool tcp_nodelay = true;
   /// A connection still in its opening handshake (a TLS handshake, a PROXY
   /// protocol header) after this long is closed without a reply and counted
   /// in `server_stats::handshakes_timed_out` (logged at most once a second).

@@ -33,6 +33,30 @@ std::string_view trim(std::string_view s) noexcept {
   return s;
 }
 
+// A part of the request that http_parser may hand over in several calls (a
+// read may end inside it), by offsets from the request's first byte.
+struct request_piece {
+  std::size_t begin = 0;
+  std::size_t end = 0;
+  bool seen = false;
+
+  // Starts the piece at offset `off`, empty, unless it has started.
+  void start_at(std::size_t off) noexcept {
+    if (!seen) {
+      seen = true;
+      begin = end = off;
+    }
+  }
+
+  // Adds the `n` bytes at offset `off`, which start the piece or follow it.
+  void extend(std::size_t off, std::size_t n) noexcept {
+    start_at(off);
+    end = off + n;
+  }
+
+  std::string_view view(const char* base) const noexcept { return {base + begin, end - begin}; }
+};
+
 }  // namespace
 
 // Offsets are from the request's first byte, so that the buffer may move
@@ -40,15 +64,13 @@ std::string_view trim(std::string_view s) noexcept {
 struct http_request_parser::state {
   http_parser parser{};
   char* base = nullptr;
-  std::size_t url_begin = 0, url_end = 0;
-  bool url_seen = false;
+  request_piece url;
   std::size_t header_begin = 0;  // where the header section starts
   bool in_headers = false;       // a header field was seen
-  std::size_t field_begin = 0, field_end = 0, value_begin = 0, value_end = 0;
-  bool last_was_value = false;
+  // The header being read; a value seen means the next field starts a new one.
+  request_piece field, value;
   std::size_t fields = 0;
-  std::size_t body_begin = 0, body_end = 0;
-  bool body_seen = false;
+  request_piece body;  // joined in place when chunked (see on_body)
   bool accept_text = false, accept_json = false;
   bool expect_unknown = false;
   bool transfer_unknown = false;
@@ -67,21 +89,20 @@ struct http_parser_callbacks {
     return -1;
   }
 
-  static std::size_t offset(http_request_parser& a, const char* at) noexcept {
-    return static_cast<std::size_t>(at - a.parser_->base);
+  using state = http_request_parser::state;
+
+  // http_parser's callback for a piece of the request: calls `on_piece` with
+  // the adapter, its state, the piece and the piece's offset in the request.
+  template <int (*on_piece)(http_request_parser&, state&, const char*, std::size_t, std::size_t)>
+  static int data_callback(http_parser* p, const char* at, std::size_t n) {
+    auto& a = self(p);
+    return on_piece(a, *a.parser_, at, static_cast<std::size_t>(at - a.parser_->base), n);
   }
 
-  static int on_url(http_parser* p, const char* at, std::size_t n) {
-    auto& a = self(p);
-    auto& st = *a.parser_;
-    const std::size_t off = offset(a, at);
-    if (!st.url_seen) {
-      st.url_seen = true;
-      st.url_begin = off;
-    }
-    st.url_end = off + n;
+  static int on_url(http_request_parser& a, state& st, const char* /*at*/, std::size_t off, std::size_t n) {
+    st.url.extend(off, n);
     // Method, space, target: already longer than the whole line may be.
-    if (st.url_end > a.limits_.max_request_line)
+    if (st.url.end > a.limits_.max_request_line)
       return error(a, 414, "request line too long");
     return 0;
   }
@@ -89,9 +110,8 @@ struct http_parser_callbacks {
   // The header whose field and value are complete.
   static void take_header(http_request_parser& a) noexcept {
     auto& st = *a.parser_;
-    const std::string_view field(st.base + st.field_begin, st.field_end - st.field_begin);
-    const std::string_view value = st.last_was_value ? trim({st.base + st.value_begin, st.value_end - st.value_begin})
-                                                     : std::string_view{};
+    const std::string_view field = st.field.view(st.base);
+    const std::string_view value = st.value.seen ? trim(st.value.view(st.base)) : std::string_view{};
     if (iequals(field, "expect")) {
       if (iequals(value, "100-continue"))
         a.expect_continue_ = true;
@@ -115,10 +135,7 @@ struct http_parser_callbacks {
     return 0;
   }
 
-  static int on_header_field(http_parser* p, const char* at, std::size_t n) {
-    auto& a = self(p);
-    auto& st = *a.parser_;
-    const std::size_t off = offset(a, at);
+  static int on_header_field(http_request_parser& a, state& st, const char* /*at*/, std::size_t off, std::size_t n) {
     if (!st.in_headers) {
       st.in_headers = true;
       st.header_begin = off;
@@ -126,27 +143,20 @@ struct http_parser_callbacks {
       if (off > a.limits_.max_request_line + 2)
         return error(a, 414, "request line too long");
     }
-    if (st.last_was_value || st.fields == 0) {
+    if (st.value.seen || st.fields == 0) {
       if (st.fields > 0)
         take_header(a);
       if (++st.fields > a.limits_.max_header_fields)
         return error(a, 431, "too many header fields");
-      st.field_begin = off;
-      st.last_was_value = false;
+      st.field = {};
+      st.value = {};
     }
-    st.field_end = off + n;
+    st.field.extend(off, n);
     return check_header_size(a, off + n);
   }
 
-  static int on_header_value(http_parser* p, const char* at, std::size_t n) {
-    auto& a = self(p);
-    auto& st = *a.parser_;
-    const std::size_t off = offset(a, at);
-    if (!st.last_was_value) {
-      st.last_was_value = true;
-      st.value_begin = off;
-    }
-    st.value_end = off + n;
+  static int on_header_value(http_request_parser& a, state& st, const char* /*at*/, std::size_t off, std::size_t n) {
+    st.value.extend(off, n);
     return check_header_size(a, off + n);
   }
 
@@ -156,7 +166,7 @@ struct http_parser_callbacks {
     if (st.fields > 0)
       take_header(a);
     a.headers_done_ = true;
-    if (!st.in_headers && st.url_end + 11 > a.limits_.max_request_line + 2)
+    if (!st.in_headers && st.url.end + 11 > a.limits_.max_request_line + 2)
       return error(a, 414, "request line too long");
     if (p->http_major != 1)
       return error(a, 505, "HTTP version not supported");
@@ -172,21 +182,15 @@ struct http_parser_callbacks {
     return 0;
   }
 
-  static int on_body(http_parser* p, const char* at, std::size_t n) {
-    auto& a = self(p);
-    auto& st = *a.parser_;
-    const std::size_t off = offset(a, at);
-    if (!st.body_seen) {
-      st.body_seen = true;
-      st.body_begin = st.body_end = off;
-    }
-    if (st.body_end - st.body_begin + n > a.limits_.max_body_bytes)
+  static int on_body(http_request_parser& a, state& st, const char* at, std::size_t off, std::size_t n) {
+    st.body.start_at(off);
+    if (st.body.end - st.body.begin + n > a.limits_.max_body_bytes)
       return error(a, 413, "request body too large");
     // A chunked body: its pieces are joined in place, each moved back over
     // the chunk framing before it (never forward, so nothing unread is hit).
-    if (off != st.body_end)
-      std::memmove(st.base + st.body_end, at, n);
-    st.body_end += n;
+    if (off != st.body.end)
+      std::memmove(st.base + st.body.end, at, n);
+    st.body.end += n;
     return 0;
   }
 
@@ -202,11 +206,11 @@ struct http_parser_callbacks {
     static const http_parser_settings s = [] {
       http_parser_settings x;
       http_parser_settings_init(&x);
-      x.on_url = &on_url;
-      x.on_header_field = &on_header_field;
-      x.on_header_value = &on_header_value;
+      x.on_url = &data_callback<&on_url>;
+      x.on_header_field = &data_callback<&on_header_field>;
+      x.on_header_value = &data_callback<&on_header_value>;
       x.on_headers_complete = &on_headers_complete;
-      x.on_body = &on_body;
+      x.on_body = &data_callback<&on_body>;
       x.on_message_complete = &on_message_complete;
       return x;
     }();
@@ -264,12 +268,12 @@ http_parse_outcome http_request_parser::parse(std::span<char> input) {
       case HTTP_POST: m.method = http_method::post; break;
       default: m.method = http_method::other; break;
     }
-    m.target = input.subspan(st.url_begin, st.url_end - st.url_begin);
+    m.target = input.subspan(st.url.begin, st.url.end - st.url.begin);
     m.version_major = st.parser.http_major;
     m.version_minor = st.parser.http_minor;
     m.keep_alive = http_should_keep_alive(&st.parser) != 0;
     m.wants_text = st.accept_text && !st.accept_json;
-    m.body = st.body_seen ? input.subspan(st.body_begin, st.body_end - st.body_begin) : std::span<char>{};
+    m.body = st.body.seen ? input.subspan(st.body.begin, st.body.end - st.body.begin) : std::span<char>{};
     http_parse_outcome r;
     r.status = http_parse_outcome::state::complete;
     r.consumed = fed_;

@@ -7,6 +7,7 @@
 #include "protocol/detail/byte_set.hpp"
 #include "protocol/detail/decimal.hpp"
 #include "protocol/detail/one_line.hpp"
+#include "protocol/detail/reply_text.hpp"
 #include "protocol/detail/split_words.hpp"
 
 namespace coronet {
@@ -34,31 +35,14 @@ constexpr detail::byte_set escaped_bytes("\r\n\\");
 void append_error_line(std::string_view line, std::string& out) { detail::append_on_one_line(out, line); }
 
 void append_value(const reply& r, std::string& out) {
-  switch (r.kind()) {
-    case reply_kind::text:
-    case reply_kind::bulk:
-    case reply_kind::verbatim: append_escaped(r.str(), out); break;
-    case reply_kind::error: append_error_line(r.str(), out); break;
-    case reply_kind::integer: detail::append_decimal(out, r.integer()); break;
-    case reply_kind::boolean: out.append(r.boolean() ? "true" : "false"); break;
-    case reply_kind::real: detail::append_double(out, r.real()); break;
-    case reply_kind::null: out.append("(nil)"); break;
-    case reply_kind::array:
-    case reply_kind::set:
-      detail::append_spaced(r.elements(), out, [](const reply& element, std::string& o) { append_value(element, o); });
-      break;
-    case reply_kind::map: {
-      const std::span<const reply> all = r.elements();
-      for (std::size_t i = 0; i + 1 < all.size(); i += 2) {
-        if (i > 0)
-          out.push_back(' ');
-        append_value(all[i], out);
-        out.push_back('=');
-        append_value(all[i + 1], out);
-      }
-      break;
-    }
-  }
+  detail::append_reply_text(r, out, [](const reply& leaf, std::string& o) {
+    if (leaf.kind() == reply_kind::error)
+      append_error_line(leaf.str(), o);
+    else if (leaf.kind() == reply_kind::null)
+      o.append("(nil)");
+    else
+      append_escaped(leaf.str(), o);
+  });
 }
 
 }  // namespace

@@ -6,28 +6,23 @@
 #include <cstring>
 #include <string_view>
 #include <system_error>
+#include <tuple>
+
+#include "protocol/detail/enum_names.hpp"
 
 namespace coronet {
 
-std::string_view to_string(proxy_protocol_mode m) noexcept {
-  switch (m) {
-    case proxy_protocol_mode::off: return "off";
-    case proxy_protocol_mode::v1: return "v1";
-    case proxy_protocol_mode::v2: return "v2";
-    case proxy_protocol_mode::any: return "any";
-  }
-  return "unknown";
-}
+namespace {
+
+// In the order of proxy_protocol_mode's enumerators.
+constexpr std::string_view mode_names[] = {"off", "v1", "v2", "any"};
+
+}  // namespace
+
+std::string_view to_string(proxy_protocol_mode m) noexcept { return detail::name_of(mode_names, m); }
 
 bool parse_proxy_protocol_mode(std::string_view name, proxy_protocol_mode& out) noexcept {
-  for (proxy_protocol_mode m :
-       {proxy_protocol_mode::off, proxy_protocol_mode::v1, proxy_protocol_mode::v2, proxy_protocol_mode::any}) {
-    if (name == to_string(m)) {
-      out = m;
-      return true;
-    }
-  }
-  return false;
+  return detail::value_named(mode_names, name, out);
 }
 
 namespace {
@@ -174,6 +169,21 @@ std::uint16_t load_u16(const char* p) noexcept {
   return static_cast<std::uint16_t>((static_cast<unsigned char>(p[0]) << 8) | static_cast<unsigned char>(p[1]));
 }
 
+// The source and destination addresses, then ports, of an address block of
+// `Address`'s family (IPv4 or IPv6), in network byte order.
+template <class Address>
+void read_addresses(const char* a, proxy_header& h) {
+  using bytes_type = typename Address::bytes_type;
+  constexpr std::size_t n = std::tuple_size_v<bytes_type>;
+  bytes_type src{};
+  bytes_type dst{};
+  std::memcpy(src.data(), a, n);
+  std::memcpy(dst.data(), a + n, n);
+  h.source = tcp::endpoint(Address(src), load_u16(a + 2 * n));
+  h.destination = tcp::endpoint(Address(dst), load_u16(a + 2 * n + 2));
+  h.has_addresses = true;
+}
+
 proxy_parse_result parse_v2(std::string_view bytes) noexcept {
   if (!matches_prefix(bytes, v2_signature))
     return fail("not a PROXY v2 header");
@@ -207,23 +217,10 @@ proxy_parse_result parse_v2(std::string_view bytes) noexcept {
   if (block.size() < addresses)
     return fail("PROXY v2 header with a truncated address block");
   const char* a = block.data();
-  if (family == 1) {
-    asio::ip::address_v4::bytes_type src{};
-    asio::ip::address_v4::bytes_type dst{};
-    std::memcpy(src.data(), a, 4);
-    std::memcpy(dst.data(), a + 4, 4);
-    r.header.source = tcp::endpoint(asio::ip::address_v4(src), load_u16(a + 8));
-    r.header.destination = tcp::endpoint(asio::ip::address_v4(dst), load_u16(a + 10));
-    r.header.has_addresses = true;
-  } else if (family == 2) {
-    asio::ip::address_v6::bytes_type src{};
-    asio::ip::address_v6::bytes_type dst{};
-    std::memcpy(src.data(), a, 16);
-    std::memcpy(dst.data(), a + 16, 16);
-    r.header.source = tcp::endpoint(asio::ip::address_v6(src), load_u16(a + 32));
-    r.header.destination = tcp::endpoint(asio::ip::address_v6(dst), load_u16(a + 34));
-    r.header.has_addresses = true;
-  }
+  if (family == 1)
+    read_addresses<asio::ip::address_v4>(a, r.header);
+  else if (family == 2)
+    read_addresses<asio::ip::address_v6>(a, r.header);
   // TLVs: type, 16-bit length, value; each must fit in what is left.
   block.remove_prefix(addresses);
   while (!block.empty()) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "protocol/detail/decimal.hpp"
+#include "protocol/detail/reply_text.hpp"
 #include "protocol/detail/split_words.hpp"
 
 namespace coronet {
@@ -24,33 +25,12 @@ parse_result parse_raw_request(std::span<char> input, std::vector<std::string_vi
   return {parse_status::complete, input.size(), {}};
 }
 
+// Errors and null send nothing: raw has no way to mark them.
 void encode_raw_reply(const reply& r, std::string& out) {
-  switch (r.kind()) {
-    case reply_kind::text:
-    case reply_kind::bulk:
-    case reply_kind::verbatim: out.append(r.str()); break;
-    case reply_kind::integer: detail::append_decimal(out, r.integer()); break;
-    case reply_kind::boolean: out.append(r.boolean() ? "true" : "false"); break;
-    case reply_kind::real: detail::append_double(out, r.real()); break;
-    case reply_kind::array:
-    case reply_kind::set:
-      detail::append_spaced(r.elements(), out,
-                            [](const reply& element, std::string& o) { encode_raw_reply(element, o); });
-      break;
-    case reply_kind::map: {
-      const std::span<const reply> all = r.elements();
-      for (std::size_t i = 0; i + 1 < all.size(); i += 2) {
-        if (i > 0)
-          out.push_back(' ');
-        encode_raw_reply(all[i], out);
-        out.push_back('=');
-        encode_raw_reply(all[i + 1], out);
-      }
-      break;
-    }
-    case reply_kind::error:
-    case reply_kind::null: break;
-  }
+  detail::append_reply_text(r, out, [](const reply& leaf, std::string& o) {
+    if (leaf.kind() != reply_kind::error && leaf.kind() != reply_kind::null)
+      o.append(leaf.str());
+  });
 }
 
 void raw_codec::encode_request(std::span<const std::string_view> words, std::string& out) {

@@ -115,12 +115,8 @@ struct reply_reader {
       std::int64_t count = 0;
       if (!detail::parse_decimal(line, count))
         return failed(invalid_multibulk);
-      if (count == -1 && type == '*') {
-        if (out != nullptr)
-          *out = reply::null();
-        pos = next;
-        return parse_status::complete;
-      }
+      if (count == -1 && type == '*')
+        return read_null(next, pos, out);
       const bool pairs = type == '%' || type == '|';
       if (count < 0 || static_cast<std::uint64_t>(count) > limits.max_args / (pairs ? 2 : 1))
         return failed(invalid_multibulk);
@@ -188,17 +184,21 @@ struct reply_reader {
     }
   }
 
+  // RESP2's null, a length of -1 (`$-1`, `*-1`), whose line ends at `next`.
+  parse_status read_null(std::size_t next, std::size_t& pos, reply* out) {
+    if (out != nullptr)
+      *out = reply::null();
+    pos = next;
+    return parse_status::complete;
+  }
+
   // `$` bulk, `=` verbatim, `!` blob error: a length line, then the data.
   parse_status read_blob(char type, std::string_view line, std::size_t next, std::size_t& pos, reply* out) {
     std::int64_t value = 0;
     if (!detail::parse_decimal(line, value))
       return failed(invalid_bulk);
-    if (value == -1 && type == '$') {
-      if (out != nullptr)
-        *out = reply::null();
-      pos = next;
-      return parse_status::complete;
-    }
+    if (value == -1 && type == '$')
+      return read_null(next, pos, out);
     if (value < 0 || static_cast<std::uint64_t>(value) > limits.max_bulk_bytes)
       return failed(invalid_bulk);
     const auto length = static_cast<std::size_t>(value);

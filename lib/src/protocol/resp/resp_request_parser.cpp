@@ -8,6 +8,7 @@
 
 #include "coronet/protocol/resp/resp_codec.hpp"
 #include "protocol/detail/decimal.hpp"
+#include "protocol/detail/hex.hpp"
 #include "protocol/resp/resp_wire.hpp"
 
 namespace coronet {
@@ -58,16 +59,6 @@ std::string_view expected_dollar(char got) noexcept {
 
 bool is_blank(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'; }
 
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 char unescape(char c) noexcept {
   switch (c) {
     case 'n': return '\n';
@@ -99,34 +90,23 @@ split_outcome split_quoted(std::span<char> line, std::vector<std::string_view>& 
     bool in_single = false;
     bool done = false;
     while (!done) {
-      if (in_double) {
+      if (in_double || in_single) {
         if (r == size)
           return split_outcome::unbalanced;
         const char c = data[r];
-        if (c == '\\' && r + 3 < size && data[r + 1] == 'x' && hex_value(data[r + 2]) >= 0 &&
-            hex_value(data[r + 3]) >= 0) {
-          data[w++] = static_cast<char>(hex_value(data[r + 2]) * 16 + hex_value(data[r + 3]));
+        // Double quotes know \xHH and C escapes; single quotes only \'.
+        if (in_double && c == '\\' && r + 3 < size && data[r + 1] == 'x' && detail::hex_value(data[r + 2]) >= 0 &&
+            detail::hex_value(data[r + 3]) >= 0) {
+          data[w++] = static_cast<char>(detail::hex_value(data[r + 2]) * 16 + detail::hex_value(data[r + 3]));
           r += 4;
-        } else if (c == '\\' && r + 1 < size) {
+        } else if (in_double && c == '\\' && r + 1 < size) {
           data[w++] = unescape(data[r + 1]);
           r += 2;
-        } else if (c == '"') {
-          if (r + 1 < size && !is_blank(data[r + 1]))
-            return split_outcome::unbalanced;
-          ++r;
-          done = true;
-        } else {
-          data[w++] = c;
-          ++r;
-        }
-      } else if (in_single) {
-        if (r == size)
-          return split_outcome::unbalanced;
-        const char c = data[r];
-        if (c == '\\' && r + 1 < size && data[r + 1] == '\'') {
+        } else if (in_single && c == '\\' && r + 1 < size && data[r + 1] == '\'') {
           data[w++] = '\'';
           r += 2;
-        } else if (c == '\'') {
+        } else if (c == (in_double ? '"' : '\'')) {
+          // A closing quote must end the word.
           if (r + 1 < size && !is_blank(data[r + 1]))
             return split_outcome::unbalanced;
           ++r;

@@ -61,6 +61,8 @@ public:
       b.index = i;
       b.executor = parent_ != nullptr ? parent_->executor : asio::any_io_executor{};
       b.slot = b.signal.slot();
+      b.parent = parent_;
+      b.deadline_passed = false;
       b.abandon = [](chain_context* c) noexcept {
         static_cast<fork_branch*>(c)->join->branch_abandoned();
       };

@@ -26,7 +26,21 @@ struct chain_context {
   /// completing (its io_context was destroyed first), so that the suspended
   /// frames are freed rather than leaked. Null means: nobody owns the chain.
   void (*abandon)(chain_context*) noexcept = nullptr;
+  /// The context of the chain this one is a branch of (set by a fork), or
+  /// null for a root.
+  chain_context* parent = nullptr;
+  /// Set by `with_timeout` on its task's branch just before its deadline
+  /// cancels it, so that the cancelled operations report `errc::timeout`.
+  bool deadline_passed = false;
 };
+
+/// True if `c` or a chain it is a branch of was cancelled by a deadline.
+inline bool cancelled_by_deadline(const chain_context* c) noexcept {
+  for (; c != nullptr; c = c->parent)
+    if (c->deadline_passed)
+      return true;
+  return false;
+}
 
 /// Reports that the operation a chain waits on will never complete.
 inline void abandon_chain(chain_context* c) noexcept {

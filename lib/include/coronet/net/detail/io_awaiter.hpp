@@ -9,9 +9,11 @@
 #include <asio/associated_allocator.hpp>
 #include <asio/associated_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
+#include <asio/error.hpp>
 
 #include "coronet/core/detail/frame_allocator.hpp"
 #include "coronet/core/detail/promise_base.hpp"
+#include "coronet/core/error.hpp"
 
 namespace coronet::detail {
 
@@ -92,7 +94,9 @@ private:
 /// The throwing form (no `std::error_code*` given) throws
 /// `std::system_error` from `co_await` when the operation failed; the other
 /// form stores the error in `*ec` (cleared on success) and returns whatever
-/// partial result the operation produced.
+/// partial result the operation produced. An operation cancelled because a
+/// `with_timeout` deadline passed fails with `coronet::errc::timeout`
+/// instead of `operation_aborted`, in either form.
 template <class Derived, class Result>
 class io_awaiter {
 public:
@@ -135,8 +139,11 @@ protected:
   template <class>
   friend class io_handler;
 
-  // Reports the error in the requested form.
+  // Reports the error in the requested form; an operation cancelled by a
+  // with_timeout deadline reports errc::timeout rather than operation_aborted.
   void finish() {
+    if (ec_ && ec_ == asio::error::operation_aborted && cancelled_by_deadline(context_)) [[unlikely]]
+      ec_ = make_error_code(errc::timeout);
     if (user_ec_ != nullptr)
       *user_ec_ = ec_;
     else if (ec_)

@@ -1,4 +1,4 @@
-// The `raw` protocol of the seed's client: one read is the command, the reply is unframed.
+// The `raw` protocol of the original Python timestamp service: one read is the command, the reply is unframed.
 #pragma once
 
 #include <cstddef>
@@ -39,8 +39,8 @@ parse_result parse_raw_request(std::span<char> input, std::vector<std::string_vi
 /// as the line protocol writes it (`3.14`, `inf`), `array` and `set` as their
 /// elements' encodings joined by one space, `map` as `key=value` pairs joined
 /// by one space; `error` and `null` append nothing (for a top-level `error`
-/// the caller closes the connection without a reply, as the seed did). Makes
-/// no allocation when `out` has the capacity.
+/// the caller closes the connection without a reply, as the original service
+/// did). Makes no allocation when `out` has the capacity.
 void encode_raw_reply(const reply& r, std::string& out);
 
 /// The `raw` protocol as a codec type (see `request_codec` in codec.hpp).
@@ -59,14 +59,14 @@ public:
   /// As `encode_raw_reply`.
   static void encode(const reply& r, std::string& out) { encode_raw_reply(r, out); }
 
-  /// Appends `words` joined by one space, with no terminator (the seed's
-  /// client sends `timetampe` alone). The caller keeps it within
+  /// Appends `words` joined by one space, with no terminator (the original
+  /// service's client sends `timetampe` alone). The caller keeps it within
   /// `raw_max_request_bytes` and free of blanks inside words.
   static void encode_request(std::span<const std::string_view> words, std::string& out);
 
   /// The reply, given everything the server sent before closing: a `text`
-  /// reply, or the error `ERR no reply` when it sent nothing (what the seed's
-  /// client reports as "get timestampe failed").
+  /// reply, or the error `ERR no reply` when it sent nothing (what the
+  /// original client reports as "get timestampe failed").
   static reply reply_at_close(std::string_view received);
 };
 

@@ -1,50 +1,15 @@
+// JSON both ways: a body's array of strings to command words, and replies
+// to JSON values.
 #include "protocol/http/http_codec.hpp"
 
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
-#include <cstring>
-#include <ctime>
 
 #include "protocol/detail/decimal.hpp"
+#include "protocol/detail/hex.hpp"
 
 namespace coronet::detail {
 namespace {
-
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
-// Percent-decodes [first, last) in place; returns the decoded end, or null
-// for a malformed escape.
-char* percent_decode(char* first, char* last) noexcept {
-  char* out = first;
-  for (char* p = first; p != last; ++p) {
-    if (*p != '%') {
-      *out++ = *p;
-      continue;
-    }
-    if (last - p < 3)
-      return nullptr;
-    const int hi = hex_value(p[1]);
-    const int lo = hex_value(p[2]);
-    if (hi < 0 || lo < 0)
-      return nullptr;
-    *out++ = static_cast<char>(hi * 16 + lo);
-    p += 2;
-  }
-  return out;
-}
-
-bool ends_with(std::string_view s, std::string_view suffix) noexcept {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
 
 // The length of the valid UTF-8 sequence at s[i], or 0 if there is none.
 std::size_t utf8_sequence(std::string_view s, std::size_t i) noexcept {
@@ -184,74 +149,7 @@ char* skip_space(char* p, char* end) noexcept {
   return p;
 }
 
-void append_text_element(const reply& r, std::string& out) {
-  if (r.kind() == reply_kind::array || r.kind() == reply_kind::set || r.kind() == reply_kind::map) {
-    for (const reply& e : r.elements())
-      append_text_element(e, out);
-    return;
-  }
-  append_text_reply(r, out);
-  out += '\n';
-}
-
 }  // namespace
-
-http_target map_target(std::span<char> target, std::vector<std::string_view>& words, bool& text) {
-  text = false;
-  char* first = target.data();
-  char* last = first + target.size();
-  if (first == last)
-    return http_target::bad;
-  if (*first != '/') {
-    // Absolute form: scheme://authority/path.
-    const std::string_view t(first, target.size());
-    const std::size_t scheme = t.find("://");
-    if (scheme == std::string_view::npos)
-      return http_target::bad;
-    const std::size_t slash = t.find('/', scheme + 3);
-    if (slash == std::string_view::npos) {
-      first = last;  // no path: "/"
-    } else {
-      first += slash;
-    }
-  }
-  for (char* p = first; p != last; ++p) {
-    if (*p == '?' || *p == '#') {
-      last = p;
-      break;
-    }
-  }
-  const std::string_view path(first, static_cast<std::size_t>(last - first));
-  if (path.empty() || path == "/")
-    return http_target::status_page;
-  if (path == "/stats.json")
-    return http_target::stats_json;
-  if (path == "/events")
-    return http_target::events;
-  if (path == "/healthz")
-    return http_target::healthz;
-  if (ends_with(path, ".txt")) {
-    text = true;
-    last -= 4;
-  }
-  ++first;  // the leading '/'
-  if (last > first && last[-1] == '/')
-    --last;
-  // Segments, each decoded in place over itself.
-  char* seg = first;
-  for (char* p = first;; ++p) {
-    if (p == last || *p == '/') {
-      char* end = percent_decode(seg, p);
-      if (end == nullptr)
-        return http_target::bad;
-      words.emplace_back(seg, static_cast<std::size_t>(end - seg));
-      if (p == last)
-        break;
-      seg = p + 1;
-    }
-  }
-  return http_target::command;
-}
 
 bool append_json_words(std::span<char> body, std::vector<std::string_view>& words) {
   const std::size_t before = words.size();
@@ -399,131 +297,6 @@ void append_json_reply(std::string_view name, const reply& r, std::string& out) 
   out += ':';
   append_json_value(r, out);
   out += '}';
-}
-
-void append_text_reply(const reply& r, std::string& out) {
-  switch (r.kind()) {
-    case reply_kind::text:
-    case reply_kind::bulk:
-    case reply_kind::verbatim:
-    case reply_kind::error: out += r.str(); break;
-    case reply_kind::integer: append_decimal(out, r.integer()); break;
-    case reply_kind::real: {
-      char buf[max_double_chars];
-      out.append(buf, format_double(r.real(), buf));
-      break;
-    }
-    case reply_kind::boolean: out += r.boolean() ? "true" : "false"; break;
-    case reply_kind::null: break;
-    case reply_kind::array:
-    case reply_kind::set:
-    case reply_kind::map: append_text_element(r, out); break;
-  }
-}
-
-std::string_view http_reason(int status) noexcept {
-  switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 411: return "Length Required";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 417: return "Expectation Failed";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Unknown";
-  }
-}
-
-std::string_view http_date() noexcept {
-  struct cache {
-    std::time_t second = -1;
-    char text[64] = {};
-    std::size_t size = 0;
-  };
-  thread_local cache c;
-  timespec now{};
-  ::clock_gettime(CLOCK_REALTIME_COARSE, &now);
-  if (now.tv_sec != c.second) {
-    c.second = now.tv_sec;
-    std::tm tm{};
-    ::gmtime_r(&now.tv_sec, &tm);
-    // By hand: strftime's %a and %b follow the locale; HTTP's names do not.
-    static constexpr const char* days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-    static constexpr const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    const int n = std::snprintf(c.text, sizeof c.text, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday % 7],
-                                tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-                                tm.tm_sec);
-    c.size = n > 0 ? static_cast<std::size_t>(n) : 0;
-  }
-  return {c.text, c.size};
-}
-
-void append_reply_response(http_head head, std::string_view name, const reply& rep, bool text, bool head_only,
-                           std::string& scratch, std::string& out) {
-  scratch.clear();
-  if (text) {
-    head.content_type = "text/plain; charset=utf-8";
-    append_text_reply(rep, scratch);
-  } else {
-    append_json_reply(name, rep, scratch);
-  }
-  head.content_length = scratch.size();
-  append_http_head(head, out);
-  if (!head_only)
-    out += scratch;
-}
-
-void append_http_error(int status, std::string_view text, std::string& out) {
-  std::string line = "ERR ";
-  line += text;
-  std::string body = "{\"error\":";
-  append_json_quoted(line, body);
-  body += '}';
-  http_head h;
-  h.status = status;
-  h.content_length = body.size();
-  h.connection = http_connection::close;
-  append_http_head(h, out);
-  out += body;
-}
-
-void append_http_head(const http_head& h, std::string& out) {
-  out += "HTTP/1.1 ";
-  append_decimal(out, h.status);
-  out += ' ';
-  out += http_reason(h.status);
-  out += "\r\nServer: coronet\r\nDate: ";
-  out += http_date();
-  out += "\r\nContent-Type: ";
-  out += h.content_type;
-  if (!h.until_close) {
-    out += "\r\nContent-Length: ";
-    append_decimal(out, static_cast<std::int64_t>(h.content_length));
-  }
-  if (h.no_store)
-    out += "\r\nCache-Control: no-store";
-  if (!h.allow.empty()) {
-    out += "\r\nAllow: ";
-    out += h.allow;
-  }
-  switch (h.connection) {
-    case http_connection::keep_alive: break;
-    case http_connection::keep_alive_1_0: out += "\r\nConnection: keep-alive"; break;
-    case http_connection::close: out += "\r\nConnection: close"; break;
-  }
-  out += "\r\n\r\n";
 }
 
 }  // namespace coronet::detail

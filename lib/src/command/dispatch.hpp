@@ -1,0 +1,143 @@
+// The one dispatch path: routing, arity, handler failures and timeouts, for
+// every server and for router::dispatch.
+#pragma once
+
+#include <coroutine>
+#include <cstdint>
+#include <exception>
+#include <new>
+
+#include <asio/cancellation_signal.hpp>
+
+#include "command/command_meters.hpp"
+#include "coronet/command/request.hpp"
+#include "coronet/command/router.hpp"
+#include "coronet/core/detail/inline_start.hpp"
+#include "coronet/core/detail/promise_base.hpp"
+#include "coronet/core/task.hpp"
+#include "coronet/protocol/reply.hpp"
+
+namespace coronet::detail {
+
+// What a server keeps for the handler running on one connection. The
+// handler runs in a chain of its own, so that a request timeout or a forced
+// close cancels the handler alone; abandoning it abandons the session.
+struct handler_watch {
+  struct handler_chain : chain_context {
+    chain_context* parent = nullptr;
+  };
+
+  explicit handler_watch(void (*on_suspend)(handler_watch&) noexcept) noexcept : suspended_hook(on_suspend) {
+    chain.slot = signal.slot();
+    chain.abandon = [](chain_context* c) noexcept {
+      abandon_chain(static_cast<handler_chain*>(c)->parent);
+    };
+  }
+  handler_watch(const handler_watch&) = delete;
+  handler_watch& operator=(const handler_watch&) = delete;
+
+  // Cancels what the running handler waits on.
+  void cancel() noexcept { signal.emit(asio::cancellation_type::terminal); }
+
+  handler_chain chain;
+  asio::cancellation_signal signal;
+  // Called once a handler has suspended (it may run for long): a server
+  // flushes the replies so far and starts its request timeout.
+  void (*suspended_hook)(handler_watch&) noexcept;
+  // A handler is suspended now.
+  bool waiting = false;
+  // Set by whoever cancels the handler for taking too long.
+  bool timed_out = false;
+  // Where the calls dispatched through this watch are counted; none if null.
+  command_meters* metrics = nullptr;
+};
+
+// `co_await dispatch_awaiter(routes, req, watch)` routes `req`, runs its
+// handler and yields a reference to the reply, valid while the awaiter lives
+// (keep the awaiter in a named variable). The reply is built once, in the
+// awaiter or in the handler's frame, and never moved.
+//
+// A plain-function handler runs inside the await (in await_ready, so the
+// awaiting coroutine does not even suspend), with no coroutine frame.
+// A coroutine handler gets one frame; with a `watch`, it runs inline until it
+// first suspends (see start_inline: caller and handler share a thread), and
+// only if it does is the watch told. Without a watch it is awaited normally.
+class dispatch_awaiter {
+public:
+  dispatch_awaiter(const router& routes, request& req, handler_watch* watch) noexcept
+      : routes_(routes), request_(req), watch_(watch) {}
+  dispatch_awaiter(const dispatch_awaiter&) = delete;
+  dispatch_awaiter& operator=(const dispatch_awaiter&) = delete;
+  ~dispatch_awaiter() {
+    if (has_value_)
+      value_.~reply();
+  }
+
+  // Routes the request and, for a plain-function handler, runs it: the reply
+  // is then ready without suspending. False only for a coroutine handler,
+  // whose task has been created and is started by await_suspend.
+  bool await_ready() { return route(); }
+
+  template <class Promise>
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) {
+    return start(awaiting, context_of(awaiting));
+  }
+
+  // The reply; `ERR timeout` when the watch's timeout cancelled the handler.
+  // Rethrows any other cancellation (a forced close), which is not counted
+  // in the watch's metrics.
+  reply& await_resume() {
+    if (running_) {
+      if (watch_ != nullptr)
+        watch_->waiting = false;
+      auto& outcome = outcome_of(running_);
+      if (!outcome.failed())
+        return measured(outcome.value());
+      failure_ = outcome.exception();
+    }
+    if (failure_)
+      settle_failure();
+    return measured(value_);
+  }
+
+private:
+  bool route();
+
+  // Counts the call in the watch's metrics, if route() found it a slot and
+  // has not counted it yet (a plain-function handler's call is counted
+  // there, so that this stays small enough to inline).
+  reply& measured(reply& r) noexcept {
+    if (counters_ != nullptr)
+      count(r);
+    return r;
+  }
+  void count(const reply& r) noexcept;
+  void count_here(const reply& r) noexcept;
+
+  std::coroutine_handle<> start(std::coroutine_handle<> awaiting, chain_context* context);
+  void settle_failure();
+
+  // Constructs the reply in place: a prvalue argument is not moved.
+  template <class Make>
+  void emplace(Make&& make) {
+    ::new (static_cast<void*>(&value_)) reply(make());
+    has_value_ = true;
+  }
+
+  const router& routes_;
+  request& request_;
+  handler_watch* watch_;
+  const command* command_ = nullptr;
+  // Where the call is counted (null without a watch with metrics), and
+  // when routing found its command.
+  command_counters* counters_ = nullptr;
+  std::uint64_t started_ = 0;
+  task<reply> running_;
+  std::exception_ptr failure_;
+  bool has_value_ = false;
+  union {
+    reply value_;
+  };
+};
+
+}  // namespace coronet::detail
