@@ -18,6 +18,7 @@
 #include "coronet/command/router.hpp"
 #include "coronet/server/server.hpp"
 #include "coronet/server/server_metrics.hpp"
+#include "coronet/server/stream_server.hpp"
 #include "coronet/protocol/wire_protocol.hpp"
 #include "coronet/core/log.hpp"
 #include "coronet/net/acceptor.hpp"

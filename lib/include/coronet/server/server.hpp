@@ -17,6 +17,7 @@
 #include "coronet/protocol/http/http_options.hpp"
 #include "coronet/command/router.hpp"
 #include "coronet/server/server_metrics.hpp"
+#include "coronet/server/stream_server_stats.hpp"
 #include "coronet/core/task.hpp"
 #include "coronet/tls/context.hpp"
 
@@ -187,42 +188,15 @@ struct server_options {
   http_options http{};
 };
 
-/// Counters of a server, summed over its threads.
-struct server_stats {
-  /// Connections open now.
-  std::uint64_t connections_now = 0;
-  /// Connections accepted since start (rejected ones included).
-  std::uint64_t connections_total = 0;
-  /// Connections refused because `max_connections` was reached.
-  std::uint64_t connections_rejected = 0;
+/// Counters of a server, summed over its threads: those of the stream server
+/// under it, and the requests.
+struct server_stats : stream_server_stats {
   /// Requests handled.
   std::uint64_t requests = 0;
-  /// Error replies sent and protocol errors (each closes its connection).
-  std::uint64_t errors = 0;
-  /// Connections closed because their opening handshake (TLS, PROXY header)
-  /// did not finish within `handshake_timeout`.
-  std::uint64_t handshakes_timed_out = 0;
-  /// Connections closed over their PROXY protocol header (see
-  /// `server_options::proxy_protocol`): malformed, truncated, oversized,
-  /// late (also in `handshakes_timed_out`) or from a peer not trusted.
-  std::uint64_t proxy_header_errors = 0;
-  /// Bytes read from peers.
-  std::uint64_t bytes_in = 0;
-  /// Bytes written to peers.
-  std::uint64_t bytes_out = 0;
-  /// Time since the server was constructed.
-  std::chrono::steady_clock::duration uptime{};
-  /// True once the drain began (`stop()`, the first signal).
-  bool draining = false;
-  /// True while `server::set_maintenance(true)` holds.
-  bool maintenance = false;
 };
 
 namespace detail {
-struct server_worker;
-class worker_pool;
-class agent_check;
-class server_tls;
+struct server_impl;
 }  // namespace detail
 
 /// A TCP server for a router's commands (see docs/protocols.md for the
@@ -309,9 +283,9 @@ public:
   /// new connections; everything else goes on serving. Logged by the agent
   /// when its answer changes. Thread-safe and async-signal-safe (a lock-free
   /// store), so a SIGUSR1 handler may call it.
-  void set_maintenance(bool on) noexcept { maintenance_.store(on, std::memory_order_relaxed); }
+  void set_maintenance(bool on) noexcept;
   /// True while in maintenance. Thread-safe.
-  bool maintenance() const noexcept { return maintenance_.load(std::memory_order_relaxed); }
+  bool maintenance() const noexcept;
   /// True once the drain began (`stop()`, the first signal). Thread-safe.
   bool draining() const noexcept;
   /// The bound agent-check port; 0 when `options().agent_port` is empty.
@@ -341,7 +315,7 @@ public:
   /// before background tasks are cancelled and connections closed; e.g. to
   /// stop work the server does not own. It must not block. An exception it
   /// throws is logged. Call before `run()`; replaces an earlier callback.
-  void on_stop(std::function<void()> callback) { on_stop_ = std::move(callback); }
+  void on_stop(std::function<void()> callback);
 
   /// The router the server dispatches to.
   const router& routes() const noexcept { return router_; }
@@ -357,30 +331,12 @@ public:
   static std::size_t current_worker() noexcept;
 
 private:
-  void force_stop() noexcept;
-  task<void> serve_worker(std::size_t index);
-  task<void> accept_connections(detail::server_worker& w, std::size_t listener);
-  void take_connection(detail::server_worker& w, std::size_t listener, tcp::socket sock);
-  void begin_drain(std::size_t index) noexcept;
-  void force_close(std::size_t index) noexcept;
-
   const router& router_;
   server_options options_;
   // Listener 0 is host:port, then options_.listeners, with their bound ports.
   std::vector<listener_config> listeners_;
-  std::chrono::steady_clock::time_point started_;
-  std::unique_ptr<detail::worker_pool> pool_;
-  // The TLS certificate, when a listener serves TLS.
-  std::unique_ptr<detail::server_tls> tls_;
-  std::vector<std::unique_ptr<detail::server_worker>> workers_;
-  std::atomic<std::uint64_t> connections_now_{0};
-  // The last connection::id given out (over all threads).
-  std::atomic<std::uint64_t> next_connection_id_{0};
-  std::function<void()> on_stop_;
-  std::atomic<bool> stop_announced_{false};
-  std::atomic<bool> maintenance_{false};
-  // The agent-check listener, when options_.agent_port is set; on worker 0.
-  std::unique_ptr<detail::agent_check> agent_;
+  // The stream server it runs on, and the state its sessions share.
+  std::unique_ptr<detail::server_impl> impl_;
 };
 
 }  // namespace coronet
