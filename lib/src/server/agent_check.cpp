@@ -4,7 +4,6 @@
 #include <string>
 #include <system_error>
 
-#include "coronet/server/server.hpp"
 #include "coronet/core/log.hpp"
 #include "coronet/runtime/listener.hpp"
 #include "coronet/net/timer.hpp"
@@ -41,13 +40,13 @@ std::string_view agent_check::answer(bool draining, bool maintenance) noexcept {
   return draining ? "drain" : "up ready";
 }
 
-task<void> agent_check::serve(const server& srv, task_group& group) {
+task<void> agent_check::serve(std::function<std::string_view()> state, task_group& group) {
   tcp::listener_options opts;
   opts.log_name = "agent-check";
   co_await tcp::accept_loop(
       acceptor_,
-      [this, &srv, &group](tcp::socket sock) {
-        const std::string_view now = answer(srv.draining(), srv.maintenance());
+      [this, &state, &group](tcp::socket sock) {
+        const std::string_view now = state();
         if (now != last_answer_) {
           log(log_level::info, "agent-check: answering '" + std::string(now) + "' on port " + std::to_string(port_));
           last_answer_ = now;

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string_view>
 
 #include <asio/io_context.hpp>
@@ -11,10 +12,6 @@
 #include "coronet/net/acceptor.hpp"
 #include "coronet/core/task.hpp"
 #include "coronet/core/task_group.hpp"
-
-namespace coronet {
-class server;
-}
 
 namespace coronet::detail {
 
@@ -34,8 +31,9 @@ public:
   // The line (without its "\n") for a server in this state.
   static std::string_view answer(bool draining, bool maintenance) noexcept;
 
-  // Accepts until close(); each answer is written by a task in `group`.
-  task<void> serve(const server& srv, task_group& group);
+  // Accepts until close(); each answer is written by a task in `group`. `state` says the
+  // answer now (see answer()).
+  task<void> serve(std::function<std::string_view()> state, task_group& group);
 
   // Once the drain began: closes the port when `connections_now` is 0.
   task<void> close_when_drained(const std::atomic<std::uint64_t>& connections_now);

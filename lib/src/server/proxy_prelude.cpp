@@ -39,10 +39,10 @@ private:
 std::string describe(const tcp::endpoint& e) { return e.address().to_string() + ":" + std::to_string(e.port()); }
 
 // Counts and logs a refused header; the caller closes the connection.
-bool refuse(session& s, std::string_view why) {
-  s.worker.proxy_header_errors.add();
+bool refuse(proxy_prelude& p, std::string_view why) {
+  p.errors.add();
   std::string message = "closing a connection from ";
-  message += describe(s.conn.peer);
+  message += describe(p.peer);
   message += ": ";
   message += why;
   proxy_error_log.log(log_level::info, message);
@@ -51,10 +51,10 @@ bool refuse(session& s, std::string_view why) {
 
 // What ended a wait that did not see bytes: the sweeper's handshake deadline
 // (a late header, counted), the drain or a peer that left (not counted).
-bool wait_ended(session& s) {
-  const auto limit = s.worker.opts.handshake_timeout;
-  if (!s.worker.draining && limit.count() > 0 && steady::now() - s.handshake_since >= limit)
-    return refuse(s, "no complete PROXY header within handshake_timeout");
+bool wait_ended(proxy_prelude& p) {
+  const auto limit = p.handshake_timeout;
+  if (!p.draining && limit.count() > 0 && steady::now() - p.since >= limit)
+    return refuse(p, "no complete PROXY header within handshake_timeout");
   return false;
 }
 
@@ -72,9 +72,8 @@ bool would_block() noexcept { return errno == EAGAIN || errno == EWOULDBLOCK; }
 // A trusted peer: the header is required. Bytes are looked at with MSG_PEEK
 // and taken only as far as they are the header's, so the first command stays
 // in the socket for whoever reads next.
-task<bool> take_header(session& s) {
-  server_worker& w = s.worker;
-  tcp::asio_socket& sock = s.socket();
+task<bool> take_header(proxy_prelude& p) {
+  tcp::asio_socket& sock = p.socket;
   const int fd = sock.native_handle();
   const auto buf = std::make_unique<char[]>(proxy_header_max_bytes);
   std::size_t have = 0;  // header bytes already taken off the socket
@@ -86,19 +85,19 @@ task<bool> take_header(session& s) {
       std::error_code ec;
       co_await wait_readable_op(sock, &ec);
       if (ec || !sock.is_open())
-        co_return wait_ended(s);
+        co_return wait_ended(p);
       continue;
     }
     if (n == 0) {
       // Drained (stop_reading), or the peer left: mid-header that is a truncated header.
-      if (have == 0 || w.draining)
+      if (have == 0 || p.draining)
         co_return false;
-      co_return refuse(s, "truncated PROXY header (end of stream)");
+      co_return refuse(p, "truncated PROXY header (end of stream)");
     }
     const proxy_parse_result r = parse_proxy_header(
-        std::span<const char>(buf.get(), have + static_cast<std::size_t>(n)), w.opts.proxy_protocol);
+        std::span<const char>(buf.get(), have + static_cast<std::size_t>(n)), p.mode);
     if (r.status == parse_status::error)
-      co_return refuse(s, r.error);
+      co_return refuse(p, r.error);
     // Every byte seen belongs to the header (all of them while incomplete).
     const std::size_t take = r.status == parse_status::complete ? r.consumed - have : static_cast<std::size_t>(n);
     if (receive(fd, buf.get() + have, take, 0) != static_cast<ssize_t>(take))
@@ -106,8 +105,8 @@ task<bool> take_header(session& s) {
     have += take;
     if (r.status == parse_status::complete) {
       if (r.header.has_addresses) {
-        s.conn.peer = r.header.source;
-        s.conn.local = r.header.destination;
+        p.peer = r.header.source;
+        p.local = r.header.destination;
       }
       co_return true;
     }
@@ -118,9 +117,8 @@ task<bool> take_header(session& s) {
 // it must not be able to claim another address. Nothing is taken off the
 // socket. Bytes that could still begin a signature ("PRO", "\r\n") are looked
 // at again a little later, as the readiness to read stays set while they wait.
-task<bool> check_untrusted(session& s) {
-  server_worker& w = s.worker;
-  tcp::asio_socket& sock = s.socket();
+task<bool> check_untrusted(proxy_prelude& p) {
+  tcp::asio_socket& sock = p.socket;
   const int fd = sock.native_handle();
   char first[12];
   auto pause = std::chrono::milliseconds(1);
@@ -132,22 +130,22 @@ task<bool> check_untrusted(session& s) {
       std::error_code ec;
       co_await wait_readable_op(sock, &ec);
       if (ec || !sock.is_open())
-        co_return wait_ended(s);
+        co_return wait_ended(p);
       continue;
     }
     if (n == 0)
       co_return false;
     switch (detect_proxy_signature(std::span<const char>(first, static_cast<std::size_t>(n)))) {
       case proxy_signature::absent: co_return true;
-      case proxy_signature::present: co_return refuse(s, "PROXY header from a peer not in proxy_trusted");
+      case proxy_signature::present: co_return refuse(p, "PROXY header from a peer not in proxy_trusted");
       case proxy_signature::undecided: break;
     }
     std::error_code ec;
     co_await sleep_for(pause, ec);
     pause = std::min(pause * 2, std::chrono::milliseconds(50));
     if (!sock.is_open())
-      co_return wait_ended(s);
-    if (w.draining)
+      co_return wait_ended(p);
+    if (p.draining)
       co_return false;
   }
 }
@@ -167,24 +165,34 @@ std::vector<address_prefix> parse_trusted_proxies(const std::vector<std::string>
   return out;
 }
 
+task<bool> accept_proxy_header(proxy_prelude p) {
+  if (p.mode == proxy_protocol_mode::off)
+    co_return true;
+  const asio::ip::address from = p.peer.address();
+  const bool trusted = std::any_of(p.trusted.begin(), p.trusted.end(),
+                                   [&](const address_prefix& a) { return a.contains(from); });
+  bool go_on = false;
+  try {
+    if (trusted)
+      go_on = co_await take_header(p);
+    else
+      go_on = co_await check_untrusted(p);
+  } catch (const std::exception& e) {
+    proxy_error_log.log(log_level::error, std::string("PROXY header: ") + e.what());
+  }
+  co_return go_on;
+}
+
 task<bool> accept_proxy_header(session& s) {
   server_worker& w = s.worker;
   if (w.opts.proxy_protocol == proxy_protocol_mode::off)
     co_return true;
   s.state = session::phase::handshake;
   s.handshake_since = steady::now();
-  const asio::ip::address from = s.conn.peer.address();
-  const bool trusted = std::any_of(w.proxy_trusted.begin(), w.proxy_trusted.end(),
-                                   [&](const address_prefix& p) { return p.contains(from); });
-  bool go_on = false;
-  try {
-    if (trusted)
-      go_on = co_await take_header(s);
-    else
-      go_on = co_await check_untrusted(s);
-  } catch (const std::exception& e) {
-    proxy_error_log.log(log_level::error, std::string("PROXY header: ") + e.what());
-  }
+  const bool go_on = co_await accept_proxy_header(proxy_prelude{s.socket(), s.conn.peer, s.conn.local,
+                                                                w.opts.proxy_protocol, w.proxy_trusted,
+                                                                w.opts.handshake_timeout, s.handshake_since,
+                                                                w.draining, w.proxy_header_errors});
   s.state = session::phase::reading;
   co_return go_on;
 }

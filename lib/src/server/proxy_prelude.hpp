@@ -2,8 +2,12 @@
 // a load balancer sends off the socket before anything else reads it.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
+
+#include "coronet/core/detail/thread_counter.hpp"
+#include "coronet/net/socket.hpp"
 
 #include "coronet/protocol/proxy/proxy_header.hpp"
 #include "coronet/core/task.hpp"
@@ -30,5 +34,21 @@ std::vector<address_prefix> parse_trusted_proxies(const std::vector<std::string>
 // handshake_timeout) or untrusted: counted in proxy_header_errors and logged
 // at most once a second. With the protocol off, yields true at once.
 task<bool> accept_proxy_header(session& s);
+
+// The same for any server's connection: what the prelude reads and updates. `peer` and
+// `local` hold the real endpoints and become the header's; `since` is when the handshake
+// began; refused headers are counted in `errors`.
+struct proxy_prelude {
+  tcp::asio_socket& socket;
+  tcp::endpoint& peer;
+  tcp::endpoint& local;
+  proxy_protocol_mode mode;
+  const std::vector<address_prefix>& trusted;
+  std::chrono::milliseconds handshake_timeout;
+  std::chrono::steady_clock::time_point since;
+  const bool& draining;
+  thread_counter& errors;
+};
+task<bool> accept_proxy_header(proxy_prelude p);
 
 }  // namespace coronet::detail

@@ -300,7 +300,8 @@ task<void> server::serve_worker(std::size_t index) {
   if (index == 0)
     w.background->spawn(detail::tick_request_rate(*this, w.rate, w.draining));
   if (index == 0 && agent_)
-    sessions.spawn(agent_->serve(*this, sessions));
+    sessions.spawn(agent_->serve(
+        [this] { return detail::agent_check::answer(draining(), maintenance()); }, sessions));
   if (index == 0 && tls_ && options_.handle_signals)
     tls_->watch_sighup(pool_->context(0));
   // One accept loop per listener; this task ends when all have.

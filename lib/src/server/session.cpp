@@ -1,9 +1,5 @@
 #include "server/session.hpp"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-
 #include <algorithm>
 #include <limits>
 #include <string>
@@ -26,6 +22,7 @@
 #include "coronet/core/spawn.hpp"
 #include "protocol/http/http_codec.hpp"
 #include "server/server_tls.hpp"
+#include "server/stream_runtime.hpp"
 
 namespace coronet::detail {
 namespace {
@@ -55,16 +52,7 @@ void handler_suspended(handler_watch& watch) noexcept {
 
 // TLS's close_notify, then the close: a peer that does not answer it within
 // the linger time is not waited for.
-task<void> close_tls(tls::background_writer& io) {
-  std::error_code ec;
-  co_await with_timeout(
-      [](tls::stream& stream) -> task<void> {
-        std::error_code ignored;
-        co_await stream.shutdown(ignored);
-      }(io.stream()),
-      linger_time, ec);
-  io.close();
-}
+task<void> close_tls(tls::background_writer& io) { co_await tls_close_notify(io.stream(), linger_time); }
 
 // Sends what is buffered, waits until the kernel has all of it, then closes
 // without a reset (see lingering_close).
@@ -277,24 +265,6 @@ task<void> serve_tls(session& s) {
   co_await serve_protocol(s, io);
 }
 
-// SO_KEEPALIVE as Redis's anetKeepAlive sets it: first probe after `idle`,
-// then every idle/3 (at least 1 s), reset after 3 unanswered probes. Best
-// effort: a connection whose socket refuses is served without it.
-void set_keepalive(tcp::socket& sock, std::chrono::seconds idle) noexcept {
-  if (idle.count() <= 0)
-    return;
-  const int fd = sock.native().native_handle();
-  const int on = 1;
-  const int first = static_cast<int>(std::min<long long>(idle.count(), std::numeric_limits<int>::max()));
-  const int interval = std::max(first / 3, 1);
-  const int count = 3;
-  if (::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on) != 0)
-    return;
-  (void)::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &first, sizeof first);
-  (void)::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
-  (void)::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
-}
-
 }  // namespace
 
 task<void> finish(session& s) { return finish(s, *s.io); }
@@ -329,7 +299,7 @@ session::session(server_worker& w, tcp::socket s, std::uint64_t id, std::size_t 
   conn.peer = s.native().remote_endpoint(ec);
   conn.local = s.native().local_endpoint(ec);
   conn.fd = s.native().native_handle();
-  set_keepalive(s, w.opts.tcp_keepalive);
+  set_socket_options(s, w.opts.tcp_keepalive, false);
   if (where->tls) {
     tls_context = w.tls->context();
     tls_io = tls::background_writer::create(tls::stream(std::move(s), *tls_context), &w.bytes_out);

@@ -1,0 +1,203 @@
+// One stream server connection from accept to close: socket options, PROXY header, TLS
+// handshake, the user's handler, then the flush and a close without a reset.
+#include <exception>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+#include <asio/error.hpp>
+#include <asio/ssl/error.hpp>
+
+#include "coronet/core/detail/log_limiter.hpp"
+#include "coronet/core/log.hpp"
+#include "coronet/runtime/background_writer.hpp"
+#include "coronet/runtime/listener.hpp"
+#include "coronet/runtime/tls_background_writer.hpp"
+#include "server/proxy_prelude.hpp"
+#include "server/server_tls.hpp"
+#include "server/stream_runtime.hpp"
+
+namespace coronet::detail {
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+// How long a closing connection reads and drops what its peer still sends, so the close
+// does not turn into a reset that destroys the output in flight.
+constexpr auto linger_time = std::chrono::milliseconds(500);
+
+log_limiter handler_error_log;
+log_limiter tls_handshake_log;
+log_limiter on_close_log;
+
+std::string describe(const tcp::endpoint& e) { return e.address().to_string() + ":" + std::to_string(e.port()); }
+
+// The ways a handler's connection normally ends: the peer left, the drain, a close.
+bool normal_end(const std::error_code& ec) noexcept {
+  return ec == asio::error::eof || ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
+         ec == asio::error::broken_pipe || ec == asio::error::bad_descriptor || ec == asio::ssl::error::stream_truncated;
+}
+
+// Links a connection into its worker's list (for the sweeper and the drain) while it lives.
+class linked {
+public:
+  linked(stream_worker& w, connection_core& c) noexcept : w_(w), c_(c) {
+    c.next_ = w.head;
+    if (c.next_ != nullptr)
+      c.next_->prev_ = &c;
+    w.head = &c;
+  }
+  linked(const linked&) = delete;
+  linked& operator=(const linked&) = delete;
+  ~linked() {
+    if (c_.prev_ != nullptr)
+      c_.prev_->next_ = c_.next_;
+    else
+      w_.head = c_.next_;
+    if (c_.next_ != nullptr)
+      c_.next_->prev_ = c_.prev_;
+    if (w_.draining && w_.head == nullptr && w_.sweep_timer)
+      w_.sweep_timer->cancel();
+  }
+
+private:
+  stream_worker& w_;
+  connection_core& c_;
+};
+
+tcp::asio_socket& lowest(tcp::socket& s) noexcept { return s.native(); }
+tcp::asio_socket& lowest(tls::stream& s) noexcept { return s.lowest_layer(); }
+
+template <class Stream>
+task<void> call_handler(stream_worker& w, stream_connection<Stream>& c) {
+  try {
+    if constexpr (std::is_same_v<Stream, tls::stream>)
+      co_await w.rt.handlers.tls(c);
+    else
+      co_await w.rt.handlers.plain(c);
+  } catch (const std::system_error& e) {
+    if (!normal_end(e.code())) {
+      w.errors.add();
+      handler_error_log.log(log_level::error, std::string("stream_server: a connection's handler failed: ") + e.what());
+    }
+  } catch (const std::exception& e) {
+    w.errors.add();
+    handler_error_log.log(log_level::error, std::string("stream_server: a connection's handler failed: ") + e.what());
+  }
+}
+
+template <class Stream>
+task<void> run_as(stream_worker& w, tcp::socket sock, std::uint64_t id, std::size_t listener) {
+  constexpr bool is_tls = std::is_same_v<Stream, tls::stream>;
+  // Declared before the connection: the certificate outlives the stream made with it.
+  std::shared_ptr<asio::ssl::context> certificate;
+  std::error_code ec;
+  const tcp::endpoint peer = sock.native().remote_endpoint(ec);
+  const tcp::endpoint local = sock.native().local_endpoint(ec);
+  set_socket_options(sock, w.opts.tcp_keepalive, w.opts.tcp_nodelay);
+  typename writer_of<Stream>::type* io = nullptr;
+  if constexpr (is_tls) {
+    certificate = w.rt.tls->context();
+    io = tls::background_writer::create(tls::stream(std::move(sock), *certificate), &w.bytes_out);
+  } else {
+    io = tcp::background_writer::create(std::move(sock), &w.bytes_out);
+  }
+  stream_connection<Stream> c(io);
+  c.worker_ = &w;
+  c.server_ = &w.rt.owner;
+  c.id_ = id;
+  c.listener_ = listener;
+  c.peer_ = peer;
+  c.local_ = local;
+  c.last_active_ = w.now;
+  // A connection taken over during a reuse_port drain gets a moment to be served.
+  c.fresh_ = w.draining;
+  const linked in_list(w, c);
+  bool opened = true;
+  if (w.opts.proxy_protocol != proxy_protocol_mode::off) {
+    c.in_handshake_ = true;
+    c.handshake_since_ = steady::now();
+    opened = co_await accept_proxy_header(proxy_prelude{lowest(c.stream()), c.peer_, c.local_, w.opts.proxy_protocol,
+                                                        w.proxy_trusted, w.opts.handshake_timeout,
+                                                        c.handshake_since_, w.draining, w.proxy_header_errors});
+    c.in_handshake_ = false;
+  }
+  if constexpr (is_tls) {
+    if (opened) {
+      c.in_handshake_ = true;
+      c.handshake_since_ = steady::now();
+      co_await c.stream().handshake(tls::stream::server, ec);
+      c.in_handshake_ = false;
+      if (ec) {
+        opened = false;
+        if (ec != asio::error::operation_aborted)
+          tls_handshake_log.log(log_level::info, "stream_server: TLS handshake failed from " +
+                                                     describe(c.peer_) + ": " +
+                                                     tls::describe_handshake_error(c.stream(), ec));
+      }
+    }
+  }
+  if (opened) {
+    if (w.opts.log_connections)
+      log(log_level::info, "stream_server: connection from " + describe(c.peer_));
+    c.last_active_ = steady::now();
+    co_await call_handler(w, c);
+    // What the handler left goes out before the close (bounded by the sweeper's stall
+    // deadline and the drain's), and the close is no reset.
+    if (!c.closed_) {
+      io->flush();
+      co_await io->drained();
+      if constexpr (is_tls)
+        co_await tls_close_notify(c.stream(), linger_time);
+      else
+        co_await tcp::lingering_close(c.stream(), linger_time);
+    }
+  }
+  // The write in flight refers to the socket: close, and wait for it to end.
+  c.close_transport();
+  if (c.handle_ != nullptr)
+    c.handle_->closed.store(true, std::memory_order_release);
+  co_await io->drained();
+  w.rt.connections_now.fetch_sub(1, std::memory_order_relaxed);
+  for (auto& f : c.on_close_) {
+    try {
+      if (f)
+        f();
+    } catch (const std::exception& e) {
+      on_close_log.log(log_level::error, std::string("stream_server: an on_close callback threw: ") + e.what());
+    }
+  }
+  if (opened && w.opts.log_connections)
+    log(log_level::info, "stream_server: connection closed: " + describe(c.peer_));
+}
+
+}  // namespace
+
+task<void> run_stream_connection(stream_worker& w, tcp::socket sock, std::uint64_t id, std::size_t listener) {
+  if (w.rt.listeners[listener].tls)
+    return run_as<tls::stream>(w, std::move(sock), id, listener);
+  return run_as<tcp::socket>(w, std::move(sock), id, listener);
+}
+
+task<void> reject_stream_connection(stream_worker& w, tcp::socket sock, std::size_t listener) {
+  std::string text;
+  // A TLS peer would take plaintext for a broken record: it is just closed.
+  if (w.rt.on_reject && !w.rt.listeners[listener].tls) {
+    try {
+      text = w.rt.on_reject(listener);
+    } catch (const std::exception& e) {
+      log(log_level::error, std::string("stream_server: on_reject threw: ") + e.what());
+    }
+  }
+  if (!text.empty()) {
+    std::error_code ec;
+    co_await sock.write_all(asio::buffer(text), ec);
+    if (!ec)
+      w.bytes_out.add(text.size());
+  }
+  co_await tcp::lingering_close(sock, linger_time);
+}
+
+}  // namespace coronet::detail
