@@ -76,19 +76,20 @@ struct membership {
 // one read brought at once. Plain TCP and TLS connections alike.
 template <class Connection>
 coronet::task<void> chat(Connection& conn, room& r, std::size_t max_line, std::size_t max_behind) {
-  const coronet::stream_writer me = conn.writer();
-  const membership member(r, me);
+  const membership member(r, conn.writer());
   std::string partial;  // the start of a line whose end has not arrived yet
   std::array<char, 16384> buf;
   for (;;) {
     std::error_code ec;
     const std::size_t n = co_await conn.read_some(asio::buffer(buf), ec);
     if (ec) {
-      // End of stream: the client left. Otherwise, unless the server is
-      // draining, the server closed the connection under the read: the
-      // client fell too far behind (a broadcast went over max_output_bytes,
-      // or it took none of its output for output_stall_timeout).
-      if (ec != asio::error::eof && me.closed() && !conn.server().draining())
+      // End of stream or a reset: the client left. A read aborted while the
+      // server is not draining: the server closed the connection under it,
+      // because the client fell too far behind (a broadcast went over
+      // max_output_bytes, or it took none of its output for
+      // output_stall_timeout).
+      const bool closed_by_server = ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor;
+      if (closed_by_server && !conn.server().draining())
         coronet::log(coronet::log_level::warning, "chat_server: client " + std::to_string(conn.id()) +
                                                       " disconnected: too far behind (more than " +
                                                       std::to_string(max_behind) + " bytes not read)");

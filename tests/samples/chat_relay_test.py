@@ -165,7 +165,8 @@ def chat_slow_client(bins):
             assert listener.wait(lambda q: q.line_count >= target), "the listener stopped receiving after %d bytes" % sent
             slowest = max(slowest, time.monotonic() - start)
             dropped = log.find("disconnected: too far behind (more than %d bytes" % max_behind, 0)
-        assert dropped is not None, "the client that never reads was not disconnected after %d bytes" % sent
+        assert dropped is not None, "the client that never reads was not disconnected after %d bytes (stderr: %r)" % (
+            sent, log.all + list(log.lines.queue))
         # The others go on at once.
         start = time.monotonic()
         talker.send("after\n")
