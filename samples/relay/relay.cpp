@@ -177,7 +177,7 @@ coronet::task<void> relay(Connection& client, relay_config& config) {
   } catch (const std::system_error& e) {
     failure = e.code() == coronet::errc::timeout ? "idle, closed" : e.code().message();
   }
-  if (!failure.empty())
+  if (!failure.empty() && !client.server().draining())  // a drain aborts every relay: nothing to report
     coronet::log(coronet::log_level::info, "relay: client " + std::to_string(client.id()) + " <-> " + u.name() +
                                                ": " + failure);
   // Returning closes the client; the upstream socket closes with `up`.
