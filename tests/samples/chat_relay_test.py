@@ -265,6 +265,22 @@ def relay_half_close(bins):
               "received %d of %d bytes" % (up.received, len(reply), HALF_CLOSE_REPLY))
         assert up.received == [1000000], up.received
         assert len(reply) == HALF_CLOSE_REPLY and reply == b"y" * HALF_CLOSE_REPLY, len(reply)
+        # The same, 8 clients at once (spread over the relay's 2 workers).
+        got = []
+
+        def one_client():
+            with socket.create_connection(("127.0.0.1", srv.port), timeout=TIMEOUT) as c:
+                c.sendall(b"z" * 1000000)
+                c.shutdown(socket.SHUT_WR)
+                got.append(len(read_to_end(c)))
+
+        clients = [threading.Thread(target=one_client) for _ in range(8)]
+        for t in clients:
+            t.start()
+        for t in clients:
+            t.join(TIMEOUT * 2)
+        print("relay half-close, 8 clients at once: received %s" % sorted(got))
+        assert got == [HALF_CLOSE_REPLY] * 8, got
         rc, _, _ = srv.stop()
         assert rc == 0, rc
     up.close()
