@@ -15,7 +15,7 @@
 #include "coronet/net/timeout.hpp"
 #include "protocol/http/http_codec.hpp"
 #include "protocol/http/http_parser_adapter.hpp"
-#include "server/session.hpp"
+#include "server/session_batch.hpp"
 #include "server/status_page.hpp"
 
 namespace coronet::detail {
@@ -61,24 +61,25 @@ void error_body(std::string_view text, std::string& body) {
 }
 
 // The response to a request that cannot be parsed; the connection closes.
-void respond_protocol_error(session& s, int status, std::string_view text) {
+void respond_protocol_error(session& s, tcp::background_writer& io, int status, std::string_view text) {
   s.worker.errors.add();
   std::string msg = "closing an HTTP connection: ";
   msg += std::to_string(status);
   msg += ' ';
   msg += text;
   http_error_log.log(log_level::info, msg);
-  append_http_error(status, text, s.io->pending());
+  append_http_error(status, text, io.pending());
 }
 
 // The sweeper's hook for a request that took longer than header_timeout:
 // `408`, then the read ends (end of stream) and the session closes.
 void request_timed_out(session& s) noexcept {
   try {
-    append_http_error(408, "request timeout", s.io->pending());
-    s.io->flush();
-  } catch (...) {
-    // Out of memory: close without the reply.
+    std::string text;
+    append_http_error(408, "request timeout", text);
+    (void)s.core.queue(text);
+  } catch (const std::bad_alloc&) {
+    http_error_log.log(log_level::error, "out of memory: an HTTP connection closes without its 408");
   }
   s.worker.errors.add();
   s.partial = false;
@@ -91,9 +92,8 @@ task<std::size_t> read_into(tcp::socket& sock, asio::mutable_buffer buf) { co_re
 // GET /events: a server-sent event with the stats now and then every second,
 // until the peer closes or the server drains. The response has no length: it
 // ends with the connection.
-task<void> serve_events(session& s, std::string& body) {
+task<void> serve_events(session& s, tcp::background_writer& io, std::string& body) {
   server_worker& w = s.worker;
-  tcp::background_writer& io = *s.io;
   http_head h;
   h.content_type = "text/event-stream";
   h.until_close = true;
@@ -111,18 +111,18 @@ task<void> serve_events(session& s, std::string& body) {
     io.flush();
     if (io.failed())
       co_return;
-    s.last_active = w.now;
+    s.core.last_active_ = s.rt.now;
     // Waiting for the next second, the peer's close ends the response (what
     // it sends meanwhile is dropped), and so does the drain (its shutdown of
     // the read side ends the read).
     const auto next = steady::now() + std::chrono::seconds(1);
     for (;;) {
-      if (w.draining)
+      if (s.rt.draining)
         co_return;
       const auto left = next - steady::now();
       if (left <= steady::duration::zero())
         break;
-      s.state = session::phase::reading;
+      s.enter(session::phase::reading);
       std::error_code ec;
       try {
         (void)co_await with_timeout(read_into(io.stream(), asio::buffer(discard)), left, ec);
@@ -137,16 +137,13 @@ task<void> serve_events(session& s, std::string& body) {
 
 }  // namespace
 
-task<void> serve_http(session& s) {
+task<void> serve_http(session& s, tcp::background_writer& io) {
   server_worker& w = s.worker;
-  tcp::background_writer& io = *s.io;
   const http_options& limits = w.opts.http;
   // What one request may take in the buffer: its line, its headers and its
   // body, whose chunked framing may at most double it.
   const std::size_t buffer_limit = limits.max_request_line + limits.max_header_bytes + 2 * limits.max_body_bytes +
                                    4 * 1024;
-  const std::size_t high_water = w.opts.max_output_bytes / 2;
-  const std::size_t low_water = high_water / 2;
   read_buffer in;
   http_request_parser parser(limits);
   std::vector<std::string_view> words;
@@ -173,15 +170,15 @@ task<void> serve_http(session& s) {
         r.error = "request too large";
       }
       if (r.status == http_parse_outcome::state::error) {
-        respond_protocol_error(s, r.http_status, r.error);
-        co_await finish(s);
+        respond_protocol_error(s, io, r.http_status, r.error);
+        co_await finish(s, io);
         co_return;
       }
 
       const http_message& m = parser.message();
       http_head head;
       // Draining: this is the connection's last reply.
-      head.connection = !m.keep_alive || w.draining ? http_connection::close
+      head.connection = !m.keep_alive || s.rt.draining ? http_connection::close
                         : m.version_minor == 0      ? http_connection::keep_alive_1_0
                                                     : http_connection::keep_alive;
       const bool head_only = m.method == http_method::head;
@@ -195,8 +192,8 @@ task<void> serve_http(session& s) {
       w.requests.add();
       switch (target) {
         case http_target::bad:
-          respond_protocol_error(s, 400, "bad request target");
-          co_await finish(s);
+          respond_protocol_error(s, io, 400, "bad request target");
+          co_await finish(s, io);
           co_return;
         case http_target::status_page:
         case http_target::stats_json:
@@ -211,8 +208,8 @@ task<void> serve_http(session& s) {
             break;
           }
           if (target == http_target::events && !head_only) {
-            co_await serve_events(s, body);
-            co_await finish(s);
+            co_await serve_events(s, io, body);
+            co_await finish(s, io);
             co_return;
           }
           if (target == http_target::status_page) {
@@ -221,8 +218,8 @@ task<void> serve_http(session& s) {
           } else if (target == http_target::healthz) {
             head.content_type = text_type;
             head.no_store = true;
-            head.status = w.draining ? 503 : 200;
-            respond(out, head, w.draining ? "draining\n" : "ok\n", head_only);
+            head.status = s.rt.draining ? 503 : 200;
+            respond(out, head, s.rt.draining ? "draining\n" : "ok\n", head_only);
           } else {
             body.clear();
             append_stats_json(w.srv, body);
@@ -259,9 +256,10 @@ task<void> serve_http(session& s) {
           const command* cmd = w.srv.routes().find(words.front());
           request req = request::from_words(words);
           req.conn = &s.conn;
-          s.state = session::phase::handling;
+          s.enter(session::phase::handling);
           dispatch_awaiter call(w.srv.routes(), req, &s);
           const reply& rep = co_await call;
+          s.core.clear_deadline();
           head.status = reply_status(rep, cmd, req.size(), s.timed_out);
           if (head.status != 200)
             w.errors.add();
@@ -274,49 +272,43 @@ task<void> serve_http(session& s) {
       continue_sent = false;
       body_clock = false;
       if (head.connection == http_connection::close || s.conn.closing()) {
-        co_await finish(s);
+        co_await finish(s, io);
         co_return;
       }
-      if (io.buffered() > high_water) {
+      if (over_high_water(s, io)) {
         behind = true;
         break;
       }
     }
-    io.flush();
-    if (io.failed())
-      co_return;
-    if (progressed)
-      s.last_active = w.now;
-    if (behind || io.buffered() > high_water) {
-      s.state = session::phase::writing;
-      co_await io.drained_below(low_water);
-      if (io.failed())
-        co_return;
-      continue;
+    const bool was_partial = s.partial;
+    switch (end_batch(s, io, in.size(), progressed, behind)) {
+      case batch_step::stop: co_return;
+      case batch_step::backpressure:
+        co_await io.drained_below(low_water(s));
+        if (io.failed())
+          co_return;
+        continue;
+      case batch_step::read: break;
     }
-    // The header deadline runs from a request's first byte, and again for
-    // its body once the headers are complete.
-    if (in.size() == 0) {
-      s.partial = false;
-    } else if (progressed || !s.partial) {
-      s.partial = true;
-      s.partial_since = w.now;
-    } else if (parser.headers_complete() && !body_clock) {
+    // The header deadline runs from a request's first byte, and again for its body once the
+    // headers are complete.
+    if (in.size() > 0 && !progressed && was_partial && parser.headers_complete() && !body_clock) {
       body_clock = true;
-      s.partial_since = w.now;
+      s.partial_since = s.rt.now;
     }
     // Draining: a request still arriving is read to its end (bounded by the
     // header deadline and the drain's), the others end here.
-    if (w.draining && !s.partial) {
-      co_await finish(s);
+    if (s.rt.draining && !s.partial) {
+      co_await finish(s, io);
       co_return;
     }
-    s.state = session::phase::reading;
+    s.enter(session::phase::reading);
+    s.watch_partial();
     std::error_code ec;
     const std::size_t n = co_await io.stream().read_some(in.prepare(buffer_limit), ec);
-    switch (take_read(s, in, ec, n)) {
+    switch (take_read(s, io, in, ec, n)) {
       case after_read::more: break;
-      case after_read::finish: co_await finish(s); co_return;
+      case after_read::finish: co_await finish(s, io); co_return;
       case after_read::end: co_return;
     }
   }

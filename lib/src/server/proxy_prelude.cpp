@@ -17,7 +17,6 @@
 #include "coronet/core/detail/log_limiter.hpp"
 #include "coronet/core/log.hpp"
 #include "coronet/net/timer.hpp"
-#include "server/session.hpp"
 
 namespace coronet::detail {
 namespace {
@@ -53,7 +52,7 @@ bool refuse(proxy_prelude& p, std::string_view why) {
 // (a late header, counted), the drain or a peer that left (not counted).
 bool wait_ended(proxy_prelude& p) {
   const auto limit = p.handshake_timeout;
-  if (!p.draining && limit.count() > 0 && steady::now() - p.since >= limit)
+  if (!p.draining && limit.count() > 0 && std::chrono::steady_clock::now() - p.since >= limit)
     return refuse(p, "no complete PROXY header within handshake_timeout");
   return false;
 }
@@ -180,20 +179,6 @@ task<bool> accept_proxy_header(proxy_prelude p) {
   } catch (const std::exception& e) {
     proxy_error_log.log(log_level::error, std::string("PROXY header: ") + e.what());
   }
-  co_return go_on;
-}
-
-task<bool> accept_proxy_header(session& s) {
-  server_worker& w = s.worker;
-  if (w.opts.proxy_protocol == proxy_protocol_mode::off)
-    co_return true;
-  s.state = session::phase::handshake;
-  s.handshake_since = steady::now();
-  const bool go_on = co_await accept_proxy_header(proxy_prelude{s.socket(), s.conn.peer, s.conn.local,
-                                                                w.opts.proxy_protocol, w.proxy_trusted,
-                                                                w.opts.handshake_timeout, s.handshake_since,
-                                                                w.draining, w.proxy_header_errors});
-  s.state = session::phase::reading;
   co_return go_on;
 }
 

@@ -8,36 +8,28 @@
 
 #include "coronet/core/detail/thread_counter.hpp"
 #include "coronet/net/socket.hpp"
-
 #include "coronet/protocol/proxy/proxy_header.hpp"
 #include "coronet/core/task.hpp"
 
 namespace coronet::detail {
 
-struct session;
-
 // Parses server_options::proxy_trusted. Throws std::invalid_argument naming
 // the first entry that is not an address or an address/prefix-length.
 std::vector<address_prefix> parse_trusted_proxies(const std::vector<std::string>& entries);
 
-// With server_options::proxy_protocol on, runs in phase::handshake before the
-// session reads anything else (and before a TLS handshake):
-// - a trusted peer must send a header in an accepted version; exactly its
-//   bytes are taken off the socket, and conn.peer / conn.local become the
-//   client's and the proxy's addresses it names (LOCAL and UNKNOWN keep the
-//   real ones);
-// - any other peer is served as it is, unless its first bytes are a PROXY
-//   signature, which closes it.
-// Yields true when the session goes on. False when it must close: the peer
-// left before sending anything, the server drains (neither counted), or the
-// header was malformed, truncated, oversized, late (closed by the sweeper at
-// handshake_timeout) or untrusted: counted in proxy_header_errors and logged
-// at most once a second. With the protocol off, yields true at once.
-task<bool> accept_proxy_header(session& s);
-
-// The same for any server's connection: what the prelude reads and updates. `peer` and
-// `local` hold the real endpoints and become the header's; `since` is when the handshake
-// began; refused headers are counted in `errors`.
+// With the PROXY protocol on (`mode`), runs as the connection's opening handshake, before
+// anything else reads (a TLS handshake included):
+// - a trusted peer must send a header in an accepted version; exactly its bytes are taken
+//   off the socket, and `peer` / `local` become the client's and the proxy's addresses it
+//   names (LOCAL and UNKNOWN keep the real ones);
+// - any other peer is served as it is, unless its first bytes are a PROXY signature, which
+//   closes it.
+// Yields true when the connection goes on. False when it must close: the peer left before
+// sending anything, the server drains (neither counted), or the header was malformed,
+// truncated, oversized, late (closed by the sweeper at handshake_timeout) or untrusted:
+// counted in `errors` and logged at most once a second. With the protocol off, yields true.
+// `peer` and `local` hold the real endpoints and become the header's; `since` is when the
+// handshake began.
 struct proxy_prelude {
   tcp::asio_socket& socket;
   tcp::endpoint& peer;

@@ -10,7 +10,7 @@
 #include <utility>
 
 #include "coronet/net/timer.hpp"
-#include "server/session.hpp"
+#include "server/stream_runtime.hpp"
 
 namespace coronet::detail {
 namespace {
@@ -74,27 +74,6 @@ std::optional<task<void>> hand_over(tcp::acceptor& a, std::function<void(tcp::so
   if (kept < 0)
     return std::nullopt;
   return take_late(a.get_executor(), protocol, kept, std::move(on_accepted));
-}
-
-task<void> stop_fresh_after(server_worker& w, std::chrono::milliseconds grace) {
-  // Each connection gets `grace` from when it was accepted (the handoff takes
-  // some after the drain began); the wait ends with the last of them.
-  for (;;) {
-    std::error_code ec;
-    co_await sleep_for(grace / 4, ec);
-    const auto now = std::chrono::steady_clock::now();
-    bool waiting = false;
-    for (session* s = w.head; s != nullptr; s = s->next) {
-      if (s->state != session::phase::reading)
-        continue;
-      if (ec || s->answered || now - s->conn.created >= grace)
-        s->stop_reading();
-      else
-        waiting = true;
-    }
-    if (!waiting)
-      co_return;
-  }
 }
 
 }  // namespace coronet::detail

@@ -13,8 +13,6 @@
 
 namespace coronet::detail {
 
-struct server_worker;
-
 // Steers the new connections of `a`'s SO_REUSEPORT group to the socket at
 // index `first_other` (a classic BPF program on the group): the group's
 // sockets are indexed in the order they were bound, so with this process's
@@ -38,10 +36,5 @@ std::optional<task<void>> hand_over(tcp::acceptor& a, std::function<void(tcp::so
 // How long, into a reuse_port drain, a connection that has not sent its
 // first request yet may still send it (it is answered, then closed).
 inline constexpr std::chrono::milliseconds fresh_connection_grace{200};
-
-// Ends the wait for a request of every connection of `w` still waiting for
-// one once it is `grace` old (those that just connected when the drain began
-// or were taken by hand_over), or at once if cancelled.
-task<void> stop_fresh_after(server_worker& w, std::chrono::milliseconds grace);
 
 }  // namespace coronet::detail

@@ -145,16 +145,16 @@ void request_rate::read(std::vector<std::uint64_t>& out) const {
 
 namespace coronet::detail {
 
-task<void> tick_request_rate(const server& srv, request_rate& rate, const bool& stopping) {
+task<void> tick_request_rate(const server& srv, request_rate& rate) {
   timer ticks(co_await this_executor);
   // Ticks at whole seconds from now, so a late wake-up does not shift the
   // ones after it.
   auto next = std::chrono::steady_clock::now();
-  while (!stopping) {
+  while (!srv.draining()) {
     next += std::chrono::seconds(1);
     ticks.expires_at(next);
     co_await ticks.wait();
-    if (!stopping)
+    if (!srv.draining())
       rate.tick(srv.stats().requests);
   }
 }

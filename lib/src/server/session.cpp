@@ -1,14 +1,12 @@
 #include "server/session.hpp"
 
 #include <algorithm>
-#include <limits>
 #include <string>
 #include <system_error>
 #include <type_traits>
 #include <vector>
 
 #include <asio/error.hpp>
-#include <asio/ssl/error.hpp>
 
 #include "coronet/core/detail/log_limiter.hpp"
 #include "coronet/protocol/codec.hpp"
@@ -16,55 +14,62 @@
 #include "coronet/protocol/raw/raw_codec.hpp"
 #include "coronet/protocol/resp/resp_codec.hpp"
 #include "coronet/core/log.hpp"
-#include "coronet/runtime/listener.hpp"
 #include "coronet/runtime/read_buffer.hpp"
-#include "coronet/net/timeout.hpp"
 #include "coronet/core/spawn.hpp"
 #include "protocol/http/http_codec.hpp"
-#include "server/server_tls.hpp"
-#include "server/stream_runtime.hpp"
+#include "server/session_batch.hpp"
 
 namespace coronet::detail {
 namespace {
 
-// After an error reply, how long the peer's remaining bytes are drained
-// before closing, so the close does not turn into a reset that destroys the
-// reply in flight.
-constexpr auto linger_time = std::chrono::milliseconds(500);
-
 log_limiter protocol_error_log;
 log_limiter session_error_log;
-log_limiter tls_handshake_log;
 
-template <class Writer>
-constexpr bool is_tls = std::is_same_v<Writer, tls::background_writer>;
-
-// A handler suspended: the replies so far go out now, and the request
-// timeout starts.
+// A handler suspended: the replies so far go out now, and the request timeout starts.
 void handler_suspended(handler_watch& watch) noexcept {
   auto& s = static_cast<session&>(watch);
-  if (s.tls_io != nullptr)
-    s.tls_io->flush();
-  else
-    s.io->flush();
-  s.handler_started = steady::now();
+  s.core.flush_output();
+  const auto limit = s.worker.opts.request_timeout;
+  if (limit.count() > 0)
+    s.core.set_deadline(steady::now() + limit, [](connection_core& c) noexcept {
+      auto* running = static_cast<session*>(c.protocol_);
+      if (running != nullptr && running->waiting && !running->timed_out) {
+        running->timed_out = true;
+        running->cancel();
+      }
+    });
 }
 
-// TLS's close_notify, then the close: a peer that does not answer it within
-// the linger time is not waited for.
-task<void> close_tls(tls::background_writer& io) { co_await tls_close_notify(io.stream(), linger_time); }
-
-// Sends what is buffered, waits until the kernel has all of it, then closes
-// without a reset (see lingering_close).
-template <class Writer>
-task<void> finish(session& s, Writer& io) {
-  io.flush();
-  s.state = session::phase::writing;
-  co_await io.drained();
-  if constexpr (is_tls<Writer>)
-    co_await close_tls(io);
+// A request begun too long ago: HTTP answers 408 first, the others just close.
+void partial_deadline_passed(connection_core& c) noexcept {
+  auto* s = static_cast<session*>(c.protocol_);
+  if (s == nullptr || s->state != session::phase::reading || !s->partial)
+    return;
+  if (s->partial_expired != nullptr)
+    s->partial_expired(*s);
   else
-    co_await tcp::lingering_close(io.stream(), linger_time);
+    s->close();
+}
+
+// How a command connection takes the drain. Connections waiting for a request have
+// nothing in flight: their reading stops now. The others close once their current replies
+// are written (the session loops check the drain); an HTTP request still arriving is read
+// and answered first, as nginx does. With reuse_port (a restart), one that has not sent its
+// first request yet gets a moment to send it: it just connected.
+bool drain_session(connection_core& c, bool late, bool grace_over) noexcept {
+  auto* s = static_cast<session*>(c.protocol_);
+  if (s == nullptr || s->state != session::phase::reading)
+    return true;
+  if (!late) {
+    if (s->partial && s->where->protocol == wire_protocol::http)
+      return true;
+    if (s->worker.opts.reuse_port && !s->answered)
+      return true;
+  } else if (!s->answered && !grace_over) {
+    return true;
+  }
+  s->stop_reading();
+  return false;
 }
 
 // Counts and encodes a request's reply.
@@ -78,35 +83,13 @@ void answer(session& s, Writer& io, const Codec& codec, const reply& rep) {
   s.answered = true;
 }
 
-// Accounts for a read that completed with `ec` and `n` bytes.
-template <class Writer>
-after_read take_read(session& s, Writer& io, read_buffer& in, const std::error_code& ec, std::size_t n) {
-  server_worker& w = s.worker;
-  if (ec == asio::error::eof && !w.draining)
-    return after_read::finish;  // the peer is done sending; it may still be reading our replies
-  if constexpr (is_tls<Writer>) {
-    // A TLS peer that closed without close_notify is done sending too.
-    if (ec == asio::ssl::error::stream_truncated && !w.draining)
-      return after_read::finish;
-  }
-  if (ec)
-    return w.draining && !io.failed() ? after_read::finish : after_read::end;
-  w.bytes_in.add(n);
-  in.commit(n);
-  return after_read::more;
-}
-
-// Reads, parses and answers requests until the peer leaves, an error closes
-// the connection, or the server drains. Replies to the requests of one read
-// are coalesced into one write, which goes on while the next ones are read.
-// Backpressure: once more than half of max_output_bytes is unsent, no request
-// is parsed or read until the peer has taken all but a quarter of it.
+// Reads, parses and answers requests until the peer leaves, an error closes the connection,
+// or the server drains. Replies to the requests of one read are coalesced into one write,
+// which goes on while the next ones are read. Backpressure: see end_batch.
 template <request_codec Codec, class Writer>
 task<void> serve_stream(session& s, Writer& io) {
   server_worker& w = s.worker;
   const std::size_t buffer_limit = w.opts.max_request_bytes + w.opts.max_bulk_bytes;
-  const std::size_t high_water = w.opts.max_output_bytes / 2;
-  const std::size_t low_water = high_water / 2;
   Codec codec;
   read_buffer in;
   std::vector<std::string_view> words;
@@ -132,9 +115,10 @@ task<void> serve_stream(session& s, Writer& io) {
       if (!words.empty()) {
         request req = request::from_words(words);
         req.conn = &s.conn;
-        s.state = session::phase::handling;
+        s.enter(session::phase::handling);
         dispatch_awaiter call(w.srv.routes(), req, &s);
         const reply& rep = co_await call;
+        s.core.clear_deadline();
         // HELLO's own reply is already in the version it chose, as in Redis.
         if constexpr (requires { codec.set_protover(2); })
           codec.set_protover(s.conn.protover);
@@ -146,41 +130,28 @@ task<void> serve_stream(session& s, Writer& io) {
         co_await finish(s, io);
         co_return;
       }
-      if (io.buffered() > high_water) {
+      if (over_high_water(s, io)) {
         behind = true;
         break;
       }
     }
-    io.flush();
-    if (io.failed())
-      co_return;
-    // Bytes alone do not count: a peer trickling a request that never
-    // completes (slowloris) stays idle, and its request stays partial from
-    // its first byte on.
-    if (progressed)
-      s.last_active = w.now;
-    if (behind || io.buffered() > high_water) {
-      // The requests already read wait in `in`; a peer that takes nothing
-      // meanwhile is closed by the sweeper (output_stall_timeout).
-      s.state = session::phase::writing;
-      co_await io.drained_below(low_water);
-      if (io.failed())
-        co_return;
-      continue;
+    switch (end_batch(s, io, in.size(), progressed, behind)) {
+      case batch_step::stop: co_return;
+      case batch_step::backpressure:
+        co_await io.drained_below(low_water(s));
+        if (io.failed())
+          co_return;
+        continue;
+      case batch_step::read: break;
     }
-    if (in.size() == 0) {
-      s.partial = false;
-    } else if (progressed || !s.partial) {
-      s.partial = true;
-      s.partial_since = w.now;
-    }
-    // A connection taken during a reuse_port handoff gets its first request
-    // read and answered (stop_fresh_after bounds the wait for it).
-    if (w.draining && (s.answered || !w.opts.reuse_port)) {
+    // A connection taken during a reuse_port handoff gets its first request read and
+    // answered (drain_session bounds the wait for it).
+    if (s.rt.draining && (s.answered || !w.opts.reuse_port)) {
       co_await finish(s, io);
       co_return;
     }
-    s.state = session::phase::reading;
+    s.enter(session::phase::reading);
+    s.watch_partial();
     std::error_code ec;
     const std::size_t n = co_await io.stream().read_some(in.prepare(buffer_limit), ec);
     switch (take_read(s, io, in, ec, n)) {
@@ -191,8 +162,8 @@ task<void> serve_stream(session& s, Writer& io) {
   }
 }
 
-// The seed's one-shot mode: one read is the request, the reply is unframed,
-// then the connection closes.
+// The seed's one-shot mode: one read is the request, the reply is unframed, then the
+// connection closes.
 template <class Writer>
 task<void> serve_raw(session& s, Writer& io) {
   server_worker& w = s.worker;
@@ -201,7 +172,7 @@ task<void> serve_raw(session& s, Writer& io) {
   const std::size_t n = co_await io.stream().read_some(asio::buffer(buf), ec);
   if (ec)
     co_return;
-  w.bytes_in.add(n);
+  s.rt.bytes_in.add(n);
   s.serve_as(wire_protocol::raw);
   raw_codec codec;
   std::vector<std::string_view> words;
@@ -209,9 +180,10 @@ task<void> serve_raw(session& s, Writer& io) {
   if (r.status == parse_status::complete && !words.empty()) {
     request req = request::from_words(words);
     req.conn = &s.conn;
-    s.state = session::phase::handling;
+    s.enter(session::phase::handling);
     dispatch_awaiter call(w.srv.routes(), req, &s);
     const reply& rep = co_await call;
+    s.core.clear_deadline();
     w.requests.add();
     // As the seed did, an unknown or failed command gets no reply at all.
     if (rep.kind() == reply_kind::error)
@@ -231,8 +203,8 @@ task<void> serve_protocol(session& s, Writer& io) {
     case wire_protocol::raw: co_await serve_raw(s, io); break;
     case wire_protocol::http:
       // The server refuses an HTTP listener with TLS at construction.
-      if constexpr (!is_tls<Writer>)
-        co_await serve_http(s);
+      if constexpr (std::is_same_v<Writer, tcp::background_writer>)
+        co_await serve_http(s, io);
       break;
     case wire_protocol::line: co_await serve_stream<line_codec>(s, io); break;
     case wire_protocol::auto_detect:  // RESP, inline commands included: see wire_protocol.hpp
@@ -240,37 +212,44 @@ task<void> serve_protocol(session& s, Writer& io) {
   }
 }
 
-// The TLS handshake, bounded by handshake_timeout (the sweeper closes the
-// socket), then the protocol. A peer that fails it (plaintext to a TLS port,
-// a wrong certificate, a cut connection) is closed, logged at most once a
-// second.
-task<void> serve_tls(session& s) {
-  tls::background_writer& io = *s.tls_io;
-  s.state = session::phase::handshake;
-  s.handshake_since = steady::now();
-  std::error_code ec;
-  co_await io.stream().handshake(tls::stream::server, ec);
-  if (ec) {
-    if (ec != asio::error::operation_aborted) {
-      std::string text = "TLS handshake failed from ";
-      text += s.conn.peer.address().to_string();
-      text += ": ";
-      text += tls::describe_handshake_error(io.stream(), ec);
-      tls_handshake_log.log(log_level::info, text);
-    }
-    co_return;
-  }
-  s.state = session::phase::reading;
-  s.last_active = steady::now();
-  co_await serve_protocol(s, io);
-}
+tcp::asio_socket& lowest(tcp::socket& s) noexcept { return s.native(); }
+tcp::asio_socket& lowest(tls::stream& s) noexcept { return s.lowest_layer(); }
 
 }  // namespace
 
-task<void> finish(session& s) { return finish(s, *s.io); }
+session::session(server_worker& w, connection_core& c)
+    : handler_watch(&handler_suspended), worker(w), rt(*c.worker_), core(c), where(&w.srv.listener(c.listener_)) {
+  conn.peer = c.peer_;
+  conn.local = c.local_;
+  conn.owner = &w.srv;
+  conn.listener = c.listener_;
+  conn.id = c.id_;
+  conn.created = steady::now();
+  conn.authenticated = w.opts.password.empty();
+  metrics = &w.metrics;
+  const bool http = where->protocol == wire_protocol::http;
+  partial_timeout = std::max(http ? w.opts.http.header_timeout : w.opts.partial_request_timeout,
+                             std::chrono::milliseconds(0));
+  if (http)
+    c.idle_timeout_ = std::max(w.opts.http.idle_timeout, std::chrono::milliseconds(0));
+  c.protocol_ = this;
+  c.on_drain_ = &drain_session;
+}
 
-after_read take_read(session& s, read_buffer& in, const std::error_code& ec, std::size_t n) {
-  return take_read(s, *s.io, in, ec, n);
+session::~session() {
+  if (counted)
+    worker.metrics.closed(conn.protocol);
+  core.protocol_ = nullptr;
+  core.on_drain_ = nullptr;
+  core.busy_ = false;
+  core.clear_deadline();
+}
+
+void session::watch_partial() noexcept {
+  if (partial && partial_timeout.count() > 0)
+    // Sessions stamp times with the last tick's `now`, up to a tick early: adding a tick
+    // never closes early.
+    core.set_deadline(partial_since + partial_timeout + rt.rt.tick, &partial_deadline_passed);
 }
 
 void report_background_failure(std::exception_ptr e) {
@@ -285,72 +264,12 @@ void report_background_failure(std::exception_ptr e) {
   }
 }
 
-namespace {
-
-std::string describe(const tcp::endpoint& peer) {
-  return peer.address().to_string() + ":" + std::to_string(peer.port());
-}
-
-}  // namespace
-
-session::session(server_worker& w, tcp::socket s, std::uint64_t id, std::size_t listener)
-    : handler_watch(&handler_suspended), worker(w), where(&w.srv.listener(listener)) {
-  std::error_code ec;
-  conn.peer = s.native().remote_endpoint(ec);
-  conn.local = s.native().local_endpoint(ec);
-  conn.fd = s.native().native_handle();
-  set_socket_options(s, w.opts.tcp_keepalive, false);
-  if (where->tls) {
-    tls_context = w.tls->context();
-    tls_io = tls::background_writer::create(tls::stream(std::move(s), *tls_context), &w.bytes_out);
-  } else {
-    io = tcp::background_writer::create(std::move(s), &w.bytes_out);
-  }
-  next = w.head;
-  if (next != nullptr)
-    next->prev = this;
-  w.head = this;
-  last_active = w.now;
-  conn.owner = &w.srv;
-  conn.listener = listener;
-  conn.id = id;
-  conn.created = steady::now();
-  conn.authenticated = w.opts.password.empty();
-  metrics = &w.metrics;
-}
-
-session::~session() {
-  if (counted)
-    worker.metrics.closed(conn.protocol);
-  if (prev != nullptr)
-    prev->next = next;
-  else
-    worker.head = next;
-  if (next != nullptr)
-    next->prev = prev;
-  if (tls_io != nullptr)
-    tls_io->release();
-  else
-    io->release();
-  if (worker.draining && worker.head == nullptr && worker.sweep_timer)
-    worker.sweep_timer->cancel();
-}
-
-task<void> run_session(server_worker& w, std::atomic<std::uint64_t>& connections_now, tcp::socket sock,
-                       std::uint64_t id, std::size_t listener) {
-  session s(w, std::move(sock), id, listener);
-  // The PROXY header comes first (plain TCP bytes, before any TLS handshake),
-  // so that the log and conn.peer show the client the proxy reports.
-  const bool opened = co_await accept_proxy_header(s);
-  if (opened && w.opts.log_connections)
-    log(log_level::info, "connection from " + describe(s.conn.peer));
+template <class Stream>
+task<void> serve_commands(server_worker& w, stream_connection<Stream>& c) {
+  session s(w, c);
+  s.conn.fd = lowest(c.stream()).native_handle();
   try {
-    if (opened) {
-      if (s.tls_io != nullptr)
-        co_await serve_tls(s);
-      else
-        co_await serve_protocol(s, *s.io);
-    }
+    co_await serve_protocol(s, c.output());
   } catch (const std::system_error& e) {
     // Cancellation is how a forced close ends a session.
     if (e.code() != asio::error::operation_aborted)
@@ -358,35 +277,23 @@ task<void> run_session(server_worker& w, std::atomic<std::uint64_t>& connections
   } catch (const std::exception& e) {
     session_error_log.log(log_level::error, std::string("session failed: ") + e.what());
   }
-  // The write in flight refers to the socket: close, and wait for it to end.
-  s.close();
-  s.state = session::phase::writing;
-  if (s.tls_io != nullptr)
-    co_await s.tls_io->drained();
-  else
-    co_await s.io->drained();
-  connections_now.fetch_sub(1, std::memory_order_relaxed);
-  if (opened && w.opts.log_connections)
-    log(log_level::info, "connection closed: " + describe(s.conn.peer));
 }
 
-task<void> reject_connection(server_worker& w, tcp::socket sock, std::size_t listener) {
+template task<void> serve_commands(server_worker&, stream_connection<tcp::socket>&);
+template task<void> serve_commands(server_worker&, stream_connection<tls::stream>&);
+
+std::string reject_text(wire_protocol p) {
   // In the listener's protocol, as any other error; raw never sends error texts.
-  const wire_protocol protocol = w.srv.listener(listener).protocol;
   std::string text;
-  // A TLS peer would take plaintext for a broken record: it is just closed.
-  if (w.srv.listener(listener).tls) {
-  } else if (protocol == wire_protocol::http) {
-    append_http_error(503, "max number of clients reached", text);
-  } else if (protocol != wire_protocol::raw) {
-    if (protocol != wire_protocol::line)
-      text = "-";
-    text += "ERR max number of clients reached\r\n";
+  const reply busy = reply::err("max number of clients reached");
+  switch (p) {
+    case wire_protocol::http: append_http_error(503, "max number of clients reached", text); break;
+    case wire_protocol::raw: break;
+    case wire_protocol::line: line_codec::encode(busy, text); break;
+    case wire_protocol::auto_detect:
+    case wire_protocol::resp: resp_codec().encode(busy, text); break;
   }
-  std::error_code ec;
-  co_await sock.write_all(asio::buffer(text), ec);
-  w.bytes_out.add(text.size());
-  co_await tcp::lingering_close(sock, linger_time);
+  return text;
 }
 
 }  // namespace coronet::detail

@@ -1,5 +1,6 @@
-// A server's connections: the per-thread state they share and the session
-// loop that reads, dispatches and answers requests (private to server.cpp).
+// The command server's connections: the per-thread state they share and the session
+// loops that read, dispatch and answer requests, as a protocol of the stream server
+// (server.cpp plugs them in as its connection handler).
 #pragma once
 
 #include <atomic>
@@ -7,183 +8,142 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <system_error>
+#include <type_traits>
 #include <vector>
+
+#include <asio/error.hpp>
+#include <asio/ssl/error.hpp>
 
 #include "coronet/core/detail/thread_counter.hpp"
 #include "coronet/protocol/codec_limits.hpp"
 #include "coronet/command/connection.hpp"
 #include "coronet/command/router.hpp"
 #include "coronet/server/server.hpp"
-#include "coronet/net/acceptor.hpp"
+#include "coronet/server/stream_server.hpp"
 #include "coronet/runtime/background_writer.hpp"
 #include "coronet/runtime/read_buffer.hpp"
-#include "coronet/net/timer.hpp"
 #include "coronet/core/task.hpp"
-#include "coronet/core/task_group.hpp"
 #include "coronet/runtime/tls_background_writer.hpp"
 #include "server/detail/dispatch.hpp"
 #include "server/detail/worker_metrics.hpp"
-#include "server/proxy_prelude.hpp"
+#include "server/stream_runtime.hpp"
 
 namespace coronet::detail {
 
 using steady = std::chrono::steady_clock;
 
-struct session;
-class server_tls;
-
-// The error handler of server::spawn's tasks: cancellation by the drain
-// (operation_aborted) is how they are meant to end; anything else is reported
-// as for any detached task.
-void report_background_failure(std::exception_ptr e);
-
-// What one server thread knows: its acceptor, its connections (for idle
-// sweeps and draining) and its counters. Used only from that thread, except
-// the counters, which any thread reads.
+// What the command sessions of one worker thread share: limits and counters (the stream
+// server's worker of the same index has the connections and the rest).
 struct server_worker {
-  server_worker(server& s, asio::io_context& ctx, std::size_t i) : srv(s), opts(s.options()), index(i) {
-    sweep_timer.emplace(ctx);
-    background.emplace(ctx.get_executor(), &report_background_failure);
-  }
+  server_worker(server& s, std::size_t i) : srv(s), opts(s.options()), index(i) {}
 
   server& srv;
   const server_options& opts;
-  // This worker's position in the pool (server::current_worker()).
   std::size_t index;
   codec_limits limits{opts.max_request_bytes, opts.max_bulk_bytes, opts.max_args};
-  // Who may send a PROXY header (server_options::proxy_trusted).
-  std::vector<address_prefix> proxy_trusted = parse_trusted_proxies(opts.proxy_trusted);
-  // One acceptor per listener, in server::listener(i) order.
-  std::vector<tcp::acceptor> acceptors;
-  // Wakes the sweeper; it ends once draining leaves no connection.
-  std::optional<timer> sweep_timer;
-  // server::spawn's tasks on this worker: cancelled when the drain begins,
-  // awaited (up to the drain deadline) through a task in the pool's group.
-  std::optional<task_group> background;
-  // The server's TLS certificate; null when no listener serves TLS.
-  server_tls* tls = nullptr;
-  session* head = nullptr;
-  steady::time_point now = steady::now();
-  bool draining = false;
-  thread_counter connections_total;
-  thread_counter connections_rejected;
   thread_counter requests;
   thread_counter errors;
-  thread_counter handshakes_timed_out;
-  thread_counter proxy_header_errors;
-  thread_counter bytes_in;
-  thread_counter bytes_out;
   // Per-command calls and latencies, connections per protocol.
   worker_metrics metrics;
   // Requests per second over the last minute (ticked on worker 0 only).
   request_rate rate;
 };
 
-// One connection. It watches the handler it runs (handler_watch): the sweeper
-// cancels one that runs past request_timeout.
+// One connection of the command server, on a stream server connection (`core`). It watches
+// the handler it runs (handler_watch): a request_timeout deadline cancels one that runs too
+// long.
 struct session : handler_watch {
-  // `handshake`: an opening step before the first request (a TLS handshake,
-  // a PROXY header), bounded by handshake_timeout from `handshake_since`.
-  enum class phase { handshake, reading, handling, writing };
+  enum class phase { reading, handling, writing };
 
-  // `id` becomes conn.id: unique per server, from 1 up; `listener` is the
-  // index of the listener that accepted it.
-  session(server_worker& w, tcp::socket s, std::uint64_t id, std::size_t listener);
+  session(server_worker& w, connection_core& c);
   session(const session&) = delete;
   session& operator=(const session&) = delete;
   ~session();
 
-  void close() noexcept {
-    if (tls_io != nullptr)
-      tls_io->close();
-    else
-      io->close();
-  }
+  void close() noexcept { core.close_transport(); }
 
-  // Sets the protocol the connection is served with, counting it per
-  // protocol (until the session ends). Call once.
+  // Sets the protocol the connection is served with, counting it per protocol (until the
+  // session ends). Call once.
   void serve_as(wire_protocol p) noexcept {
     conn.protocol = p;
     worker.metrics.opened(p);
     counted = true;
   }
 
-  // Ends the wait for the next request (the read sees end of stream) while
-  // replies still being written go on.
-  void stop_reading() noexcept {
-    std::error_code ignored;
-    if (tls_io != nullptr)
-      tls_io->stream().lowest_layer().shutdown(asio::socket_base::shutdown_receive, ignored);
-    else
-      io->stream().shutdown(asio::socket_base::shutdown_receive, ignored);
+  // Ends the wait for the next request (the read sees end of stream) while replies still
+  // being written go on.
+  void stop_reading() noexcept { core.stop_reading(); }
+
+  // What the session does now; the idle deadline does not count while it handles.
+  void enter(phase p) noexcept {
+    state = p;
+    core.busy_ = p == phase::handling;
   }
 
-  // The TCP socket, beneath TLS for a TLS connection (for the PROXY header,
-  // which comes before the TLS handshake).
-  tcp::asio_socket& socket() noexcept {
-    return tls_io != nullptr ? tls_io->stream().lowest_layer() : io->stream().native();
-  }
-
-  // The writer's counters, whichever transport it is (for the sweeper).
-  std::size_t buffered() const noexcept { return tls_io != nullptr ? tls_io->buffered() : io->buffered(); }
-  std::uint64_t written() const noexcept { return tls_io != nullptr ? tls_io->written() : io->written(); }
+  // Before a read: a request already begun must be complete within the partial request
+  // deadline (HTTP: its header timeout), from `partial_since`.
+  void watch_partial() noexcept;
 
   server_worker& worker;
+  stream_worker& rt;
+  connection_core& core;
   // The listener that accepted the connection: its protocol is served.
   const listener_config* where;
-  // The connection's output: `io` for plain TCP, `tls_io` (and `io` null)
-  // for TLS; the session loop is a template over the two.
-  tcp::background_writer* io = nullptr;
-  tls::background_writer* tls_io = nullptr;
-  // What `tls_io`'s stream was made with: the certificate at accept time.
-  std::shared_ptr<asio::ssl::context> tls_context;
   connection conn;
-  session* prev = nullptr;
-  session* next = nullptr;
-  steady::time_point last_active;
-  steady::time_point handler_started;
-  // When the opening handshake began (valid in phase::handshake).
-  steady::time_point handshake_since;
   // When the incomplete request now buffered began (valid while `partial`).
   steady::time_point partial_since;
   bool partial = false;
-  // A request was answered; one that never was may be a client about to send
-  // its first request (see detail::stop_fresh_after).
+  // A request was answered; one that never was may be a client about to send its first
+  // request (see drain_session).
   bool answered = false;
-  // The sweeper's view of the output: io->written() when it last moved, and
-  // since when it has not (output_stall_timeout).
-  std::uint64_t seen_written = 0;
-  steady::time_point output_since;
-  bool output_watched = false;
   // serve_as() counted the connection under conn.protocol.
   bool counted = false;
   phase state = phase::reading;
-  // What the sweeper does when the partial request's deadline passes: null
-  // closes the connection; HTTP answers 408 first (http_session.cpp).
+  // The partial request deadline: HTTP's, or the partial_request_timeout.
+  std::chrono::milliseconds partial_timeout{0};
+  // What happens when it passes: null closes the connection; HTTP answers 408 first.
   void (*partial_expired)(session&) noexcept = nullptr;
 };
 
-// Sends what is buffered, waits until the kernel has all of it, then closes
-// without a reset (see tcp::lingering_close).
-task<void> finish(session& s);
+// Flushes what is buffered and waits until the kernel has all of it; the stream server then
+// closes the connection without a reset.
+template <class Writer>
+task<void> finish(session& s, Writer& io) {
+  io.flush();
+  s.enter(session::phase::writing);
+  co_await io.drained();
+}
 
 // What a read step decided.
 enum class after_read { more, finish, end };
 
 // Accounts for a read that completed with `ec` and `n` bytes into `in`.
-after_read take_read(session& s, read_buffer& in, const std::error_code& ec, std::size_t n);
+template <class Writer>
+after_read take_read(session& s, Writer& io, read_buffer& in, const std::error_code& ec, std::size_t n) {
+  s.core.clear_deadline();
+  if (ec == asio::error::eof && !s.rt.draining)
+    return after_read::finish;  // the peer is done sending; it may still be reading our replies
+  if constexpr (std::is_same_v<Writer, tls::background_writer>) {
+    // A TLS peer that closed without close_notify is done sending too.
+    if (ec == asio::ssl::error::stream_truncated && !s.rt.draining)
+      return after_read::finish;
+  }
+  if (ec)
+    return s.rt.draining && !io.failed() ? after_read::finish : after_read::end;
+  s.rt.bytes_in.add(n);
+  in.commit(n);
+  return after_read::more;
+}
 
 // The HTTP/1.1 loop (http_session.cpp).
-task<void> serve_http(session& s);
+task<void> serve_http(session& s, tcp::background_writer& io);
 
-// Serves one accepted connection until it ends; the connection was already
-// counted in connections_now, which this uncounts at the end. `id` is its
-// connection::id, `listener` the index of the listener that accepted it.
-task<void> run_session(server_worker& w, std::atomic<std::uint64_t>& connections_now, tcp::socket sock,
-                       std::uint64_t id, std::size_t listener);
+// The command server's connection handler: serves the listener's protocol on `c`.
+template <class Stream>
+task<void> serve_commands(server_worker& w, stream_connection<Stream>& c);
 
-// Tells a connection over max_connections so, in the protocol of the listener
-// that accepted it, then closes it.
-task<void> reject_connection(server_worker& w, tcp::socket sock, std::size_t listener);
+// The bytes a peer over max_connections gets, in its listener's protocol, encoded by its codec.
+std::string reject_text(wire_protocol p);
 
 }  // namespace coronet::detail

@@ -138,6 +138,11 @@ bool stream_connection<Stream>::queue(std::string_view bytes) {
 }
 
 template <class Stream>
+void stream_connection<Stream>::flush_output() noexcept {
+  io_->flush();
+}
+
+template <class Stream>
 task<void> stream_connection<Stream>::write(std::string_view bytes) {
   if (!queue(bytes))
     throw std::system_error(make_error_code(asio::error::broken_pipe));

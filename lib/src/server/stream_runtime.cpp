@@ -152,12 +152,13 @@ void stream_runtime::begin_drain(std::size_t index) noexcept {
   }
   if (index == 0 && tls)
     tls->stop_watching();
-  // Handshakes in progress are abandoned; handlers see their reads end.
+  // Handshakes in progress are abandoned; handlers see their reads end (as their protocol
+  // says).
   for (connection_core* c = w.head; c != nullptr; c = c->next_) {
     if (c->in_handshake_)
       c->close_transport();
-    else if (!c->fresh_)
-      stop_reading_for_drain(*c);
+    else
+      c->drain_settled_ = !take_drain(*c, false, false);
   }
   if (options.reuse_port) {
     try {
@@ -179,12 +180,32 @@ void stream_runtime::force_close(std::size_t index) noexcept {
     c->close_transport();
 }
 
+bool take_drain(connection_core& c, bool late, bool grace_over) noexcept {
+  if (c.on_drain_ != nullptr)
+    return c.on_drain_(c, late, grace_over);
+  if (late ? !grace_over : c.fresh_)
+    return true;
+  stop_reading_for_drain(c);
+  return false;
+}
+
 task<void> stop_fresh_connections(stream_worker& w, std::chrono::milliseconds grace) {
-  std::error_code ec;
-  co_await sleep_for(grace, ec);
-  for (connection_core* c = w.head; c != nullptr; c = c->next_)
-    if (!c->read_stopped_)
-      stop_reading_for_drain(*c);
+  // Each connection gets `grace` from when it was accepted (the hand-off takes some after
+  // the drain began); the wait ends with the last of them.
+  for (;;) {
+    std::error_code ec;
+    co_await sleep_for(grace / 4, ec);
+    const auto now = std::chrono::steady_clock::now();
+    bool waiting = false;
+    for (connection_core* c = w.head; c != nullptr; c = c->next_) {
+      if (c->drain_settled_ || c->in_handshake_)
+        continue;
+      c->drain_settled_ = !take_drain(*c, true, ec || now - c->created_ >= grace);
+      waiting = waiting || !c->drain_settled_;
+    }
+    if (!waiting || ec)
+      co_return;
+  }
 }
 
 }  // namespace coronet::detail

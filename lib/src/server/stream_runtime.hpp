@@ -146,6 +146,10 @@ void set_socket_options(tcp::socket& sock, std::chrono::seconds keepalive, bool 
 // the close.
 task<void> tls_close_notify(tls::stream& s, std::chrono::milliseconds linger);
 
+// Tells `c` of the drain (its protocol's on_drain_, or the stream default); true while it is
+// still to be served.
+bool take_drain(connection_core& c, bool late, bool grace_over) noexcept;
+
 // Stops the reading of `c` for the drain: its handler's reads end with operation_aborted.
 inline void stop_reading_for_drain(connection_core& c) noexcept {
   c.read_stopped_ = true;

@@ -69,7 +69,8 @@ stream_runtime::stream_runtime(stream_server& o, stream_server_options opts, str
     agent = std::make_unique<agent_check>(pool->context(0), addresses.front(), *options.agent_port,
                                           acceptor_opts.reuse_port);
   std::chrono::milliseconds shortest{0};
-  for (auto t : {options.handshake_timeout, options.idle_timeout, options.output_stall_timeout})
+  for (auto t : {options.handshake_timeout, options.idle_timeout, options.output_stall_timeout,
+                 handlers.shortest_deadline})
     if (t.count() > 0 && (shortest.count() == 0 || t < shortest))
       shortest = t;
   if (shortest.count() > 0)

@@ -1,5 +1,6 @@
 // One stream server connection from accept to close: socket options, PROXY header, TLS
 // handshake, the user's handler, then the flush and a close without a reset.
+#include <algorithm>
 #include <exception>
 #include <memory>
 #include <string>
@@ -112,6 +113,8 @@ task<void> run_as(stream_worker& w, tcp::socket sock, std::uint64_t id, std::siz
   c.peer_ = peer;
   c.local_ = local;
   c.last_active_ = w.now;
+  c.created_ = steady::now();
+  c.idle_timeout_ = std::max(w.opts.idle_timeout, std::chrono::milliseconds(0));
   // A connection taken over during a reuse_port drain gets a moment to be served.
   c.fresh_ = w.draining;
   const linked in_list(w, c);

@@ -43,7 +43,6 @@ void watch_output(connection_core& c, steady::time_point now) noexcept {
 task<void> sweep_connections(stream_worker& w) {
   const auto tick = w.rt.tick;
   const auto handshake = positive(w.opts.handshake_timeout);
-  const auto idle = positive(w.opts.idle_timeout);
   const auto stall = positive(w.opts.output_stall_timeout);
   while (!w.draining || w.head != nullptr) {
     w.sweep_timer->expires_after(tick);
@@ -67,10 +66,9 @@ task<void> sweep_connections(stream_worker& w) {
           w.handshakes_timed_out.add();
           s.close_transport();
         }
-      } else if (idle.count() > 0 && w.now - s.last_active_ >= idle + tick) {
+      } else if (!s.busy_ && s.idle_timeout_.count() > 0 && w.now - s.last_active_ >= s.idle_timeout_ + tick) {
         // Activity is stamped with the last tick's time, up to a tick early: adding a tick
         // never closes early.
-        w.errors.add();
         s.close_transport();
       } else if (s.deadline_armed_ && w.now >= s.deadline_) {
         s.deadline_armed_ = false;

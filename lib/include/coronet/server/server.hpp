@@ -101,6 +101,10 @@ struct server_options {
   /// peers that trickle a request byte by byte (slowloris); it also bounds a
   /// large request to `max_bulk_bytes` per this long. 0 = no limit.
   std::chrono::milliseconds partial_request_timeout = std::chrono::seconds(10);
+  /// TCP_NODELAY on every accepted connection: a reply goes out at once instead of
+  /// waiting for the peer's delayed ACK (a pipelining client's last partial reply would
+  /// otherwise wait up to 40 ms).
+  bool tcp_nodelay = true;
   /// TCP keepalive on every accepted connection, as Redis's `tcp-keepalive`:
   /// SO_KEEPALIVE, the first probe after this long without traffic, then one
   /// every third of it; 3 unanswered probes reset the connection. 0 = off. If
@@ -213,10 +217,7 @@ struct server_stats {
 };
 
 namespace detail {
-struct server_worker;
-class worker_pool;
-class agent_check;
-class server_tls;
+struct server_impl;
 }  // namespace detail
 
 /// A TCP server for a router's commands (see docs/protocols.md for the
@@ -303,9 +304,9 @@ public:
   /// new connections; everything else goes on serving. Logged by the agent
   /// when its answer changes. Thread-safe and async-signal-safe (a lock-free
   /// store), so a SIGUSR1 handler may call it.
-  void set_maintenance(bool on) noexcept { maintenance_.store(on, std::memory_order_relaxed); }
+  void set_maintenance(bool on) noexcept;
   /// True while in maintenance. Thread-safe.
-  bool maintenance() const noexcept { return maintenance_.load(std::memory_order_relaxed); }
+  bool maintenance() const noexcept;
   /// True once the drain began (`stop()`, the first signal). Thread-safe.
   bool draining() const noexcept;
   /// The bound agent-check port; 0 when `options().agent_port` is empty.
@@ -335,7 +336,7 @@ public:
   /// before background tasks are cancelled and connections closed; e.g. to
   /// stop work the server does not own. It must not block. An exception it
   /// throws is logged. Call before `run()`; replaces an earlier callback.
-  void on_stop(std::function<void()> callback) { on_stop_ = std::move(callback); }
+  void on_stop(std::function<void()> callback);
 
   /// The router the server dispatches to.
   const router& routes() const noexcept { return router_; }
@@ -351,30 +352,12 @@ public:
   static std::size_t current_worker() noexcept;
 
 private:
-  void force_stop() noexcept;
-  task<void> serve_worker(std::size_t index);
-  task<void> accept_connections(detail::server_worker& w, std::size_t listener);
-  void take_connection(detail::server_worker& w, std::size_t listener, tcp::socket sock);
-  void begin_drain(std::size_t index) noexcept;
-  void force_close(std::size_t index) noexcept;
-
   const router& router_;
   server_options options_;
   // Listener 0 is host:port, then options_.listeners, with their bound ports.
   std::vector<listener_config> listeners_;
-  std::chrono::steady_clock::time_point started_;
-  std::unique_ptr<detail::worker_pool> pool_;
-  // The TLS certificate, when a listener serves TLS.
-  std::unique_ptr<detail::server_tls> tls_;
-  std::vector<std::unique_ptr<detail::server_worker>> workers_;
-  std::atomic<std::uint64_t> connections_now_{0};
-  // The last connection::id given out (over all threads).
-  std::atomic<std::uint64_t> next_connection_id_{0};
-  std::function<void()> on_stop_;
-  std::atomic<bool> stop_announced_{false};
-  std::atomic<bool> maintenance_{false};
-  // The agent-check listener, when options_.agent_port is set; on worker 0.
-  std::unique_ptr<detail::agent_check> agent_;
+  // The stream server it runs on, and the state its sessions share.
+  std::unique_ptr<detail::server_impl> impl_;
 };
 
 }  // namespace coronet

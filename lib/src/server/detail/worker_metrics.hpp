@@ -155,11 +155,10 @@ private:
   std::uint64_t last_total_ = 0;
 };
 
-// Ticks `rate` once a second with `srv`'s request total until `stopping`
-// (the worker's draining flag) is set or the task is cancelled. A server's
-// background task: the drain cancels it, but a cancellation that comes while
-// the tick runs (its wait already complete) reaches no wait, so the flag is
-// checked as well.
-task<void> tick_request_rate(const server& srv, request_rate& rate, const bool& stopping);
+// Ticks `rate` once a second with `srv`'s request total until `srv` drains
+// or the task is cancelled. A server's background task: the drain cancels it,
+// but a cancellation that comes while the tick runs (its wait already
+// complete) reaches no wait, so the drain is checked as well.
+task<void> tick_request_rate(const server& srv, request_rate& rate);
 
 }  // namespace coronet::detail
