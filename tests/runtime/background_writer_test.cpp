@@ -1,5 +1,6 @@
-// coronet::tcp::background_writer over TCP loopback: synchronous flushes, the
-// background write and its drain, failures and the reference count.
+// coronet::background_writer<Stream> over TCP and TLS loopback: synchronous
+// flushes where the stream allows them, the background write and its drain,
+// failures, and the owning handles.
 #include "coronet/runtime/background_writer.hpp"
 
 #include <catch2/catch.hpp>
@@ -15,18 +16,23 @@
 #include <asio/error.hpp>
 #include <asio/io_context.hpp>
 #include <asio/socket_base.hpp>
+#include <asio/ssl/error.hpp>
 
 #include "coronet/core/detail/thread_counter.hpp"
-#include "coronet/net/timeout.hpp"
 #include "coronet/core/spawn.hpp"
 #include "coronet/core/sync_wait.hpp"
 #include "coronet/core/task.hpp"
+#include "coronet/core/when_all.hpp"
+#include "coronet/net/timeout.hpp"
 #include "coronet/net/yield.hpp"
+#include "coronet/tls/context.hpp"
+#include "coronet/tls/stream.hpp"
 
 // Never co_await inside a Catch macro: the macro repeats its expression in a
 // short-circuited `false && (...)`, and g++ 12 still runs a co_await there.
 
 #include "support/loopback_pair.hpp"
+#include "support/test_certs.hpp"
 #include "support/wait_helpers.hpp"
 
 namespace {
@@ -34,51 +40,102 @@ namespace {
 using namespace std::chrono_literals;
 using coronet::task;
 using coronet::detail::thread_counter;
-using coronet::tcp::background_writer;
-using coronet_test::connected_pair;
 using coronet_test::destroy_counter;
-using coronet_test::make_pair;
 using coronet_test::patterned_bytes;
-using coronet_test::read_exactly;
 using coronet_test::wait_until;
 
-// Far more than the socket buffers of a `make_small_buffer_pair` hold.
+template <class Stream>
+using writer = coronet::background_writer<Stream>;
+template <class Stream>
+using writer_ptr = coronet::writer_ptr<Stream>;
+
+// Far more than the socket buffers of a small-buffer pair hold.
 constexpr std::size_t large_output = 4 * 1024 * 1024;
 
-// A pair with small server send and client receive buffers, so that a few
-// MB cannot all be taken by the kernel.
-task<connected_pair> make_small_buffer_pair(asio::io_context& ctx) {
-  connected_pair p = co_await make_pair(ctx);
-  p.server.native().set_option(asio::socket_base::send_buffer_size(16 * 1024));
-  p.client.native().set_option(asio::socket_base::receive_buffer_size(16 * 1024));
-  co_return p;
+// The stream handed to the writer (`server`) and the peer reading from it.
+template <class Stream>
+struct stream_pair {
+  Stream client;
+  Stream server;
+};
+
+// Small server send and client receive buffers, so that a few MB cannot all
+// be taken by the kernel.
+void shrink_buffers(coronet::tcp::socket& client, coronet::tcp::socket& server) {
+  server.native().set_option(asio::socket_base::send_buffer_size(16 * 1024));
+  client.native().set_option(asio::socket_base::receive_buffer_size(16 * 1024));
 }
 
-// Flushes `output` through `w`; returns the bytes the kernel did not take at once.
-std::size_t flush_output(background_writer& w, const std::string& output) {
+const coronet_test::test_certs& certs() {
+  static const coronet_test::test_certs c;
+  return c;
+}
+
+// Contexts for every TLS pair of the test program (streams must not outlive them).
+asio::ssl::context& server_tls() {
+  static asio::ssl::context ctx = coronet::tls::make_server_context(
+      {.certificate_file = certs().path("server.pem"), .key_file = certs().path("server.key")});
+  return ctx;
+}
+asio::ssl::context& client_tls() {
+  static asio::ssl::context ctx = coronet::tls::make_client_context({.ca_file = certs().path("ca.pem")});
+  return ctx;
+}
+
+// A connected pair of `Stream`s (TLS: with both handshakes done).
+template <class Stream>
+task<stream_pair<Stream>> make_stream_pair(asio::io_context& ctx, bool small_buffers = false) {
+  auto [c, s] = co_await coronet_test::make_pair(ctx);
+  if (small_buffers)
+    shrink_buffers(c, s);
+  if constexpr (std::is_same_v<Stream, coronet::tcp::socket>) {
+    co_return stream_pair<Stream>{std::move(c), std::move(s)};
+  } else {
+    using coronet::tls::stream;
+    stream_pair<Stream> p{stream(std::move(c), client_tls()), stream(std::move(s), server_tls())};
+    p.client.set_server_name("localhost");
+    auto client_side = [&]() -> task<void> { co_await p.client.handshake(stream::client); };
+    auto server_side = [&]() -> task<void> { co_await p.server.handshake(stream::server); };
+    co_await coronet::with_timeout(coronet::when_all(client_side(), server_side()), 10s);
+    co_return std::move(p);
+  }
+}
+
+template <class Stream>
+task<stream_pair<Stream>> make_small_buffer_pair(asio::io_context& ctx) {
+  return make_stream_pair<Stream>(ctx, true);
+}
+
+// Reads exactly `n` bytes from `s`; throws if they take longer than 30 s.
+template <class Stream>
+task<std::string> read_exactly(Stream& s, std::size_t n) {
+  std::string got(n, '\0');
+  co_await coronet::with_timeout(
+      [&]() -> task<std::size_t> {
+        co_return co_await s.read_exact(asio::buffer(got));
+      }(),
+      30s);
+  co_return got;
+}
+
+// Resets the connection beneath `s`: the peer sees an RST instead of a FIN.
+template <class Stream>
+void reset(Stream& s) {
+  s.lowest_layer().set_option(asio::socket_base::linger(true, 0));
+  std::error_code ignored;
+  s.close(ignored);
+}
+
+// Flushes `output` through `w`; returns the bytes not taken at once.
+template <class Stream>
+std::size_t flush_output(writer<Stream>& w, const std::string& output) {
   w.pending() = output;
   w.flush();
   return w.buffered();
 }
 
-// Releases the writer's reference when the test ends, however it ends.
-class writer_ref {
-public:
-  explicit writer_ref(background_writer* w) noexcept : writer_(w) {}
-  writer_ref(const writer_ref&) = delete;
-  writer_ref& operator=(const writer_ref&) = delete;
-  ~writer_ref() {
-    if (writer_ != nullptr)
-      writer_->release();
-  }
-  background_writer* operator->() const noexcept { return writer_; }
-  background_writer& operator*() const noexcept { return *writer_; }
-
-private:
-  background_writer* writer_;
-};
-
-task<void> mark_when_below(background_writer& w, std::size_t limit, bool& below, std::size_t& buffered,
+template <class Stream>
+task<void> mark_when_below(writer<Stream>& w, std::size_t limit, bool& below, std::size_t& buffered,
                            std::uint64_t& written) {
   co_await w.drained_below(limit);
   below = true;
@@ -86,13 +143,15 @@ task<void> mark_when_below(background_writer& w, std::size_t limit, bool& below,
   written = w.written();
 }
 
-task<void> mark_when_drained(background_writer& w, bool& drained) {
+template <class Stream>
+task<void> mark_when_drained(writer<Stream>& w, bool& drained) {
   co_await w.drained();
   drained = true;
 }
 
-// What the next read on `s` ends with (eof once the peer closed).
-task<std::error_code> next_read_error(coronet::tcp::socket& s) {
+// What the next read on `s` ends with.
+template <class Stream>
+task<std::error_code> next_read_error(Stream& s) {
   std::array<char, 64> buf{};
   std::error_code ec;
   co_await coronet::with_timeout(
@@ -103,29 +162,44 @@ task<std::error_code> next_read_error(coronet::tcp::socket& s) {
   co_return ec;
 }
 
+// True when `ec` is how a read learns that the writer's side closed: eof for
+// TCP, and for TLS (closed without close_notify) stream_truncated.
+bool closed_by_peer(const std::error_code& ec) {
+  return ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
+}
+
 }  // namespace
 
-TEST_CASE("a small flush is written at once and counted", "[background_writer]") {
+// TCP writes at once what the kernel takes; TLS never writes synchronously
+// (try_write_first is false), so its flush leaves a write in flight.
+TEMPLATE_TEST_CASE("a small flush is written at once where the stream allows it, and counted", "[background_writer]",
+                   coronet::tcp::socket, coronet::tls::stream) {
   asio::io_context ctx(1);
   coronet::sync_wait(ctx, [&]() -> task<void> {
-    connected_pair p = co_await make_pair(ctx);
+    auto p = co_await make_stream_pair<TestType>(ctx);
     thread_counter written;
-    writer_ref w(background_writer::create(std::move(p.server), &written));
+    writer_ptr<TestType> w = writer<TestType>::create(std::move(p.server), &written);
     CHECK(w->stream().is_open());
     CHECK(w->buffered() == 0);
 
     w->pending() = "+PONG\r\n";
     CHECK(w->buffered() == 7);
     w->flush();
-    CHECK(w->buffered() == 0);
     CHECK(w->pending().empty());
-    CHECK(written.get() == 7);
     CHECK_FALSE(w->failed());
+    if constexpr (TestType::try_write_first) {
+      CHECK(w->buffered() == 0);
+      CHECK(written.get() == 7);
+      CHECK(w->drained().await_ready());  // no write in flight
+    } else {
+      CHECK(w->buffered() == 7);
+      CHECK(written.get() == 0);
+      CHECK_FALSE(w->drained().await_ready());
+    }
 
-    bool resumed = false;
-    co_await w->drained();  // no write in flight: does not suspend
-    resumed = true;
-    CHECK(resumed);
+    co_await w->drained();
+    CHECK(w->buffered() == 0);
+    CHECK(written.get() == 7);
 
     const std::string got = co_await read_exactly(p.client, 7);
     CHECK(got == "+PONG\r\n");
@@ -133,38 +207,47 @@ TEST_CASE("a small flush is written at once and counted", "[background_writer]")
     w->pending() += "a";
     w->pending() += "bc";
     w->flush();
+    co_await w->drained();
     CHECK(written.get() == 10);
     const std::string more = co_await read_exactly(p.client, 3);
     CHECK(more == "abc");
   }());
 }
 
-TEST_CASE("flushing nothing writes nothing; the counter may be null", "[background_writer]") {
+TEMPLATE_TEST_CASE("flushing nothing writes nothing; the counter may be null", "[background_writer]",
+                   coronet::tcp::socket, coronet::tls::stream) {
   asio::io_context ctx(1);
   coronet::sync_wait(ctx, [&]() -> task<void> {
-    connected_pair p = co_await make_pair(ctx);
-    writer_ref w(background_writer::create(std::move(p.server), nullptr));
+    auto p = co_await make_stream_pair<TestType>(ctx);
+    writer_ptr<TestType> w = writer<TestType>::create(std::move(p.server), nullptr);
     w->flush();
     CHECK(w->buffered() == 0);
+    CHECK(w->drained().await_ready());  // nothing was started
     w->pending() = "x";
     w->flush();
+    co_await w->drained();
     CHECK(w->buffered() == 0);
+    CHECK(w->written() == 1);
     const std::string got = co_await read_exactly(p.client, 1);
     CHECK(got == "x");
   }());
 }
 
-TEST_CASE("output the kernel cannot take goes on in the background until the peer reads it", "[background_writer]") {
+TEMPLATE_TEST_CASE("output not taken at once goes on in the background until the peer reads it", "[background_writer]",
+                   coronet::tcp::socket, coronet::tls::stream) {
   asio::io_context ctx(1);
   coronet::sync_wait(ctx, [&]() -> task<void> {
-    connected_pair p = co_await make_small_buffer_pair(ctx);
+    auto p = co_await make_small_buffer_pair<TestType>(ctx);
     thread_counter written;
-    writer_ref w(background_writer::create(std::move(p.server), &written));
+    writer_ptr<TestType> w = writer<TestType>::create(std::move(p.server), &written);
     const std::string output = patterned_bytes(large_output);
 
     const std::size_t left = flush_output(*w, output);
     CHECK(left > 0);
-    CHECK(left < large_output);
+    if constexpr (TestType::try_write_first)
+      CHECK(left < large_output);
+    else
+      CHECK(left == large_output);
     CHECK(written.get() == large_output - left);
     CHECK(w->pending().empty());
     CHECK_FALSE(w->failed());
@@ -185,12 +268,13 @@ TEST_CASE("output the kernel cannot take goes on in the background until the pee
   }());
 }
 
-TEST_CASE("output appended during a background write follows it, in order", "[background_writer]") {
+TEMPLATE_TEST_CASE("output appended during a background write follows it, in order", "[background_writer]",
+                   coronet::tcp::socket, coronet::tls::stream) {
   asio::io_context ctx(1);
   coronet::sync_wait(ctx, [&]() -> task<void> {
-    connected_pair p = co_await make_small_buffer_pair(ctx);
+    auto p = co_await make_small_buffer_pair<TestType>(ctx);
     thread_counter written;
-    writer_ref w(background_writer::create(std::move(p.server), &written));
+    writer_ptr<TestType> w = writer<TestType>::create(std::move(p.server), &written);
     const std::string first = patterned_bytes(large_output);
 
     const std::size_t left = flush_output(*w, first);
@@ -214,16 +298,17 @@ TEST_CASE("output appended during a background write follows it, in order", "[ba
   }());
 }
 
-TEST_CASE("writing to a peer that is gone fails the writer and closes its socket", "[background_writer]") {
+TEMPLATE_TEST_CASE("writing to a peer that is gone fails the writer and closes its stream", "[background_writer]",
+                   coronet::tcp::socket, coronet::tls::stream) {
   const bool reset_peer = GENERATE(false, true);
   INFO((reset_peer ? "peer reset" : "peer closed"));
   asio::io_context ctx(1);
   coronet::sync_wait(ctx, [&]() -> task<void> {
-    connected_pair p = co_await make_pair(ctx);
+    auto p = co_await make_stream_pair<TestType>(ctx);
     thread_counter written;
-    writer_ref w(background_writer::create(std::move(p.server), &written));
+    writer_ptr<TestType> w = writer<TestType>::create(std::move(p.server), &written);
     if (reset_peer)
-      coronet_test::reset(p.client);
+      reset(p.client);
     else
       p.client.close();
 
@@ -247,16 +332,17 @@ TEST_CASE("writing to a peer that is gone fails the writer and closes its socket
   }());
 }
 
-TEST_CASE("a failed background write fails the writer and resumes the drain", "[background_writer]") {
+TEMPLATE_TEST_CASE("a failed background write fails the writer and resumes the drain", "[background_writer]",
+                   coronet::tcp::socket, coronet::tls::stream) {
   asio::io_context ctx(1);
   coronet::sync_wait(ctx, [&]() -> task<void> {
-    connected_pair p = co_await make_small_buffer_pair(ctx);
-    writer_ref w(background_writer::create(std::move(p.server), nullptr));
+    auto p = co_await make_small_buffer_pair<TestType>(ctx);
+    writer_ptr<TestType> w = writer<TestType>::create(std::move(p.server), nullptr);
     REQUIRE(flush_output(*w, patterned_bytes(large_output)) > 0);
     bool drained = false;
     coronet::spawn(ctx, mark_when_drained(*w, drained));
 
-    coronet_test::reset(p.client);
+    reset(p.client);
     const bool resumed = co_await wait_until([&] { return drained; });
     CHECK(resumed);
     CHECK(w->failed());
@@ -264,62 +350,74 @@ TEST_CASE("a failed background write fails the writer and resumes the drain", "[
   }());
 }
 
-TEST_CASE("the last release frees the writer and closes its socket", "[background_writer]") {
+TEMPLATE_TEST_CASE("the last handle to go frees the writer and closes its stream", "[background_writer]",
+                   coronet::tcp::socket, coronet::tls::stream) {
   asio::io_context ctx(1);
   coronet::sync_wait(ctx, [&]() -> task<void> {
-    connected_pair p = co_await make_pair(ctx);
-    background_writer* w = background_writer::create(std::move(p.server), nullptr);
-    w->add_ref();
-    w->release();
-    CHECK(w->stream().is_open());  // one reference left
+    auto p = co_await make_stream_pair<TestType>(ctx);
+    writer_ptr<TestType> w = writer<TestType>::create(std::move(p.server), nullptr);
+    {
+      writer_ptr<TestType> copy = w;
+      CHECK(copy.get() == w.get());
+      writer_ptr<TestType> moved = std::move(copy);
+      CHECK(copy == nullptr);
+      CHECK(moved.get() == w.get());
+    }
+    CHECK(w->stream().is_open());  // one handle left
     w->pending() = "still here";
     w->flush();
     const std::string got = co_await read_exactly(p.client, 10);
     CHECK(got == "still here");
+    co_await w->drained();
 
-    w->release();
+    writer_ptr<TestType> last = std::move(w);
+    CHECK(w == nullptr);
+    CHECK(static_cast<bool>(last));
+    last = nullptr;
+    CHECK_FALSE(static_cast<bool>(last));
     const std::error_code ec = co_await next_read_error(p.client);
-    CHECK(ec == asio::error::eof);
+    CHECK(closed_by_peer(ec));
   }());
 }
 
-TEST_CASE("a write in flight keeps the writer alive after its owner released it", "[background_writer]") {
+TEMPLATE_TEST_CASE("a write in flight keeps the writer alive after its owner released it", "[background_writer]",
+                   coronet::tcp::socket, coronet::tls::stream) {
   asio::io_context ctx(1);
   coronet::sync_wait(ctx, [&]() -> task<void> {
-    connected_pair p = co_await make_small_buffer_pair(ctx);
+    auto p = co_await make_small_buffer_pair<TestType>(ctx);
     thread_counter written;
-    background_writer* w = background_writer::create(std::move(p.server), &written);
+    writer_ptr<TestType> w = writer<TestType>::create(std::move(p.server), &written);
     const std::string output = patterned_bytes(large_output);
     REQUIRE(flush_output(*w, output) > 0);
-    w->release();
+    w.reset();
 
     const std::string got = co_await read_exactly(p.client, large_output);
     CHECK(got == output);
     CHECK(written.get() == large_output);
-    // Its write done, the writer went away and closed the socket.
+    // Its write done, the writer went away and closed the stream.
     const std::error_code ec = co_await next_read_error(p.client);
-    CHECK(ec == asio::error::eof);
+    CHECK(closed_by_peer(ec));
   }());
 }
 
-TEST_CASE("destroying the io_context with a write in flight frees the writer and its drain waiter",
-          "[background_writer]") {
+TEMPLATE_TEST_CASE("destroying the io_context with a write in flight frees the writer and its drain waiter",
+                   "[background_writer]", coronet::tcp::socket, coronet::tls::stream) {
   int waiters_destroyed = 0;
   bool drained = false;
   {
     asio::io_context ctx(1);
     coronet::sync_wait(ctx, [&]() -> task<void> {
-      connected_pair p = co_await make_small_buffer_pair(ctx);
-      background_writer* w = background_writer::create(std::move(p.server), nullptr);
+      auto p = co_await make_small_buffer_pair<TestType>(ctx);
+      writer_ptr<TestType> w = writer<TestType>::create(std::move(p.server), nullptr);
       REQUIRE(flush_output(*w, patterned_bytes(large_output)) > 0);
-      coronet::spawn(ctx, [w, &waiters_destroyed, &drained]() -> task<void> {
+      coronet::spawn(ctx, [raw = w.get(), &waiters_destroyed, &drained]() -> task<void> {
         destroy_counter guard(&waiters_destroyed);
-        co_await w->drained();
+        co_await raw->drained();
         drained = true;
       });
       co_await coronet::yield();
       co_await coronet::yield();
-      w->release();  // the write in flight holds the last reference
+      w.reset();  // the write in flight holds the last reference
     }());
     CHECK(waiters_destroyed == 0);
   }
@@ -327,12 +425,12 @@ TEST_CASE("destroying the io_context with a write in flight frees the writer and
   CHECK(waiters_destroyed == 1);
 }
 
-TEST_CASE("drained_below resumes once the unsent output is down to a limit, while writing goes on",
-          "[background_writer]") {
+TEMPLATE_TEST_CASE("drained_below resumes once the unsent output is down to a limit, while writing goes on",
+                   "[background_writer]", coronet::tcp::socket, coronet::tls::stream) {
   asio::io_context ctx(1);
   coronet::sync_wait(ctx, [&]() -> task<void> {
-    connected_pair p = co_await make_small_buffer_pair(ctx);
-    writer_ref w(background_writer::create(std::move(p.server), nullptr));
+    auto p = co_await make_small_buffer_pair<TestType>(ctx);
+    writer_ptr<TestType> w = writer<TestType>::create(std::move(p.server), nullptr);
     const std::string first = patterned_bytes(large_output);
     const std::size_t left = flush_output(*w, first);
     REQUIRE(left > 0);

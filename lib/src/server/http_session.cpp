@@ -61,7 +61,7 @@ void error_body(std::string_view text, std::string& body) {
 }
 
 // The response to a request that cannot be parsed; the connection closes.
-void respond_protocol_error(session& s, tcp::background_writer& io, int status, std::string_view text) {
+void respond_protocol_error(session& s, background_writer<tcp::socket>& io, int status, std::string_view text) {
   s.worker.errors.add();
   std::string msg = "closing an HTTP connection: ";
   msg += std::to_string(status);
@@ -92,7 +92,7 @@ task<std::size_t> read_into(tcp::socket& sock, asio::mutable_buffer buf) { co_re
 // GET /events: a server-sent event with the stats now and then every second,
 // until the peer closes or the server drains. The response has no length: it
 // ends with the connection.
-task<void> serve_events(session& s, tcp::background_writer& io, std::string& body) {
+task<void> serve_events(session& s, background_writer<tcp::socket>& io, std::string& body) {
   server_worker& w = s.worker;
   http_head h;
   h.content_type = "text/event-stream";
@@ -137,7 +137,7 @@ task<void> serve_events(session& s, tcp::background_writer& io, std::string& bod
 
 }  // namespace
 
-task<void> serve_http(session& s, tcp::background_writer& io) {
+task<void> serve_http(session& s, background_writer<tcp::socket>& io) {
   server_worker& w = s.worker;
   const http_options& limits = w.opts.http;
   // What one request may take in the buffer: its line, its headers and its

@@ -203,7 +203,7 @@ task<void> serve_protocol(session& s, Writer& io) {
     case wire_protocol::raw: co_await serve_raw(s, io); break;
     case wire_protocol::http:
       // The server refuses an HTTP listener with TLS at construction.
-      if constexpr (std::is_same_v<Writer, tcp::background_writer>)
+      if constexpr (std::is_same_v<Writer, background_writer<tcp::socket>>)
         co_await serve_http(s, io);
       break;
     case wire_protocol::line: co_await serve_stream<line_codec>(s, io); break;

@@ -24,7 +24,6 @@
 #include "coronet/runtime/background_writer.hpp"
 #include "coronet/runtime/read_buffer.hpp"
 #include "coronet/core/task.hpp"
-#include "coronet/runtime/tls_background_writer.hpp"
 #include "server/detail/dispatch.hpp"
 #include "server/detail/worker_metrics.hpp"
 #include "server/stream_runtime.hpp"
@@ -124,7 +123,7 @@ after_read take_read(session& s, Writer& io, read_buffer& in, const std::error_c
   s.core.clear_deadline();
   if (ec == asio::error::eof && !s.rt.draining)
     return after_read::finish;  // the peer is done sending; it may still be reading our replies
-  if constexpr (std::is_same_v<Writer, tls::background_writer>) {
+  if constexpr (std::is_same_v<Writer, background_writer<tls::stream>>) {
     // A TLS peer that closed without close_notify is done sending too.
     if (ec == asio::ssl::error::stream_truncated && !s.rt.draining)
       return after_read::finish;
@@ -137,7 +136,7 @@ after_read take_read(session& s, Writer& io, read_buffer& in, const std::error_c
 }
 
 // The HTTP/1.1 loop (http_session.cpp).
-task<void> serve_http(session& s, tcp::background_writer& io);
+task<void> serve_http(session& s, background_writer<tcp::socket>& io);
 
 // The command server's connection handler: serves the listener's protocol on `c`.
 template <class Stream>

@@ -17,7 +17,6 @@
 #include "coronet/core/log.hpp"
 #include "coronet/net/timeout.hpp"
 #include "coronet/runtime/background_writer.hpp"
-#include "coronet/runtime/tls_background_writer.hpp"
 #include "server/stream_runtime.hpp"
 
 namespace coronet {
@@ -191,7 +190,6 @@ stream_connection<Stream>::~stream_connection() {
     handle_->closed.store(true, std::memory_order_release);
     handle_->release();
   }
-  io_->release();
 }
 
 template class stream_connection<tcp::socket>;

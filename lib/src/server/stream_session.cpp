@@ -15,7 +15,6 @@
 #include "coronet/core/log.hpp"
 #include "coronet/runtime/background_writer.hpp"
 #include "coronet/runtime/listener.hpp"
-#include "coronet/runtime/tls_background_writer.hpp"
 #include "server/proxy_prelude.hpp"
 #include "server/server_tls.hpp"
 #include "server/stream_runtime.hpp"
@@ -98,14 +97,15 @@ task<void> run_as(stream_worker& w, tcp::socket sock, std::uint64_t id, std::siz
   const tcp::endpoint peer = sock.native().remote_endpoint(ec);
   const tcp::endpoint local = sock.native().local_endpoint(ec);
   set_socket_options(sock, w.opts.tcp_keepalive, w.opts.tcp_nodelay);
-  typename writer_of<Stream>::type* io = nullptr;
+  writer_ptr<Stream> writer;
   if constexpr (is_tls) {
     certificate = w.rt.tls->context();
-    io = tls::background_writer::create(tls::stream(std::move(sock), *certificate), &w.bytes_out);
+    writer = background_writer<tls::stream>::create(tls::stream(std::move(sock), *certificate), &w.bytes_out);
   } else {
-    io = tcp::background_writer::create(std::move(sock), &w.bytes_out);
+    writer = background_writer<tcp::socket>::create(std::move(sock), &w.bytes_out);
   }
-  stream_connection<Stream> c(io);
+  stream_connection<Stream> c(std::move(writer));
+  background_writer<Stream>* io = &c.output();
   c.worker_ = &w;
   c.server_ = &w.rt.owner;
   c.id_ = id;

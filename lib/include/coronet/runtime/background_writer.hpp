@@ -1,4 +1,4 @@
-// coronet::tcp::background_writer: a connection's output, written without making its reader wait.
+// coronet::background_writer: a connection's output, written without making its reader wait.
 #pragma once
 
 #include <coroutine>
@@ -10,69 +10,124 @@
 
 #include "coronet/core/detail/promise_base.hpp"
 #include "coronet/core/detail/thread_counter.hpp"
-#include "coronet/net/socket.hpp"
+#include "coronet/net/stream.hpp"
 
-namespace coronet::tcp {
+namespace coronet {
 
-/// A connection's socket and the output on its way to the peer, for a
-/// session that goes on reading while its replies are written.
+template <byte_stream Stream>
+class background_writer;
+
+/// The owning handle of a `background_writer<Stream>`: the writer lives while
+/// a handle (or a write in flight) refers to it, and the last one to go
+/// frees it, closing its stream. Copies share the writer; copy and destroy
+/// them on the thread running the stream's io_context only (the count is not
+/// atomic). A default-constructed or moved-from handle is null.
+template <byte_stream Stream>
+class writer_ptr {
+public:
+  /// A null handle.
+  writer_ptr() noexcept = default;
+  /// A null handle.
+  writer_ptr(std::nullptr_t) noexcept {}  // NOLINT(google-explicit-constructor): as std::shared_ptr
+  /// Shares `other`'s writer.
+  writer_ptr(const writer_ptr& other) noexcept : writer_(other.writer_) {
+    if (writer_ != nullptr)
+      writer_->add_ref();
+  }
+  /// Takes `other`'s writer; `other` is left null.
+  writer_ptr(writer_ptr&& other) noexcept : writer_(std::exchange(other.writer_, nullptr)) {}
+  /// Drops the writer held, then shares or takes `other`'s.
+  writer_ptr& operator=(writer_ptr other) noexcept {
+    std::swap(writer_, other.writer_);
+    return *this;
+  }
+  /// Drops the writer held (see `reset`).
+  ~writer_ptr() { reset(); }
+
+  /// Drops the writer held, freeing it if this was its last owner and no
+  /// write is in flight; the handle becomes null.
+  void reset() noexcept {
+    if (background_writer<Stream>* w = std::exchange(writer_, nullptr))
+      w->release();
+  }
+
+  /// The writer, or null.
+  background_writer<Stream>* get() const noexcept { return writer_; }
+  /// The writer; the handle must not be null.
+  background_writer<Stream>* operator->() const noexcept { return writer_; }
+  /// The writer; the handle must not be null.
+  background_writer<Stream>& operator*() const noexcept { return *writer_; }
+  /// True unless null.
+  explicit operator bool() const noexcept { return writer_ != nullptr; }
+  /// True if `p` is null.
+  friend bool operator==(const writer_ptr& p, std::nullptr_t) noexcept { return p.writer_ == nullptr; }
+
+private:
+  friend class background_writer<Stream>;
+  // Adopts the reference `w` was created with.
+  explicit writer_ptr(background_writer<Stream>* w) noexcept : writer_(w) {}
+
+  background_writer<Stream>* writer_ = nullptr;
+};
+
+/// A connection's stream and the output on its way to the peer, for a
+/// session that goes on reading while its replies are written, over any
+/// `byte_stream` (`tcp::socket`, `tls::stream`).
 ///
-/// Append output to `pending()` and call `flush()`: the bytes go out at once
-/// as far as the kernel takes them without blocking (detail::write_now); the
-/// rest is written by one background write while the caller reads on, and
-/// output appended meanwhile follows it. `buffered()` says how much has not
-/// reached the kernel yet, so the caller can bound it. A failed write closes
-/// the socket and sets `failed()`; later output is dropped.
+/// Append output to `pending()` and call `flush()`. Where the stream allows
+/// it (`Stream::try_write_first`, plain TCP) the bytes go out at once as far
+/// as the kernel takes them without blocking; the rest (for TLS, all of it:
+/// encrypted records must reach the socket whole) is written by one
+/// background write while the caller reads on, and output appended meanwhile
+/// follows it. `buffered()` says how much has not been taken yet, so the
+/// caller can bound it. A failed write closes the stream and sets
+/// `failed()`; later output is dropped. Steady-state flushes allocate nothing
+/// (the write's handler uses the thread's frame pool).
 ///
-/// The writer is shared by the session and the write in flight, either of
-/// which may end first (as both can when an io_context is destroyed with both
-/// suspended): it is reference-counted and created with `create`. Used from
-/// the thread running the socket's io_context only.
+/// Created by `create`, which returns a `writer_ptr`; the write in flight
+/// holds a reference of its own, so either may end first (as both can when an
+/// io_context is destroyed with both suspended). Used from the thread running
+/// the stream's io_context only.
+template <byte_stream Stream>
 class background_writer {
 public:
-  /// A writer owning `s`, with one reference held by the caller. Bytes
-  /// handed to the kernel are added to `*bytes_written` (may be null).
-  /// Throws `std::bad_alloc`.
-  static background_writer* create(socket s, coronet::detail::thread_counter* bytes_written) {
-    return new background_writer(std::move(s), bytes_written);
+  /// A writer owning `s`. Bytes taken (for TLS: plaintext bytes) are added to
+  /// `*bytes_written` (may be null), which must outlive the writer. Throws
+  /// `std::bad_alloc`.
+  static writer_ptr<Stream> create(Stream s, coronet::detail::thread_counter* bytes_written) {
+    return writer_ptr<Stream>(new background_writer(std::move(s), bytes_written));
   }
 
   background_writer(const background_writer&) = delete;
   background_writer& operator=(const background_writer&) = delete;
 
-  /// Takes one more reference.
-  void add_ref() noexcept { ++refs_; }
-  /// Drops one reference; the last one frees the writer (and closes the socket).
-  void release() noexcept {
-    if (--refs_ == 0)
-      delete this;
-  }
-
-  /// The socket, for reading (and for closing or shutting down).
-  socket& stream() noexcept { return socket_; }
+  /// The stream, for reading, the TLS handshake, closing or shutting down.
+  Stream& stream() noexcept { return stream_; }
 
   /// Output not yet flushed: append here, then call `flush()`.
   std::string& pending() noexcept { return pending_; }
 
-  /// Output bytes not yet taken by the kernel.
+  /// Output bytes not yet taken by the kernel (for TLS, by the TLS layer).
   std::size_t buffered() const noexcept { return pending_.size() + sending_.size() - sent_; }
 
-  /// True once a write failed (the socket is then closed).
+  /// True once a write failed (the stream is then closed).
   bool failed() const noexcept { return failed_; }
 
-  /// Output bytes the kernel has taken since the writer was created; a reader
-  /// of the connection that makes no progress leaves it unchanged.
+  /// Output bytes taken since the writer was created; a reader of the
+  /// connection that makes no progress leaves it unchanged.
   std::uint64_t written() const noexcept { return written_; }
 
   /// Sends `pending()` without suspending: synchronously while the kernel
-  /// takes it, the rest through a background write. Never throws: when a
-  /// background write cannot be started, the writer fails as on an I/O error.
+  /// takes it (when `Stream::try_write_first`), the rest through a background
+  /// write; unless a write is in flight, which the output then follows.
+  /// Never throws: when a background write cannot be started, the writer
+  /// fails as on an I/O error.
   void flush() noexcept;
 
   /// Awaitable that resumes the awaiting coroutine once no write is in flight
   /// (`drained()`), or once `buffered()` is at most a limit
   /// (`drained_below(limit)`), at once if that holds already. Either also
-  /// resumes when a write fails (the socket was closed, or the peer reset) and
+  /// resumes when a write fails (the stream was closed, or the peer reset) and
   /// when no write is in flight, whatever `pending()` holds: call `flush()`
   /// before awaiting. At most one coroutine may wait at a time. Never throws.
   class drain_awaiter {
@@ -101,25 +156,31 @@ public:
   };
   /// Waits until no write is in flight; see `drain_awaiter`.
   drain_awaiter drained() noexcept { return drain_awaiter{*this, 0, true}; }
-  /// Waits until at most `limit` bytes are not yet taken by the kernel (or no
-  /// write is in flight, or one failed): how a session applies backpressure,
-  /// reading no more requests while its peer is behind. See `drain_awaiter`.
+  /// Waits until at most `limit` bytes are not yet taken (or no write is in
+  /// flight, or one failed): how a session applies backpressure, reading no
+  /// more requests while its peer is behind. See `drain_awaiter`.
   drain_awaiter drained_below(std::size_t limit) noexcept { return drain_awaiter{*this, limit, false}; }
 
-  /// Closes the socket: a write in flight ends with `operation_aborted`.
+  /// Closes the stream: a write in flight ends with `operation_aborted`.
+  /// Never throws.
   void close() noexcept {
     std::error_code ignored;
-    socket_.close(ignored);
+    stream_.close(ignored);
   }
 
 private:
   class write_handler;
-  friend class write_handler;
+  friend class writer_ptr<Stream>;
 
-  background_writer(socket s, coronet::detail::thread_counter* bytes_written) noexcept
-      : socket_(std::move(s)), bytes_written_(bytes_written) {}
+  background_writer(Stream s, coronet::detail::thread_counter* bytes_written) noexcept
+      : stream_(std::move(s)), bytes_written_(bytes_written) {}
   ~background_writer() = default;
 
+  void add_ref() noexcept { ++refs_; }
+  void release() noexcept {
+    if (--refs_ == 0)
+      delete this;
+  }
   void count(std::size_t n) noexcept {
     written_ += n;
     if (bytes_written_ != nullptr)
@@ -134,10 +195,11 @@ private:
   void on_written(std::error_code ec, std::size_t n) noexcept;
   void write_dropped() noexcept;
 
-  socket socket_;
+  Stream stream_;
   coronet::detail::thread_counter* bytes_written_;
   std::string pending_;
   std::string sending_;
+  // Bytes of `sending_` the synchronous try already wrote.
   std::size_t sent_ = 0;
   std::uint64_t written_ = 0;
   bool writing_ = false;
@@ -149,4 +211,6 @@ private:
   unsigned refs_ = 1;
 };
 
-}  // namespace coronet::tcp
+}  // namespace coronet
+
+#include "coronet/runtime/impl/background_writer.hpp"

@@ -15,16 +15,11 @@
 #include <vector>
 
 #include "coronet/core/task.hpp"
+#include "coronet/runtime/background_writer.hpp"
 #include "coronet/net/socket.hpp"
 #include "coronet/tls/stream.hpp"
 
 namespace coronet {
-namespace tcp {
-class background_writer;
-}
-namespace tls {
-class background_writer;
-}
 
 class stream_server;
 template <class Stream>
@@ -119,22 +114,6 @@ public:
 protected:
   connection_core() = default;
   ~connection_core() = default;
-};
-
-/// The background writer of a stream type.
-template <class Stream>
-struct writer_of;
-/// Plain TCP's.
-template <>
-struct writer_of<tcp::socket> {
-  /// See runtime/background_writer.hpp.
-  using type = tcp::background_writer;
-};
-/// TLS's.
-template <>
-struct writer_of<tls::stream> {
-  /// See runtime/tls_background_writer.hpp.
-  using type = tls::background_writer;
 };
 
 /// A read on a connection: the stream's own read, counted as activity, with the drain's end
@@ -282,13 +261,13 @@ public:
   bool queue(std::string_view bytes) override;
   void flush_output() noexcept override;
   /// Made by the runtime only.
-  stream_connection(typename detail::writer_of<Stream>::type* io) noexcept : io_(io) {}
+  explicit stream_connection(writer_ptr<Stream> io) noexcept : io_(std::move(io)) {}
   ~stream_connection();
   /// The connection's writer (for protocols built on the stream server).
-  typename detail::writer_of<Stream>::type& output() noexcept { return *io_; }
+  background_writer<Stream>& output() noexcept { return *io_; }
 
 private:
-  typename detail::writer_of<Stream>::type* io_;
+  writer_ptr<Stream> io_;
 };
 
 }  // namespace coronet

@@ -66,10 +66,29 @@ private:
   asio::cancellation_slot slot_;
 };
 
+/// Where an operation reports its failure: by default nowhere, and the
+/// `co_await` throws `std::system_error`; converted from a
+/// `std::error_code&`, into it (cleared on success), without throwing for
+/// I/O errors. Lets one function serve both forms: `s.read_some(b)` and
+/// `s.read_some(b, ec)`.
+class error_target {
+public:
+  /// Errors are thrown.
+  error_target() noexcept = default;
+  /// Errors go to `ec`.
+  error_target(std::error_code& ec) noexcept : ec_(&ec) {}  // NOLINT(google-explicit-constructor)
+  /// Where errors go, or null when they are thrown.
+  std::error_code* get() const noexcept { return ec_; }
+
+private:
+  std::error_code* ec_ = nullptr;
+};
+
 /// Base of awaiters for one Asio operation producing a `Result`.
 ///
 /// `Derived` provides `initiate(io_handler<Derived>)`, which starts the
-/// operation, and `complete(std::error_code, ...)`, which stores its result.
+/// operation; the completion `(std::error_code[, Result])` is stored by
+/// `complete`, which `Derived` may hide to store something else.
 /// The throwing form (no `std::error_code*` given) throws
 /// `std::system_error` from `co_await` when the operation failed; the other
 /// form stores the error in `*ec` (cleared on success) and returns whatever
@@ -101,6 +120,15 @@ public:
   Result await_resume() {
     finish();
     return std::move(result_);
+  }
+
+  /// Stores the outcome of an operation that yields only an error.
+  void complete(std::error_code ec) noexcept { ec_ = ec; }
+  /// Stores the outcome of an operation that yields a value.
+  template <class Value>
+  void complete(std::error_code ec, Value&& value) noexcept(noexcept(result_ = std::forward<Value>(value))) {
+    ec_ = ec;
+    result_ = std::forward<Value>(value);
   }
 
 protected:

@@ -1,27 +1,36 @@
-#include "coronet/runtime/tls_background_writer.hpp"
+// The members of coronet::background_writer<Stream> (included by runtime/background_writer.hpp).
+#pragma once
 
-#include <asio/write.hpp>
+#include <cstddef>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include <asio/buffer.hpp>
 
 #include "coronet/core/detail/frame_allocator.hpp"
+#include "coronet/net/detail/try_now.hpp"
+#include "coronet/runtime/background_writer.hpp"
 
-namespace coronet::tls {
-namespace {
+namespace coronet {
+namespace detail {
 
 // Output buffer kept between batches; a larger one is released after use.
-constexpr std::size_t kept_output_capacity = 64 * 1024;
+inline constexpr std::size_t kept_output_capacity = 64 * 1024;
 
-void recycle(std::string& buffer) noexcept {
+inline void recycle_output(std::string& buffer) noexcept {
   if (buffer.capacity() > kept_output_capacity)
     std::string().swap(buffer);
   else
     buffer.clear();
 }
 
-}  // namespace
+}  // namespace detail
 
 // Holds a reference for the write in flight. Destroyed without running (its
 // io_context went away), it abandons the chain waiting for the drain.
-class background_writer::write_handler {
+template <byte_stream Stream>
+class background_writer<Stream>::write_handler {
 public:
   using allocator_type = coronet::detail::pool_allocator<void>;
   explicit write_handler(background_writer* w) noexcept : writer_(w) {}
@@ -42,10 +51,26 @@ private:
   background_writer* writer_;
 };
 
-void background_writer::flush() noexcept {
+template <byte_stream Stream>
+void background_writer<Stream>::flush() noexcept {
   if (writing_ || failed_ || pending_.empty())
     return;
+  if constexpr (Stream::try_write_first) {
+    std::error_code ec;
+    const std::size_t total = stream_.try_write(asio::buffer(pending_), ec);
+    count(total);
+    if (total == pending_.size()) {
+      detail::recycle_output(pending_);
+      return;
+    }
+    if (!detail::would_block(ec)) {
+      fail();
+      return;
+    }
+    sent_ = total;
+  }
   sending_.swap(pending_);
+  pending_.clear();
   try {
     start_write();
   } catch (...) {
@@ -55,47 +80,55 @@ void background_writer::flush() noexcept {
 
 // The handler holds a reference from before the initiation: if that throws,
 // the handler's destructor gives it back (writing_ is still false then).
-void background_writer::start_write() {
+template <byte_stream Stream>
+void background_writer<Stream>::start_write() {
   add_ref();
-  asio::async_write(stream_.native(), asio::buffer(sending_), write_handler{this});
+  stream_.async_write_all(asio::buffer(sending_) + sent_, write_handler{this});
   writing_ = true;
 }
 
-void background_writer::fail() noexcept {
+template <byte_stream Stream>
+void background_writer<Stream>::fail() noexcept {
   failed_ = true;
   pending_.clear();
   close();
 }
 
-void background_writer::on_written(std::error_code ec, std::size_t n) noexcept {
+template <byte_stream Stream>
+void background_writer<Stream>::on_written(std::error_code ec, std::size_t n) noexcept {
   writing_ = false;
-  written_ += n;
-  if (bytes_written_ != nullptr)
-    bytes_written_->add(n);
+  count(n);
   sending_.clear();
+  sent_ = 0;
   if (ec) {
     fail();
   } else if (!pending_.empty()) {
     sending_.swap(pending_);
     try {
       start_write();
+      // A waiter for "below a limit" may be satisfied while writing goes on.
       wake_waiter();
       return;
     } catch (...) {
       fail();
     }
   }
-  recycle(sending_);
+  detail::recycle_output(sending_);
   wake_waiter();
 }
 
-void background_writer::wake_waiter() noexcept {
+template <byte_stream Stream>
+void background_writer<Stream>::wake_waiter() noexcept {
   if (drain_waiter_ && settled(wait_limit_, wait_until_idle_))
     std::exchange(drain_waiter_, {}).resume();
 }
 
-// As tcp::background_writer::write_dropped.
-void background_writer::write_dropped() noexcept {
+// The handler was destroyed without running. Either the write was never
+// started (its initiation threw), or the io_context went away with it
+// pending: then a session waiting for it would never be resumed, so its
+// chain is abandoned too.
+template <byte_stream Stream>
+void background_writer<Stream>::write_dropped() noexcept {
   if (writing_) {
     writing_ = false;
     if (drain_waiter_) {
@@ -106,4 +139,4 @@ void background_writer::write_dropped() noexcept {
   release();
 }
 
-}  // namespace coronet::tls
+}  // namespace coronet
