@@ -281,13 +281,9 @@ task<void> serve_http(session& s, background_writer<tcp::socket>& io) {
       }
     }
     const bool was_partial = s.partial;
-    switch (end_batch(s, io, in.size(), progressed, behind)) {
+    switch (co_await batch_end(s, io, in.size(), progressed, behind)) {
       case batch_step::stop: co_return;
-      case batch_step::backpressure:
-        co_await io.drained_below(low_water(s));
-        if (io.failed())
-          co_return;
-        continue;
+      case batch_step::backpressure: continue;  // the requests read meanwhile wait in `in`
       case batch_step::read: break;
     }
     // The header deadline runs from a request's first byte, and again for its body once the

@@ -135,13 +135,9 @@ task<void> serve_stream(session& s, Writer& io) {
         break;
       }
     }
-    switch (end_batch(s, io, in.size(), progressed, behind)) {
+    switch (co_await batch_end(s, io, in.size(), progressed, behind)) {
       case batch_step::stop: co_return;
-      case batch_step::backpressure:
-        co_await io.drained_below(low_water(s));
-        if (io.failed())
-          co_return;
-        continue;
+      case batch_step::backpressure: continue;  // the requests read meanwhile wait in `in`
       case batch_step::read: break;
     }
     // A connection taken during a reuse_port handoff gets its first request read and

@@ -2,6 +2,7 @@
 // HTTP): flush the replies, apply backpressure, keep the partial-request clock.
 #pragma once
 
+#include <coroutine>
 #include <cstddef>
 
 #include "server/session.hpp"
@@ -16,8 +17,8 @@ bool over_high_water(const session& s, const Writer& io) noexcept {
 }
 inline std::size_t low_water(const session& s) noexcept { return s.worker.opts.max_output_bytes / 4; }
 
-// What the end of a batch decided: read more, wait (`co_await io.drained_below(low_water(s))`,
-// then parse again) or stop (the output failed).
+// What the end of a batch decided: read more, parse again (the peer was behind and has
+// caught up), or stop (the output failed).
 enum class batch_step { read, backpressure, stop };
 
 // Ends a batch of requests: its replies go out in one write, a batch that completed a
@@ -45,5 +46,28 @@ batch_step end_batch(session& s, Writer& io, std::size_t buffered, bool progress
   }
   return batch_step::read;
 }
+
+// `co_await batch_end(s, io, ...)`: end_batch, then, when the peer is behind, the wait until
+// it has taken all but a quarter of max_output_bytes (a failed output then yields stop).
+// An awaiter, not a coroutine: the request path allocates nothing.
+template <class Writer>
+class batch_end {
+public:
+  batch_end(session& s, Writer& io, std::size_t buffered, bool progressed, bool behind) noexcept
+      : io_(io), step_(end_batch(s, io, buffered, progressed, behind)), wait_(io.drained_below(low_water(s))) {}
+  bool await_ready() const noexcept { return step_ != batch_step::backpressure || wait_.await_ready(); }
+  template <class Promise>
+  void await_suspend(std::coroutine_handle<Promise> h) noexcept {
+    wait_.await_suspend(h);
+  }
+  batch_step await_resume() const noexcept {
+    return step_ == batch_step::backpressure && io_.failed() ? batch_step::stop : step_;
+  }
+
+private:
+  Writer& io_;
+  batch_step step_;
+  typename Writer::drain_awaiter wait_;
+};
 
 }  // namespace coronet::detail

@@ -17,6 +17,7 @@
 #include "coronet/protocol/http/http_options.hpp"
 #include "coronet/command/router.hpp"
 #include "coronet/server/server_metrics.hpp"
+#include "coronet/server/stream_server_stats.hpp"
 #include "coronet/core/task.hpp"
 #include "coronet/tls/context.hpp"
 
@@ -185,35 +186,11 @@ struct server_options {
   http_options http{};
 };
 
-/// Counters of a server, summed over its threads.
-struct server_stats {
-  /// Connections open now.
-  std::uint64_t connections_now = 0;
-  /// Connections accepted since start (rejected ones included).
-  std::uint64_t connections_total = 0;
-  /// Connections refused because `max_connections` was reached.
-  std::uint64_t connections_rejected = 0;
+/// Counters of a server, summed over its threads: those of the stream server
+/// under it, and the requests.
+struct server_stats : stream_server_stats {
   /// Requests handled.
   std::uint64_t requests = 0;
-  /// Error replies sent and protocol errors (each closes its connection).
-  std::uint64_t errors = 0;
-  /// Connections closed because their opening handshake (TLS, PROXY header)
-  /// did not finish within `handshake_timeout`.
-  std::uint64_t handshakes_timed_out = 0;
-  /// Connections closed over their PROXY protocol header (see
-  /// `server_options::proxy_protocol`): malformed, truncated, oversized,
-  /// late (also in `handshakes_timed_out`) or from a peer not trusted.
-  std::uint64_t proxy_header_errors = 0;
-  /// Bytes read from peers.
-  std::uint64_t bytes_in = 0;
-  /// Bytes written to peers.
-  std::uint64_t bytes_out = 0;
-  /// Time since the server was constructed.
-  std::chrono::steady_clock::duration uptime{};
-  /// True once the drain began (`stop()`, the first signal).
-  bool draining = false;
-  /// True while `server::set_maintenance(true)` holds.
-  bool maintenance = false;
 };
 
 namespace detail {

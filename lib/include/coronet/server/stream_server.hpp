@@ -16,6 +16,7 @@
 #include "coronet/core/task.hpp"
 #include "coronet/protocol/proxy/proxy_header.hpp"
 #include "coronet/server/stream_connection.hpp"
+#include "coronet/server/stream_server_stats.hpp"
 #include "coronet/tls/context.hpp"
 
 namespace coronet {
@@ -98,33 +99,6 @@ struct stream_server_options {
   /// Port of an HAProxy agent-check listener on `host` (0 picks one; empty: none). Answers
   /// `up ready`, `drain` or `maint` (see `server_options::agent_port`).
   std::optional<std::uint16_t> agent_port{};
-};
-
-/// Counters of a stream server, summed over its threads.
-struct stream_server_stats {
-  /// Connections open now.
-  std::uint64_t connections_now = 0;
-  /// Connections accepted since start (rejected ones included).
-  std::uint64_t connections_total = 0;
-  /// Connections refused because `max_connections` was reached.
-  std::uint64_t connections_rejected = 0;
-  /// Connections closed because their handshake (TLS, PROXY) passed `handshake_timeout`.
-  std::uint64_t handshakes_timed_out = 0;
-  /// Connections closed over their PROXY header (malformed, untrusted, late...).
-  std::uint64_t proxy_header_errors = 0;
-  /// Connections closed by the server: output over `max_output_bytes`, output stalled, or
-  /// a handler that threw.
-  std::uint64_t errors = 0;
-  /// Bytes read by handlers.
-  std::uint64_t bytes_in = 0;
-  /// Bytes taken by the kernel (plaintext bytes for TLS).
-  std::uint64_t bytes_out = 0;
-  /// Time since the server was constructed.
-  std::chrono::steady_clock::duration uptime{};
-  /// True once the drain began.
-  bool draining = false;
-  /// True while `set_maintenance(true)` holds.
-  bool maintenance = false;
 };
 
 /// A server that runs a coroutine per accepted connection, on the runtime of
