@@ -26,6 +26,7 @@
 #include "coronet/net/acceptor.hpp"
 #include "coronet/net/timer.hpp"
 #include "coronet/core/sync_wait.hpp"
+#include "support/nested_reply.hpp"
 #include "support/run_client.hpp"
 #include "support/running_server.hpp"
 #include "coronet/server/server.hpp"
@@ -46,17 +47,7 @@ namespace {
 
 const std::string binary("a\r\nb\0c\\d", 9);
 
-reply nested_array() {
-  std::vector<reply> inner;
-  inner.push_back(reply::bulk("y"));
-  inner.push_back(reply::null());
-  std::vector<reply> outer;
-  outer.push_back(reply::text("x"));
-  outer.push_back(reply::integer(1));
-  outer.push_back(reply::array(std::move(inner)));
-  outer.push_back(reply::array({}));
-  return reply::array(std::move(outer));
-}
+reply nested_array() { return coronet_test::nested_reply(reply::array({})); }
 
 coronet::router make_router() {
   coronet::router r;

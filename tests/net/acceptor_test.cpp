@@ -33,6 +33,7 @@
 // short-circuited `false && (...)`, and g++ 12 still runs a co_await there.
 
 #include "support/cancellable_run.hpp"
+#include "support/ipv6_loopback.hpp"
 #include "support/wait_helpers.hpp"
 
 namespace {
@@ -43,17 +44,6 @@ namespace tcp = coronet::tcp;
 using clock_type = std::chrono::steady_clock;
 
 tcp::endpoint loopback_v4_any_port() { return {asio::ip::address_v4::loopback(), 0}; }
-
-// True if this machine can bind ::1 (containers often run without IPv6).
-bool ipv6_loopback_available() {
-  asio::io_context ctx(1);
-  asio::ip::tcp::acceptor probe(ctx);
-  std::error_code ec;
-  probe.open(asio::ip::tcp::v6(), ec);
-  if (!ec)
-    probe.bind({asio::ip::address_v6::loopback(), 0}, ec);
-  return !ec;
-}
 
 using coronet_test::destroy_counter;
 using coronet_test::run_until;
@@ -118,10 +108,8 @@ TEST_CASE("accept waits for a connection that arrives later", "[acceptor]") {
 }
 
 TEST_CASE("an IPv6 acceptor on ::1 accepts", "[acceptor][ipv6]") {
-  if (!ipv6_loopback_available()) {
-    WARN("::1 cannot be bound on this machine; IPv6 acceptor test skipped");
+  if (coronet_test::skip_without_ipv6_loopback("IPv6 acceptor test"))
     return;
-  }
   asio::io_context ctx(1);
   tcp::acceptor acceptor(ctx, tcp::endpoint(asio::ip::address_v6::loopback(), 0));
   CHECK(acceptor.port() != 0);

@@ -23,6 +23,7 @@
 #include "coronet/net/socket.hpp"
 #include "coronet/net/socket_options.hpp"
 #include "coronet/net/timeout.hpp"
+#include "support/ipv6_loopback.hpp"
 
 // Never co_await inside a Catch macro: the macro repeats its expression in a
 // short-circuited `false && (...)`, and g++ 12 still runs a co_await there.
@@ -32,17 +33,6 @@ namespace {
 using namespace std::chrono_literals;
 using coronet::task;
 namespace tcp = coronet::tcp;
-
-// True if this machine can bind ::1 (containers often run without IPv6).
-bool ipv6_loopback_available() {
-  asio::io_context ctx(1);
-  asio::ip::tcp::acceptor probe(ctx);
-  std::error_code ec;
-  probe.open(asio::ip::tcp::v6(), ec);
-  if (!ec)
-    probe.bind({asio::ip::address_v6::loopback(), 0}, ec);
-  return !ec;
-}
 
 // Connects to `host`:`acceptor.port()` and checks that a byte makes it across.
 task<void> connect_and_exchange(asio::io_context& ctx, tcp::acceptor& acceptor, std::string host) {
@@ -66,10 +56,8 @@ TEST_CASE("connect to a numeric IPv4 address", "[connect]") {
 }
 
 TEST_CASE("connect to a numeric IPv6 address", "[connect][ipv6]") {
-  if (!ipv6_loopback_available()) {
-    WARN("::1 cannot be bound on this machine; IPv6 connect test skipped");
+  if (coronet_test::skip_without_ipv6_loopback("IPv6 connect test"))
     return;
-  }
   asio::io_context ctx(1);
   tcp::acceptor acceptor(ctx, tcp::endpoint(asio::ip::address_v6::loopback(), 0));
   coronet::sync_wait(ctx, connect_and_exchange(ctx, acceptor, "::1"));
@@ -123,10 +111,8 @@ TEST_CASE("connect to a port nobody listens on fails with connection_refused", "
 }
 
 TEST_CASE("connect to an IPv6 port nobody listens on fails with connection_refused", "[connect][ipv6]") {
-  if (!ipv6_loopback_available()) {
-    WARN("::1 cannot be bound on this machine; IPv6 refusal test skipped");
+  if (coronet_test::skip_without_ipv6_loopback("IPv6 refusal test"))
     return;
-  }
   asio::io_context ctx(1);
   asio::ip::tcp::socket holder(ctx, tcp::endpoint(asio::ip::address_v6::loopback(), 0));
   const auto port = holder.local_endpoint().port();

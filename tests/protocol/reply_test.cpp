@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "support/nested_reply.hpp"
+
 using namespace std::string_literals;
 using coronet::reply;
 using coronet::reply_kind;
@@ -271,15 +273,7 @@ TEST_CASE("to_string() gives every kind as text, as the line protocol shows it u
   CHECK(reply::null().to_string() == "(nil)");
   CHECK(reply::array({}).to_string().empty());
 
-  std::vector<reply> inner;
-  inner.push_back(reply::bulk("y"));
-  inner.push_back(reply::null());
-  std::vector<reply> outer;
-  outer.push_back(reply::text("x"));
-  outer.push_back(reply::integer(1));
-  outer.push_back(reply::array(std::move(inner)));
-  outer.push_back(reply::boolean(true));
-  CHECK(reply::array(std::move(outer)).to_string() == "x 1 y (nil) true");
+  CHECK(coronet_test::nested_reply(reply::boolean(true)).to_string() == "x 1 y (nil) true");
 
   std::vector<reply> members;
   members.push_back(reply::real(2.5));

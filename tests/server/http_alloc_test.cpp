@@ -8,13 +8,10 @@
 #include <asio/read_until.hpp>
 #include <asio/write.hpp>
 
-#include <optional>
 #include <string>
-#include <thread>
 
-#include "coronet/commands/builtins.hpp"
-#include "coronet/server/server.hpp"
 #include "support/counting_new.hpp"
+#include "support/alloc_round_trips.hpp"
 
 namespace {
 
@@ -40,50 +37,15 @@ std::size_t count_server_allocations(std::uint16_t port, const std::string& requ
                                      std::string& last_reply) {
   asio::io_context ctx;
   asio::ip::tcp::socket s(ctx);
-  s.connect({asio::ip::address_v4::loopback(), port});
-  s.set_option(asio::ip::tcp::no_delay(true));
+  coronet_test::connect_no_delay(s, port);
   last_reply.assign(response_size(s, request), '\0');
-  for (int i = 0; i < warmup; ++i) {
-    asio::write(s, asio::buffer(request));
-    asio::read(s, asio::buffer(last_reply));
-  }
-  coronet_test::new_call_counter counter;
-  for (int i = 0; i < rounds; ++i) {
-    asio::write(s, asio::buffer(request));
-    asio::read(s, asio::buffer(last_reply));
-  }
-  return counter.count();
+  return coronet_test::count_round_trip_allocations(s, request, last_reply, warmup, rounds);
 }
-
-class serving {
-public:
-  serving() {
-    coronet::commands::register_builtins(router_);
-    coronet::server_options o;
-    o.port = 0;
-    o.threads = 1;
-    o.protocol = coronet::wire_protocol::http;
-    server_.emplace(router_, o);
-    thread_ = std::thread([this] { server_->run(); });
-  }
-  serving(const serving&) = delete;
-  serving& operator=(const serving&) = delete;
-  ~serving() {
-    server_->stop();
-    thread_.join();
-  }
-  std::uint16_t port() const { return server_->port(); }
-
-private:
-  coronet::router router_;
-  std::optional<coronet::server> server_;
-  std::thread thread_;
-};
 
 }  // namespace
 
 TEST_CASE("steady-state keep-alive HTTP requests allocate nothing in the server", "[http][alloc]") {
-  serving srv;
+  coronet_test::builtins_server srv(coronet::wire_protocol::http);
   std::string reply;
   SECTION("GET /ping (wrk's request)") {
     CHECK(count_server_allocations(srv.port(), "GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 200, 2000, reply) == 0);

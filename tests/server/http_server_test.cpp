@@ -23,7 +23,7 @@
 #include "support/blocking_peer.hpp"
 #include "support/eventually.hpp"
 #include "support/running_server.hpp"
-#include "support/test_commands.hpp"
+#include "support/server_router.hpp"
 
 using namespace std::chrono_literals;
 using namespace std::string_literals;
@@ -31,43 +31,12 @@ using steady = std::chrono::steady_clock;
 
 namespace {
 
-coronet::router make_router() {
-  coronet::router r = coronet_test::make_test_router();
-  r.add(
-      "echo", "the argument", [](coronet::request& q) { return coronet::reply::bulk(q.arg(0)); },
-      coronet::arity::exactly(1));
-  r.add(
-      "args", "the arguments as an array",
-      [](coronet::request& q) {
-        std::vector<coronet::reply> v;
-        for (auto a : q.args)
-          v.push_back(coronet::reply::bulk(a));
-        return coronet::reply::array(std::move(v));
-      },
-      coronet::arity::at_least(0));
-  r.add(
-      "nil", "a null reply", [](coronet::request&) { return coronet::reply::null(); }, coronet::arity::exactly(0));
-  r.add(
-      "num", "an integer", [](coronet::request&) { return coronet::reply::integer(42); }, coronet::arity::exactly(0));
-  r.add(
-      "bad", "an error reply", [](coronet::request&) { return coronet::reply::err("no such thing"); },
-      coronet::arity::exactly(0));
-  r.add(
-      "bye", "OK, then the server closes",
-      [](coronet::request& q) {
-        q.conn->close_after_reply();
-        return coronet::reply::text("OK");
-      },
-      coronet::arity::exactly(0));
-  return r;
-}
-
 coronet::server_options http_options() { return coronet_test::test_server_options(coronet::wire_protocol::http); }
 
 // The shared running server, with this file's router.
 struct running_server : coronet_test::running_server {
   explicit running_server(coronet::server_options o = http_options())
-      : coronet_test::running_server(std::move(o), make_router()) {}
+      : coronet_test::running_server(std::move(o), coronet_test::make_server_router()) {}
 };
 
 struct response {

@@ -19,28 +19,12 @@
 #include <string>
 #include <thread>
 
-#include "support/test_commands.hpp"
+#include "support/server_router.hpp"
 
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 
 namespace {
-
-// The router of the server tests plus `nodelay`: TCP_NODELAY of this
-// connection's socket as the server sees it (1 or 0).
-coronet::router make_router() {
-  coronet::router r = coronet_test::make_test_router();
-  r.add(
-      "nodelay", "TCP_NODELAY of this connection's socket",
-      [](coronet::request& q) {
-        int v = -1;
-        socklen_t len = sizeof v;
-        ::getsockopt(q.conn->fd, IPPROTO_TCP, TCP_NODELAY, &v, &len);
-        return coronet::reply::integer(v);
-      },
-      coronet::arity::exactly(0));
-  return r;
-}
 
 coronet::server_options options() {
   coronet::server_options o;
@@ -55,7 +39,7 @@ coronet::server_options options() {
 // A server on its own thread for the duration of a test.
 class server_thread {
 public:
-  explicit server_thread(coronet::server_options o) : router_(make_router()), server_(router_, o) {
+  explicit server_thread(coronet::server_options o) : router_(coronet_test::make_server_router()), server_(router_, o) {
     thread_ = std::thread([this] { server_.run(); });
   }
   server_thread(const server_thread&) = delete;

@@ -25,58 +25,12 @@
 #include "support/blocking_peer.hpp"
 #include "support/eventually.hpp"
 #include "support/running_server.hpp"
-#include "support/test_commands.hpp"
+#include "support/server_router.hpp"
 
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 
 namespace {
-
-coronet::router make_router() {
-  coronet::router r = coronet_test::make_test_router();
-  r.add(
-      "bye", "OK then close",
-      [](coronet::request& q) -> coronet::task<coronet::reply> {
-        q.conn->close_after_reply();
-        co_return coronet::reply::text("OK");
-      },
-      coronet::arity::exactly(0));
-  r.add(
-      "connid", "this connection's id",
-      [](coronet::request& q) { return coronet::reply::integer(static_cast<std::int64_t>(q.conn->id)); },
-      coronet::arity::exactly(0));
-  r.add(
-      "resp3", "switches this connection to RESP3, as HELLO 3 does",
-      [](coronet::request& q) {
-        q.conn->protover = 3;
-        return coronet::reply::boolean(true);
-      },
-      coronet::arity::exactly(0));
-  r.add(
-      "worker", "the index of the worker serving this connection",
-      [](coronet::request&) {
-        return coronet::reply::integer(static_cast<std::int64_t>(coronet::server::current_worker()));
-      },
-      coronet::arity::exactly(0));
-  r.add(
-      "nil", "a null reply", [](coronet::request&) { return coronet::reply::null(); }, coronet::arity::exactly(0));
-  r.add(
-      "keepalive", "SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT of this connection's socket",
-      [](coronet::request& q) {
-        std::vector<coronet::reply> values;
-        using option = std::pair<int, int>;
-        for (auto [level, name] : {option{SOL_SOCKET, SO_KEEPALIVE}, option{IPPROTO_TCP, TCP_KEEPIDLE},
-                                   option{IPPROTO_TCP, TCP_KEEPINTVL}, option{IPPROTO_TCP, TCP_KEEPCNT}}) {
-          int v = -1;
-          socklen_t len = sizeof v;
-          ::getsockopt(q.conn->fd, level, name, &v, &len);
-          values.push_back(coronet::reply::integer(v));
-        }
-        return coronet::reply::array(std::move(values));
-      },
-      coronet::arity::exactly(0));
-  return r;
-}
 
 coronet::server_options test_options(coronet::wire_protocol p = coronet::wire_protocol::resp) {
   return coronet_test::test_server_options(p);
@@ -85,7 +39,7 @@ coronet::server_options test_options(coronet::wire_protocol p = coronet::wire_pr
 // The shared running server, with this file's router.
 struct running_server : coronet_test::running_server {
   explicit running_server(coronet::server_options o = test_options())
-      : coronet_test::running_server(std::move(o), make_router()) {}
+      : coronet_test::running_server(std::move(o), coronet_test::make_server_router()) {}
 };
 
 using peer = coronet_test::blocking_peer;
@@ -517,7 +471,7 @@ TEST_CASE("more listeners: each port serves its own protocol; connections know t
   auto o = test_options();
   o.listeners.push_back({"", 0, coronet::wire_protocol::line});
   o.listeners.push_back({"127.0.0.1", 0, coronet::wire_protocol::raw});
-  coronet::router r = make_router();
+  coronet::router r = coronet_test::make_server_router();
   r.add(
       "listener", "the index of the listener this connection came from",
       [](coronet::request& q) { return coronet::reply::integer(static_cast<std::int64_t>(q.conn->listener)); },
@@ -561,7 +515,7 @@ TEST_CASE("more listeners: each port serves its own protocol; connections know t
 TEST_CASE("a listener with a bad host fails in the constructor", "[server][listeners]") {
   auto o = test_options();
   o.listeners.push_back({"localhost", 0, coronet::wire_protocol::line});
-  coronet::router r = make_router();
+  coronet::router r = coronet_test::make_server_router();
   CHECK_THROWS_AS(coronet::server(r, o), std::invalid_argument);
 }
 
@@ -570,7 +524,7 @@ TEST_CASE("reuse_port: a second server binds the port of a running one, which st
   o.reuse_port = true;
   running_server first(o);
   o.port = first.port();
-  coronet::router r = make_router();
+  coronet::router r = coronet_test::make_server_router();
   coronet::server second(r, o);
   CHECK(second.port() == first.port());
   // Without SO_REUSEPORT on the newcomer the port stays taken.
@@ -590,7 +544,7 @@ TEST_CASE("binding a port in use fails in the constructor", "[server]") {
   running_server s;
   auto o = test_options();
   o.port = s.port();
-  coronet::router r = make_router();
+  coronet::router r = coronet_test::make_server_router();
   CHECK_THROWS_AS(coronet::server(r, o), std::system_error);
   o.host = "not-an-address";
   o.port = 0;

@@ -11,30 +11,9 @@
 #include <coronet/coronet.hpp>
 #include <coronet/server/server.hpp>
 
-#include "support/test_commands.hpp"
+#include "support/server_router.hpp"
 
 namespace {
-
-coronet::router make_router() {
-  coronet::router r = coronet_test::make_test_router();
-  // The supported way to do what spawn_sleeper does: the server owns the task.
-  r.add(
-      "owned_sleeper", "server::spawn of a task that sleeps an hour, then OK",
-      [](coronet::request& q) {
-        q.conn->owner->spawn([]() -> coronet::task<void> {
-          co_await coronet::sleep_for(std::chrono::hours(1));
-        }());
-        return coronet::reply::text("OK");
-      },
-      coronet::arity::exactly(0));
-  r.add(
-      "conns", "connections open now",
-      [](coronet::request& q) -> coronet::task<coronet::reply> {
-        co_return coronet::reply::integer(static_cast<std::int64_t>(q.conn->owner->stats().connections_now));
-      },
-      coronet::arity::exactly(0));
-  return r;
-}
 
 // `spawn_sleeper`: what issue 13 saw hang a server's shutdown, a handler
 // starting a task on its executor that the server does not own.
@@ -97,7 +76,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  coronet::router r = make_router();
+  coronet::router r = coronet_test::make_server_router();
   if (spawn_sleeper)
     add_spawn_sleeper(r);
   coronet::server srv(r, o);
