@@ -28,6 +28,9 @@ log_limiter session_error_log;
 // A handler suspended: the replies so far go out now, and the request timeout starts.
 void handler_suspended(handler_watch& watch) noexcept {
   auto& s = static_cast<session&>(watch);
+  // Only a suspended handler can be seen by the sweeper: it is busy, not idle, until the
+  // session's next phase.
+  s.core.busy_ = true;
   s.core.flush_output();
   const auto limit = s.worker.opts.request_timeout;
   if (limit.count() > 0)
@@ -90,6 +93,9 @@ template <request_codec Codec, class Writer>
 task<void> serve_stream(session& s, Writer& io) {
   server_worker& w = s.worker;
   const std::size_t buffer_limit = w.opts.max_request_bytes + w.opts.max_bulk_bytes;
+  // Read once, not per request: the request path is counted in instructions.
+  const std::size_t high_water = w.opts.max_output_bytes / 2;
+  const router& routes = w.srv.routes();
   Codec codec;
   read_buffer in;
   std::vector<std::string_view> words;
@@ -115,10 +121,13 @@ task<void> serve_stream(session& s, Writer& io) {
       if (!words.empty()) {
         request req = request::from_words(words);
         req.conn = &s.conn;
-        s.enter(session::phase::handling);
-        dispatch_awaiter call(w.srv.routes(), req, &s);
+        // Per request, two stores and no more: busy_ and the request deadline are set by
+        // handler_suspended, for the handlers that suspend. A request deadline left armed
+        // after its handler finished finds no handler waiting and does nothing; the next
+        // suspension or partial-request deadline replaces it.
+        s.state = session::phase::handling;
+        dispatch_awaiter call(routes, req, &s);
         const reply& rep = co_await call;
-        s.core.clear_deadline();
         // HELLO's own reply is already in the version it chose, as in Redis.
         if constexpr (requires { codec.set_protover(2); })
           codec.set_protover(s.conn.protover);
@@ -130,7 +139,7 @@ task<void> serve_stream(session& s, Writer& io) {
         co_await finish(s, io);
         co_return;
       }
-      if (over_high_water(s, io)) {
+      if (io.buffered() > high_water) {
         behind = true;
         break;
       }
