@@ -113,12 +113,8 @@ task<void> serve_stream(session& s, Writer& io) {
         co_return;
       }
       if (!words.empty()) {
-        request req = request::from_words(words);
-        req.conn = &s.conn;
-        s.enter(session::phase::handling);
-        dispatch_awaiter call(w.srv.routes(), req, &s);
+        session_call call(s, words);
         const reply& rep = co_await call;
-        s.core.clear_deadline();
         // HELLO's own reply is already in the version it chose, as in Redis.
         if constexpr (requires { codec.set_protover(2); })
           codec.set_protover(s.conn.protover);
@@ -146,11 +142,7 @@ task<void> serve_stream(session& s, Writer& io) {
       co_await finish(s, io);
       co_return;
     }
-    s.enter(session::phase::reading);
-    s.watch_partial();
-    std::error_code ec;
-    const std::size_t n = co_await io.stream().read_some(in.prepare(buffer_limit), ec);
-    switch (take_read(s, io, in, ec, n)) {
+    switch (co_await read_step(s, io, in, buffer_limit)) {
       case after_read::more: break;
       case after_read::finish: co_await finish(s, io); co_return;
       case after_read::end: co_return;
@@ -174,12 +166,8 @@ task<void> serve_raw(session& s, Writer& io) {
   std::vector<std::string_view> words;
   const parse_result r = codec.parse(std::span<char>(buf, n), words, w.limits);
   if (r.status == parse_status::complete && !words.empty()) {
-    request req = request::from_words(words);
-    req.conn = &s.conn;
-    s.enter(session::phase::handling);
-    dispatch_awaiter call(w.srv.routes(), req, &s);
+    session_call call(s, words);
     const reply& rep = co_await call;
-    s.core.clear_deadline();
     w.requests.add();
     // As the seed did, an unknown or failed command gets no reply at all.
     if (rep.kind() == reply_kind::error)

@@ -4,7 +4,13 @@
 
 #include <coroutine>
 #include <cstddef>
+#include <span>
+#include <string_view>
+#include <system_error>
+#include <utility>
 
+#include "command/dispatch.hpp"
+#include "coronet/runtime/read_buffer.hpp"
 #include "server/session.hpp"
 
 namespace coronet::detail {
@@ -68,6 +74,71 @@ private:
   Writer& io_;
   batch_step step_;
   typename Writer::drain_awaiter wait_;
+};
+
+// `co_await session_call(s, words)`: the request made of `words`, dispatched on the
+// server's routes with `s` as its watch; yields the reply, valid while the awaiter lives
+// (keep it in a named variable). An awaiter, not a coroutine: nothing is allocated.
+class session_call {
+public:
+  session_call(session& s, std::span<const std::string_view> words) noexcept
+      : s_(s), req_(request::from_words(words)), call_(s.worker.srv.routes(), req_, &s) {
+    req_.conn = &s.conn;
+    s.enter(session::phase::handling);
+  }
+  session_call(const session_call&) = delete;
+  session_call& operator=(const session_call&) = delete;
+  const request& req() const noexcept { return req_; }
+  bool await_ready() { return call_.await_ready(); }
+  template <class Promise>
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> h) {
+    return call_.await_suspend(h);
+  }
+  const reply& await_resume() {
+    const reply& rep = call_.await_resume();
+    s_.core.clear_deadline();
+    return rep;
+  }
+
+private:
+  session& s_;
+  request req_;
+  dispatch_awaiter call_;
+};
+
+// `co_await read_step(s, io, in, limit)`: the read that ends a turn of a session loop, of up
+// to `limit` bytes into `in` under the partial-request clock, accounted by take_read.
+// An awaiter around the stream's, so the read allocates nothing.
+template <class Writer>
+class read_step {
+  using read_awaiter = decltype(std::declval<Writer&>().stream().read_some(std::declval<asio::mutable_buffer>(),
+                                                                           std::declval<std::error_code&>()));
+
+public:
+  read_step(session& s, Writer& io, read_buffer& in, std::size_t limit)
+      : s_(s), io_(io), in_(in), read_(start(s, io, in, limit, ec_)) {}
+  bool await_ready() { return read_.await_ready(); }
+  template <class Promise>
+  decltype(auto) await_suspend(std::coroutine_handle<Promise> h) {
+    return read_.await_suspend(h);
+  }
+  after_read await_resume() {
+    const std::size_t n = read_.await_resume();
+    return take_read(s_, io_, in_, ec_, n);
+  }
+
+private:
+  static read_awaiter start(session& s, Writer& io, read_buffer& in, std::size_t limit, std::error_code& ec) {
+    s.enter(session::phase::reading);
+    s.watch_partial();
+    return io.stream().read_some(in.prepare(limit), ec);
+  }
+
+  session& s_;
+  Writer& io_;
+  read_buffer& in_;
+  std::error_code ec_;
+  read_awaiter read_;
 };
 
 }  // namespace coronet::detail

@@ -189,6 +189,8 @@ private:
   }
   void release() noexcept;
   void take(reply& other) noexcept;
+  // Copies the scalar or inline string of `other`; false (nothing copied) for a heap string.
+  bool copy_small(const reply& other) noexcept;
 
   reply_kind kind_ = reply_kind::null;
   std::size_t size_ = 0;  // string length for string kinds
