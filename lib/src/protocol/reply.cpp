@@ -90,27 +90,25 @@ reply reply::integer(std::int64_t value) noexcept {
   return r;
 }
 
-reply reply::array(std::vector<reply> elements) noexcept {
+reply reply::make_list(reply_kind kind, std::vector<reply> elements) noexcept {
   reply r;
-  r.kind_ = reply_kind::array;
+  r.kind_ = kind;
   r.elements_ = std::move(elements);
   return r;
+}
+
+reply reply::array(std::vector<reply> elements) noexcept {
+  return make_list(reply_kind::array, std::move(elements));
 }
 
 reply reply::map(std::vector<reply> keys_and_values) {
   if (keys_and_values.size() % 2 != 0)
     throw std::invalid_argument("coronet::reply::map: odd number of keys and values");
-  reply r;
-  r.kind_ = reply_kind::map;
-  r.elements_ = std::move(keys_and_values);
-  return r;
+  return make_list(reply_kind::map, std::move(keys_and_values));
 }
 
 reply reply::set(std::vector<reply> elements) noexcept {
-  reply r;
-  r.kind_ = reply_kind::set;
-  r.elements_ = std::move(elements);
-  return r;
+  return make_list(reply_kind::set, std::move(elements));
 }
 
 reply reply::boolean(bool value) noexcept {

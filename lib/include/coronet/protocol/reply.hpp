@@ -180,6 +180,8 @@ private:
     }
     return r;
   }
+  // An array, map or set of `elements`.
+  static reply make_list(reply_kind kind, std::vector<reply> elements) noexcept;
   void assign_heap(reply_kind kind, std::string_view value);
   [[noreturn]] void throw_no_string() const;
   bool is_string() const noexcept { return is_string(kind_); }
