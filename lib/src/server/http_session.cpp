@@ -292,15 +292,12 @@ task<void> serve_http(session& s, background_writer<tcp::socket>& io) {
     }
     // Draining: a request still arriving is read to its end (bounded by the
     // header deadline and the drain's), the others end here.
-    if (s.rt.draining && !s.partial) {
+    const bool stop = s.rt.draining && !s.partial;
+    const after_read next = co_await read_step(s, io, in, buffer_limit, stop);
+    if (next == after_read::finish)
       co_await finish(s, io);
+    if (next != after_read::more)
       co_return;
-    }
-    switch (co_await read_step(s, io, in, buffer_limit)) {
-      case after_read::more: break;
-      case after_read::finish: co_await finish(s, io); co_return;
-      case after_read::end: co_return;
-    }
   }
 }
 

@@ -138,15 +138,12 @@ task<void> serve_stream(session& s, Writer& io) {
     }
     // A connection taken during a reuse_port handoff gets its first request read and
     // answered (drain_session bounds the wait for it).
-    if (s.rt.draining && (s.answered || !w.opts.reuse_port)) {
+    const bool stop = s.rt.draining && (s.answered || !w.opts.reuse_port);
+    const after_read next = co_await read_step(s, io, in, buffer_limit, stop);
+    if (next == after_read::finish)
       co_await finish(s, io);
+    if (next != after_read::more)
       co_return;
-    }
-    switch (co_await read_step(s, io, in, buffer_limit)) {
-      case after_read::more: break;
-      case after_read::finish: co_await finish(s, io); co_return;
-      case after_read::end: co_return;
-    }
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include <coroutine>
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <system_error>
@@ -106,8 +107,9 @@ private:
   dispatch_awaiter call_;
 };
 
-// `co_await read_step(s, io, in, limit)`: the read that ends a turn of a session loop, of up
-// to `limit` bytes into `in` under the partial-request clock, accounted by take_read.
+// `co_await read_step(s, io, in, limit, stop)`: the read that ends a turn of a session
+// loop, of up to `limit` bytes into `in` under the partial-request clock, accounted by
+// take_read; with `stop` (the drain ends the session here), no read and `finish`.
 // An awaiter around the stream's, so the read allocates nothing.
 template <class Writer>
 class read_step {
@@ -115,30 +117,42 @@ class read_step {
                                                                            std::declval<std::error_code&>()));
 
 public:
-  read_step(session& s, Writer& io, read_buffer& in, std::size_t limit)
-      : s_(s), io_(io), in_(in), read_(start(s, io, in, limit, ec_)) {}
-  bool await_ready() { return read_.await_ready(); }
+  read_step(session& s, Writer& io, read_buffer& in, std::size_t limit, bool stop) : s_(s), io_(io), in_(in) {
+    if (!stop)
+      read_.emplace(starter{s, io, in, limit, ec_});
+  }
+  bool await_ready() { return !read_ || read_->await_ready(); }
   template <class Promise>
   decltype(auto) await_suspend(std::coroutine_handle<Promise> h) {
-    return read_.await_suspend(h);
+    return read_->await_suspend(h);
   }
   after_read await_resume() {
-    const std::size_t n = read_.await_resume();
+    if (!read_)
+      return after_read::finish;
+    const std::size_t n = read_->await_resume();
     return take_read(s_, io_, in_, ec_, n);
   }
 
 private:
-  static read_awaiter start(session& s, Writer& io, read_buffer& in, std::size_t limit, std::error_code& ec) {
-    s.enter(session::phase::reading);
-    s.watch_partial();
-    return io.stream().read_some(in.prepare(limit), ec);
-  }
+  // Starts the read where the optional holds it: the stream's awaiter need not move.
+  struct starter {
+    session& s;
+    Writer& io;
+    read_buffer& in;
+    std::size_t limit;
+    std::error_code& ec;
+    operator read_awaiter() const {
+      s.enter(session::phase::reading);
+      s.watch_partial();
+      return io.stream().read_some(in.prepare(limit), ec);
+    }
+  };
 
   session& s_;
   Writer& io_;
   read_buffer& in_;
   std::error_code ec_;
-  read_awaiter read_;
+  std::optional<read_awaiter> read_;
 };
 
 }  // namespace coronet::detail
