@@ -90,27 +90,25 @@ reply reply::integer(std::int64_t value) noexcept {
   return r;
 }
 
-reply reply::array(std::vector<reply> elements) noexcept {
+reply reply::make_list(reply_kind kind, std::vector<reply> elements) noexcept {
   reply r;
-  r.kind_ = reply_kind::array;
+  r.kind_ = kind;
   r.elements_ = std::move(elements);
   return r;
+}
+
+reply reply::array(std::vector<reply> elements) noexcept {
+  return make_list(reply_kind::array, std::move(elements));
 }
 
 reply reply::map(std::vector<reply> keys_and_values) {
   if (keys_and_values.size() % 2 != 0)
     throw std::invalid_argument("coronet::reply::map: odd number of keys and values");
-  reply r;
-  r.kind_ = reply_kind::map;
-  r.elements_ = std::move(keys_and_values);
-  return r;
+  return make_list(reply_kind::map, std::move(keys_and_values));
 }
 
 reply reply::set(std::vector<reply> elements) noexcept {
-  reply r;
-  r.kind_ = reply_kind::set;
-  r.elements_ = std::move(elements);
-  return r;
+  return make_list(reply_kind::set, std::move(elements));
 }
 
 reply reply::boolean(bool value) noexcept {
@@ -128,25 +126,9 @@ reply reply::real(double value) noexcept {
 }
 
 reply::reply(const reply& other) : elements_(other.elements_) {
-  switch (other.kind_) {
-    case reply_kind::integer: integer_ = other.integer_; break;
-    case reply_kind::boolean: boolean_ = other.boolean_; break;
-    case reply_kind::real: real_ = other.real_; break;
-    case reply_kind::text:
-    case reply_kind::error:
-    case reply_kind::bulk:
-    case reply_kind::verbatim:
-      if (other.size_ > inline_capacity) {
-        heap_ = new char[other.size_];
-        std::memcpy(heap_, other.heap_, other.size_);
-      } else {
-        std::memcpy(inline_, other.inline_, other.size_);
-      }
-      break;
-    case reply_kind::array:
-    case reply_kind::map:
-    case reply_kind::set:
-    case reply_kind::null: break;
+  if (!copy_small(other)) {
+    heap_ = new char[other.size_];
+    std::memcpy(heap_, other.heap_, other.size_);
   }
   size_ = other.size_;
   kind_ = other.kind_;
@@ -181,8 +163,8 @@ void reply::release() noexcept {
   size_ = 0;
 }
 
-// Precondition: *this holds no heap string (fresh or released).
-void reply::take(reply& other) noexcept {
+// Copy and move share this: only a heap string differs (copied or stolen).
+bool reply::copy_small(const reply& other) noexcept {
   switch (other.kind_) {
     case reply_kind::integer: integer_ = other.integer_; break;
     case reply_kind::boolean: boolean_ = other.boolean_; break;
@@ -191,17 +173,24 @@ void reply::take(reply& other) noexcept {
     case reply_kind::error:
     case reply_kind::bulk:
     case reply_kind::verbatim:
-      if (other.size_ > inline_capacity) {
-        heap_ = std::exchange(other.heap_, nullptr);
-      } else {
-        std::memcpy(inline_, other.inline_, other.size_);
-      }
+      if (other.size_ > inline_capacity)
+        return false;
+      std::memcpy(inline_, other.inline_, other.size_);
       break;
     case reply_kind::array:
     case reply_kind::map:
-    case reply_kind::set: elements_ = std::move(other.elements_); break;
+    case reply_kind::set:
     case reply_kind::null: break;
   }
+  return true;
+}
+
+// Precondition: *this holds no heap string (fresh or released).
+void reply::take(reply& other) noexcept {
+  if (!copy_small(other))
+    heap_ = std::exchange(other.heap_, nullptr);
+  if (other.kind_ == reply_kind::array || other.kind_ == reply_kind::map || other.kind_ == reply_kind::set)
+    elements_ = std::move(other.elements_);
   kind_ = std::exchange(other.kind_, reply_kind::null);
   size_ = std::exchange(other.size_, 0);
   other.elements_.clear();

@@ -60,6 +60,16 @@ void error_body(std::string_view text, std::string& body) {
   body += '}';
 }
 
+// Appends a 405 response that names the methods `allow`ed; counted as an error.
+void method_not_allowed(server_worker& w, http_head& head, std::string_view allow, std::string& body,
+                        std::string& out, bool head_only) {
+  w.errors.add();
+  error_body("method not allowed", body);
+  head.status = 405;
+  head.allow = allow;
+  respond(out, head, body, head_only);
+}
+
 // The response to a request that cannot be parsed; the connection closes.
 void respond_protocol_error(session& s, background_writer<tcp::socket>& io, int status, std::string_view text) {
   s.worker.errors.add();
@@ -200,11 +210,7 @@ task<void> serve_http(session& s, background_writer<tcp::socket>& io) {
         case http_target::healthz:
         case http_target::events:
           if (!readable) {
-            w.errors.add();
-            error_body("method not allowed", body);
-            head.status = 405;
-            head.allow = "GET, HEAD";
-            respond(out, head, body, head_only);
+            method_not_allowed(w, head, "GET, HEAD", body, out, head_only);
             break;
           }
           if (target == http_target::events && !head_only) {
@@ -233,11 +239,7 @@ task<void> serve_http(session& s, background_writer<tcp::socket>& io) {
           break;
         case http_target::command: {
           if (!readable && m.method != http_method::post) {
-            w.errors.add();
-            error_body("method not allowed", body);
-            head.status = 405;
-            head.allow = "GET, HEAD, POST";
-            respond(out, head, body, head_only);
+            method_not_allowed(w, head, "GET, HEAD, POST", body, out, head_only);
             break;
           }
           if (m.method == http_method::post && !m.body.empty()) {
@@ -254,13 +256,9 @@ task<void> serve_http(session& s, background_writer<tcp::socket>& io) {
             }
           }
           const command* cmd = w.srv.routes().find(words.front());
-          request req = request::from_words(words);
-          req.conn = &s.conn;
-          s.enter(session::phase::handling);
-          dispatch_awaiter call(w.srv.routes(), req, &s);
+          session_call call(s, words);
           const reply& rep = co_await call;
-          s.core.clear_deadline();
-          head.status = reply_status(rep, cmd, req.size(), s.timed_out);
+          head.status = reply_status(rep, cmd, call.req().size(), s.timed_out);
           if (head.status != 200)
             w.errors.add();
           append_reply_response(head, words.front(), rep, text, head_only, body, out);
@@ -294,19 +292,12 @@ task<void> serve_http(session& s, background_writer<tcp::socket>& io) {
     }
     // Draining: a request still arriving is read to its end (bounded by the
     // header deadline and the drain's), the others end here.
-    if (s.rt.draining && !s.partial) {
+    const bool stop = s.rt.draining && !s.partial;
+    const after_read next = co_await read_step(s, io, in, buffer_limit, stop);
+    if (next == after_read::finish)
       co_await finish(s, io);
+    if (next != after_read::more)
       co_return;
-    }
-    s.enter(session::phase::reading);
-    s.watch_partial();
-    std::error_code ec;
-    const std::size_t n = co_await io.stream().read_some(in.prepare(buffer_limit), ec);
-    switch (take_read(s, io, in, ec, n)) {
-      case after_read::more: break;
-      case after_read::finish: co_await finish(s, io); co_return;
-      case after_read::end: co_return;
-    }
   }
 }
 

@@ -95,7 +95,6 @@ task<void> serve_stream(session& s, Writer& io) {
   const std::size_t buffer_limit = w.opts.max_request_bytes + w.opts.max_bulk_bytes;
   // Read once, not per request: the request path is counted in instructions.
   const std::size_t high_water = w.opts.max_output_bytes / 2;
-  const router& routes = w.srv.routes();
   Codec codec;
   read_buffer in;
   std::vector<std::string_view> words;
@@ -119,14 +118,7 @@ task<void> serve_stream(session& s, Writer& io) {
         co_return;
       }
       if (!words.empty()) {
-        request req = request::from_words(words);
-        req.conn = &s.conn;
-        // Per request, two stores and no more: busy_ and the request deadline are set by
-        // handler_suspended, for the handlers that suspend. A request deadline left armed
-        // after its handler finished finds no handler waiting and does nothing; the next
-        // suspension or partial-request deadline replaces it.
-        s.state = session::phase::handling;
-        dispatch_awaiter call(routes, req, &s);
+        session_call call(s, words);
         const reply& rep = co_await call;
         // HELLO's own reply is already in the version it chose, as in Redis.
         if constexpr (requires { codec.set_protover(2); })
@@ -151,19 +143,12 @@ task<void> serve_stream(session& s, Writer& io) {
     }
     // A connection taken during a reuse_port handoff gets its first request read and
     // answered (drain_session bounds the wait for it).
-    if (s.rt.draining && (s.answered || !w.opts.reuse_port)) {
+    const bool stop = s.rt.draining && (s.answered || !w.opts.reuse_port);
+    const after_read next = co_await read_step(s, io, in, buffer_limit, stop);
+    if (next == after_read::finish)
       co_await finish(s, io);
+    if (next != after_read::more)
       co_return;
-    }
-    s.enter(session::phase::reading);
-    s.watch_partial();
-    std::error_code ec;
-    const std::size_t n = co_await io.stream().read_some(in.prepare(buffer_limit), ec);
-    switch (take_read(s, io, in, ec, n)) {
-      case after_read::more: break;
-      case after_read::finish: co_await finish(s, io); co_return;
-      case after_read::end: co_return;
-    }
   }
 }
 
@@ -183,12 +168,8 @@ task<void> serve_raw(session& s, Writer& io) {
   std::vector<std::string_view> words;
   const parse_result r = codec.parse(std::span<char>(buf, n), words, w.limits);
   if (r.status == parse_status::complete && !words.empty()) {
-    request req = request::from_words(words);
-    req.conn = &s.conn;
-    s.enter(session::phase::handling);
-    dispatch_awaiter call(w.srv.routes(), req, &s);
+    session_call call(s, words);
     const reply& rep = co_await call;
-    s.core.clear_deadline();
     w.requests.add();
     // As the seed did, an unknown or failed command gets no reply at all.
     if (rep.kind() == reply_kind::error)
@@ -222,7 +203,12 @@ tcp::asio_socket& lowest(tls::stream& s) noexcept { return s.lowest_layer(); }
 }  // namespace
 
 session::session(server_worker& w, connection_core& c)
-    : handler_watch(&handler_suspended), worker(w), rt(*c.worker_), core(c), where(&w.srv.listener(c.listener_)) {
+    : handler_watch(&handler_suspended),
+      worker(w),
+      rt(*c.worker_),
+      core(c),
+      routes(w.srv.routes()),
+      where(&w.srv.listener(c.listener_)) {
   conn.peer = c.peer_;
   conn.local = c.local_;
   conn.owner = &w.srv;

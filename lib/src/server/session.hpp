@@ -87,6 +87,8 @@ struct session : handler_watch {
   server_worker& worker;
   stream_worker& rt;
   connection_core& core;
+  // The server's routes, read once here rather than through worker.srv per request.
+  const router& routes;
   // The listener that accepted the connection: its protocol is served.
   const listener_config* where;
   connection conn;

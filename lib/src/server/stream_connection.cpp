@@ -8,6 +8,7 @@
 #include <limits>
 #include <string>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 
 #include <asio/error.hpp>
@@ -46,6 +47,17 @@ private:
 };
 
 bool on_own_worker(const output_handle& h) noexcept { return current_stream_worker() == h.worker; }
+
+// Shuts down one direction of `stream`'s TCP socket (under TLS, the socket below it);
+// errors are ignored: the peer may be gone already.
+template <class Stream>
+void shutdown_half(Stream& stream, asio::socket_base::shutdown_type what) noexcept {
+  std::error_code ignored;
+  if constexpr (std::is_same_v<Stream, tls::stream>)
+    stream.lowest_layer().shutdown(what, ignored);
+  else
+    stream.shutdown(what, ignored);
+}
 
 }  // namespace
 
@@ -116,11 +128,7 @@ void stream_connection<Stream>::close_transport() noexcept {
 
 template <class Stream>
 void stream_connection<Stream>::stop_reading() noexcept {
-  std::error_code ignored;
-  if constexpr (std::is_same_v<Stream, tls::stream>)
-    io_->stream().lowest_layer().shutdown(asio::socket_base::shutdown_receive, ignored);
-  else
-    io_->stream().shutdown(asio::socket_base::shutdown_receive, ignored);
+  detail::shutdown_half(io_->stream(), asio::socket_base::shutdown_receive);
 }
 
 template <class Stream>
@@ -165,11 +173,7 @@ task<void> stream_connection<Stream>::drain() {
 template <class Stream>
 task<void> stream_connection<Stream>::shutdown_send() {
   co_await drain();
-  std::error_code ignored;
-  if constexpr (std::is_same_v<Stream, tls::stream>)
-    io_->stream().lowest_layer().shutdown(asio::socket_base::shutdown_send, ignored);
-  else
-    io_->stream().shutdown(asio::socket_base::shutdown_send, ignored);
+  detail::shutdown_half(io_->stream(), asio::socket_base::shutdown_send);
 }
 
 template <class Stream>

@@ -180,6 +180,8 @@ private:
     }
     return r;
   }
+  // An array, map or set of `elements`.
+  static reply make_list(reply_kind kind, std::vector<reply> elements) noexcept;
   void assign_heap(reply_kind kind, std::string_view value);
   [[noreturn]] void throw_no_string() const;
   bool is_string() const noexcept { return is_string(kind_); }
@@ -189,6 +191,8 @@ private:
   }
   void release() noexcept;
   void take(reply& other) noexcept;
+  // Copies the scalar or inline string of `other`; false (nothing copied) for a heap string.
+  bool copy_small(const reply& other) noexcept;
 
   reply_kind kind_ = reply_kind::null;
   std::size_t size_ = 0;  // string length for string kinds
