@@ -403,43 +403,6 @@ int nodelay_of_local_socket(std::uint16_t local_port, std::uint16_t remote_port)
 
 }  // namespace
 
-// As the server's test (tests/server/server_nodelay_test.cpp): a run of 50
-// batches with a slow one is retried on a new server and client, up to 3 runs.
-TEST_CASE("1000 pipelined calls are answered within 10 ms, 50 batches over", "[client][nodelay]") {
-  using steady = std::chrono::steady_clock;
-  const auto us = [](steady::duration d) {
-    return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
-  };
-  auto worst = steady::duration::max();
-  for (int run = 0; run < 3 && worst > 10ms; ++run) {
-    test_server srv;
-    worst = steady::duration::zero();
-    auto total = steady::duration::zero();
-    int correct = 0;
-    run_client([&](auto ex) -> coronet::task<void> {
-      coronet::client c = co_await connect(ex, srv.port());
-      // One batch first, not measured: the connection's buffers are still growing.
-      for (int round = 0; round <= 50; ++round) {
-        const auto start = steady::now();
-        for (int i = 0; i < 1000; ++i)
-          c.send("ping");
-        co_await c.flush();
-        for (int i = 0; i < 1000; ++i)
-          if (co_await c.receive() == reply::text("PONG"))
-            ++correct;
-        const auto took = steady::now() - start;
-        if (round > 0) {
-          worst = std::max(worst, took);
-          total += took;
-        }
-      }
-    });
-    UNSCOPED_INFO("run " << run << ": worst batch " << us(worst) << " us, mean " << us(total / 50) << " us");
-    CHECK(correct == 51 * 1000);
-  }
-  CHECK(worst <= 10ms);
-}
-
 TEST_CASE("the client's socket has TCP_NODELAY unless client_options::tcp_nodelay is false", "[client][nodelay]") {
   const bool on = GENERATE(true, false);
   test_server srv;
