@@ -254,11 +254,18 @@ public:
   void close() noexcept { close_transport(); }
 
   // The runtime's side (not an API).
+  /// Output bytes not yet taken by the kernel (for the sweeper's stall deadline).
   std::size_t buffered() const noexcept override;
+  /// Output bytes the kernel has taken since the connection opened.
   std::uint64_t written() const noexcept override;
+  /// Closes the transport: reads and writes in flight end with errors.
   void close_transport() noexcept override;
+  /// Shuts the receiving side: the pending read sees end of stream (the drain).
   void stop_reading() noexcept override;
+  /// Appends `bytes` to the output and flushes; false when over `max_output_bytes`
+  /// (the connection is then closed) or closed already.
   bool queue(std::string_view bytes) override;
+  /// Sends the output appended so far.
   void flush_output() noexcept override;
   /// Made by the runtime only.
   explicit stream_connection(writer_ptr<Stream> io) noexcept : io_(std::move(io)) {}
