@@ -24,7 +24,7 @@
 #include "coronet/runtime/background_writer.hpp"
 #include "coronet/runtime/read_buffer.hpp"
 #include "coronet/core/task.hpp"
-#include "server/detail/dispatch.hpp"
+#include "command/dispatch.hpp"
 #include "server/detail/worker_metrics.hpp"
 #include "server/stream_runtime.hpp"
 
