@@ -1,5 +1,5 @@
-// Tests for coronet/runtime/listener.hpp: the accept loop (hand-over, stop, backoff on EMFILE) and lingering_close.
-#include "coronet/runtime/listener.hpp"
+// Tests for runtime/listener.hpp: the accept loop (hand-over, stop, backoff on EMFILE) and lingering_close.
+#include "runtime/listener.hpp"
 
 #include <catch2/catch.hpp>
 

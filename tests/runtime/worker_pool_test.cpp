@@ -1,6 +1,6 @@
-// Tests for coronet/runtime/worker_pool.hpp: run until stop, stop before run, the drain deadline (stray tasks
+// Tests for runtime/worker_pool.hpp: run until stop, stop before run, the drain deadline (stray tasks
 // included), force stop and teardown. Signals: tests/server/server_shutdown_test.cpp, in child processes.
-#include "coronet/runtime/worker_pool.hpp"
+#include "runtime/worker_pool.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -15,7 +15,7 @@
 #include <asio/ip/address_v4.hpp>
 #include <asio/read_until.hpp>
 
-#include "coronet/runtime/worker_pool.hpp"
+#include "runtime/worker_pool.hpp"
 #include "coronet/command/router.hpp"
 #include "coronet/server/server.hpp"
 #include "coronet/net/connect.hpp"

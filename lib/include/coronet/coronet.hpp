@@ -1,4 +1,5 @@
-// Everything coronet offers, in one include.
+// Everything a coronet user names, in one include: the runtime's building blocks (worker pool,
+// listener, background writer, read buffer) are not in it.
 #pragma once
 
 #include "coronet/commands/builtins.hpp"
@@ -22,11 +23,8 @@
 #include "coronet/protocol/wire_protocol.hpp"
 #include "coronet/core/log.hpp"
 #include "coronet/net/acceptor.hpp"
-#include "coronet/runtime/background_writer.hpp"
 #include "coronet/net/connect.hpp"
 #include "coronet/net/io_context_executor.hpp"
-#include "coronet/runtime/listener.hpp"
-#include "coronet/runtime/read_buffer.hpp"
 #include "coronet/net/socket.hpp"
 #include "coronet/net/stream.hpp"
 #include "coronet/net/timeout.hpp"

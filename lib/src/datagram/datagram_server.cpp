@@ -11,7 +11,7 @@
 
 #include "coronet/core/detail/log_limiter.hpp"
 #include "coronet/core/detail/thread_counter.hpp"
-#include "coronet/runtime/worker_pool.hpp"
+#include "runtime/worker_pool.hpp"
 #include "coronet/core/log.hpp"
 #include "coronet/net/timer.hpp"
 #include "coronet/core/spawn.hpp"

@@ -1,4 +1,4 @@
-#include "coronet/runtime/listener.hpp"
+#include "runtime/listener.hpp"
 
 #include <string>
 #include <utility>

@@ -1,4 +1,4 @@
-#include "coronet/runtime/shutdown_signals.hpp"
+#include "runtime/shutdown_signals.hpp"
 
 #include <csignal>
 #include <string>

@@ -1,4 +1,4 @@
-#include "coronet/runtime/worker_pool.hpp"
+#include "runtime/worker_pool.hpp"
 
 #include <algorithm>
 #include <exception>

@@ -5,7 +5,7 @@
 #include <system_error>
 
 #include "coronet/core/log.hpp"
-#include "coronet/runtime/listener.hpp"
+#include "runtime/listener.hpp"
 #include "coronet/net/timer.hpp"
 
 namespace coronet::detail {

@@ -8,8 +8,8 @@
 
 #include "coronet/core/log.hpp"
 #include "coronet/core/when_all.hpp"
-#include "coronet/runtime/listener.hpp"
-#include "coronet/runtime/worker_pool.hpp"
+#include "runtime/listener.hpp"
+#include "runtime/worker_pool.hpp"
 #include "server/agent_check.hpp"
 #include "server/reuseport_handoff.hpp"
 #include "server/server_tls.hpp"

@@ -9,7 +9,7 @@
 
 #include <asio/ip/address.hpp>
 
-#include "coronet/runtime/worker_pool.hpp"
+#include "runtime/worker_pool.hpp"
 #include "server/agent_check.hpp"
 #include "server/proxy_prelude.hpp"
 #include "server/server_tls.hpp"

@@ -14,7 +14,7 @@
 #include "coronet/core/detail/log_limiter.hpp"
 #include "coronet/core/log.hpp"
 #include "coronet/runtime/background_writer.hpp"
-#include "coronet/runtime/listener.hpp"
+#include "runtime/listener.hpp"
 #include "server/proxy_prelude.hpp"
 #include "server/server_tls.hpp"
 #include "server/stream_runtime.hpp"

@@ -14,10 +14,10 @@
 #include <asio/post.hpp>
 
 #include "coronet/core/detail/log_limiter.hpp"
-#include "coronet/runtime/worker_pool.hpp"
+#include "runtime/worker_pool.hpp"
 #include "coronet/core/log.hpp"
 #include "coronet/net/acceptor.hpp"
-#include "coronet/runtime/listener.hpp"
+#include "runtime/listener.hpp"
 #include "coronet/net/socket.hpp"
 #include "coronet/net/timer.hpp"
 #include "coronet/services/daytime.hpp"

@@ -13,7 +13,7 @@
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 
-#include "coronet/runtime/shutdown_signals.hpp"
+#include "runtime/shutdown_signals.hpp"
 #include "coronet/core/task.hpp"
 #include "coronet/core/task_group.hpp"
 
