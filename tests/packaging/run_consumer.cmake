@@ -56,7 +56,10 @@ if(MODE STREQUAL "find_package")
     --prefix "${prefix}" --config "${CONFIG}")
   list(APPEND configure_args "-DCMAKE_PREFIX_PATH=${prefix}")
 else()
-  list(APPEND configure_args "-DCORONET_SOURCE_DIR=${CORONET_SOURCE_DIR}")
+  # coronet's own targets are compiled here at -O3 (Release) with warnings as
+  # errors: this is CI's check that g++'s optimiser finds nothing to warn
+  # about in the library, as a user's Release build compiles it.
+  list(APPEND configure_args "-DCORONET_SOURCE_DIR=${CORONET_SOURCE_DIR}" -DCORONET_WERROR=ON)
 endif()
 
 run(configure "${CMAKE_COMMAND}" ${configure_args})
