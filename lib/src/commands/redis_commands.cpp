@@ -36,6 +36,9 @@ void register_redis_commands(router& r) {
   r.set_flags("command", loading | stale).set_acl_categories("command", connection_category);
   r.add("reset", "resets the connection: RESP2, no name, not authenticated", &redis::reset_command, arity::exactly(0));
   r.set_flags("reset", noscript | loading | stale | fast | noauth).set_acl_categories("reset", connection_category);
+  r.add("config", "server parameters: GET (glob patterns, as Redis's names); SET answers an error",
+        &redis::config_command, arity::at_least(1));
+  r.set_flags("config", admin | noscript | loading | stale).set_acl_categories("config", {"dangerous"});
 }
 
 }  // namespace coronet::commands

@@ -11,8 +11,8 @@
 namespace coronet::commands {
 
 /// The names `register_redis_commands` registers.
-inline constexpr std::array<std::string_view, 7> redis_command_names = {"hello", "auth",    "client", "select",
-                                                                        "info",  "command", "reset"};
+inline constexpr std::array<std::string_view, 8> redis_command_names = {"hello", "auth",    "client", "select",
+                                                                        "info",  "command", "reset",  "config"};
 
 /// Registers the commands a Redis client library sends on connect, so that
 /// any client connects with its default options (`register_builtins` calls
@@ -68,6 +68,18 @@ inline constexpr std::array<std::string_view, 7> redis_command_names = {"hello",
 ///   are those of the serving router (aliases excluded).
 /// - `RESET` — `RESET` (simple string): back to RESP2, no name, and not
 ///   authenticated if the server has a password.
+/// - `CONFIG GET pattern [pattern...]` — a map of the parameters whose
+///   names match any of the glob patterns (Redis's `*`, `?`, `[...]`,
+///   case-insensitive), each once, with the value in force: `save` "" and
+///   `appendonly` "no" (nothing is persisted), `databases` 1, `maxmemory` 0,
+///   `maxmemory-policy` "noeviction", `bind` (`server_options::host`),
+///   `port` and `tls-port` (the first RESP listener without and with TLS; 0
+///   for none), `maxclients`, `timeout` (`idle_timeout`, seconds),
+///   `tcp-keepalive`, `proto-max-bulk-len` (`max_bulk_bytes`), `io-threads`
+///   (`threads`). No match: an empty map. Outside a server: the defaults of
+///   `server_options`, ports 0. `CONFIG SET`, `RESETSTAT` and `REWRITE`:
+///   `ERR CONFIG SET is not supported: the server is configured when it
+///   starts` (with the subcommand's name); `CONFIG HELP` as Redis.
 ///
 /// Subcommands are case-insensitive; an unknown one is `ERR unknown
 /// subcommand 'x'. Try CLIENT HELP.`, a wrong count `ERR wrong number of

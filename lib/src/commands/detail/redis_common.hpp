@@ -1,6 +1,6 @@
 // What the Redis connection commands share: their handlers (one file per
 // concern: redis_handshake.cpp, redis_client.cpp, redis_info.cpp,
-// redis_command_table.cpp) and the reply shapes and argument checks they
+// redis_command_table.cpp, redis_config.cpp) and the reply shapes and argument checks they
 // have in common (redis_common.cpp), as Redis spells them.
 #pragma once
 
@@ -26,6 +26,7 @@ reply reset_command(request& req);
 reply client_command(request& req);
 reply info_command(const router* registered_on, request& req);
 reply command_command(const router* registered_on, request& req);
+reply config_command(request& req);
 
 // Redis's string2ll: an optional '-', then digits without a leading zero
 // ("0" alone excepted), no blanks, no '+', within a signed 64-bit integer.
