@@ -168,6 +168,8 @@ TEST_CASE("peers that send the first bytes of a signature and leave free their s
   const std::string firsts[] = {"P", "\r\n", "PROX", "\r"};
   for (int i = 0; i < 40; ++i)
     send_and_leave(s.port(), firsts[i % 4], i % 3 == 0);
+  // All accepted (the rejected ones included) before their slots are looked at.
+  REQUIRE(eventually([&] { return s.get().stats().connections_total == 40; }));
   CHECK(eventually([&] { return s.get().stats().connections_now == 0; }, 3s));
   blocking_peer client(s.port());
   CHECK(client.call("PING") == "+PONG");
@@ -202,6 +204,7 @@ TEST_CASE("a LOCAL health check that resets before it is accepted is counted as 
   send_and_leave(s.port(), v2_local, false);
   release.set_value();
   CHECK(holder.line() == "+RELEASED");
+  REQUIRE(eventually([&] { return s.get().stats().connections_total == 3; }));
   // The holder and both checks.
   CHECK(eventually([&] { return s.get().stats().proxy_health_checks == 3; }));
   CHECK(eventually([&] { return s.get().stats().connections_now == 1; }));
