@@ -11,7 +11,6 @@
 #include <chrono>
 #include <cstdint>
 #include <future>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -21,6 +20,7 @@
 #include "coronet/server/server.hpp"
 #include "support/blocking_peer.hpp"
 #include "support/eventually.hpp"
+#include "support/log_capture.hpp"
 #include "support/proxy_headers.hpp"
 #include "support/running_server.hpp"
 #include "support/test_commands.hpp"
@@ -29,6 +29,7 @@ using namespace std::chrono_literals;
 using coronet::proxy_protocol_mode;
 using coronet_test::blocking_peer;
 using coronet_test::eventually;
+using coronet_test::log_capture;
 using coronet_test::running_server;
 
 namespace {
@@ -51,34 +52,6 @@ coronet::server_options trusted_options() {
   o.handshake_timeout = handshake;
   return o;
 }
-
-// What the library logs while it lives; declared before the server it watches, so the
-// server (and its threads) are gone before it is.
-class log_capture {
-public:
-  log_capture() {
-    coronet::set_log_handler([this](coronet::log_level, std::string_view message) {
-      const std::lock_guard lock(mutex_);
-      lines_.emplace_back(message);
-    });
-  }
-  log_capture(const log_capture&) = delete;
-  log_capture& operator=(const log_capture&) = delete;
-  ~log_capture() { coronet::set_log_handler({}); }
-
-  std::vector<std::string> containing(std::string_view part) const {
-    const std::lock_guard lock(mutex_);
-    std::vector<std::string> out;
-    for (const std::string& l : lines_)
-      if (l.find(part) != std::string::npos)
-        out.push_back(l);
-    return out;
-  }
-
-private:
-  mutable std::mutex mutex_;
-  std::vector<std::string> lines_;
-};
 
 // Sends `bytes`, then leaves: with a reset (SO_LINGER 0) or end of stream.
 void send_and_leave(std::uint16_t port, const std::string& bytes, bool reset) {

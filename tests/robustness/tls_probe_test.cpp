@@ -8,7 +8,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,12 +22,14 @@
 #include "coronet/tls/stream.hpp"
 #include "support/blocking_peer.hpp"
 #include "support/eventually.hpp"
+#include "support/log_capture.hpp"
 #include "support/running_server.hpp"
 #include "support/test_certs.hpp"
 
 using namespace std::chrono_literals;
 using coronet_test::blocking_peer;
 using coronet_test::eventually;
+using coronet_test::log_capture;
 using coronet_test::running_server;
 
 namespace {
@@ -46,31 +47,6 @@ coronet::server_options tls_only_options() {
   o.handshake_timeout = 200ms;
   return o;
 }
-
-// The log lines containing `needle`, while alive; declared before the server it watches.
-class log_capture {
-public:
-  explicit log_capture(std::string needle) : needle_(std::move(needle)) {
-    coronet::set_log_handler([this](coronet::log_level, std::string_view m) {
-      if (m.find(needle_) == std::string_view::npos)
-        return;
-      const std::lock_guard lock(mutex_);
-      lines_.emplace_back(m);
-    });
-  }
-  log_capture(const log_capture&) = delete;
-  log_capture& operator=(const log_capture&) = delete;
-  ~log_capture() { coronet::set_log_handler({}); }
-  std::vector<std::string> lines() const {
-    const std::lock_guard lock(mutex_);
-    return lines_;
-  }
-
-private:
-  std::string needle_;
-  mutable std::mutex mutex_;
-  std::vector<std::string> lines_;
-};
 
 void abort_on_close(int fd) {
   const linger abort{1, 0};
