@@ -145,6 +145,7 @@ task<bool> check_untrusted(proxy_prelude& p) {
   const int fd = sock.native_handle();
   char first[12];
   ssize_t seen = 0;  // bytes that only began a signature at the last look
+  int idle_wakes = 0;  // wakes in a row without a new byte
   auto pause = std::chrono::milliseconds(1);
   bool go_on = false;
   for (;;) {
@@ -170,11 +171,12 @@ task<bool> check_untrusted(proxy_prelude& p) {
       }
       if (n > seen) {
         seen = n;
+        idle_wakes = 0;
         set_low_water(fd, static_cast<int>(n) + 1);
-        pause = std::chrono::milliseconds(1);
-      } else {
-        // Woken without a new byte (a kernel that ignores SO_RCVLOWAT for readiness):
-        // look again a little later.
+      } else if (++idle_wakes > 2) {
+        // One wake without a new byte is the readiness the bytes themselves raised before
+        // the low-water mark was set. More, and the kernel ignores SO_RCVLOWAT for
+        // readiness: look again a little later, at most every 50 ms.
         std::error_code ec;
         co_await sleep_for(pause, ec);
         pause = std::min(pause * 2, std::chrono::milliseconds(50));
@@ -182,7 +184,6 @@ task<bool> check_untrusted(proxy_prelude& p) {
           wait_ended(p);
           break;
         }
-        continue;
       }
     }
     std::error_code ec;
