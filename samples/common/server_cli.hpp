@@ -96,7 +96,17 @@ public:
     app.add_option("--tls-ca", o.tls.client_ca_file, "require client certificates signed by these CAs (PEM)");
     app.add_option("--tls-key-password", o.tls.key_password, "password of an encrypted --tls-key");
     app.add_flag("--tls-only", o.tls_only, "serve TLS on --port too (and on every port)");
+    app.footer(signals_help);
   }
+
+  /// What the signals do to a server whose options went through `apply()`.
+  static constexpr const char* signals_help =
+      "Signals:\n"
+      "  SIGINT, SIGTERM  drain: stop accepting, finish the requests in flight, exit 0 within\n"
+      "                   --drain-timeout; a second one during the drain exits 1 at once\n"
+      "  SIGHUP           reload --tls-cert and --tls-key for new connections when a TLS port is\n"
+      "                   served (a broken pair is logged and the old one kept); otherwise only\n"
+      "                   logged. Never stops the server";
 
   /// Copies what was parsed into the options; also turns signal handling on.
   void apply() const {

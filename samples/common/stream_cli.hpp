@@ -12,10 +12,15 @@ namespace samples {
 
 /// Adds `--host`, `--port`, `--threads`, `--max-connections` and `--verbose`
 /// to `app`, with the library's defaults, and turns signal handling on: the
-/// stream server drains on SIGINT/SIGTERM, so a sample has no signal or
-/// drain code of its own.
+/// stream server drains on SIGINT/SIGTERM and logs SIGHUP (no TLS to reload),
+/// so a sample has no signal or drain code of its own; `--help` says so.
 inline void add_stream_server_options(CLI::App& app, coronet::stream_server_options& o) {
   o.handle_signals = true;
+  app.footer(
+      "Signals:\n"
+      "  SIGINT, SIGTERM  drain: stop accepting, let the connections finish, exit 0 within 10 s;\n"
+      "                   a second one during the drain exits 1 at once\n"
+      "  SIGHUP           logged and ignored (nothing to reload); never stops the server");
   app.add_option("--host", o.host, "address to listen on")->capture_default_str();
   app.add_option("--port", o.port, "port to listen on (0 = any free port)")->capture_default_str();
   app.add_option("--threads", o.threads, "worker threads (0 = one per hardware thread)")->capture_default_str();

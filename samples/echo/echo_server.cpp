@@ -29,6 +29,9 @@ int main(int argc, char** argv) {
   std::uint16_t port = 7007;
   app.add_option("--host", host, "address to listen on")->capture_default_str();
   app.add_option("--port", port, "port to listen on (0 = any free port)")->capture_default_str();
+  app.footer(
+      "Signals: none handled (the smallest server, with no coronet::server around it): SIGINT,\n"
+      "SIGTERM and SIGHUP end it at once, as for any program that does not catch them.");
   CLI11_PARSE(app, argc, argv);
 
   asio::io_context ctx(1);

@@ -23,6 +23,11 @@ int main(int argc, char** argv) {
   CLI::App app{"Serves daytime (RFC 867, TCP+UDP), time (RFC 868, TCP+UDP) and SNTP (RFC 4330, UDP)."};
   coronet::services::time_services_options opts;
   opts.handle_signals = true;
+  app.footer(
+      "Signals:\n"
+      "  SIGINT, SIGTERM  drain: stop accepting, let TCP connections and UDP replies finish, exit 0\n"
+      "                   within 5 s; a second one during the drain exits 1 at once\n"
+      "  SIGHUP           logged and ignored (nothing to reload); never stops the server");
   int daytime_port = 8013;
   int time_port = 8037;
   int sntp_port = 8123;

@@ -33,6 +33,9 @@ int main(int argc, char** argv) {
       "over HTTP/1.1 (curl http://127.0.0.1:8080/timestamp/iso) with a live status page at /."};
   coronet::server_options o;
   samples::server_cli cli(app, o);
+  app.footer(std::string(samples::server_cli::signals_help) +
+             "\n  SIGUSR1          maintenance: the --agent-port check answers 'maint'\n"
+             "  SIGUSR2          back to ready: the check answers 'up ready'");
   CLI11_PARSE(app, argc, argv);
   cli.apply();
   const std::string& protocol = cli.protocol();

@@ -4,14 +4,16 @@ against them, the seed's Python programs against coronet and back.
 
 Usage: samples_test.py SAMPLES_BIN_DIR SCENARIO
 Scenarios: seed_client_vs_raw_server, raw_client_vs_seed_server, timestamp,
-echo, custom_commands, redis_tools, help."""
+echo, custom_commands, redis_tools, help, signals."""
 import os
 import re
 import shutil
 import signal
 import socket
+import select
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CTIME = r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d \d{4}"
@@ -182,6 +184,55 @@ def help_texts(bins):
     assert "bogus" in err
 
 
+def wait_for_stderr(srv, pattern, limit=TIMEOUT):
+    """Reads the server's stderr until `pattern` matches what came so far; returns that text."""
+    fd = srv.proc.stderr.fileno()
+    seen = b""
+    deadline = time.monotonic() + limit
+    while not re.search(pattern, seen):
+        remaining = deadline - time.monotonic()
+        ready, _, _ = select.select([fd], [], [], max(remaining, 0))
+        if not ready:
+            raise AssertionError("no %r on stderr within %d s; got %r" % (pattern, limit, seen))
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            raise AssertionError("stderr closed (exit %r) before %r; got %r" % (srv.proc.wait(), pattern, seen))
+        seen += chunk
+    return seen.decode()
+
+
+def signals(bins):
+    """SIGHUP never stops a server, TLS or not: it is logged (a TLS certificate is reloaded,
+    see tests/interop/tls_test.py), the server answers on, and SIGTERM still drains to exit 0.
+    Every server sample's --help says what the signals do."""
+    chat = os.path.join(os.path.dirname(os.path.dirname(bins["timestamp_server"])), "chat", "chat_server")
+    for argv, request, reply in [
+            ([bins["timestamp_server"], "--port", "0", "--threads", "2"], b"PING\r\n", b"+PONG\r\n"),
+            ([bins["custom_commands"], "--port", "0", "--threads", "1"], b"sum 1 2\r\n", b":3\r\n")]:
+        with Server(argv) as srv:
+            # The banner comes just before run(), which installs the handlers: wait until it serves.
+            assert talk(srv.port, request, read_until_close=False) == reply
+            for _ in range(2):
+                srv.proc.send_signal(signal.SIGHUP)
+                wait_for_stderr(srv, rb"signal 1 \(SIGHUP\): [^\n]*serving on\n")
+                assert srv.proc.poll() is None, "%s died of SIGHUP" % argv[0]
+                assert talk(srv.port, request, read_until_close=False) == reply
+            rc, _, err = srv.stop()
+            assert rc == 0, (argv[0], rc, err)
+    helps = ["timestamp_server", "custom_commands"]
+    for name in helps:
+        out, _ = run([bins[name], "--help"])
+        for w in ["SIGINT", "SIGTERM", "SIGHUP"]:
+            assert w in out, "%s --help does not say what %s does" % (name, w)
+    out, _ = run([bins["timestamp_server"], "--help"])
+    assert "SIGUSR1" in out and "SIGUSR2" in out, out
+    out, _ = run([bins["echo_server"], "--help"])
+    assert "SIGHUP" in out, out
+    if os.path.exists(chat):
+        out, _ = run([chat, "--help"])
+        assert "SIGHUP" in out, out
+
+
 def main():
     bin_dir, scenario = sys.argv[1], sys.argv[2]
     bins = {
@@ -199,6 +250,7 @@ def main():
         "custom_commands": custom_commands,
         "redis_tools": redis_tools,
         "help": help_texts,
+        "signals": signals,
     }
     scenarios[scenario](bins)
     print("ok:", scenario)

@@ -36,6 +36,7 @@
 #include "coronet/tls/stream.hpp"
 #include "support/blocking_peer.hpp"
 #include "support/eventually.hpp"
+#include "support/log_capture.hpp"
 #include "support/running_server.hpp"
 #include "support/test_certs.hpp"
 #include "support/test_commands.hpp"
@@ -64,30 +65,7 @@ coronet::server_options tls_options(coronet::wire_protocol p = coronet::wire_pro
 
 using coronet_test::running_server;
 
-// Collects the log lines containing `needle` while alive.
-class log_capture {
-public:
-  explicit log_capture(std::string needle) : needle_(std::move(needle)) {
-    coronet::set_log_handler([this](coronet::log_level, std::string_view m) {
-      if (m.find(needle_) == std::string_view::npos)
-        return;
-      const std::lock_guard lock(mutex_);
-      lines_.emplace_back(m);
-    });
-  }
-  log_capture(const log_capture&) = delete;
-  log_capture& operator=(const log_capture&) = delete;
-  ~log_capture() { coronet::set_log_handler({}); }
-  std::vector<std::string> lines() {
-    const std::lock_guard lock(mutex_);
-    return lines_;
-  }
-
-private:
-  std::string needle_;
-  std::mutex mutex_;
-  std::vector<std::string> lines_;
-};
+using coronet_test::log_capture;
 
 // A TLS client on its own io_context; every step gives up after 5 s.
 class tls_peer {

@@ -105,6 +105,7 @@ reply stats_command(request& req) {
       {"proxy_header_errors", s.proxy_header_errors},
       {"draining", s.draining ? 1u : 0u},
       {"maintenance", s.maintenance ? 1u : 0u},
+      {"proxy_health_checks", s.proxy_health_checks},
   };
   std::vector<reply> out;
   out.reserve(2 * std::size(fields));

@@ -77,7 +77,8 @@ int worker_pool::run(callbacks cb, std::chrono::milliseconds drain_timeout, bool
         [this] {
           exit_code_.store(1);
           force_stop();
-        });
+        },
+        callbacks_.reload);
   }
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     spawn(*workers_[i]->ctx, worker_main(i), [](std::exception_ptr e) {

@@ -56,6 +56,10 @@ public:
     /// has not returned yet): close everything; the pool then cancels tasks(i), and stops the worker's
     /// io_context `cancel_grace` later if its tasks have not all ended by then.
     std::function<void(std::size_t i)> force_close;
+    /// On SIGHUP (with handle_signals), on the supervisor's thread, while serving or draining: reloads what
+    /// can be reloaded (TLS certificates) and logs it. Empty: SIGHUP is logged and ignored. Never stops the
+    /// pool; an exception it throws is logged.
+    std::function<void()> reload;
   };
 
   /// Time the tasks cancelled at the drain deadline get to end before the worker's io_context is stopped with
@@ -84,7 +88,8 @@ public:
   /// Serves on the calling thread (worker 0) and size()-1 new threads until every worker has drained (see the
   /// class description for the bound on how long that takes). Returns 0 after a graceful stop (the drain
   /// deadline passing included), 1 when a second signal cut the drain short. handle_signals: SIGINT/SIGTERM
-  /// through detail::shutdown_signals (the first drains, a second exits 1 at once); the handlers are installed
+  /// through detail::shutdown_signals (the first drains, a second exits 1 at once), SIGHUP calls cb.reload
+  /// (the server goes on); the handlers are installed
   /// for the duration of run() only. Throws std::logic_error if called twice, `std::system_error` if a thread
   /// cannot be started (the pool is then force-stopped).
   int run(callbacks cb, std::chrono::milliseconds drain_timeout, bool handle_signals);

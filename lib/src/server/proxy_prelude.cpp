@@ -1,5 +1,6 @@
 #include "server/proxy_prelude.hpp"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -21,7 +22,7 @@
 namespace coronet::detail {
 namespace {
 
-log_limiter proxy_error_log;
+using steady = std::chrono::steady_clock;
 
 // Resumes once the socket has bytes (or end of stream, or an error) to read,
 // without reading them; ends with operation_aborted when the socket is closed.
@@ -44,15 +45,16 @@ bool refuse(proxy_prelude& p, std::string_view why) {
   message += describe(p.peer);
   message += ": ";
   message += why;
-  proxy_error_log.log(log_level::info, message);
+  p.log.log(log_level::info, message);
   return false;
 }
 
 // What ended a wait that did not see bytes: the sweeper's handshake deadline
-// (a late header, counted), the drain or a peer that left (not counted).
+// (a late header, counted), the drain, the idle deadline of a peer not in the
+// handshake, or a peer that left (none of them counted).
 bool wait_ended(proxy_prelude& p) {
   const auto limit = p.handshake_timeout;
-  if (!p.draining && limit.count() > 0 && std::chrono::steady_clock::now() - p.since >= limit)
+  if (p.in_handshake && !p.draining && limit.count() > 0 && steady::now() - p.since >= limit)
     return refuse(p, "no complete PROXY header within handshake_timeout");
   return false;
 }
@@ -67,6 +69,23 @@ ssize_t receive(int fd, char* to, std::size_t n, int flags) noexcept {
 }
 
 bool would_block() noexcept { return errno == EAGAIN || errno == EWOULDBLOCK; }
+
+// Whether the peer has shut its sending side down (or the connection failed) while bytes
+// it sent still wait unread, which a readiness wait cannot tell. False where the kernel
+// has no POLLRDHUP.
+bool peer_left(int fd) noexcept {
+#ifdef POLLRDHUP
+  pollfd pfd{fd, POLLRDHUP, 0};
+  return ::poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+#else
+  (void)fd;
+  return false;
+#endif
+}
+
+// SO_RCVLOWAT: the socket is ready to read (for epoll, and so for a readiness wait) once
+// `bytes` wait, at end of stream or on an error (Linux since 2.6.28, the BSDs).
+void set_low_water(int fd, int bytes) noexcept { (void)::setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof bytes); }
 
 // A trusted peer: the header is required. Bytes are looked at with MSG_PEEK
 // and taken only as far as they are the header's, so the first command stays
@@ -107,6 +126,9 @@ task<bool> take_header(proxy_prelude& p) {
         p.peer = r.header.source;
         p.local = r.header.destination;
       }
+      // The proxy's own connection: its health check, which may well reset at once.
+      if (r.header.local)
+        p.health_checks.add();
       co_return true;
     }
   }
@@ -114,39 +136,66 @@ task<bool> take_header(proxy_prelude& p) {
 
 // Any other peer is served as it is, unless it opens with a PROXY signature:
 // it must not be able to claim another address. Nothing is taken off the
-// socket. Bytes that could still begin a signature ("PRO", "\r\n") are looked
-// at again a little later, as the readiness to read stays set while they wait.
+// socket. Bytes that could still begin a signature ("PRO", "\r\n") begin the
+// handshake; while they wait unread, the readiness to read would stay set, so
+// SO_RCVLOWAT is raised past them: the wait ends with the next byte, the end
+// of stream or an error, and a peer that leaves is seen when it leaves.
 task<bool> check_untrusted(proxy_prelude& p) {
   tcp::asio_socket& sock = p.socket;
   const int fd = sock.native_handle();
   char first[12];
+  ssize_t seen = 0;  // bytes that only began a signature at the last look
+  int idle_wakes = 0;  // wakes in a row without a new byte
   auto pause = std::chrono::milliseconds(1);
+  bool go_on = false;
   for (;;) {
     const ssize_t n = receive(fd, first, sizeof first, MSG_PEEK);
-    if (n < 0) {
-      if (!would_block())
-        co_return false;
-      std::error_code ec;
-      co_await wait_readable_op(sock, &ec);
-      if (ec || !sock.is_open())
-        co_return wait_ended(p);
-      continue;
-    }
-    if (n == 0)
-      co_return false;
-    switch (detect_proxy_signature(std::span<const char>(first, static_cast<std::size_t>(n)))) {
-      case proxy_signature::absent: co_return true;
-      case proxy_signature::present: co_return refuse(p, "PROXY header from a peer not in proxy_trusted");
-      case proxy_signature::undecided: break;
+    if (n == 0 || (n < 0 && !would_block()))
+      break;  // the peer left, the drain stopped the reading, or the connection failed
+    if (n > 0) {
+      const auto signature = detect_proxy_signature(std::span<const char>(first, static_cast<std::size_t>(n)));
+      if (signature == proxy_signature::absent) {
+        go_on = true;
+        break;
+      }
+      if (signature == proxy_signature::present) {
+        refuse(p, "PROXY header from a peer not in proxy_trusted");
+        break;
+      }
+      // Left (or drained) mid-signature: nothing to serve, nothing to count.
+      if (peer_left(fd) || p.draining)
+        break;
+      if (!p.in_handshake) {
+        p.in_handshake = true;
+        p.since = steady::now();
+      }
+      if (n > seen) {
+        seen = n;
+        idle_wakes = 0;
+        set_low_water(fd, static_cast<int>(n) + 1);
+      } else if (++idle_wakes > 2) {
+        // One wake without a new byte is the readiness the bytes themselves raised before
+        // the low-water mark was set. More, and the kernel ignores SO_RCVLOWAT for
+        // readiness: look again a little later, at most every 50 ms.
+        std::error_code ec;
+        co_await sleep_for(pause, ec);
+        pause = std::min(pause * 2, std::chrono::milliseconds(50));
+        if (!sock.is_open()) {
+          wait_ended(p);
+          break;
+        }
+      }
     }
     std::error_code ec;
-    co_await sleep_for(pause, ec);
-    pause = std::min(pause * 2, std::chrono::milliseconds(50));
-    if (!sock.is_open())
-      co_return wait_ended(p);
-    if (p.draining)
-      co_return false;
+    co_await wait_readable_op(sock, &ec);
+    if (ec || !sock.is_open()) {
+      wait_ended(p);
+      break;
+    }
   }
+  if (seen > 0 && sock.is_open())
+    set_low_water(fd, 1);
+  co_return go_on;
 }
 
 }  // namespace
@@ -172,13 +221,17 @@ task<bool> accept_proxy_header(proxy_prelude p) {
                                    [&](const address_prefix& a) { return a.contains(from); });
   bool go_on = false;
   try {
-    if (trusted)
+    if (trusted) {
+      p.in_handshake = true;
+      p.since = steady::now();
       go_on = co_await take_header(p);
-    else
+    } else {
       go_on = co_await check_untrusted(p);
+    }
   } catch (const std::exception& e) {
-    proxy_error_log.log(log_level::error, std::string("PROXY header: ") + e.what());
+    p.log.log(log_level::error, std::string("PROXY header: ") + e.what());
   }
+  p.in_handshake = false;
   co_return go_on;
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "coronet/core/detail/log_limiter.hpp"
 #include "coronet/core/detail/thread_counter.hpp"
 #include "coronet/net/socket.hpp"
 #include "coronet/protocol/proxy/proxy_header.hpp"
@@ -21,15 +22,19 @@ std::vector<address_prefix> parse_trusted_proxies(const std::vector<std::string>
 // anything else reads (a TLS handshake included):
 // - a trusted peer must send a header in an accepted version; exactly its bytes are taken
 //   off the socket, and `peer` / `local` become the client's and the proxy's addresses it
-//   names (LOCAL and UNKNOWN keep the real ones);
+//   names (LOCAL and UNKNOWN keep the real ones; a LOCAL header is counted in
+//   `health_checks`);
 // - any other peer is served as it is, unless its first bytes are a PROXY signature, which
-//   closes it.
+//   closes it. Nothing is taken off its socket.
+// `in_handshake` is set while the handshake deadline applies, `since` to when it began: at
+// once for a trusted peer; for another one only once its first bytes begin a signature
+// (a silent untrusted peer is an ordinary connection, subject to idle_timeout only).
 // Yields true when the connection goes on. False when it must close: the peer left before
-// sending anything, the server drains (neither counted), or the header was malformed,
-// truncated, oversized, late (closed by the sweeper at handshake_timeout) or untrusted:
-// counted in `errors` and logged at most once a second. With the protocol off, yields true.
-// `peer` and `local` hold the real endpoints and become the header's; `since` is when the
-// handshake began.
+// sending a header (nothing, or bytes that only began a signature), the server drains
+// (neither counted), or the header was malformed, truncated, oversized, late (closed by the
+// sweeper at handshake_timeout) or untrusted: counted in `errors` and logged through `log`.
+// With the protocol off, yields true. `peer` and `local` hold the real endpoints and become
+// the header's.
 struct proxy_prelude {
   tcp::asio_socket& socket;
   tcp::endpoint& peer;
@@ -37,9 +42,12 @@ struct proxy_prelude {
   proxy_protocol_mode mode;
   const std::vector<address_prefix>& trusted;
   std::chrono::milliseconds handshake_timeout;
-  std::chrono::steady_clock::time_point since;
+  bool& in_handshake;
+  std::chrono::steady_clock::time_point& since;
   const bool& draining;
   thread_counter& errors;
+  thread_counter& health_checks;
+  log_limiter& log;
 };
 task<bool> accept_proxy_header(proxy_prelude p);
 

@@ -157,6 +157,7 @@ server_stats server::stats() const noexcept {
   s.uptime = st.uptime;
   s.draining = st.draining;
   s.maintenance = st.maintenance;
+  s.proxy_health_checks = st.proxy_health_checks;
   return s;
 }
 

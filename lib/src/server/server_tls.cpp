@@ -1,6 +1,5 @@
 #include "server/server_tls.hpp"
 
-#include <csignal>
 #include <exception>
 #include <string>
 #include <utility>
@@ -37,28 +36,6 @@ bool server_tls::reload() noexcept {
     log(log_level::error, "TLS certificate not reloaded, the old one stays in use: unknown error");
   }
   return false;
-}
-
-void server_tls::watch_sighup(asio::io_context& ctx) {
-  hangup_.emplace(ctx, SIGHUP);
-  wait_for_sighup();
-}
-
-void server_tls::wait_for_sighup() {
-  hangup_->async_wait([this](const std::error_code& ec, int) {
-    if (ec)
-      return;
-    log(log_level::info, "SIGHUP: reloading the TLS certificate");
-    reload();
-    wait_for_sighup();
-  });
-}
-
-void server_tls::stop_watching() noexcept {
-  if (!hangup_)
-    return;
-  std::error_code ignored;
-  hangup_->cancel(ignored);
 }
 
 }  // namespace coronet::detail

@@ -38,6 +38,14 @@ int stream_runtime::run() {
   cb.force_close = [this](std::size_t i) {
     force_close(i);
   };
+  cb.reload = [this] {
+    if (!tls) {
+      log(log_level::info, "signal 1 (SIGHUP): no TLS certificate to reload, serving on");
+      return;
+    }
+    log(log_level::info, "signal 1 (SIGHUP): reloading the TLS certificate");
+    tls->reload();
+  };
   // The caller is worker 0; afterwards it is not a worker any more.
   struct forget_worker {
     ~forget_worker() { set_current_stream_worker(nullptr); }
@@ -55,8 +63,6 @@ task<void> stream_runtime::serve_worker(std::size_t index) {
     connections.spawn(agent->serve(
         [this] { return agent_check::answer(draining(), maintenance.load(std::memory_order_relaxed)); },
         connections));
-  if (index == 0 && tls && options.handle_signals)
-    tls->watch_sighup(pool->context(0));
   std::vector<task<void>> loops;
   for (std::size_t l = 0; l < w.acceptors.size(); ++l)
     loops.push_back(accept_connections(w, l));
@@ -150,8 +156,6 @@ void stream_runtime::begin_drain(std::size_t index) noexcept {
       agent->close();
     }
   }
-  if (index == 0 && tls)
-    tls->stop_watching();
   // Handshakes in progress are abandoned; handlers see their reads end (as their protocol
   // says).
   for (connection_core* c = w.head; c != nullptr; c = c->next_) {

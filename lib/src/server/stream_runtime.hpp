@@ -15,6 +15,7 @@
 
 #include <asio/io_context.hpp>
 
+#include "coronet/core/detail/log_limiter.hpp"
 #include "coronet/core/detail/thread_counter.hpp"
 #include "coronet/core/task.hpp"
 #include "coronet/core/task_group.hpp"
@@ -73,6 +74,7 @@ struct stream_worker {
   thread_counter proxy_header_errors;
   thread_counter bytes_in;
   thread_counter bytes_out;
+  thread_counter proxy_health_checks;
 };
 
 // Everything behind a stream_server.
@@ -103,8 +105,12 @@ public:
   std::atomic<bool> stop_announced{false};
   std::atomic<bool> maintenance{false};
   std::unique_ptr<agent_check> agent;
-  // How often the sweeper looks; 0: no sweeper (no deadline configured).
+  // How often the sweeper looks; 0: no sweeper (no deadline configured, no TLS, no PROXY).
   std::chrono::milliseconds tick{0};
+  // The log lines a peer can cause at will, once a second per server; the sweepers flush
+  // the counts of the ones suppressed when the second is over.
+  log_limiter tls_handshake_log{"stream_server: TLS handshake failed"};
+  log_limiter proxy_log{"stream_server: closing connections over their PROXY header"};
 
 private:
   task<void> serve_worker(std::size_t index);

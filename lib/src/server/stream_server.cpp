@@ -75,6 +75,8 @@ stream_runtime::stream_runtime(stream_server& o, stream_server_options opts, str
       shortest = t;
   if (shortest.count() > 0)
     tick = std::clamp(shortest / 4, std::chrono::milliseconds(5), std::chrono::milliseconds(1000));
+  else if (tls || options.proxy_protocol != proxy_protocol_mode::off)
+    tick = std::chrono::milliseconds(1000);  // the sweeper flushes the counts of suppressed log lines
 }
 
 stream_runtime::~stream_runtime() {
@@ -87,8 +89,6 @@ stream_runtime::~stream_runtime() {
     w->sweep_timer.reset();
   }
   agent.reset();
-  if (tls)
-    tls->release_signals();
   pool.reset();
 }
 
@@ -107,6 +107,7 @@ stream_server_stats stream_runtime::stats() const noexcept {
     s.proxy_header_errors += w->proxy_header_errors.get();
     s.bytes_in += w->bytes_in.get();
     s.bytes_out += w->bytes_out.get();
+    s.proxy_health_checks += w->proxy_health_checks.get();
   }
   s.uptime = std::chrono::steady_clock::now() - started;
   s.draining = draining();

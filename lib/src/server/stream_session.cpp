@@ -1,6 +1,10 @@
 // One stream server connection from accept to close: socket options, PROXY header, TLS
 // handshake, the user's handler, then the flush and a close without a reset.
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cstring>
 #include <exception>
 #include <memory>
 #include <string>
@@ -29,7 +33,6 @@ using steady = std::chrono::steady_clock;
 constexpr auto linger_time = std::chrono::milliseconds(500);
 
 log_limiter handler_error_log;
-log_limiter tls_handshake_log;
 log_limiter on_close_log;
 
 std::string describe(const tcp::endpoint& e) { return e.address().to_string() + ":" + std::to_string(e.port()); }
@@ -38,6 +41,27 @@ std::string describe(const tcp::endpoint& e) { return e.address().to_string() + 
 bool normal_end(const std::error_code& ec) noexcept {
   return ec == asio::error::eof || ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
          ec == asio::error::broken_pipe || ec == asio::error::bad_descriptor || ec == asio::ssl::error::stream_truncated;
+}
+
+// The peer's address as accept() saw it. getpeername() fails once the peer has reset (a
+// load balancer's health check does at once); SO_PEERNAME still answers then on Linux.
+tcp::endpoint peer_of(tcp::asio_socket& s, const tcp::endpoint& local) noexcept {
+  std::error_code ec;
+  tcp::endpoint peer = s.remote_endpoint(ec);
+  if (!ec)
+    return peer;
+#ifdef SO_PEERNAME
+  sockaddr_storage address{};
+  socklen_t length = local.address().is_v6() ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+  if (::getsockopt(s.native_handle(), SOL_SOCKET, SO_PEERNAME, &address, &length) == 0 &&
+      length <= sizeof address) {
+    std::memcpy(peer.data(), &address, length);
+    return peer;
+  }
+#else
+  (void)local;
+#endif
+  return {};
 }
 
 // Links a connection into its worker's list (for the sweeper and the drain) while it lives.
@@ -94,8 +118,8 @@ task<void> run_as(stream_worker& w, tcp::socket sock, std::uint64_t id, std::siz
   // Declared before the connection: the certificate outlives the stream made with it.
   std::shared_ptr<asio::ssl::context> certificate;
   std::error_code ec;
-  const tcp::endpoint peer = sock.native().remote_endpoint(ec);
   const tcp::endpoint local = sock.native().local_endpoint(ec);
+  const tcp::endpoint peer = peer_of(sock.native(), local);
   set_socket_options(sock, w.opts.tcp_keepalive, w.opts.tcp_nodelay);
   writer_ptr<Stream> writer;
   if constexpr (is_tls) {
@@ -120,12 +144,10 @@ task<void> run_as(stream_worker& w, tcp::socket sock, std::uint64_t id, std::siz
   const linked in_list(w, c);
   bool opened = true;
   if (w.opts.proxy_protocol != proxy_protocol_mode::off) {
-    c.in_handshake_ = true;
-    c.handshake_since_ = steady::now();
     opened = co_await accept_proxy_header(proxy_prelude{lowest(c.stream()), c.peer_, c.local_, w.opts.proxy_protocol,
-                                                        w.proxy_trusted, w.opts.handshake_timeout,
-                                                        c.handshake_since_, w.draining, w.proxy_header_errors});
-    c.in_handshake_ = false;
+                                                        w.proxy_trusted, w.opts.handshake_timeout, c.in_handshake_,
+                                                        c.handshake_since_, w.draining, w.proxy_header_errors,
+                                                        w.proxy_health_checks, w.rt.proxy_log});
   }
   if constexpr (is_tls) {
     if (opened) {
@@ -135,10 +157,12 @@ task<void> run_as(stream_worker& w, tcp::socket sock, std::uint64_t id, std::siz
       c.in_handshake_ = false;
       if (ec) {
         opened = false;
-        if (ec != asio::error::operation_aborted)
-          tls_handshake_log.log(log_level::info, "stream_server: TLS handshake failed from " +
-                                                     describe(c.peer_) + ": " +
-                                                     tls::describe_handshake_error(c.stream(), ec));
+        // A peer that closes or resets before the handshake is through (a load balancer's
+        // check-ssl probe, a port scan) just left: only what it sent can fail a handshake.
+        if (!normal_end(ec))
+          w.rt.tls_handshake_log.log(log_level::info, "stream_server: TLS handshake failed from " +
+                                                          describe(c.peer_) + ": " +
+                                                          tls::describe_handshake_error(c.stream(), ec));
       }
     }
   }

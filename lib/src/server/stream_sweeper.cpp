@@ -13,8 +13,17 @@ namespace {
 
 using steady = std::chrono::steady_clock;
 
-log_limiter stall_log;
-log_limiter handshake_log;
+log_limiter stall_log("stream_server: closing a connection whose peer reads none of its output");
+log_limiter handshake_log("stream_server: closing a connection whose handshake did not finish");
+
+// The counts of log lines suppressed in a burst are logged once its second is over, not
+// with the next line, which may come much later or never.
+void flush_suppressed_logs(stream_runtime& rt) noexcept {
+  rt.tls_handshake_log.flush();
+  rt.proxy_log.flush();
+  stall_log.flush();
+  handshake_log.flush();
+}
 
 std::chrono::milliseconds positive(std::chrono::milliseconds d) noexcept {
   return d.count() > 0 ? d : std::chrono::milliseconds(0);
@@ -49,6 +58,7 @@ task<void> sweep_connections(stream_worker& w) {
     std::error_code ec;
     co_await w.sweep_timer->wait(ec);
     w.now = steady::now();
+    flush_suppressed_logs(w.rt);
     for (connection_core* c = w.head; c != nullptr;) {
       // A callback may close (never free) the connection; the list stays as it is.
       connection_core& s = *c;

@@ -200,17 +200,20 @@ TEST_CASE("v2 LOCAL and unmapped families keep the real endpoints", "[proxy_head
     REQUIRE(r.status == parse_status::complete);
     CHECK(r.consumed == 16);
     CHECK_FALSE(r.header.has_addresses);
+    CHECK(r.header.local);
   }
   SECTION("LOCAL with a block is skipped whole, whatever it holds") {
     const auto r = parse(v2(0x20, 0x11, tcp4_block + "\x01"));
     REQUIRE(r.status == parse_status::complete);
     CHECK(r.consumed == 16 + 13);
     CHECK_FALSE(r.header.has_addresses);
+    CHECK(r.header.local);
   }
   SECTION("PROXY with UNSPEC") {
     const auto r = parse(v2(0x21, 0x00, "abc"));
     REQUIRE(r.status == parse_status::complete);
     CHECK_FALSE(r.header.has_addresses);
+    CHECK_FALSE(r.header.local);
   }
   SECTION("PROXY over UNIX stream") {
     const auto r = parse(v2(0x21, 0x31, std::string(216, '\0') + tlv(5, "id")));

@@ -44,7 +44,8 @@ namespace coronet::commands {
 ///   `connections_now`, `connections_total`, `connections_rejected`,
 ///   `requests`, `errors`, `bytes_in`, `bytes_out`, `uptime_seconds`,
 ///   `proxy_header_errors`, `draining` and `maintenance` (1 or 0: the
-///   instance's state as a load balancer's agent-check sees it).
+///   instance's state as a load balancer's agent-check sees it), then
+///   `proxy_health_checks`.
 ///   `ERR stats unavailable` when the request did not come through a server.
 ///
 /// Each command carries Redis's flags (`command::flags`; COMMAND INFO shows

@@ -104,7 +104,8 @@ struct datagram_server_options {
   /// and send their replies; then they are cancelled.
   std::chrono::milliseconds drain_timeout = std::chrono::seconds(10);
   /// Makes `run()` handle SIGINT and SIGTERM: the first drains and returns
-  /// 0, a second during the drain makes `run()` return 1 at once.
+  /// 0, a second during the drain makes `run()` return 1 at once. SIGHUP is
+  /// logged and ignored (nothing to reload): it never stops the server.
   bool handle_signals = false;
 };
 

@@ -63,7 +63,8 @@ struct server_options {
   /// Loaded by the constructor, which throws `std::system_error` naming the
   /// file and OpenSSL's reason if one is missing, unreadable or wrong (see
   /// `tls::make_server_context`); reloaded by `server::reload_tls()` and, with
-  /// `handle_signals`, on SIGHUP. Ignored when no listener serves TLS.
+  /// `handle_signals`, on SIGHUP. Ignored when no listener serves TLS (SIGHUP
+  /// is then only logged).
   coronet::tls::server_config tls{};
   /// Every listener serves TLS, `host:port` included: a TLS-only server.
   bool tls_only = false;
@@ -145,7 +146,9 @@ struct server_options {
   int backlog = 1024;
   /// Makes `run()` handle SIGINT and SIGTERM: the first drains (`run()`
   /// returns 0 within `drain_timeout` + 250 ms), a second during the drain
-  /// makes `run()` return 1 at once.
+  /// makes `run()` return 1 at once. And SIGHUP, which never stops the
+  /// server: it reloads the TLS certificate (`reload_tls()`) when a listener
+  /// serves TLS, and is logged either way.
   bool handle_signals = false;
   /// Logs each connection's open and close at `info` level.
   bool log_connections = false;
@@ -165,12 +168,14 @@ struct server_options {
   /// not accepted, sent by a peer outside `proxy_trusted`, or not complete
   /// within `handshake_timeout` closes the connection without a reply; each is
   /// counted in `server_stats::proxy_header_errors` and logged (at most once
-  /// a second). Off by default.
+  /// a second). A trusted peer's v2 `LOCAL` header (a health check) is
+  /// counted in `server_stats::proxy_health_checks` instead. Off by default.
   proxy_protocol_mode proxy_protocol = proxy_protocol_mode::off;
   /// The peers (addresses or address/prefix-length, IPv4 or IPv6) allowed to
   /// send a PROXY header; the default is loopback only. Other peers are
-  /// served as they are (their real address is theirs), but one that opens
-  /// with a PROXY header is closed: it could claim any address. Put the load
+  /// served as they are (their real address is theirs), with no handshake
+  /// deadline until their first bytes begin a PROXY signature, but one that
+  /// opens with a PROXY header is closed: it could claim any address. Put the load
   /// balancers' addresses here; `0.0.0.0/0` and `::/0` trust everyone. An entry
   /// that does not parse makes the constructor throw `std::invalid_argument`.
   std::vector<std::string> proxy_trusted{"127.0.0.0/8", "::1"};
@@ -241,7 +246,7 @@ public:
   /// is logged at `error` level with the reason and the old certificate
   /// stays in use. Returns whether the new one was taken; false, without a
   /// log line, when no listener serves TLS. Thread-safe. With
-  /// `handle_signals`, SIGHUP does the same while `run()` is serving.
+  /// `handle_signals`, SIGHUP does the same while `run()` runs.
   bool reload_tls() noexcept;
 
   /// The options in force (`threads` resolved to the real count).

@@ -85,7 +85,8 @@ struct stream_server_options {
   /// `listen()` backlog.
   int backlog = 1024;
   /// `run()` handles SIGINT/SIGTERM (the first drains, a second makes `run()` return 1 at
-  /// once) and SIGHUP (`reload_tls()`).
+  /// once) and SIGHUP, which never stops it: `reload_tls()` when a listener serves TLS,
+  /// logged either way.
   bool handle_signals = false;
   /// Logs each connection's open and close at `info` level.
   bool log_connections = false;

@@ -32,6 +32,10 @@ struct stream_server_stats {
   bool draining = false;
   /// True while `set_maintenance(true)` holds.
   bool maintenance = false;
+  /// Connections a peer in `proxy_trusted` opened with a PROXY v2 `LOCAL` header: the
+  /// proxy's own connections, such as HAProxy's health checks with `send-proxy-v2`. Served
+  /// with their real endpoints; neither logged nor counted as errors, whatever they do next.
+  std::uint64_t proxy_health_checks = 0;
 };
 
 }  // namespace coronet

@@ -41,7 +41,8 @@ struct time_services_options {
   /// On `stop()`: TCP connections and UDP handlers get this long to finish.
   std::chrono::milliseconds drain_timeout = std::chrono::seconds(5);
   /// Makes `run()` handle SIGINT and SIGTERM: the first drains and returns
-  /// 0, a second during the drain makes `run()` return 1 at once.
+  /// 0, a second during the drain makes `run()` return 1 at once. SIGHUP is
+  /// logged and ignored (nothing to reload): it never stops the server.
   bool handle_signals = false;
 };
 

@@ -208,6 +208,7 @@ proxy_parse_result parse_v2(std::string_view bytes) noexcept {
   r.header.version = 2;
   r.consumed = total;
   r.status = parse_status::complete;
+  r.header.local = command == 0;
   // LOCAL (the proxy's own connection, e.g. a health check), and families
   // that name no IP endpoint: the block is skipped whole, the real endpoints stand.
   if (command == 0 || family == 0 || transport == 0)

@@ -56,6 +56,9 @@ struct proxy_header {
   tcp::endpoint source;
   /// The address and port the client connected to on the proxy (valid when `has_addresses`).
   tcp::endpoint destination;
+  /// True for a v2 `LOCAL` header: the proxy's own connection, not a client's
+  /// (HAProxy's health checks with `send-proxy-v2`).
+  bool local = false;
 };
 
 /// Result of `parse_proxy_header`.
