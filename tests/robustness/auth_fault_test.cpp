@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "coronet/commands/builtins.hpp"
@@ -145,6 +146,17 @@ TEST_CASE("an address that keeps failing gets one guess per turn, over all its c
   CHECK(took >= 0.85);
   INFO("100 guesses took " << took << " s");
   CHECK(took < 60.0);
+
+  // INFO counts the waits (the right password waited its turn too).
+  coronet_test::blocking_peer admin(srv.port());
+  REQUIRE(admin.call("AUTH secret") == "+OK");
+  admin.send("INFO stats\r\n");
+  const std::string stats = admin.bulk();
+  const std::string_view key = "\r\ncoronet_auth_delayed:";
+  const std::size_t at = stats.find(key);
+  REQUIRE(at != std::string::npos);
+  CHECK(std::stoul(stats.substr(at + key.size())) >= 86);
+  CHECK(stats.find("\r\ncoronet_auth_refused:0\r\n") != std::string::npos);
 }
 
 TEST_CASE("a right AUTH from another address is answered at once while one address is throttled",

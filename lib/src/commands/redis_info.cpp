@@ -20,6 +20,7 @@
 #include "commands/detail/ascii_case.hpp"
 #include "commands/detail/redis_common.hpp"
 #include "commands/detail/serving_router.hpp"
+#include "coronet/command/auth_throttle.hpp"
 #include "coronet/command/connection.hpp"
 #include "coronet/commands/redis_commands.hpp"
 #include "coronet/core/version.hpp"
@@ -172,6 +173,7 @@ reply info_command(const router* registered_on, request& req) {
   const unsigned chosen = chosen_sections(req);
   const server* srv = req.conn != nullptr ? req.conn->owner : nullptr;
   const server_stats stats = srv != nullptr ? srv->stats() : server_stats{};
+  const auth_throttle* throttle = req.conn != nullptr ? req.conn->throttle : nullptr;
   const auto uptime = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::seconds>(stats.uptime).count());
   const auto now_us = static_cast<std::uint64_t>(
@@ -262,7 +264,9 @@ reply info_command(const router* registered_on, request& req) {
                  {"pubsub_channels", "0"},
                  {"pubsub_patterns", "0"},
                  {"total_error_replies", stats.errors},
-                 {"acl_access_denied_auth", routes_of(registered_on, req).auth_failures()}});
+                 {"acl_access_denied_auth", routes_of(registered_on, req).auth_failures()},
+                 {"coronet_auth_delayed", throttle != nullptr ? throttle->delayed() : std::uint64_t{0}},
+                 {"coronet_auth_refused", throttle != nullptr ? throttle->refused() : std::uint64_t{0}}});
   if ((chosen & replication_section) != 0)
     add_section(out, "# Replication",
                 {{"role", "master"},
