@@ -19,7 +19,8 @@ namespace samples {
 /// (`--reuse-port`, `--proxy-protocol`, `--proxy-trusted`, `--agent-port`),
 /// and `--http-port` (an HTTP/1.1 listener beside the command port) with its
 /// limits, and TLS (`--tls-port`, `--tls-cert`, `--tls-key`, `--tls-ca`,
-/// `--tls-key-password`, `--tls-only`, as redis-server's) to `app`. Call
+/// `--tls-key-password`, `--tls-only`, `--tls-ciphers`, `--tls-ciphersuites`,
+/// as redis-server's) to `app`. Call
 /// `apply` after parsing.
 class server_cli {
 public:
@@ -96,6 +97,12 @@ public:
     app.add_option("--tls-ca", o.tls.client_ca_file, "require client certificates signed by these CAs (PEM)");
     app.add_option("--tls-key-password", o.tls.key_password, "password of an encrypted --tls-key");
     app.add_flag("--tls-only", o.tls_only, "serve TLS on --port too (and on every port)");
+    app.add_option("--tls-ciphers", o.tls.cipher_list,
+                   "TLS 1.2 cipher suites, OpenSSL syntax (default: ECDHE with AES-GCM or ChaCha20-Poly1305 "
+                   "only), as redis-server's tls-ciphers");
+    app.add_option("--tls-ciphersuites", o.tls.ciphersuites,
+                   "TLS 1.3 cipher suites, OpenSSL syntax (default: OpenSSL's), as redis-server's "
+                   "tls-ciphersuites");
     app.footer(signals_help);
   }
 
@@ -136,8 +143,24 @@ public:
   }
 
   /// The index of the `--http-port` listener (`server::port(i)`), or 0 when
-  /// there is none.
-  std::size_t http_listener() const noexcept { return http_port_ >= 0 ? options_.listeners.size() : 0; }
+  /// there is none. Found by its protocol: the TLS listener may come after it.
+  std::size_t http_listener() const noexcept {
+    for (std::size_t i = 0; i < options_.listeners.size(); ++i)
+      if (options_.listeners[i].protocol == coronet::wire_protocol::http)
+        return i + 1;
+    return 0;
+  }
+
+  /// `http://host:port/`, an IPv6 host in brackets (`http://[::1]:8080/`).
+  static std::string http_url(const std::string& host, std::uint16_t port) {
+    std::string url = "http://";
+    if (host.find(':') != std::string::npos)
+      url += "[" + host + "]";
+    else
+      url += host;
+    url += ":" + std::to_string(port) + "/";
+    return url;
+  }
 
   /// The `--protocol` value as given.
   const std::string& protocol() const noexcept { return protocol_; }

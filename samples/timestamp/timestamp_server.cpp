@@ -47,8 +47,10 @@ int main(int argc, char** argv) {
     std::printf("timestamp_server listening on %s port %u, protocol %s, %u thread%s", o.host.c_str(), server.port(),
                 protocol.c_str(), server.options().threads, server.options().threads == 1 ? "" : "s");
     if (cli.http_listener() != 0)
-      std::printf("; http port %u (status page: http://%s:%u/)", server.port(cli.http_listener()), o.host.c_str(),
-                  server.port(cli.http_listener()));
+      std::printf("; http port %u (status page: %s)", server.port(cli.http_listener()),
+                  samples::server_cli::http_url(server.listener(cli.http_listener()).host,
+                                                server.port(cli.http_listener()))
+                      .c_str());
     std::printf("\n");
     if (server.agent_port() != 0)
       std::printf("timestamp_server agent-check on port %u (SIGUSR1: maintenance, SIGUSR2: back to ready)\n",

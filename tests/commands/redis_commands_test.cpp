@@ -431,7 +431,8 @@ TEST_CASE("INFO outside a server has every section, counters 0", "[redis]") {
   REQUIRE(rep.kind() == reply_kind::verbatim);
   const std::string text(rep.str());
   CHECK(text.rfind("# Server\r\nredis_version:" + std::string(coronet::redis_compatible_version) + "\r\n", 0) == 0);
-  for (std::string_view section : {"\r\n\r\n# Clients\r\n", "\r\n\r\n# Persistence\r\n", "\r\n\r\n# Stats\r\n",
+  for (std::string_view section : {"\r\n\r\n# Clients\r\n", "\r\n\r\n# Memory\r\n", "\r\n\r\n# Persistence\r\n",
+                                   "\r\n\r\n# Stats\r\n",
                                    "\r\n\r\n# Replication\r\n", "\r\n\r\n# Cluster\r\n", "\r\n\r\n# Keyspace\r\n"})
     CHECK(text.find(section) != std::string::npos);
   CHECK(text.find("\r\nredis_mode:standalone\r\n") != std::string::npos);
@@ -450,6 +451,38 @@ TEST_CASE("INFO outside a server has every section, counters 0", "[redis]") {
   }
   CHECK(resp(rep, 3).rfind("=" + std::to_string(text.size() + 4) + "\r\ntxt:# Server\r\n", 0) == 0);
   CHECK(resp(rep, 2).rfind("$" + std::to_string(text.size()) + "\r\n# Server\r\n", 0) == 0);
+}
+
+TEST_CASE("INFO's Memory section has what redis-cli --stat reads: used_memory is the resident set", "[redis]") {
+  const coronet::router r = builtins();
+  const std::string text(call(r, {"info", "MEMORY"}).str());
+  REQUIRE(text.rfind("# Memory\r\nused_memory:", 0) == 0);
+  const auto field = [&](const std::string& key) {
+    const std::size_t at = text.find("\r\n" + key + ":");
+    REQUIRE(at != std::string::npos);
+    const std::size_t begin = at + key.size() + 3;
+    return text.substr(begin, text.find("\r\n", begin) - begin);
+  };
+  const std::size_t first = std::string_view("# Memory\r\nused_memory:").size();
+  const std::uint64_t used = std::stoull(text.substr(first, text.find("\r\n", first) - first));
+  CHECK(used > 1024 * 1024);  // this test program, resident: over 1 MiB
+  CHECK(used < (std::uint64_t{1} << 40));
+  CHECK(std::stoull(field("used_memory_rss")) == used);
+  CHECK(std::stoull(field("used_memory_peak")) >= used);
+  const std::regex human(R"(\d+(\.\d\d)?[BKMGTP])");
+  CHECK(std::regex_match(field("used_memory_human"), human));
+  CHECK(std::regex_match(field("used_memory_peak_human"), human));
+  CHECK(field("maxmemory") == "0");
+  // redis-cli finds each field as the first occurrence of its name (strstr), so used_memory must
+  // come before any longer name that contains it; every other field --stat reads is there.
+  const std::string all(call(r, {"info"}).str());
+  CHECK(all.find("used_memory") == all.find("\r\nused_memory:") + 2);
+  CHECK(all.find("\r\n\r\n# Memory\r\n") > all.find("# Clients"));
+  CHECK(all.find("\r\n\r\n# Memory\r\n") < all.find("# Persistence"));
+  for (std::string_view key : {"\r\nconnected_clients:", "\r\nblocked_clients:", "\r\ntotal_commands_processed:",
+                               "\r\ntotal_connections_received:", "bgsave_in_progress:0\r\n",
+                               "\r\naof_rewrite_in_progress:0\r\n", "\r\nloading:0\r\n"})
+    CHECK(all.find(key) != std::string::npos);
 }
 
 TEST_CASE("INFO sections are chosen case-insensitively; default, all and everything give them all", "[redis]") {

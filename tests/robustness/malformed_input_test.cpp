@@ -146,6 +146,7 @@ TEST_CASE("RESP protocol: malformed inputs, exact replies", "[robustness][resp]"
   std::vector<malformed_case> cases = {
       {"*1\r\n$4\r\nPING\r\n", "+PONG\r\n", true},
       {"*-1\r\n", "", true},
+      {"*-2\r\n", "", true},  // any negative count is ignored, as Redis does (docs/protocols.md)
       {"*0\r\n", "", true},
       {"*2\r\n$4\r\nPING\r\n$0\r\n\r\n", "$0\r\n\r\n", true},
       {"*2\r\n$4\r\nping\r\n$3\r\na\0b\r\n"s, "$3\r\na\0b\r\n"s, true},

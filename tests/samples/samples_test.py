@@ -4,15 +4,17 @@ against them, the seed's Python programs against coronet and back.
 
 Usage: samples_test.py SAMPLES_BIN_DIR SCENARIO
 Scenarios: seed_client_vs_raw_server, raw_client_vs_seed_server, timestamp,
-echo, custom_commands, redis_tools, help, signals."""
+echo, custom_commands, redis_tools, help, signals, banner, redis_stat, doc_paths."""
+import glob
 import os
 import re
+import select
 import shutil
 import signal
 import socket
-import select
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -233,6 +235,116 @@ def signals(bins):
         assert "SIGHUP" in out, out
 
 
+def http_get(host, port, path="/healthz"):
+    """The status line of GET `path` over HTTP/1.0."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.settimeout(TIMEOUT)
+        s.connect((host, port))
+        s.sendall(("GET %s HTTP/1.0\r\nHost: x\r\n\r\n" % path).encode())
+        return s.makefile("rb").readline().decode().strip()
+
+
+def ipv6_loopback():
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+def banner(bins):
+    """The startup banner names the HTTP port (not the TLS one) when both are given, and
+    writes an IPv6 URL with brackets."""
+    openssl = shutil.which("openssl")
+    if not openssl:
+        print("openssl not installed: skipped")
+        sys.exit(77)
+    with tempfile.TemporaryDirectory() as tmp:
+        cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+        run([openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days",
+             "1", "-subj", "/CN=localhost", "-keyout", key, "-out", cert])
+        with Server([bins["timestamp_server"], "--port", "0", "--http-port", "0", "--tls-port", "0",
+                     "--tls-cert", cert, "--tls-key", key]) as srv:
+            match = re.search(r"http port (\d+) \(status page: http://127\.0\.0\.1:(\d+)/\)", srv.first_line)
+            assert match and match.group(1) == match.group(2), srv.first_line
+            http_port = int(match.group(1))
+            tls_line = ""
+            while "TLS on" not in tls_line:
+                tls_line = srv.proc.stdout.readline()
+                assert tls_line, "no TLS line after %r" % srv.first_line
+            tls_port = int(re.search(r"tls port (\d+)", tls_line).group(1))
+            assert http_port not in (srv.port, tls_port), (srv.first_line, tls_line)
+            status = http_get("127.0.0.1", http_port)
+            assert status.startswith("HTTP/1.1 200"), status
+    if not ipv6_loopback():
+        print("no IPv6 loopback: the bracket check is skipped")
+        return
+    with Server([bins["timestamp_server"], "--host", "::1", "--port", "0", "--http-port", "0"]) as srv:
+        match = re.search(r"status page: http://\[::1\]:(\d+)/\)", srv.first_line)
+        assert match, srv.first_line
+        status = http_get("::1", int(match.group(1)))
+        assert status.startswith("HTTP/1.1 200"), status
+
+
+def redis_stat(bins):
+    """redis-cli --stat reads INFO's used_memory and the rest: no field is missing (a missing
+    one prints as -9223372036854775808)."""
+    cli = shutil.which("redis-cli")
+    if not cli:
+        print("redis-tools not installed: skipped (scripts/setup installs it)")
+        sys.exit(77)
+    with Server([bins["timestamp_server"], "--port", "0"]) as srv:
+        # Line-buffered: its stdout is a pipe here, which stdio would fill 4 KiB at a time. stdbuf
+        # execs redis-cli, so killing the process kills redis-cli; read_lines bounds the wait.
+        stat = subprocess.Popen(["stdbuf", "-oL", cli, "-p", str(srv.port), "--stat", "-i", "0.1"],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        try:
+            lines = read_lines(stat.stdout, 4, time.monotonic() + 10)
+        finally:
+            stat.kill()
+            stat.communicate()
+        assert len(lines) == 4 and lines[0].startswith("------- data"), lines
+        for sample in lines[2:]:
+            fields = sample.split()
+            assert len(fields) >= 5, lines
+            assert not re.search(r"-\d", sample), "a negative number in %r" % sample
+            expect(r"\d+(\.\d+)?[BKMG]", fields[1])  # mem: the resident set
+            assert fields[1] != "0B", sample
+
+
+def read_lines(pipe, n, deadline):
+    """Up to `n` lines from `pipe`, as many as arrive before `deadline`."""
+    data = b""
+    while data.count(b"\n") < n:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([pipe], [], [], left)[0]:
+            break
+        chunk = os.read(pipe.fileno(), 4096)
+        if not chunk:
+            break
+        data += chunk
+    return data.decode(errors="replace").splitlines()[:n]
+
+
+def doc_paths(bins):
+    """Every build/<preset>/samples/... path the documentation gives exists once built."""
+    root = os.path.dirname(os.path.dirname(HERE))
+    docs = [os.path.join(root, "README.md")] + glob.glob(os.path.join(root, "docs", "*.md"))
+    bad = []
+    for doc in docs:
+        with open(doc, encoding="utf-8") as f:
+            for number, line in enumerate(f, 1):
+                for path in re.findall(r"\bbuild/[\w./-]*samples/[\w./-]+", line):
+                    # The preset's build directory, then samples/<sample>/<program>.
+                    parts = path.split("/")
+                    if len(parts) < 5 or parts[2] != "samples" or not os.path.exists(
+                            os.path.join(bins["dir"], *parts[3:5])):
+                        bad.append("%s:%d: %s" % (os.path.relpath(doc, root), number, path))
+    assert not bad, "paths that are not build/<preset>/samples/<sample>/<program>:\n" + "\n".join(bad)
+
+
 def main():
     bin_dir, scenario = sys.argv[1], sys.argv[2]
     bins = {
@@ -241,6 +353,7 @@ def main():
         "echo_server": os.path.join(bin_dir, "echo", "echo_server"),
         "echo_client": os.path.join(bin_dir, "echo", "echo_client"),
         "custom_commands": os.path.join(bin_dir, "custom_commands", "custom_commands"),
+        "dir": bin_dir,
     }
     scenarios = {
         "seed_client_vs_raw_server": seed_client_vs_raw_server,
@@ -251,6 +364,9 @@ def main():
         "redis_tools": redis_tools,
         "help": help_texts,
         "signals": signals,
+        "banner": banner,
+        "redis_stat": redis_stat,
+        "doc_paths": doc_paths,
     }
     scenarios[scenario](bins)
     print("ok:", scenario)

@@ -1,4 +1,5 @@
-// make_server_context / make_client_context: defaults, and errors that name the file and the reason.
+// make_server_context / make_client_context: defaults, the cipher suites a server accepts
+// (over sockets), and errors that name the file and the reason.
 #include <catch2/catch.hpp>
 
 #include <fstream>
@@ -8,7 +9,10 @@
 
 #include <openssl/ssl.h>
 
+#include "coronet/coronet.hpp"
 #include "coronet/tls/context.hpp"
+#include "coronet/tls/stream.hpp"
+#include "support/loopback_pair.hpp"
 #include "support/test_certs.hpp"
 
 namespace {
@@ -27,6 +31,60 @@ std::string error_of(F f) {
     return e.what();
   }
   return "";
+}
+
+// A client limited to TLS 1.2 (or not, with `tls12_only` false) that offers
+// only the TLS 1.2 suites `suites`, as an old or deliberately weak client does.
+asio::ssl::context limited_client(const char* suites, bool tls12_only = true) {
+  asio::ssl::context ctx = coronet::tls::make_client_context({.ca_file = certs().path("ca.pem")});
+  if (tls12_only)
+    REQUIRE(SSL_CTX_set_max_proto_version(ctx.native_handle(), TLS1_2_VERSION) == 1);
+  REQUIRE(SSL_CTX_set_cipher_list(ctx.native_handle(), suites) == 1);
+  return ctx;
+}
+
+struct handshake_result {
+  std::error_code client;
+  std::error_code server;
+  std::string server_reason;
+  std::string cipher;
+  int version = 0;
+};
+
+// Both handshakes over a loopback TCP connection; the side that fails closes
+// its socket so that the other's handshake ends too.
+handshake_result handshake(asio::ssl::context& server_ctx, asio::ssl::context& client_ctx) {
+  asio::io_context io(1);
+  return coronet::sync_wait(io, [&]() -> coronet::task<handshake_result> {
+    auto [c, s] = co_await coronet_test::make_pair(io);
+    coronet::tls::stream client(std::move(c), client_ctx);
+    coronet::tls::stream server(std::move(s), server_ctx);
+    client.set_server_name("localhost");
+    handshake_result out;
+    auto client_side = [&]() -> coronet::task<void> {
+      co_await client.handshake(coronet::tls::stream::client, out.client);
+      if (out.client) {
+        client.close();
+      } else {
+        out.cipher = SSL_get_cipher_name(client.ssl_handle());
+        out.version = SSL_version(client.ssl_handle());
+      }
+    };
+    auto server_side = [&]() -> coronet::task<void> {
+      co_await server.handshake(coronet::tls::stream::server, out.server);
+      if (out.server) {
+        out.server_reason = coronet::tls::describe_handshake_error(server, out.server);
+        server.close();
+      }
+    };
+    co_await coronet::when_all(client_side(), server_side());
+    co_return out;
+  }());
+}
+
+asio::ssl::context default_server() {
+  return coronet::tls::make_server_context(
+      {.certificate_file = certs().path("server.pem"), .key_file = certs().path("server.key")});
 }
 
 }  // namespace
@@ -110,4 +168,66 @@ TEST_CASE("a client context verifies by default and not when insecure", "[tls]")
   CHECK(SSL_CTX_get_verify_mode(system_store.native_handle()) == SSL_VERIFY_PEER);
   asio::ssl::context insecure = coronet::tls::make_client_context({.insecure = true});
   CHECK(SSL_CTX_get_verify_mode(insecure.native_handle()) == SSL_VERIFY_NONE);
+}
+
+TEST_CASE("a server offers TLS 1.2 clients only AEAD suites with ECDHE key exchange", "[tls]") {
+  asio::ssl::context ctx = default_server();
+  STACK_OF(SSL_CIPHER)* suites = SSL_CTX_get_ciphers(ctx.native_handle());
+  REQUIRE(suites != nullptr);
+  int tls12_suites = 0;
+  for (int i = 0; i < sk_SSL_CIPHER_num(suites); ++i) {
+    const SSL_CIPHER* suite = sk_SSL_CIPHER_value(suites, i);
+    INFO(SSL_CIPHER_get_name(suite));
+    CHECK(SSL_CIPHER_is_aead(suite) == 1);
+    if (SSL_CIPHER_get_kx_nid(suite) == NID_kx_any)  // a TLS 1.3 suite: its key exchange is always ephemeral
+      continue;
+    ++tls12_suites;
+    CHECK(SSL_CIPHER_get_kx_nid(suite) == NID_kx_ecdhe);
+  }
+  CHECK(tls12_suites == 6);
+}
+
+TEST_CASE("over sockets, a TLS 1.2 client offering only CBC-SHA fails its handshake, GCM and TLS 1.3 succeed", "[tls]") {
+  asio::ssl::context server_ctx = default_server();
+  // The test certificates are ECDSA: ECDHE-ECDSA-AES128-SHA is the CBC suite they could use.
+  asio::ssl::context cbc = limited_client("ECDHE-ECDSA-AES128-SHA");
+  const handshake_result refused = handshake(server_ctx, cbc);
+  CHECK(refused.client);
+  CHECK(refused.server);
+  CHECK_THAT(refused.server_reason, Catch::Contains("no shared cipher"));
+
+  asio::ssl::context gcm = limited_client("ECDHE-ECDSA-AES128-GCM-SHA256");
+  const handshake_result accepted = handshake(server_ctx, gcm);
+  CHECK_FALSE(accepted.client);
+  CHECK_FALSE(accepted.server);
+  CHECK(accepted.version == TLS1_2_VERSION);
+  CHECK(accepted.cipher == "ECDHE-ECDSA-AES128-GCM-SHA256");
+
+  asio::ssl::context chacha = limited_client("ECDHE-ECDSA-CHACHA20-POLY1305");
+  CHECK(handshake(server_ctx, chacha).cipher == "ECDHE-ECDSA-CHACHA20-POLY1305");
+
+  // A TLS 1.3 client that would take CBC in TLS 1.2 is served with TLS 1.3.
+  asio::ssl::context modern = limited_client("ECDHE-ECDSA-AES128-SHA", false);
+  const handshake_result tls13 = handshake(server_ctx, modern);
+  CHECK_FALSE(tls13.client);
+  CHECK(tls13.version == TLS1_3_VERSION);
+}
+
+TEST_CASE("a server's cipher list can be set, and one OpenSSL cannot use fails at construction", "[tls]") {
+  coronet::tls::server_config config{.certificate_file = certs().path("server.pem"),
+                                     .key_file = certs().path("server.key"),
+                                     .cipher_list = "ECDHE-ECDSA-AES128-SHA"};
+  asio::ssl::context legacy = coronet::tls::make_server_context(config);
+  asio::ssl::context cbc = limited_client("ECDHE-ECDSA-AES128-SHA");
+  const handshake_result accepted = handshake(legacy, cbc);
+  CHECK_FALSE(accepted.client);
+  CHECK(accepted.cipher == "ECDHE-ECDSA-AES128-SHA");
+
+  config.cipher_list = "NO-SUCH-CIPHER";
+  const std::string list_error = error_of([&] { coronet::tls::make_server_context(config); });
+  CHECK_THAT(list_error, Catch::Contains("cipher list 'NO-SUCH-CIPHER'"));
+  config.cipher_list.clear();
+  config.ciphersuites = "TLS_NO_SUCH_SUITE";
+  const std::string suites_error = error_of([&] { coronet::tls::make_server_context(config); });
+  CHECK_THAT(suites_error, Catch::Contains("TLS 1.3 cipher suites 'TLS_NO_SUCH_SUITE'"));
 }

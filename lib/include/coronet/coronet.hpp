@@ -8,6 +8,7 @@
 #include "coronet/core/error.hpp"
 #include "coronet/client/client.hpp"
 #include "coronet/protocol/codec.hpp"
+#include "coronet/command/auth_throttle.hpp"
 #include "coronet/command/connection.hpp"
 #include "coronet/datagram/datagram_server.hpp"
 #include "coronet/protocol/line/line_codec.hpp"

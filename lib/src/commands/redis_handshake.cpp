@@ -1,5 +1,6 @@
 // HELLO, AUTH, SELECT and RESET: what a client sends as it connects, and
 // the password check HELLO and AUTH share.
+#include <chrono>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -10,11 +11,14 @@
 #include "commands/detail/ascii_case.hpp"
 #include "commands/detail/redis_common.hpp"
 #include "commands/detail/serving_router.hpp"
+#include "coronet/command/auth_throttle.hpp"
 #include "coronet/command/connection.hpp"
 #include "coronet/commands/redis_commands.hpp"
 #include "coronet/core/detail/log_limiter.hpp"
 #include "coronet/core/log.hpp"
+#include "coronet/core/task.hpp"
 #include "coronet/core/version.hpp"
+#include "coronet/net/timer.hpp"
 #include "coronet/protocol/detail/quoted_name.hpp"
 
 namespace coronet::commands {
@@ -31,60 +35,114 @@ const reply& wrongpass() {
   return r;
 }
 
+const reply& too_many_failures() {
+  static const reply r =
+      reply::error_line("ERR too many failed authentications from this address, try again later");
+  return r;
+}
+
+enum class auth_result { accepted, wrong, refused };
+
+// One line per source address and throttle window, at most ten a second in all (the
+// throttle says when), with how many failed since the address's last line.
+void log_failure(const connection& conn, std::string_view user, const auth_throttle::failure& f) {
+  if (!f.log)
+    return;
+  std::string msg = "authentication failed for user '";
+  detail::append_quoted_name(msg, user);
+  msg += "' from ";
+  msg += format_address(conn.peer);
+  if (f.unlogged > 1) {
+    msg += " (";
+    msg += std::to_string(f.unlogged);
+    msg += " failures from this address since its last such line)";
+  }
+  if (f.delay.count() > 0) {
+    msg += "; its authentications are now ";
+    msg += std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(f.delay).count());
+    msg += " ms apart";
+  }
+  coronet::log(log_level::warning, msg);
+}
+
 // Checks `user`/`pass` as Redis's ACLAuthenticateUser does for its one user,
-// `default`; on success the connection is authenticated.
-bool authenticate(connection& conn, const router& routes, std::string_view user, std::string_view pass) {
+// `default`; on success the connection is authenticated. On a server, an
+// address with many failures first waits its turn (conn.throttle), and a
+// connection that reaches its failure budget is closed after the reply.
+task<auth_result> authenticate(connection& conn, const router& routes, std::string_view user,
+                               std::string_view pass) {
+  auth_throttle* const throttle = conn.throttle;
+  const asio::ip::address source = conn.peer.address();
+  if (throttle != nullptr) {
+    const auth_throttle::admission admission = throttle->admit(source, auth_throttle::clock::now());
+    if (admission.refused) {
+      conn.close_after_reply();
+      co_return auth_result::refused;
+    }
+    // The request's words stay valid: its session reads nothing more while its handler runs.
+    if (admission.wait > auth_throttle::clock::duration::zero())
+      co_await sleep_for(admission.wait);
+  }
   const std::string_view password = conn.password;
   // Both compared in full, whatever the first one says.
   const bool right_user = constant_time_equal("default", user);
   const bool right_pass = password.empty() || constant_time_equal(password, pass);
   if (right_user && right_pass) {
     conn.authenticated = true;
-    return true;
+    co_return auth_result::accepted;
   }
   routes.count_auth_failure();
-  std::string msg = "authentication failed for user '";
-  detail::append_quoted_name(msg, user);
-  msg += "'";
-  if (conn.owner != nullptr)
-    msg += " from " + format_address(conn.peer);
-  auth_failure_log.log(log_level::warning, msg);
-  return false;
+  ++conn.auth_failures;
+  if (throttle == nullptr) {
+    std::string msg = "authentication failed for user '";
+    detail::append_quoted_name(msg, user);
+    msg += "'";
+    auth_failure_log.log(log_level::warning, msg);
+    co_return auth_result::wrong;
+  }
+  log_failure(conn, user, throttle->failed(source, auth_throttle::clock::now()));
+  const unsigned budget = throttle->options().max_failures_per_connection;
+  if (budget != 0 && conn.auth_failures >= budget)
+    conn.close_after_reply();
+  co_return auth_result::wrong;
 }
+
+const reply& refusal(auth_result r) { return r == auth_result::refused ? too_many_failures() : wrongpass(); }
 
 }  // namespace
 
-reply auth_command(const router* registered_on, request& req) {
+task<reply> auth_command(const router* registered_on, request& req) {
   if (req.size() > 2)
-    return syntax_error();
+    co_return syntax_error();
   connection scratch;
   connection& conn = req.conn != nullptr ? *req.conn : scratch;
   std::string_view user = "default";
   std::string_view pass = req.arg(0);
   if (req.size() == 1) {
     if (conn.password.empty())
-      return reply::error_line(
+      co_return reply::error_line(
           "ERR AUTH <password> called without any password configured for the default user. Are you sure your "
           "configuration is correct?");
   } else {
     user = req.arg(0);
     pass = req.arg(1);
   }
-  if (!authenticate(conn, routes_of(registered_on, req), user, pass))
-    return wrongpass();
-  return ok();
+  const auth_result result = co_await authenticate(conn, routes_of(registered_on, req), user, pass);
+  if (result != auth_result::accepted)
+    co_return refusal(result);
+  co_return ok();
 }
 
-reply hello_command(const router* registered_on, request& req) {
+task<reply> hello_command(const router* registered_on, request& req) {
   connection scratch;
   connection& conn = req.conn != nullptr ? *req.conn : scratch;
   std::int64_t version = 0;
   std::size_t next = 0;
   if (req.size() >= 1) {
     if (!parse_integer(req.arg(0), version))
-      return reply::error_line("ERR Protocol version is not an integer or out of range");
+      co_return reply::error_line("ERR Protocol version is not an integer or out of range");
     if (version < 2 || version > 3)
-      return reply::error_line("NOPROTO unsupported protocol version");
+      co_return reply::error_line("NOPROTO unsupported protocol version");
     next = 1;
   }
   bool has_auth = false;
@@ -104,16 +162,19 @@ reply hello_command(const router* registered_on, request& req) {
       has_name = true;
       name = req.arg(j + 1);
       if (!valid_client_attribute(name))
-        return bad_client_name();
+        co_return bad_client_name();
       ++j;
     } else {
-      return error_with("ERR Syntax error in HELLO option '", option, "'");
+      co_return error_with("ERR Syntax error in HELLO option '", option, "'");
     }
   }
-  if (has_auth && !authenticate(conn, routes_of(registered_on, req), user, pass))
-    return wrongpass();
+  if (has_auth) {
+    const auth_result result = co_await authenticate(conn, routes_of(registered_on, req), user, pass);
+    if (result != auth_result::accepted)
+      co_return refusal(result);
+  }
   if (conn.needs_auth())
-    return reply::error_line(
+    co_return reply::error_line(
         "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH "
         "<user> <pass> option can be used to authenticate the client and select the RESP protocol version at the "
         "same time");
@@ -138,7 +199,7 @@ reply hello_command(const router* registered_on, request& req) {
   fields.push_back(reply::bulk("master"));
   fields.push_back(reply::bulk("modules"));
   fields.push_back(reply::array({}));
-  return reply::map(std::move(fields));
+  co_return reply::map(std::move(fields));
 }
 
 reply select_command(request& req) {

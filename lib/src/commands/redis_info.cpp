@@ -1,9 +1,16 @@
 // INFO: the server's information and counters, by section, in Redis's
 // field names (fields coronet has no counterpart for hold Redis's idle values).
+// `redis-cli --stat` reads used_memory, connected_clients, blocked_clients,
+// total_commands_processed, total_connections_received, bgsave_in_progress
+// (found inside rdb_bgsave_in_progress), aof_rewrite_in_progress, loading and
+// db<N>:keys; a field it misses prints as LONG_MIN.
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdint>
 #include <initializer_list>
 #include <random>
@@ -13,6 +20,7 @@
 #include "commands/detail/ascii_case.hpp"
 #include "commands/detail/redis_common.hpp"
 #include "commands/detail/serving_router.hpp"
+#include "coronet/command/auth_throttle.hpp"
 #include "coronet/command/connection.hpp"
 #include "coronet/commands/redis_commands.hpp"
 #include "coronet/core/version.hpp"
@@ -32,7 +40,8 @@ enum info_section : unsigned {
   replication_section = 1u << 4,
   cluster_section = 1u << 5,
   keyspace_section = 1u << 6,
-  every_section = (1u << 7) - 1,
+  memory_section = 1u << 7,
+  every_section = (1u << 8) - 1,
 };
 
 struct named_section {
@@ -41,7 +50,8 @@ struct named_section {
 };
 
 constexpr named_section info_sections[] = {
-    {"server", server_section},     {"clients", clients_section},         {"persistence", persistence_section},
+    {"server", server_section},     {"clients", clients_section},         {"memory", memory_section},
+    {"persistence", persistence_section},
     {"stats", stats_section},       {"replication", replication_section}, {"cluster", cluster_section},
     {"keyspace", keyspace_section},
 };
@@ -102,6 +112,46 @@ void add_section(std::string& out, std::string_view title, std::initializer_list
   }
 }
 
+// The process's resident set (Linux: /proc/self/statm's second field, in
+// pages), as Redis's used_memory_rss; 0 when unknown.
+std::uint64_t resident_bytes() {
+  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  if (f == nullptr)
+    return 0;
+  unsigned long long size = 0;
+  unsigned long long resident = 0;
+  const int read = std::fscanf(f, "%llu %llu", &size, &resident);
+  std::fclose(f);
+  const long page = sysconf(_SC_PAGESIZE);
+  if (read != 2 || page <= 0)
+    return 0;
+  return resident * static_cast<std::uint64_t>(page);
+}
+
+// The peak resident set (getrusage's ru_maxrss, in KiB on Linux); 0 when unknown.
+std::uint64_t peak_resident_bytes() {
+  rusage usage{};
+  if (getrusage(RUSAGE_SELF, &usage) != 0 || usage.ru_maxrss < 0)
+    return 0;
+  return static_cast<std::uint64_t>(usage.ru_maxrss) * 1024;
+}
+
+// Redis's bytesToHuman: 1023B, 1.50K, 12.25M, 1.00G.
+std::string human_bytes(std::uint64_t n) {
+  static constexpr char units[] = {'K', 'M', 'G', 'T', 'P'};
+  if (n < 1024)
+    return std::to_string(n) + "B";
+  double d = static_cast<double>(n) / 1024;
+  std::size_t unit = 0;
+  while (d >= 1024 && unit + 1 < sizeof units) {
+    d /= 1024;
+    ++unit;
+  }
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2f%c", d, units[unit]);
+  return text;
+}
+
 std::string os_name() {
   utsname name{};
   if (uname(&name) != 0)
@@ -123,6 +173,7 @@ reply info_command(const router* registered_on, request& req) {
   const unsigned chosen = chosen_sections(req);
   const server* srv = req.conn != nullptr ? req.conn->owner : nullptr;
   const server_stats stats = srv != nullptr ? srv->stats() : server_stats{};
+  const auth_throttle* throttle = req.conn != nullptr ? req.conn->throttle : nullptr;
   const auto uptime = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::seconds>(stats.uptime).count());
   const auto now_us = static_cast<std::uint64_t>(
@@ -166,6 +217,23 @@ reply info_command(const router* registered_on, request& req) {
                  {"clients_in_timeout_table", "0"},
                  {"total_blocking_keys", "0"},
                  {"total_blocking_keys_on_nokey", "0"}});
+  if ((chosen & memory_section) != 0) {
+    // coronet keeps no dataset: the process's resident set is the honest figure for both.
+    const std::uint64_t rss = resident_bytes();
+    const std::uint64_t peak = std::max(peak_resident_bytes(), rss);
+    add_section(out, "# Memory",
+                {{"used_memory", rss},
+                 {"used_memory_human", human_bytes(rss)},
+                 {"used_memory_rss", rss},
+                 {"used_memory_rss_human", human_bytes(rss)},
+                 {"used_memory_peak", peak},
+                 {"used_memory_peak_human", human_bytes(peak)},
+                 {"maxmemory", "0"},
+                 {"maxmemory_human", "0B"},
+                 {"maxmemory_policy", "noeviction"},
+                 {"mem_fragmentation_ratio", "1.00"},
+                 {"mem_allocator", "libc"}});
+  }
   if ((chosen & persistence_section) != 0)
     add_section(out, "# Persistence",
                 {{"loading", "0"},
@@ -196,7 +264,9 @@ reply info_command(const router* registered_on, request& req) {
                  {"pubsub_channels", "0"},
                  {"pubsub_patterns", "0"},
                  {"total_error_replies", stats.errors},
-                 {"acl_access_denied_auth", routes_of(registered_on, req).auth_failures()}});
+                 {"acl_access_denied_auth", routes_of(registered_on, req).auth_failures()},
+                 {"coronet_auth_delayed", throttle != nullptr ? throttle->delayed() : std::uint64_t{0}},
+                 {"coronet_auth_refused", throttle != nullptr ? throttle->refused() : std::uint64_t{0}}});
   if ((chosen & replication_section) != 0)
     add_section(out, "# Replication",
                 {{"role", "master"},

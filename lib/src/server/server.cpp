@@ -24,6 +24,7 @@ struct server_impl {
 
   // Declared before the stream server: the sessions its connections run use them until the
   // stream server is gone.
+  auth_throttle throttle;
   std::vector<std::unique_ptr<server_worker>> workers;
   stream_server stream;
 };
@@ -68,7 +69,7 @@ stream_server::handlers server_impl::handlers_of(server_impl& self) {
   return h;
 }
 
-server_impl::server_impl(server& s) : stream(stream_options(s), [&] {
+server_impl::server_impl(server& s) : throttle(s.options().auth_throttle), stream(stream_options(s), [&] {
   stream_server::handlers h = handlers_of(*this);
   // The sweeper looks often enough for the protocol deadlines the sessions arm.
   const server_options& o = s.options();
@@ -109,7 +110,7 @@ server::server(const router& r, server_options options) : router_(r), options_(s
   for (std::size_t l = 0; l < listeners_.size(); ++l)
     listeners_[l].port = st.port(l);
   for (std::size_t i = 0; i < options_.threads; ++i)
-    impl_->workers.push_back(std::make_unique<detail::server_worker>(*this, i));
+    impl_->workers.push_back(std::make_unique<detail::server_worker>(*this, i, impl_->throttle));
 }
 
 server::~server() = default;

@@ -217,6 +217,7 @@ session::session(server_worker& w, connection_core& c)
   conn.created = steady::now();
   conn.password = w.opts.password;
   conn.authenticated = w.opts.password.empty();
+  conn.throttle = &w.throttle;
   metrics = &w.metrics;
   const bool http = where->protocol == wire_protocol::http;
   partial_timeout = std::max(http ? w.opts.http.header_timeout : w.opts.partial_request_timeout,

@@ -17,6 +17,7 @@
 
 #include "coronet/core/detail/thread_counter.hpp"
 #include "coronet/protocol/codec_limits.hpp"
+#include "coronet/command/auth_throttle.hpp"
 #include "coronet/command/connection.hpp"
 #include "coronet/command/router.hpp"
 #include "coronet/server/server.hpp"
@@ -35,11 +36,13 @@ using steady = std::chrono::steady_clock;
 // What the command sessions of one worker thread share: limits and counters (the stream
 // server's worker of the same index has the connections and the rest).
 struct server_worker {
-  server_worker(server& s, std::size_t i) : srv(s), opts(s.options()), index(i) {}
+  server_worker(server& s, std::size_t i, auth_throttle& t) : srv(s), opts(s.options()), index(i), throttle(t) {}
 
   server& srv;
   const server_options& opts;
   std::size_t index;
+  // Failed authentications per source address: one for all workers.
+  auth_throttle& throttle;
   codec_limits limits{opts.max_request_bytes, opts.max_bulk_bytes, opts.max_args};
   thread_counter requests;
   thread_counter errors;

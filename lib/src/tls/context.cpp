@@ -95,6 +95,17 @@ void load_certificate_and_key(SSL_CTX* ctx, const std::string& certificate, cons
   }
 }
 
+// The TLS 1.2 suites (the default ones unless `list` says otherwise) and,
+// if given, the TLS 1.3 ones.
+void set_ciphers(SSL_CTX* ctx, const std::string& list, const std::string& tls13) {
+  ::ERR_clear_error();
+  const char* tls12 = list.empty() ? default_tls12_ciphers : list.c_str();
+  if (::SSL_CTX_set_cipher_list(ctx, tls12) != 1)
+    throw_openssl_error(describe("cipher list", tls12));
+  if (!tls13.empty() && ::SSL_CTX_set_ciphersuites(ctx, tls13.c_str()) != 1)
+    throw_openssl_error(describe("TLS 1.3 cipher suites", tls13));
+}
+
 void load_ca_file(SSL_CTX* ctx, const std::string& ca) {
   check_readable(ca, "CA file");
   ::ERR_clear_error();
@@ -111,6 +122,7 @@ asio::ssl::context make_server_context(const server_config& config) {
   SSL_CTX* native = ctx.native_handle();
   set_common_defaults(native);
   ::SSL_CTX_set_options(native, SSL_OP_CIPHER_SERVER_PREFERENCE);
+  set_ciphers(native, config.cipher_list, config.ciphersuites);
   load_certificate_and_key(native, config.certificate_file, config.key_file, config.key_password);
   // Session resumption with client certificates needs an id context.
   static const unsigned char session_id_context[] = "coronet";

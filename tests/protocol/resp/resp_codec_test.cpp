@@ -54,6 +54,7 @@ std::vector<resp_case> cases() {
       {"*1\r\n$2\r\n\xff\xc3\r\n", ok, 12, {"\xff\xc3"}, ""},
       {"*0\r\n", ok, 4, {}, ""},
       {"*-1\r\n", ok, 5, {}, ""},
+      {"*-2\r\n", ok, 5, {}, ""},
       {"*-10\r\n", ok, 6, {}, ""},
       {"*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPING\r\n", ok, 14, {"PING"}, ""},
       {"*1\r\n$4\r\nPING\r\nextra", ok, 14, {"PING"}, ""},

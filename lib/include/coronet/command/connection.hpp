@@ -13,14 +13,15 @@
 namespace coronet {
 
 class server;
+class auth_throttle;
 
 /// The connection a request arrived on, as a handler sees it (`request::conn`).
 /// Valid for the duration of the handler; used only on the connection's thread.
 ///
 /// A server's session fills in `peer`, `local`, `fd`, `protocol`, `owner`, `listener`,
-/// `id`, `created`, `password` and `authenticated`; the built-in Redis commands (HELLO,
-/// CLIENT, AUTH, RESET) change `protover`, `authenticated`, `name`, `lib_name`
-/// and `lib_version`. Outside a server (a test calling `router::dispatch`) the
+/// `id`, `created`, `password`, `authenticated` and `throttle`; the built-in Redis
+/// commands (HELLO, CLIENT, AUTH, RESET) change `protover`, `authenticated`,
+/// `auth_failures`, `name`, `lib_name` and `lib_version`. Outside a server (a test calling `router::dispatch`) the
 /// defaults below stand.
 class connection {
 public:
@@ -67,6 +68,13 @@ public:
   /// When the connection was accepted (for `CLIENT INFO`'s `age`); the
   /// epoch of steady_clock when unknown.
   std::chrono::steady_clock::time_point created{};
+  /// Failed authentications (`AUTH`, `HELLO ... AUTH`) on this connection so
+  /// far; `RESET` keeps it.
+  unsigned auth_failures = 0;
+  /// The server's limits on failed authentications (per connection and per
+  /// source address: `server_options::auth_throttle`), shared by its workers;
+  /// null outside a server, where nothing is limited.
+  auth_throttle* throttle = nullptr;
 
   /// True while a command without the `noauth` flag may not run: a password
   /// is asked for and the peer has not presented it.

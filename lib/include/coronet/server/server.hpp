@@ -12,6 +12,7 @@
 #include <system_error>
 #include <vector>
 
+#include "coronet/command/auth_throttle.hpp"
 #include "coronet/command/connection.hpp"
 #include "coronet/protocol/proxy/proxy_header.hpp"
 #include "coronet/protocol/http/http_options.hpp"
@@ -156,6 +157,7 @@ struct server_options {
   /// password` or `HELLO 3 AUTH default password`) before any command other
   /// than AUTH, HELLO, PING, QUIT and RESET. Others get `-NOAUTH
   /// Authentication required.`. Empty (the default): no authentication.
+  /// Wrong passwords are limited by `auth_throttle`.
   std::string password{};
   /// PROXY protocol header expected from a load balancer (HAProxy's
   /// `send-proxy` = v1, `send-proxy-v2` = v2) on every listener's
@@ -191,6 +193,13 @@ struct server_options {
   /// `request_timeout` (`504`), `max_output_bytes`, `output_stall_timeout`
   /// and `drain_timeout`.
   http_options http{};
+  /// Limits on failed authentications when `password` is set: a connection
+  /// is closed after `max_failures_per_connection` (3) wrong passwords, and a
+  /// source address with more than `failures_before_delay` (10, halving every
+  /// minute) gets one guess per `max_delay` (1 s) at most, over all its
+  /// connections, while other addresses are not slowed at all. See
+  /// `auth_throttle_options` and docs/limits.md.
+  auth_throttle_options auth_throttle{};
 };
 
 /// Counters of a server, summed over its threads: those of the stream server

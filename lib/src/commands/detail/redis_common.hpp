@@ -13,14 +13,15 @@
 #include "coronet/command/request.hpp"
 #include "coronet/command/router.hpp"
 #include "coronet/net/socket.hpp"
+#include "coronet/core/task.hpp"
 #include "coronet/protocol/reply.hpp"
 
 namespace coronet::commands::redis {
 
 // The handlers. `registered_on` is the router they were registered on, for
 // a request dispatched without a server (see routes_of).
-reply hello_command(const router* registered_on, request& req);
-reply auth_command(const router* registered_on, request& req);
+task<reply> hello_command(const router* registered_on, request& req);
+task<reply> auth_command(const router* registered_on, request& req);
 reply select_command(request& req);
 reply reset_command(request& req);
 reply client_command(request& req);
