@@ -142,13 +142,9 @@ task<void> serve_stream(session& s, Writer& io) {
     switch (end_batch(s, io, in.size(), progressed, behind)) {
       case batch_step::stop: co_return;
       case batch_step::backpressure:
-        // The requests read meanwhile wait in `in`.
-        switch (co_await wait_for_peer(s, io, in, query_limit, input_ended)) {
-          case pause_end::stop: co_return;
-          case pause_end::input_ended: input_ended = true; break;
-          case pause_end::resume: break;
-        }
-        continue;
+        if (!co_await wait_for_peer(s, io, in, query_limit, input_ended))
+          co_return;
+        continue;  // the requests read meanwhile wait in `in`
       case batch_step::read: break;
     }
     release_read_ahead(in, buffer_limit);

@@ -71,13 +71,6 @@ batch_step end_batch(session& s, Writer& io, std::size_t buffered, bool progress
   return batch_step::read;
 }
 
-// How the wait for a peer that is behind ended.
-enum class pause_end {
-  resume,       // the peer took all but a quarter of max_output_bytes: execute on
-  input_ended,  // the peer is done sending: execute what is buffered, then finish
-  stop          // the output or the read failed, or the query buffer overflowed (closed)
-};
-
 // The read of a session whose peer is behind, of up to `room` bytes; it ends early, with
 // operation_aborted and drained() set, once the writer is at most `low` bytes behind (or
 // failed). Its own cancellation signal, not the chain's: the writer cancels this read only.
@@ -129,12 +122,14 @@ private:
 
 // After end_batch's backpressure: waits until the peer has taken all but a quarter of
 // max_output_bytes, reading on meanwhile, without executing, up to `limit` bytes of
-// requests in `in`. A peer that sends more than that while it reads nothing is closed
-// (query_buffer_overflow): it sees a reset. Draining, or once the peer's input `ended`,
-// nothing more is read. Runs on the backpressure path only; its frame comes from the frame
-// pool.
+// requests in `in`; then yields true: execute on. False: stop, the output or the read
+// failed, or a peer sent more than `limit` while it read nothing and was closed
+// (query_buffer_overflow: it sees a reset). A peer that is done sending sets `ended`: its
+// buffered requests are still executed, then the session finishes. Draining, or once
+// `ended`, nothing more is read. Runs on the backpressure path only; its frame comes from
+// the frame pool.
 template <class Writer>
-task<pause_end> wait_for_peer(session& s, Writer& io, read_buffer& in, std::size_t limit, bool ended) {
+task<bool> wait_for_peer(session& s, Writer& io, read_buffer& in, std::size_t limit, bool& ended) {
   const std::size_t low = low_water(s);
   const std::size_t room = limit < static_cast<std::size_t>(-1) ? limit + 1 : limit;
   while (!io.drained_below(low).await_ready()) {
@@ -151,16 +146,17 @@ task<pause_end> wait_for_peer(session& s, Writer& io, read_buffer& in, std::size
       case after_read::more:
         if (in.size() > limit) {
           query_buffer_overflow(s);
-          co_return pause_end::stop;
+          co_return false;
         }
         break;
       case after_read::finish:
+        ended = true;
         co_await io.drained_below(low);
-        co_return io.failed() ? pause_end::stop : pause_end::input_ended;
-      case after_read::end: co_return pause_end::stop;
+        co_return !io.failed();
+      case after_read::end: co_return false;
     }
   }
-  co_return io.failed() ? pause_end::stop : ended ? pause_end::input_ended : pause_end::resume;
+  co_return !io.failed();
 }
 
 // A buffer that grew past `request_limit` holding requests read ahead while the peer was
