@@ -1,4 +1,4 @@
-// Password guessing over sockets (issue 22, item 7): a connection is closed after a few
+// Password guessing over sockets: a connection is closed after a few
 // wrong AUTHs, an address that keeps failing gets its guesses one turn at a time, and a
 // right AUTH from another address is answered at once meanwhile. No test sleeps: the
 // server's delays are what take the time.

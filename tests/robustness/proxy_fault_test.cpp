@@ -1,4 +1,4 @@
-// Probes from outside against the PROXY protocol prelude (issue 22, items 2-4): peers outside
+// Probes from outside against the PROXY protocol prelude: peers outside
 // proxy_trusted are served with no handshake deadline, peers that leave after the first bytes
 // of a signature free their slot at once, and a load balancer's LOCAL health checks that
 // reset at once are counted as health checks, not as errors. Labelled "unit;fault": it runs

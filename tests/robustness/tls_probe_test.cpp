@@ -1,4 +1,4 @@
-// Probes from outside against a TLS port (issue 22, items 4 and 8): a load balancer's
+// Probes from outside against a TLS port: a load balancer's
 // check-ssl and port scans that leave before or during the handshake are not logged as
 // failures, and the count of failures suppressed by the once-a-second log limit is logged
 // when its second ends. Labelled "unit;fault": it runs under the sanitizers too.

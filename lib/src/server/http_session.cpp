@@ -160,6 +160,8 @@ task<void> serve_http(session& s, background_writer<tcp::socket>& io) {
   std::string body;
   bool continue_sent = false;
   bool body_clock = false;  // the deadline restarted for the body
+  bool input_ended = false;  // the peer finished sending while it was behind
+  const std::size_t query_limit = query_buffer_limit(s, buffer_limit);
   s.serve_as(wire_protocol::http);
   s.partial_expired = &request_timed_out;
 
@@ -279,11 +281,15 @@ task<void> serve_http(session& s, background_writer<tcp::socket>& io) {
       }
     }
     const bool was_partial = s.partial;
-    switch (co_await batch_end(s, io, in.size(), progressed, behind)) {
+    switch (end_batch(s, io, in.size(), progressed, behind)) {
       case batch_step::stop: co_return;
-      case batch_step::backpressure: continue;  // the requests read meanwhile wait in `in`
+      case batch_step::backpressure:
+        if (!co_await wait_for_peer(s, io, in, query_limit, input_ended))
+          co_return;
+        continue;  // the requests read meanwhile wait in `in`
       case batch_step::read: break;
     }
+    release_read_ahead(in, buffer_limit);
     // The header deadline runs from a request's first byte, and again for its body once the
     // headers are complete.
     if (in.size() > 0 && !progressed && was_partial && parser.headers_complete() && !body_clock) {
@@ -292,7 +298,7 @@ task<void> serve_http(session& s, background_writer<tcp::socket>& io) {
     }
     // Draining: a request still arriving is read to its end (bounded by the
     // header deadline and the drain's), the others end here.
-    const bool stop = s.rt.draining && !s.partial;
+    const bool stop = input_ended || (s.rt.draining && !s.partial);
     const after_read next = co_await read_step(s, io, in, buffer_limit, stop);
     if (next == after_read::finish)
       co_await finish(s, io);

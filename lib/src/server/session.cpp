@@ -24,6 +24,7 @@ namespace {
 
 log_limiter protocol_error_log;
 log_limiter session_error_log;
+log_limiter query_buffer_log;
 
 // A handler suspended: the replies so far go out now, and the request timeout starts.
 void handler_suspended(handler_watch& watch) noexcept {
@@ -88,13 +89,15 @@ void answer(session& s, Writer& io, const Codec& codec, const reply& rep) {
 
 // Reads, parses and answers requests until the peer leaves, an error closes the connection,
 // or the server drains. Replies to the requests of one read are coalesced into one write,
-// which goes on while the next ones are read. Backpressure: see end_batch.
+// which goes on while the next ones are read. Backpressure: see end_batch and wait_for_peer.
 template <request_codec Codec, class Writer>
 task<void> serve_stream(session& s, Writer& io) {
   server_worker& w = s.worker;
   const std::size_t buffer_limit = w.opts.max_request_bytes + w.opts.max_bulk_bytes;
   // Read once, not per request: the request path is counted in instructions.
   const std::size_t high_water = w.opts.max_output_bytes / 2;
+  const std::size_t query_limit = query_buffer_limit(s, buffer_limit);
+  bool input_ended = false;  // the peer finished sending while it was behind
   Codec codec;
   read_buffer in;
   std::vector<std::string_view> words;
@@ -136,14 +139,18 @@ task<void> serve_stream(session& s, Writer& io) {
         break;
       }
     }
-    switch (co_await batch_end(s, io, in.size(), progressed, behind)) {
+    switch (end_batch(s, io, in.size(), progressed, behind)) {
       case batch_step::stop: co_return;
-      case batch_step::backpressure: continue;  // the requests read meanwhile wait in `in`
+      case batch_step::backpressure:
+        if (!co_await wait_for_peer(s, io, in, query_limit, input_ended))
+          co_return;
+        continue;  // the requests read meanwhile wait in `in`
       case batch_step::read: break;
     }
+    release_read_ahead(in, buffer_limit);
     // A connection taken during a reuse_port handoff gets its first request read and
     // answered (drain_session bounds the wait for it).
-    const bool stop = s.rt.draining && (s.answered || !w.opts.reuse_port);
+    const bool stop = input_ended || (s.rt.draining && (s.answered || !w.opts.reuse_port));
     const after_read next = co_await read_step(s, io, in, buffer_limit, stop);
     if (next == after_read::finish)
       co_await finish(s, io);
@@ -242,6 +249,14 @@ void session::watch_partial() noexcept {
     // Sessions stamp times with the last tick's `now`, up to a tick early: adding a tick
     // never closes early.
     core.set_deadline(partial_since + partial_timeout + rt.rt.tick, &partial_deadline_passed);
+}
+
+void query_buffer_overflow(session& s) noexcept {
+  query_buffer_log.log(log_level::info,
+                       "closing a connection whose peer sent more than max_query_buffer_bytes of requests "
+                       "while it read none of its replies");
+  s.rt.errors.add();
+  s.close();
 }
 
 void report_background_failure(std::exception_ptr e) {

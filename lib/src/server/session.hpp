@@ -140,6 +140,10 @@ after_read take_read(session& s, Writer& io, read_buffer& in, const std::error_c
   return after_read::more;
 }
 
+// Closes a connection whose peer sent more than max_query_buffer_bytes of requests while
+// its replies were behind; counted as an error, logged at most once a second.
+void query_buffer_overflow(session& s) noexcept;
+
 // The HTTP/1.1 loop (http_session.cpp).
 task<void> serve_http(session& s, background_writer<tcp::socket>& io);
 

@@ -1,7 +1,9 @@
 // The end of a batch of requests, one step for every command session loop (line, RESP,
-// HTTP): flush the replies, apply backpressure, keep the partial-request clock.
+// HTTP): flush the replies, apply backpressure (reading on while the peer is behind, up to
+// max_query_buffer_bytes), keep the partial-request clock.
 #pragma once
 
+#include <algorithm>
 #include <coroutine>
 #include <cstddef>
 #include <optional>
@@ -10,28 +12,43 @@
 #include <system_error>
 #include <utility>
 
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_signal.hpp>
+#include <asio/error.hpp>
+
 #include "command/dispatch.hpp"
+#include "coronet/core/task.hpp"
+#include "coronet/net/detail/io_awaiter.hpp"
 #include "coronet/runtime/read_buffer.hpp"
 #include "server/session.hpp"
 
 namespace coronet::detail {
 
-// Backpressure: once more than half of max_output_bytes is unsent, no request is parsed or
-// read until the peer has taken all but a quarter of it.
+// Backpressure: once more than half of max_output_bytes is unsent, no request is executed
+// until the peer has taken all but a quarter of it. Reading goes on meanwhile (see
+// wait_for_peer): a client that sends its whole pipeline before it reads its replies, as
+// redis-py and hiredis pipelines do, would otherwise wait for us as we wait for it.
 template <class Writer>
 bool over_high_water(const session& s, const Writer& io) noexcept {
   return io.buffered() > s.worker.opts.max_output_bytes / 2;
 }
 inline std::size_t low_water(const session& s) noexcept { return s.worker.opts.max_output_bytes / 4; }
 
-// What the end of a batch decided: read more, parse again (the peer was behind and has
-// caught up), or stop (the output failed).
+// How many bytes of requests a session may hold while its peer is behind: the
+// max_query_buffer_bytes option, and never less than one request of `request_limit` bytes.
+inline std::size_t query_buffer_limit(const session& s, std::size_t request_limit) noexcept {
+  return std::max(s.worker.opts.max_query_buffer_bytes, request_limit);
+}
+
+// What the end of a batch decided: read more, wait for a peer that is behind (then parse
+// again), or stop (the output failed).
 enum class batch_step { read, backpressure, stop };
 
 // Ends a batch of requests: its replies go out in one write, a batch that completed a
 // request is activity (bytes alone are not: a peer trickling a request that never
-// completes, slowloris, stays idle), a peer that is behind pauses the loop, and a request
-// left incomplete in the buffer (`buffered` bytes) is partial from its first byte on.
+// completes, slowloris, stays idle), a peer that is behind pauses the execution of
+// requests, and a request left incomplete in the buffer (`buffered` bytes) is partial
+// from its first byte on. Once per batch, never per request.
 template <class Writer>
 batch_step end_batch(session& s, Writer& io, std::size_t buffered, bool progressed, bool behind) noexcept {
   io.flush();
@@ -54,28 +71,100 @@ batch_step end_batch(session& s, Writer& io, std::size_t buffered, bool progress
   return batch_step::read;
 }
 
-// `co_await batch_end(s, io, ...)`: end_batch, then, when the peer is behind, the wait until
-// it has taken all but a quarter of max_output_bytes (a failed output then yields stop).
-// An awaiter, not a coroutine: the request path allocates nothing.
+// The read of a session whose peer is behind, of up to `room` bytes; it ends early, with
+// operation_aborted and drained() set, once the writer is at most `low` bytes behind (or
+// failed). Its own cancellation signal, not the chain's: the writer cancels this read only.
 template <class Writer>
-class batch_end {
+class read_or_drained : public io_awaiter<read_or_drained<Writer>, std::size_t> {
+  using base = io_awaiter<read_or_drained<Writer>, std::size_t>;
+
 public:
-  batch_end(session& s, Writer& io, std::size_t buffered, bool progressed, bool behind) noexcept
-      : io_(io), step_(end_batch(s, io, buffered, progressed, behind)), wait_(io.drained_below(low_water(s))) {}
-  bool await_ready() const noexcept { return step_ != batch_step::backpressure || wait_.await_ready(); }
-  template <class Promise>
-  void await_suspend(std::coroutine_handle<Promise> h) noexcept {
-    wait_.await_suspend(h);
+  read_or_drained(Writer& io, asio::mutable_buffer room, std::size_t low, std::error_code& ec) noexcept
+      : base(&ec), io_(io), room_(room), low_(low) {}
+  read_or_drained(const read_or_drained&) = delete;
+  read_or_drained& operator=(const read_or_drained&) = delete;
+
+  // Called by io_awaiter::await_suspend. No handler runs before it returns (both complete
+  // on this thread's io_context), so the callback may be set first and undone on a throw.
+  void initiate(io_handler<read_or_drained> h) {
+    io_.on_drained_below(low_, &drained_now, this);
+    try {
+      io_.stream().native().async_read_some(room_, asio::bind_cancellation_slot(signal_.slot(), std::move(h)));
+    } catch (...) {
+      io_.forget_drain_callback();
+      throw;
+    }
   }
-  batch_step await_resume() const noexcept {
-    return step_ == batch_step::backpressure && io_.failed() ? batch_step::stop : step_;
+  void complete(std::error_code ec, std::size_t n) noexcept {
+    io_.forget_drain_callback();
+    signal_.slot().clear();
+    this->ec_ = ec;
+    this->result_ = n;
   }
+  // The writer caught up while the read was pending (it was cancelled unless it had data).
+  bool drained() const noexcept { return drained_; }
 
 private:
+  static void drained_now(void* self) noexcept {
+    auto* a = static_cast<read_or_drained*>(self);
+    a->drained_ = true;
+    // TLS reads pass on terminal cancellation only, socket reads any kind. A read still
+    // waiting has taken no bytes, so the stream stays usable either way.
+    a->signal_.emit(asio::cancellation_type::terminal | asio::cancellation_type::partial);
+  }
+
   Writer& io_;
-  batch_step step_;
-  typename Writer::drain_awaiter wait_;
+  asio::mutable_buffer room_;
+  std::size_t low_;
+  bool drained_ = false;
+  asio::cancellation_signal signal_;
 };
+
+// After end_batch's backpressure: waits until the peer has taken all but a quarter of
+// max_output_bytes, reading on meanwhile, without executing, up to `limit` bytes of
+// requests in `in`; then yields true: execute on. False: stop, the output or the read
+// failed, or a peer sent more than `limit` while it read nothing and was closed
+// (query_buffer_overflow: it sees a reset). A peer that is done sending sets `ended`: its
+// buffered requests are still executed, then the session finishes. Draining, or once
+// `ended`, nothing more is read. Runs on the backpressure path only; its frame comes from
+// the frame pool.
+template <class Writer>
+task<bool> wait_for_peer(session& s, Writer& io, read_buffer& in, std::size_t limit, bool& ended) {
+  const std::size_t low = low_water(s);
+  const std::size_t room = limit < static_cast<std::size_t>(-1) ? limit + 1 : limit;
+  while (!io.drained_below(low).await_ready()) {
+    if (ended || s.rt.draining) {
+      co_await io.drained_below(low);
+      break;
+    }
+    std::error_code ec;
+    read_or_drained<Writer> read(io, in.prepare(room), low, ec);
+    const std::size_t n = co_await read;
+    if (read.drained() && ec == asio::error::operation_aborted)
+      continue;
+    switch (take_read(s, io, in, ec, n)) {
+      case after_read::more:
+        if (in.size() > limit) {
+          query_buffer_overflow(s);
+          co_return false;
+        }
+        break;
+      case after_read::finish:
+        ended = true;
+        co_await io.drained_below(low);
+        co_return !io.failed();
+      case after_read::end: co_return false;
+    }
+  }
+  co_return !io.failed();
+}
+
+// A buffer that grew past `request_limit` holding requests read ahead while the peer was
+// behind is given back once they are all parsed: an idle connection keeps no large buffer.
+inline void release_read_ahead(read_buffer& in, std::size_t request_limit) {
+  if (in.size() == 0 && in.capacity() > request_limit)
+    in = read_buffer();
+}
 
 // `co_await session_call(s, words)`: the request made of `words`, dispatched on the
 // server's routes with `s` as its watch; yields the reply, valid while the awaiter lives

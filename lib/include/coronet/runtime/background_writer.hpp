@@ -161,6 +161,25 @@ public:
   /// more requests while its peer is behind. See `drain_awaiter`.
   drain_awaiter drained_below(std::size_t limit) noexcept { return drain_awaiter{*this, limit, false}; }
 
+  /// What `on_drained_below` calls, with the argument it was given.
+  using drain_callback = void (*)(void*) noexcept;
+  /// Calls `fn(arg)` once, from the writer on its thread, when what
+  /// `drained_below(limit)` waits for comes to hold, instead of resuming a
+  /// coroutine: for a waiter that also waits on something else (a session
+  /// that reads on while its peer is behind). Nothing is called when it holds
+  /// already (check `drained_below(limit).await_ready()` first), nor after
+  /// `forget_drain_callback()`. Takes the place of a coroutine waiting in a
+  /// `drain_awaiter`: at most one waiter, of either kind, at a time. `fn`
+  /// must not destroy the writer. Never throws.
+  void on_drained_below(std::size_t limit, drain_callback fn, void* arg) noexcept {
+    drain_callback_ = fn;
+    drain_arg_ = arg;
+    wait_limit_ = limit;
+    wait_until_idle_ = false;
+  }
+  /// Drops the callback `on_drained_below` set, if it has not been called.
+  void forget_drain_callback() noexcept { drain_callback_ = nullptr; }
+
   /// Closes the stream: a write in flight ends with `operation_aborted`.
   /// Never throws.
   void close() noexcept {
@@ -206,6 +225,8 @@ private:
   bool failed_ = false;
   std::coroutine_handle<> drain_waiter_{};
   coronet::detail::chain_context* drain_context_ = nullptr;
+  drain_callback drain_callback_ = nullptr;
+  void* drain_arg_ = nullptr;
   std::size_t wait_limit_ = 0;
   bool wait_until_idle_ = true;
   unsigned refs_ = 1;

@@ -125,11 +125,14 @@ struct server_options {
   std::chrono::milliseconds request_timeout = std::chrono::seconds(30);
   /// Bounds the replies buffered for one connection (not yet taken by the
   /// kernel). Backpressure instead of disconnects: once more than half of it
-  /// is unsent, the connection's further requests are neither parsed nor
-  /// read until its peer has taken all but a quarter of it, as a pipelining
-  /// client that reads its replies does; the peer sees its requests answered
-  /// in order, only slower. So a connection holds at most about half of this,
-  /// plus its largest reply. A peer that reads nothing is closed by
+  /// is unsent, the connection's further requests are not executed until its
+  /// peer has taken all but a quarter of it, as a pipelining client that
+  /// reads its replies does; the peer sees its requests answered in order,
+  /// only slower. They are still read meanwhile, up to
+  /// `max_query_buffer_bytes`, so that a client that sends its whole
+  /// pipeline before reading never waits on the server while the server
+  /// waits on it. So a connection holds at most about half of this, plus its
+  /// largest reply. A peer that reads nothing is closed by
   /// `output_stall_timeout`.
   std::size_t max_output_bytes = 16 * 1024 * 1024;
   /// A connection with unsent replies whose peer takes none of their bytes
@@ -200,6 +203,23 @@ struct server_options {
   /// connections, while other addresses are not slowed at all. See
   /// `auth_throttle_options` and docs/limits.md.
   auth_throttle_options auth_throttle{};
+  /// Bytes of requests a connection may hold unexecuted while its peer is
+  /// behind on its replies (more than half of `max_output_bytes` unsent), as
+  /// Redis's `client-query-buffer-limit`. Backpressure pauses the execution
+  /// of requests, not their reading: a client that writes its whole pipeline
+  /// before it reads (redis-py's and hiredis's pipelines, Jedis, phpredis)
+  /// gets all its replies, in order, once it reads. A peer that sends more
+  /// than this while it reads nothing is closed at once, its buffered
+  /// requests and replies dropped, and counted in `server_stats::errors`
+  /// (logged at most once a second): the peer sees a connection reset (or
+  /// end of stream) on its next write or read. Never less than one request
+  /// (`max_request_bytes` + `max_bulk_bytes`; HTTP: the request limits of
+  /// `http`). Applies to RESP, line and HTTP connections. The default, 64
+  /// MiB, takes a pipeline of 50 values of 1 MB with room to spare; it is
+  /// not Redis's 1 GiB because it is a per-connection bound and
+  /// `max_connections` allows 10,000 of them: a connection holds at most
+  /// this plus about half of `max_output_bytes` and one reply.
+  std::size_t max_query_buffer_bytes = 64 * 1024 * 1024;
 };
 
 /// Counters of a server, summed over its threads: those of the stream server

@@ -20,7 +20,8 @@ struct stream_server_stats {
   std::uint64_t proxy_header_errors = 0;
   /// Connections closed by the server as errors: output over `max_output_bytes` or
   /// stalled, a handler that threw. A `coronet::server` counts its error replies, protocol
-  /// errors (each closes its connection) and rejected connections here too.
+  /// errors (each closes its connection), rejected connections and connections closed for
+  /// overflowing `server_options::max_query_buffer_bytes` here too.
   std::uint64_t errors = 0;
   /// Bytes read by handlers.
   std::uint64_t bytes_in = 0;

@@ -121,6 +121,8 @@ template <byte_stream Stream>
 void background_writer<Stream>::wake_waiter() noexcept {
   if (drain_waiter_ && settled(wait_limit_, wait_until_idle_))
     std::exchange(drain_waiter_, {}).resume();
+  else if (drain_callback_ != nullptr && settled(wait_limit_, false))
+    std::exchange(drain_callback_, nullptr)(drain_arg_);
 }
 
 // The handler was destroyed without running. Either the write was never
