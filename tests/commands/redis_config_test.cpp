@@ -84,7 +84,7 @@ TEST_CASE("CONFIG GET outside a server answers server_options' defaults, each pa
   REQUIRE(all.kind() == coronet::reply_kind::map);
   CHECK(keys_of(all) == std::vector<std::string>{"save", "appendonly", "databases", "maxmemory", "maxmemory-policy",
                                                  "bind", "port", "tls-port", "maxclients", "timeout", "tcp-keepalive",
-                                                 "proto-max-bulk-len", "io-threads"});
+                                                 "proto-max-bulk-len", "client-query-buffer-limit", "io-threads"});
   const coronet::server_options defaults;
   CHECK(value_of(all, "maxclients") == std::to_string(defaults.max_connections));
   CHECK(value_of(all, "port") == "0");

@@ -53,6 +53,7 @@ std::vector<std::pair<std::string_view, std::string>> parameters(const server* o
       {"timeout", seconds(o.idle_timeout)},
       {"tcp-keepalive", std::to_string(o.tcp_keepalive.count())},
       {"proto-max-bulk-len", std::to_string(o.max_bulk_bytes)},
+      {"client-query-buffer-limit", std::to_string(o.max_query_buffer_bytes)},
       {"io-threads", std::to_string(o.threads)},
   };
 }

@@ -75,7 +75,8 @@ inline constexpr std::array<std::string_view, 8> redis_command_names = {"hello",
 ///   `maxmemory-policy` "noeviction", `bind` (`server_options::host`),
 ///   `port` and `tls-port` (the first RESP listener without and with TLS; 0
 ///   for none), `maxclients`, `timeout` (`idle_timeout`, seconds),
-///   `tcp-keepalive`, `proto-max-bulk-len` (`max_bulk_bytes`), `io-threads`
+///   `tcp-keepalive`, `proto-max-bulk-len` (`max_bulk_bytes`),
+///   `client-query-buffer-limit` (`max_query_buffer_bytes`), `io-threads`
 ///   (`threads`). No match: an empty map. Outside a server: the defaults of
 ///   `server_options`, ports 0. `CONFIG SET`, `RESETSTAT` and `REWRITE`:
 ///   `ERR CONFIG SET is not supported: the server is configured when it
