@@ -222,6 +222,21 @@ TEST_CASE("http adapter: HTTP/1.0 with Transfer-Encoding is not kept alive; HTTP
   CHECK(q.message().keep_alive);
 }
 
+TEST_CASE("http adapter: an Upgrade request is served as HTTP/1.1; an empty header value ends its field", "[http]") {
+  coronet::http_options limits;
+  for (bool bytewise : {false, true}) {
+    http_request_parser p(limits);
+    std::string req =
+        "GET /ping HTTP/1.1\r\nX-Empty:\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n"
+        "Accept: text/plain\r\n\r\nGET /next";
+    const auto r = bytewise ? parse_bytewise(p, req) : parse_all(p, req);
+    REQUIRE(r.status == state::complete);
+    CHECK(r.consumed == req.find("GET /next"));
+    CHECK(p.message().wants_text);
+    CHECK(p.message().keep_alive);
+  }
+}
+
 TEST_CASE("http mapping: targets to words", "[http]") {
   using coronet::detail::http_target;
   bool text = false;
