@@ -247,15 +247,6 @@ struct http_parser_callbacks {
     }();
     return s;
   }
-
-  // The status of an error llhttp found itself.
-  static int status_of(llhttp_errno_t err) noexcept {
-    switch (err) {
-      case HPE_PAUSED_H2_UPGRADE: return 505;  // the HTTP/2 preface
-      case HPE_PAUSED_UPGRADE: return 405;     // CONNECT, if it got that far
-      default: return 400;
-    }
-  }
 };
 
 http_request_parser::http_request_parser(const http_options& limits)
@@ -322,9 +313,12 @@ http_parse_outcome http_request_parser::parse(std::span<char> input) {
     r.consumed = fed_;
     return r;
   }
+  // The HTTP/2 preface (prior knowledge) is a version, not a malformed request.
+  if (err == HPE_PAUSED_H2_UPGRADE)
+    return fail(505, "HTTP version not supported");
   if (err != HPE_OK) {
     const char* reason = llhttp_get_error_reason(&st.parser);
-    return fail(http_parser_callbacks::status_of(err), reason != nullptr ? reason : llhttp_errno_name(err));
+    return fail(400, reason != nullptr ? reason : llhttp_errno_name(err));
   }
   // Nothing more arrived than the limits allow, even between callbacks.
   if (!st.in_headers && !headers_done_ && fed_ > limits_.max_request_line + 2)
