@@ -1,4 +1,4 @@
-// libFuzzer target: the HTTP adapter (http_parser) and the HTTP mapping, as
+// libFuzzer target: the HTTP adapter (llhttp) and the HTTP mapping, as
 // the session drives them. Request bytes in, arriving in pieces; every
 // request answered with the session's response functions (the reply echoes
 // the request's words); then every byte written must be a well-formed HTTP/1.1

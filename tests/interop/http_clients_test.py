@@ -230,7 +230,7 @@ backend coronet_backend
             conn.close()
             # Hold the drain open: a request whose body has not arrived yet.
             held = socket.create_connection(("127.0.0.1", srv.ports["http"]), timeout=5)
-            held.sendall(b"POST /echo HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc")
+            held.sendall(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc")
             time.sleep(0.05)
             srv.proc.send_signal(15)
             status = wait_status(sock_path, "DOWN")

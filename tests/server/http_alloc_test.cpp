@@ -1,5 +1,5 @@
 // A steady-state keep-alive HTTP request through the whole server (read,
-// parse with http_parser, map, route, run the handler, encode JSON, write)
+// parse with llhttp, map, route, run the handler, encode JSON, write)
 // makes no heap allocation.
 #include <catch2/catch.hpp>
 

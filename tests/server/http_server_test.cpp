@@ -1,6 +1,7 @@
 // The HTTP/1.1 protocol end to end over loopback: the mapping, status codes,
 // keep-alive, pipelining, HEAD, 100-continue, chunked bodies, every limit
-// with its status code, the deadlines, /healthz while draining.
+// with its status code, the deadlines, /healthz while draining, and the
+// request-smuggling shapes (tag [smuggling]), each refused and closed.
 #include <catch2/catch.hpp>
 
 #include <poll.h>
@@ -169,10 +170,10 @@ TEST_CASE("http: status codes for unknown command, arity, handler error, timeout
   r = p.request(get("/sleep/5000"));
   CHECK(r.status == 504);
   CHECK(r.body == R"({"error":"ERR timeout"})");
-  r = p.request("DELETE /ping HTTP/1.1\r\n\r\n");
+  r = p.request("DELETE /ping HTTP/1.1\r\nHost: t\r\n\r\n");
   CHECK(r.status == 405);
   CHECK(r.header("Allow") == "GET, HEAD, POST");
-  r = p.request("POST /healthz HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+  r = p.request("POST /healthz HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
   CHECK(r.status == 405);
   CHECK(r.header("Allow") == "GET, HEAD");
   // Each kept the connection.
@@ -195,7 +196,8 @@ TEST_CASE("http: POST with a binary body or a JSON array of strings", "[http]") 
   r = p.request(post("/ping", ""));
   CHECK(r.body == R"({"ping":"PONG"})");
   // A chunked body.
-  r = p.request("POST /echo.txt HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+  r = p.request(
+      "POST /echo.txt HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
   CHECK(r.status == 200);
   CHECK(r.body == "hello world");
 }
@@ -235,7 +237,8 @@ TEST_CASE("http: keep-alive, Connection: close, HTTP/1.0 with and without keep-a
 TEST_CASE("http: pipelined requests are answered in order; HEAD has no body", "[http]") {
   running_server s;
   peer p(s.port());
-  p.send(get("/sleep/50") + get("/echo/1") + "HEAD /echo/22 HTTP/1.1\r\n\r\n" + post("/echo", "3") + get("/echo/4"));
+  p.send(get("/sleep/50") + get("/echo/1") + "HEAD /echo/22 HTTP/1.1\r\nHost: t\r\n\r\n" + post("/echo", "3") +
+         get("/echo/4"));
   CHECK(p.read().body == R"({"sleep":"SLEPT"})");
   CHECK(p.read().body == R"({"echo":"1"})");
   response head = p.read(true);
@@ -248,7 +251,7 @@ TEST_CASE("http: pipelined requests are answered in order; HEAD has no body", "[
 TEST_CASE("http: Expect: 100-continue is answered before the body is sent", "[http]") {
   running_server s;
   peer p(s.port());
-  p.send("POST /echo.txt HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+  p.send("POST /echo.txt HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
   CHECK(p.line() == "HTTP/1.1 100 Continue");
   CHECK(p.line().empty());
   p.send("hello");
@@ -256,7 +259,7 @@ TEST_CASE("http: Expect: 100-continue is answered before the body is sent", "[ht
   CHECK(r.status == 200);
   CHECK(r.body == "hello");
   // Too large: refused at once, and the body is never read.
-  p.send("POST /echo HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2000000\r\n\r\n");
+  p.send("POST /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 2000000\r\n\r\n");
   r = p.read();
   CHECK(r.status == 413);
   CHECK(r.header("Connection") == "close");
@@ -276,11 +279,11 @@ TEST_CASE("http: each limit has its status code, then the connection closes", "[
       {get("/ping", "X-Big: " + std::string(9000, 'b') + "\r\n"), 431},
       {get("/ping", many_fields), 431},
       {post("/echo", std::string(1024 * 1024 + 1, 'c')), 413},
-      {"POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n100000\r\n" + std::string(0x100000, 'd') +
+      {"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n100000\r\n" + std::string(0x100000, 'd') +
            "\r\n1\r\nd\r\n0\r\n\r\n",
        413},
       {"GARBAGE\r\n\r\n", 400},
-      {"GET /ping HTTP/1.1\r\nNo colon here\r\n\r\n", 400},
+      {"GET /ping HTTP/1.1\r\nHost: t\r\nNo colon here\r\n\r\n", 400},
       {get("/echo/%zz"), 400},
   };
   for (const auto& [request, status] : rows) {
@@ -312,7 +315,7 @@ TEST_CASE("http: the header deadline answers 408 then closes; idle keep-alive co
     // A slowloris peer: headers that never end.
     peer p(s.port());
     const auto start = steady::now();
-    p.send("GET /ping HTTP/1.1\r\nX-Slow: ");
+    p.send("GET /ping HTTP/1.1\r\nHost: t\r\nX-Slow: ");
     response r = p.read();
     CHECK(r.status == 408);
     CHECK(r.header("Connection") == "close");
@@ -322,7 +325,7 @@ TEST_CASE("http: the header deadline answers 408 then closes; idle keep-alive co
   {
     // A body that never completes.
     peer p(s.port());
-    p.send("POST /echo HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc");
+    p.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc");
     CHECK(p.read().status == 408);
     CHECK(p.closed());
   }
@@ -415,7 +418,7 @@ TEST_CASE("http: a request still arriving when the drain begins is read and answ
   peer idle(s.port());
   CHECK(idle.request(get("/ping")).status == 200);
   peer p(s.port());
-  p.send("POST /echo.txt HTTP/1.1\r\nContent-Length: 6\r\n\r\nabc");
+  p.send("POST /echo.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 6\r\n\r\nabc");
   REQUIRE(eventually([&] { return s.get().stats().bytes_in >= 50; }));
   std::thread stopper([&] { s.stop(); });
   // The idle keep-alive connection is closed at once...
@@ -437,4 +440,95 @@ TEST_CASE("http: the protocol's name", "[http]") {
   CHECK(p == coronet::wire_protocol::http);
   CHECK(!coronet::parse_wire_protocol("HTTP/1.1", p));
   CHECK(p == coronet::wire_protocol::http);
+}
+
+namespace {
+
+// Sends `raw` on a new connection and checks the refusal: `status`,
+// `Connection: close`, an error body, then the close with nothing after it
+// (so a request smuggled behind `raw` was not served). Returns the response.
+response refused(std::uint16_t port, std::string_view raw, int status) {
+  peer p(port);
+  p.send(raw);
+  response r = p.read();
+  CHECK(r.status == status);
+  CHECK(r.header("Connection") == "close");
+  CHECK(r.body.starts_with(R"({"error":"ERR )"));
+  CHECK(p.closed());
+  return r;
+}
+
+// A request the server must serve when it arrives after a refused one.
+const std::string smuggled = get("/echo/smuggled");
+
+}  // namespace
+
+// The request-smuggling shapes of issue 24 (RFC 9112): each is refused and the
+// connection closed, so no request hidden behind it is served.
+TEST_CASE("http: whitespace before the colon of Content-Length is 400", "[http][smuggling]") {
+  running_server s;
+  refused(s.port(), "POST /echo.txt HTTP/1.1\r\nHost: t\r\nContent-Length : 5\r\n\r\nhello" + smuggled, 400);
+}
+
+TEST_CASE("http: whitespace before the colon of Transfer-Encoding is 400", "[http][smuggling]") {
+  running_server s;
+  refused(s.port(),
+          "POST /echo.txt HTTP/1.1\r\nHost: t\r\nTransfer-Encoding : chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n" + smuggled,
+          400);
+  refused(
+      s.port(),
+      "POST /echo.txt HTTP/1.1\r\nHost: t\r\nTransfer-Encoding : gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n" + smuggled,
+      400);
+}
+
+TEST_CASE("http: a transfer coding before chunked is 501", "[http][smuggling]") {
+  running_server s;
+  const response r = refused(
+      s.port(),
+      "POST /echo.txt HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n" + smuggled,
+      501);
+  CHECK(r.body == R"x({"error":"ERR transfer coding not implemented (only chunked)"})x");
+}
+
+TEST_CASE("http: chunk data not followed by CRLF is 400 and the request behind it is not served", "[http][smuggling]") {
+  running_server s;
+  refused(s.port(),
+          "POST /echo.txt HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcZZ0\r\n\r\n" + smuggled,
+          400);
+}
+
+TEST_CASE("http: a chunked body in HTTP/1.0 is served, then the connection closes despite keep-alive",
+          "[http][smuggling]") {
+  running_server s;
+  peer p(s.port());
+  p.send(
+      "POST /echo.txt HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n" +
+      smuggled);
+  const response r = p.read();
+  CHECK(r.status == 200);
+  CHECK(r.body == "abc");
+  CHECK(r.header("Connection") == "close");
+  CHECK(p.closed());
+}
+
+TEST_CASE("http: an HTTP/1.1 request without Host, or with two, is 400", "[http][smuggling]") {
+  running_server s;
+  refused(s.port(), "GET /ping HTTP/1.1\r\n\r\n" + smuggled, 400);
+  refused(s.port(), "GET /ping HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n" + smuggled, 400);
+  // HTTP/1.0 needs none.
+  peer p(s.port());
+  CHECK(p.request("GET /ping HTTP/1.0\r\n\r\n").status == 200);
+}
+
+TEST_CASE("http: CONNECT and OPTIONS * are 405 with Allow, then the connection closes", "[http][smuggling]") {
+  running_server s;
+  response r = refused(s.port(), "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n" + smuggled, 405);
+  CHECK(r.header("Allow") == "GET, HEAD, POST");
+  r = refused(s.port(), "OPTIONS * HTTP/1.1\r\nHost: t\r\n\r\n" + smuggled, 405);
+  CHECK(r.header("Allow") == "GET, HEAD, POST");
+}
+
+TEST_CASE("http: the HTTP/2 connection preface is 505", "[http][smuggling]") {
+  running_server s;
+  refused(s.port(), "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + smuggled, 505);
 }

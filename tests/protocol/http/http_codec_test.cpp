@@ -1,4 +1,4 @@
-// The HTTP adapter over http_parser and the HTTP mapping, without sockets:
+// The HTTP adapter over llhttp and the HTTP mapping, without sockets:
 // request framing and limits, targets and bodies to words, replies to JSON
 // and text.
 #include <catch2/catch.hpp>
@@ -88,8 +88,9 @@ TEST_CASE("http adapter: keep-alive by version and Connection header", "[http]")
     bool keep_alive;
   };
   for (auto [request, keep] :
-       {row{"GET / HTTP/1.1\r\n\r\n", true}, row{"GET / HTTP/1.1\r\nConnection: close\r\n\r\n", false},
-        row{"GET / HTTP/1.0\r\n\r\n", false}, row{"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", true}}) {
+       {row{"GET / HTTP/1.1\r\nHost: a\r\n\r\n", true},
+        row{"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", false}, row{"GET / HTTP/1.0\r\n\r\n", false},
+        row{"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", true}}) {
     http_request_parser p(limits);
     REQUIRE(parse_all(p, request).status == state::complete);
     CHECK(p.message().keep_alive == keep);
@@ -101,8 +102,8 @@ TEST_CASE("http adapter: bodies by Content-Length and chunked, pipelined after r
   http_request_parser p(limits);
   using namespace std::string_literals;
   std::string two =
-      "POST /echo HTTP/1.1\r\nContent-Length: 5\r\nContent-Type: application/json\r\n\r\nhello"
-      "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n4;ext=1\r\n\r\n\0z\r\n0\r\nTrailer: x\r\n\r\n"s;
+      "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Type: application/json\r\n\r\nhello"
+      "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n4;ext=1\r\n\r\n\0z\r\n0\r\nTrailer: x\r\n\r\n"s;
   auto r = parse_all(p, two);
   REQUIRE(r.status == state::complete);
   CHECK(p.message().method == coronet::detail::http_method::post);
@@ -121,7 +122,8 @@ TEST_CASE("http adapter: bodies by Content-Length and chunked, pipelined after r
 TEST_CASE("http adapter: a chunked body trickled byte by byte is joined in place", "[http]") {
   coronet::http_options limits;
   http_request_parser p(limits);
-  std::string req = "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n2\r\nbc\r\n3\r\ndef\r\n0\r\n\r\n";
+  std::string req =
+      "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n2\r\nbc\r\n3\r\ndef\r\n0\r\n\r\n";
   const auto r = parse_bytewise(p, req);
   REQUIRE(r.status == state::complete);
   CHECK(view(p.message().body) == "abcdef");
@@ -130,7 +132,7 @@ TEST_CASE("http adapter: a chunked body trickled byte by byte is joined in place
 TEST_CASE("http adapter: Expect: 100-continue is seen once the headers are complete", "[http]") {
   coronet::http_options limits;
   http_request_parser p(limits);
-  std::string req = "POST /x HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n";
+  std::string req = "POST /x HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n";
   CHECK(parse_all(p, req).status == state::incomplete);
   CHECK(p.expects_continue());
   req += "abc";
@@ -158,21 +160,35 @@ TEST_CASE("http adapter: limits and malformed requests give their status codes",
   for (int i = 0; i < 6; ++i)
     many_fields += "X-" + std::to_string(i) + ": v\r\n";
   const std::vector<row> rows{
-      {"GET " + long_target + " HTTP/1.1\r\n\r\n", 414},
+      {"GET " + long_target + " HTTP/1.1\r\nHost: a\r\n\r\n", 414},
       {"GET " + long_target, 414},  // still coming: refused as soon as it is too long
-      {"GET / HTTP/1.1\r\nX-Big: " + std::string(250, 'v') + "\r\n\r\n", 431},
-      {"GET / HTTP/1.1\r\nX-Big: " + std::string(250, 'v'), 431},
-      {"GET / HTTP/1.1\r\n" + many_fields + "\r\n", 431},
-      {"POST / HTTP/1.1\r\nContent-Length: 51\r\n\r\n", 413},
-      {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n40\r\n" + std::string(64, 'x') + "\r\n0\r\n\r\n", 413},
-      {"POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501},
-      {"POST / HTTP/1.1\r\nExpect: something-else\r\nContent-Length: 1\r\n\r\nx", 417},
+      {"GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + std::string(250, 'v') + "\r\n\r\n", 431},
+      {"GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + std::string(250, 'v'), 431},
+      {"GET / HTTP/1.1\r\nHost: a\r\n" + many_fields + "\r\n", 431},
+      {"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 51\r\n\r\n", 413},
+      {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n40\r\n" + std::string(64, 'x') +
+           "\r\n0\r\n\r\n",
+       413},
+      {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501},
+      {"POST / HTTP/1.1\r\nHost: a\r\nExpect: something-else\r\nContent-Length: 1\r\n\r\nx", 417},
       {"GET / HTTP/2.0\r\n\r\n", 505},
       {"hello world\r\n\r\n", 400},
-      {"GET / HTTP/1.1\r\nBad Header\r\n\r\n", 400},
-      {"POST / HTTP/1.1\r\nContent-Length: 1x\r\n\r\n", 400},
-      {"POST / HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n", 400},
-      {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400},
+      {"GET / HTTP/1.1\r\nHost: a\r\nBad Header\r\n\r\n", 400},
+      {"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1x\r\n\r\n", 400},
+      {"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n", 400},
+      {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400},
+      // The request-smuggling shapes (RFC 9112, issue 24).
+      {"POST / HTTP/1.1\r\nHost: a\r\nContent-Length : 3\r\n\r\nabc", 400},
+      {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n", 400},
+      {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n0\r\n\r\n", 400},
+      {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n", 400},
+      {"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
+      {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcZZ0\r\n\r\n", 400},
+      {"GET / HTTP/1.1\r\n\r\n", 400},
+      {"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},
+      {"CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", 405},
+      {"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", 405},
+      {"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505},
   };
   for (const auto& [request, status] : rows) {
     for (bool bytewise : {false, true}) {
@@ -187,9 +203,38 @@ TEST_CASE("http adapter: limits and malformed requests give their status codes",
   }
   // Exactly at the limits: accepted.
   http_request_parser p(limits);
-  std::string at_limits = "POST /" + std::string(100 - 15, 'a') + " HTTP/1.1\r\nContent-Length: 50\r\n\r\n" +
+  std::string at_limits = "POST /" + std::string(100 - 15, 'a') + " HTTP/1.1\r\nHost: a\r\nContent-Length: 50\r\n\r\n" +
                           std::string(50, 'b');
   CHECK(parse_all(p, at_limits).status == state::complete);
+}
+
+TEST_CASE("http adapter: HTTP/1.0 with Transfer-Encoding is not kept alive; HTTP/1.2 is served as 1.1", "[http]") {
+  coronet::http_options limits;
+  http_request_parser p(limits);
+  std::string req =
+      "POST / HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\n";
+  REQUIRE(parse_all(p, req).status == state::complete);
+  CHECK(view(p.message().body) == "a");
+  CHECK(!p.message().keep_alive);
+  http_request_parser q(limits);
+  std::string minor = "GET / HTTP/1.2\r\nHost: a\r\n\r\n";
+  REQUIRE(parse_all(q, minor).status == state::complete);
+  CHECK(q.message().keep_alive);
+}
+
+TEST_CASE("http adapter: an Upgrade request is served as HTTP/1.1; an empty header value ends its field", "[http]") {
+  coronet::http_options limits;
+  for (bool bytewise : {false, true}) {
+    http_request_parser p(limits);
+    std::string req =
+        "GET /ping HTTP/1.1\r\nX-Empty:\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n"
+        "Accept: text/plain\r\n\r\nGET /next";
+    const auto r = bytewise ? parse_bytewise(p, req) : parse_all(p, req);
+    REQUIRE(r.status == state::complete);
+    CHECK(r.consumed == req.find("GET /next"));
+    CHECK(p.message().wants_text);
+    CHECK(p.message().keep_alive);
+  }
 }
 
 TEST_CASE("http mapping: targets to words", "[http]") {

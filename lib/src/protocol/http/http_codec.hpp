@@ -89,7 +89,8 @@ void append_reply_response(http_head head, std::string_view name, const reply& r
                            std::string& scratch, std::string& out);
 
 /// Appends a whole error response that closes the connection: `status`,
-/// `Connection: close` and the body `{"error":"ERR <text>"}`.
+/// `Connection: close` and the body `{"error":"ERR <text>"}`; a 405 also
+/// gets `Allow: GET, HEAD, POST`.
 void append_http_error(int status, std::string_view text, std::string& out);
 
 /// The current time as an IMF-fixdate (`Tue, 01 Dec 2026 06:09:06 GMT`),

@@ -1,7 +1,7 @@
-// The one place that knows the HTTP/1.1 request parser in use (Debian's
-// libhttp-parser, the parser Node.js used before llhttp): everything else sees
-// http_request_parser, so the parser can be swapped by rewriting this file's
-// .cpp alone.
+// The one place that knows the HTTP/1.1 request parser in use (llhttp, the
+// parser of Node.js, built from Debian's node-llhttp sources by
+// cmake/FindLlhttp.cmake): everything else sees http_request_parser, so the
+// parser can be swapped by rewriting this file's .cpp alone.
 #pragma once
 
 #include <cstddef>
@@ -45,8 +45,8 @@ struct http_parse_outcome {
   state status = state::incomplete;
   // complete: the bytes of the request (the next one starts there).
   std::size_t consumed = 0;
-  // error: the status code to answer before closing (400, 413, 414, 417,
-  // 431, 501, 505) and the text after `ERR `.
+  // error: the status code to answer before closing (400, 405, 413, 414,
+  // 417, 431, 501, 505) and the text after `ERR `.
   int http_status = 0;
   std::string_view error;
 };
@@ -56,8 +56,12 @@ struct http_parse_outcome {
 /// start and more bytes after `incomplete` (the buffer may have moved: only
 /// offsets are kept), and `reset()` after `complete` before the next request.
 /// Enforces `http_options`' size limits; a chunked body is decoded in place
-/// (its bytes are moved toward the front of the buffer). Never allocates
-/// after construction.
+/// (its bytes are moved toward the front of the buffer). Refuses what RFC 9112
+/// calls malformed framing (whitespace before a colon, bad chunk framing,
+/// Content-Length with Transfer-Encoding, no or several Host in HTTP/1.1)
+/// with 400, CONNECT and `OPTIONS *` with 405, the HTTP/2 preface with 505;
+/// an HTTP/1.0 request with Transfer-Encoding is not kept alive. Never
+/// allocates after construction.
 class http_request_parser {
 public:
   explicit http_request_parser(const http_options& limits);
@@ -85,7 +89,7 @@ public:
   /// Forgets the request parsed (after `complete`, or to start over).
   void reset() noexcept;
 
-  /// The parser's name and version, for docs and logs ("http_parser 2.9.4").
+  /// The parser's name and version, for docs and logs ("llhttp 8.1.0 (node-llhttp)").
   static std::string_view implementation() noexcept;
 
   struct state;  // the parser's own state (private to the .cpp)

@@ -117,6 +117,10 @@ void append_http_error(int status, std::string_view text, std::string& out) {
   h.status = status;
   h.content_length = body.size();
   h.connection = http_connection::close;
+  // A 405 must name what is allowed (RFC 9110, 15.5.6); the parser refuses
+  // CONNECT and `OPTIONS *` with it, which no route takes.
+  if (status == 405)
+    h.allow = "GET, HEAD, POST";
   append_http_head(h, out);
   out += body;
 }
