@@ -133,7 +133,7 @@ TEST_CASE("over RESP the builtins answer: timestamp, help, stats", "[client]") {
     CHECK_REPLY(co_await c.call("timestamp", "rfc"), reply::error_line("ERR unknown format 'rfc'"));
     const reply help = co_await c.call("help");
     REQUIRE(help.kind() == reply_kind::array);
-    CHECK(help.elements().size() == 22);  // 6 builtins + 7 Redis commands + 9 test commands
+    CHECK(help.elements().size() == 23);  // 6 builtins + 8 Redis commands + 9 test commands
     const reply stats = co_await c.call("stats");
     REQUIRE(stats.kind() == reply_kind::array);
     REQUIRE(stats.elements().size() == 24);
