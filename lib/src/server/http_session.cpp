@@ -281,15 +281,11 @@ task<void> serve_http(session& s, background_writer<tcp::socket>& io) {
       }
     }
     const bool was_partial = s.partial;
-    switch (end_batch(s, io, in.size(), progressed, behind)) {
-      case batch_step::stop: co_return;
-      case batch_step::backpressure:
-        if (!co_await wait_for_peer(s, io, in, query_limit, input_ended))
-          co_return;
-        continue;  // the requests read meanwhile wait in `in`
-      case batch_step::read: break;
+    if (const batch_step step = end_batch(s, io, in, buffer_limit, progressed, behind); step != batch_step::read) {
+      if (step == batch_step::stop || !co_await wait_for_peer(s, io, in, query_limit, input_ended))
+        co_return;
+      continue;  // the requests read meanwhile wait in `in`
     }
-    release_read_ahead(in, buffer_limit);
     // The header deadline runs from a request's first byte, and again for its body once the
     // headers are complete.
     if (in.size() > 0 && !progressed && was_partial && parser.headers_complete() && !body_clock) {

@@ -139,15 +139,11 @@ task<void> serve_stream(session& s, Writer& io) {
         break;
       }
     }
-    switch (end_batch(s, io, in.size(), progressed, behind)) {
-      case batch_step::stop: co_return;
-      case batch_step::backpressure:
-        if (!co_await wait_for_peer(s, io, in, query_limit, input_ended))
-          co_return;
-        continue;  // the requests read meanwhile wait in `in`
-      case batch_step::read: break;
+    if (const batch_step step = end_batch(s, io, in, buffer_limit, progressed, behind); step != batch_step::read) {
+      if (step == batch_step::stop || !co_await wait_for_peer(s, io, in, query_limit, input_ended))
+        co_return;
+      continue;  // the requests read meanwhile wait in `in`
     }
-    release_read_ahead(in, buffer_limit);
     // A connection taken during a reuse_port handoff gets its first request read and
     // answered (drain_session bounds the wait for it).
     const bool stop = input_ended || (s.rt.draining && (s.answered || !w.opts.reuse_port));

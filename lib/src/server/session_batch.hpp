@@ -47,10 +47,13 @@ enum class batch_step { read, backpressure, stop };
 // Ends a batch of requests: its replies go out in one write, a batch that completed a
 // request is activity (bytes alone are not: a peer trickling a request that never
 // completes, slowloris, stays idle), a peer that is behind pauses the execution of
-// requests, and a request left incomplete in the buffer (`buffered` bytes) is partial
-// from its first byte on. Once per batch, never per request.
+// requests, a request left incomplete in the buffer `in` is partial from its first byte on,
+// and a buffer that grew past `request_limit` holding requests read ahead while the peer
+// was behind is given back once they are all parsed (an idle connection keeps no large
+// buffer). Once per batch, never per request.
 template <class Writer>
-batch_step end_batch(session& s, Writer& io, std::size_t buffered, bool progressed, bool behind) noexcept {
+batch_step end_batch(session& s, Writer& io, read_buffer& in, std::size_t request_limit, bool progressed,
+                     bool behind) noexcept {
   io.flush();
   if (io.failed())
     return batch_step::stop;
@@ -62,8 +65,10 @@ batch_step end_batch(session& s, Writer& io, std::size_t buffered, bool progress
     s.enter(session::phase::writing);
     return batch_step::backpressure;
   }
-  if (buffered == 0) {
+  if (in.size() == 0) {
     s.partial = false;
+    if (in.capacity() > request_limit)
+      in = read_buffer();
   } else if (progressed || !s.partial) {
     s.partial = true;
     s.partial_since = s.rt.now;
@@ -157,13 +162,6 @@ task<bool> wait_for_peer(session& s, Writer& io, read_buffer& in, std::size_t li
     }
   }
   co_return !io.failed();
-}
-
-// A buffer that grew past `request_limit` holding requests read ahead while the peer was
-// behind is given back once they are all parsed: an idle connection keeps no large buffer.
-inline void release_read_ahead(read_buffer& in, std::size_t request_limit) {
-  if (in.size() == 0 && in.capacity() > request_limit)
-    in = read_buffer();
 }
 
 // `co_await session_call(s, words)`: the request made of `words`, dispatched on the
