@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <cstddef>
+#include <stdexcept>
 #include <string>
 
 #include <asio/ip/address.hpp>
@@ -118,4 +120,15 @@ TEST_CASE("failures are logged once per address per decay window, ten lines a se
   const auto b = addr("192.0.2.2");
   CHECK_FALSE(t.failed(b, start + 61s + 50ms).log);
   CHECK(t.failed(b, start + 61s + 150ms).log);
+}
+
+TEST_CASE("max_sources over the limit is refused when the throttle is made, not at the first failure",
+          "[auth_throttle]") {
+  coronet::auth_throttle_options o;
+  o.max_sources = coronet::auth_throttle::max_sources_limit;
+  CHECK_NOTHROW(coronet::auth_throttle(o));
+  o.max_sources = coronet::auth_throttle::max_sources_limit + 1;
+  CHECK_THROWS_AS(coronet::auth_throttle(o), std::invalid_argument);
+  o.max_sources = static_cast<std::size_t>(-1);  // would overflow the table's size
+  CHECK_THROWS_AS(coronet::auth_throttle(o), std::invalid_argument);
 }

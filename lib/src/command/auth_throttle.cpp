@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 #include <random>
+#include <stdexcept>
+#include <string>
 
 namespace coronet {
 namespace {
@@ -31,7 +33,13 @@ std::uint64_t mix(std::uint64_t x) noexcept {
 
 }  // namespace
 
-auth_throttle::auth_throttle(const auth_throttle_options& options) : options_(options), seed_(random_seed()) {}
+auth_throttle::auth_throttle(const auth_throttle_options& options) : options_(options), seed_(random_seed()) {
+  // Checked here, not at the first wrong password: the table is sized from it then, under
+  // the lock, where a size that cannot be allocated (or overflows) would fail an AUTH.
+  if (options_.max_sources > max_sources_limit)
+    throw std::invalid_argument("auth_throttle_options::max_sources " + std::to_string(options_.max_sources) +
+                                " is over the limit of " + std::to_string(max_sources_limit));
+}
 
 auth_throttle::key_type auth_throttle::key_of(const asio::ip::address& a) noexcept {
   key_type k{};

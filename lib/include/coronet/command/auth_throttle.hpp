@@ -44,7 +44,9 @@ struct auth_throttle_options {
   /// Addresses remembered (fixed memory, about 100 bytes each, allocated at
   /// the first failure); when full, the one that failed least recently among
   /// a few candidates is forgotten. IPv6 addresses count per /64 prefix (what
-  /// one host usually holds), IPv4-mapped IPv6 ones as IPv4.
+  /// one host usually holds), IPv4-mapped IPv6 ones as IPv4. At most
+  /// `auth_throttle::max_sources_limit` (2^20): more makes the throttle's
+  /// constructor (so the server's) throw `std::invalid_argument`.
   std::size_t max_sources = 4096;
 };
 
@@ -78,7 +80,11 @@ public:
     clock::duration delay{};
   };
 
-  /// A throttle with `options`.
+  /// The largest `auth_throttle_options::max_sources` accepted (about 100 MB of table).
+  static constexpr std::size_t max_sources_limit = std::size_t{1} << 20;
+
+  /// A throttle with `options`. Throws `std::invalid_argument` if
+  /// `options.max_sources` is over `max_sources_limit`.
   explicit auth_throttle(const auth_throttle_options& options = {});
 
   auth_throttle(const auth_throttle&) = delete;
