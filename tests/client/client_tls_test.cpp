@@ -16,10 +16,7 @@
 
 namespace {
 
-const coronet_test::test_certs& certs() {
-  static const coronet_test::test_certs c;
-  return c;
-}
+using coronet_test::certs;
 
 coronet::server_options tls_only_options(const char* cert, const char* key, coronet::wire_protocol p) {
   coronet::server_options o = coronet_test::test_server_options(p);

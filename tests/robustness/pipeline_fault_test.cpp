@@ -97,10 +97,7 @@ task<flood_outcome> flood_without_reading(std::uint16_t port) {
   co_return out;
 }
 
-const coronet_test::test_certs& certs() {
-  static const coronet_test::test_certs c;
-  return c;
-}
+using coronet_test::certs;
 
 bool is_reset(const std::error_code& ec) {
   return ec == asio::error::connection_reset || ec == asio::error::broken_pipe;

@@ -34,10 +34,7 @@ using coronet_test::running_server;
 
 namespace {
 
-const coronet_test::test_certs& certs() {
-  static const coronet_test::test_certs c;
-  return c;
-}
+using coronet_test::certs;
 
 // TLS on every port; a short handshake deadline makes the sweeper look every 50 ms.
 coronet::server_options tls_only_options() {

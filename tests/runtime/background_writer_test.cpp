@@ -66,10 +66,7 @@ void shrink_buffers(coronet::tcp::socket& client, coronet::tcp::socket& server) 
   client.native().set_option(asio::socket_base::receive_buffer_size(64 * 1024));
 }
 
-const coronet_test::test_certs& certs() {
-  static const coronet_test::test_certs c;
-  return c;
-}
+using coronet_test::certs;
 
 // Contexts for every TLS pair of the test program (streams must not outlive them).
 asio::ssl::context& server_tls() {

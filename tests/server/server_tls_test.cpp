@@ -46,10 +46,7 @@ using steady = std::chrono::steady_clock;
 
 namespace {
 
-const coronet_test::test_certs& certs() {
-  static const coronet_test::test_certs c;
-  return c;
-}
+using coronet_test::certs;
 
 coronet::tls::server_config server_certificate() {
   return {.certificate_file = certs().path("server.pem"), .key_file = certs().path("server.key")};

@@ -37,10 +37,7 @@ using coronet::stream_server_options;
 
 namespace {
 
-const coronet_test::test_certs& certs() {
-  static const coronet_test::test_certs c;
-  return c;
-}
+using coronet_test::certs;
 
 // True once `done()` holds, polled until `limit` passes.
 bool eventually(const std::function<bool()>& done, steady::duration limit = 5s) {

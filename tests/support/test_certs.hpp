@@ -39,4 +39,10 @@ private:
   std::filesystem::path dir_;
 };
 
+/// One set of certificates for the whole test program, made on first use.
+inline const test_certs& certs() {
+  static const test_certs c;
+  return c;
+}
+
 }  // namespace coronet_test

@@ -17,10 +17,7 @@
 
 namespace {
 
-const coronet_test::test_certs& certs() {
-  static const coronet_test::test_certs c;
-  return c;
-}
+using coronet_test::certs;
 
 // The message of the exception `f` throws, or "" if none.
 template <class F>

@@ -18,10 +18,7 @@ using coronet::tls::stream;
 
 namespace {
 
-const coronet_test::test_certs& certs() {
-  static const coronet_test::test_certs c;
-  return c;
-}
+using coronet_test::certs;
 
 asio::ssl::context server_context(const char* cert = "server.pem", const char* key = "server.key") {
   return coronet::tls::make_server_context({.certificate_file = certs().path(cert), .key_file = certs().path(key)});
