@@ -32,29 +32,11 @@ struct server_impl {
 stream_server_options server_impl::stream_options(const server& s) {
   const server_options& o = s.options();
   stream_server_options so;
+  static_cast<connection_options&>(so) = o;
   so.host = o.host;
   so.port = o.port;
   for (std::size_t i = 1; i < s.listener_count(); ++i)
     so.listeners.push_back({s.listener(i).host, s.listener(i).port, s.listener(i).tls});
-  so.threads = o.threads;
-  so.reuse_port = o.reuse_port;
-  so.tls = o.tls;
-  so.tls_only = o.tls_only;
-  so.max_connections = o.max_connections;
-  so.idle_timeout = o.idle_timeout;
-  so.handshake_timeout = o.handshake_timeout;
-  so.tcp_keepalive = o.tcp_keepalive;
-  so.tcp_nodelay = o.tcp_nodelay;
-  so.max_output_bytes = o.max_output_bytes;
-  so.output_stall_timeout = o.output_stall_timeout;
-  so.drain_timeout = o.drain_timeout;
-  so.accept_backoff = o.accept_backoff;
-  so.backlog = o.backlog;
-  so.handle_signals = o.handle_signals;
-  so.log_connections = o.log_connections;
-  so.proxy_protocol = o.proxy_protocol;
-  so.proxy_trusted = o.proxy_trusted;
-  so.agent_port = o.agent_port;
   return so;
 }
 
