@@ -5,6 +5,7 @@
 #include <string>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include <asio/ip/address.hpp>
 
@@ -29,13 +30,21 @@ struct server_impl {
   stream_server stream;
 };
 
+// What a listener agrees to in ALPN: HTTPS says which HTTP it speaks, as nginx does; the
+// command protocols have no registered ALPN name, so they ignore it, as redis-server does.
+std::vector<std::string> alpn_of(const listener_config& l) {
+  if (l.protocol == wire_protocol::http)
+    return {"http/1.1", "http/1.0"};
+  return {};
+}
+
 stream_server_options server_impl::stream_options(const server& s) {
   const server_options& o = s.options();
   stream_server_options so;
   so.host = o.host;
   so.port = o.port;
   for (std::size_t i = 1; i < s.listener_count(); ++i)
-    so.listeners.push_back({s.listener(i).host, s.listener(i).port, s.listener(i).tls});
+    so.listeners.push_back({s.listener(i).host, s.listener(i).port, s.listener(i).tls, alpn_of(s.listener(i))});
   so.threads = o.threads;
   so.reuse_port = o.reuse_port;
   so.tls = o.tls;
@@ -55,6 +64,7 @@ stream_server_options server_impl::stream_options(const server& s) {
   so.proxy_protocol = o.proxy_protocol;
   so.proxy_trusted = o.proxy_trusted;
   so.agent_port = o.agent_port;
+  so.alpn = alpn_of(s.listener(0));
   return so;
 }
 
@@ -98,12 +108,8 @@ server::server(const router& r, server_options options) : router_(r), options_(s
     if (listeners_.back().host.empty())
       listeners_.back().host = options_.host;
   }
-  for (listener_config& l : listeners_) {
+  for (listener_config& l : listeners_)
     l.tls = l.tls || options_.tls_only;
-    if (l.tls && l.protocol == wire_protocol::http)
-      throw std::invalid_argument(
-          "coronet::server: an HTTP listener cannot serve TLS; put a TLS-terminating proxy in front of it");
-  }
   impl_ = std::make_unique<detail::server_impl>(*this);
   const stream_server& st = impl_->stream;
   options_.threads = st.options().threads;

@@ -190,11 +190,7 @@ template <class Writer>
 task<void> serve_protocol(session& s, Writer& io) {
   switch (s.where->protocol) {
     case wire_protocol::raw: co_await serve_raw(s, io); break;
-    case wire_protocol::http:
-      // The server refuses an HTTP listener with TLS at construction.
-      if constexpr (std::is_same_v<Writer, background_writer<tcp::socket>>)
-        co_await serve_http(s, io);
-      break;
+    case wire_protocol::http: co_await serve_http(s, io); break;
     case wire_protocol::line: co_await serve_stream<line_codec>(s, io); break;
     case wire_protocol::resp: co_await serve_stream<resp_codec>(s, io); break;
   }

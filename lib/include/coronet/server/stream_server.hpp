@@ -33,6 +33,12 @@ struct stream_listener_config {
   /// Serves TLS with `stream_server_options::tls`'s certificate: its connections reach the
   /// handler as `stream_connection<tls::stream>` once the TLS handshake is done.
   bool tls = false;
+  /// The application protocols a TLS listener agrees to in ALPN (RFC 7301), most preferred
+  /// first, such as `{"http/1.1"}`. Empty (the default): ALPN is ignored and a client that
+  /// offers it gets no protocol back. Otherwise a client that offers ALPN but none of these
+  /// fails its handshake with the `no_application_protocol` alert (as nginx does), and one
+  /// that offers no ALPN is served. Ignored by plain listeners.
+  std::vector<std::string> alpn{};
 };
 
 /// Everything a stream server can be told, with its defaults. The same fields as
@@ -100,6 +106,8 @@ struct stream_server_options {
   /// Port of an HAProxy agent-check listener on `host` (0 picks one; empty: none). Answers
   /// `up ready`, `drain` or `maint` (see `server_options::agent_port`).
   std::optional<std::uint16_t> agent_port{};
+  /// The ALPN protocols of listener 0 when it serves TLS (see `stream_listener_config::alpn`).
+  std::vector<std::string> alpn{};
 };
 
 /// A server that runs a coroutine per accepted connection, on the runtime of
