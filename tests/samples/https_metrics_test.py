@@ -1,0 +1,199 @@
+#!/usr/bin/python3
+"""timestamp_server as HTTPS, metrics and hardening users see it: curl and Python's
+http.client over --https-port (ALPN, the status page, a certificate reloaded on SIGHUP),
+/metrics parsed by Debian's python3-prometheus-client against INFO, and HTTP sent to the
+RESP port closed at once.
+
+Usage: https_metrics_test.py TIMESTAMP_SERVER SCENARIO
+Scenarios: https_curl, https_python, https_reload, metrics, http_to_resp.
+Run it with /usr/bin/python3, where Debian installs prometheus_client."""
+import http.client
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CERTS_SCRIPT = os.path.join(os.path.dirname(HERE), "support", "make_test_certs.sh")
+TIMEOUT = 20
+
+
+def skip(why):
+    print("skipped:", why)
+    sys.exit(77)
+
+
+class Server:
+    """timestamp_server with `args`; its ports are read from its banner."""
+
+    def __init__(self, binary, args):
+        self.proc = subprocess.Popen([binary, "--port", "0"] + args, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+        self.banner = self.proc.stdout.readline().decode()
+        match = re.search(r"port (\d+), protocol", self.banner)
+        if not match:
+            self.proc.kill()
+            raise AssertionError("no port in %r (stderr: %r)" % (self.banner, self.proc.stderr.read()))
+        self.port = int(match.group(1))
+        https = re.search(r"https port (\d+) \(status page: https://127\.0\.0\.1:(\d+)/\)", self.banner)
+        self.https_port = int(https.group(1)) if https else None
+        http = re.search(r"; http port (\d+)", self.banner)
+        self.http_port = int(http.group(1)) if http else None
+
+    def wait_for_stderr(self, pattern):
+        fd = self.proc.stderr.fileno()
+        seen = b""
+        deadline = time.monotonic() + TIMEOUT
+        while not re.search(pattern, seen):
+            ready, _, _ = select.select([fd], [], [], max(deadline - time.monotonic(), 0))
+            if not ready:
+                raise AssertionError("no %r on stderr within %d s; got %r" % (pattern, TIMEOUT, seen))
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                raise AssertionError("stderr closed before %r; got %r" % (pattern, seen))
+            seen += chunk
+        return seen.decode()
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        out, err = self.proc.communicate(timeout=TIMEOUT)
+        assert self.proc.returncode == 0, (self.proc.returncode, out, err)
+        return out.decode(), err.decode()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class Certs:
+    """The tests' certificates (support/make_test_certs.sh) in a temporary directory."""
+
+    def __init__(self):
+        if not shutil.which("openssl"):
+            skip("openssl not installed")
+        self.tmp = tempfile.TemporaryDirectory()
+        subprocess.run(["sh", CERTS_SCRIPT, self.tmp.name], check=True, capture_output=True, timeout=60)
+
+    def path(self, name):
+        return os.path.join(self.tmp.name, name)
+
+
+def https_args(certs, cert="server.pem", key="server.key"):
+    return ["--https-port", "0", "--tls-cert", certs.path(cert), "--tls-key", certs.path(key)]
+
+
+def client_context(certs):
+    ctx = ssl.create_default_context(cafile=certs.path("ca.pem"))
+    ctx.set_alpn_protocols(["h2", "http/1.1"])
+    return ctx
+
+
+def https_curl(binary):
+    if not shutil.which("curl"):
+        skip("curl not installed")
+    certs = Certs()
+    with Server(binary, https_args(certs)) as srv:
+        base = "https://localhost:%d" % srv.https_port
+        done = subprocess.run(["curl", "-sS", "-v", "--cacert", certs.path("ca.pem"), base + "/timestamp/iso",
+                               base + "/ping"], capture_output=True, text=True, timeout=TIMEOUT)
+        assert done.returncode == 0, done.stderr
+        # Two requests on one connection: keep-alive works over TLS.
+        assert re.search(r"ALPN[:,] server accepted (to use )?http/1\.1", done.stderr), done.stderr
+        assert "Re-using existing connection" in done.stderr or "Reusing existing" in done.stderr, done.stderr
+        assert re.fullmatch(r'\{"timestamp":"\d{4}-\d\d-\d\dT[^"]+"\}\{"ping":"PONG"\}', done.stdout), done.stdout
+        page = subprocess.run(["curl", "-sS", "--cacert", certs.path("ca.pem"), "-o", "-", "-w", "%{http_code}",
+                               base + "/"], capture_output=True, text=True, timeout=TIMEOUT)
+        assert page.stdout.endswith("200") and "<html" in page.stdout, page.stdout[:200]
+        # Without the CA, curl refuses the certificate: it is the test CA's, not a public one.
+        bad = subprocess.run(["curl", "-sS", base + "/ping"], capture_output=True, text=True, timeout=TIMEOUT)
+        assert bad.returncode != 0, bad.stdout
+        srv.stop()
+
+
+def https_python(binary):
+    certs = Certs()
+    with Server(binary, https_args(certs) + ["--http-port", "0"]) as srv:
+        conn = http.client.HTTPSConnection("localhost", srv.https_port, timeout=TIMEOUT,
+                                           context=client_context(certs))
+        for path, status, body in [("/ping", 200, b'{"ping":"PONG"}'), ("/echo/hello", 200, b'{"echo":"hello"}'),
+                                   ("/healthz", 200, b"ok\n"), ("/nope", 404, None)]:
+            conn.request("GET", path)
+            r = conn.getresponse()
+            got = r.read()
+            assert r.status == status, (path, r.status, got)
+            assert body is None or got == body, (path, got)
+        assert conn.sock.selected_alpn_protocol() == "http/1.1", conn.sock.selected_alpn_protocol()
+        conn.request("POST", "/echo", body=b"posted", headers={"Content-Type": "text/plain"})
+        r = conn.getresponse()
+        assert r.status == 200 and r.read() == b'{"echo":"posted"}', r.status
+        conn.request("GET", "/stats.json")
+        r = conn.getresponse()
+        assert r.status == 200 and b'"server":"coronet"' in r.read()
+        conn.close()
+        # The plain HTTP port beside it still speaks plaintext.
+        plain = http.client.HTTPConnection("127.0.0.1", srv.http_port, timeout=TIMEOUT)
+        plain.request("GET", "/ping")
+        assert plain.getresponse().read() == b'{"ping":"PONG"}'
+        plain.close()
+        srv.stop()
+
+
+def peer_certificate(port, certs):
+    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as raw:
+        with client_context(certs).wrap_socket(raw, server_hostname="localhost") as s:
+            der = s.getpeercert(binary_form=True)
+            s.sendall(b"GET /ping HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            reply = b""
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                reply += chunk
+            assert reply.startswith(b"HTTP/1.1 200") and reply.endswith(b'{"ping":"PONG"}'), reply
+            return der
+
+
+def pem_to_der(path):
+    with open(path) as f:
+        return ssl.PEM_cert_to_DER_cert(f.read())
+
+
+def https_reload(binary):
+    certs = Certs()
+    live_cert, live_key = certs.path("live.pem"), certs.path("live.key")
+    shutil.copy(certs.path("server.pem"), live_cert)
+    shutil.copy(certs.path("server.key"), live_key)
+    with Server(binary, ["--https-port", "0", "--tls-cert", live_cert, "--tls-key", live_key]) as srv:
+        assert peer_certificate(srv.https_port, certs) == pem_to_der(certs.path("server.pem"))
+        shutil.copy(certs.path("server2.pem"), live_cert)
+        shutil.copy(certs.path("server2.key"), live_key)
+        srv.proc.send_signal(signal.SIGHUP)
+        srv.wait_for_stderr(rb"certificate reloaded")
+        assert peer_certificate(srv.https_port, certs) == pem_to_der(certs.path("server2.pem"))
+        srv.stop()
+
+
+def main():
+    binary, scenario = sys.argv[1], sys.argv[2]
+    scenarios = {
+        "https_curl": https_curl,
+        "https_python": https_python,
+        "https_reload": https_reload,
+    }
+    scenarios[scenario](binary)
+    print("ok:", scenario)
+
+
+if __name__ == "__main__":
+    main()
