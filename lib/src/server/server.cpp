@@ -160,6 +160,7 @@ server_stats server::stats() const noexcept {
   for (const auto& w : impl_->workers) {
     s.requests += w->requests.get();
     s.errors += w->errors.get();
+    s.security_attacks += w->metrics.security_attacks.get();
   }
   s.uptime = st.uptime;
   s.draining = st.draining;

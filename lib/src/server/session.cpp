@@ -17,6 +17,7 @@
 #include "coronet/runtime/read_buffer.hpp"
 #include "coronet/core/spawn.hpp"
 #include "protocol/http/http_codec.hpp"
+#include "server/security_attack.hpp"
 #include "server/session_batch.hpp"
 
 namespace coronet::detail {
@@ -81,8 +82,11 @@ template <request_codec Codec, class Writer>
 void answer(session& s, Writer& io, const Codec& codec, const reply& rep) {
   server_worker& w = s.worker;
   w.requests.add();
-  if (rep.kind() == reply_kind::error)
+  if (rep.kind() == reply_kind::error) {
     w.errors.add();
+    if (s.conn.dropping_reply())
+      return security_attack(s);  // HTTP on a command port: the connection closes without a reply
+  }
   codec.encode(rep, io.pending());
   s.answered = true;
 }
