@@ -184,12 +184,113 @@ def https_reload(binary):
         srv.stop()
 
 
+class Resp:
+    """Inline commands over one connection; each returns its reply's first line."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+        self.file = self.sock.makefile("rb")
+
+    def call(self, line):
+        """The reply's first line; a bulk string's body is read and dropped."""
+        self.sock.sendall(line.encode() + b"\r\n")
+        header = self.file.readline().decode().rstrip("\r\n")
+        if header.startswith("$") and header != "$-1":
+            self.file.read(int(header[1:]) + 2)
+        return header
+
+    def info(self):
+        """INFO's key:value lines as a dict."""
+        self.sock.sendall(b"INFO\r\n")
+        header = self.file.readline().decode()
+        assert header.startswith("$"), header
+        body = self.file.read(int(header[1:]) + 2).decode()
+        return dict(l.split(":", 1) for l in body.splitlines() if ":" in l and not l.startswith("#"))
+
+
+def metrics(binary):
+    try:
+        from prometheus_client.parser import text_string_to_metric_families
+    except ImportError:
+        skip("python3-prometheus-client is not installed (scripts/setup installs it)")
+    with Server(binary, ["--http-port", "0"]) as srv:
+        resp = Resp(srv.port)
+        for _ in range(7):
+            assert resp.call("TIMESTAMP").startswith("$"), "timestamp"
+        for _ in range(3):
+            assert resp.call("ECHO").startswith("-ERR wrong number of arguments"), "echo"
+        assert resp.call("NOSUCH").startswith("-ERR unknown command")
+        conn = http.client.HTTPConnection("127.0.0.1", srv.http_port, timeout=TIMEOUT)
+        conn.request("GET", "/metrics")
+        r = conn.getresponse()
+        text = r.read().decode()
+        assert r.status == 200, r.status
+        assert r.getheader("Content-Type") == "text/plain; version=0.0.4; charset=utf-8", r.getheader("Content-Type")
+        conn.close()
+        info = resp.info()
+        families = {f.name: f for f in text_string_to_metric_families(text)}
+
+        def value(family, suffix="", **labels):
+            for smp in families[family].samples:
+                if smp.name == family + suffix and all(smp.labels.get(k) == v for k, v in labels.items()):
+                    return smp.value
+            raise AssertionError("no %s%s%r in %r" % (family, suffix, labels, text))
+
+        assert families["coronet_command_calls"].type == "counter"
+        assert families["coronet_command_duration_seconds"].type == "histogram"
+        assert families["coronet_connections_open"].type == "gauge"
+        assert value("coronet_command_calls", "_total", command="timestamp") == 7
+        assert value("coronet_command_errors", "_total", command="timestamp") == 0
+        assert value("coronet_command_calls", "_total", command="echo") == 3
+        assert value("coronet_command_errors", "_total", command="echo") == 3
+        assert value("coronet_unknown_commands", "_total") == 1
+        assert value("coronet_command_duration_seconds", "_count", command="timestamp") == 7
+        assert value("coronet_command_duration_seconds", "_bucket", command="timestamp", le="+Inf") == 7
+        assert value("coronet_command_duration_seconds", "_sum", command="timestamp") > 0
+        buckets = [smp.value for smp in families["coronet_command_duration_seconds"].samples
+                   if smp.name.endswith("_bucket") and smp.labels["command"] == "timestamp"]
+        assert buckets == sorted(buckets), buckets
+        # Against INFO, read after the scrape: the same connections, the requests so far (11 on
+        # the RESP connection, the scrape itself on the HTTP one), the same errors.
+        assert value("coronet_connections", "_total") == int(info["total_connections_received"]) == 2
+        assert value("coronet_requests", "_total") == 12 == int(info["total_commands_processed"]), info
+        assert value("coronet_errors", "_total") == 4 == int(info["total_error_replies"]), info
+        assert value("coronet_connections_open") == int(info["connected_clients"]) == 2 - 0, info
+        assert value("coronet_protocol_connections_open", protocol="http") == 1
+        assert value("coronet_received_bytes", "_total") <= int(info["total_net_input_bytes"])
+        assert value("coronet_draining") == 0 and value("coronet_maintenance") == 0
+        assert value("coronet_listener_up", port=str(srv.http_port), protocol="http", tls="false") == 1
+        assert value("coronet_listener_up", port=str(srv.port), protocol="resp") == 1
+        srv.stop()
+
+
+def http_to_resp(binary):
+    with Server(binary, []) as srv:
+        forged = (b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n"
+                  b"Content-Length: 10\r\n\r\nFLUSHALL\r\n")
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=TIMEOUT) as s:
+            s.sendall(forged)
+            got = b""
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                got += chunk
+            assert got == b"", got
+        resp = Resp(srv.port)
+        assert resp.info()["coronet_security_attacks"] == "1"
+        _, err = srv.stop()
+        assert err.count("Possible SECURITY ATTACK detected") == 1, err
+
+
 def main():
     binary, scenario = sys.argv[1], sys.argv[2]
     scenarios = {
         "https_curl": https_curl,
         "https_python": https_python,
         "https_reload": https_reload,
+        "metrics": metrics,
+        "http_to_resp": http_to_resp,
     }
     scenarios[scenario](binary)
     print("ok:", scenario)

@@ -16,6 +16,7 @@
 #include "protocol/http/http_codec.hpp"
 #include "protocol/http/http_parser_adapter.hpp"
 #include "server/session_batch.hpp"
+#include "server/metrics_text.hpp"
 #include "server/status_page.hpp"
 
 namespace coronet::detail {
@@ -217,6 +218,7 @@ task<void> serve_http(session& s, Writer& io) {
         case http_target::stats_json:
         case http_target::healthz:
         case http_target::events:
+        case http_target::metrics:
           if (!readable) {
             method_not_allowed(w, head, "GET, HEAD", body, out, head_only);
             break;
@@ -229,6 +231,9 @@ task<void> serve_http(session& s, Writer& io) {
           if (target == http_target::status_page) {
             head.content_type = "text/html; charset=utf-8";
             respond(out, head, status_page_html(), head_only);
+          } else if (target == http_target::metrics) {
+            respond_metrics(w.srv, head, body);
+            respond(out, head, body, head_only);
           } else if (target == http_target::healthz) {
             head.content_type = text_type;
             head.no_store = true;
