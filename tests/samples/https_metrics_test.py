@@ -10,7 +10,6 @@ Run it with /usr/bin/python3, where Debian installs prometheus_client."""
 import http.client
 import os
 import re
-import select
 import shutil
 import signal
 import socket
@@ -18,11 +17,12 @@ import ssl
 import subprocess
 import sys
 import tempfile
-import time
+
+import samples_test
+from samples_test import TIMEOUT, wait_for_stderr
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CERTS_SCRIPT = os.path.join(os.path.dirname(HERE), "support", "make_test_certs.sh")
-TIMEOUT = 20
 
 
 def skip(why):
@@ -30,50 +30,30 @@ def skip(why):
     sys.exit(77)
 
 
-class Server:
-    """timestamp_server with `args`; its ports are read from its banner."""
+class Server(samples_test.Server):
+    """timestamp_server on port 0 with `args`; its HTTP and HTTPS ports read from its banner."""
 
     def __init__(self, binary, args):
-        self.proc = subprocess.Popen([binary, "--port", "0"] + args, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE)
-        self.banner = self.proc.stdout.readline().decode()
-        match = re.search(r"port (\d+), protocol", self.banner)
-        if not match:
-            self.proc.kill()
-            raise AssertionError("no port in %r (stderr: %r)" % (self.banner, self.proc.stderr.read()))
-        self.port = int(match.group(1))
-        https = re.search(r"https port (\d+) \(status page: https://127\.0\.0\.1:(\d+)/\)", self.banner)
+        super().__init__([binary, "--port", "0"] + args)
+        https = re.search(r"https port (\d+) \(status page: https://127\.0\.0\.1:(\d+)/\)", self.first_line)
         self.https_port = int(https.group(1)) if https else None
-        http = re.search(r"; http port (\d+)", self.banner)
+        http = re.search(r"; http port (\d+)", self.first_line)
         self.http_port = int(http.group(1)) if http else None
 
-    def wait_for_stderr(self, pattern):
-        fd = self.proc.stderr.fileno()
-        seen = b""
-        deadline = time.monotonic() + TIMEOUT
-        while not re.search(pattern, seen):
-            ready, _, _ = select.select([fd], [], [], max(deadline - time.monotonic(), 0))
-            if not ready:
-                raise AssertionError("no %r on stderr within %d s; got %r" % (pattern, TIMEOUT, seen))
-            chunk = os.read(fd, 4096)
-            if not chunk:
-                raise AssertionError("stderr closed before %r; got %r" % (pattern, seen))
-            seen += chunk
-        return seen.decode()
-
     def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        out, err = self.proc.communicate(timeout=TIMEOUT)
-        assert self.proc.returncode == 0, (self.proc.returncode, out, err)
-        return out.decode(), err.decode()
+        rc, out, err = super().stop()
+        assert rc == 0, (rc, out, err)
+        return out, err
 
-    def __enter__(self):
-        return self
 
-    def __exit__(self, *exc):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+def until_closed(sock):
+    """Everything `sock` receives until the peer closes."""
+    got = b""
+    while True:
+        chunk = sock.recv(4096)
+        if not chunk:
+            return got
+        got += chunk
 
 
 class Certs:
@@ -154,12 +134,7 @@ def peer_certificate(port, certs):
         with client_context(certs).wrap_socket(raw, server_hostname="localhost") as s:
             der = s.getpeercert(binary_form=True)
             s.sendall(b"GET /ping HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-            reply = b""
-            while True:
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                reply += chunk
+            reply = until_closed(s)
             assert reply.startswith(b"HTTP/1.1 200") and reply.endswith(b'{"ping":"PONG"}'), reply
             return der
 
@@ -179,7 +154,7 @@ def https_reload(binary):
         shutil.copy(certs.path("server2.pem"), live_cert)
         shutil.copy(certs.path("server2.key"), live_key)
         srv.proc.send_signal(signal.SIGHUP)
-        srv.wait_for_stderr(rb"certificate reloaded")
+        wait_for_stderr(srv, rb"certificate reloaded")
         assert peer_certificate(srv.https_port, certs) == pem_to_der(certs.path("server2.pem"))
         srv.stop()
 
@@ -271,12 +246,7 @@ def http_to_resp(binary):
                   b"Content-Length: 10\r\n\r\nFLUSHALL\r\n")
         with socket.create_connection(("127.0.0.1", srv.port), timeout=TIMEOUT) as s:
             s.sendall(forged)
-            got = b""
-            while True:
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                got += chunk
+            got = until_closed(s)
             assert got == b"", got
         resp = Resp(srv.port)
         assert resp.info()["coronet_security_attacks"] == "1"

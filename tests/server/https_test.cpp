@@ -21,6 +21,7 @@
 #include "coronet/tls/context.hpp"
 #include "coronet/tls/stream.hpp"
 #include "support/running_server.hpp"
+#include "support/same_certificate.hpp"
 #include "support/test_certs.hpp"
 
 using namespace std::chrono_literals;
@@ -132,16 +133,7 @@ std::string get(std::string_view path) {
   return r;
 }
 
-bool same_certificate(X509* cert, const std::string& pem_file) {
-  std::FILE* f = std::fopen(pem_file.c_str(), "r");
-  REQUIRE(f != nullptr);
-  X509* expected = PEM_read_X509(f, nullptr, nullptr, nullptr);
-  std::fclose(f);
-  REQUIRE(expected != nullptr);
-  const bool same = cert != nullptr && X509_cmp(cert, expected) == 0;
-  X509_free(expected);
-  return same;
-}
+using coronet_test::same_certificate;
 
 constexpr std::string_view h2_and_http11{"\x02h2\x08http/1.1", 12};
 

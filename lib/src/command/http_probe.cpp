@@ -1,6 +1,6 @@
 #include "command/http_probe.hpp"
 
-#include <cstddef>
+#include <algorithm>
 #include <string_view>
 
 #include "coronet/command/connection.hpp"
@@ -8,17 +8,10 @@
 namespace coronet::detail {
 namespace {
 
+// `a` with its ASCII letters lowered equals `lower`.
 bool equals_lower(std::string_view a, std::string_view lower) noexcept {
-  if (a.size() != lower.size())
-    return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char c = a[i];
-    if (c >= 'A' && c <= 'Z')
-      c = static_cast<char>(c - 'A' + 'a');
-    if (c != lower[i])
-      return false;
-  }
-  return true;
+  return std::equal(a.begin(), a.end(), lower.begin(), lower.end(),
+                    [](char x, char y) { return (x >= 'A' && x <= 'Z' ? static_cast<char>(x | 0x20) : x) == y; });
 }
 
 // An HTTP method token (RFC 9110 section 9: letters; the registered ones are upper case).
