@@ -15,8 +15,8 @@
 #include "coronet/net/timeout.hpp"
 #include "protocol/http/http_codec.hpp"
 #include "protocol/http/http_parser_adapter.hpp"
-#include "server/session_batch.hpp"
 #include "server/metrics_text.hpp"
+#include "server/session_batch.hpp"
 #include "server/status_page.hpp"
 
 namespace coronet::detail {
