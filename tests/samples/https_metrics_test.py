@@ -127,6 +127,12 @@ def https_python(binary):
         assert plain.getresponse().read() == b'{"ping":"PONG"}'
         plain.close()
         srv.stop()
+    # A certificate that cannot be loaded: the message names every listener, the HTTPS one too.
+    done = subprocess.run([binary, "--port", "0", "--https-port", "0", "--tls-cert", certs.path("nonexistent.pem"),
+                           "--tls-key", certs.path("server.key")], capture_output=True, text=True, timeout=TIMEOUT)
+    assert done.returncode == 1, done
+    assert re.search(r"cannot listen on 127\.0\.0\.1 port 0 \(resp\), port 0 \(http, TLS\): .*nonexistent\.pem",
+                     done.stderr), done.stderr
 
 
 def peer_certificate(port, certs):
