@@ -113,6 +113,11 @@ struct server_options : connection_options {
 struct server_stats : stream_server_stats {
   /// Requests handled.
   std::uint64_t requests = 0;
+  /// Connections closed without a reply for sending HTTP to a command (RESP or line) port:
+  /// a request line such as `POST / HTTP/1.1` or a `Host:` header line arriving as a
+  /// command, as a browser tricked into posting to the port would send (redis-server's
+  /// "Possible SECURITY ATTACK detected").
+  std::uint64_t security_attacks = 0;
 };
 
 namespace detail {

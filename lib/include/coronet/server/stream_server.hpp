@@ -33,6 +33,12 @@ struct stream_listener_config {
   /// Serves TLS with `stream_server_options::tls`'s certificate: its connections reach the
   /// handler as `stream_connection<tls::stream>` once the TLS handshake is done.
   bool tls = false;
+  /// The application protocols a TLS listener agrees to in ALPN (RFC 7301), most preferred
+  /// first, such as `{"http/1.1"}`. Empty (the default): ALPN is ignored and a client that
+  /// offers it gets no protocol back. Otherwise a client that offers ALPN but none of these
+  /// fails its handshake with the `no_application_protocol` alert (as nginx does), and one
+  /// that offers no ALPN is served. Ignored by plain listeners.
+  std::vector<std::string> alpn{};
 };
 
 /// Everything a stream server can be told, with its defaults: where it listens, and how it
@@ -44,6 +50,8 @@ struct stream_server_options : connection_options {
   std::uint16_t port = 0;
   /// More addresses to listen on: listener 1 is `listeners[0]`, and so on.
   std::vector<stream_listener_config> listeners{};
+  /// The ALPN protocols of listener 0 when it serves TLS (see `stream_listener_config::alpn`).
+  std::vector<std::string> alpn{};
 };
 
 /// A server that runs a coroutine per accepted connection, on the runtime of
