@@ -23,23 +23,11 @@ void append_double(double d, std::string& out) {
   out.append(buf, r.ptr);
 }
 
-// HELP text: backslash and line feed escaped.
-void append_help_text(std::string_view text, std::string& out) {
-  for (const char c : text) {
-    if (c == '\\')
-      out += "\\\\";
-    else if (c == '\n')
-      out += "\\n";
-    else
-      out += c;
-  }
-}
-
 void family(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
   out += "# HELP ";
   out += name;
   out += ' ';
-  append_help_text(help, out);
+  append_escaped(help, false, out);
   out += "\n# TYPE ";
   out += name;
   out += ' ';
@@ -73,7 +61,7 @@ void sample_name(std::string& out, std::string_view name, std::string_view suffi
       out += ',';
     out += l.names[i];
     out += "=\"";
-    append_label_value(l.values[i], out);
+    append_escaped(l.values[i], true, out);
     out += '"';
   }
   if (!le.empty()) {
@@ -157,14 +145,14 @@ void histogram(std::string& out, std::string_view name, const labels& l, const l
 
 }  // namespace
 
-void append_label_value(std::string_view value, std::string& out) {
-  for (const char c : value) {
+void append_escaped(std::string_view text, bool label_value, std::string& out) {
+  for (const char c : text) {
     if (c == '\\')
       out += "\\\\";
-    else if (c == '"')
-      out += "\\\"";
     else if (c == '\n')
       out += "\\n";
+    else if (c == '"' && label_value)
+      out += "\\\"";
     else
       out += c;
   }

@@ -36,7 +36,8 @@ void append_metrics_text(const metrics_snapshot& m, std::string& out);
 // Fills `head` and `body` with the response to `GET /metrics` for `s`.
 void respond_metrics(const server& s, http_head& head, std::string& body);
 
-// Appends `value` as a label value, escaped (backslash, double quote, line feed).
-void append_label_value(std::string_view value, std::string& out);
+// Appends `text` escaped as the exposition format wants it: backslash and line feed in
+// HELP texts, and double quote too in label values (`label_value`).
+void append_escaped(std::string_view text, bool label_value, std::string& out);
 
 }  // namespace coronet::detail
