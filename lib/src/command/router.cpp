@@ -1,7 +1,8 @@
 #include "coronet/command/router.hpp"
 
 #include <algorithm>
-#include <array>
+#include <bit>
+#include <cstring>
 #include <exception>
 #include <system_error>
 #include <utility>
@@ -12,7 +13,7 @@
 #include "coronet/command/connection.hpp"
 #include "coronet/core/detail/log_limiter.hpp"
 #include "coronet/core/log.hpp"
-#include "coronet/protocol/detail/quoted_name.hpp"
+#include "command/short_names.hpp"
 
 namespace coronet {
 namespace {
@@ -41,33 +42,6 @@ int compare_lower(std::string_view a, std::string_view b) noexcept {
 }
 
 }  // namespace
-
-reply unknown_command_reply(std::string_view name, std::span<const std::string_view> args) {
-  std::string msg = "ERR unknown command '";
-  detail::append_quoted_name(msg, name);
-  msg += "', with args beginning with: ";
-  // Redis adds arguments while their text is under 128 bytes, each cut to
-  // what is left of the 128.
-  const std::size_t args_start = msg.size();
-  for (std::string_view arg : args) {
-    const std::size_t used = msg.size() - args_start;
-    if (used >= detail::max_echoed_name)
-      break;
-    msg += '\'';
-    detail::append_quoted_name(msg, arg, detail::max_echoed_name - used);
-    msg += "' ";
-  }
-  return reply::error_line(msg);
-}
-
-reply wrong_arity_reply(std::string_view name) {
-  std::string msg = "ERR wrong number of arguments for '";
-  detail::append_quoted_name(msg, name);
-  msg += "' command";
-  return reply::error_line(msg);
-}
-
-reply noauth_reply() { return reply::error_line("NOAUTH Authentication required."); }
 
 void router::check_new_name(std::string_view name) const {
   if (name.empty() || name.size() > max_name_length)
@@ -155,7 +129,60 @@ const router_entry* probe(const std::vector<router_entry>& names, const std::vec
 
 }  // namespace
 
+using detail::short_name_max;
+using detail::short_slot;
+using detail::short_word;
+
+void router::insert_short(std::string_view name, std::size_t index) {
+  const std::string lower_name = to_lower(name);
+  std::string letters(name.size(), '\0');
+  for (std::size_t i = 0; i < name.size(); ++i)
+    if (lower_name[i] >= 'a' && lower_name[i] <= 'z')
+      letters[i] = 0x20;
+  detail::router_short_name added;
+  added.lower = short_word(lower_name.data(), lower_name.size());
+  added.case_bits = short_word(letters.data(), letters.size());
+  added.length = static_cast<std::uint32_t>(name.size());
+  added.index = static_cast<std::uint32_t>(index);
+  // Rebuilt whole at every registration (never hot), at most half full.
+  std::vector<detail::router_short_name> old = std::move(short_);
+  ++short_count_;
+  std::size_t size = 8;
+  while (size < 2 * short_count_)
+    size *= 2;
+  short_.assign(size, {});
+  short_shift_ = 64 - static_cast<unsigned>(std::countr_zero(size));
+  old.push_back(added);
+  for (const detail::router_short_name& e : old) {
+    if (e.length == 0)
+      continue;
+    std::size_t i = short_slot(e.lower, e.length, short_shift_);
+    while (short_[i].length != 0)
+      i = (i + 1) & (size - 1);
+    short_[i] = e;
+  }
+}
+
+const command* router::find_short(std::string_view name) const noexcept {
+  if (short_.empty())
+    return nullptr;
+  const std::size_t n = name.size();
+  const std::uint64_t word = short_word(name.data(), n);
+  const std::size_t mask = short_.size() - 1;
+  for (std::size_t i = short_slot(word, n, short_shift_);; i = (i + 1) & mask) {
+    const detail::router_short_name& e = short_[i];
+    if (e.length == 0)
+      return nullptr;
+    if (e.length == n && (word | e.case_bits) == e.lower)
+      return &commands_[e.index];
+  }
+}
+
 void router::insert(std::string_view name, std::size_t index) {
+  if (name.size() <= short_name_max) {
+    insert_short(name, index);
+    return;
+  }
   std::string lower_name = to_lower(name);
   std::string upper_name = to_upper(name);
   if (upper_name != lower_name)
@@ -222,6 +249,9 @@ router& router::alias(std::string_view alias_name, std::string_view target) {
 }
 
 const command* router::find(std::string_view name) const noexcept {
+  // Unsigned: an empty name wraps around and goes on to the check below.
+  if (name.size() - 1 < short_name_max)
+    return find_short(name);
   if (name.empty() || name.size() > max_name_length || exact_.slots.empty())
     return nullptr;
   const router_entry* e = probe(exact_.names, exact_.slots, exact_hash(name),

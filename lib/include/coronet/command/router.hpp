@@ -107,6 +107,15 @@ struct router_name {
   std::string name;
   std::size_t index;  // into the router's commands
 };
+// A name of at most 8 bytes as the router compares it: its bytes in one word
+// (lower case), and the case bit of each letter, so that `(word | case_bits)
+// == lower` holds for exactly the spellings that differ in case.
+struct router_short_name {
+  std::uint64_t lower = 0;
+  std::uint64_t case_bits = 0;
+  std::uint32_t length = 0;  // 0: an empty slot
+  std::uint32_t index = 0;   // into the router's commands
+};
 }  // namespace detail
 
 /// Maps case-insensitive command names (and aliases) to handlers.
@@ -198,8 +207,16 @@ private:
   router& add_command(std::string_view name, std::string_view description, command_handler handler,
                       plain_command_handler plain_handler, arity args);
   void insert(std::string_view name, std::size_t index);
+  void insert_short(std::string_view name, std::size_t index);
+  const command* find_short(std::string_view name) const noexcept;
 
   std::vector<command> commands_;
+  // Every name of at most 8 bytes, found in any case by one word compare
+  // (open addressing, a power of two at least twice the names); longer names
+  // are in the two tables below.
+  std::vector<detail::router_short_name> short_;
+  std::size_t short_count_ = 0;
+  unsigned short_shift_ = 64;
   // Lower- and upper-case spellings, hashed as they are: most peers send one
   // of the two, found without case folding.
   hash_table exact_;
