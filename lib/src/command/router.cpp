@@ -203,8 +203,15 @@ router& router::add(std::string_view name, std::string_view description, plain_c
   return add_command(name, description, {}, std::move(handler), args);
 }
 
+router& router::add(std::string_view name, std::string_view description, writing_command_handler handler,
+                    arity args) {
+  if (!handler)
+    throw command_error("coronet::router: command '" + std::string(name) + "' has no handler");
+  return add_command(name, description, {}, {}, args, std::move(handler));
+}
+
 router& router::add_command(std::string_view name, std::string_view description, command_handler handler,
-                            plain_command_handler plain_handler, arity args) {
+                            plain_command_handler plain_handler, arity args, writing_command_handler writing_handler) {
   check_new_name(name);
   if (args.min > args.max)
     throw command_error("coronet::router: command '" + std::string(name) + "' has min arguments above max");
@@ -215,7 +222,8 @@ router& router::add_command(std::string_view name, std::string_view description,
                               std::move(plain_handler),
                               {},
                               command_flags::none,
-                              {}});
+                              {},
+                              std::move(writing_handler)});
   insert(name, commands_.size() - 1);
   return *this;
 }
@@ -289,12 +297,42 @@ bool is_cancellation(const std::exception_ptr& failure) noexcept {
 }  // namespace
 
 // Inlined into route(), where plain-function handlers' calls are counted.
-inline void dispatch_awaiter::count_here(const reply& r) noexcept {
-  counters_->record(latency_clock::elapsed_ns(started_, latency_clock::now()), r.kind() == reply_kind::error);
+inline void dispatch_awaiter::count_here(bool error) noexcept {
+  counters_->record(latency_clock::elapsed_ns(started_, latency_clock::now()), error);
   counters_ = nullptr;
 }
 
-void dispatch_awaiter::count(const reply& r) noexcept { count_here(r); }
+void dispatch_awaiter::count(const reply& r) noexcept { count_here(r.kind() == reply_kind::error); }
+
+// A writing handler: straight into the session's output, or into the
+// awaiter's reply where there is none. Its failure is settled at resume.
+inline bool dispatch_awaiter::write_reply() {
+  if (out_ == nullptr) {
+    emplace([] { return reply(); });
+    response_writer into(value_);
+    try {
+      command_->writing_handler(request_, into);
+    } catch (...) {
+      failure_ = std::current_exception();
+      keep_reply_ = into.written();
+    }
+    return true;
+  }
+  response_writer out(*out_, encoding_);
+  try {
+    command_->writing_handler(request_, out);
+  } catch (...) {
+    failure_ = std::current_exception();
+  }
+  if (!out.written() && !failure_)
+    out.null();
+  wrote_ = out.written();
+  wrote_error_ = out.wrote_error();
+  keep_reply_ = wrote_;
+  if (wrote_ && counters_ != nullptr)
+    count_here(out.wrote_error());
+  return true;
+}
 
 bool dispatch_awaiter::route() {
   command_ = routes_.find(request_.name);
@@ -320,10 +358,12 @@ bool dispatch_awaiter::route() {
     return true;
   }
   try {
+    if (command_->writing_handler)
+      return write_reply();
     if (command_->plain_handler) {
       emplace([this] { return command_->plain_handler(request_); });
       if (counters_ != nullptr)
-        count_here(value_);
+        count_here(value_.kind() == reply_kind::error);
       return true;
     }
     running_ = command_->handler(request_);
@@ -355,7 +395,7 @@ void dispatch_awaiter::settle_failure() {
   if (is_cancellation(failure)) {
     if (watch_ == nullptr || !watch_->timed_out)
       std::rethrow_exception(failure);
-    emplace([] { return reply::err("timeout"); });
+    replace([] { return reply::err("timeout"); });
     return;
   }
   try {
@@ -365,7 +405,8 @@ void dispatch_awaiter::settle_failure() {
   } catch (...) {
     handler_error_log.log(log_level::error, "command '" + command_->name + "' threw an exception of unknown type");
   }
-  emplace([] { return reply::err("internal error"); });
+  if (!keep_reply_)
+    replace([] { return reply::err("internal error"); });
 }
 
 }  // namespace coronet::detail

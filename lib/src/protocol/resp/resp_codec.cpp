@@ -11,6 +11,7 @@
 #include "protocol/detail/byte_set.hpp"
 #include "protocol/detail/decimal.hpp"
 #include "protocol/detail/one_line.hpp"
+#include "protocol/resp/resp_encode.hpp"
 #include "protocol/resp/resp_wire.hpp"
 
 namespace coronet {
@@ -19,25 +20,63 @@ namespace {
 
 using namespace detail::resp;  // the framing shared with the other RESP side
 
+// Short replies are built on the stack and appended once: each std::string
+// append checks capacity and writes a terminator, which for `+PONG\r\n` cost
+// more than the bytes.
+constexpr std::size_t short_reply = 64;
+
+}  // namespace
+
+namespace detail::resp {
+
 void append_header(std::string& out, char type, std::int64_t value) {
-  out.push_back(type);
-  detail::append_decimal(out, value);
-  out.append("\r\n", 2);
+  char line[24];
+  line[0] = type;
+  const auto r = std::to_chars(line + 1, line + sizeof line - 2, value);
+  r.ptr[0] = '\r';
+  r.ptr[1] = '\n';
+  out.append(line, static_cast<std::size_t>(r.ptr + 2 - line));
 }
 
 void append_bulk(std::string& out, char type, std::string_view data) {
-  append_header(out, type, static_cast<std::int64_t>(data.size()));
-  out.append(data);
-  out.append("\r\n", 2);
+  if (data.size() > short_reply) {
+    append_header(out, type, static_cast<std::int64_t>(data.size()));
+    out.append(data);
+    out.append("\r\n", 2);
+    return;
+  }
+  char line[short_reply + 8];
+  line[0] = type;
+  auto* at = std::to_chars(line + 1, line + 4, data.size()).ptr;  // at most 2 digits
+  *at++ = '\r';
+  *at++ = '\n';
+  if (!data.empty())
+    std::memcpy(at, data.data(), data.size());
+  at += data.size();
+  *at++ = '\r';
+  *at++ = '\n';
+  out.append(line, static_cast<std::size_t>(at - line));
 }
 
-// A simple string or error line: CR and LF inside become spaces, as Redis
-// does.
 void append_line_text(std::string& out, char type, std::string_view text) {
+  if (text.size() <= short_reply && detail::line_breaks.find_in(text) == text.size()) {
+    char line[short_reply + 3];
+    line[0] = type;
+    if (!text.empty())
+      std::memcpy(line + 1, text.data(), text.size());
+    line[text.size() + 1] = '\r';
+    line[text.size() + 2] = '\n';
+    out.append(line, text.size() + 3);
+    return;
+  }
   out.push_back(type);
   detail::append_on_one_line(out, text);
   out.append("\r\n", 2);
 }
+
+}  // namespace detail::resp
+
+namespace {
 
 // A RESP3 double: what std::from_chars reads (decimal, exponent, `inf`,
 // `nan`), with one optional leading '+', filling the whole line.
