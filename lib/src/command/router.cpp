@@ -152,6 +152,7 @@ void router::insert_short(std::string_view name, std::size_t index) {
     size *= 2;
   short_.assign(size, {});
   short_shift_ = 64 - static_cast<unsigned>(std::countr_zero(size));
+  short_mask_ = size - 1;
   old.push_back(added);
   for (const detail::router_short_name& e : old) {
     if (e.length == 0)
@@ -163,12 +164,12 @@ void router::insert_short(std::string_view name, std::size_t index) {
   }
 }
 
-const command* router::find_short(std::string_view name) const noexcept {
-  if (short_.empty())
+[[gnu::always_inline]] inline const command* router::find_short(std::string_view name) const noexcept {
+  if (short_count_ == 0)
     return nullptr;
   const std::size_t n = name.size();
   const std::uint64_t word = short_word(name.data(), n);
-  const std::size_t mask = short_.size() - 1;
+  const std::size_t mask = short_mask_;
   for (std::size_t i = short_slot(word, n, short_shift_);; i = (i + 1) & mask) {
     const detail::router_short_name& e = short_[i];
     if (e.length == 0)
@@ -298,7 +299,10 @@ bool is_cancellation(const std::exception_ptr& failure) noexcept {
 
 // Inlined into route(), where plain-function handlers' calls are counted.
 inline void dispatch_awaiter::count_here(bool error) noexcept {
-  counters_->record(latency_clock::elapsed_ns(started_, latency_clock::now()), error);
+  if (started_ == 0)
+    counters_->record_untimed(error);
+  else
+    counters_->record(latency_clock::elapsed_ns(started_, latency_clock::now()), error);
   counters_ = nullptr;
 }
 
@@ -341,7 +345,8 @@ bool dispatch_awaiter::route() {
       watch_->metrics->record_unknown();
     } else {
       counters_ = watch_->metrics->slot(static_cast<std::size_t>(command_ - routes_.commands().data()));
-      started_ = latency_clock::now();
+      // 0: not timed (no clock reads 0 while a server runs).
+      started_ = watch_->metrics->timed() ? latency_clock::now() : 0;
     }
   }
   if (command_ == nullptr) {

@@ -232,6 +232,7 @@ private:
   // are in the two tables below.
   std::vector<detail::router_short_name> short_;
   std::size_t short_count_ = 0;
+  std::size_t short_mask_ = 0;  // short_.size() - 1
   unsigned short_shift_ = 64;
   // Lower- and upper-case spellings, hashed as they are: most peers send one
   // of the two, found without case folding.
