@@ -120,3 +120,19 @@ TEST_CASE("router dispatches writing handlers: the reply written, null when none
   CHECK_FALSE(c->plain_handler);
   CHECK_FALSE(c->handler);
 }
+
+TEST_CASE("response_writer finds CR and LF at every place of a short text", "[response_writer]") {
+  // Bytes one bit away from CR and LF too, which a word-at-a-time test could confuse with them.
+  const char specials[] = {'\r', '\n', '\x8d', '\x8a', '\x0c', '\x0e', '\x0b', '\x09', '\x2d', '\0'};
+  for (std::size_t n = 1; n <= 10; ++n) {
+    for (std::size_t at = 0; at < n; ++at) {
+      for (char c : specials) {
+        std::string s(n, 'p');
+        s[at] = c;
+        INFO("length " << n << ", byte " << static_cast<int>(static_cast<unsigned char>(c)) << " at " << at);
+        check_same([&s](response_writer& w) { w.text(s); }, reply::text(s));
+        check_same([&s](response_writer& w) { w.error_line(s); }, reply::error_line(s));
+      }
+    }
+  }
+}

@@ -8,11 +8,11 @@
 #include <string_view>
 
 #include "coronet/command/response_writer.hpp"
+#include "coronet/commands/builtins.hpp"
 #include "coronet/server/server.hpp"
 #include "coronet/server/server_metrics.hpp"
 #include "support/blocking_peer.hpp"
 #include "support/running_server.hpp"
-#include "support/test_commands.hpp"
 
 namespace {
 
@@ -40,8 +40,10 @@ void write_kind(coronet::request& req, response_writer& w) {
   // "none": nothing written, answered null
 }
 
+// The built-in commands (HELLO among them) and `w`.
 coronet::router make_router() {
-  coronet::router r = coronet_test::make_test_router();
+  coronet::router r;
+  coronet::commands::register_builtins(r);
   r.add("w", "writes a reply of the kind named", &write_kind, coronet::arity::between(1, 2));
   return r;
 }

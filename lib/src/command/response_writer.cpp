@@ -8,7 +8,7 @@ namespace coronet {
 
 // The common kinds are written in RESP without a reply object; the line
 // protocol's escapes and the rarer kinds go through the codec's encoder.
-void response_writer::encode(const reply& r) {
+[[gnu::noinline]] void response_writer::encode(const reply& r) {
   if (out_ == nullptr)
     *into_ = r;
   else if (encoding_ == reply_encoding::line)
@@ -17,13 +17,22 @@ void response_writer::encode(const reply& r) {
     encode_resp_reply(r, *out_, encoding_ == reply_encoding::resp3 ? 3 : 2);
 }
 
+// Out of line: the reply it builds would give the RESP paths a large frame.
+[[gnu::noinline]] void response_writer::encode_string(reply_kind kind, std::string_view value) {
+  switch (kind) {
+    case reply_kind::text: encode(reply::text(value)); break;
+    case reply_kind::error: encode(reply::error_line(value)); break;
+    default: encode(reply::bulk(value)); break;
+  }
+}
+
 void response_writer::text(std::string_view value) {
   if (!begin(false))
     return;
   if (out_ != nullptr && encoding_ != reply_encoding::line)
     detail::resp::append_line_text(*out_, '+', value);
   else
-    encode(reply::text(value));
+    encode_string(reply_kind::text, value);
 }
 
 void response_writer::error_line(std::string_view line) {
@@ -32,7 +41,7 @@ void response_writer::error_line(std::string_view line) {
   if (out_ != nullptr && encoding_ != reply_encoding::line)
     detail::resp::append_line_text(*out_, '-', line);
   else
-    encode(reply::error_line(line));
+    encode_string(reply_kind::error, line);
 }
 
 void response_writer::err(std::string_view message) {
@@ -55,7 +64,7 @@ void response_writer::bulk(std::string_view value) {
   if (out_ != nullptr && encoding_ != reply_encoding::line)
     detail::resp::append_bulk(*out_, '$', value);
   else
-    encode(reply::bulk(value));
+    encode_string(reply_kind::bulk, value);
 }
 
 void response_writer::null() {

@@ -77,7 +77,7 @@ bool drain_session(connection_core& c, bool late, bool grace_over) noexcept {
 }
 
 // Counts a request answered, with an error or not.
-void count_answer(session& s, bool error) noexcept {
+[[gnu::always_inline]] inline void count_answer(session& s, bool error) noexcept {
   server_worker& w = s.worker;
   w.requests.add();
   if (error)

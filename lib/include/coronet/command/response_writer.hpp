@@ -75,6 +75,7 @@ private:
     return true;
   }
   void encode(const reply& r);
+  void encode_string(reply_kind kind, std::string_view value);
 
   std::string* out_ = nullptr;
   reply* into_ = nullptr;

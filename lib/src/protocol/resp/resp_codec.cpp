@@ -11,6 +11,7 @@
 #include "protocol/detail/byte_set.hpp"
 #include "protocol/detail/decimal.hpp"
 #include "protocol/detail/one_line.hpp"
+#include "protocol/detail/small_bytes.hpp"
 #include "protocol/resp/resp_encode.hpp"
 #include "protocol/resp/resp_wire.hpp"
 
@@ -67,6 +68,20 @@ void append_bulk(std::string& out, char type, std::string_view data) {
 }
 
 void append_line_text(std::string& out, char type, std::string_view text) {
+  const std::size_t n = text.size();
+  if (n <= 8) {
+    if (detail::has_line_break_upto8(text.data(), n)) {
+      append_line_text_slow(out, type, text);
+      return;
+    }
+    char line[8 + 3];
+    line[0] = type;
+    detail::copy_upto8(line + 1, text.data(), n);
+    line[n + 1] = '\r';
+    line[n + 2] = '\n';
+    out.append(line, n + 3);
+    return;
+  }
   if (text.size() <= short_reply && detail::line_breaks.find_in(text) == text.size()) {
     char line[short_reply + 3];
     line[0] = type;
