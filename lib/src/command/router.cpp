@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "command/dispatch.hpp"
+#include "command/http_probe.hpp"
 #include "coronet/command/connection.hpp"
 #include "command/short_names.hpp"
 
@@ -329,6 +330,7 @@ bool dispatch_awaiter::route() {
     }
   }
   if (command_ == nullptr) {
+    refuse_http_probe(request_);
     emplace([this] { return unknown_command_reply(request_.name, request_.args); });
     return true;
   }

@@ -15,6 +15,7 @@
 #include "coronet/net/timeout.hpp"
 #include "protocol/http/http_codec.hpp"
 #include "protocol/http/http_parser_adapter.hpp"
+#include "server/metrics_text.hpp"
 #include "server/session_batch.hpp"
 #include "server/status_page.hpp"
 
@@ -71,7 +72,8 @@ void method_not_allowed(server_worker& w, http_head& head, std::string_view allo
 }
 
 // The response to a request that cannot be parsed; the connection closes.
-void respond_protocol_error(session& s, background_writer<tcp::socket>& io, int status, std::string_view text) {
+template <class Writer>
+void respond_protocol_error(session& s, Writer& io, int status, std::string_view text) {
   s.worker.errors.add();
   std::string msg = "closing an HTTP connection: ";
   msg += std::to_string(status);
@@ -97,12 +99,16 @@ void request_timed_out(session& s) noexcept {
 }
 
 // Reads into `buf`, for with_timeout.
-task<std::size_t> read_into(tcp::socket& sock, asio::mutable_buffer buf) { co_return co_await sock.read_some(buf); }
+template <class Stream>
+task<std::size_t> read_into(Stream& sock, asio::mutable_buffer buf) {
+  co_return co_await sock.read_some(buf);
+}
 
 // GET /events: a server-sent event with the stats now and then every second,
 // until the peer closes or the server drains. The response has no length: it
 // ends with the connection.
-task<void> serve_events(session& s, background_writer<tcp::socket>& io, std::string& body) {
+template <class Writer>
+task<void> serve_events(session& s, Writer& io, std::string& body) {
   server_worker& w = s.worker;
   http_head h;
   h.content_type = "text/event-stream";
@@ -147,7 +153,8 @@ task<void> serve_events(session& s, background_writer<tcp::socket>& io, std::str
 
 }  // namespace
 
-task<void> serve_http(session& s, background_writer<tcp::socket>& io) {
+template <class Writer>
+task<void> serve_http(session& s, Writer& io) {
   server_worker& w = s.worker;
   const http_options& limits = w.opts.http;
   // What one request may take in the buffer: its line, its headers and its
@@ -211,6 +218,7 @@ task<void> serve_http(session& s, background_writer<tcp::socket>& io) {
         case http_target::stats_json:
         case http_target::healthz:
         case http_target::events:
+        case http_target::metrics:
           if (!readable) {
             method_not_allowed(w, head, "GET, HEAD", body, out, head_only);
             break;
@@ -223,6 +231,9 @@ task<void> serve_http(session& s, background_writer<tcp::socket>& io) {
           if (target == http_target::status_page) {
             head.content_type = "text/html; charset=utf-8";
             respond(out, head, status_page_html(), head_only);
+          } else if (target == http_target::metrics) {
+            respond_metrics(w.srv, head, body);
+            respond(out, head, body, head_only);
           } else if (target == http_target::healthz) {
             head.content_type = text_type;
             head.no_store = true;
@@ -302,5 +313,8 @@ task<void> serve_http(session& s, background_writer<tcp::socket>& io) {
       co_return;
   }
 }
+
+template task<void> serve_http(session&, background_writer<tcp::socket>&);
+template task<void> serve_http(session&, background_writer<tls::stream>&);
 
 }  // namespace coronet::detail

@@ -17,6 +17,7 @@
 #include "coronet/runtime/read_buffer.hpp"
 #include "coronet/core/spawn.hpp"
 #include "protocol/http/http_codec.hpp"
+#include "server/security_attack.hpp"
 #include "server/session_batch.hpp"
 
 namespace coronet::detail {
@@ -85,6 +86,19 @@ bool drain_session(connection_core& c, bool late, bool grace_over) noexcept {
   s.answered = true;
 }
 
+// Counts and encodes a request's reply.
+template <request_codec Codec, class Writer>
+void answer(session& s, Writer& io, const Codec& codec, const reply& rep) {
+  const bool error = rep.kind() == reply_kind::error;
+  if (error && s.conn.dropping_reply()) {
+    s.worker.requests.add();
+    s.worker.errors.add();
+    return security_attack(s);  // HTTP on a command port: the connection closes without a reply
+  }
+  count_answer(s, error);
+  codec.encode(rep, io.pending());
+}
+
 // Where writing handlers write: the output, in the codec's encoding.
 template <request_codec Codec>
 response_target target_of(const Codec& codec, std::string& out) noexcept {
@@ -136,8 +150,7 @@ task<void> serve_stream(session& s, Writer& io) {
         if (call.written()) {
           count_answer(s, call.wrote_error());
         } else {
-          count_answer(s, rep.kind() == reply_kind::error);
-          codec.encode(rep, io.pending());
+          answer<Codec>(s, io, codec, rep);
         }
         progressed = true;
       }
@@ -202,11 +215,7 @@ template <class Writer>
 task<void> serve_protocol(session& s, Writer& io) {
   switch (s.where->protocol) {
     case wire_protocol::raw: co_await serve_raw(s, io); break;
-    case wire_protocol::http:
-      // The server refuses an HTTP listener with TLS at construction.
-      if constexpr (std::is_same_v<Writer, background_writer<tcp::socket>>)
-        co_await serve_http(s, io);
-      break;
+    case wire_protocol::http: co_await serve_http(s, io); break;
     case wire_protocol::line: co_await serve_stream<line_codec>(s, io); break;
     case wire_protocol::resp: co_await serve_stream<resp_codec>(s, io); break;
   }
