@@ -319,7 +319,8 @@ inline bool dispatch_awaiter::write_reply() {
 }
 
 bool dispatch_awaiter::route() {
-  command_ = routes_.find(request_.name);
+  const std::string_view name = request_.name;
+  command_ = name.size() - 1 < short_name_max ? routes_.find_short(name) : routes_.find(name);
   if (watch_ != nullptr && watch_->metrics != nullptr) {
     if (command_ == nullptr) {
       watch_->metrics->record_unknown();

@@ -187,7 +187,7 @@ public:
   std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> h) {
     return call_.await_suspend(h);
   }
-  const reply& await_resume() { return call_.await_resume(); }
+  [[gnu::always_inline]] const reply& await_resume() { return call_.await_resume(); }
   // The handler wrote its reply into the target: the awaited reply is a placeholder.
   bool written() const noexcept { return call_.written(); }
   bool wrote_error() const noexcept { return call_.wrote_error(); }

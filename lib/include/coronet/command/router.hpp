@@ -127,6 +127,7 @@ struct router_short_name {
   std::uint32_t length = 0;  // 0: an empty slot
   std::uint32_t index = 0;   // into the router's commands
 };
+class dispatch_awaiter;
 }  // namespace detail
 
 /// Maps case-insensitive command names (and aliases) to handlers.
@@ -223,6 +224,8 @@ private:
                       plain_command_handler plain_handler, arity args,
                       writing_command_handler writing_handler = {});
   void insert(std::string_view name, std::size_t index);
+  // The dispatch path probes the short names itself, without a call.
+  friend class detail::dispatch_awaiter;
   void insert_short(std::string_view name, std::size_t index);
   const command* find_short(std::string_view name) const noexcept;
 
