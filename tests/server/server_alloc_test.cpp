@@ -54,4 +54,16 @@ TEST_CASE("steady-state ping and timestamp requests allocate nothing in the serv
     CHECK(count_server_allocations(srv.port(), "*1\r\n$9\r\ntimestamp\r\n", 31, 200, 2000, reply) == 0);
     CHECK(reply.substr(0, 5) == "$24\r\n");
   }
+  SECTION("RESP echo of 100 bytes (a writing handler's bulk, past reply's inline capacity)") {
+    coronet_test::builtins_server srv(coronet::wire_protocol::resp);
+    const std::string arg(100, 'e');
+    CHECK(count_server_allocations(srv.port(), "*2\r\n$4\r\nECHO\r\n$100\r\n" + arg + "\r\n", 108, 200, 2000,
+                                   reply) == 0);
+    CHECK(reply == "$100\r\n" + arg + "\r\n");
+  }
+  SECTION("line echo (a writing handler in the line protocol)") {
+    coronet_test::builtins_server srv(coronet::wire_protocol::line);
+    CHECK(count_server_allocations(srv.port(), "echo hello\r\n", 7, 200, 2000, reply) == 0);
+    CHECK(reply == "hello\r\n");
+  }
 }

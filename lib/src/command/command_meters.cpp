@@ -52,7 +52,8 @@ void latency_clock::calibrate() noexcept {
   });
 }
 
-void command_meters::prepare(std::size_t commands) {
+void command_meters::prepare(std::size_t commands, bool timed) {
+  timed_ = timed;
   latency_clock::calibrate();
   if (size_.load(std::memory_order_relaxed) != 0 || commands == 0)
     return;

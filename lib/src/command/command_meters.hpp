@@ -75,10 +75,18 @@ struct command_counters {
       errors.add();
     latency[latency_histogram::bucket_of(ns)].add();
   }
+  // Counts a call that was not timed. Owning thread only.
+  void record_untimed(bool error) noexcept {
+    if (error)
+      errors.add();
+    untimed_calls.add();
+  }
 
   // Calls are the sum of the latency buckets: one store less per request.
   thread_counter errors;
   std::array<thread_counter, latency_histogram::bucket_count> latency;
+  // Calls not timed (latency tracking off), in no bucket.
+  thread_counter untimed_calls;
 };
 
 // The calls of one thread's router commands, by index in router::commands().
@@ -87,8 +95,11 @@ public:
   // Sizes the command table for a router of `commands` commands and
   // calibrates latency_clock. Call once, before the thread dispatches;
   // readers on other threads see either no table or the whole of it.
-  // Throws std::bad_alloc.
-  void prepare(std::size_t commands);
+  // With `timed` false, calls are counted but not timed. Throws std::bad_alloc.
+  void prepare(std::size_t commands, bool timed = true);
+
+  // Whether calls are timed (prepare's `timed`). Owning thread only.
+  bool timed() const noexcept { return timed_; }
 
   // The counters of the command at `index` (in router::commands()), or null
   // for an index beyond the table (a command registered after run() started,
@@ -104,6 +115,7 @@ protected:
   std::unique_ptr<command_counters[]> commands_;
   std::atomic<std::size_t> size_{0};
   thread_counter unknown_;
+  bool timed_ = true;
 };
 
 }  // namespace coronet::detail

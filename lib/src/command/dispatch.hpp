@@ -11,6 +11,7 @@
 
 #include "command/command_meters.hpp"
 #include "coronet/command/request.hpp"
+#include "coronet/command/response_writer.hpp"
 #include "coronet/command/router.hpp"
 #include "coronet/core/detail/inline_start.hpp"
 #include "coronet/core/detail/promise_base.hpp"
@@ -52,6 +53,17 @@ struct handler_watch {
   command_meters* metrics = nullptr;
 };
 
+// Where a session lets writing handlers put their replies: its output and
+// the encoding in use. Without one (out null), they build a reply.
+struct response_target {
+  std::string* out = nullptr;
+  reply_encoding encoding = reply_encoding::resp2;
+};
+
+// What a dispatch_awaiter yields when the reply was written, not built
+// (never modified).
+inline reply written_placeholder;
+
 // `co_await dispatch_awaiter(routes, req, watch)` routes `req`, runs its
 // handler and yields a reference to the reply, valid while the awaiter lives
 // (keep the awaiter in a named variable). The reply is built once, in the
@@ -64,11 +76,12 @@ struct handler_watch {
 // only if it does is the watch told. Without a watch it is awaited normally.
 class dispatch_awaiter {
 public:
-  dispatch_awaiter(const router& routes, request& req, handler_watch* watch) noexcept
-      : routes_(routes), request_(req), watch_(watch) {}
+  dispatch_awaiter(const router& routes, request& req, handler_watch* watch, response_target target = {}) noexcept
+      : routes_(routes), request_(req), watch_(watch), out_(target.out), encoding_(target.encoding) {}
   dispatch_awaiter(const dispatch_awaiter&) = delete;
   dispatch_awaiter& operator=(const dispatch_awaiter&) = delete;
-  ~dispatch_awaiter() {
+  // Inlined into the session loop: after a writing handler there is nothing to destroy.
+  [[gnu::always_inline]] ~dispatch_awaiter() {
     if (has_value_)
       value_.~reply();
   }
@@ -86,7 +99,9 @@ public:
   // The reply; `ERR timeout` when the watch's timeout cancelled the handler.
   // Rethrows any other cancellation (a forced close), which is not counted
   // in the watch's metrics.
-  reply& await_resume() {
+  // Inlined into the session loop: for a plain or writing handler it is a
+  // few tests.
+  [[gnu::always_inline]] reply& await_resume() {
     if (running_) {
       if (watch_ != nullptr)
         watch_->waiting = false;
@@ -97,11 +112,21 @@ public:
     }
     if (failure_)
       settle_failure();
+    if (wrote_)
+      return placeholder();
     return measured(value_);
   }
 
+  // True when a writing handler wrote the reply into the target's output
+  // (await_resume then yields an empty placeholder, not the reply).
+  bool written() const noexcept { return wrote_; }
+  // True when what it wrote is an error.
+  bool wrote_error() const noexcept { return wrote_error_; }
+
 private:
   bool route();
+  bool write_reply();
+  static reply& placeholder() noexcept { return written_placeholder; }
 
   // Counts the call in the watch's metrics, if route() found it a slot and
   // has not counted it yet (a plain-function handler's call is counted
@@ -112,7 +137,7 @@ private:
     return r;
   }
   void count(const reply& r) noexcept;
-  void count_here(const reply& r) noexcept;
+  void count_here(bool error) noexcept;
 
   std::coroutine_handle<> start(std::coroutine_handle<> awaiting, chain_context* context);
   void settle_failure();
@@ -122,6 +147,15 @@ private:
   void emplace(Make&& make) {
     ::new (static_cast<void*>(&value_)) reply(make());
     has_value_ = true;
+  }
+  // As emplace, over a reply that may be there already.
+  template <class Make>
+  void replace(Make&& make) {
+    if (has_value_) {
+      value_.~reply();
+      has_value_ = false;
+    }
+    emplace(make);
   }
 
   const router& routes_;
@@ -134,7 +168,15 @@ private:
   std::uint64_t started_ = 0;
   task<reply> running_;
   std::exception_ptr failure_;
+  // A writing handler's output and encoding (out_ null: build value_).
+  std::string* out_;
+  reply_encoding encoding_;
   bool has_value_ = false;
+  // A writing handler wrote into out_ / what it wrote is an error / a reply
+  // was written before a failure, which is then only logged.
+  bool wrote_ = false;
+  bool wrote_error_ = false;
+  bool keep_reply_ = false;
   union {
     reply value_;
   };

@@ -1,19 +1,15 @@
 #include "coronet/command/router.hpp"
 
 #include <algorithm>
-#include <array>
+#include <bit>
+#include <cstring>
 #include <exception>
-#include <system_error>
 #include <utility>
-
-#include <asio/error.hpp>
 
 #include "command/dispatch.hpp"
 #include "command/http_probe.hpp"
 #include "coronet/command/connection.hpp"
-#include "coronet/core/detail/log_limiter.hpp"
-#include "coronet/core/log.hpp"
-#include "coronet/protocol/detail/quoted_name.hpp"
+#include "command/short_names.hpp"
 
 namespace coronet {
 namespace {
@@ -42,33 +38,6 @@ int compare_lower(std::string_view a, std::string_view b) noexcept {
 }
 
 }  // namespace
-
-reply unknown_command_reply(std::string_view name, std::span<const std::string_view> args) {
-  std::string msg = "ERR unknown command '";
-  detail::append_quoted_name(msg, name);
-  msg += "', with args beginning with: ";
-  // Redis adds arguments while their text is under 128 bytes, each cut to
-  // what is left of the 128.
-  const std::size_t args_start = msg.size();
-  for (std::string_view arg : args) {
-    const std::size_t used = msg.size() - args_start;
-    if (used >= detail::max_echoed_name)
-      break;
-    msg += '\'';
-    detail::append_quoted_name(msg, arg, detail::max_echoed_name - used);
-    msg += "' ";
-  }
-  return reply::error_line(msg);
-}
-
-reply wrong_arity_reply(std::string_view name) {
-  std::string msg = "ERR wrong number of arguments for '";
-  detail::append_quoted_name(msg, name);
-  msg += "' command";
-  return reply::error_line(msg);
-}
-
-reply noauth_reply() { return reply::error_line("NOAUTH Authentication required."); }
 
 void router::check_new_name(std::string_view name) const {
   if (name.empty() || name.size() > max_name_length)
@@ -156,7 +125,61 @@ const router_entry* probe(const std::vector<router_entry>& names, const std::vec
 
 }  // namespace
 
+using detail::short_name_max;
+using detail::short_slot;
+using detail::short_word;
+
+void router::insert_short(std::string_view name, std::size_t index) {
+  const std::string lower_name = to_lower(name);
+  std::string letters(name.size(), '\0');
+  for (std::size_t i = 0; i < name.size(); ++i)
+    if (lower_name[i] >= 'a' && lower_name[i] <= 'z')
+      letters[i] = 0x20;
+  detail::router_short_name added;
+  added.lower = short_word(lower_name.data(), lower_name.size());
+  added.case_bits = short_word(letters.data(), letters.size());
+  added.length = static_cast<std::uint32_t>(name.size());
+  added.index = static_cast<std::uint32_t>(index);
+  // Rebuilt whole at every registration (never hot), at most half full.
+  std::vector<detail::router_short_name> old = std::move(short_);
+  ++short_count_;
+  std::size_t size = 8;
+  while (size < 2 * short_count_)
+    size *= 2;
+  short_.assign(size, {});
+  short_shift_ = 64 - static_cast<unsigned>(std::countr_zero(size));
+  short_mask_ = size - 1;
+  old.push_back(added);
+  for (const detail::router_short_name& e : old) {
+    if (e.length == 0)
+      continue;
+    std::size_t i = short_slot(e.lower, e.length, short_shift_);
+    while (short_[i].length != 0)
+      i = (i + 1) & (size - 1);
+    short_[i] = e;
+  }
+}
+
+[[gnu::always_inline]] inline const command* router::find_short(std::string_view name) const noexcept {
+  if (short_count_ == 0)
+    return nullptr;
+  const std::size_t n = name.size();
+  const std::uint64_t word = short_word(name.data(), n);
+  const std::size_t mask = short_mask_;
+  for (std::size_t i = short_slot(word, n, short_shift_);; i = (i + 1) & mask) {
+    const detail::router_short_name& e = short_[i];
+    if (e.length == 0)
+      return nullptr;
+    if (e.length == n && (word | e.case_bits) == e.lower)
+      return &commands_[e.index];
+  }
+}
+
 void router::insert(std::string_view name, std::size_t index) {
+  if (name.size() <= short_name_max) {
+    insert_short(name, index);
+    return;
+  }
   std::string lower_name = to_lower(name);
   std::string upper_name = to_upper(name);
   if (upper_name != lower_name)
@@ -177,8 +200,15 @@ router& router::add(std::string_view name, std::string_view description, plain_c
   return add_command(name, description, {}, std::move(handler), args);
 }
 
+router& router::add(std::string_view name, std::string_view description, writing_command_handler handler,
+                    arity args) {
+  if (!handler)
+    throw command_error("coronet::router: command '" + std::string(name) + "' has no handler");
+  return add_command(name, description, {}, {}, args, std::move(handler));
+}
+
 router& router::add_command(std::string_view name, std::string_view description, command_handler handler,
-                            plain_command_handler plain_handler, arity args) {
+                            plain_command_handler plain_handler, arity args, writing_command_handler writing_handler) {
   check_new_name(name);
   if (args.min > args.max)
     throw command_error("coronet::router: command '" + std::string(name) + "' has min arguments above max");
@@ -189,7 +219,8 @@ router& router::add_command(std::string_view name, std::string_view description,
                               std::move(plain_handler),
                               {},
                               command_flags::none,
-                              {}});
+                              {},
+                              std::move(writing_handler)});
   insert(name, commands_.size() - 1);
   return *this;
 }
@@ -223,6 +254,9 @@ router& router::alias(std::string_view alias_name, std::string_view target) {
 }
 
 const command* router::find(std::string_view name) const noexcept {
+  // Unsigned: an empty name wraps around and goes on to the check below.
+  if (name.size() - 1 < short_name_max)
+    return find_short(name);
   if (name.empty() || name.size() > max_name_length || exact_.slots.empty())
     return nullptr;
   const router_entry* e = probe(exact_.names, exact_.slots, exact_hash(name),
@@ -240,41 +274,60 @@ task<reply> router::dispatch(request& req) const {
 
 }  // namespace coronet
 
-// The dispatch path shares this file with router::find so that route() can
-// inline the lookup.
+// Routing shares this file with router::find; starting a coroutine handler
+// and settling failures are in dispatch.cpp.
 namespace coronet::detail {
-namespace {
-
-log_limiter handler_error_log;
-
-bool is_cancellation(const std::exception_ptr& failure) noexcept {
-  try {
-    std::rethrow_exception(failure);
-  } catch (const std::system_error& e) {
-    return e.code() == asio::error::operation_aborted;
-  } catch (...) {
-    return false;
-  }
-}
-
-}  // namespace
-
 // Inlined into route(), where plain-function handlers' calls are counted.
-inline void dispatch_awaiter::count_here(const reply& r) noexcept {
-  counters_->record(latency_clock::elapsed_ns(started_, latency_clock::now()), r.kind() == reply_kind::error);
+inline void dispatch_awaiter::count_here(bool error) noexcept {
+  if (started_ == 0)
+    counters_->record_untimed(error);
+  else
+    counters_->record(latency_clock::elapsed_ns(started_, latency_clock::now()), error);
   counters_ = nullptr;
 }
 
-void dispatch_awaiter::count(const reply& r) noexcept { count_here(r); }
+void dispatch_awaiter::count(const reply& r) noexcept { count_here(r.kind() == reply_kind::error); }
+
+// A writing handler: straight into the session's output, or into the
+// awaiter's reply where there is none. Its failure is settled at resume.
+inline bool dispatch_awaiter::write_reply() {
+  if (out_ == nullptr) {
+    emplace([] { return reply(); });
+    response_writer into(value_);
+    try {
+      command_->writing_handler(request_, into);
+    } catch (...) {
+      failure_ = std::current_exception();
+      keep_reply_ = into.written();
+    }
+    return true;
+  }
+  response_writer out(*out_, encoding_);
+  try {
+    command_->writing_handler(request_, out);
+  } catch (...) {
+    failure_ = std::current_exception();
+  }
+  if (!out.written() && !failure_)
+    out.null();
+  wrote_ = out.written();
+  wrote_error_ = out.wrote_error();
+  keep_reply_ = wrote_;
+  if (wrote_ && counters_ != nullptr)
+    count_here(out.wrote_error());
+  return true;
+}
 
 bool dispatch_awaiter::route() {
-  command_ = routes_.find(request_.name);
+  const std::string_view name = request_.name;
+  command_ = name.size() - 1 < short_name_max ? routes_.find_short(name) : routes_.find(name);
   if (watch_ != nullptr && watch_->metrics != nullptr) {
     if (command_ == nullptr) {
       watch_->metrics->record_unknown();
     } else {
       counters_ = watch_->metrics->slot(static_cast<std::size_t>(command_ - routes_.commands().data()));
-      started_ = latency_clock::now();
+      // 0: not timed (no clock reads 0 while a server runs).
+      started_ = watch_->metrics->timed() ? latency_clock::now() : 0;
     }
   }
   if (command_ == nullptr) {
@@ -292,10 +345,12 @@ bool dispatch_awaiter::route() {
     return true;
   }
   try {
+    if (command_->writing_handler)
+      return write_reply();
     if (command_->plain_handler) {
       emplace([this] { return command_->plain_handler(request_); });
       if (counters_ != nullptr)
-        count_here(value_);
+        count_here(value_.kind() == reply_kind::error);
       return true;
     }
     running_ = command_->handler(request_);
@@ -304,40 +359,6 @@ bool dispatch_awaiter::route() {
     return true;
   }
   return false;
-}
-
-std::coroutine_handle<> dispatch_awaiter::start(std::coroutine_handle<> awaiting, chain_context* context) {
-  if (watch_ == nullptr)
-    return start_by_transfer(running_, context, awaiting);
-  handler_watch::handler_chain& chain = watch_->chain;
-  chain.parent = context;
-  if (!chain.executor && context != nullptr)
-    chain.executor = context->executor;
-  watch_->timed_out = false;
-  if (start_inline(running_, &chain))
-    return awaiting;
-  continue_with(running_, awaiting);
-  watch_->waiting = true;
-  watch_->suspended_hook(*watch_);
-  return std::noop_coroutine();
-}
-
-void dispatch_awaiter::settle_failure() {
-  const std::exception_ptr failure = std::exchange(failure_, {});
-  if (is_cancellation(failure)) {
-    if (watch_ == nullptr || !watch_->timed_out)
-      std::rethrow_exception(failure);
-    emplace([] { return reply::err("timeout"); });
-    return;
-  }
-  try {
-    std::rethrow_exception(failure);
-  } catch (const std::exception& e) {
-    handler_error_log.log(log_level::error, "command '" + command_->name + "' threw: " + e.what());
-  } catch (...) {
-    handler_error_log.log(log_level::error, "command '" + command_->name + "' threw an exception of unknown type");
-  }
-  emplace([] { return reply::err("internal error"); });
 }
 
 }  // namespace coronet::detail

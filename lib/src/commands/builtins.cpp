@@ -39,13 +39,14 @@ reply timestamp_command(request& req) {
   return reply::error_line(msg);
 }
 
-reply ping_command(request& req) {
+void ping_command(request& req, response_writer& out) {
   if (req.size() == 0)
-    return reply::text("PONG");
-  return reply::bulk(req.arg(0));
+    out.text("PONG");
+  else
+    out.bulk(req.arg(0));
 }
 
-reply echo_command(request& req) { return reply::bulk(req.arg(0)); }
+void echo_command(request& req, response_writer& out) { out.bulk(req.arg(0)); }
 
 std::string help_entry(const command& c) {
   std::string entry = c.name;

@@ -19,6 +19,7 @@ void worker_metrics::add_to(server_metrics& out) const {
       to.calls += n;
     }
     to.errors += from.errors.get();
+    to.calls += from.untimed_calls.get();
   }
   out.unknown_commands += unknown_.get();
   for (std::size_t p = 0; p < max_protocols; ++p) {

@@ -77,18 +77,35 @@ bool drain_session(connection_core& c, bool late, bool grace_over) noexcept {
   return false;
 }
 
+// Counts a request answered, with an error or not.
+[[gnu::always_inline]] inline void count_answer(session& s, bool error) noexcept {
+  server_worker& w = s.worker;
+  w.requests.add();
+  if (error)
+    w.errors.add();
+  s.answered = true;
+}
+
 // Counts and encodes a request's reply.
 template <request_codec Codec, class Writer>
 void answer(session& s, Writer& io, const Codec& codec, const reply& rep) {
-  server_worker& w = s.worker;
-  w.requests.add();
-  if (rep.kind() == reply_kind::error) {
-    w.errors.add();
-    if (s.conn.dropping_reply())
-      return security_attack(s);  // HTTP on a command port: the connection closes without a reply
+  const bool error = rep.kind() == reply_kind::error;
+  if (error && s.conn.dropping_reply()) {
+    s.worker.requests.add();
+    s.worker.errors.add();
+    return security_attack(s);  // HTTP on a command port: the connection closes without a reply
   }
+  count_answer(s, error);
   codec.encode(rep, io.pending());
-  s.answered = true;
+}
+
+// Where writing handlers write: the output, in the codec's encoding.
+template <request_codec Codec>
+response_target target_of(const Codec& codec, std::string& out) noexcept {
+  if constexpr (requires { codec.protover(); })
+    return {&out, codec.protover() >= 3 ? reply_encoding::resp3 : reply_encoding::resp2};
+  else
+    return {&out, reply_encoding::line};
 }
 
 // Reads, parses and answers requests until the peer leaves, an error closes the connection,
@@ -125,12 +142,16 @@ task<void> serve_stream(session& s, Writer& io) {
         co_return;
       }
       if (!words.empty()) {
-        session_call call(s, words);
+        session_call call(s, words, target_of(codec, io.pending()));
         const reply& rep = co_await call;
         // HELLO's own reply is already in the version it chose, as in Redis.
         if constexpr (requires { codec.set_protover(2); })
           codec.set_protover(s.conn.protover);
-        answer<Codec>(s, io, codec, rep);
+        if (call.written()) {
+          count_answer(s, call.wrote_error());
+        } else {
+          answer<Codec>(s, io, codec, rep);
+        }
         progressed = true;
       }
       in.consume(r.consumed);

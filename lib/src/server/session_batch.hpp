@@ -173,8 +173,9 @@ public:
   // busy_ and the request deadline are set by handler_suspended, for the handlers that
   // suspend. A request deadline left armed after its handler finished finds no handler
   // waiting and does nothing; the next suspension or partial-request deadline replaces it.
-  session_call(session& s, std::span<const std::string_view> words) noexcept
-      : req_(request::from_words(words)), call_(s.routes, req_, &s) {
+  // With a `target`, writing handlers write their replies into it (see written()).
+  session_call(session& s, std::span<const std::string_view> words, response_target target = {}) noexcept
+      : req_(request::from_words(words)), call_(s.routes, req_, &s, target) {
     req_.conn = &s.conn;
     s.state = session::phase::handling;
   }
@@ -186,7 +187,10 @@ public:
   std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> h) {
     return call_.await_suspend(h);
   }
-  const reply& await_resume() { return call_.await_resume(); }
+  [[gnu::always_inline]] const reply& await_resume() { return call_.await_resume(); }
+  // The handler wrote its reply into the target: the awaited reply is a placeholder.
+  bool written() const noexcept { return call_.written(); }
+  bool wrote_error() const noexcept { return call_.wrote_error(); }
 
 private:
   request req_;

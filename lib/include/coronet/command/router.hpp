@@ -15,6 +15,7 @@
 
 #include "coronet/protocol/reply.hpp"
 #include "coronet/command/request.hpp"
+#include "coronet/command/response_writer.hpp"
 #include "coronet/core/task.hpp"
 
 namespace coronet {
@@ -28,6 +29,14 @@ using command_handler = std::function<task<reply>(request&)>;
 /// called directly, with no coroutine frame, so it is the cheapest kind. An
 /// exception escaping it becomes `ERR internal error`.
 using plain_command_handler = std::function<reply(request&)>;
+
+/// A writing command handler, for commands that never wait: it writes its
+/// reply through a `response_writer`, which in a line or RESP session of a
+/// server encodes it straight into the connection's output, with no `reply`
+/// object built and destroyed; the cheapest kind. Called directly, with no
+/// coroutine frame. An exception escaping it before it wrote becomes `ERR
+/// internal error`; after, it is logged and the reply stands.
+using writing_command_handler = std::function<void(request&, response_writer&)>;
 
 /// How many arguments (not counting the command name) a command accepts.
 struct arity {
@@ -91,6 +100,8 @@ struct command {
   /// ACL categories without the `@` (e.g. `connection`), shown by `COMMAND
   /// INFO` after those the flags imply (`router::set_acl_categories`).
   std::vector<std::string> acl_categories;
+  /// The handler, when it writes through a `response_writer`; empty otherwise.
+  writing_command_handler writing_handler;
 };
 
 /// Thrown by `router::add` and `router::alias` for a name already taken or
@@ -107,6 +118,16 @@ struct router_name {
   std::string name;
   std::size_t index;  // into the router's commands
 };
+// A name of at most 8 bytes as the router compares it: its bytes in one word
+// (lower case), and the case bit of each letter, so that `(word | case_bits)
+// == lower` holds for exactly the spellings that differ in case.
+struct router_short_name {
+  std::uint64_t lower = 0;
+  std::uint64_t case_bits = 0;
+  std::uint32_t length = 0;  // 0: an empty slot
+  std::uint32_t index = 0;   // into the router's commands
+};
+class dispatch_awaiter;
 }  // namespace detail
 
 /// Maps case-insensitive command names (and aliases) to handlers.
@@ -127,6 +148,10 @@ public:
   /// As above, for a plain-function handler (`reply(request&)`), which runs
   /// without a coroutine frame. Throws as above.
   router& add(std::string_view name, std::string_view description, plain_command_handler handler, arity args = {});
+
+  /// As above, for a writing handler (`void(request&, response_writer&)`),
+  /// which writes its reply straight into the connection's output. Throws as above.
+  router& add(std::string_view name, std::string_view description, writing_command_handler handler, arity args = {});
 
   /// Makes `alias` another name for the registered command `target`. Throws
   /// `command_error` if `target` is unknown or `alias` is taken or not acceptable.
@@ -196,10 +221,22 @@ private:
   void check_new_name(std::string_view name) const;
   command& registered(std::string_view name);
   router& add_command(std::string_view name, std::string_view description, command_handler handler,
-                      plain_command_handler plain_handler, arity args);
+                      plain_command_handler plain_handler, arity args,
+                      writing_command_handler writing_handler = {});
   void insert(std::string_view name, std::size_t index);
+  // The dispatch path probes the short names itself, without a call.
+  friend class detail::dispatch_awaiter;
+  void insert_short(std::string_view name, std::size_t index);
+  const command* find_short(std::string_view name) const noexcept;
 
   std::vector<command> commands_;
+  // Every name of at most 8 bytes, found in any case by one word compare
+  // (open addressing, a power of two at least twice the names); longer names
+  // are in the two tables below.
+  std::vector<detail::router_short_name> short_;
+  std::size_t short_count_ = 0;
+  std::size_t short_mask_ = 0;  // short_.size() - 1
+  unsigned short_shift_ = 64;
   // Lower- and upper-case spellings, hashed as they are: most peers send one
   // of the two, found without case folding.
   hash_table exact_;

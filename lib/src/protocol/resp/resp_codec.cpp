@@ -11,6 +11,8 @@
 #include "protocol/detail/byte_set.hpp"
 #include "protocol/detail/decimal.hpp"
 #include "protocol/detail/one_line.hpp"
+#include "protocol/detail/small_bytes.hpp"
+#include "protocol/resp/resp_encode.hpp"
 #include "protocol/resp/resp_wire.hpp"
 
 namespace coronet {
@@ -19,25 +21,83 @@ namespace {
 
 using namespace detail::resp;  // the framing shared with the other RESP side
 
-void append_header(std::string& out, char type, std::int64_t value) {
-  out.push_back(type);
-  detail::append_decimal(out, value);
-  out.append("\r\n", 2);
-}
+// Short replies are built on the stack and appended once: each std::string
+// append checks capacity and writes a terminator, which for `+PONG\r\n` cost
+// more than the bytes.
+constexpr std::size_t short_reply = 64;
 
-void append_bulk(std::string& out, char type, std::string_view data) {
-  append_header(out, type, static_cast<std::int64_t>(data.size()));
-  out.append(data);
-  out.append("\r\n", 2);
-}
-
-// A simple string or error line: CR and LF inside become spaces, as Redis
-// does.
-void append_line_text(std::string& out, char type, std::string_view text) {
+// A line with CR or LF to replace, or a long one: out of line, so that the
+// short path keeps a small frame.
+[[gnu::noinline]] void append_line_text_slow(std::string& out, char type, std::string_view text) {
   out.push_back(type);
   detail::append_on_one_line(out, text);
   out.append("\r\n", 2);
 }
+
+}  // namespace
+
+namespace detail::resp {
+
+void append_header(std::string& out, char type, std::int64_t value) {
+  char line[24];
+  line[0] = type;
+  const auto r = std::to_chars(line + 1, line + sizeof line - 2, value);
+  r.ptr[0] = '\r';
+  r.ptr[1] = '\n';
+  out.append(line, static_cast<std::size_t>(r.ptr + 2 - line));
+}
+
+void append_bulk(std::string& out, char type, std::string_view data) {
+  if (data.size() > short_reply) {
+    append_header(out, type, static_cast<std::int64_t>(data.size()));
+    out.append(data);
+    out.append("\r\n", 2);
+    return;
+  }
+  char line[short_reply + 8];
+  line[0] = type;
+  auto* at = std::to_chars(line + 1, line + 4, data.size()).ptr;  // at most 2 digits
+  *at++ = '\r';
+  *at++ = '\n';
+  if (!data.empty())
+    std::memcpy(at, data.data(), data.size());
+  at += data.size();
+  *at++ = '\r';
+  *at++ = '\n';
+  out.append(line, static_cast<std::size_t>(at - line));
+}
+
+void append_line_text(std::string& out, char type, std::string_view text) {
+  const std::size_t n = text.size();
+  if (n <= 8) {
+    if (detail::has_line_break_upto8(text.data(), n)) {
+      append_line_text_slow(out, type, text);
+      return;
+    }
+    char line[8 + 3];
+    line[0] = type;
+    detail::copy_upto8(line + 1, text.data(), n);
+    line[n + 1] = '\r';
+    line[n + 2] = '\n';
+    out.append(line, n + 3);
+    return;
+  }
+  if (text.size() <= short_reply && detail::line_breaks.find_in(text) == text.size()) {
+    char line[short_reply + 3];
+    line[0] = type;
+    if (!text.empty())
+      std::memcpy(line + 1, text.data(), text.size());
+    line[text.size() + 1] = '\r';
+    line[text.size() + 2] = '\n';
+    out.append(line, text.size() + 3);
+    return;
+  }
+  append_line_text_slow(out, type, text);
+}
+
+}  // namespace detail::resp
+
+namespace {
 
 // A RESP3 double: what std::from_chars reads (decimal, exponent, `inf`,
 // `nan`), with one optional leading '+', filling the whole line.

@@ -1,0 +1,67 @@
+// The dispatch path's colder half: starting a coroutine handler, and turning
+// a handler's failure into its reply (route() is in router.cpp).
+#include "command/dispatch.hpp"
+
+#include <exception>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include <asio/error.hpp>
+
+#include "coronet/core/detail/log_limiter.hpp"
+#include "coronet/core/log.hpp"
+
+namespace coronet::detail {
+namespace {
+
+log_limiter handler_error_log;
+
+bool is_cancellation(const std::exception_ptr& failure) noexcept {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const std::system_error& e) {
+    return e.code() == asio::error::operation_aborted;
+  } catch (...) {
+    return false;
+  }
+}
+
+}  // namespace
+
+std::coroutine_handle<> dispatch_awaiter::start(std::coroutine_handle<> awaiting, chain_context* context) {
+  if (watch_ == nullptr)
+    return start_by_transfer(running_, context, awaiting);
+  handler_watch::handler_chain& chain = watch_->chain;
+  chain.parent = context;
+  if (!chain.executor && context != nullptr)
+    chain.executor = context->executor;
+  watch_->timed_out = false;
+  if (start_inline(running_, &chain))
+    return awaiting;
+  continue_with(running_, awaiting);
+  watch_->waiting = true;
+  watch_->suspended_hook(*watch_);
+  return std::noop_coroutine();
+}
+
+void dispatch_awaiter::settle_failure() {
+  const std::exception_ptr failure = std::exchange(failure_, {});
+  if (is_cancellation(failure)) {
+    if (watch_ == nullptr || !watch_->timed_out)
+      std::rethrow_exception(failure);
+    replace([] { return reply::err("timeout"); });
+    return;
+  }
+  try {
+    std::rethrow_exception(failure);
+  } catch (const std::exception& e) {
+    handler_error_log.log(log_level::error, "command '" + command_->name + "' threw: " + e.what());
+  } catch (...) {
+    handler_error_log.log(log_level::error, "command '" + command_->name + "' threw an exception of unknown type");
+  }
+  if (!keep_reply_)
+    replace([] { return reply::err("internal error"); });
+}
+
+}  // namespace coronet::detail

@@ -1,0 +1,54 @@
+// Strings of at most 8 bytes, copied and searched without a call: the
+// texts of the commonest replies (`PONG`, `OK`).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace coronet::detail {
+
+// Copies the `n` (at most 8) bytes at `src` to `dst` with at most two loads
+// and two stores, overlapping below 8 bytes.
+inline void copy_upto8(char* dst, const char* src, std::size_t n) noexcept {
+  if (n >= 4) {
+    std::uint32_t head;
+    std::uint32_t tail;
+    std::memcpy(&head, src, 4);
+    std::memcpy(&tail, src + n - 4, 4);
+    std::memcpy(dst, &head, 4);
+    std::memcpy(dst + n - 4, &tail, 4);
+  } else if (n > 0) {
+    const char first = src[0];
+    const char middle = src[n / 2];
+    const char last = src[n - 1];
+    dst[0] = first;
+    dst[n / 2] = middle;
+    dst[n - 1] = last;
+  }
+}
+
+// True when one of the `n` (at most 8) bytes at `p` is CR or LF: the bytes
+// in one word (some twice, the rest zero), tested for either value at once.
+inline bool has_line_break_upto8(const char* p, std::size_t n) noexcept {
+  std::uint64_t w = 0;
+  if (n >= 4) {
+    std::uint32_t head;
+    std::uint32_t tail;
+    std::memcpy(&head, p, 4);
+    std::memcpy(&tail, p + n - 4, 4);
+    w = head | static_cast<std::uint64_t>(tail) << 32;
+  } else if (n > 0) {
+    const auto byte = [p](std::size_t i) { return static_cast<std::uint64_t>(static_cast<unsigned char>(p[i])); };
+    w = byte(0) | byte(n / 2) << 8 | byte(n - 1) << 16;
+  } else {
+    return false;
+  }
+  constexpr std::uint64_t ones = 0x0101010101010101u;
+  constexpr std::uint64_t highs = ones * 0x80;
+  // Some byte of x is zero (exact as a yes/no answer).
+  const auto zero_byte = [](std::uint64_t x) { return ((x - ones) & ~x & highs) != 0; };
+  return zero_byte(w ^ (ones * '\r')) || zero_byte(w ^ (ones * '\n'));
+}
+
+}  // namespace coronet::detail
