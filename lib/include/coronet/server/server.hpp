@@ -17,6 +17,7 @@
 #include "coronet/protocol/proxy/proxy_header.hpp"
 #include "coronet/protocol/http/http_options.hpp"
 #include "coronet/command/router.hpp"
+#include "coronet/server/http_routes.hpp"
 #include "coronet/server/server_metrics.hpp"
 #include "coronet/server/stream_server_stats.hpp"
 #include "coronet/core/task.hpp"
@@ -248,6 +249,17 @@ public:
   /// numeric address.
   server(const router& r, server_options options);
 
+  /// As above, and the HTTP listeners serve `routes` first, then the
+  /// built-in endpoints, then `r`'s commands (see `http_routes`). `routes`
+  /// must outlive the server and not change once it runs. Throws as above.
+  server(const router& r, const http_routes& routes, server_options options);
+
+  /// A server of HTTP routes alone: its HTTP listeners serve `routes` and the
+  /// built-in endpoints, and no command (a RESP or line listener, if any,
+  /// knows none: every command is unknown). Set `options.protocol` to
+  /// `wire_protocol::http`. `routes` must outlive the server. Throws as above.
+  server(const http_routes& routes, server_options options);
+
   server(const server&) = delete;
   server& operator=(const server&) = delete;
 
@@ -366,6 +378,10 @@ public:
 
 private:
   const router& router_;
+  // The HTTP routes before the built-in endpoints (null: none), and whether
+  // the router's commands are served over HTTP after them.
+  const http_routes* http_routes_ = nullptr;
+  bool commands_over_http_ = true;
   server_options options_;
   // Listener 0 is host:port, then options_.listeners, with their bound ports.
   std::vector<listener_config> listeners_;

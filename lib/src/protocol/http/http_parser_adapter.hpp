@@ -9,7 +9,9 @@
 #include <memory>
 #include <span>
 #include <string_view>
+#include <vector>
 
+#include "coronet/protocol/http/http_field.hpp"
 #include "coronet/protocol/http/http_options.hpp"
 
 namespace coronet::detail {
@@ -37,6 +39,8 @@ struct http_message {
   bool json_body = false;
   // The body, chunked framing removed; writable.
   std::span<char> body;
+  // The header fields in order (trailers excluded), values trimmed.
+  std::span<const http_field> headers;
 };
 
 /// What `parse` decided.
@@ -61,7 +65,7 @@ struct http_parse_outcome {
 /// Content-Length with Transfer-Encoding, no or several Host in HTTP/1.1)
 /// with 400, CONNECT and `OPTIONS *` with 405, the HTTP/2 preface with 505;
 /// an HTTP/1.0 request with Transfer-Encoding is not kept alive. Never
-/// allocates after construction.
+/// allocates after construction for requests of up to 32 header fields.
 class http_request_parser {
 public:
   explicit http_request_parser(const http_options& limits);
@@ -100,6 +104,14 @@ private:
   http_options limits_;
   std::unique_ptr<state> parser_;
   http_message message_;
+  // The header fields by offsets from the request's first byte (the buffer
+  // may move until the request is complete), then as views for message_;
+  // reserved for the usual count, so that common requests allocate nothing.
+  struct field_offsets {
+    std::size_t name = 0, name_size = 0, value = 0, value_size = 0;
+  };
+  std::vector<field_offsets> field_offsets_;
+  std::vector<http_field> fields_;
   std::size_t fed_ = 0;  // bytes of the request given to the parser so far
   bool headers_done_ = false;
   bool expect_continue_ = false;

@@ -1,0 +1,57 @@
+// Matching a request's method and path against http_routes: the path split
+// into percent-decoded segments, the query decoded, the most specific route
+// found. Pure functions over buffers the session reuses (no allocation once
+// they have grown to a request's size).
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "coronet/server/http_routes.hpp"
+
+namespace coronet::detail {
+
+// A request path as routes see it.
+struct http_path {
+  // '/' and the decoded segments, joined by '/' (a decoded "%2F" is in a segment, not between two).
+  std::string decoded;
+  // Views into `decoded`: "/" has none, "/a/" has "a" and "".
+  std::vector<std::string_view> segments;
+};
+
+// Splits `raw` (a path beginning with '/', without query) into `out`,
+// percent-decoding each segment. False for a malformed escape.
+bool split_path(std::string_view raw, http_path& out);
+
+// Decodes the query `raw` (without '?') into `fields`, names and values
+// pointing into `scratch`: pairs split at '&', name and value at the first
+// '=', '+' read as a space, %XX decoded; empty pairs skipped. False for a
+// malformed escape.
+bool decode_query(std::string_view raw, std::string& scratch, std::vector<http_field>& fields);
+
+// The route for a request, if any.
+struct http_match {
+  // The route to serve; null when none takes the method.
+  const http_route* route = nullptr;
+  // Some route's pattern matches the path (with another method, when `route` is null: 405).
+  bool path_known = false;
+};
+
+// Finds the most specific route of `routes` for `method` and `path`; a HEAD
+// request takes a GET route when no HEAD route matches. `params` gets the
+// route's parameters (views into path.decoded).
+http_match match_route(std::span<const http_route> routes, std::string_view method, const http_path& path,
+                       std::vector<http_field>& params);
+
+// The `Allow` value for `path`: the methods of every route of `routes` whose
+// pattern matches it, in registration order, HEAD after GET.
+std::string allowed_methods(std::span<const http_route> routes, const http_path& path);
+
+// Splits a request target (origin form, or absolute form whose path is
+// taken) into its path and query; false if it is neither form.
+bool split_target(std::string_view target, std::string_view& path, std::string_view& query) noexcept;
+
+}  // namespace coronet::detail
