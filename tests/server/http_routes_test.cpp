@@ -35,7 +35,9 @@ struct reply_seen {
   std::string head;  // every header line, each ending "\r\n"
   std::string body;
 
-  bool has(std::string_view header_line) const { return head.find(std::string(header_line) + "\r\n") != std::string::npos; }
+  bool has(std::string_view header_line) const {
+    return head.find(std::string(header_line) + "\r\n") != std::string::npos;
+  }
 };
 
 class http_peer : public coronet_test::blocking_peer {
@@ -72,18 +74,16 @@ std::string request(std::string_view method, std::string_view target, std::strin
 
 coronet::http_routes test_routes() {
   coronet::http_routes routes;
-  routes.add("GET", "/items/{name}", [](http_request& req) {
-    return http_response::text(200, "item " + std::string(req.param("name")));
-  });
+  routes.add("GET", "/items/{name}",
+             [](http_request& req) { return http_response::text(200, "item " + std::string(req.param("name"))); });
   routes.add("GET", "/items/special", [](http_request&) { return http_response::text(200, "special"); });
   routes.add("DELETE", "/items/{name}", [](http_request&) { return http_response::text(204, "ignored"); });
   routes.add("PUT", "/items/{name}", [](http_request& req) {
     return http_response::json(201, "{\"stored\":\"" + std::string(req.body) + "\"}")
         .with_header("Location", "/items/" + std::string(req.param("name")));
   });
-  routes.add("GET", "/files/{path...}", [](http_request& req) {
-    return http_response::text(200, "[" + std::string(req.param("path")) + "]");
-  });
+  routes.add("GET", "/files/{path...}",
+             [](http_request& req) { return http_response::text(200, "[" + std::string(req.param("path")) + "]"); });
   routes.add("GET", "/query", [](http_request& req) {
     std::string out;
     for (const coronet::http_field& f : req.query)
@@ -132,14 +132,16 @@ coronet::server_options with_password(std::string password) {
 
 TEST_CASE("http routes: registration refuses bad patterns, methods and duplicates", "[http][routes]") {
   coronet::http_routes r;
-  auto ok = [](http_request&) { return http_response{}; };
+  auto ok = [](http_request&) {
+    return http_response{};
+  };
   r.add("GET", "/a/{x}", ok);
   CHECK_THROWS_AS(r.add("GET", "/a/{y}", ok), std::invalid_argument);  // the same paths
   CHECK_NOTHROW(r.add("POST", "/a/{x}", ok));
   CHECK_NOTHROW(r.add("GET", "/a/b", ok));
   CHECK_NOTHROW(r.add("GET", "/", ok));
-  for (std::string_view bad : {"", "a", "/a//b", "/a/", "/{}", "/{x", "/a{x}", "/{x...}/b", "/{x}/{x}", "/{a-b}",
-                               "/a?q"})
+  for (std::string_view bad :
+       {"", "a", "/a//b", "/a/", "/{}", "/{x", "/a{x}", "/{x...}/b", "/{x}/{x}", "/{a-b}", "/a?q"})
     CHECK_THROWS_AS(r.add("GET", bad, ok), std::invalid_argument);
   CHECK_THROWS_AS(r.add("get", "/c", ok), std::invalid_argument);
   CHECK_THROWS_AS(r.add("", "/c", ok), std::invalid_argument);
@@ -201,8 +203,7 @@ TEST_CASE("http routes: what a handler sees and answers", "[http][routes]") {
   CHECK(p.ask(request("GET", "/slow")).body == "slept");
 }
 
-TEST_CASE("http routes: a handler that throws or sends a bad header is 500, the connection goes on",
-          "[http][routes]") {
+TEST_CASE("http routes: a handler that throws or sends a bad header is 500, the connection goes on", "[http][routes]") {
   coronet::server_options o = coronet_test::quick_stop_options(coronet::wire_protocol::http);
   o.request_timeout = 100ms;
   routes_server s(o);
@@ -290,4 +291,26 @@ TEST_CASE("http routes: curl -u default:PASSWORD reads the status page", "[http]
   CHECK(status_of(url + "/") == "401");
   CHECK(status_of("-u default:nope " + url + "/") == "401");
   CHECK(status_of(url + "/healthz") == "200");
+}
+
+TEST_CASE("http routes: an address over its authentication budget gets 429 and is closed", "[http][routes][auth]") {
+  coronet::server_options o = with_password("pw");
+  o.auth_throttle.max_failures_per_connection = 0;
+  o.auth_throttle.failures_before_delay = 1;
+  o.auth_throttle.first_delay = 2s;
+  o.auth_throttle.max_delay = 2s;
+  o.auth_throttle.max_wait = 50ms;
+  routes_server s(o);
+  http_peer p(s.srv.port());
+  const std::string wrong = "Authorization: Bearer nope\r\n";
+  CHECK(p.ask(request("GET", "/items/a", wrong)).status == 401);
+  CHECK(p.ask(request("GET", "/items/a", wrong)).status == 401);
+  // The next turn of this address is 2 s away, past max_wait: refused unchecked.
+  const reply_seen r = p.ask(request("GET", "/items/a", "Authorization: Bearer pw\r\n"));
+  CHECK(r.status == 429);
+  CHECK(r.has("Connection: close"));
+  CHECK(p.closed());
+  // /healthz needs no credentials, so no turn.
+  http_peer q(s.srv.port());
+  CHECK(q.ask(request("GET", "/healthz")).status == 200);
 }

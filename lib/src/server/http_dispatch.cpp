@@ -122,13 +122,11 @@ const http_routes& builtin_http_routes() {
   return table;
 }
 
-http_destination route_request(const http_message& m, const http_routes* user, bool commands,
-                               http_route_state& state) {
+http_destination route_request(const http_message& m, const http_routes* user, bool commands, http_route_state& state) {
   using kind = http_destination::kind;
   std::string_view path;
   std::string_view query;
-  if (!split_target(std::string_view(m.target.data(), m.target.size()), path, query) ||
-      !split_path(path, state.path))
+  if (!split_target(std::string_view(m.target.data(), m.target.size()), path, query) || !split_path(path, state.path))
     return {kind::bad_target, nullptr};
   state.raw_query = query;
   bool known = false;

@@ -60,8 +60,7 @@ struct http_destination {
 // Finds where `m` goes: `user` (may be null) first, then the built-in
 // endpoints, then the router's commands when `commands` is set. A user's
 // route gets its parameters and decoded query in `state`.
-http_destination route_request(const http_message& m, const http_routes* user, bool commands,
-                               http_route_state& state);
+http_destination route_request(const http_message& m, const http_routes* user, bool commands, http_route_state& state);
 
 // The credentials of a request: the password of `Authorization: Basic`
 // (for user `default`, anything else is wrong) or `Bearer`.

@@ -40,8 +40,8 @@ inline void route_failure(const http_route& route, const std::exception& e) noex
 // its response is appended; a handler that throws or times out, or a response
 // that cannot be sent, is answered with 500 or 504 and the connection goes on.
 template <class Writer>
-task<void> serve_route(session& s, Writer& io, const http_message& m, const http_route& route,
-                       http_route_state& rs, http_connection connection) {
+task<void> serve_route(session& s, Writer& io, const http_message& m, const http_route& route, http_route_state& rs,
+                       http_connection connection) {
   server_worker& w = s.worker;
   http_request req;
   req.method = m.method_name;

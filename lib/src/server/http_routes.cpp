@@ -217,8 +217,7 @@ bool split_target(std::string_view target, std::string_view& path, std::string_v
     if (scheme == std::string_view::npos)
       return false;
     const std::size_t slash = target.find_first_of("/?#", scheme + 3);
-    target = slash == std::string_view::npos || target[slash] != '/' ? std::string_view("/")
-                                                                     : target.substr(slash);
+    target = slash == std::string_view::npos || target[slash] != '/' ? std::string_view("/") : target.substr(slash);
   }
   target = target.substr(0, target.find('#'));
   const std::size_t q = target.find('?');

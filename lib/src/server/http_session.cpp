@@ -244,7 +244,8 @@ task<void> serve_http(session& s, background_writer<tcp::socket>& io) {
         s.conn.authenticated = dest.route != nullptr && dest.route->builtin == builtin_healthz;
         const http_credentials c = request_credentials(m, rs.password);
         if (!s.conn.authenticated && c.present) {
-          const auth_throttle::admission admission = w.throttle.admit(s.conn.peer.address(), auth_throttle::clock::now());
+          const auth_throttle::admission admission =
+              w.throttle.admit(s.conn.peer.address(), auth_throttle::clock::now());
           if (admission.refused) {
             w.errors.add();
             append_error_response(429, "too many failed authentications from this address, try again later",
@@ -261,8 +262,8 @@ task<void> serve_http(session& s, background_writer<tcp::socket>& io) {
         }
       }
       http_connection connection = !m.keep_alive || s.rt.draining ? http_connection::close
-                                   : m.version_minor == 0        ? http_connection::keep_alive_1_0
-                                                                 : http_connection::keep_alive;
+                                   : m.version_minor == 0         ? http_connection::keep_alive_1_0
+                                                                  : http_connection::keep_alive;
       if (s.conn.closing())
         connection = http_connection::close;
       const bool head_only = m.method == http_method::head;
