@@ -67,12 +67,6 @@ bool same_secret(std::string_view secret, std::string_view attempt) noexcept {
   return difference == 0;
 }
 
-bool is_tchar(char c) noexcept {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-    return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
 // Headers the server writes itself.
 bool reserved_header(std::string_view name) noexcept {
   for (std::string_view r : {"content-length", "content-type", "transfer-encoding", "connection", "date", "server"})
@@ -85,7 +79,7 @@ bool valid_header(const http_response_header& h) noexcept {
   if (h.name.empty())
     return false;
   for (char c : h.name)
-    if (!is_tchar(c))
+    if (!is_token_char(c))
       return false;
   return h.value.find_first_of(std::string_view("\r\n\0", 3)) == std::string::npos;
 }

@@ -1,6 +1,12 @@
 // A user's HTTP route called by the HTTP session loop: the request it sees,
 // its handler (plain or coroutine, under request_timeout), its response or
 // the 500/504 that replaces it. Over any writer (TCP or TLS alike).
+//
+// Streamed responses (chunked, Server-Sent Events) are not routes yet: one
+// would be a third handler kind in http_route, given the writer rather than
+// returning a body, and served here as serve_events (http_session.cpp) serves
+// /events: the head, then writes as the handler produces them, the idle and
+// output-stall deadlines kept by the writer.
 #pragma once
 
 #include <exception>

@@ -50,6 +50,9 @@ http_match match_route(std::span<const http_route> routes, std::string_view meth
 // pattern matches it, in registration order, HEAD after GET.
 std::string allowed_methods(std::span<const http_route> routes, const http_path& path);
 
+// A character of an RFC 9110 token (a method, a header's name).
+bool is_token_char(char c) noexcept;
+
 // Splits a request target (origin form, or absolute form whose path is
 // taken) into its path and query; false if it is neither form.
 bool split_target(std::string_view target, std::string_view& path, std::string_view& query) noexcept;

@@ -13,12 +13,6 @@ namespace {
 
 using segment = detail::http_pattern_segment;
 
-bool is_tchar(char c) noexcept {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-    return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
 bool is_name_char(char c) noexcept {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
@@ -44,7 +38,7 @@ void check_method(std::string_view method, std::string_view pattern) {
   if (method.empty())
     bad_route(method, pattern, "empty method");
   for (char c : method)
-    if (!is_tchar(c) || (c >= 'a' && c <= 'z'))
+    if (!detail::is_token_char(c) || (c >= 'a' && c <= 'z'))
       bad_route(method, pattern, "the method must be an upper-case token");
 }
 
@@ -173,16 +167,12 @@ http_response& http_response::with_header(std::string name, std::string value) {
 }
 
 http_routes& http_routes::add(std::string_view method, std::string_view pattern, http_handler handler) {
-  if (!handler)
-    bad_route(method, pattern, "empty handler");
   detail::http_route r;
   r.handler = std::move(handler);
   return add_route(method, pattern, std::move(r));
 }
 
 http_routes& http_routes::add(std::string_view method, std::string_view pattern, plain_http_handler handler) {
-  if (!handler)
-    bad_route(method, pattern, "empty handler");
   detail::http_route r;
   r.plain_handler = std::move(handler);
   return add_route(method, pattern, std::move(r));
@@ -196,6 +186,8 @@ http_routes& http_routes::add_builtin(std::string_view method, std::string_view 
 
 http_routes& http_routes::add_route(std::string_view method, std::string_view pattern, detail::http_route r) {
   check_method(method, pattern);
+  if (r.builtin == 0 && !r.handler && !r.plain_handler)
+    bad_route(method, pattern, "empty handler");
   r.segments = parse_pattern(method, pattern);
   for (const detail::http_route& other : routes_)
     if (other.method == method && same_shape(other.segments, r.segments))
@@ -207,6 +199,12 @@ http_routes& http_routes::add_route(std::string_view method, std::string_view pa
 }
 
 namespace detail {
+
+bool is_token_char(char c) noexcept {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+    return true;
+  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
 
 bool split_target(std::string_view target, std::string_view& path, std::string_view& query) noexcept {
   if (target.empty())

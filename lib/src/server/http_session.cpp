@@ -242,8 +242,8 @@ task<void> serve_http(session& s, background_writer<tcp::socket>& io) {
       // connection is never authenticated beyond one request (a proxy may share it).
       if (!w.opts.password.empty()) {
         s.conn.authenticated = dest.route != nullptr && dest.route->builtin == builtin_healthz;
-        const http_credentials c = request_credentials(m, rs.password);
-        if (!s.conn.authenticated && c.present) {
+        const http_credentials c = s.conn.authenticated ? http_credentials{} : request_credentials(m, rs.password);
+        if (c.present) {
           const auth_throttle::admission admission =
               w.throttle.admit(s.conn.peer.address(), auth_throttle::clock::now());
           if (admission.refused) {
@@ -261,6 +261,7 @@ task<void> serve_http(session& s, background_writer<tcp::socket>& io) {
           s.conn.authenticated = check_credentials(s.conn, c, s.routes);
         }
       }
+      // Draining: this is the connection's last reply.
       http_connection connection = !m.keep_alive || s.rt.draining ? http_connection::close
                                    : m.version_minor == 0         ? http_connection::keep_alive_1_0
                                                                   : http_connection::keep_alive;

@@ -160,8 +160,12 @@ struct server_options {
   /// Password required from every connection (`AUTH password`, `AUTH default
   /// password` or `HELLO 3 AUTH default password`) before any command other
   /// than AUTH, HELLO, PING, QUIT and RESET. Others get `-NOAUTH
-  /// Authentication required.`. Empty (the default): no authentication.
-  /// Wrong passwords are limited by `auth_throttle`.
+  /// Authentication required.`. On HTTP listeners every request but `GET
+  /// /healthz` carries it instead, as user `default` (`Authorization: Basic`,
+  /// what `curl -u default:PASSWORD` sends) or `Authorization: Bearer
+  /// PASSWORD`, else `401` with `WWW-Authenticate`; per request, never per
+  /// connection. Empty (the default): no authentication.
+  /// Wrong passwords are limited by `auth_throttle`, on either side.
   std::string password{};
   /// PROXY protocol header expected from a load balancer (HAProxy's
   /// `send-proxy` = v1, `send-proxy-v2` = v2) on every listener's
