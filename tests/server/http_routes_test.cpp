@@ -3,7 +3,8 @@
 // answers (status, headers, HEAD, 204), plain and coroutine handlers, a
 // handler that throws or times out, routes beside a router's commands, and
 // authentication per request (Basic, Bearer, 401, on one shared connection,
-// with curl).
+// with curl), and that a request that authenticates allocates nothing in
+// steady state.
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -18,7 +19,9 @@
 #include "coronet/net/timer.hpp"
 #include "coronet/server/http_routes.hpp"
 #include "coronet/server/server.hpp"
+#include "support/alloc_round_trips.hpp"
 #include "support/blocking_peer.hpp"
+#include "support/counting_new.hpp"
 #include "support/running_server.hpp"
 #include "support/server_thread.hpp"
 #include "support/test_commands.hpp"
@@ -313,4 +316,19 @@ TEST_CASE("http routes: an address over its authentication budget gets 429 and i
   // /healthz needs no credentials, so no turn.
   http_peer q(s.srv.port());
   CHECK(q.ask(request("GET", "/healthz")).status == 200);
+}
+
+TEST_CASE("http routes: steady-state authenticated command requests allocate nothing in the server",
+          "[http][routes][auth][alloc]") {
+  coronet_test::running_server s(with_password("pw"), coronet_test::builtins());
+  const std::string ping = request("GET", "/ping", "Authorization: Basic ZGVmYXVsdDpwdw==\r\nAccept: */*\r\n");
+  http_peer first(s.port());
+  const reply_seen r = first.ask(ping);
+  REQUIRE(r.status == 200);
+  std::string reply(r.head.size() + r.body.size(), '\0');
+  asio::io_context ctx;
+  asio::ip::tcp::socket sock(ctx);
+  coronet_test::connect_no_delay(sock, s.port());
+  CHECK(coronet_test::count_round_trip_allocations(sock, ping, reply, 200, 2000) == 0);
+  CHECK(reply.ends_with("\r\n\r\n{\"ping\":\"PONG\"}"));
 }

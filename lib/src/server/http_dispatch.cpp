@@ -102,6 +102,17 @@ void append_connection(http_connection c, std::string& out) {
   }
 }
 
+// Whether any route of `table` may match `path`: a table of literal patterns
+// (the built-in one) is ruled out by comparing strings, before any matching.
+bool may_match(const http_routes& table, const http_path& path) noexcept {
+  if (path.escaped)
+    return true;
+  for (const http_route& r : table.routes())
+    if (!r.literal_only || r.pattern == path.decoded)
+      return true;
+  return false;
+}
+
 }  // namespace
 
 const http_routes& builtin_http_routes() {
@@ -124,9 +135,9 @@ http_destination route_request(const http_message& m, const http_routes* user, b
     return {kind::bad_target, nullptr};
   state.raw_query = query;
   bool known = false;
-  const http_routes* tables[] = {user, &builtin_http_routes()};
+  const http_routes* tables[] = {user, &state.builtins};
   for (const http_routes* table : tables) {
-    if (table == nullptr)
+    if (table == nullptr || !may_match(*table, state.path))
       continue;
     const http_match found = match_route(table->routes(), m.method_name, state.path, state.params);
     if (found.route != nullptr) {

@@ -34,6 +34,7 @@ const http_routes& builtin_http_routes();
 
 // The per-connection buffers of routing, reused from request to request.
 struct http_route_state {
+  const http_routes& builtins = builtin_http_routes();
   http_path path;
   std::string_view raw_query;  // the target's query, as sent
   std::string query_text;

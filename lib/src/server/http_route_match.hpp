@@ -16,15 +16,37 @@ namespace coronet::detail {
 
 // A request path as routes see it.
 struct http_path {
-  // '/' and the decoded segments, joined by '/' (a decoded "%2F" is in a segment, not between two).
-  std::string decoded;
-  // Views into `decoded`: "/" has none, "/a/" has "a" and "".
-  std::vector<std::string_view> segments;
+  // The path, percent-decoded: '/' and the segments joined by '/' (a decoded
+  // "%2F" is in a segment, not between two). The request's own bytes when it
+  // has no '%', else `buffer`.
+  std::string_view decoded;
+  // The path had escapes (`decoded` is `buffer`).
+  bool escaped = false;
+  // Views into `decoded`: "/" has none, "/a/" has "a" and "". Split when a
+  // pattern with parameters is tried (segments()), or at once with escapes.
+  mutable std::vector<std::string_view> split;
+  mutable bool split_done = false;
+  // The decoded copy of a path with escapes.
+  std::string buffer;
+
+  // The segments, split on first use. Throws std::bad_alloc only.
+  const std::vector<std::string_view>& segments() const;
 };
 
+// split_path for a path with a '%'.
+bool split_escaped_path(std::string_view raw, http_path& out);
+
 // Splits `raw` (a path beginning with '/', without query) into `out`,
-// percent-decoding each segment. False for a malformed escape.
-bool split_path(std::string_view raw, http_path& out);
+// percent-decoding each segment; `out` may point into `raw`. False for a
+// malformed escape. Inline: most paths have nothing to decode.
+inline bool split_path(std::string_view raw, http_path& out) {
+  out.split_done = false;
+  if (raw.find('%') != std::string_view::npos)
+    return split_escaped_path(raw, out);
+  out.escaped = false;
+  out.decoded = raw.empty() ? std::string_view("/") : raw;
+  return true;
+}
 
 // Decodes the query `raw` (without '?') into `fields`, names and values
 // pointing into `scratch`: pairs split at '&', name and value at the first
@@ -55,6 +77,31 @@ bool is_token_char(char c) noexcept;
 
 // Splits a request target (origin form, or absolute form whose path is
 // taken) into its path and query; false if it is neither form.
-bool split_target(std::string_view target, std::string_view& path, std::string_view& query) noexcept;
+inline bool split_target(std::string_view target, std::string_view& path, std::string_view& query) noexcept {
+  if (target.empty())
+    return false;
+  if (target.front() != '/') {
+    // Absolute form: scheme://authority/path.
+    const std::size_t scheme = target.find("://");
+    if (scheme == std::string_view::npos)
+      return false;
+    const std::size_t slash = target.find_first_of("/?#", scheme + 3);
+    target = slash == std::string_view::npos || target[slash] != '/' ? std::string_view("/") : target.substr(slash);
+  }
+  const char* const first = target.data();
+  const char* const last = first + target.size();
+  const char* at = first;
+  while (at != last && *at != '?' && *at != '#')
+    ++at;
+  path = std::string_view(first, static_cast<std::size_t>(at - first));
+  query = {};
+  if (at != last && *at == '?') {
+    const char* const from = ++at;
+    while (at != last && *at != '#')
+      ++at;
+    query = std::string_view(from, static_cast<std::size_t>(at - from));
+  }
+  return true;
+}
 
 }  // namespace coronet::detail

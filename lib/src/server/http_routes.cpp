@@ -95,8 +95,11 @@ bool same_shape(const std::vector<segment>& a, const std::vector<segment>& b) no
 }
 
 // Whether `r`'s pattern matches `path`.
-bool matches(const detail::http_route& r, const detail::http_path& path) noexcept {
-  const auto& segs = path.segments;
+bool matches(const detail::http_route& r, const detail::http_path& path) {
+  // The common case, and every built-in endpoint's: one comparison, no split.
+  if (r.literal_only && !path.escaped)
+    return path.decoded == r.pattern;
+  const auto& segs = path.segments();
   std::size_t i = 0;
   for (const segment& s : r.segments) {
     if (s.type == segment::kind::rest)
@@ -189,6 +192,8 @@ http_routes& http_routes::add_route(std::string_view method, std::string_view pa
   if (r.builtin == 0 && !r.handler && !r.plain_handler)
     bad_route(method, pattern, "empty handler");
   r.segments = parse_pattern(method, pattern);
+  r.literal_only = std::all_of(r.segments.begin(), r.segments.end(),
+                               [](const segment& s) { return s.type == segment::kind::literal; });
   for (const detail::http_route& other : routes_)
     if (other.method == method && same_shape(other.segments, r.segments))
       bad_route(method, pattern, "already registered (as " + other.pattern + ")");
@@ -204,24 +209,6 @@ bool is_token_char(char c) noexcept {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
     return true;
   return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-bool split_target(std::string_view target, std::string_view& path, std::string_view& query) noexcept {
-  if (target.empty())
-    return false;
-  if (target.front() != '/') {
-    // Absolute form: scheme://authority/path.
-    const std::size_t scheme = target.find("://");
-    if (scheme == std::string_view::npos)
-      return false;
-    const std::size_t slash = target.find_first_of("/?#", scheme + 3);
-    target = slash == std::string_view::npos || target[slash] != '/' ? std::string_view("/") : target.substr(slash);
-  }
-  target = target.substr(0, target.find('#'));
-  const std::size_t q = target.find('?');
-  path = target.substr(0, q);
-  query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
-  return true;
 }
 
 namespace {
@@ -248,27 +235,44 @@ bool append_decoded(std::string_view raw, bool plus, std::string& out) {
 
 }  // namespace
 
-bool split_path(std::string_view raw, http_path& out) {
-  out.decoded.clear();
-  out.segments.clear();
+const std::vector<std::string_view>& http_path::segments() const {
+  if (!split_done) {
+    split.clear();
+    for (std::size_t at = 1; at < decoded.size() || (at == decoded.size() && decoded.size() > 1);) {
+      const std::size_t slash = std::min(decoded.find('/', at), decoded.size());
+      split.push_back(decoded.substr(at, slash - at));
+      at = slash + 1;
+    }
+    split_done = true;
+  }
+  return split;
+}
+
+bool split_escaped_path(std::string_view raw, http_path& out) {
+  out.escaped = true;
+  // Decoded segment by segment: a decoded '/' stays inside its segment.
+  out.split.clear();
+  out.split_done = true;
+  std::string& text = out.buffer;
+  text.clear();
   // Decoding never lengthens, so the views taken below stay valid.
-  out.decoded.reserve(raw.size() + 1);
-  out.decoded += '/';
-  if (raw.size() <= 1)
-    return true;
+  text.reserve(raw.size());
+  text += '/';
   std::string_view rest = raw.substr(1);
   for (;;) {
     const std::size_t slash = rest.find('/');
-    if (!out.segments.empty())
-      out.decoded += '/';
-    const std::size_t begin = out.decoded.size();
-    if (!append_decoded(rest.substr(0, slash), false, out.decoded))
+    if (!out.split.empty())
+      text += '/';
+    const std::size_t begin = text.size();
+    if (!append_decoded(rest.substr(0, slash), false, text))
       return false;
-    out.segments.emplace_back(out.decoded.data() + begin, out.decoded.size() - begin);
+    out.split.emplace_back(text.data() + begin, text.size() - begin);
     if (slash == std::string_view::npos)
-      return true;
+      break;
     rest.remove_prefix(slash + 1);
   }
+  out.decoded = text;
+  return true;
 }
 
 bool decode_query(std::string_view raw, std::string& scratch, std::vector<http_field>& fields) {
@@ -298,6 +302,7 @@ http_match match_route(std::span<const http_route> routes, std::string_view meth
                        std::vector<http_field>& params) {
   http_match m;
   const http_route* via_get = nullptr;  // a GET route for a HEAD request
+  const bool head = method == "HEAD";
   for (const http_route& r : routes) {
     if (!matches(r, path))
       continue;
@@ -305,7 +310,7 @@ http_match match_route(std::span<const http_route> routes, std::string_view meth
     if (r.method == method) {
       if (m.route == nullptr || specificity(r, *m.route) < 0)
         m.route = &r;
-    } else if (method == "HEAD" && r.method == "GET") {
+    } else if (head && r.method == "GET") {
       if (via_get == nullptr || specificity(r, *via_get) < 0)
         via_get = &r;
     }
@@ -315,14 +320,17 @@ http_match match_route(std::span<const http_route> routes, std::string_view meth
   params.clear();
   if (m.route == nullptr)
     return m;
+  if (m.route->literal_only)
+    return m;
+  const auto& segs = path.segments();
   for (std::size_t i = 0; i < m.route->segments.size(); ++i) {
     const segment& s = m.route->segments[i];
     if (s.type == segment::kind::param) {
-      params.push_back({s.text, path.segments[i]});
+      params.push_back({s.text, segs[i]});
     } else if (s.type == segment::kind::rest) {
       // The rest of the decoded path, from this segment on.
       const char* const end = path.decoded.data() + path.decoded.size();
-      const char* const from = i < path.segments.size() ? path.segments[i].data() : end;
+      const char* const from = i < segs.size() ? segs[i].data() : end;
       params.push_back({s.text, std::string_view(from, static_cast<std::size_t>(end - from))});
     }
   }

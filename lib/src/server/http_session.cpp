@@ -197,6 +197,8 @@ task<void> serve_http(session& s, background_writer<tcp::socket>& io) {
                                    4 * 1024;
   read_buffer in;
   http_request_parser parser(limits);
+  // The headers are read by authentication and by routes of the user's only.
+  parser.collect_headers(!w.opts.password.empty() || w.user_routes != nullptr);
   std::vector<std::string_view> words;
   std::string body;
   http_route_state rs;

@@ -100,6 +100,8 @@ struct http_route {
   std::string method;
   std::string pattern;
   std::vector<http_pattern_segment> segments;
+  // No parameter: the pattern matches a path without escapes equal to it.
+  bool literal_only = true;
   http_handler handler;
   plain_http_handler plain_handler;
   int builtin = 0;

@@ -126,7 +126,7 @@ struct http_parser_callbacks {
   // Room for twice as many header fields; false when memory is short.
   static bool grow_fields(http_request_parser& a) noexcept {
     try {
-      a.field_offsets_.reserve(2 * a.field_offsets_.capacity());
+      a.field_offsets_.reserve(std::max<std::size_t>(16, 2 * a.field_offsets_.capacity()));
       a.fields_.reserve(a.field_offsets_.capacity());
       return true;
     } catch (const std::bad_alloc&) {
@@ -139,12 +139,14 @@ struct http_parser_callbacks {
     auto& st = *a.parser_;
     const std::string_view field = st.field.view(st.base);
     const std::string_view value = st.value.seen ? trim(st.value.view(st.base)) : std::string_view{};
-    // Past the reserved count, a push may fail: the request is then refused (431), as one
-    // with too many fields.
-    if (a.field_offsets_.size() == a.field_offsets_.capacity() && !grow_fields(a))
-      return error(a, 431, "too many header fields");
-    a.field_offsets_.push_back({st.field.begin, field.size(),
-                                value.empty() ? 0 : static_cast<std::size_t>(value.data() - st.base), value.size()});
+    if (a.collect_headers_) {
+      // Past the room made so far, a push may fail: the request is then refused (431), as
+      // one with too many fields.
+      if (a.field_offsets_.size() == a.field_offsets_.capacity() && !grow_fields(a))
+        return error(a, 431, "too many header fields");
+      a.field_offsets_.push_back({st.field.begin, field.size(),
+                                  value.empty() ? 0 : static_cast<std::size_t>(value.data() - st.base), value.size()});
+    }
     if (iequals(field, "host")) {
       ++st.hosts;
     } else if (iequals(field, "expect")) {
@@ -271,8 +273,6 @@ struct http_parser_callbacks {
 
 http_request_parser::http_request_parser(const http_options& limits)
     : limits_(limits), parser_(std::make_unique<state>()) {
-  field_offsets_.reserve(32);
-  fields_.reserve(32);
   reset();
 }
 
@@ -286,8 +286,10 @@ void http_request_parser::reset() noexcept {
   parser_->parser.lenient_flags |= LENIENT_VERSION;
   parser_->parser.data = this;
   message_ = http_message{};
-  field_offsets_.clear();
-  fields_.clear();
+  if (collect_headers_) {
+    field_offsets_.clear();
+    fields_.clear();
+  }
   fed_ = 0;
   headers_done_ = false;
   expect_continue_ = false;
@@ -332,10 +334,12 @@ http_parse_outcome http_request_parser::parse(std::span<char> input) {
     m.keep_alive = llhttp_should_keep_alive(&st.parser) != 0 && !st.close_after;
     m.wants_text = st.accept_text && !st.accept_json;
     m.body = st.body.seen ? input.subspan(st.body.begin, st.body.end - st.body.begin) : std::span<char>{};
-    fields_.clear();
-    for (const field_offsets& f : field_offsets_)
-      fields_.push_back({std::string_view(input.data() + f.name, f.name_size),
-                         std::string_view(input.data() + f.value, f.value_size)});
+    if (collect_headers_) {
+      fields_.clear();
+      for (const field_offsets& f : field_offsets_)
+        fields_.push_back({std::string_view(input.data() + f.name, f.name_size),
+                           std::string_view(input.data() + f.value, f.value_size)});
+    }
     m.headers = fields_;
     http_parse_outcome r;
     r.status = http_parse_outcome::state::complete;

@@ -64,8 +64,8 @@ struct http_parse_outcome {
 /// calls malformed framing (whitespace before a colon, bad chunk framing,
 /// Content-Length with Transfer-Encoding, no or several Host in HTTP/1.1)
 /// with 400, CONNECT and `OPTIONS *` with 405, the HTTP/2 preface with 505;
-/// an HTTP/1.0 request with Transfer-Encoding is not kept alive. Never
-/// allocates after construction for requests of up to 32 header fields.
+/// an HTTP/1.0 request with Transfer-Encoding is not kept alive. Allocates
+/// only for more header fields (`collect_headers`) than earlier requests had.
 class http_request_parser {
 public:
   explicit http_request_parser(const http_options& limits);
@@ -90,6 +90,10 @@ public:
   /// Some bytes of a request were parsed.
   bool started() const noexcept { return fed_ > 0; }
 
+  /// Whether `http_message::headers` is filled in (the default); without
+  /// it, the parser keeps only what it reads itself (cheaper per request).
+  void collect_headers(bool on) noexcept { collect_headers_ = on; }
+
   /// Forgets the request parsed (after `complete`, or to start over).
   void reset() noexcept;
 
@@ -106,12 +110,13 @@ private:
   http_message message_;
   // The header fields by offsets from the request's first byte (the buffer
   // may move until the request is complete), then as views for message_;
-  // reserved for the usual count, so that common requests allocate nothing.
+  // grown at the first requests, then reused.
   struct field_offsets {
     std::size_t name = 0, name_size = 0, value = 0, value_size = 0;
   };
   std::vector<field_offsets> field_offsets_;
   std::vector<http_field> fields_;
+  bool collect_headers_ = true;
   std::size_t fed_ = 0;  // bytes of the request given to the parser so far
   bool headers_done_ = false;
   bool expect_continue_ = false;
