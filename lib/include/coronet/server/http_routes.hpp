@@ -108,6 +108,12 @@ struct http_route {
 };
 }  // namespace detail
 
+class http_routes;
+namespace detail {
+// The table of a server's built-in endpoints (the only caller of add_builtin).
+const http_routes& builtin_http_routes();
+}  // namespace detail
+
 /// HTTP routes: handlers by method and path pattern. Give them to a server
 /// (`server(routes, options)` or `server(router, routes, options)`) whose
 /// listeners use `wire_protocol::http`; build them before, they are only read
@@ -145,11 +151,10 @@ public:
   /// Every route, in registration order.
   std::span<const detail::http_route> routes() const noexcept { return routes_; }
 
-  /// Registers a server's built-in endpoint `id` (no handler). For the server's
-  /// own table; throws as `add`.
-  http_routes& add_builtin(std::string_view method, std::string_view pattern, int id);
-
 private:
+  friend const http_routes& detail::builtin_http_routes();
+  // A server's built-in endpoint `id` (no handler).
+  http_routes& add_builtin(std::string_view method, std::string_view pattern, int id);
   http_routes& add_route(std::string_view method, std::string_view pattern, detail::http_route r);
 
   std::vector<detail::http_route> routes_;
