@@ -1,5 +1,6 @@
 #include "server/http_dispatch.hpp"
 
+#include <array>
 #include <cstdint>
 
 #include "coronet/core/log.hpp"
@@ -21,38 +22,37 @@ bool istarts_with(std::string_view s, std::string_view prefix) noexcept {
 
 bool iequals(std::string_view a, std::string_view b) noexcept { return a.size() == b.size() && istarts_with(a, b); }
 
-int base64_value(char c) noexcept {
-  if (c >= 'A' && c <= 'Z')
-    return c - 'A';
-  if (c >= 'a' && c <= 'z')
-    return c - 'a' + 26;
-  if (c >= '0' && c <= '9')
-    return c - '0' + 52;
-  if (c == '+')
-    return 62;
-  if (c == '/')
-    return 63;
-  return -1;
-}
+// Base64's alphabet (RFC 4648, 4): each byte's value, or -1.
+constexpr std::array<signed char, 256> base64_values = [] {
+  std::array<signed char, 256> t{};
+  t.fill(-1);
+  constexpr std::string_view alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  for (std::size_t i = 0; i < alphabet.size(); ++i)
+    t[static_cast<unsigned char>(alphabet[i])] = static_cast<signed char>(i);
+  return t;
+}();
 
 // Decodes standard base64 (padding optional) into `out`; false if malformed.
 bool base64_decode(std::string_view in, std::string& out) {
-  out.clear();
   while (!in.empty() && in.back() == '=')
     in.remove_suffix(1);
+  // Written in place: a capacity kept from request to request allocates nothing.
+  out.resize(in.size() * 3 / 4 + 1);
+  char* o = out.data();
   std::uint32_t bits = 0;
   int held = 0;
-  for (char c : in) {
-    const int v = base64_value(c);
+  for (const char c : in) {
+    const int v = base64_values[static_cast<unsigned char>(c)];
     if (v < 0)
       return false;
     bits = (bits << 6) | static_cast<std::uint32_t>(v);
     held += 6;
     if (held >= 8) {
       held -= 8;
-      out += static_cast<char>((bits >> held) & 0xff);
+      *o++ = static_cast<char>((bits >> held) & 0xff);
     }
   }
+  out.resize(static_cast<std::size_t>(o - out.data()));
   return held < 6;
 }
 

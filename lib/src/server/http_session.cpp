@@ -234,7 +234,24 @@ task<void> serve_http(session& s, background_writer<tcp::socket>& io) {
       const http_message& m = parser.message();
       progressed = true;
       w.requests.add();
-      const http_destination dest = route_request(m, w.user_routes, w.commands_over_http, rs);
+      // Without routes of the user's, the command mapping reads the target first, as it
+      // did before there were routes: the built-in endpoints are then the only other
+      // paths (the per-request cost of a command stays that of the mapping alone).
+      words.clear();
+      bool text = false;
+      http_target mapped = http_target::bad;
+      http_destination dest;
+      if (w.user_routes == nullptr && w.commands_over_http) {
+        mapped = map_target(m.target, words, text);
+        if (mapped == http_target::command)
+          dest.what = http_destination::kind::commands;
+        else if (mapped == http_target::bad)
+          dest.what = http_destination::kind::bad_target;
+        else
+          dest = route_request(m, nullptr, false, rs);  // a built-in path: the target is as sent
+      } else {
+        dest = route_request(m, w.user_routes, w.commands_over_http, rs);
+      }
       if (dest.what == http_destination::kind::bad_target) {
         respond_protocol_error(s, io, 400, "bad request target");
         co_await finish(s, io);
@@ -283,9 +300,9 @@ task<void> serve_http(session& s, background_writer<tcp::socket>& io) {
               method_not_allowed(w, head, "GET, HEAD, POST", body, out, head_only);
               break;
             }
-            words.clear();
-            bool text = false;
-            if (map_target(m.target, words, text) != http_target::command || is_auth(words.front())) {
+            if (mapped != http_target::command)
+              mapped = map_target(m.target, words, text);
+            if (mapped != http_target::command || is_auth(words.front())) {
               not_found(w, connection, head_only, out);
               break;
             }
