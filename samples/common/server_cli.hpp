@@ -20,7 +20,7 @@ namespace samples {
 /// and `--http-port` (an HTTP/1.1 listener beside the command port) with its
 /// limits, and TLS (`--tls-port`, `--tls-cert`, `--tls-key`, `--tls-ca`,
 /// `--tls-key-password`, `--tls-only`, `--tls-ciphers`, `--tls-ciphersuites`,
-/// as redis-server's) to `app`. Call
+/// as redis-server's), and `--https-port` (HTTP/1.1 over TLS) to `app`. Call
 /// `apply` after parsing.
 class server_cli {
 public:
@@ -103,6 +103,10 @@ public:
     app.add_option("--tls-ciphersuites", o.tls.ciphersuites,
                    "TLS 1.3 cipher suites, OpenSSL syntax (default: OpenSSL's), as redis-server's "
                    "tls-ciphersuites");
+    app.add_option("--https-port", https_port_,
+                   "also serve HTTP/1.1 over TLS (with --tls-cert and --tls-key) on this port of --host "
+                   "(0 = any free port): the routes of --http-port and the status page")
+        ->check(CLI::Range(0, 65535));
     app.footer(signals_help);
   }
 
@@ -140,20 +144,22 @@ public:
       tls_listener.tls = true;
       options_.listeners.push_back(tls_listener);
     }
+    if (https_port_ >= 0)
+      options_.listeners.push_back(
+          {options_.host, static_cast<std::uint16_t>(https_port_), coronet::wire_protocol::http, true});
   }
 
   /// The index of the `--http-port` listener (`server::port(i)`), or 0 when
   /// there is none. Found by its protocol: the TLS listener may come after it.
-  std::size_t http_listener() const noexcept {
-    for (std::size_t i = 0; i < options_.listeners.size(); ++i)
-      if (options_.listeners[i].protocol == coronet::wire_protocol::http)
-        return i + 1;
-    return 0;
-  }
+  std::size_t http_listener() const noexcept { return find_http(false); }
 
-  /// `http://host:port/`, an IPv6 host in brackets (`http://[::1]:8080/`).
-  static std::string http_url(const std::string& host, std::uint16_t port) {
-    std::string url = "http://";
+  /// The index of the `--https-port` listener, or 0 when there is none.
+  std::size_t https_listener() const noexcept { return find_http(true); }
+
+  /// `http://host:port/` (`https://` with `tls`), an IPv6 host in brackets
+  /// (`http://[::1]:8080/`).
+  static std::string http_url(const std::string& host, std::uint16_t port, bool tls = false) {
+    std::string url = tls ? "https://" : "http://";
     if (host.find(':') != std::string::npos)
       url += "[" + host + "]";
     else
@@ -165,7 +171,26 @@ public:
   /// The `--protocol` value as given.
   const std::string& protocol() const noexcept { return protocol_; }
 
+  /// Every listener of `o` as `host port P (protocol[, TLS])`, for a message about all of
+  /// them (such as a failure to listen, which may be any one's).
+  static std::string describe_listeners(const coronet::server_options& o) {
+    std::string text = o.host + " port " + std::to_string(o.port) + " (" + std::string(coronet::to_string(o.protocol)) +
+                       (o.tls_only ? ", TLS)" : ")");
+    for (const coronet::listener_config& l : o.listeners) {
+      text += ", port " + std::to_string(l.port) + " (" + std::string(coronet::to_string(l.protocol));
+      text += l.tls || o.tls_only ? ", TLS)" : ")";
+    }
+    return text;
+  }
+
 private:
+  std::size_t find_http(bool tls) const noexcept {
+    for (std::size_t i = 0; i < options_.listeners.size(); ++i)
+      if (options_.listeners[i].protocol == coronet::wire_protocol::http && options_.listeners[i].tls == tls)
+        return i + 1;
+    return 0;
+  }
+
   static double seconds(std::chrono::milliseconds d) { return std::chrono::duration<double>(d).count(); }
   static std::chrono::milliseconds millis(double s) {
     return std::chrono::milliseconds(static_cast<long long>(s * 1000));
@@ -179,6 +204,7 @@ private:
   int http_port_ = -1;
   long long keepalive_ = 0;
   int tls_port_ = -1;
+  int https_port_ = -1;
 };
 
 }  // namespace samples

@@ -30,7 +30,8 @@ int main(int argc, char** argv) {
       "Serves the current time (command `timestamp`, alias `timetampe`) and the other built-in\n"
       "commands over the Redis protocol (inline commands included, so nc works too), plain lines\n"
       "(--protocol line), or the seed's raw one-shot mode (--protocol raw); with --http-port, also\n"
-      "over HTTP/1.1 (curl http://127.0.0.1:8080/timestamp/iso) with a live status page at /."};
+      "over HTTP/1.1 (curl http://127.0.0.1:8080/timestamp/iso) with a live status page at /, and\n"
+      "with --https-port the same over HTTPS."};
   coronet::server_options o;
   samples::server_cli cli(app, o);
   app.footer(std::string(samples::server_cli::signals_help) +
@@ -51,12 +52,17 @@ int main(int argc, char** argv) {
                   samples::server_cli::http_url(server.listener(cli.http_listener()).host,
                                                 server.port(cli.http_listener()))
                       .c_str());
+    if (cli.https_listener() != 0)
+      std::printf("; https port %u (status page: %s)", server.port(cli.https_listener()),
+                  samples::server_cli::http_url(server.listener(cli.https_listener()).host,
+                                                server.port(cli.https_listener()), true)
+                      .c_str());
     std::printf("\n");
     if (server.agent_port() != 0)
       std::printf("timestamp_server agent-check on port %u (SIGUSR1: maintenance, SIGUSR2: back to ready)\n",
                   server.agent_port());
     for (std::size_t i = 1; i < server.listener_count(); ++i)
-      if (server.listener(i).tls)
+      if (server.listener(i).tls && server.listener(i).protocol != coronet::wire_protocol::http)
         std::printf("timestamp_server TLS on %s tls port %u\n", server.listener(i).host.c_str(), server.port(i));
     std::fflush(stdout);
     serving.store(&server);
@@ -70,7 +76,9 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(s.connections_total), std::chrono::duration<double>(s.uptime).count());
     return rc;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "timestamp_server: cannot listen on %s port %u: %s\n", o.host.c_str(), o.port, e.what());
+    // Any listener may be the one that failed: all are named.
+    std::fprintf(stderr, "timestamp_server: cannot listen on %s: %s\n",
+                 samples::server_cli::describe_listeners(o).c_str(), e.what());
     return 1;
   }
 }

@@ -114,13 +114,13 @@ def find_chromium():
 class Browser:
     """A headless Chromium with a private profile, and one page to drive."""
 
-    def __init__(self, executable, width=1200, height=1000, timeout=30):
+    def __init__(self, executable, width=1200, height=1000, timeout=30, extra_args=()):
         self.profile = tempfile.mkdtemp(prefix="coronet-chromium-")
         argv = [executable, "--headless=new", "--remote-debugging-port=0", "--user-data-dir=" + self.profile,
                 "--no-first-run", "--no-default-browser-check", "--disable-gpu", "--disable-extensions",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--disable-dev-shm-usage", "--force-device-scale-factor=1", "--hide-scrollbars",
-                "--window-size=%d,%d" % (width, height), "about:blank"]
+                "--window-size=%d,%d" % (width, height)] + list(extra_args) + ["about:blank"]
         if os.geteuid() == 0:
             argv.insert(1, "--no-sandbox")  # Chromium refuses to run as root with its sandbox
         self.log = open(os.path.join(self.profile, "chromium.log"), "wb")

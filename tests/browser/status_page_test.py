@@ -8,14 +8,18 @@ protocol, per-command rows, limits, listeners, a drawn chart), that its live
 numbers change at least twice through the event stream (`/events`), and again
 with EventSource removed (the fallback polling `/stats.json`); that the
 browser logged no console error, exception or failed load. Saves a screenshot
-of the live page under OUT_DIR and prints its path.
+of the live page under OUT_DIR and prints its path. With --https, the page is served
+over HTTPS (--https-port, the tests' certificates; Chromium told to accept them).
 
-Usage: status_page_test.py PATH/TO/timestamp_server OUT_DIR"""
+Usage: status_page_test.py PATH/TO/timestamp_server OUT_DIR [--https]"""
 import base64
 import http.client
 import os
 import socket
+import ssl
+import subprocess
 import sys
+import tempfile
 import time
 
 here = os.path.dirname(os.path.abspath(__file__))
@@ -45,9 +49,12 @@ STATE = r"""(() => {
 class Traffic:
     """Requests over RESP (the command port) and HTTP (the HTTP port), a few per call."""
 
-    def __init__(self, resp_port, http_port):
+    def __init__(self, resp_port, http_port, tls_context=None):
         self.resp = socket.create_connection(("127.0.0.1", resp_port), timeout=5)
-        self.http = http.client.HTTPConnection("127.0.0.1", http_port, timeout=5)
+        if tls_context is None:
+            self.http = http.client.HTTPConnection("127.0.0.1", http_port, timeout=5)
+        else:
+            self.http = http.client.HTTPSConnection("localhost", http_port, timeout=5, context=tls_context)
 
     def send(self):
         self.resp.sendall(b"PING\r\nPING\r\nPING\r\nTIMESTAMP\r\nNOSUCH\r\n")
@@ -115,7 +122,7 @@ def screenshot(browser, path):
         f.write(base64.b64decode(shot["data"]))
 
 
-def run(binary, out_dir):
+def run(binary, out_dir, https=False):
     chromium = find_chromium()
     if chromium is None:
         if os.environ.get("CI"):
@@ -123,11 +130,25 @@ def run(binary, out_dir):
             return
         skip("chromium is not installed (scripts/setup installs it)")
     os.makedirs(out_dir, exist_ok=True)
-    with Server([binary, "--port", "0", "--threads", "1", "--http-port", "0"], ready=rb"http port \d+") as srv:
-        http_port = srv.ports["http"]
-        url = "http://127.0.0.1:%d/" % http_port
-        traffic = Traffic(srv.port, http_port)
-        browser = Browser(chromium)
+    scheme = "https" if https else "http"
+    argv = [binary, "--port", "0", "--threads", "1", "--%s-port" % scheme, "0"]
+    tls_context = None
+    browser_args = ()
+    certs = None
+    if https:
+        certs = tempfile.TemporaryDirectory()
+        subprocess.run(["sh", os.path.join(here, "..", "support", "make_test_certs.sh"), certs.name], check=True,
+                       capture_output=True, timeout=60)
+        argv += ["--tls-cert", os.path.join(certs.name, "server.pem"),
+                 "--tls-key", os.path.join(certs.name, "server.key")]
+        tls_context = ssl.create_default_context(cafile=os.path.join(certs.name, "ca.pem"))
+        # The certificate is the tests' own CA's, which Chromium's profile does not trust.
+        browser_args = ("--ignore-certificate-errors",)
+    with Server(argv, ready=rb"%s port \d+" % scheme.encode()) as srv:
+        http_port = srv.ports[scheme]
+        url = "%s://%s:%d/" % (scheme, "localhost" if https else "127.0.0.1", http_port)
+        traffic = Traffic(srv.port, http_port, tls_context)
+        browser = Browser(chromium, extra_args=browser_args)
         try:
             for domain in ("Runtime.enable", "Log.enable", "Page.enable"):
                 browser.call(domain)
@@ -136,7 +157,7 @@ def run(binary, out_dir):
             state = watch_live(browser, traffic, "event stream")
             check(state["mode"] == "live", "the page reads the event stream (mode %r)" % state["mode"])
             shows_data(state, "event stream")
-            path = os.path.join(out_dir, "status-page.png")
+            path = os.path.join(out_dir, "status-page-https.png" if https else "status-page.png")
             screenshot(browser, path)
             check(os.path.getsize(path) > 1000, "screenshot saved")
             print("screenshot: %s" % path, flush=True)
@@ -161,11 +182,11 @@ def run(binary, out_dir):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        sys.exit("usage: %s PATH/TO/timestamp_server OUT_DIR" % sys.argv[0])
+    if len(sys.argv) not in (3, 4) or (len(sys.argv) == 4 and sys.argv[3] != "--https"):
+        sys.exit("usage: %s PATH/TO/timestamp_server OUT_DIR [--https]" % sys.argv[0])
     started = time.monotonic()
     try:
-        run(sys.argv[1], sys.argv[2])
+        run(sys.argv[1], sys.argv[2], https=len(sys.argv) == 4)
     except Exception as e:  # an unexpected exception is one more failure, with its text
         import traceback
         traceback.print_exc()

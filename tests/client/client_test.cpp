@@ -136,7 +136,7 @@ TEST_CASE("over RESP the builtins answer: timestamp, help, stats", "[client]") {
     CHECK(help.elements().size() == 23);  // 6 builtins + 8 Redis commands + 9 test commands
     const reply stats = co_await c.call("stats");
     REQUIRE(stats.kind() == reply_kind::array);
-    REQUIRE(stats.elements().size() == 24);
+    REQUIRE(stats.elements().size() == 26);
     CHECK(stats.elements()[0] == reply::bulk("connections_now"));
     CHECK(stats.elements()[1] == reply::integer(1));
     CHECK(stats.elements()[6] == reply::bulk("requests"));
@@ -155,6 +155,8 @@ TEST_CASE("over RESP the builtins answer: timestamp, help, stats", "[client]") {
     CHECK(stats.elements()[21] == reply::integer(0));
     CHECK(stats.elements()[22] == reply::bulk("proxy_health_checks"));
     CHECK(stats.elements()[23] == reply::integer(0));
+    CHECK(stats.elements()[24] == reply::bulk("security_attacks"));
+    CHECK(stats.elements()[25] == reply::integer(0));
   });
 }
 

@@ -38,6 +38,7 @@
 #include "support/eventually.hpp"
 #include "support/log_capture.hpp"
 #include "support/running_server.hpp"
+#include "support/same_certificate.hpp"
 #include "support/test_certs.hpp"
 #include "support/test_commands.hpp"
 
@@ -103,16 +104,7 @@ asio::ssl::context trusting_client() { return coronet::tls::make_client_context(
 using plain_peer = coronet_test::blocking_peer;
 using coronet_test::eventually;
 
-bool same_certificate(X509* cert, const std::string& pem_file) {
-  std::FILE* f = std::fopen(pem_file.c_str(), "r");
-  REQUIRE(f != nullptr);
-  X509* expected = PEM_read_X509(f, nullptr, nullptr, nullptr);
-  std::fclose(f);
-  REQUIRE(expected != nullptr);
-  const bool same = cert != nullptr && X509_cmp(cert, expected) == 0;
-  X509_free(expected);
-  return same;
-}
+using coronet_test::same_certificate;
 
 }  // namespace
 

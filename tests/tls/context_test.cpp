@@ -114,7 +114,10 @@ TEST_CASE("an encrypted key loads with its password and fails clearly without it
   config.key_password = "wrong";
   const std::string wrong = error_of([&] { coronet::tls::make_server_context(config); });
   CHECK_THAT(wrong, Catch::Contains("key file '" + certs().path("server-enc.key") + "'"));
-  CHECK_THAT(wrong, Catch::Contains("bad decrypt"));
+  // OpenSSL's reason. A wrong password fails the padding check ("bad decrypt"), except
+  // about once in 256 fresh keys, where the garbage it decrypts to happens to end in valid
+  // padding and the decoder then rejects it ("unsupported (DECODER routines)").
+  CHECK_THAT(wrong, Catch::Contains("bad decrypt") || Catch::Contains("DECODER routines"));
   config.key_password.clear();
   const std::string missing = error_of([&] { coronet::tls::make_server_context(config); });
   CHECK_THAT(missing, Catch::Contains("key file '" + certs().path("server-enc.key") + "'"));

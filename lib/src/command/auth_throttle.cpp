@@ -1,10 +1,10 @@
 #include "coronet/command/auth_throttle.hpp"
 
 #include <algorithm>
-#include <cstring>
-#include <random>
 #include <stdexcept>
 #include <string>
+
+#include "net/detail/source_table.hpp"
 
 namespace coronet {
 namespace {
@@ -16,24 +16,22 @@ constexpr std::uint32_t max_count = 1u << 20;
 // cannot flood the log.
 constexpr auto min_line_gap = std::chrono::milliseconds(100);
 
-std::uint64_t random_seed() {
-  std::random_device device;
-  return static_cast<std::uint64_t>(device()) << 32 | device();
-}
-
-std::uint64_t mix(std::uint64_t x) noexcept {
-  // splitmix64's finaliser: every input bit reaches every output bit.
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x;
-}
-
 }  // namespace
 
-auth_throttle::auth_throttle(const auth_throttle_options& options) : options_(options), seed_(random_seed()) {
+struct auth_throttle::record {
+  std::uint32_t failures = 0;
+  std::uint64_t unlogged = 0;
+  clock::time_point decayed_at{};
+  // The last failure.
+  clock::time_point last_used{};
+  clock::time_point next_turn{};
+  clock::time_point logged_at{};
+};
+
+struct auth_throttle::table : detail::source_table<record, 4> {};
+
+auth_throttle::auth_throttle(const auth_throttle_options& options)
+    : options_(options), table_(std::make_unique<table>()) {
   // Checked here, not at the first wrong password: the table is sized from it then, under
   // the lock, where a size that cannot be allocated (or overflows) would fail an AUTH.
   if (options_.max_sources > max_sources_limit)
@@ -41,44 +39,9 @@ auth_throttle::auth_throttle(const auth_throttle_options& options) : options_(op
                                 " is over the limit of " + std::to_string(max_sources_limit));
 }
 
-auth_throttle::key_type auth_throttle::key_of(const asio::ip::address& a) noexcept {
-  key_type k{};
-  if (a.is_v4()) {
-    // As IPv4-mapped IPv6, so both spellings of one IPv4 address are one source.
-    k[10] = 0xff;
-    k[11] = 0xff;
-    const auto b = a.to_v4().to_bytes();
-    std::memcpy(k.data() + 12, b.data(), b.size());
-    return k;
-  }
-  const auto b = a.to_v6().to_bytes();
-  std::memcpy(k.data(), b.data(), b.size());
-  if (!a.to_v6().is_v4_mapped())
-    std::fill(k.begin() + 8, k.end(), static_cast<unsigned char>(0));  // one /64
-  return k;
-}
+auth_throttle::~auth_throttle() = default;
 
-std::size_t auth_throttle::set_of(const key_type& k) const noexcept {
-  // Keyed with a random seed, so that a peer cannot pick addresses that fall
-  // into one set and push each other's records out.
-  std::uint64_t hi = 0;
-  std::uint64_t lo = 0;
-  std::memcpy(&hi, k.data(), 8);
-  std::memcpy(&lo, k.data() + 8, 8);
-  return static_cast<std::size_t>(mix(mix(hi ^ seed_) ^ lo) & (sets_ - 1));
-}
-
-auth_throttle::entry* auth_throttle::find(const key_type& k) noexcept {
-  if (table_.empty())
-    return nullptr;
-  entry* set = table_.data() + set_of(k) * ways;
-  for (std::size_t i = 0; i < ways; ++i)
-    if (set[i].used && set[i].key == k)
-      return set + i;
-  return nullptr;
-}
-
-void auth_throttle::decay(entry& e, clock::time_point now) const noexcept {
+void auth_throttle::decay(record& e, clock::time_point now) const noexcept {
   const clock::duration period = options_.decay;
   if (period <= clock::duration::zero()) {
     e.decayed_at = now;
@@ -105,9 +68,9 @@ auth_throttle::clock::duration auth_throttle::delay_for(std::uint32_t failures) 
 }
 
 auth_throttle::admission auth_throttle::admit(const asio::ip::address& source, clock::time_point now) noexcept {
-  const key_type k = key_of(source);
+  const detail::source_key k = detail::source_key_of(source);
   std::lock_guard lock(mutex_);
-  entry* e = find(k);
+  record* e = table_->find(k);
   if (e == nullptr)
     return {};
   decay(*e, now);
@@ -127,37 +90,20 @@ auth_throttle::admission auth_throttle::admit(const asio::ip::address& source, c
 }
 
 auth_throttle::failure auth_throttle::failed(const asio::ip::address& source, clock::time_point now) {
-  const key_type k = key_of(source);
+  const detail::source_key k = detail::source_key_of(source);
   std::lock_guard lock(mutex_);
-  if (table_.empty()) {
-    std::size_t sets = 1;
-    while (sets * ways < std::max<std::size_t>(options_.max_sources, ways))
-      sets *= 2;
-    table_.resize(sets * ways);
-    sets_ = sets;
-  }
-  entry* e = find(k);
-  if (e == nullptr) {
-    // A free way, else the one whose last failure is the oldest.
-    entry* set = table_.data() + set_of(k) * ways;
-    e = set;
-    for (std::size_t i = 0; i < ways; ++i) {
-      if (!set[i].used) {
-        e = set + i;
-        break;
-      }
-      if (set[i].last_failure < e->last_failure)
-        e = set + i;
-    }
-    *e = entry{};
-    e->key = k;
-    e->used = true;
+  if (!table_->allocated())
+    table_->allocate(options_.max_sources);
+  bool added = false;
+  // A new address takes a free slot, else that of the address whose last failure is the oldest.
+  record* e = &table_->find_or_add(k, added);
+  if (added) {
     e->decayed_at = now;
     e->logged_at = now - options_.decay - clock::duration(1);
   }
   decay(*e, now);
   e->failures = std::min(e->failures + 1, max_count);
-  e->last_failure = now;
+  e->last_used = now;
   ++e->unlogged;
   failure f;
   f.failures = e->failures;

@@ -9,6 +9,7 @@
 #include <asio/error.hpp>
 
 #include "command/dispatch.hpp"
+#include "command/http_probe.hpp"
 #include "coronet/command/connection.hpp"
 #include "coronet/core/detail/log_limiter.hpp"
 #include "coronet/core/log.hpp"
@@ -277,6 +278,7 @@ bool dispatch_awaiter::route() {
     }
   }
   if (command_ == nullptr) {
+    refuse_http_probe(request_);
     emplace([this] { return unknown_command_reply(request_.name, request_.args); });
     return true;
   }

@@ -106,6 +106,7 @@ reply stats_command(request& req) {
       {"draining", s.draining ? 1u : 0u},
       {"maintenance", s.maintenance ? 1u : 0u},
       {"proxy_health_checks", s.proxy_health_checks},
+      {"security_attacks", s.security_attacks},
   };
   std::vector<reply> out;
   out.reserve(2 * std::size(fields));

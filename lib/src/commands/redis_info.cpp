@@ -266,7 +266,8 @@ reply info_command(const router* registered_on, request& req) {
                  {"total_error_replies", stats.errors},
                  {"acl_access_denied_auth", routes_of(registered_on, req).auth_failures()},
                  {"coronet_auth_delayed", throttle != nullptr ? throttle->delayed() : std::uint64_t{0}},
-                 {"coronet_auth_refused", throttle != nullptr ? throttle->refused() : std::uint64_t{0}}});
+                 {"coronet_auth_refused", throttle != nullptr ? throttle->refused() : std::uint64_t{0}},
+                 {"coronet_security_attacks", stats.security_attacks}});
   if ((chosen & replication_section) != 0)
     add_section(out, "# Replication",
                 {{"role", "master"},

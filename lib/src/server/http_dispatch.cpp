@@ -122,6 +122,7 @@ const http_routes& builtin_http_routes() {
     t.add_builtin("GET", "/stats.json", builtin_stats_json);
     t.add_builtin("GET", "/events", builtin_events);
     t.add_builtin("GET", "/healthz", builtin_healthz);
+    t.add_builtin("GET", "/metrics", builtin_metrics);
     return t;
   }();
   return table;

@@ -27,6 +27,7 @@ enum builtin_endpoint : int {
   builtin_stats_json,       // GET /stats.json
   builtin_events,           // GET /events (Server-Sent Events; the session streams it)
   builtin_healthz,          // GET /healthz (never behind authentication)
+  builtin_metrics,          // GET /metrics (the Prometheus text format)
 };
 
 // The built-in endpoints' table, consulted after the user's routes.

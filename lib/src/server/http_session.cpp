@@ -17,6 +17,7 @@
 #include "protocol/http/http_parser_adapter.hpp"
 #include "server/http_dispatch.hpp"
 #include "server/http_route_call.hpp"
+#include "server/metrics_text.hpp"
 #include "server/session_batch.hpp"
 #include "server/status_page.hpp"
 
@@ -73,7 +74,8 @@ void method_not_allowed(server_worker& w, http_head& head, std::string_view allo
 }
 
 // The response to a request that cannot be parsed; the connection closes.
-void respond_protocol_error(session& s, background_writer<tcp::socket>& io, int status, std::string_view text) {
+template <class Writer>
+void respond_protocol_error(session& s, Writer& io, int status, std::string_view text) {
   s.worker.errors.add();
   std::string msg = "closing an HTTP connection: ";
   msg += std::to_string(status);
@@ -99,12 +101,16 @@ void request_timed_out(session& s) noexcept {
 }
 
 // Reads into `buf`, for with_timeout.
-task<std::size_t> read_into(tcp::socket& sock, asio::mutable_buffer buf) { co_return co_await sock.read_some(buf); }
+template <class Stream>
+task<std::size_t> read_into(Stream& sock, asio::mutable_buffer buf) {
+  co_return co_await sock.read_some(buf);
+}
 
 // GET /events: a server-sent event with the stats now and then every second,
 // until the peer closes or the server drains. The response has no length: it
 // ends with the connection.
-task<void> serve_events(session& s, background_writer<tcp::socket>& io, std::string& body) {
+template <class Writer>
+task<void> serve_events(session& s, Writer& io, std::string& body) {
   server_worker& w = s.worker;
   http_head h;
   h.content_type = "text/event-stream";
@@ -172,6 +178,10 @@ void serve_builtin(session& s, int id, http_head& head, bool head_only, std::str
       head.status = s.rt.draining ? 503 : 200;
       respond(out, head, s.rt.draining ? "draining\n" : "ok\n", head_only);
       break;
+    case builtin_metrics:
+      respond_metrics(s.worker.srv, head, body);
+      respond(out, head, body, head_only);
+      break;
     case builtin_events:  // HEAD: the head alone
       head.content_type = "text/event-stream";
       head.no_store = true;
@@ -188,7 +198,8 @@ void serve_builtin(session& s, int id, http_head& head, bool head_only, std::str
 
 }  // namespace
 
-task<void> serve_http(session& s, background_writer<tcp::socket>& io) {
+template <class Writer>
+task<void> serve_http(session& s, Writer& io) {
   server_worker& w = s.worker;
   const http_options& limits = w.opts.http;
   // What one request may take in the buffer: its line, its headers and its
@@ -387,5 +398,8 @@ task<void> serve_http(session& s, background_writer<tcp::socket>& io) {
       co_return;
   }
 }
+
+template task<void> serve_http(session&, background_writer<tcp::socket>&);
+template task<void> serve_http(session&, background_writer<tls::stream>&);
 
 }  // namespace coronet::detail

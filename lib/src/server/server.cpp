@@ -5,6 +5,7 @@
 #include <string>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include <asio/ip/address.hpp>
 
@@ -29,32 +30,23 @@ struct server_impl {
   stream_server stream;
 };
 
+// What a listener agrees to in ALPN: HTTPS says which HTTP it speaks, as nginx does; the
+// command protocols have no registered ALPN name, so they ignore it, as redis-server does.
+std::vector<std::string> alpn_of(const listener_config& l) {
+  if (l.protocol == wire_protocol::http)
+    return {"http/1.1", "http/1.0"};
+  return {};
+}
+
 stream_server_options server_impl::stream_options(const server& s) {
   const server_options& o = s.options();
   stream_server_options so;
+  static_cast<connection_options&>(so) = o;
   so.host = o.host;
   so.port = o.port;
   for (std::size_t i = 1; i < s.listener_count(); ++i)
-    so.listeners.push_back({s.listener(i).host, s.listener(i).port, s.listener(i).tls});
-  so.threads = o.threads;
-  so.reuse_port = o.reuse_port;
-  so.tls = o.tls;
-  so.tls_only = o.tls_only;
-  so.max_connections = o.max_connections;
-  so.idle_timeout = o.idle_timeout;
-  so.handshake_timeout = o.handshake_timeout;
-  so.tcp_keepalive = o.tcp_keepalive;
-  so.tcp_nodelay = o.tcp_nodelay;
-  so.max_output_bytes = o.max_output_bytes;
-  so.output_stall_timeout = o.output_stall_timeout;
-  so.drain_timeout = o.drain_timeout;
-  so.accept_backoff = o.accept_backoff;
-  so.backlog = o.backlog;
-  so.handle_signals = o.handle_signals;
-  so.log_connections = o.log_connections;
-  so.proxy_protocol = o.proxy_protocol;
-  so.proxy_trusted = o.proxy_trusted;
-  so.agent_port = o.agent_port;
+    so.listeners.push_back({s.listener(i).host, s.listener(i).port, s.listener(i).tls, alpn_of(s.listener(i))});
+  so.alpn = alpn_of(s.listener(0));
   return so;
 }
 
@@ -98,12 +90,8 @@ server::server(const router& r, server_options options) : router_(r), options_(s
     if (listeners_.back().host.empty())
       listeners_.back().host = options_.host;
   }
-  for (listener_config& l : listeners_) {
+  for (listener_config& l : listeners_)
     l.tls = l.tls || options_.tls_only;
-    if (l.tls && l.protocol == wire_protocol::http)
-      throw std::invalid_argument(
-          "coronet::server: an HTTP listener cannot serve TLS; put a TLS-terminating proxy in front of it");
-  }
   impl_ = std::make_unique<detail::server_impl>(*this);
   const stream_server& st = impl_->stream;
   options_.threads = st.options().threads;
@@ -176,6 +164,7 @@ server_stats server::stats() const noexcept {
   for (const auto& w : impl_->workers) {
     s.requests += w->requests.get();
     s.errors += w->errors.get();
+    s.security_attacks += w->metrics.security_attacks.get();
   }
   s.uptime = st.uptime;
   s.draining = st.draining;

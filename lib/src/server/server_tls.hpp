@@ -5,8 +5,11 @@
 
 #include <memory>
 #include <mutex>
+#include <string>
+#include <vector>
 
 #include <asio/ssl/context.hpp>
+#include <openssl/ssl.h>
 
 #include "coronet/tls/context.hpp"
 
@@ -23,6 +26,12 @@ public:
   // Reads the files again; on success new connections use them, on failure
   // the old context stays. Logs either way. Thread-safe.
   bool reload() noexcept;
+
+  // Makes the handshake of `ssl` (made from one of this class's contexts) agree to one of
+  // `protocols` in ALPN, the first of them the client offers; a client that offers ALPN and
+  // none of them is refused (no_application_protocol). `protocols` must outlive the
+  // handshake. Throws std::system_error if OpenSSL cannot store it.
+  static void offer_alpn(SSL* ssl, const std::vector<std::string>& protocols);
 
 private:
   tls::server_config config_;

@@ -17,6 +17,7 @@
 #include "coronet/runtime/read_buffer.hpp"
 #include "coronet/core/spawn.hpp"
 #include "protocol/http/http_codec.hpp"
+#include "server/security_attack.hpp"
 #include "server/session_batch.hpp"
 
 namespace coronet::detail {
@@ -81,8 +82,11 @@ template <request_codec Codec, class Writer>
 void answer(session& s, Writer& io, const Codec& codec, const reply& rep) {
   server_worker& w = s.worker;
   w.requests.add();
-  if (rep.kind() == reply_kind::error)
+  if (rep.kind() == reply_kind::error) {
     w.errors.add();
+    if (s.conn.dropping_reply())
+      return security_attack(s);  // HTTP on a command port: the connection closes without a reply
+  }
   codec.encode(rep, io.pending());
   s.answered = true;
 }
@@ -190,11 +194,7 @@ template <class Writer>
 task<void> serve_protocol(session& s, Writer& io) {
   switch (s.where->protocol) {
     case wire_protocol::raw: co_await serve_raw(s, io); break;
-    case wire_protocol::http:
-      // The server refuses an HTTP listener with TLS at construction.
-      if constexpr (std::is_same_v<Writer, background_writer<tcp::socket>>)
-        co_await serve_http(s, io);
-      break;
+    case wire_protocol::http: co_await serve_http(s, io); break;
     case wire_protocol::line: co_await serve_stream<line_codec>(s, io); break;
     case wire_protocol::resp: co_await serve_stream<resp_codec>(s, io); break;
   }

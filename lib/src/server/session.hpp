@@ -149,8 +149,9 @@ after_read take_read(session& s, Writer& io, read_buffer& in, const std::error_c
 // its replies were behind; counted as an error, logged at most once a second.
 void query_buffer_overflow(session& s) noexcept;
 
-// The HTTP/1.1 loop (http_session.cpp).
-task<void> serve_http(session& s, background_writer<tcp::socket>& io);
+// The HTTP/1.1 loop (http_session.cpp), over TCP or TLS.
+template <class Writer>
+task<void> serve_http(session& s, Writer& io);
 
 // The command server's connection handler: serves the listener's protocol on `c`.
 template <class Stream>

@@ -26,7 +26,7 @@ stream_worker::stream_worker(stream_runtime& r, asio::io_context& c, std::size_t
 
 stream_runtime::stream_runtime(stream_server& o, stream_server_options opts, stream_server::handlers h)
     : owner(o), options(std::move(opts)), handlers(std::move(h)), started(std::chrono::steady_clock::now()) {
-  listeners.push_back(stream_listener_config{options.host, options.port, false});
+  listeners.push_back(stream_listener_config{options.host, options.port, false, options.alpn});
   for (const stream_listener_config& l : options.listeners) {
     listeners.push_back(l);
     if (listeners.back().host.empty())

@@ -125,6 +125,8 @@ task<void> run_as(stream_worker& w, tcp::socket sock, std::uint64_t id, std::siz
   if constexpr (is_tls) {
     certificate = w.rt.tls->context();
     writer = background_writer<tls::stream>::create(tls::stream(std::move(sock), *certificate), &w.bytes_out);
+    if (!w.rt.listeners[listener].alpn.empty())
+      server_tls::offer_alpn(writer->stream().ssl_handle(), w.rt.listeners[listener].alpn);
   } else {
     writer = background_writer<tcp::socket>::create(std::move(sock), &w.bytes_out);
   }

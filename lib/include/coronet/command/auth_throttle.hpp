@@ -1,12 +1,11 @@
 // coronet::auth_throttle: how many wrong passwords a connection and a source address may try.
 #pragma once
 
-#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <mutex>
-#include <vector>
 
 #include <asio/ip/address.hpp>
 
@@ -80,7 +79,7 @@ public:
     clock::duration delay{};
   };
 
-  /// The largest `auth_throttle_options::max_sources` accepted (about 100 MB of table).
+  /// The largest `auth_throttle_options::max_sources` accepted (about 75 MB of table).
   static constexpr std::size_t max_sources_limit = std::size_t{1} << 20;
 
   /// A throttle with `options`. Throws `std::invalid_argument` if
@@ -89,6 +88,8 @@ public:
 
   auth_throttle(const auth_throttle&) = delete;
   auth_throttle& operator=(const auth_throttle&) = delete;
+  /// Frees the table.
+  ~auth_throttle();
 
   /// Takes the next turn of `source` (for an authentication about to be
   /// checked at `now`): the wait until it, zero for an address without
@@ -109,31 +110,16 @@ public:
   const auth_throttle_options& options() const noexcept { return options_; }
 
 private:
-  using key_type = std::array<unsigned char, 16>;
-  struct entry {
-    key_type key{};
-    bool used = false;
-    std::uint32_t failures = 0;
-    std::uint64_t unlogged = 0;
-    clock::time_point decayed_at{};
-    clock::time_point last_failure{};
-    clock::time_point next_turn{};
-    clock::time_point logged_at{};
-  };
-  static constexpr std::size_t ways = 4;
+  struct record;
+  struct table;
 
-  static key_type key_of(const asio::ip::address& a) noexcept;
-  std::size_t set_of(const key_type& k) const noexcept;
-  entry* find(const key_type& k) noexcept;
-  void decay(entry& e, clock::time_point now) const noexcept;
+  void decay(record& r, clock::time_point now) const noexcept;
   clock::duration delay_for(std::uint32_t failures) const noexcept;
 
   const auth_throttle_options options_;
-  const std::uint64_t seed_;
   mutable std::mutex mutex_;
-  // `sets_ * ways` entries once a failure happened, empty before.
-  std::vector<entry> table_;
-  std::size_t sets_ = 0;
+  // Its records are allocated at the first failure.
+  const std::unique_ptr<table> table_;
   std::uint64_t delayed_ = 0;
   std::uint64_t refused_ = 0;
   // When the last failure to be logged was.

@@ -85,8 +85,18 @@ public:
   /// True once `close_after_reply()` was called.
   bool closing() const noexcept { return close_after_reply_; }
 
+  /// Asks for the connection to be closed without sending the current reply (the
+  /// replies before it still go out), as the server does to HTTP sent to a command port.
+  void close_without_reply() noexcept {
+    close_after_reply_ = true;
+    drop_reply_ = true;
+  }
+  /// True once `close_without_reply()` was called.
+  bool dropping_reply() const noexcept { return drop_reply_; }
+
 private:
   bool close_after_reply_ = false;
+  bool drop_reply_ = false;
 };
 
 }  // namespace coronet

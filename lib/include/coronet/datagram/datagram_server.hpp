@@ -53,7 +53,8 @@ using datagram_handler = std::function<task<std::optional<std::size_t>>(datagram
 /// (with several threads one source may get up to `threads` times as much)
 /// over all the server's ports, in a table of `tracked_sources` entries; when
 /// it is full, the least recently seen of a few candidate entries is forgotten
-/// (so that source starts again with a full bucket).
+/// (so that source starts again with a full bucket). IPv6 sources count per
+/// /64 prefix, as one host or customer gets a whole /64.
 struct reply_rate_limit {
   /// Sustained replies per second to one source address; 0 turns the limit off.
   unsigned per_second = 8;

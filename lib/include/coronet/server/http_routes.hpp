@@ -130,8 +130,9 @@ const http_routes& builtin_http_routes();
 ///
 /// A path that no pattern matches gets `404`; one that some pattern matches,
 /// but with other methods, gets `405` with `Allow` listing them. A server adds
-/// its own endpoints behind yours (a route of yours with the same path wins):
-/// `GET /` (status page), `/stats.json`, `/events`, `/healthz`; and, when it
+/// its own endpoints behind yours (a route of yours with the same method and
+/// path wins; `Allow` lists the methods of both):
+/// `GET /` (status page), `/stats.json`, `/events`, `/healthz`, `/metrics`; and, when it
 /// serves a router, the router's commands at `/<command>/<arg>...`
 /// (docs/protocols.md). With `server_options::password` set, every request
 /// but `/healthz` must authenticate (`Authorization: Basic` as user

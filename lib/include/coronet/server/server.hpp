@@ -14,9 +14,9 @@
 
 #include "coronet/command/auth_throttle.hpp"
 #include "coronet/command/connection.hpp"
-#include "coronet/protocol/proxy/proxy_header.hpp"
 #include "coronet/protocol/http/http_options.hpp"
 #include "coronet/command/router.hpp"
+#include "coronet/server/connection_options.hpp"
 #include "coronet/server/http_routes.hpp"
 #include "coronet/server/server_metrics.hpp"
 #include "coronet/server/stream_server_stats.hpp"
@@ -40,8 +40,10 @@ struct listener_config {
 };
 
 /// Everything a server can be told; every limit of docs/limits.md is here
-/// with its default. The texts the peer sees are given per field.
-struct server_options {
+/// with its default, the connection handling it shares with the stream
+/// server under it in `connection_options`. The texts the peer sees are given
+/// per field.
+struct server_options : connection_options {
   /// Address to listen on (a numeric IPv4 or IPv6 address).
   std::string host = "127.0.0.1";
   /// Port to listen on; 0 picks a free one (see `server::port()`).
@@ -53,35 +55,6 @@ struct server_options {
   /// is served by every thread, with the same limits; `max_connections`
   /// counts the connections of all of them.
   std::vector<listener_config> listeners{};
-  /// SO_REUSEPORT on every listening socket, so that another process (a new
-  /// version of this server) can bind the same ports while this one drains:
-  /// the kernel then spreads new connections over both until this one closes
-  /// its listeners (see docs/deploy.md). With more than one thread it is set
-  /// anyway. Binding a port another process holds without SO_REUSEPORT still
-  /// fails with `address_in_use`.
-  bool reuse_port = false;
-  /// The certificate, key, optional client CA (mutual TLS) and key password
-  /// of the listeners that serve TLS (`listener_config::tls`, `tls_only`).
-  /// Loaded by the constructor, which throws `std::system_error` naming the
-  /// file and OpenSSL's reason if one is missing, unreadable or wrong (see
-  /// `tls::make_server_context`); reloaded by `server::reload_tls()` and, with
-  /// `handle_signals`, on SIGHUP. Ignored when no listener serves TLS (SIGHUP
-  /// is then only logged).
-  coronet::tls::server_config tls{};
-  /// Every listener serves TLS, `host:port` included: a TLS-only server.
-  bool tls_only = false;
-  /// Threads, each with its own io_context and SO_REUSEPORT acceptor; 0
-  /// means one per hardware thread. A connection stays on the thread that
-  /// accepted it.
-  ///
-  /// The default is 1, as Redis: every handler then runs on one thread, so a
-  /// handler may keep state in plain variables shared by all connections, as
-  /// the README's first example does, without a data race. With more threads,
-  /// handlers of different connections run at the same time: keep state per
-  /// worker (indexed by `server::current_worker()`) or protect it with a
-  /// mutex (or a strand). One thread serves about as many requests per second
-  /// as redis-server; more pay off only for handlers that compute.
-  unsigned threads = 1;
   /// Longest request line (line protocol, RESP inline, RESP headers). Longer:
   /// the peer gets `ERR request too large` and the connection is closed.
   std::size_t max_request_bytes = 64 * 1024;
@@ -90,73 +63,15 @@ struct server_options {
   std::size_t max_bulk_bytes = 1024 * 1024;
   /// Most words in a request (RESP array count). More: as above.
   std::size_t max_args = 1024;
-  /// Connections open at once, over all threads. Beyond: the new peer gets
-  /// `ERR max number of clients reached` and is closed.
-  std::size_t max_connections = 10000;
-  /// A connection that completes no request, and whose peer takes none of
-  /// its pending replies, for this long is closed without a reply (a peer
-  /// reading a long reply is active). 0 = never, the default, as Redis's
-  /// `timeout 0`: client libraries keep pooled connections idle for hours,
-  /// and `tcp_keepalive` removes dead peers.
-  std::chrono::milliseconds idle_timeout = std::chrono::milliseconds(0);
   /// A request that has started (some of its bytes are buffered) but is still
   /// incomplete after this long: the connection is closed without a reply
   /// (the peer sees end of stream), as for `idle_timeout`. The guard against
   /// peers that trickle a request byte by byte (slowloris); it also bounds a
   /// large request to `max_bulk_bytes` per this long. 0 = no limit.
   std::chrono::milliseconds partial_request_timeout = std::chrono::seconds(10);
-  /// TCP keepalive on every accepted connection, as Redis's `tcp-keepalive`:
-  /// SO_KEEPALIVE, the first probe after this long without traffic, then one
-  /// every third of it; 3 unanswered probes reset the connection. 0 = off. If
-  /// the socket refuses the options, the connection is served without them.
-  std::chrono::seconds tcp_keepalive = std::chrono::seconds(300);
-  /// TCP_NODELAY on every accepted connection (see `tcp::set_no_delay`), as
-  /// Redis and nginx set it: the last reply of a pipelined batch goes out at
-  /// once instead of waiting up to 40 ms for the peer's delayed ACK. false
-  /// leaves Nagle's algorithm on. If the socket refuses the option, the
-  /// connection is served without it.
-  bool tcp_nodelay = true;
-  /// A connection still in its opening handshake (a TLS handshake, a PROXY
-  /// protocol header) after this long is closed without a reply and counted
-  /// in `server_stats::handshakes_timed_out` (logged at most once a second).
-  /// 0 = no limit.
-  std::chrono::milliseconds handshake_timeout = std::chrono::seconds(10);
   /// A handler still running after this long is cancelled and the peer gets
   /// `ERR timeout`. 0 = no limit.
   std::chrono::milliseconds request_timeout = std::chrono::seconds(30);
-  /// Bounds the replies buffered for one connection (not yet taken by the
-  /// kernel). Backpressure instead of disconnects: once more than half of it
-  /// is unsent, the connection's further requests are not executed until its
-  /// peer has taken all but a quarter of it, as a pipelining client that
-  /// reads its replies does; the peer sees its requests answered in order,
-  /// only slower. They are still read meanwhile, up to
-  /// `max_query_buffer_bytes`, so that a client that sends its whole
-  /// pipeline before reading never waits on the server while the server
-  /// waits on it. So a connection holds at most about half of this, plus its
-  /// largest reply. A peer that reads nothing is closed by
-  /// `output_stall_timeout`.
-  std::size_t max_output_bytes = 16 * 1024 * 1024;
-  /// A connection with unsent replies whose peer takes none of their bytes
-  /// for this long (it is not reading: its receive window stays shut) is
-  /// closed; logged at most once a second. Whatever the connection is doing:
-  /// paused by backpressure, reading, closing. 0 = never.
-  std::chrono::milliseconds output_stall_timeout = std::chrono::seconds(30);
-  /// On `stop()` / the first signal: in-flight requests get this long to
-  /// finish and flush; then every connection is closed.
-  std::chrono::milliseconds drain_timeout = std::chrono::seconds(10);
-  /// When accept fails for lack of descriptors (EMFILE/ENFILE), accepting
-  /// pauses this long before retrying (logged at most once a second).
-  std::chrono::milliseconds accept_backoff = std::chrono::milliseconds(100);
-  /// `listen()` backlog.
-  int backlog = 1024;
-  /// Makes `run()` handle SIGINT and SIGTERM: the first drains (`run()`
-  /// returns 0 within `drain_timeout` + 250 ms), a second during the drain
-  /// makes `run()` return 1 at once. And SIGHUP, which never stops the
-  /// server: it reloads the TLS certificate (`reload_tls()`) when a listener
-  /// serves TLS, and is logged either way.
-  bool handle_signals = false;
-  /// Logs each connection's open and close at `info` level.
-  bool log_connections = false;
   /// Password required from every connection (`AUTH password`, `AUTH default
   /// password` or `HELLO 3 AUTH default password`) before any command other
   /// than AUTH, HELLO, PING, QUIT and RESET. Others get `-NOAUTH
@@ -167,35 +82,6 @@ struct server_options {
   /// connection. Empty (the default): no authentication.
   /// Wrong passwords are limited by `auth_throttle`, on either side.
   std::string password{};
-  /// PROXY protocol header expected from a load balancer (HAProxy's
-  /// `send-proxy` = v1, `send-proxy-v2` = v2) on every listener's
-  /// connections, before anything else (a TLS handshake included). With it
-  /// on, a peer in `proxy_trusted` must send one, and `connection::peer` /
-  /// `connection::local` (so logs, `CLIENT LIST`, `CLIENT INFO`) are the
-  /// client's and the proxy's addresses it names; exactly the header's bytes
-  /// are read, the first command stays for the protocol. A header that is
-  /// malformed, truncated, oversized (`proxy_header_max_bytes`), in a version
-  /// not accepted, sent by a peer outside `proxy_trusted`, or not complete
-  /// within `handshake_timeout` closes the connection without a reply; each is
-  /// counted in `server_stats::proxy_header_errors` and logged (at most once
-  /// a second). A trusted peer's v2 `LOCAL` header (a health check) is
-  /// counted in `server_stats::proxy_health_checks` instead. Off by default.
-  proxy_protocol_mode proxy_protocol = proxy_protocol_mode::off;
-  /// The peers (addresses or address/prefix-length, IPv4 or IPv6) allowed to
-  /// send a PROXY header; the default is loopback only. Other peers are
-  /// served as they are (their real address is theirs), with no handshake
-  /// deadline until their first bytes begin a PROXY signature, but one that
-  /// opens with a PROXY header is closed: it could claim any address. Put the load
-  /// balancers' addresses here; `0.0.0.0/0` and `::/0` trust everyone. An entry
-  /// that does not parse makes the constructor throw `std::invalid_argument`.
-  std::vector<std::string> proxy_trusted{"127.0.0.0/8", "::1"};
-  /// Port of an HAProxy `agent-check` listener on `host` (0 picks a free one,
-  /// see `server::agent_port()`; empty, the default: none). Each connection
-  /// gets one line and is closed: `up ready` while serving, `drain` once the
-  /// drain began (HAProxy stops sending new connections before the health
-  /// check sees the closed listener), `maint` while `server::set_maintenance`
-  /// is on. It answers until the drain has closed the last connection.
-  std::optional<std::uint16_t> agent_port{};
   /// Limits and deadlines of HTTP connections (`wire_protocol::http`); the
   /// limits above do not apply to them, except `max_connections`,
   /// `request_timeout` (`504`), `max_output_bytes`, `output_stall_timeout`
@@ -232,6 +118,11 @@ struct server_options {
 struct server_stats : stream_server_stats {
   /// Requests handled.
   std::uint64_t requests = 0;
+  /// Connections closed without a reply for sending HTTP to a command (RESP or line) port:
+  /// a request line such as `POST / HTTP/1.1` or a `Host:` header line arriving as a
+  /// command, as a browser tricked into posting to the port would send (redis-server's
+  /// "Possible SECURITY ATTACK detected").
+  std::uint64_t security_attacks = 0;
 };
 
 namespace detail {

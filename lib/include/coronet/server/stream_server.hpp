@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "coronet/core/task.hpp"
-#include "coronet/protocol/proxy/proxy_header.hpp"
+#include "coronet/server/connection_options.hpp"
 #include "coronet/server/stream_connection.hpp"
 #include "coronet/server/stream_server_stats.hpp"
 #include "coronet/tls/context.hpp"
@@ -33,73 +33,25 @@ struct stream_listener_config {
   /// Serves TLS with `stream_server_options::tls`'s certificate: its connections reach the
   /// handler as `stream_connection<tls::stream>` once the TLS handshake is done.
   bool tls = false;
+  /// The application protocols a TLS listener agrees to in ALPN (RFC 7301), most preferred
+  /// first, such as `{"http/1.1"}`. Empty (the default): ALPN is ignored and a client that
+  /// offers it gets no protocol back. Otherwise a client that offers ALPN but none of these
+  /// fails its handshake with the `no_application_protocol` alert (as nginx does), and one
+  /// that offers no ALPN is served. Ignored by plain listeners.
+  std::vector<std::string> alpn{};
 };
 
-/// Everything a stream server can be told, with its defaults. The same fields as
-/// `server_options` mean the same thing.
-struct stream_server_options {
+/// Everything a stream server can be told, with its defaults: where it listens, and how it
+/// handles connections (`connection_options`, which `server_options` shares).
+struct stream_server_options : connection_options {
   /// Address of listener 0 (a numeric IPv4 or IPv6 address).
   std::string host = "127.0.0.1";
   /// Port of listener 0; 0 picks a free one (see `stream_server::port()`).
   std::uint16_t port = 0;
   /// More addresses to listen on: listener 1 is `listeners[0]`, and so on.
   std::vector<stream_listener_config> listeners{};
-  /// Threads, each with its own io_context and acceptors; 0 = one per hardware thread. A
-  /// connection stays on the thread that accepted it, and so does its handler.
-  unsigned threads = 1;
-  /// SO_REUSEPORT on every listening socket, so that a new process can take the ports over
-  /// while this one drains (see docs/deploy.md). Set anyway with more than one thread.
-  bool reuse_port = false;
-  /// Certificate, key, client CA and key password of the TLS listeners; loaded by the
-  /// constructor (which throws `std::system_error` naming a file that is missing or wrong).
-  tls::server_config tls{};
-  /// Every listener serves TLS, listener 0 included.
-  bool tls_only = false;
-  /// Connections open at once over all listeners and threads. Beyond, the new peer gets
-  /// `on_reject`'s bytes (plain listeners only) and is closed.
-  std::size_t max_connections = 10000;
-  /// A connection from whose peer no byte was read, and which took none of its pending
-  /// output, for this long is closed (the handler's read ends with an error). 0 = never.
-  std::chrono::milliseconds idle_timeout{0};
-  /// A connection still in its opening handshake (PROXY header, TLS handshake) after this
-  /// long is closed before the handler sees it; counted in `handshakes_timed_out`. 0 = no limit.
-  std::chrono::milliseconds handshake_timeout = std::chrono::seconds(10);
-  /// SO_KEEPALIVE with the first probe after this long (then every third of it, 3 probes).
-  /// 0 = off.
-  std::chrono::seconds tcp_keepalive = std::chrono::seconds(300);
-  /// TCP_NODELAY on every accepted socket: small writes go out at once instead of waiting
-  /// for the peer's delayed ACK.
-  bool tcp_nodelay = true;
-  /// Output buffered for one connection (not yet taken by the kernel). A `send()` that would
-  /// buffer more closes that connection (logged at most once a second); `write()` waits
-  /// while more than half of it is buffered.
-  std::size_t max_output_bytes = 16 * 1024 * 1024;
-  /// A connection with pending output whose peer takes none of it for this long is closed
-  /// (logged at most once a second). 0 = never.
-  std::chrono::milliseconds output_stall_timeout = std::chrono::seconds(30);
-  /// On `stop()` / the first signal: handlers get this long to return and their output to
-  /// be flushed; then every connection is closed and the handlers cancelled.
-  std::chrono::milliseconds drain_timeout = std::chrono::seconds(10);
-  /// Pause of accepting after EMFILE/ENFILE/ENOBUFS/ENOMEM (logged at most once a second).
-  std::chrono::milliseconds accept_backoff = std::chrono::milliseconds(100);
-  /// `listen()` backlog.
-  int backlog = 1024;
-  /// `run()` handles SIGINT/SIGTERM (the first drains, a second makes `run()` return 1 at
-  /// once) and SIGHUP, which never stops it: `reload_tls()` when a listener serves TLS,
-  /// logged either way.
-  bool handle_signals = false;
-  /// Logs each connection's open and close at `info` level.
-  bool log_connections = false;
-  /// PROXY protocol header expected before anything else from peers in `proxy_trusted`;
-  /// `stream_connection::peer()`/`local()` are then the addresses it names. As
-  /// `server_options::proxy_protocol`.
-  proxy_protocol_mode proxy_protocol = proxy_protocol_mode::off;
-  /// Peers allowed to send a PROXY header (addresses or address/prefix-length). An entry
-  /// that does not parse makes the constructor throw `std::invalid_argument`.
-  std::vector<std::string> proxy_trusted{"127.0.0.0/8", "::1"};
-  /// Port of an HAProxy agent-check listener on `host` (0 picks one; empty: none). Answers
-  /// `up ready`, `drain` or `maint` (see `server_options::agent_port`).
-  std::optional<std::uint16_t> agent_port{};
+  /// The ALPN protocols of listener 0 when it serves TLS (see `stream_listener_config::alpn`).
+  std::vector<std::string> alpn{};
 };
 
 /// A server that runs a coroutine per accepted connection, on the runtime of

@@ -22,6 +22,7 @@ enum class http_target {
   events,       // /events
   healthz,      // /healthz
   bad,          // not an origin- or absolute-form target, or a bad %-escape: 400
+  metrics,      // /metrics
 };
 
 /// Maps `target` (as sent; decoded in place) to its kind; for `command`,

@@ -35,6 +35,9 @@ public:
   // router's commands by name). Any thread.
   void add_to(server_metrics& out) const;
 
+  // HTTP sent to a command port (server_stats::security_attacks).
+  thread_counter security_attacks;
+
 private:
   static std::size_t protocol_slot(wire_protocol p) noexcept {
     const auto i = static_cast<std::size_t>(p);
