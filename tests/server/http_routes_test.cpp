@@ -253,7 +253,7 @@ TEST_CASE("http routes: with a password every request but /healthz authenticates
   reply_seen r = p.ask(request("GET", "/items/a"));
   CHECK(r.status == 401);
   CHECK(r.has("WWW-Authenticate: Basic realm=\"coronet\""));
-  for (const char* page : {"/", "/stats.json", "/nothing"})
+  for (const char* page : {"/", "/stats.json", "/metrics", "/events", "/nothing"})
     CHECK(p.ask(request("GET", page)).status == 401);
   CHECK(p.ask(request("GET", "/healthz")).status == 200);
   CHECK(p.ask(request("GET", "/items/a", basic)).body == "item a");
@@ -262,6 +262,7 @@ TEST_CASE("http routes: with a password every request but /healthz authenticates
   CHECK(p.ask(request("GET", "/items/a")).status == 401);
   CHECK(p.ask(request("GET", "/items/b", "Authorization: Bearer s3cret\r\n")).body == "item b");
   CHECK(p.ask(request("GET", "/", basic)).status == 200);
+  CHECK(p.ask(request("GET", "/metrics", basic)).status == 200);
   CHECK(p.ask(request("GET", "/items/a", other_user)).status == 401);
   CHECK(p.ask(request("GET", "/items/a", "Authorization: Bearer s3cre\r\n")).status == 401);
   // The third wrong password of the connection is its last (auth_throttle's budget).
