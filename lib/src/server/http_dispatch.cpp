@@ -190,6 +190,8 @@ http_credentials request_credentials(const http_message& m, std::string& scratch
   return c;
 }
 
+bool is_auth_command(std::string_view name) noexcept { return iequals(name, "auth"); }
+
 bool check_credentials(connection& conn, const http_credentials& c, const router& routes) {
   // Both compared in full, whatever the user's name says.
   const bool right_pass = same_secret(conn.password, c.password);

@@ -80,6 +80,10 @@ http_credentials request_credentials(const http_message& m, std::string& scratch
 // Throws std::bad_alloc only.
 bool check_credentials(connection& conn, const http_credentials& c, const router& routes);
 
+// `auth` in any case: the command not served over HTTP, where each request
+// carries its credentials (`/auth/<password>` would put it in URLs and logs).
+bool is_auth_command(std::string_view name) noexcept;
+
 // Appends a route's response: status, the handler's headers, the body
 // (none for HEAD, 204, 304). False, with nothing appended, when the response
 // cannot be sent as it is (a bad status or header): the caller answers 500.

@@ -153,13 +153,6 @@ task<void> serve_events(session& s, Writer& io, std::string& body) {
   }
 }
 
-// `/auth/<password>`: not served over HTTP, where each request carries its
-// credentials (a path would put the password in URLs and logs).
-bool is_auth(std::string_view name) noexcept {
-  return name.size() == 4 && (name[0] | 0x20) == 'a' && (name[1] | 0x20) == 'u' && (name[2] | 0x20) == 't' &&
-         (name[3] | 0x20) == 'h';
-}
-
 void not_found(server_worker& w, http_connection connection, bool head_only, std::string& out) {
   w.errors.add();
   append_error_response(404, "not found", connection, {}, head_only, out);
@@ -313,7 +306,7 @@ task<void> serve_http(session& s, Writer& io) {
             }
             if (mapped != http_target::command)
               mapped = map_target(m.target, words, text);
-            if (mapped != http_target::command || is_auth(words.front())) {
+            if (mapped != http_target::command || is_auth_command(words.front())) {
               not_found(w, connection, head_only, out);
               break;
             }
