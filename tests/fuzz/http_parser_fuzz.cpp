@@ -4,7 +4,9 @@
 // the request's words); then every byte written must be a well-formed HTTP/1.1
 // response: a status line, headers without stray CR/LF, a Content-Length
 // matching the body, and a JSON body that parses. A first byte `^` selects
-// tiny limits, so that every limit is reached.
+// tiny limits, so that every limit is reached. Each request's target also
+// goes through the routes' splitting, decoding and matching, whose views must
+// stay inside their buffers.
 #include <algorithm>
 #include <cctype>
 #include <cstddef>
@@ -16,6 +18,7 @@
 
 #include "protocol/http/http_codec.hpp"
 #include "protocol/http/http_parser_adapter.hpp"
+#include "server/http_route_match.hpp"
 
 namespace {
 
@@ -187,6 +190,41 @@ void check_responses(std::string_view out, const std::vector<bool>& head_only) {
   }
 }
 
+// Routes of every kind of segment, two methods on one path.
+const coronet::http_routes& fuzz_routes() {
+  static const coronet::http_routes table = [] {
+    coronet::http_routes t;
+    auto none = [](coronet::http_request&) { return coronet::http_response{}; };
+    t.add("GET", "/", none).add("GET", "/a/{x}", none).add("PUT", "/a/{x}", none).add("GET", "/a/b", none);
+    t.add("GET", "/f/{rest...}", none).add("DELETE", "/{c}/{d}", none);
+    return t;
+  }();
+  return table;
+}
+
+bool inside(std::string_view part, std::string_view whole) {
+  return part.empty() || (part.data() >= whole.data() && part.data() + part.size() <= whole.data() + whole.size());
+}
+
+// What the routes make of `m`'s target.
+void check_routing(const http_message& m, http_path& path, std::vector<coronet::http_field>& fields,
+                   std::string& text) {
+  std::string_view raw_path, query;
+  if (!split_target(std::string_view(m.target.data(), m.target.size()), raw_path, query) ||
+      !split_path(raw_path, path))
+    return;
+  check(path.decoded.size() <= raw_path.size() + 1 && path.decoded.front() == '/');
+  const http_match found = match_route(fuzz_routes().routes(), m.method_name, path, fields);
+  check(found.route == nullptr || found.path_known);
+  for (const coronet::http_field& f : fields)
+    check(inside(f.value, path.decoded));
+  if (found.route == nullptr && found.path_known)
+    check(!allowed_methods(fuzz_routes().routes(), path).empty());
+  if (decode_query(query, text, fields))
+    for (const coronet::http_field& f : fields)
+      check(inside(f.name, text) && inside(f.value, text));
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -202,6 +240,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   http_request_parser parser(limits);
   std::vector<std::string_view> words;
   std::string out, scratch;
+  http_path path;
+  std::vector<coronet::http_field> fields;
   std::vector<bool> head_only;
   // The bytes arrive in pieces of a size taken from the input's length, so
   // that each input also tests the incremental path.
@@ -238,6 +278,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       check(m.body.empty() ||
             (m.body.data() >= buffered.data() && m.body.data() + m.body.size() <= buffered.data() + r.consumed));
       check(m.body.size() <= limits.max_body_bytes);
+      for (const coronet::http_field& h : m.headers)
+        check(inside(h.name, {buffered.data(), r.consumed}) && inside(h.value, {buffered.data(), r.consumed}));
+      check_routing(m, path, fields, scratch);
       words.clear();
       bool text = false;
       const http_target t = map_target(m.target, words, text);

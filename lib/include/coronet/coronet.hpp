@@ -18,6 +18,7 @@
 #include "coronet/command/request.hpp"
 #include "coronet/protocol/resp/resp_codec.hpp"
 #include "coronet/command/router.hpp"
+#include "coronet/server/http_routes.hpp"
 #include "coronet/server/server.hpp"
 #include "coronet/server/server_metrics.hpp"
 #include "coronet/server/stream_server.hpp"

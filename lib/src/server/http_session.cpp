@@ -15,6 +15,8 @@
 #include "coronet/net/timeout.hpp"
 #include "protocol/http/http_codec.hpp"
 #include "protocol/http/http_parser_adapter.hpp"
+#include "server/http_dispatch.hpp"
+#include "server/http_route_call.hpp"
 #include "server/metrics_text.hpp"
 #include "server/session_batch.hpp"
 #include "server/status_page.hpp"
@@ -151,6 +153,42 @@ task<void> serve_events(session& s, Writer& io, std::string& body) {
   }
 }
 
+void not_found(server_worker& w, http_connection connection, bool head_only, std::string& out) {
+  w.errors.add();
+  append_error_response(404, "not found", connection, {}, head_only, out);
+}
+
+// The built-in endpoints but /events' stream.
+void serve_builtin(session& s, int id, http_head& head, bool head_only, std::string& body, std::string& out) {
+  switch (id) {
+    case builtin_status_page:
+      head.content_type = "text/html; charset=utf-8";
+      respond(out, head, status_page_html(), head_only);
+      break;
+    case builtin_healthz:
+      head.content_type = text_type;
+      head.no_store = true;
+      head.status = s.rt.draining ? 503 : 200;
+      respond(out, head, s.rt.draining ? "draining\n" : "ok\n", head_only);
+      break;
+    case builtin_metrics:
+      respond_metrics(s.worker.srv, head, body);
+      respond(out, head, body, head_only);
+      break;
+    case builtin_events:  // HEAD: the head alone
+      head.content_type = "text/event-stream";
+      head.no_store = true;
+      respond(out, head, {}, head_only);
+      break;
+    default:
+      body.clear();
+      append_stats_json(s.worker.srv, body);
+      head.no_store = true;
+      respond(out, head, body, head_only);
+      break;
+  }
+}
+
 }  // namespace
 
 template <class Writer>
@@ -163,8 +201,11 @@ task<void> serve_http(session& s, Writer& io) {
                                    4 * 1024;
   read_buffer in;
   http_request_parser parser(limits);
+  // The headers are read by authentication and by routes of the user's only.
+  parser.collect_headers(!w.opts.password.empty() || w.user_routes != nullptr);
   std::vector<std::string_view> words;
   std::string body;
+  http_route_state rs;
   bool continue_sent = false;
   bool body_clock = false;  // the deadline restarted for the body
   bool input_ended = false;  // the peer finished sending while it was behind
@@ -195,94 +236,131 @@ task<void> serve_http(session& s, Writer& io) {
       }
 
       const http_message& m = parser.message();
-      http_head head;
-      // Draining: this is the connection's last reply.
-      head.connection = !m.keep_alive || s.rt.draining ? http_connection::close
-                        : m.version_minor == 0      ? http_connection::keep_alive_1_0
-                                                    : http_connection::keep_alive;
-      const bool head_only = m.method == http_method::head;
-      const bool readable = m.method == http_method::get || head_only;
-      bool text = false;
-      words.clear();
-      const http_target target = map_target(m.target, words, text);
-      text = text || m.wants_text;
-      std::string& out = io.pending();
       progressed = true;
       w.requests.add();
-      switch (target) {
-        case http_target::bad:
-          respond_protocol_error(s, io, 400, "bad request target");
-          co_await finish(s, io);
-          co_return;
-        case http_target::status_page:
-        case http_target::stats_json:
-        case http_target::healthz:
-        case http_target::events:
-        case http_target::metrics:
-          if (!readable) {
-            method_not_allowed(w, head, "GET, HEAD", body, out, head_only);
-            break;
-          }
-          if (target == http_target::events && !head_only) {
-            co_await serve_events(s, io, body);
+      // Without routes of the user's, the command mapping reads the target first, as it
+      // did before there were routes: the built-in endpoints are then the only other
+      // paths (the per-request cost of a command stays that of the mapping alone).
+      words.clear();
+      bool text = false;
+      http_target mapped = http_target::bad;
+      http_destination dest;
+      if (w.user_routes == nullptr && w.commands_over_http) {
+        mapped = map_target(m.target, words, text);
+        if (mapped == http_target::command)
+          dest.what = http_destination::kind::commands;
+        else if (mapped == http_target::bad)
+          dest.what = http_destination::kind::bad_target;
+        else
+          dest = route_request(m, nullptr, false, rs);  // a built-in path: the target is as sent
+      } else {
+        dest = route_request(m, w.user_routes, w.commands_over_http, rs);
+      }
+      if (dest.what == http_destination::kind::bad_target) {
+        respond_protocol_error(s, io, 400, "bad request target");
+        co_await finish(s, io);
+        co_return;
+      }
+      // With a password, every request but /healthz carries its credentials: the
+      // connection is never authenticated beyond one request (a proxy may share it).
+      if (!w.opts.password.empty()) {
+        s.conn.authenticated = dest.route != nullptr && dest.route->builtin == builtin_healthz;
+        const http_credentials c = s.conn.authenticated ? http_credentials{} : request_credentials(m, rs.password);
+        if (c.present) {
+          const auth_throttle::admission admission =
+              w.throttle.admit(s.conn.peer.address(), auth_throttle::clock::now());
+          if (admission.refused) {
+            w.errors.add();
+            append_error_response(429, "too many failed authentications from this address, try again later",
+                                  http_connection::close, {}, false, io.pending());
             co_await finish(s, io);
             co_return;
           }
-          if (target == http_target::status_page) {
-            head.content_type = "text/html; charset=utf-8";
-            respond(out, head, status_page_html(), head_only);
-          } else if (target == http_target::metrics) {
-            respond_metrics(w.srv, head, body);
-            respond(out, head, body, head_only);
-          } else if (target == http_target::healthz) {
-            head.content_type = text_type;
-            head.no_store = true;
-            head.status = s.rt.draining ? 503 : 200;
-            respond(out, head, s.rt.draining ? "draining\n" : "ok\n", head_only);
-          } else {
-            body.clear();
-            append_stats_json(w.srv, body);
-            head.no_store = true;
-            if (target == http_target::events) {
-              head.content_type = "text/event-stream";
-              body.clear();
-            }
-            respond(out, head, body, head_only);
+          if (admission.wait > auth_throttle::clock::duration::zero()) {
+            io.flush();
+            s.enter(session::phase::handling);
+            co_await sleep_for(admission.wait);
           }
-          break;
-        case http_target::command: {
-          if (!readable && m.method != http_method::post) {
-            method_not_allowed(w, head, "GET, HEAD, POST", body, out, head_only);
+          s.conn.authenticated = check_credentials(s.conn, c, s.routes);
+        }
+      }
+      // Draining: this is the connection's last reply.
+      http_connection connection = !m.keep_alive || s.rt.draining ? http_connection::close
+                                   : m.version_minor == 0         ? http_connection::keep_alive_1_0
+                                                                  : http_connection::keep_alive;
+      if (s.conn.closing())
+        connection = http_connection::close;
+      const bool head_only = m.method == http_method::head;
+      if (!s.conn.authenticated) {
+        w.errors.add();
+        append_error_response(401, "authentication required", connection, {}, head_only, io.pending());
+      } else {
+        std::string& out = io.pending();
+        http_head head;
+        head.connection = connection;
+        switch (dest.what) {
+          case http_destination::kind::commands: {
+            if (m.method != http_method::get && !head_only && m.method != http_method::post) {
+              method_not_allowed(w, head, "GET, HEAD, POST", body, out, head_only);
+              break;
+            }
+            if (mapped != http_target::command)
+              mapped = map_target(m.target, words, text);
+            if (mapped != http_target::command || is_auth_command(words.front())) {
+              not_found(w, connection, head_only, out);
+              break;
+            }
+            text = text || m.wants_text;
+            if (m.method == http_method::post && !m.body.empty()) {
+              if (m.json_body) {
+                if (!append_json_words(m.body, words)) {
+                  w.errors.add();
+                  error_body("the body is not a JSON array of strings", body);
+                  head.status = 400;
+                  respond(out, head, body, false);
+                  break;
+                }
+              } else {
+                words.emplace_back(m.body.data(), m.body.size());
+              }
+            }
+            const command* cmd = w.srv.routes().find(words.front());
+            session_call call(s, words);
+            const reply& rep = co_await call;
+            head.status = reply_status(rep, cmd, call.req().size(), s.timed_out);
+            if (head.status != 200)
+              w.errors.add();
+            append_reply_response(head, words.front(), rep, text, head_only, body, out);
             break;
           }
-          if (m.method == http_method::post && !m.body.empty()) {
-            if (m.json_body) {
-              if (!append_json_words(m.body, words)) {
-                w.errors.add();
-                error_body("the body is not a JSON array of strings", body);
-                head.status = 400;
-                respond(out, head, body, false);
-                break;
-              }
-            } else {
-              words.emplace_back(m.body.data(), m.body.size());
+          case http_destination::kind::route:
+            if (dest.route->builtin == builtin_events && !head_only) {
+              co_await serve_events(s, io, body);
+              co_await finish(s, io);
+              co_return;
             }
-          }
-          const command* cmd = w.srv.routes().find(words.front());
-          session_call call(s, words);
-          const reply& rep = co_await call;
-          head.status = reply_status(rep, cmd, call.req().size(), s.timed_out);
-          if (head.status != 200)
+            if (dest.route->builtin != 0)
+              serve_builtin(s, dest.route->builtin, head, head_only, body, out);
+            else
+              co_await serve_route(s, io, m, *dest.route, rs, connection);
+            break;
+          case http_destination::kind::method_not_allowed:
             w.errors.add();
-          append_reply_response(head, words.front(), rep, text, head_only, body, out);
-          break;
+            append_error_response(405, "method not allowed", connection, rs.allow, head_only, out);
+            break;
+          case http_destination::kind::bad_query:
+            w.errors.add();
+            append_error_response(400, "bad query string", connection, {}, head_only, out);
+            break;
+          case http_destination::kind::not_found:
+          case http_destination::kind::bad_target: not_found(w, connection, head_only, out); break;
         }
       }
       in.consume(r.consumed);
       parser.reset();
       continue_sent = false;
       body_clock = false;
-      if (head.connection == http_connection::close || s.conn.closing()) {
+      if (connection == http_connection::close || s.conn.closing()) {
         co_await finish(s, io);
         co_return;
       }

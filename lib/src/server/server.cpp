@@ -101,6 +101,28 @@ server::server(const router& r, server_options options) : router_(r), options_(s
     impl_->workers.push_back(std::make_unique<detail::server_worker>(*this, i, impl_->throttle));
 }
 
+namespace {
+
+// The router of a server of HTTP routes alone.
+const router& no_commands() {
+  static const router empty;
+  return empty;
+}
+
+}  // namespace
+
+server::server(const router& r, const http_routes& routes, server_options options) : server(r, std::move(options)) {
+  http_routes_ = &routes;
+  for (auto& w : impl_->workers)
+    w->user_routes = &routes;
+}
+
+server::server(const http_routes& routes, server_options options) : server(no_commands(), routes, std::move(options)) {
+  commands_over_http_ = false;
+  for (auto& w : impl_->workers)
+    w->commands_over_http = false;
+}
+
 server::~server() = default;
 
 void server::stop() noexcept { impl_->stream.stop(); }

@@ -20,6 +20,7 @@
 #include "coronet/command/auth_throttle.hpp"
 #include "coronet/command/connection.hpp"
 #include "coronet/command/router.hpp"
+#include "coronet/server/http_routes.hpp"
 #include "coronet/server/server.hpp"
 #include "coronet/server/stream_server.hpp"
 #include "coronet/runtime/background_writer.hpp"
@@ -50,6 +51,10 @@ struct server_worker {
   worker_metrics metrics;
   // Requests per second over the last minute (ticked on worker 0 only).
   request_rate rate;
+  // HTTP: the user's routes (null: none), then the built-in endpoints, then
+  // the router's commands unless this is false.
+  const http_routes* user_routes = nullptr;
+  bool commands_over_http = true;
 };
 
 // One connection of the command server, on a stream server connection (`core`). It watches

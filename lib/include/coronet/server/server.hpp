@@ -17,6 +17,7 @@
 #include "coronet/protocol/http/http_options.hpp"
 #include "coronet/command/router.hpp"
 #include "coronet/server/connection_options.hpp"
+#include "coronet/server/http_routes.hpp"
 #include "coronet/server/server_metrics.hpp"
 #include "coronet/server/stream_server_stats.hpp"
 #include "coronet/core/task.hpp"
@@ -74,8 +75,12 @@ struct server_options : connection_options {
   /// Password required from every connection (`AUTH password`, `AUTH default
   /// password` or `HELLO 3 AUTH default password`) before any command other
   /// than AUTH, HELLO, PING, QUIT and RESET. Others get `-NOAUTH
-  /// Authentication required.`. Empty (the default): no authentication.
-  /// Wrong passwords are limited by `auth_throttle`.
+  /// Authentication required.`. On HTTP listeners every request but `GET
+  /// /healthz` carries it instead, as user `default` (`Authorization: Basic`,
+  /// what `curl -u default:PASSWORD` sends) or `Authorization: Bearer
+  /// PASSWORD`, else `401` with `WWW-Authenticate`; per request, never per
+  /// connection. Empty (the default): no authentication.
+  /// Wrong passwords are limited by `auth_throttle`, on either side.
   std::string password{};
   /// Limits and deadlines of HTTP connections (`wire_protocol::http`); the
   /// limits above do not apply to them, except `max_connections`,
@@ -144,6 +149,17 @@ public:
   /// `address_in_use`) or `std::invalid_argument` for a host that is not a
   /// numeric address.
   server(const router& r, server_options options);
+
+  /// As above, and the HTTP listeners serve `routes` first, then the
+  /// built-in endpoints, then `r`'s commands (see `http_routes`). `routes`
+  /// must outlive the server and not change once it runs. Throws as above.
+  server(const router& r, const http_routes& routes, server_options options);
+
+  /// A server of HTTP routes alone: its HTTP listeners serve `routes` and the
+  /// built-in endpoints, and no command (a RESP or line listener, if any,
+  /// knows none: every command is unknown). Set `options.protocol` to
+  /// `wire_protocol::http`. `routes` must outlive the server. Throws as above.
+  server(const http_routes& routes, server_options options);
 
   server(const server&) = delete;
   server& operator=(const server&) = delete;
@@ -263,6 +279,10 @@ public:
 
 private:
   const router& router_;
+  // The HTTP routes before the built-in endpoints (null: none), and whether
+  // the router's commands are served over HTTP after them.
+  const http_routes* http_routes_ = nullptr;
+  bool commands_over_http_ = true;
   server_options options_;
   // Listener 0 is host:port, then options_.listeners, with their bound ports.
   std::vector<listener_config> listeners_;

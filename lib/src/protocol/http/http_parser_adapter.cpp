@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <new>
 
 namespace coronet::detail {
 namespace {
@@ -122,11 +123,30 @@ struct http_parser_callbacks {
     return 0;
   }
 
+  // Room for twice as many header fields; false when memory is short.
+  static bool grow_fields(http_request_parser& a) noexcept {
+    try {
+      a.field_offsets_.reserve(std::max<std::size_t>(16, 2 * a.field_offsets_.capacity()));
+      a.fields_.reserve(a.field_offsets_.capacity());
+      return true;
+    } catch (const std::bad_alloc&) {
+      return false;
+    }
+  }
+
   // The header whose field and value are complete.
-  static void take_header(http_request_parser& a) noexcept {
+  static int take_header(http_request_parser& a) noexcept {
     auto& st = *a.parser_;
     const std::string_view field = st.field.view(st.base);
     const std::string_view value = st.value.seen ? trim(st.value.view(st.base)) : std::string_view{};
+    if (a.collect_headers_) {
+      // Past the room made so far, a push may fail: the request is then refused (431), as
+      // one with too many fields.
+      if (a.field_offsets_.size() == a.field_offsets_.capacity() && !grow_fields(a))
+        return error(a, 431, "too many header fields");
+      a.field_offsets_.push_back({st.field.begin, field.size(),
+                                  value.empty() ? 0 : static_cast<std::size_t>(value.data() - st.base), value.size()});
+    }
     if (iequals(field, "host")) {
       ++st.hosts;
     } else if (iequals(field, "expect")) {
@@ -144,6 +164,7 @@ struct http_parser_callbacks {
       // before it would need decoding, which is not implemented.
       st.transfer_unknown = st.transfer_unknown || !iequals(value, "chunked");
     }
+    return 0;
   }
 
   static int check_header_size(http_request_parser& a, std::size_t end) noexcept {
@@ -179,7 +200,8 @@ struct http_parser_callbacks {
     auto& a = self(p);
     if (a.headers_done_)
       return 0;
-    take_header(a);
+    if (take_header(a) != 0)
+      return -1;
     a.parser_->field = {};
     a.parser_->value = {};
     return 0;
@@ -264,6 +286,10 @@ void http_request_parser::reset() noexcept {
   parser_->parser.lenient_flags |= LENIENT_VERSION;
   parser_->parser.data = this;
   message_ = http_message{};
+  if (collect_headers_) {
+    field_offsets_.clear();
+    fields_.clear();
+  }
   fed_ = 0;
   headers_done_ = false;
   expect_continue_ = false;
@@ -308,6 +334,13 @@ http_parse_outcome http_request_parser::parse(std::span<char> input) {
     m.keep_alive = llhttp_should_keep_alive(&st.parser) != 0 && !st.close_after;
     m.wants_text = st.accept_text && !st.accept_json;
     m.body = st.body.seen ? input.subspan(st.body.begin, st.body.end - st.body.begin) : std::span<char>{};
+    if (collect_headers_) {
+      fields_.clear();
+      for (const field_offsets& f : field_offsets_)
+        fields_.push_back({std::string_view(input.data() + f.name, f.name_size),
+                           std::string_view(input.data() + f.value, f.value_size)});
+    }
+    m.headers = fields_;
     http_parse_outcome r;
     r.status = http_parse_outcome::state::complete;
     r.consumed = fed_;

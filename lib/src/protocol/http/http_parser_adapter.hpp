@@ -9,7 +9,9 @@
 #include <memory>
 #include <span>
 #include <string_view>
+#include <vector>
 
+#include "coronet/protocol/http/http_field.hpp"
 #include "coronet/protocol/http/http_options.hpp"
 
 namespace coronet::detail {
@@ -37,6 +39,8 @@ struct http_message {
   bool json_body = false;
   // The body, chunked framing removed; writable.
   std::span<char> body;
+  // The header fields in order (trailers excluded), values trimmed.
+  std::span<const http_field> headers;
 };
 
 /// What `parse` decided.
@@ -60,8 +64,8 @@ struct http_parse_outcome {
 /// calls malformed framing (whitespace before a colon, bad chunk framing,
 /// Content-Length with Transfer-Encoding, no or several Host in HTTP/1.1)
 /// with 400, CONNECT and `OPTIONS *` with 405, the HTTP/2 preface with 505;
-/// an HTTP/1.0 request with Transfer-Encoding is not kept alive. Never
-/// allocates after construction.
+/// an HTTP/1.0 request with Transfer-Encoding is not kept alive. Allocates
+/// only for more header fields (`collect_headers`) than earlier requests had.
 class http_request_parser {
 public:
   explicit http_request_parser(const http_options& limits);
@@ -86,6 +90,10 @@ public:
   /// Some bytes of a request were parsed.
   bool started() const noexcept { return fed_ > 0; }
 
+  /// Whether `http_message::headers` is filled in (the default); without
+  /// it, the parser keeps only what it reads itself (cheaper per request).
+  void collect_headers(bool on) noexcept { collect_headers_ = on; }
+
   /// Forgets the request parsed (after `complete`, or to start over).
   void reset() noexcept;
 
@@ -100,6 +108,15 @@ private:
   http_options limits_;
   std::unique_ptr<state> parser_;
   http_message message_;
+  // The header fields by offsets from the request's first byte (the buffer
+  // may move until the request is complete), then as views for message_;
+  // grown at the first requests, then reused.
+  struct field_offsets {
+    std::size_t name = 0, name_size = 0, value = 0, value_size = 0;
+  };
+  std::vector<field_offsets> field_offsets_;
+  std::vector<http_field> fields_;
+  bool collect_headers_ = true;
   std::size_t fed_ = 0;  // bytes of the request given to the parser so far
   bool headers_done_ = false;
   bool expect_continue_ = false;
