@@ -26,23 +26,21 @@ namespace coronet {
   }
 }
 
-void response_writer::text(std::string_view value) {
-  if (!begin(false))
+// Inlined into its three callers, each with its kind a constant.
+inline void response_writer::write_string(reply_kind kind, std::string_view value) {
+  if (!begin(kind == reply_kind::error))
     return;
-  if (out_ != nullptr && encoding_ != reply_encoding::line)
-    detail::resp::append_line_text(*out_, '+', value);
+  if (out_ == nullptr || encoding_ == reply_encoding::line)
+    encode_string(kind, value);
+  else if (kind == reply_kind::bulk)
+    detail::resp::append_bulk(*out_, '$', value);
   else
-    encode_string(reply_kind::text, value);
+    detail::resp::append_line_text(*out_, kind == reply_kind::error ? '-' : '+', value);
 }
 
-void response_writer::error_line(std::string_view line) {
-  if (!begin(true))
-    return;
-  if (out_ != nullptr && encoding_ != reply_encoding::line)
-    detail::resp::append_line_text(*out_, '-', line);
-  else
-    encode_string(reply_kind::error, line);
-}
+void response_writer::text(std::string_view value) { write_string(reply_kind::text, value); }
+
+void response_writer::error_line(std::string_view line) { write_string(reply_kind::error, line); }
 
 void response_writer::err(std::string_view message) {
   if (begin(true))
@@ -58,14 +56,7 @@ void response_writer::integer(std::int64_t value) {
     encode(reply::integer(value));
 }
 
-void response_writer::bulk(std::string_view value) {
-  if (!begin(false))
-    return;
-  if (out_ != nullptr && encoding_ != reply_encoding::line)
-    detail::resp::append_bulk(*out_, '$', value);
-  else
-    encode_string(reply_kind::bulk, value);
-}
+void response_writer::bulk(std::string_view value) { write_string(reply_kind::bulk, value); }
 
 void response_writer::null() {
   if (begin(false))

@@ -76,6 +76,8 @@ private:
   }
   void encode(const reply& r);
   void encode_string(reply_kind kind, std::string_view value);
+  // A status text, an error line or a bulk string (`kind`).
+  void write_string(reply_kind kind, std::string_view value);
 
   std::string* out_ = nullptr;
   reply* into_ = nullptr;
