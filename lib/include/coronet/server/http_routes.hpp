@@ -46,7 +46,8 @@ struct http_request {
 
 /// A response header a handler sets.
 struct http_response_header {
-  /// A token (letters, digits and `!#$%&'*+-.^_`|~`).
+  /// A token, as RFC 9110 defines it: letters, digits and 15 punctuation characters
+  /// such as the hyphen, underscore and dot; no spaces, colons or separators.
   std::string name;
   /// No CR, LF or NUL.
   std::string value;
