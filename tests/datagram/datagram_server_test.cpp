@@ -280,6 +280,9 @@ TEST_CASE("bad options and a port in use fail early; listen() once running is an
   auto no_loops = o;
   no_loops.max_in_flight = 0;
   CHECK_THROWS_AS(coronet::datagram_server(no_loops), std::invalid_argument);
+  auto huge_table = o;
+  huge_table.rate_limit.tracked_sources = static_cast<std::size_t>(-1);
+  CHECK_THROWS_AS(coronet::datagram_server(huge_table), std::invalid_argument);
   s.start();
   REQUIRE(eventually([&] {
     client c;

@@ -144,7 +144,7 @@ TEST_CASE("http routes: registration refuses bad patterns, methods and duplicate
   CHECK_NOTHROW(r.add("GET", "/a/b", ok));
   CHECK_NOTHROW(r.add("GET", "/", ok));
   for (std::string_view bad :
-       {"", "a", "/a//b", "/a/", "/{}", "/{x", "/a{x}", "/{x...}/b", "/{x}/{x}", "/{a-b}", "/a?q"})
+       {"", "a", "/a//b", "/a/", "/{}", "/{x", "/a{x}", "/{x...}/b", "/{x}/{x}", "/{a-b}", "/a?q", "/a%20b"})
     CHECK_THROWS_AS(r.add("GET", bad, ok), std::invalid_argument);
   CHECK_THROWS_AS(r.add("get", "/c", ok), std::invalid_argument);
   CHECK_THROWS_AS(r.add("", "/c", ok), std::invalid_argument);

@@ -222,6 +222,10 @@ datagram_server::datagram_server(datagram_server_options options) : options_(std
     throw std::invalid_argument("coronet::datagram_server: max_in_flight must be at least 1");
   if (options_.rate_limit.per_second != 0 && options_.rate_limit.burst == 0)
     throw std::invalid_argument("coronet::datagram_server: rate_limit.burst must be at least 1");
+  if (options_.rate_limit.tracked_sources > reply_rate_limit::max_tracked_sources)
+    throw std::invalid_argument("coronet::datagram_server: rate_limit.tracked_sources " +
+                                std::to_string(options_.rate_limit.tracked_sources) + " is over the limit of " +
+                                std::to_string(reply_rate_limit::max_tracked_sources));
   std::error_code ec;
   address_ = asio::ip::make_address(options_.host, ec);
   if (ec)

@@ -77,6 +77,9 @@ std::vector<segment> parse_pattern(std::string_view method, std::string_view pat
         bad_route(method, pattern, "a parameter is a whole segment: {name}");
       if (text.find_first_of("?#") != std::string_view::npos)
         bad_route(method, pattern, "a pattern has no query or fragment");
+      // Paths are matched decoded, so "%20" in a pattern could never match anything.
+      if (text.find('%') != std::string_view::npos)
+        bad_route(method, pattern, "write a pattern decoded: no %XX escapes");
       s.text = text;
     }
     out.push_back(std::move(s));

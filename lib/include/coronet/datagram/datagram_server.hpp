@@ -60,8 +60,10 @@ struct reply_rate_limit {
   unsigned per_second = 8;
   /// Replies a source address that has been quiet may get at once (at least 1).
   unsigned burst = 16;
-  /// Source addresses remembered per thread.
+  /// Source addresses remembered per thread (at most `max_tracked_sources`).
   std::size_t tracked_sources = 4096;
+  /// The largest `tracked_sources` accepted (about 40 MB of table per thread).
+  static constexpr std::size_t max_tracked_sources = std::size_t{1} << 20;
 };
 
 /// One port a `datagram_server` listens on, and who answers it.
@@ -154,7 +156,8 @@ class worker_pool;
 class datagram_server {
 public:
   /// Checks the options. Throws `std::invalid_argument` for a host that is
-  /// not a numeric address or a zero `max_in_flight` / `rate_limit.burst`.
+  /// not a numeric address, a zero `max_in_flight` / `rate_limit.burst`, or a
+  /// `rate_limit.tracked_sources` over `reply_rate_limit::max_tracked_sources`.
   explicit datagram_server(datagram_server_options options);
 
   datagram_server(const datagram_server&) = delete;

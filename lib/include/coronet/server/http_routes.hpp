@@ -123,8 +123,11 @@ const http_routes& builtin_http_routes();
 /// A pattern is `/` or `/` followed by segments separated by `/`, each one
 /// of: literal text (matched exactly, against the percent-decoded segment);
 /// `{name}`, which matches any one non-empty segment; and, last only,
-/// `{name...}`, which matches the rest of the path, empty or not. Names are
-/// letters, digits and `_`, unique within a pattern. A request matches the
+/// `{name...}`, which matches the rest of the path, empty or not (decoded
+/// and not normalised: it may hold `..` segments and slashes that came as
+/// `%2F`, so check it before using it as a file name). Literal text is
+/// written decoded: a `%` in a pattern throws. Names are letters, digits and
+/// `_`, unique within a pattern. A request matches the
 /// most specific pattern: segment by segment, literal before `{name}`
 /// before `{name...}`. A GET route serves HEAD too (without body) unless a
 /// HEAD route matches.
