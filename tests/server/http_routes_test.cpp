@@ -3,13 +3,17 @@
 // answers (status, headers, HEAD, 204), plain and coroutine handlers, a
 // handler that throws or times out, routes beside a router's commands, and
 // authentication per request (Basic, Bearer, 401, on one shared connection,
-// with curl), and that a request that authenticates allocates nothing in
-// steady state.
+// with curl), that a request that authenticates allocates nothing in
+// steady state, and streamed responses (chunked, Server-Sent Events, HTTP/1.0,
+// HEAD, failures, the peer leaving, the drain, a peer that reads nothing).
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -332,4 +336,223 @@ TEST_CASE("http routes: steady-state authenticated command requests allocate not
   coronet_test::connect_no_delay(sock, s.port());
   CHECK(coronet_test::count_round_trip_allocations(sock, ping, reply, 200, 2000) == 0);
   CHECK(reply.ends_with("\r\n\r\n{\"ping\":\"PONG\"}"));
+}
+
+// ---- Streaming routes (http_routes::stream) ----
+namespace {
+
+// What a streaming handler saw, for a test to wait on: set once, from the server's thread.
+struct seen_flag {
+  std::mutex m;
+  std::condition_variable cv;
+  bool set = false;
+  void raise() {
+    std::lock_guard lock(m);
+    set = true;
+    cv.notify_all();
+  }
+  bool wait(std::chrono::milliseconds limit) {
+    std::unique_lock lock(m);
+    return cv.wait_for(lock, limit, [&] { return set; });
+  }
+};
+
+using coronet::http_stream;
+
+coronet::http_routes stream_routes(std::shared_ptr<seen_flag> ended) {
+  coronet::http_routes routes;
+  routes.stream("GET", "/count/{n}", [](http_request& req, http_stream& s) -> coronet::task<void> {
+    const int n = std::stoi(std::string(req.param("n")));
+    for (int i = 0; i < n; ++i)
+      if (!co_await s.write("part " + std::to_string(i) + "\n"))
+        co_return;
+  });
+  routes.stream("GET", "/sse", [](http_request&, http_stream& s) -> coronet::task<void> {
+    co_await s.send_event("line1\nline2\r\nline3", "tick", "7");
+    co_await s.send_event("x");
+  });
+  routes.stream("GET", "/status", [](http_request&, http_stream& s) -> coronet::task<void> {
+    s.head().status = 201;
+    s.head().content_type = "application/x-ndjson";
+    s.head().with_header("X-A", "b");
+    co_await s.write("{}\n");
+  });
+  routes.stream("GET", "/empty", [](http_request&, http_stream&) -> coronet::task<void> { co_return; });
+  routes.stream("GET", "/throws-before", [](http_request&, http_stream&) -> coronet::task<void> {
+    co_await coronet::sleep_for(1ms);
+    throw std::runtime_error("stream boom");
+  });
+  routes.stream("GET", "/throws-after", [](http_request&, http_stream& s) -> coronet::task<void> {
+    co_await s.write("a");
+    throw std::runtime_error("stream boom later");
+  });
+  routes.stream("GET", "/bad-head", [](http_request&, http_stream& s) -> coronet::task<void> {
+    s.head().with_header("X-Split", "a\r\nSet-Cookie: evil=1");
+    const bool went = co_await s.write("never");
+    co_await s.write(went ? "went" : "refused");
+  });
+  routes.stream("GET", "/bad-event", [](http_request&, http_stream& s) -> coronet::task<void> {
+    co_await s.send_event("data", "two\nlines");
+  });
+  // Writes, waits while the peer may send its next request, writes again.
+  routes.stream("GET", "/pause", [](http_request&, http_stream& s) -> coronet::task<void> {
+    co_await s.write("first");
+    co_await s.wait_for(100ms);
+    co_await s.write("second");
+  });
+  // Waits until the stream closes (the peer left, the server drains), then says so.
+  routes.stream("GET", "/until-gone", [ended](http_request&, http_stream& s) -> coronet::task<void> {
+    co_await s.write("waiting");
+    while (co_await s.wait_for(10ms)) {
+    }
+    ended->raise();
+  });
+  // Writes as fast as the peer takes it, until it cannot.
+  routes.stream("GET", "/flood", [ended](http_request&, http_stream& s) -> coronet::task<void> {
+    const std::string block(64 * 1024, 'f');
+    while (co_await s.write(block)) {
+    }
+    ended->raise();
+  });
+  routes.add("GET", "/after", [](http_request&) { return http_response::text(200, "after"); });
+  return routes;
+}
+
+struct stream_server {
+  explicit stream_server(coronet::server_options o = coronet_test::quick_stop_options(coronet::wire_protocol::http))
+      : routes(stream_routes(ended)), srv(routes, std::move(o)), thread(srv) {}
+  std::shared_ptr<seen_flag> ended = std::make_shared<seen_flag>();
+  coronet::http_routes routes;
+  coronet::server srv;
+  coronet_test::server_thread<coronet::server> thread;
+};
+
+// Reads a chunked body to its last chunk; the chunks' data, concatenated.
+std::string read_chunked(http_peer& p) {
+  std::string body;
+  for (;;) {
+    const std::size_t n = std::stoul(p.line(), nullptr, 16);
+    if (n == 0) {
+      REQUIRE(p.line().empty());
+      return body;
+    }
+    body += p.exactly(n);
+    REQUIRE(p.line().empty());
+  }
+}
+
+}  // namespace
+
+TEST_CASE("http streams: a chunked body written in parts, then the next request on the connection",
+          "[http][routes][stream]") {
+  stream_server s;
+  http_peer p(s.srv.port());
+  reply_seen r = p.ask(request("GET", "/count/3"));
+  CHECK(r.status == 200);
+  CHECK(r.has("Transfer-Encoding: chunked"));
+  CHECK(r.head.find("Content-Length") == std::string::npos);
+  CHECK(read_chunked(p) == "part 0\npart 1\npart 2\n");
+  r = p.ask(request("GET", "/status"));
+  CHECK(r.status == 201);
+  CHECK(r.has("Content-Type: application/x-ndjson"));
+  CHECK(r.has("X-A: b"));
+  CHECK(read_chunked(p) == "{}\n");
+  // A handler that writes nothing: an empty chunked body.
+  r = p.ask(request("GET", "/empty"));
+  CHECK(r.status == 200);
+  CHECK(read_chunked(p).empty());
+  // HEAD: the head alone (the handler's first write ends it).
+  r = p.ask(request("HEAD", "/count/3"), true);
+  CHECK(r.status == 200);
+  CHECK(r.has("Transfer-Encoding: chunked"));
+  CHECK(p.ask(request("GET", "/after")).body == "after");
+}
+
+TEST_CASE("http streams: Server-Sent Events", "[http][routes][stream]") {
+  stream_server s;
+  http_peer p(s.srv.port());
+  reply_seen r = p.ask(request("GET", "/sse"));
+  CHECK(r.has("Content-Type: text/event-stream"));
+  CHECK(r.has("Cache-Control: no-store"));
+  CHECK(read_chunked(p) == "event: tick\nid: 7\ndata: line1\ndata: line2\ndata: line3\n\ndata: x\n\n");
+  // An event name with a line break is refused before anything is sent: 500.
+  CHECK(p.ask(request("GET", "/bad-event")).status == 500);
+  CHECK(p.ask(request("GET", "/after")).body == "after");
+}
+
+TEST_CASE("http streams: an HTTP/1.0 peer gets a body that ends with the connection", "[http][routes][stream]") {
+  stream_server s;
+  http_peer p(s.srv.port());
+  p.send("GET /count/2 HTTP/1.0\r\n\r\n");
+  const std::string all = p.until_closed();
+  const std::size_t end = all.find("\r\n\r\n");
+  REQUIRE(end != std::string::npos);
+  const std::string head = all.substr(0, end + 2);
+  CHECK(head.starts_with("HTTP/1.1 200 "));
+  CHECK(head.find("Connection: close\r\n") != std::string::npos);
+  CHECK(head.find("Transfer-Encoding") == std::string::npos);
+  CHECK(all.substr(end + 4) == "part 0\npart 1\n");
+}
+
+TEST_CASE("http streams: a handler that throws, or sets a bad head", "[http][routes][stream]") {
+  stream_server s;
+  http_peer p(s.srv.port());
+  // Before the head went out: 500, and the connection goes on.
+  reply_seen r = p.ask(request("GET", "/throws-before"));
+  CHECK(r.status == 500);
+  r = p.ask(request("GET", "/bad-head"));
+  CHECK(r.status == 500);
+  CHECK(r.head.find("evil") == std::string::npos);
+  CHECK(p.ask(request("GET", "/after")).body == "after");
+  // After: the body is cut short (no last chunk) and the connection closes.
+  r = p.ask(request("GET", "/throws-after"));
+  CHECK(r.status == 200);
+  CHECK(p.until_closed() == "1\r\na\r\n");
+}
+
+TEST_CASE("http streams: a request sent while a response streams is served after it", "[http][routes][stream]") {
+  stream_server s;
+  http_peer p(s.srv.port());
+  reply_seen r = p.ask(request("GET", "/pause"));
+  CHECK(r.status == 200);
+  CHECK(p.line() == "5");
+  CHECK(p.line() == "first");
+  p.send(request("GET", "/after"));
+  CHECK(read_chunked(p) == "second");
+  r = p.ask("");
+  CHECK(r.body == "after");
+}
+
+TEST_CASE("http streams: the handler sees the stream close when the peer leaves and when the server drains",
+          "[http][routes][stream]") {
+  SECTION("the peer closes") {
+    stream_server s;
+    http_peer p(s.srv.port());
+    CHECK(p.ask(request("GET", "/until-gone")).status == 200);
+    CHECK(p.line() == "7");
+    p.close();
+    CHECK(s.ended->wait(5s));
+  }
+  SECTION("the server drains: the body ends with its last chunk, then the connection closes") {
+    stream_server s;
+    http_peer p(s.srv.port());
+    CHECK(p.ask(request("GET", "/until-gone")).status == 200);
+    CHECK(p.line() == "7");
+    CHECK(p.line() == "waiting");
+    s.thread.stop_within(5s);
+    CHECK(s.ended->wait(5s));
+    CHECK(p.until_closed() == "0\r\n\r\n");
+  }
+}
+
+TEST_CASE("http streams: a peer that reads nothing holds the writer, then is closed by the output stall timeout",
+          "[http][routes][stream]") {
+  coronet::server_options o = coronet_test::quick_stop_options(coronet::wire_protocol::http);
+  o.max_output_bytes = 256 * 1024;
+  o.output_stall_timeout = 200ms;
+  stream_server s(o);
+  http_peer p(s.srv.port());
+  p.send(request("GET", "/flood"));
+  CHECK(s.ended->wait(10s));
+  CHECK(p.closed_by_server());
 }

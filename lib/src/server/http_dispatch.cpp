@@ -218,7 +218,8 @@ bool check_credentials(connection& conn, const http_credentials& c, const router
   return false;
 }
 
-bool append_route_response(const http_response& r, http_connection connection, bool head_only, std::string& out) {
+bool append_route_head(const http_response& r, http_connection connection, http_framing framing,
+                       std::size_t length, std::string& out) {
   if (r.status < 200 || r.status > 599)
     return false;
   for (const http_response_header& h : r.headers)
@@ -226,14 +227,18 @@ bool append_route_response(const http_response& r, http_connection connection, b
       return false;
   if (r.content_type.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
     return false;
-  // RFC 9110, 6.4.1: a 204 or 304 has no content (and a 204 no Content-Length).
-  const bool no_content = r.status == 204 || r.status == 304;
   append_status_line(r.status, out);
-  if (!no_content) {
+  if (!no_content(r.status)) {
     out += "Content-Type: ";
     out += r.content_type;
-    out += "\r\nContent-Length: ";
-    append_decimal(out, static_cast<std::int64_t>(r.body.size()));
+    switch (framing) {
+      case http_framing::length:
+        out += "\r\nContent-Length: ";
+        append_decimal(out, static_cast<std::int64_t>(length));
+        break;
+      case http_framing::chunked: out += "\r\nTransfer-Encoding: chunked"; break;
+      case http_framing::until_close: break;
+    }
     out += "\r\n";
   }
   for (const http_response_header& h : r.headers) {
@@ -246,7 +251,13 @@ bool append_route_response(const http_response& r, http_connection connection, b
   }
   append_connection(connection, out);
   out += "\r\n";
-  if (!head_only && !no_content)
+  return true;
+}
+
+bool append_route_response(const http_response& r, http_connection connection, bool head_only, std::string& out) {
+  if (!append_route_head(r, connection, http_framing::length, r.body.size(), out))
+    return false;
+  if (!head_only && !no_content(r.status))
     out += r.body;
   return true;
 }

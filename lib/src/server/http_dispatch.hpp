@@ -84,6 +84,22 @@ bool check_credentials(connection& conn, const http_credentials& c, const router
 // carries its credentials (`/auth/<password>` would put it in URLs and logs).
 bool is_auth_command(std::string_view name) noexcept;
 
+// RFC 9110, 6.4.1: a 204 or 304 response has no content (and a 204 no Content-Length).
+constexpr bool no_content(int status) noexcept { return status == 204 || status == 304; }
+
+// How a route's response body is delimited.
+enum class http_framing {
+  length,       // Content-Length: `length`
+  chunked,      // Transfer-Encoding: chunked (a stream over HTTP/1.1)
+  until_close,  // neither: the body ends with the connection (a stream to an HTTP/1.0 peer)
+};
+
+// Appends a route's response head (status, content type, framing, the
+// handler's headers, Connection); false, with nothing appended, when it cannot
+// be sent as it is (a bad status or header).
+bool append_route_head(const http_response& r, http_connection connection, http_framing framing,
+                       std::size_t length, std::string& out);
+
 // Appends a route's response: status, the handler's headers, the body
 // (none for HEAD, 204, 304). False, with nothing appended, when the response
 // cannot be sent as it is (a bad status or header): the caller answers 500.

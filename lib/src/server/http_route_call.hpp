@@ -2,11 +2,7 @@
 // its handler (plain or coroutine, under request_timeout), its response or
 // the 500/504 that replaces it. Over any writer (TCP or TLS alike).
 //
-// Streamed responses (chunked, Server-Sent Events) are not routes yet: one
-// would be a third handler kind in http_route, given the writer rather than
-// returning a body, and served here as serve_events (http_session.cpp) serves
-// /events: the head, then writes as the handler produces them, the idle and
-// output-stall deadlines kept by the writer.
+// Streamed responses (chunked, Server-Sent Events) are http_stream_call.hpp's.
 #pragma once
 
 #include <exception>
@@ -42,13 +38,8 @@ inline void route_failure(const http_route& route, const std::exception& e) noex
   }
 }
 
-// A user's route: its handler runs (a coroutine one under request_timeout) and
-// its response is appended; a handler that throws or times out, or a response
-// that cannot be sent, is answered with 500 or 504 and the connection goes on.
-template <class Writer>
-task<void> serve_route(session& s, Writer& io, const http_message& m, const http_route& route, http_route_state& rs,
-                       http_connection connection) {
-  server_worker& w = s.worker;
+// What a user's handler sees of request `m`.
+inline http_request route_request_of(session& s, const http_message& m, http_route_state& rs) noexcept {
   http_request req;
   req.method = m.method_name;
   req.path = rs.path.decoded;
@@ -58,6 +49,17 @@ task<void> serve_route(session& s, Writer& io, const http_message& m, const http
   req.query = rs.query;
   req.headers = m.headers;
   req.conn = &s.conn;
+  return req;
+}
+
+// A user's route: its handler runs (a coroutine one under request_timeout) and
+// its response is appended; a handler that throws or times out, or a response
+// that cannot be sent, is answered with 500 or 504 and the connection goes on.
+template <class Writer>
+task<void> serve_route(session& s, Writer& io, const http_message& m, const http_route& route, http_route_state& rs,
+                       http_connection connection) {
+  server_worker& w = s.worker;
+  http_request req = route_request_of(s, m, rs);
   const bool head_only = m.method == http_method::head;
   http_response resp;
   int failure = 0;

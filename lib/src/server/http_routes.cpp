@@ -184,6 +184,12 @@ http_routes& http_routes::add(std::string_view method, std::string_view pattern,
   return add_route(method, pattern, std::move(r));
 }
 
+http_routes& http_routes::stream(std::string_view method, std::string_view pattern, http_stream_handler handler) {
+  detail::http_route r;
+  r.stream_handler = std::move(handler);
+  return add_route(method, pattern, std::move(r));
+}
+
 http_routes& http_routes::add_builtin(std::string_view method, std::string_view pattern, int id) {
   detail::http_route r;
   r.builtin = id;
@@ -192,7 +198,7 @@ http_routes& http_routes::add_builtin(std::string_view method, std::string_view 
 
 http_routes& http_routes::add_route(std::string_view method, std::string_view pattern, detail::http_route r) {
   check_method(method, pattern);
-  if (r.builtin == 0 && !r.handler && !r.plain_handler)
+  if (r.builtin == 0 && !r.handler && !r.plain_handler && !r.stream_handler)
     bad_route(method, pattern, "empty handler");
   r.segments = parse_pattern(method, pattern);
   r.literal_only = std::all_of(r.segments.begin(), r.segments.end(),

@@ -10,6 +10,7 @@
 #include <asio/error.hpp>
 
 #include "coronet/core/detail/log_limiter.hpp"
+#include "coronet/core/error.hpp"
 #include "coronet/core/log.hpp"
 #include "coronet/runtime/read_buffer.hpp"
 #include "coronet/net/timeout.hpp"
@@ -17,6 +18,7 @@
 #include "protocol/http/http_parser_adapter.hpp"
 #include "server/http_dispatch.hpp"
 #include "server/http_route_call.hpp"
+#include "server/http_stream_call.hpp"
 #include "server/metrics_text.hpp"
 #include "server/session_batch.hpp"
 #include "server/status_page.hpp"
@@ -100,12 +102,6 @@ void request_timed_out(session& s) noexcept {
   s.stop_reading();
 }
 
-// Reads into `buf`, for with_timeout.
-template <class Stream>
-task<std::size_t> read_into(Stream& sock, asio::mutable_buffer buf) {
-  co_return co_await sock.read_some(buf);
-}
-
 // GET /events: a server-sent event with the stats now and then every second,
 // until the peer closes or the server drains. The response has no length: it
 // ends with the connection.
@@ -142,13 +138,11 @@ task<void> serve_events(session& s, Writer& io, std::string& body) {
         break;
       s.enter(session::phase::reading);
       std::error_code ec;
-      try {
-        (void)co_await with_timeout(read_into(io.stream(), asio::buffer(discard)), left, ec);
-      } catch (const std::system_error&) {
-        co_return;  // end of stream, reset, or the close of a forced stop
-      }
-      if (ec)
+      (void)co_await with_timeout(io.stream().read_some(asio::buffer(discard), ec), left);
+      if (ec == errc::timeout)
         break;  // the second is over
+      if (ec)
+        co_return;  // end of stream, reset, or the close of a forced stop
     }
   }
 }
@@ -205,6 +199,7 @@ task<void> serve_http(session& s, Writer& io) {
   parser.collect_headers(!w.opts.password.empty() || w.user_routes != nullptr);
   std::vector<std::string_view> words;
   std::string body;
+  std::string stash;  // bytes read while a response streamed
   http_route_state rs;
   bool continue_sent = false;
   bool body_clock = false;  // the deadline restarted for the body
@@ -341,6 +336,8 @@ task<void> serve_http(session& s, Writer& io) {
             }
             if (dest.route->builtin != 0)
               serve_builtin(s, dest.route->builtin, head, head_only, body, out);
+            else if (dest.route->stream_handler)
+              co_await serve_stream(s, io, m, *dest.route, rs, connection, stash, query_limit);
             else
               co_await serve_route(s, io, m, *dest.route, rs, connection);
             break;
@@ -357,6 +354,7 @@ task<void> serve_http(session& s, Writer& io) {
         }
       }
       in.consume(r.consumed);
+      take_stash(in, stash);
       parser.reset();
       continue_sent = false;
       body_clock = false;

@@ -63,6 +63,11 @@ void partial_deadline_passed(connection_core& c) noexcept {
 // first request yet gets a moment to send it: it just connected.
 bool drain_session(connection_core& c, bool late, bool grace_over) noexcept {
   auto* s = static_cast<session*>(c.protocol_);
+  if (s != nullptr && s->state == session::phase::streaming) {
+    // A streamed response ends: its handler sees the stream closed.
+    s->stop_reading();
+    return false;
+  }
   if (s == nullptr || s->state != session::phase::reading)
     return true;
   if (!late) {

@@ -61,7 +61,9 @@ struct server_worker {
 // the handler it runs (handler_watch): a request_timeout deadline cancels one that runs too
 // long.
 struct session : handler_watch {
-  enum class phase { reading, handling, writing };
+  // streaming: a route's handler writes its response as it goes (no idle
+  // deadline; the drain stops its reading).
+  enum class phase { reading, handling, writing, streaming };
 
   session(server_worker& w, connection_core& c);
   session(const session&) = delete;
@@ -85,7 +87,7 @@ struct session : handler_watch {
   // What the session does now; the idle deadline does not count while it handles.
   void enter(phase p) noexcept {
     state = p;
-    core.busy_ = p == phase::handling;
+    core.busy_ = p == phase::handling || p == phase::streaming;
   }
 
   // Before a read: a request already begun must be complete within the partial request

@@ -11,6 +11,7 @@
 #include "coronet/command/connection.hpp"
 #include "coronet/core/task.hpp"
 #include "coronet/protocol/http/http_field.hpp"
+#include "coronet/server/http_stream.hpp"
 
 namespace coronet {
 
@@ -86,6 +87,15 @@ using http_handler = std::function<task<http_response>(http_request&)>;
 /// directly, with no coroutine frame. An exception escaping it: `500`, as above.
 using plain_http_handler = std::function<http_response(http_request&)>;
 
+/// A streaming route handler: it sets the head of `stream` and writes the body
+/// in parts (chunked, or Server-Sent Events) until it returns; see
+/// `http_stream`. It may run for as long as the peer stays: neither
+/// `server_options::request_timeout` nor the idle timeout applies while it
+/// runs, and the connection's next requests wait. An exception escaping it
+/// before the head went out is logged and answered `500`; after, it is logged
+/// and the connection is closed (the peer sees the body cut short).
+using http_stream_handler = std::function<task<void>(http_request&, http_stream&)>;
+
 namespace detail {
 // One segment of a route pattern.
 struct http_pattern_segment {
@@ -105,6 +115,7 @@ struct http_route {
   bool literal_only = true;
   http_handler handler;
   plain_http_handler plain_handler;
+  http_stream_handler stream_handler;
   int builtin = 0;
 };
 }  // namespace detail
@@ -152,6 +163,10 @@ public:
 
   /// As above, for a plain-function handler. Throws as above.
   http_routes& add(std::string_view method, std::string_view pattern, plain_http_handler handler);
+
+  /// Registers a streaming handler for `method` and `pattern`: its response
+  /// is written as it is produced (`http_stream`). Throws as `add`.
+  http_routes& stream(std::string_view method, std::string_view pattern, http_stream_handler handler);
 
   /// Every route, in registration order.
   std::span<const detail::http_route> routes() const noexcept { return routes_; }
