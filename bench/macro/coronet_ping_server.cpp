@@ -5,9 +5,9 @@
 // since issue 12), default limits. With `http` as third argument, the port
 // speaks HTTP/1.1 instead (`GET /ping` answers `{"ping":"PONG"}`), for the
 // comparison with nginx. With `tls CERT KEY`, the port speaks TLS only (the
-// TLS rows of bench/compare).
+// TLS rows of bench/compare); with `https CERT KEY`, HTTP/1.1 over TLS only.
 //
-// Usage: coronet_ping_server [port] [max_connections] [http | tls CERT KEY]
+// Usage: coronet_ping_server [port] [max_connections] [http | tls CERT KEY | https CERT KEY]
 // Prints the bound port on stdout, serves 127.0.0.1 until SIGINT/SIGTERM.
 #include <cstdio>
 #include <cstdlib>
@@ -29,9 +29,10 @@ int main(int argc, char** argv) {
     // Room for the idle-connection measurement (10 000) plus the load generator.
     if (argc > 2)
       opts.max_connections = static_cast<std::size_t>(std::strtoull(argv[2], nullptr, 10));
-    if (argc > 3 && std::strcmp(argv[3], "http") == 0)
+    const bool https = argc > 5 && std::strcmp(argv[3], "https") == 0;
+    if ((argc > 3 && std::strcmp(argv[3], "http") == 0) || https)
       opts.protocol = coronet::wire_protocol::http;
-    if (argc > 5 && std::strcmp(argv[3], "tls") == 0) {
+    if (argc > 5 && (std::strcmp(argv[3], "tls") == 0 || https)) {
       opts.tls_only = true;
       opts.tls.certificate_file = argv[4];
       opts.tls.key_file = argv[5];
