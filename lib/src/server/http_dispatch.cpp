@@ -123,6 +123,7 @@ const http_routes& builtin_http_routes() {
     t.add_builtin("GET", "/events", builtin_events);
     t.add_builtin("GET", "/healthz", builtin_healthz);
     t.add_builtin("GET", "/metrics", builtin_metrics);
+    t.add_builtin("GET", "/ws", builtin_websocket);
     return t;
   }();
   return table;

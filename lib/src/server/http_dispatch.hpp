@@ -28,6 +28,7 @@ enum builtin_endpoint : int {
   builtin_events,           // GET /events (Server-Sent Events; the session streams it)
   builtin_healthz,          // GET /healthz (never behind authentication)
   builtin_metrics,          // GET /metrics (the Prometheus text format)
+  builtin_websocket,        // GET /ws (the router's commands over WebSocket; the session switches)
 };
 
 // The built-in endpoints' table, consulted after the user's routes.

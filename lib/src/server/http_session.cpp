@@ -18,7 +18,9 @@
 #include "protocol/http/http_parser_adapter.hpp"
 #include "server/http_dispatch.hpp"
 #include "server/http_route_call.hpp"
+#include "server/http_events.hpp"
 #include "server/http_stream_call.hpp"
+#include "server/websocket_session.hpp"
 #include "server/metrics_text.hpp"
 #include "server/session_batch.hpp"
 #include "server/status_page.hpp"
@@ -102,51 +104,6 @@ void request_timed_out(session& s) noexcept {
   s.stop_reading();
 }
 
-// GET /events: a server-sent event with the stats now and then every second,
-// until the peer closes or the server drains. The response has no length: it
-// ends with the connection.
-template <class Writer>
-task<void> serve_events(session& s, Writer& io, std::string& body) {
-  server_worker& w = s.worker;
-  http_head h;
-  h.content_type = "text/event-stream";
-  h.until_close = true;
-  h.no_store = true;
-  h.connection = http_connection::close;
-  append_http_head(h, io.pending());
-  char discard[512];
-  for (;;) {
-    body.clear();
-    append_stats_json(w.srv, body);
-    std::string& out = io.pending();
-    out += "data: ";
-    out += body;
-    out += "\n\n";
-    io.flush();
-    if (io.failed())
-      co_return;
-    s.core.last_active_ = s.rt.now;
-    // Waiting for the next second, the peer's close ends the response (what
-    // it sends meanwhile is dropped), and so does the drain (its shutdown of
-    // the read side ends the read).
-    const auto next = steady::now() + std::chrono::seconds(1);
-    for (;;) {
-      if (s.rt.draining)
-        co_return;
-      const auto left = next - steady::now();
-      if (left <= steady::duration::zero())
-        break;
-      s.enter(session::phase::reading);
-      std::error_code ec;
-      (void)co_await with_timeout(io.stream().read_some(asio::buffer(discard), ec), left);
-      if (ec == errc::timeout)
-        break;  // the second is over
-      if (ec)
-        co_return;  // end of stream, reset, or the close of a forced stop
-    }
-  }
-}
-
 void not_found(server_worker& w, http_connection connection, bool head_only, std::string& out) {
   w.errors.add();
   append_error_response(404, "not found", connection, {}, head_only, out);
@@ -195,8 +152,8 @@ task<void> serve_http(session& s, Writer& io) {
                                    4 * 1024;
   read_buffer in;
   http_request_parser parser(limits);
-  // The headers are read by authentication and by routes of the user's only.
-  parser.collect_headers(!w.opts.password.empty() || w.user_routes != nullptr);
+  // The headers are read by authentication, routes of the user's and the WebSocket upgrade.
+  parser.collect_headers(!w.opts.password.empty() || w.user_routes != nullptr || w.commands_over_http);
   std::vector<std::string_view> words;
   std::string body;
   std::string stash;  // bytes read while a response streamed
@@ -258,9 +215,14 @@ task<void> serve_http(session& s, Writer& io) {
       }
       // With a password, every request but /healthz carries its credentials: the
       // connection is never authenticated beyond one request (a proxy may share it).
+      // A WebSocket upgrade without credentials is served: its connection starts
+      // unauthenticated and must send AUTH, as over RESP (a browser cannot send them).
+      const bool websocket = dest.route != nullptr && dest.route->builtin == builtin_websocket;
+      bool presented = false;
       if (!w.opts.password.empty()) {
         s.conn.authenticated = dest.route != nullptr && dest.route->builtin == builtin_healthz;
         const http_credentials c = s.conn.authenticated ? http_credentials{} : request_credentials(m, rs.password);
+        presented = c.present;
         if (c.present) {
           const auth_throttle::admission admission =
               w.throttle.admit(s.conn.peer.address(), auth_throttle::clock::now());
@@ -286,7 +248,7 @@ task<void> serve_http(session& s, Writer& io) {
       if (s.conn.closing())
         connection = http_connection::close;
       const bool head_only = m.method == http_method::head;
-      if (!s.conn.authenticated) {
+      if (!s.conn.authenticated && !(websocket && !presented)) {
         w.errors.add();
         append_error_response(401, "authentication required", connection, {}, head_only, io.pending());
       } else {
@@ -329,6 +291,11 @@ task<void> serve_http(session& s, Writer& io) {
             break;
           }
           case http_destination::kind::route:
+            if (dest.route->builtin == builtin_websocket && w.commands_over_http) {
+              in.consume(r.consumed);
+              co_await upgrade_to_websocket(s, io, m, in);
+              co_return;
+            }
             if (dest.route->builtin == builtin_events && !head_only) {
               co_await serve_events(s, io, body);
               co_await finish(s, io);

@@ -23,6 +23,7 @@ enum class http_target {
   healthz,      // /healthz
   bad,          // not an origin- or absolute-form target, or a bad %-escape: 400
   metrics,      // /metrics
+  websocket,    // /ws
 };
 
 /// Maps `target` (as sent; decoded in place) to its kind; for `command`,
@@ -97,5 +98,9 @@ void append_http_error(int status, std::string_view text, std::string& out);
 /// The current time as an IMF-fixdate (`Tue, 01 Dec 2026 06:09:06 GMT`),
 /// formatted at most once a second per thread.
 std::string_view http_date() noexcept;
+
+/// True if `s` is well-formed UTF-8 (no overlong forms, surrogates or code
+/// points beyond U+10FFFF).
+bool valid_utf8(std::string_view s) noexcept;
 
 }  // namespace coronet::detail

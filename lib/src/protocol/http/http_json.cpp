@@ -151,6 +151,20 @@ char* skip_space(char* p, char* end) noexcept {
 
 }  // namespace
 
+bool valid_utf8(std::string_view s) noexcept {
+  for (std::size_t i = 0; i < s.size();) {
+    if (static_cast<unsigned char>(s[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    const std::size_t n = utf8_sequence(s, i);
+    if (n == 0)
+      return false;
+    i += n;
+  }
+  return true;
+}
+
 bool append_json_words(std::span<char> body, std::vector<std::string_view>& words) {
   const std::size_t before = words.size();
   char* p = body.data();

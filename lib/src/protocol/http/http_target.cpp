@@ -70,6 +70,8 @@ http_target map_target(std::span<char> target, std::vector<std::string_view>& wo
     return http_target::healthz;
   if (path == "/metrics")
     return http_target::metrics;
+  if (path == "/ws")
+    return http_target::websocket;
   if (ends_with(path, ".txt")) {
     text = true;
     last -= 4;

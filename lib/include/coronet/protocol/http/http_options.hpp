@@ -33,6 +33,10 @@ struct http_options {
   /// taken for this long is closed without a reply, as nginx's
   /// `keepalive_timeout`. 0 = never.
   std::chrono::milliseconds idle_timeout = std::chrono::seconds(60);
+  /// Largest WebSocket message (`GET /ws`), after reassembling its
+  /// fragments. Larger: the connection is closed with status 1009 (message
+  /// too big), as RFC 6455 says.
+  std::size_t max_websocket_message = 1024 * 1024;
 };
 
 }  // namespace coronet
