@@ -11,8 +11,9 @@
 namespace coronet::commands {
 
 /// The names `register_redis_commands` registers.
-inline constexpr std::array<std::string_view, 8> redis_command_names = {"hello", "auth",    "client", "select",
-                                                                        "info",  "command", "reset",  "config"};
+inline constexpr std::array<std::string_view, 14> redis_command_names = {
+    "hello", "auth",      "client",      "select",     "info",         "command", "reset",
+    "config", "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "publish", "pubsub"};
 
 /// Registers the commands a Redis client library sends on connect, so that
 /// any client connects with its default options (`register_builtins` calls
