@@ -48,15 +48,21 @@ void run(pubsub_op op, request& req, response_writer& out) {
 
 const server* owner_of(const request& req) noexcept { return req.conn != nullptr ? req.conn->owner : nullptr; }
 
+// Redis 7.0's addReplyHelp (its last line says "Prints", 7.2's "Print").
 reply pubsub_help() {
-  return help_reply(
-      "PUBSUB",
-      {"CHANNELS [<pattern>]", "    Return the currently active channels matching a <pattern> (default: '*').",
-       "NUMPAT", "    Return number of subscriptions to patterns.", "NUMSUB [<channel> ...]",
-       "    Return the number of subscribers for the specified channels, excluding",
-       "    pattern subscriptions(default: no channels).", "SHARDCHANNELS [<pattern>]",
-       "    Return the currently active shard level channels matching a <pattern> (default: '*').",
-       "SHARDNUMSUB [<shardchannel> ...]", "    Return the number of subscribers for the specified shard level channel(s)"});
+  std::vector<reply> lines;
+  for (const std::string_view line :
+       {"PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", "CHANNELS [<pattern>]",
+        "    Return the currently active channels matching a <pattern> (default: '*').", "NUMPAT",
+        "    Return number of subscriptions to patterns.", "NUMSUB [<channel> ...]",
+        "    Return the number of subscribers for the specified channels, excluding",
+        "    pattern subscriptions(default: no channels).", "SHARDCHANNELS [<pattern>]",
+        "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+        "SHARDNUMSUB [<shardchannel> ...]",
+        "    Return the number of subscribers for the specified shard level channel(s)", "HELP",
+        "    Prints this help."})
+    lines.push_back(reply::text(line));
+  return reply::array(std::move(lines));
 }
 
 // NUMSUB and SHARDNUMSUB: each channel and its count, flat.
@@ -93,8 +99,8 @@ reply pubsub_command(request& req) {
     return pubsub_help();
   }
   if (equals_lower(sub, "channels") || equals_lower(sub, "shardchannels")) {
-    if (argc > 3)
-      return subcommand_arity_error("pubsub", sub);
+    if (argc > 3)  // Redis 7.0's addReplySubcommandSyntaxError
+      return error_with("ERR unknown subcommand or wrong number of arguments for '", sub, "'. Try PUBSUB HELP.", 128);
     std::vector<reply> out;
     // No sharded channel ever has a subscriber here: SSUBSCRIBE is not offered.
     if (srv != nullptr && equals_lower(sub, "channels")) {
