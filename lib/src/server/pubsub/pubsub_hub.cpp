@@ -10,6 +10,10 @@
 
 namespace coronet::detail {
 
+bool pubsub_glob_match(std::string_view pattern, std::string_view channel) noexcept {
+  return channel.empty() ? pattern.empty() : glob_match(pattern, channel);
+}
+
 pubsub_message::pubsub_message(std::string_view channel, std::string_view payload) {
   frame_.reserve(channel.size() + payload.size() + 48);
   frame_ += "*3\r\n$7\r\nmessage\r\n";
@@ -84,7 +88,7 @@ std::size_t pubsub_hub::publish(std::string_view channel, std::string_view paylo
     if (const auto it = channels_.find(channel); it != channels_.end())
       mark(it->second);
     for (const auto& [pattern, c] : patterns_)
-      if (glob_match(pattern, channel))
+      if (pubsub_glob_match(pattern, channel))
         mark(c);
   }
   if (targets.empty())
@@ -123,7 +127,7 @@ void pubsub_hub::deliver_batch(worker& w) {
       for (pubsub_sink* s : it->second)
         hand(s, d);
     for (const auto& p : w.patterns) {
-      if (!glob_match(p.pattern, d.channel))
+      if (!pubsub_glob_match(p.pattern, d.channel))
         continue;
       // Encoded once per pattern and message, whatever the number of its subscribers.
       w.pattern_frame.clear();
@@ -222,7 +226,7 @@ std::vector<std::string> pubsub_hub::channels(std::string_view pattern, bool all
   std::vector<std::string> out;
   const std::lock_guard lock(mutex_);
   for (const auto& [name, c] : channels_)
-    if (all || glob_match(pattern, name))
+    if (all || pubsub_glob_match(pattern, name))
       out.push_back(name);
   return out;
 }

@@ -24,6 +24,12 @@
 
 namespace coronet::detail {
 
+// Whether `channel` matches the glob `pattern` as Redis 7.0's stringmatchlen decides for
+// PSUBSCRIBE and PUBSUB CHANNELS: core/detail/glob_match.hpp's rules, except that an empty
+// channel matches the empty pattern only (stringmatchlen never looks at a pattern's stars
+// when the string is empty, so even `*` does not match it).
+bool pubsub_glob_match(std::string_view pattern, std::string_view channel) noexcept;
+
 // One published message, shared (never copied) by every worker that delivers it.
 class pubsub_message {
 public:
