@@ -6,10 +6,10 @@
 #include <chrono>
 #include <string>
 
-#include "coronet/commands/builtins.hpp"
 #include "coronet/server/server.hpp"
 #include "support/blocking_peer.hpp"
 #include "support/eventually.hpp"
+#include "support/router_calls.hpp"
 #include "support/running_server.hpp"
 
 using namespace std::chrono_literals;
@@ -18,12 +18,6 @@ using coronet_test::eventually;
 using coronet_test::running_server;
 
 namespace {
-
-coronet::router pubsub_router() {
-  coronet::router r;
-  coronet::commands::register_builtins(r);
-  return r;
-}
 
 void subscribe(blocking_peer& p, const std::string& channel) {
   p.send("SUBSCRIBE " + channel + "\r\n");
@@ -44,7 +38,7 @@ TEST_CASE("a subscriber that never reads is closed at the hard output limit; the
   coronet::server_options o = coronet_test::quick_stop_options(coronet::wire_protocol::resp);
   o.pubsub_output_limit.hard_bytes = 256 * 1024;
   o.pubsub_output_limit.soft_bytes = 0;
-  running_server srv(o, pubsub_router());
+  running_server srv(o, coronet_test::builtins());
   blocking_peer idle(srv.port());
   subscribe(idle, "flood");
   blocking_peer other(srv.port());
@@ -64,7 +58,7 @@ TEST_CASE("a subscriber over the soft output limit for longer than its time is c
   o.pubsub_output_limit.hard_bytes = 0;
   o.pubsub_output_limit.soft_bytes = 64 * 1024;
   o.pubsub_output_limit.soft_time = 300ms;
-  running_server srv(o, pubsub_router());
+  running_server srv(o, coronet_test::builtins());
   blocking_peer idle(srv.port());
   subscribe(idle, "flood");
 

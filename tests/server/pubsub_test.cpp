@@ -10,11 +10,11 @@
 #include <thread>
 #include <vector>
 
-#include "coronet/commands/builtins.hpp"
 #include "coronet/server/server.hpp"
 #include "server/pubsub/pubsub_hub.hpp"
 #include "support/blocking_peer.hpp"
 #include "support/eventually.hpp"
+#include "support/router_calls.hpp"
 #include "support/running_server.hpp"
 
 using coronet_test::blocking_peer;
@@ -22,12 +22,6 @@ using coronet_test::eventually;
 using coronet_test::running_server;
 
 namespace {
-
-coronet::router pubsub_router() {
-  coronet::router r;
-  coronet::commands::register_builtins(r);
-  return r;
-}
 
 coronet::server_options two_workers() {
   coronet::server_options o = coronet_test::quick_stop_options(coronet::wire_protocol::resp);
@@ -57,7 +51,7 @@ std::unique_ptr<blocking_peer> subscriber(std::uint16_t port, const std::string&
 }  // namespace
 
 TEST_CASE("server::publish from another thread reaches the subscribers of both workers", "[pubsub]") {
-  running_server srv(two_workers(), pubsub_router());
+  running_server srv(two_workers(), coronet_test::builtins());
   // Connections are spread over the workers by the kernel: eight of them land on both.
   std::vector<std::unique_ptr<blocking_peer>> subs;
   for (int i = 0; i < 8; ++i)
@@ -84,7 +78,7 @@ TEST_CASE("server::publish from another thread reaches the subscribers of both w
 }
 
 TEST_CASE("a closed subscriber leaves the hub", "[pubsub]") {
-  running_server srv(two_workers(), pubsub_router());
+  running_server srv(two_workers(), coronet_test::builtins());
   auto a = subscriber(srv.port(), "news");
   auto b = subscriber(srv.port(), "news");
   CHECK(srv.get().publish("news", "1") == 2);
@@ -98,7 +92,7 @@ TEST_CASE("a closed subscriber leaves the hub", "[pubsub]") {
 }
 
 TEST_CASE("messages from several publishing threads all arrive, each thread's in order", "[pubsub]") {
-  running_server srv(two_workers(), pubsub_router());
+  running_server srv(two_workers(), coronet_test::builtins());
   std::vector<std::unique_ptr<blocking_peer>> subs;
   for (int i = 0; i < 4; ++i)
     subs.push_back(subscriber(srv.port(), "c"));
@@ -132,7 +126,7 @@ TEST_CASE("messages from several publishing threads all arrive, each thread's in
 }
 
 TEST_CASE("RESP2 subscribed mode refuses other commands; RESP3 pushes interleave with replies", "[pubsub]") {
-  running_server srv(coronet_test::quick_stop_options(coronet::wire_protocol::resp), pubsub_router());
+  running_server srv(coronet_test::quick_stop_options(coronet::wire_protocol::resp), coronet_test::builtins());
   auto a = subscriber(srv.port(), "news");
   CHECK(a->call("ECHO hi") ==
         "-ERR Can't execute 'echo': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in "

@@ -150,7 +150,9 @@ void pubsub_hub::deliver_batch(worker& w) {
 
 void pubsub_hub::count(count_table& table, std::size_t w, asio::io_context& ctx, std::string_view name) {
   const std::lock_guard lock(mutex_);
-  workers_[w]->ctx = &ctx;
+  // Written once, before any count a publisher could see: publishers read it unlocked.
+  if (workers_[w]->ctx == nullptr)
+    workers_[w]->ctx = &ctx;
   auto it = table.find(name);
   if (it == table.end())
     it = table.emplace(std::string(name), counts{0, std::vector<std::uint32_t>(workers_.size(), 0)}).first;
