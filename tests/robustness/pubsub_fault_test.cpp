@@ -69,3 +69,20 @@ TEST_CASE("a subscriber over the soft output limit for longer than its time is c
   CHECK(srv.get().stats().pubsub_output_limit_disconnections == 1);
   CHECK(idle.closed_by_server());
 }
+
+TEST_CASE("idle_timeout does not close a subscriber, as in Redis; once unsubscribed it does", "[pubsub][fault]") {
+  coronet::server_options o = coronet_test::quick_stop_options(coronet::wire_protocol::resp);
+  o.idle_timeout = 200ms;
+  running_server srv(o, coronet_test::builtins());
+  blocking_peer sub(srv.port());
+  subscribe(sub, "news");
+  // Connected after the subscriber: once it is closed, the subscriber has been idle longer.
+  blocking_peer idle(srv.port());
+  CHECK(idle.closed_by_server());
+  CHECK_FALSE(sub.readable_within(300ms));
+  CHECK(srv.get().publish("news", "still here") == 1);
+  CHECK(sub.until("still here\r\n").find("message") != std::string::npos);
+  sub.send("UNSUBSCRIBE\r\n");
+  sub.until(":0\r\n");
+  CHECK(sub.closed_by_server());
+}

@@ -49,6 +49,9 @@ protected:
   // its subscriptions dropped, and the caller closes the connection.
   bool over_output_limit(std::size_t buffered) noexcept;
 
+  // Called as the connection enters (`on`) and leaves subscribed mode.
+  virtual void subscribed(bool on) noexcept { static_cast<void>(on); }
+
   connection& conn_;
   // Set once the connection is being closed for its output: nothing more is delivered.
   bool cut_off_ = false;
@@ -59,7 +62,12 @@ private:
     std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
   };
 
-  void counted() noexcept { conn_.subscriptions = subscriptions(); }
+  void counted() noexcept {
+    const bool was = conn_.subscriptions != 0;
+    conn_.subscriptions = subscriptions();
+    if (was != (conn_.subscriptions != 0))
+      subscribed(!was);
+  }
   bool resp3() const noexcept { return conn_.protover >= 3; }
   void unsubscribe_one(std::string_view channel, std::string& out);
   void punsubscribe_one(std::string_view pattern, std::string& out);

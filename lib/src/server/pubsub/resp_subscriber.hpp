@@ -3,6 +3,7 @@
 // once per delivery batch.
 #pragma once
 
+#include <chrono>
 #include <string>
 
 #include "server/pubsub/pubsub_client.hpp"
@@ -36,8 +37,21 @@ public:
   }
 
 private:
+  // As in Redis, idle_timeout does not close a subscribed connection: it waits for messages.
+  void subscribed(bool on) noexcept override {
+    connection_core& core = session_.core;
+    if (on) {
+      idle_timeout_ = core.idle_timeout_;
+      core.idle_timeout_ = std::chrono::milliseconds(0);
+    } else {
+      core.idle_timeout_ = idle_timeout_;
+      core.last_active_ = session_.rt.now;
+    }
+  }
+
   session& session_;
   Writer& io_;
+  std::chrono::milliseconds idle_timeout_{0};
 };
 
 }  // namespace coronet::detail
