@@ -51,6 +51,12 @@ TEST_CASE("a subscriber that never reads is closed at the hard output limit; the
   CHECK(idle.closed_by_server());
   CHECK(srv.get().publish("quiet", "still here") == 1);
   CHECK(other.until("still here\r\n").find("message") != std::string::npos);
+  // INFO says so, under Redis's name.
+  blocking_peer admin(srv.port());
+  admin.send("INFO stats\r\n");
+  const std::string info = admin.bulk();
+  CHECK(info.find("client_output_buffer_limit_disconnections:1\r\n") != std::string::npos);
+  CHECK(info.find("pubsub_channels:1\r\n") != std::string::npos);
 }
 
 TEST_CASE("a subscriber over the soft output limit for longer than its time is closed", "[pubsub][fault]") {
