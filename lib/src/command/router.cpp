@@ -16,6 +16,22 @@ namespace {
 
 using router_entry = detail::router_name;
 
+// What Redis lets a RESP2 connection in subscribed mode run.
+bool runs_while_subscribed(std::string_view name) noexcept {
+  for (const std::string_view allowed : {"subscribe", "unsubscribe", "psubscribe", "punsubscribe", "ping", "quit",
+                                         "reset", "ssubscribe", "sunsubscribe"})
+    if (name == allowed)
+      return true;
+  return false;
+}
+
+reply subscribed_refusal(std::string_view name) {
+  std::string msg = "ERR Can't execute '";
+  msg += name;
+  msg += "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context";
+  return reply::error_line(msg);
+}
+
 char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 std::string to_lower(std::string_view s) {
@@ -342,6 +358,11 @@ bool dispatch_awaiter::route() {
   // After the name and arity checks, as Redis's processCommand orders them.
   if (request_.conn != nullptr && request_.conn->needs_auth() && !has_flags(command_->flags, command_flags::noauth)) {
     emplace([] { return noauth_reply(); });
+    return true;
+  }
+  if (request_.conn != nullptr && request_.conn->subscriptions != 0 && request_.conn->protover < 3 &&
+      !runs_while_subscribed(command_->name)) {
+    emplace([this] { return subscribed_refusal(command_->name); });
     return true;
   }
   try {

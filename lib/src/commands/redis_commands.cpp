@@ -39,6 +39,21 @@ void register_redis_commands(router& r) {
   r.add("config", "server parameters: GET (glob patterns, as Redis's names); SET answers an error",
         &redis::config_command, arity::at_least(1));
   r.set_flags("config", admin | noscript | loading | stale).set_acl_categories("config", {"dangerous"});
+  const std::vector<std::string> pubsub_category = {"pubsub"};
+  r.add("subscribe", "subscribes the connection to channels", &redis::subscribe_command, arity::at_least(1));
+  r.add("unsubscribe", "unsubscribes the connection from channels (all without names)", &redis::unsubscribe_command,
+        arity::at_least(0));
+  r.add("psubscribe", "subscribes the connection to glob patterns of channels", &redis::psubscribe_command,
+        arity::at_least(1));
+  r.add("punsubscribe", "unsubscribes the connection from patterns (all without names)",
+        &redis::punsubscribe_command, arity::at_least(0));
+  for (const char* name : {"subscribe", "unsubscribe", "psubscribe", "punsubscribe"})
+    r.set_flags(name, noscript | loading | stale).set_acl_categories(name, pubsub_category);
+  r.add("publish", "publishes a message on a channel; replies how many subscriptions received it",
+        &redis::publish_command, arity::exactly(2));
+  r.set_flags("publish", loading | stale | fast).set_acl_categories("publish", pubsub_category);
+  r.add("pubsub", "Pub/Sub state: CHANNELS, NUMSUB, NUMPAT, HELP", &redis::pubsub_command, arity::at_least(1));
+  r.set_flags("pubsub", loading | stale).set_acl_categories("pubsub", pubsub_category);
 }
 
 }  // namespace coronet::commands

@@ -20,6 +20,7 @@
 #include "coronet/core/version.hpp"
 #include "coronet/net/timer.hpp"
 #include "coronet/protocol/detail/quoted_name.hpp"
+#include "server/pubsub/pubsub_client.hpp"
 
 namespace coronet::commands {
 namespace redis {
@@ -215,6 +216,8 @@ reply select_command(request& req) {
 reply reset_command(request& req) {
   if (req.conn != nullptr) {
     connection& conn = *req.conn;
+    if (conn.pubsub != nullptr)
+      conn.pubsub->drop_all();
     conn.protover = 2;
     conn.name.clear();
     // lib_name and lib_version stay: they describe the library behind the connection.

@@ -261,13 +261,14 @@ reply info_command(const router* registered_on, request& req) {
                  {"evicted_keys", "0"},
                  {"keyspace_hits", "0"},
                  {"keyspace_misses", "0"},
-                 {"pubsub_channels", "0"},
-                 {"pubsub_patterns", "0"},
+                 {"pubsub_channels", stats.pubsub_channels},
+                 {"pubsub_patterns", stats.pubsub_patterns},
                  {"total_error_replies", stats.errors},
                  {"acl_access_denied_auth", routes_of(registered_on, req).auth_failures()},
                  {"coronet_auth_delayed", throttle != nullptr ? throttle->delayed() : std::uint64_t{0}},
                  {"coronet_auth_refused", throttle != nullptr ? throttle->refused() : std::uint64_t{0}},
-                 {"coronet_security_attacks", stats.security_attacks}});
+                 {"coronet_security_attacks", stats.security_attacks},
+                 {"client_output_buffer_limit_disconnections", stats.pubsub_output_limit_disconnections}});
   if ((chosen & replication_section) != 0)
     add_section(out, "# Replication",
                 {{"role", "master"},

@@ -10,6 +10,7 @@
 #include <asio/ip/address.hpp>
 
 #include "coronet/server/stream_server.hpp"
+#include "server/pubsub/pubsub_hub.hpp"
 #include "server/session.hpp"
 
 namespace coronet {
@@ -27,6 +28,8 @@ struct server_impl {
   // stream server is gone.
   auth_throttle throttle;
   std::vector<std::unique_ptr<server_worker>> workers;
+  // Its deliveries are tasks on the stream server's io_contexts: it outlives them.
+  std::unique_ptr<pubsub_hub> pubsub;
   stream_server stream;
 };
 
@@ -97,8 +100,11 @@ server::server(const router& r, server_options options) : router_(r), options_(s
   options_.threads = st.options().threads;
   for (std::size_t l = 0; l < listeners_.size(); ++l)
     listeners_[l].port = st.port(l);
-  for (std::size_t i = 0; i < options_.threads; ++i)
+  impl_->pubsub = std::make_unique<detail::pubsub_hub>(options_.threads);
+  for (std::size_t i = 0; i < options_.threads; ++i) {
     impl_->workers.push_back(std::make_unique<detail::server_worker>(*this, i, impl_->throttle));
+    impl_->workers.back()->pubsub = impl_->pubsub.get();
+  }
 }
 
 namespace {
@@ -166,6 +172,9 @@ server_stats server::stats() const noexcept {
     s.errors += w->errors.get();
     s.security_attacks += w->metrics.security_attacks.get();
   }
+  s.pubsub_channels = impl_->pubsub->channel_count();
+  s.pubsub_patterns = impl_->pubsub->numpat();
+  s.pubsub_output_limit_disconnections = impl_->pubsub->output_limit_disconnections.load(std::memory_order_relaxed);
   s.uptime = st.uptime;
   s.draining = st.draining;
   s.maintenance = st.maintenance;
@@ -187,6 +196,18 @@ int server::run() {
 }
 
 std::size_t server::current_worker() noexcept { return stream_server::current_worker(); }
+
+std::size_t server::publish(std::string_view channel, std::string_view payload) const {
+  return impl_->pubsub->publish(channel, payload);
+}
+
+std::vector<std::string> server::pubsub_channels(const std::string_view* pattern) const {
+  return impl_->pubsub->channels(pattern != nullptr ? *pattern : std::string_view(), pattern == nullptr);
+}
+
+std::size_t server::pubsub_numsub(std::string_view channel) const { return impl_->pubsub->numsub(channel); }
+
+std::size_t server::pubsub_numpat() const { return impl_->pubsub->numpat(); }
 
 void server::spawn(task<void> t) const { impl_->stream.spawn(std::move(t)); }
 

@@ -1,6 +1,7 @@
 #include "server/session.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <type_traits>
@@ -17,6 +18,7 @@
 #include "coronet/runtime/read_buffer.hpp"
 #include "coronet/core/spawn.hpp"
 #include "protocol/http/http_codec.hpp"
+#include "server/pubsub/resp_subscriber.hpp"
 #include "server/security_attack.hpp"
 #include "server/session_batch.hpp"
 
@@ -128,6 +130,15 @@ task<void> serve_stream(session& s, Writer& io) {
   read_buffer in;
   std::vector<std::string_view> words;
   s.serve_as(Codec::protocol);
+  // A RESP connection can subscribe; its subscriptions end with the session, or once it
+  // finishes (as Redis, nothing is delivered after a QUIT's reply).
+  std::optional<resp_subscriber<Writer>> subscriber;
+  if constexpr (Codec::protocol == wire_protocol::resp)
+    subscriber.emplace(s, io);
+  const auto unsubscribe_all = [&subscriber]() noexcept {
+    if (subscriber)
+      subscriber->drop_all();
+  };
 
   for (;;) {
     bool progressed = false;  // a request was completed since the last read
@@ -143,6 +154,7 @@ task<void> serve_stream(session& s, Writer& io) {
         w.errors.add();
         protocol_error_log.log(log_level::info, "closing a connection: " + std::string(r.error));
         codec.encode(reply::err(r.error), io.pending());
+        unsubscribe_all();
         co_await finish(s, io);
         co_return;
       }
@@ -161,6 +173,7 @@ task<void> serve_stream(session& s, Writer& io) {
       }
       in.consume(r.consumed);
       if (s.conn.closing()) {
+        unsubscribe_all();
         co_await finish(s, io);
         co_return;
       }
@@ -178,6 +191,8 @@ task<void> serve_stream(session& s, Writer& io) {
     // answered (drain_session bounds the wait for it).
     const bool stop = input_ended || (s.rt.draining && (s.answered || !w.opts.reuse_port));
     const after_read next = co_await read_step(s, io, in, buffer_limit, stop);
+    if (next != after_read::more)
+      unsubscribe_all();
     if (next == after_read::finish)
       co_await finish(s, io);
     if (next != after_read::more)

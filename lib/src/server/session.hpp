@@ -32,6 +32,8 @@
 
 namespace coronet::detail {
 
+class pubsub_hub;
+
 using steady = std::chrono::steady_clock;
 
 // What the command sessions of one worker thread share: limits and counters (the stream
@@ -55,6 +57,8 @@ struct server_worker {
   // the router's commands unless this is false.
   const http_routes* user_routes = nullptr;
   bool commands_over_http = true;
+  // The server's Pub/Sub hub, which RESP sessions subscribe through.
+  pubsub_hub* pubsub = nullptr;
 };
 
 // One connection of the command server, on a stream server connection (`core`). It watches

@@ -14,6 +14,9 @@ namespace coronet {
 
 class server;
 class auth_throttle;
+namespace detail {
+class pubsub_client;
+}  // namespace detail
 
 /// The connection a request arrived on, as a handler sees it (`request::conn`).
 /// Valid for the duration of the handler; used only on the connection's thread.
@@ -93,6 +96,15 @@ public:
   }
   /// True once `close_without_reply()` was called.
   bool dropping_reply() const noexcept { return drop_reply_; }
+
+  /// Channels and patterns the connection is subscribed to (`SUBSCRIBE`,
+  /// `PSUBSCRIBE`), kept by the server's RESP sessions; 0 elsewhere. While
+  /// it is not 0 and `protover` is 2, only `SUBSCRIBE`, `UNSUBSCRIBE`,
+  /// `PSUBSCRIBE`, `PUNSUBSCRIBE`, `PING`, `QUIT` and `RESET` run, as in Redis.
+  std::size_t subscriptions = 0;
+  /// The connection's Pub/Sub state (internal, for the built-in Pub/Sub
+  /// commands): set by a server's RESP sessions, null elsewhere.
+  detail::pubsub_client* pubsub = nullptr;
 
 private:
   bool close_after_reply_ = false;

@@ -60,6 +60,18 @@ public:
   /// Any reply (arrays, maps...), encoded as the session would encode it.
   void value(const reply& r);
 
+  /// The output the reply is encoded into (a session's), or null where a
+  /// `reply` object is stored instead (`router::dispatch`, HTTP, raw
+  /// listeners). A handler whose answer is several frames that no `reply`
+  /// holds (SUBSCRIBE confirms each channel with a frame of its own) appends
+  /// them here, encoded in `encoding()`, then calls `claim()`.
+  std::string* output() const noexcept { return out_; }
+  /// The encoding of `output()`.
+  reply_encoding encoding() const noexcept { return encoding_; }
+  /// Takes what the handler appended to `output()` as its reply (counted as
+  /// an error if `error`); later writes are ignored, as after any reply.
+  void claim(bool error = false) noexcept { begin(error); }
+
   /// True once a reply was written.
   bool written() const noexcept { return written_; }
   /// True when the reply written is an error (counted as one in the metrics).

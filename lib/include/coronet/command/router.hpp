@@ -185,7 +185,12 @@ public:
   ///    for a command without `command_flags::noauth`: `NOAUTH
   ///    Authentication required.` (no gate for a request without a connection
   ///    or a server);
-  /// 4. the handler; `ERR internal error` when it throws (the exception is
+  /// 4. a connection subscribed to channels or patterns in RESP2
+  ///    (`connection::subscriptions` not 0, `protover` 2), for a command other
+  ///    than `subscribe`, `unsubscribe`, `psubscribe`, `punsubscribe`, `ping`,
+  ///    `quit` and `reset`: Redis's `ERR Can't execute 'x': only (P|S)SUBSCRIBE
+  ///    / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
+  /// 5. the handler; `ERR internal error` when it throws (the exception is
   ///    logged, rate-limited).
   /// Cancellation (`operation_aborted`) propagates as an exception, so the
   /// caller can tell a timeout from a failure.

@@ -1,5 +1,5 @@
 // The Redis connection-handshake commands: HELLO, AUTH, CLIENT, SELECT, INFO,
-// COMMAND and RESET, in Redis 7.2's reply shapes (RESP2 and RESP3).
+// COMMAND, RESET, CONFIG and Pub/Sub, in Redis 7.2's reply shapes (RESP2 and RESP3).
 #pragma once
 
 #include <array>
@@ -11,8 +11,9 @@
 namespace coronet::commands {
 
 /// The names `register_redis_commands` registers.
-inline constexpr std::array<std::string_view, 8> redis_command_names = {"hello", "auth",    "client", "select",
-                                                                        "info",  "command", "reset",  "config"};
+inline constexpr std::array<std::string_view, 14> redis_command_names = {
+    "hello", "auth",      "client",      "select",     "info",         "command", "reset",
+    "config", "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "publish", "pubsub"};
 
 /// Registers the commands a Redis client library sends on connect, so that
 /// any client connects with its default options (`register_builtins` calls
@@ -81,6 +82,17 @@ inline constexpr std::array<std::string_view, 8> redis_command_names = {"hello",
 ///   `server_options`, ports 0. `CONFIG SET`, `RESETSTAT` and `REWRITE`:
 ///   `ERR CONFIG SET is not supported: the server is configured when it
 ///   starts` (with the subcommand's name); `CONFIG HELP` as Redis.
+/// - `SUBSCRIBE channel...`, `UNSUBSCRIBE [channel...]`, `PSUBSCRIBE
+///   pattern...`, `PUNSUBSCRIBE [pattern...]`, `PUBLISH channel message`,
+///   `PUBSUB CHANNELS [pattern] | NUMSUB [channel...] | NUMPAT | HELP` —
+///   Pub/Sub in redis-server 7.0's shapes (docs/protocols.md): a
+///   confirmation frame per name (RESP3: a push), messages delivered through
+///   the server (`server::publish`), `PUBLISH` answering the number of
+///   subscriptions reached; while subscribed in RESP2 only these, `PING`,
+///   `QUIT` and `RESET` run. Subscribing needs a RESP connection of a
+///   server (`ERR Pub/Sub subscriptions need a RESP connection to a
+///   server` elsewhere); outside a server `PUBLISH` answers 0 and `PUBSUB`
+///   empty results.
 ///
 /// Subcommands are case-insensitive; an unknown one is `ERR unknown
 /// subcommand 'x'. Try CLIENT HELP.`, a wrong count `ERR wrong number of

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -37,6 +38,24 @@ struct listener_config {
   /// Serves TLS (with `server_options::tls`'s certificate), as Redis's
   /// `tls-port`: every protocol works over it; see docs/tls.md.
   bool tls = false;
+};
+
+/// How much output a Pub/Sub subscriber may leave unread, as Redis's
+/// `client-output-buffer-limit pubsub 32mb 8mb 60`: a subscriber whose
+/// unsent messages (and replies) go over `hard_bytes`, or stay over
+/// `soft_bytes` for longer than `soft_time`, is disconnected (the peer
+/// gets what was written until then, then end of stream), counted in
+/// `server_stats::pubsub_output_limit_disconnections` (INFO's
+/// `client_output_buffer_limit_disconnections`) and logged, at most one line
+/// a second. Checked when messages are delivered to it, as Redis does. 0
+/// turns a limit off.
+struct pubsub_output_limit_options {
+  /// Unsent bytes that disconnect at once.
+  std::size_t hard_bytes = 32 * 1024 * 1024;
+  /// Unsent bytes that disconnect once held for longer than `soft_time`.
+  std::size_t soft_bytes = 8 * 1024 * 1024;
+  /// How long the output may stay over `soft_bytes`.
+  std::chrono::milliseconds soft_time = std::chrono::seconds(60);
 };
 
 /// Everything a server can be told; every limit of docs/limits.md is here
@@ -117,6 +136,8 @@ struct server_options : connection_options {
   /// and errors are still counted, the histograms stay empty (`p50()` and
   /// `p99()` are 0), and a request costs a few instructions less. On by default.
   bool track_latency = true;
+  /// The output limit of Pub/Sub subscribers (see `pubsub_output_limit_options`).
+  pubsub_output_limit_options pubsub_output_limit{};
 };
 
 /// Counters of a server, summed over its threads: those of the stream server
@@ -129,6 +150,12 @@ struct server_stats : stream_server_stats {
   /// command, as a browser tricked into posting to the port would send (redis-server's
   /// "Possible SECURITY ATTACK detected").
   std::uint64_t security_attacks = 0;
+  /// Channels with at least one subscriber now (INFO's `pubsub_channels`).
+  std::uint64_t pubsub_channels = 0;
+  /// Distinct patterns with at least one subscriber now (INFO's `pubsub_patterns`).
+  std::uint64_t pubsub_patterns = 0;
+  /// Subscribers disconnected for going over `server_options::pubsub_output_limit`.
+  std::uint64_t pubsub_output_limit_disconnections = 0;
 };
 
 namespace detail {
@@ -263,6 +290,32 @@ public:
   /// stop work the server does not own. It must not block. An exception it
   /// throws is logged. Call before `run()`; replaces an earlier callback.
   void on_stop(std::function<void()> callback);
+
+  /// Publishes `payload` on `channel`, as Redis's `PUBLISH`: every
+  /// connection subscribed to the channel (`SUBSCRIBE`) or to a pattern
+  /// matching it (`PSUBSCRIBE`, once per matching pattern) gets the
+  /// message, and the number of those subscriptions is returned.
+  /// Thread-safe: from a handler, any worker thread or any other thread,
+  /// before, during or after `run()`; `const` so that handlers can call it
+  /// through `request::conn->owner`. It never waits for a subscriber: the
+  /// message is encoded once, shared, and queued for the worker of each
+  /// subscriber, which appends it to that connection's output and writes it
+  /// with the other messages of the same batch; a slow subscriber is bounded
+  /// by `server_options::pubsub_output_limit`. Messages from one thread reach
+  /// each subscriber in the order they were published. Throws
+  /// `std::bad_alloc`.
+  std::size_t publish(std::string_view channel, std::string_view payload) const;
+
+  /// The channels with at least one subscriber, those matching the glob
+  /// `pattern` only unless it is null (Redis's `PUBSUB CHANNELS`), in no
+  /// particular order. Thread-safe. Throws `std::bad_alloc`.
+  std::vector<std::string> pubsub_channels(const std::string_view* pattern = nullptr) const;
+  /// How many connections are subscribed to `channel` (Redis's `PUBSUB
+  /// NUMSUB`; pattern subscriptions are not counted). Thread-safe.
+  std::size_t pubsub_numsub(std::string_view channel) const;
+  /// How many distinct patterns have subscribers (Redis's `PUBSUB NUMPAT`).
+  /// Thread-safe.
+  std::size_t pubsub_numpat() const;
 
   /// The router the server dispatches to.
   const router& routes() const noexcept { return router_; }

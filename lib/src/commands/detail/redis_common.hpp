@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "coronet/command/request.hpp"
+#include "coronet/command/response_writer.hpp"
 #include "coronet/command/router.hpp"
 #include "coronet/net/socket.hpp"
 #include "coronet/core/task.hpp"
@@ -28,6 +29,12 @@ reply client_command(request& req);
 reply info_command(const router* registered_on, request& req);
 reply command_command(const router* registered_on, request& req);
 reply config_command(request& req);
+void subscribe_command(request& req, response_writer& out);
+void unsubscribe_command(request& req, response_writer& out);
+void psubscribe_command(request& req, response_writer& out);
+void punsubscribe_command(request& req, response_writer& out);
+void publish_command(request& req, response_writer& out);
+reply pubsub_command(request& req);
 
 // Redis's string2ll: an optional '-', then digits without a leading zero
 // ("0" alone excepted), no blanks, no '+', within a signed 64-bit integer.

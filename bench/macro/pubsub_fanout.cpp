@@ -1,0 +1,218 @@
+// Pub/Sub fan-out load: N subscribers on one channel, one publisher pipelining PUBLISH
+// commands of a fixed-size payload that carries its send time; prints messages delivered per
+// second over all subscribers and the publisher-to-subscriber latency (p50, p99). Speaks
+// plain RESP2, so it measures redis-server and a coronet server alike.
+//
+// Usage: pubsub_fanout [--port P] [--subscribers N] [--seconds S] [--payload BYTES]
+//                      [--window W] [--threads T]
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+std::uint64_t now_ns() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now().time_since_epoch()).count());
+}
+
+int connect_to(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    std::perror("connect");
+    std::exit(1);
+  }
+  const int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  return fd;
+}
+
+void write_all(int fd, const std::string& s) {
+  std::size_t off = 0;
+  while (off < s.size()) {
+    const ssize_t n = ::write(fd, s.data() + off, s.size() - off);
+    if (n <= 0) {
+      std::perror("write");
+      std::exit(1);
+    }
+    off += static_cast<std::size_t>(n);
+  }
+}
+
+void read_exactly(int fd, std::size_t n) {
+  std::string buf(n, '\0');
+  std::size_t got = 0;
+  while (got < n) {
+    const ssize_t r = ::read(fd, buf.data() + got, n - got);
+    if (r <= 0) {
+      std::perror("read");
+      std::exit(1);
+    }
+    got += static_cast<std::size_t>(r);
+  }
+}
+
+std::string bulk(const std::string& s) { return "$" + std::to_string(s.size()) + "\r\n" + s + "\r\n"; }
+
+struct subscriber_state {
+  int fd;
+  std::string partial;  // bytes of an incomplete frame
+};
+
+struct options {
+  int port = 8099;
+  int subscribers = 1000;
+  int seconds = 5;
+  std::size_t payload = 64;
+  int window = 16;
+  int threads = 2;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  options o;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string k = argv[i];
+    const long v = std::strtol(argv[i + 1], nullptr, 10);
+    if (k == "--port") o.port = static_cast<int>(v);
+    else if (k == "--subscribers") o.subscribers = static_cast<int>(v);
+    else if (k == "--seconds") o.seconds = static_cast<int>(v);
+    else if (k == "--payload") o.payload = static_cast<std::size_t>(std::max(17L, v));
+    else if (k == "--window") o.window = static_cast<int>(v);
+    else if (k == "--threads") o.threads = static_cast<int>(v);
+  }
+  const std::string channel = "fanout";
+  const std::string frame_head = "*3\r\n$7\r\nmessage\r\n" + bulk(channel) + "$" + std::to_string(o.payload) + "\r\n";
+  const std::size_t frame_size = frame_head.size() + o.payload + 2;
+  const std::string confirmation = "*3\r\n" + bulk("subscribe") + bulk(channel) + ":1\r\n";
+
+  std::vector<subscriber_state> subs;
+  for (int i = 0; i < o.subscribers; ++i) {
+    const int fd = connect_to(o.port);
+    write_all(fd, "*2\r\n$9\r\nSUBSCRIBE\r\n" + bulk(channel));
+    read_exactly(fd, confirmation.size());
+    subs.push_back({fd, {}});
+  }
+
+  std::atomic<bool> measuring{false};
+  std::atomic<bool> done{false};
+  std::atomic<std::uint64_t> delivered{0};
+  std::vector<std::vector<std::uint32_t>> latencies(static_cast<std::size_t>(o.threads));
+  std::vector<std::thread> readers;
+  for (int t = 0; t < o.threads; ++t)
+    readers.emplace_back([&, t] {
+      const int ep = ::epoll_create1(0);
+      for (std::size_t i = static_cast<std::size_t>(t); i < subs.size(); i += static_cast<std::size_t>(o.threads)) {
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.ptr = &subs[i];
+        ::epoll_ctl(ep, EPOLL_CTL_ADD, subs[i].fd, &ev);
+      }
+      std::vector<char> buf(1 << 18);
+      epoll_event events[256];
+      std::uint64_t mine = 0;
+      std::uint64_t sampled = 0;
+      auto& lat = latencies[static_cast<std::size_t>(t)];
+      while (!done.load(std::memory_order_relaxed)) {
+        const int n = ::epoll_wait(ep, events, 256, 100);
+        for (int e = 0; e < n; ++e) {
+          auto* s = static_cast<subscriber_state*>(events[e].data.ptr);
+          const ssize_t r = ::read(s->fd, buf.data(), buf.size());
+          if (r <= 0)
+            continue;
+          s->partial.append(buf.data(), static_cast<std::size_t>(r));
+          const std::size_t frames = s->partial.size() / frame_size;
+          if (measuring.load(std::memory_order_relaxed)) {
+            mine += frames;
+            // The send time of one frame in 64: enough samples, little work.
+            const std::uint64_t t_now = now_ns();
+            for (std::size_t f = 0; f < frames; ++f)
+              if ((sampled++ & 63) == 0) {
+                const char* ts = s->partial.data() + f * frame_size + frame_head.size();
+                const std::uint64_t sent = std::strtoull(std::string(ts, 16).c_str(), nullptr, 16);
+                lat.push_back(static_cast<std::uint32_t>(std::min<std::uint64_t>(t_now - sent, UINT32_MAX)));
+              }
+          }
+          s->partial.erase(0, frames * frame_size);
+        }
+      }
+      delivered.fetch_add(mine);
+      ::close(ep);
+    });
+
+  // The publisher: `window` PUBLISH commands per write, then their replies.
+  const int pub = connect_to(o.port);
+  std::uint64_t published = 0;
+  const auto publish_for = [&](std::chrono::milliseconds how_long) {
+    const auto end = clock_type::now() + how_long;
+    std::string batch;
+    std::vector<char> rbuf(1 << 16);
+    while (clock_type::now() < end) {
+      batch.clear();
+      for (int i = 0; i < o.window; ++i) {
+        char ts[17];
+        std::snprintf(ts, sizeof ts, "%016llx", static_cast<unsigned long long>(now_ns()));
+        std::string payload(ts, 16);
+        payload.resize(o.payload, 'x');
+        batch += "*3\r\n$7\r\nPUBLISH\r\n" + bulk(channel) + bulk(payload);
+      }
+      write_all(pub, batch);
+      int lines = 0;
+      while (lines < o.window) {
+        const ssize_t r = ::read(pub, rbuf.data(), rbuf.size());
+        if (r <= 0) {
+          std::perror("publisher read");
+          std::exit(1);
+        }
+        lines += static_cast<int>(std::count(rbuf.data(), rbuf.data() + r, '\n'));
+      }
+      published += static_cast<std::uint64_t>(o.window);
+    }
+  };
+  publish_for(std::chrono::milliseconds(500));  // warm-up
+  published = 0;
+  measuring = true;
+  const auto started = clock_type::now();
+  publish_for(std::chrono::seconds(o.seconds));
+  const double elapsed = std::chrono::duration<double>(clock_type::now() - started).count();
+  measuring = false;
+  done = true;
+  for (auto& r : readers)
+    r.join();
+  std::vector<std::uint32_t> all;
+  for (auto& l : latencies)
+    all.insert(all.end(), l.begin(), l.end());
+  std::sort(all.begin(), all.end());
+  const auto pct = [&](double p) {
+    return all.empty() ? 0.0 : all[std::min(all.size() - 1, static_cast<std::size_t>(p * all.size()))] / 1000.0;
+  };
+  std::printf("subscribers %d payload %zu window %d: published %.0f/s, delivered %.0f msg/s, latency p50 %.0f us "
+              "p99 %.0f us\n",
+              o.subscribers, o.payload, o.window, published / elapsed, delivered.load() / elapsed, pct(0.50),
+              pct(0.99));
+  for (auto& s : subs)
+    ::close(s.fd);
+  ::close(pub);
+  return 0;
+}
