@@ -248,3 +248,66 @@ TEST_CASE("websocket: the drain closes with 1001 going away", "[http][websocket]
   CHECK(close.opcode == 0x8);
   CHECK(close.close_code() == 1001);
 }
+
+namespace {
+
+// Publishes until a subscriber receives it (the subscription is made on the server's
+// thread, maybe after the test saw its confirmation); false if none did within 5 s.
+bool publish_until_heard(coronet::server& srv, std::string_view channel, std::string_view payload) {
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (std::chrono::steady_clock::now() < deadline)
+    if (srv.publish(channel, payload) > 0)
+      return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("websocket: subscribe makes a channel's messages arrive as text messages", "[http][websocket][pubsub]") {
+  coronet_test::running_server s(ws_options(), coronet_test::builtins());
+  ws_peer p(s.port());
+  REQUIRE(p.upgrade().starts_with("HTTP/1.1 101 "));
+  CHECK(p.call("subscribe news") == R"({"subscribe":{"channel":"news","subscriptions":1}})");
+  p.send(text("PSUBSCRIBE n*"));
+  CHECK(p.next().payload == R"({"psubscribe":{"pattern":"n*","subscriptions":2}})");
+  CHECK(s.get().publish("news", "line \"1\"\n") == 2);
+  CHECK(p.next().payload == R"({"message":{"channel":"news","data":"line \"1\"\n"}})");
+  CHECK(p.next().payload == R"({"pmessage":{"pattern":"n*","channel":"news","data":"line \"1\"\n"}})");
+  // Commands go on beside the subscription.
+  CHECK(p.call("echo still") == R"({"echo":"still"})");
+  CHECK(p.call("unsubscribe news") == R"({"unsubscribe":{"channel":"news","subscriptions":1}})");
+  CHECK(p.call("subscribe") == R"({"error":"ERR a channel or pattern is needed"})");
+  // Closing the connection leaves the hub.
+  p.send(frame(0x8, std::string("\x03\xe8", 2)));
+  CHECK(p.next().close_code() == 1000);
+  CHECK(p.closed_by_server());
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (s.get().publish("news", "x") != 0 && std::chrono::steady_clock::now() < deadline) {
+  }
+  CHECK(s.get().publish("news", "x") == 0);
+}
+
+TEST_CASE("server-sent events: GET /subscribe/<channel> streams its messages", "[http][pubsub][sse]") {
+  coronet_test::running_server s(ws_options(), coronet_test::builtins());
+  coronet_test::blocking_peer p(s.port());
+  p.send("GET /subscribe/a%20b HTTP/1.1\r\nHost: t\r\n\r\n");
+  const std::string head = p.until("\r\n\r\n");
+  CHECK(head.starts_with("HTTP/1.1 200 "));
+  CHECK(head.find("Content-Type: text/event-stream\r\n") != std::string::npos);
+  CHECK(head.find("Cache-Control: no-store\r\n") != std::string::npos);
+  REQUIRE(publish_until_heard(s.get(), "a b", "first"));
+  CHECK(p.until("\n\n") == "data: first\n\n");
+  CHECK(s.get().publish("a b", "two\nlines") == 1);
+  CHECK(p.until("\n\n") == "data: two\ndata: lines\n\n");
+  SECTION("the peer leaves: the subscription ends") {
+    p.close();
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (s.get().publish("a b", "x") != 0 && std::chrono::steady_clock::now() < deadline) {
+    }
+    CHECK(s.get().publish("a b", "x") == 0);
+  }
+  SECTION("the drain ends the stream") {
+    s.stop_within(5s);
+    CHECK(p.closed_by_server());
+  }
+}

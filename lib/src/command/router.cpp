@@ -360,8 +360,9 @@ bool dispatch_awaiter::route() {
     emplace([] { return noauth_reply(); });
     return true;
   }
+  // RESP2's subscribed mode; a WebSocket connection's subscriptions leave its commands alone.
   if (request_.conn != nullptr && request_.conn->subscriptions != 0 && request_.conn->protover < 3 &&
-      !runs_while_subscribed(command_->name)) {
+      request_.conn->protocol == wire_protocol::resp && !runs_while_subscribed(command_->name)) {
     emplace([this] { return subscribed_refusal(command_->name); });
     return true;
   }

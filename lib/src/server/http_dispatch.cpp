@@ -124,6 +124,7 @@ const http_routes& builtin_http_routes() {
     t.add_builtin("GET", "/healthz", builtin_healthz);
     t.add_builtin("GET", "/metrics", builtin_metrics);
     t.add_builtin("GET", "/ws", builtin_websocket);
+    t.add_builtin("GET", "/subscribe/{channel}", builtin_subscribe);
     return t;
   }();
   return table;

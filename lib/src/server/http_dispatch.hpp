@@ -29,6 +29,7 @@ enum builtin_endpoint : int {
   builtin_healthz,          // GET /healthz (never behind authentication)
   builtin_metrics,          // GET /metrics (the Prometheus text format)
   builtin_websocket,        // GET /ws (the router's commands over WebSocket; the session switches)
+  builtin_subscribe,        // GET /subscribe/{channel} (Pub/Sub as Server-Sent Events)
 };
 
 // The built-in endpoints' table, consulted after the user's routes.

@@ -20,6 +20,7 @@
 #include "server/http_route_call.hpp"
 #include "server/http_events.hpp"
 #include "server/http_stream_call.hpp"
+#include "server/pubsub/sse_subscriber.hpp"
 #include "server/websocket_session.hpp"
 #include "server/metrics_text.hpp"
 #include "server/session_batch.hpp"
@@ -126,7 +127,11 @@ void serve_builtin(session& s, int id, http_head& head, bool head_only, std::str
       respond_metrics(s.worker.srv, head, body);
       respond(out, head, body, head_only);
       break;
+    case builtin_websocket:  // a server without a router: no commands to serve
+      not_found(s.worker, head.connection, head_only, out);
+      break;
     case builtin_events:  // HEAD: the head alone
+    case builtin_subscribe:
       head.content_type = "text/event-stream";
       head.no_store = true;
       respond(out, head, {}, head_only);
@@ -294,6 +299,11 @@ task<void> serve_http(session& s, Writer& io) {
             if (dest.route->builtin == builtin_websocket && w.commands_over_http) {
               in.consume(r.consumed);
               co_await upgrade_to_websocket(s, io, m, in);
+              co_return;
+            }
+            if (dest.route->builtin == builtin_subscribe && !head_only && w.pubsub != nullptr) {
+              co_await serve_subscribe(s, io, rs.params.front().value);
+              co_await finish(s, io);
               co_return;
             }
             if (dest.route->builtin == builtin_events && !head_only) {

@@ -1,12 +1,13 @@
 #include "server/websocket_session.hpp"
 
-#include <openssl/evp.h>
 #include <wslay/wslay.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <span>
 #include <new>
 #include <system_error>
@@ -15,78 +16,18 @@
 #include "coronet/core/error.hpp"
 #include "coronet/net/timeout.hpp"
 #include "coronet/protocol/line/line_codec.hpp"
+#include "protocol/detail/ascii_case.hpp"
 #include "protocol/http/http_codec.hpp"
+#include "server/pubsub/pubsub_client.hpp"
 #include "server/session_batch.hpp"
 
 namespace coronet::detail {
 namespace {
 
-// RFC 6455, 1.3: appended to the client's key before hashing.
-constexpr std::string_view accept_guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 // How long a close we sent waits for the peer's.
 constexpr std::chrono::seconds close_wait{5};
 // The most bytes one read takes from the socket (wslay keeps what a frame needs).
 constexpr std::size_t read_chunk = 64 * 1024;
-
-char lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return lower(x) == lower(y);
-         });
-}
-
-std::string_view trim(std::string_view v) noexcept {
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t'))
-    v.remove_prefix(1);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t'))
-    v.remove_suffix(1);
-  return v;
-}
-
-// True if header `name` of `m` holds `token` in its comma-separated list (any case).
-bool has_token(const http_message& m, std::string_view name, std::string_view token) noexcept {
-  for (const http_field& f : m.headers) {
-    if (!iequals(f.name, name))
-      continue;
-    std::string_view list = f.value;
-    while (!list.empty()) {
-      const std::size_t comma = list.find(',');
-      if (iequals(trim(list.substr(0, comma)), token))
-        return true;
-      list.remove_prefix(comma == std::string_view::npos ? list.size() : comma + 1);
-    }
-  }
-  return false;
-}
-
-std::string_view header(const http_message& m, std::string_view name) noexcept {
-  for (const http_field& f : m.headers)
-    if (iequals(f.name, name))
-      return f.value;
-  return {};
-}
-
-// A key is 16 bytes in base64: 22 characters of the alphabet and `==`.
-bool valid_key(std::string_view k) noexcept {
-  if (k.size() != 24 || k.substr(22) != "==")
-    return false;
-  return std::all_of(k.begin(), k.begin() + 22, [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
-  });
-}
-
-void append_base64(const unsigned char* p, std::size_t n, std::string& out) {
-  constexpr std::string_view alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  for (std::size_t i = 0; i < n; i += 3) {
-    const std::uint32_t v = (std::uint32_t{p[i]} << 16) | (i + 1 < n ? std::uint32_t{p[i + 1]} << 8 : 0u) |
-                            (i + 2 < n ? std::uint32_t{p[i + 2]} : 0u);
-    out += alphabet[(v >> 18) & 63];
-    out += alphabet[(v >> 12) & 63];
-    out += i + 1 < n ? alphabet[(v >> 6) & 63] : '=';
-    out += i + 2 < n ? alphabet[v & 63] : '=';
-  }
-}
 
 // What wslay's callbacks reach: the session's input and output, and the text
 // messages received, answered once wslay_event_recv has returned.
@@ -142,6 +83,11 @@ void on_message(wslay_event_context_ptr ctx, const wslay_event_on_msg_recv_arg* 
   }
 }
 
+void queue_text(wslay_event_context_ptr ctx, std::string_view text) noexcept {
+  const wslay_event_msg msg{WSLAY_TEXT_FRAME, reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
+  (void)wslay_event_queue_msg(ctx, &msg);
+}
+
 using context_ptr = std::unique_ptr<wslay_event_context, void (*)(wslay_event_context_ptr)>;
 
 context_ptr make_context(websocket_link& link, std::uint64_t max_message) {
@@ -153,64 +99,88 @@ context_ptr make_context(websocket_link& link, std::uint64_t max_message) {
   return context_ptr(ctx, &wslay_event_context_free);
 }
 
+// The Pub/Sub sink of a WebSocket connection: each message becomes a text message
+// `{"message":{"channel":...,"data":...}}` (a pattern's: `{"pmessage":{"pattern":...,...}}`),
+// queued in wslay and written once per delivery batch.
+template <class Writer>
+class websocket_subscriber final : public pubsub_client {
+public:
+  websocket_subscriber(session& s, Writer& io, wslay_event_context_ptr ctx)
+      : pubsub_client(*s.worker.pubsub, s.worker.index, s.rt.ctx, s.conn, s.worker.opts.pubsub_output_limit),
+        session_(s),
+        io_(io),
+        ctx_(ctx) {}
+  ~websocket_subscriber() = default;
+
+  void deliver(const pubsub_delivery& d) override {
+    if (cut_off_)
+      return;
+    text_.clear();
+    text_ += d.pattern_match ? "{\"pmessage\":{\"pattern\":" : "{\"message\":{";
+    if (d.pattern_match) {
+      append_json_quoted(d.pattern, text_);
+      text_ += ',';
+    }
+    text_ += "\"channel\":";
+    append_json_quoted(d.channel, text_);
+    text_ += ",\"data\":";
+    append_json_quoted(d.payload, text_);
+    text_ += "}}";
+    const wslay_event_msg msg{WSLAY_TEXT_FRAME, reinterpret_cast<const std::uint8_t*>(text_.data()), text_.size()};
+    (void)wslay_event_queue_msg(ctx_, &msg);
+  }
+
+  void flush() noexcept override {
+    if (cut_off_)
+      return;
+    (void)wslay_event_send(ctx_);
+    io_.flush();
+    if (over_output_limit(io_.buffered()))
+      session_.close();
+  }
+
+  // SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE or PUNSUBSCRIBE `names` (`verb` in lower case): one
+  // confirmation each, `{"<verb>":{"channel":...,"subscriptions":N}}` ("pattern" for the P
+  // forms), appended to `replies`.
+  void change(std::string_view verb, std::span<const std::string_view> names, std::vector<std::string>& replies) {
+    const bool pattern = verb.front() == 'p';
+    for (std::string_view name : names) {
+      const std::array<std::string_view, 1> one{name};
+      std::string resp;  // RESP's confirmation, which this protocol does not carry
+      if (verb == "subscribe")
+        subscribe(one, resp);
+      else if (verb == "unsubscribe")
+        unsubscribe(one, resp);
+      else if (verb == "psubscribe")
+        psubscribe(one, resp);
+      else
+        punsubscribe(one, resp);
+      std::string& r = replies.emplace_back("{\"");
+      r += verb;
+      r += pattern ? "\":{\"pattern\":" : "\":{\"channel\":";
+      append_json_quoted(name, r);
+      r += ",\"subscriptions\":";
+      r += std::to_string(subscriptions());
+      r += "}}";
+    }
+  }
+
+private:
+  session& session_;
+  Writer& io_;
+  wslay_event_context_ptr ctx_;
+  std::string text_;
+};
+
+// The Pub/Sub verbs a WebSocket connection handles itself, in lower case; empty for others.
+std::string_view subscription_verb(std::string_view word) noexcept {
+  for (std::string_view verb : {"subscribe", "unsubscribe", "psubscribe", "punsubscribe"})
+    if (ascii_iequals(word, verb))
+      return verb;
+  return {};
+}
+
 }  // namespace
-
-websocket_upgrade check_websocket_upgrade(const http_message& m) noexcept {
-  websocket_upgrade u;
-  if (!has_token(m, "upgrade", "websocket")) {
-    u.status = 426;
-    u.error = "this endpoint speaks WebSocket only (Upgrade: websocket)";
-  } else if (m.method != http_method::get || m.version_major != 1 || m.version_minor < 1) {
-    u.status = 400;
-    u.error = "a WebSocket handshake is a GET of HTTP/1.1";
-  } else if (!has_token(m, "connection", "upgrade")) {
-    u.status = 400;
-    u.error = "a WebSocket handshake needs Connection: Upgrade";
-  } else if (trim(header(m, "sec-websocket-version")) != "13") {
-    u.status = 426;
-    u.error = "unsupported WebSocket version (13 is)";
-  } else if (u.key = trim(header(m, "sec-websocket-key")); !valid_key(u.key)) {
-    u.status = 400;
-    u.error = "a WebSocket handshake needs a Sec-WebSocket-Key of 16 bytes in base64";
-  }
-  return u;
-}
-
-std::string websocket_accept(std::string_view key) {
-  std::string text(key);
-  text += accept_guid;
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  if (EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha1(), nullptr) != 1)
-    throw std::bad_alloc();  // only fails when OpenSSL cannot allocate
-  std::string out;
-  append_base64(digest, size, out);
-  return out;
-}
-
-void append_websocket_switch(std::string_view key, std::string& out) {
-  out += "HTTP/1.1 101 Switching Protocols\r\nServer: coronet\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-         "Sec-WebSocket-Accept: ";
-  out += websocket_accept(key);
-  out += "\r\n\r\n";
-}
-
-void append_websocket_refusal(const websocket_upgrade& u, std::string& out) {
-  std::string body = "{\"error\":";
-  append_json_quoted(std::string("ERR ") + std::string(u.error), body);
-  body += '}';
-  http_head h;
-  h.status = u.status;
-  h.content_length = body.size();
-  h.connection = http_connection::close;
-  append_http_head(h, out);
-  if (u.status == 426) {
-    // The head's last CRLF goes after the headers a 426 must carry (RFC 9110, 15.5.22).
-    out.resize(out.size() - 2);
-    out += "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\r\n";
-  }
-  out += body;
-}
 
 template <class Writer>
 task<void> serve_websocket(session& s, Writer& io, read_buffer& in) {
@@ -219,6 +189,9 @@ task<void> serve_websocket(session& s, Writer& io, read_buffer& in) {
   const context_ptr ctx = make_context(link, w.opts.http.max_websocket_message);
   std::vector<std::string_view> words;
   std::string body;
+  std::vector<std::string> replies;
+  // Created by the first SUBSCRIBE; goes before the context it queues messages in.
+  std::optional<websocket_subscriber<Writer>> subscriber;
   bool closing = false;  // QUIT asked for the close
   for (;;) {
     if (wslay_event_recv(ctx.get()) != 0)
@@ -235,6 +208,21 @@ task<void> serve_websocket(session& s, Writer& io, read_buffer& in) {
         body += "{\"error\":";
         append_json_quoted(std::string("ERR ") + std::string(parsed.error), body);
         body += '}';
+      } else if (const std::string_view verb = subscription_verb(words.front());
+                 !verb.empty() && s.worker.pubsub != nullptr) {
+        if (s.conn.needs_auth() || words.size() < 2) {
+          w.errors.add();
+          body = s.conn.needs_auth() ? R"({"error":"NOAUTH Authentication required."})"
+                                     : R"({"error":"ERR a channel or pattern is needed"})";
+        } else {
+          if (!subscriber)
+            subscriber.emplace(s, io, ctx.get());
+          replies.clear();
+          subscriber->change(verb, std::span(words).subspan(1), replies);
+          for (const std::string& r : replies)
+            queue_text(ctx.get(), r);
+          continue;
+        }
       } else {
         session_call call(s, words);
         const reply& rep = co_await call;
@@ -242,8 +230,7 @@ task<void> serve_websocket(session& s, Writer& io, read_buffer& in) {
           w.errors.add();
         append_json_reply(words.front(), rep, body);
       }
-      const wslay_event_msg msg{WSLAY_TEXT_FRAME, reinterpret_cast<const std::uint8_t*>(body.data()), body.size()};
-      (void)wslay_event_queue_msg(ctx.get(), &msg);
+      queue_text(ctx.get(), body);
       if (s.conn.closing() && !closing) {
         queue_close(ctx.get(), WSLAY_CODE_NORMAL_CLOSURE, "");
         closing = true;

@@ -24,6 +24,7 @@ enum class http_target {
   bad,          // not an origin- or absolute-form target, or a bad %-escape: 400
   metrics,      // /metrics
   websocket,    // /ws
+  subscribe,    // /subscribe/<channel>
 };
 
 /// Maps `target` (as sent; decoded in place) to its kind; for `command`,

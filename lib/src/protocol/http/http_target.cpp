@@ -72,6 +72,8 @@ http_target map_target(std::span<char> target, std::vector<std::string_view>& wo
     return http_target::metrics;
   if (path == "/ws")
     return http_target::websocket;
+  if (path.starts_with("/subscribe/"))
+    return http_target::subscribe;
   if (ends_with(path, ".txt")) {
     text = true;
     last -= 4;
