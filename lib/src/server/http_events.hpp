@@ -21,12 +21,7 @@ namespace coronet::detail {
 template <class Writer>
 task<void> serve_events(session& s, Writer& io, std::string& body) {
   server_worker& w = s.worker;
-  http_head h;
-  h.content_type = "text/event-stream";
-  h.until_close = true;
-  h.no_store = true;
-  h.connection = http_connection::close;
-  append_http_head(h, io.pending());
+  append_event_stream_head(io.pending());
   char discard[512];
   for (;;) {
     body.clear();

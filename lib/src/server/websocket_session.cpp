@@ -18,7 +18,7 @@
 #include "coronet/protocol/line/line_codec.hpp"
 #include "protocol/detail/ascii_case.hpp"
 #include "protocol/http/http_codec.hpp"
-#include "server/pubsub/pubsub_client.hpp"
+#include "server/pubsub/session_subscriber.hpp"
 #include "server/session_batch.hpp"
 
 namespace coronet::detail {
@@ -83,11 +83,6 @@ void on_message(wslay_event_context_ptr ctx, const wslay_event_on_msg_recv_arg* 
   }
 }
 
-void queue_text(wslay_event_context_ptr ctx, std::string_view text) noexcept {
-  const wslay_event_msg msg{WSLAY_TEXT_FRAME, reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
-  (void)wslay_event_queue_msg(ctx, &msg);
-}
-
 using context_ptr = std::unique_ptr<wslay_event_context, void (*)(wslay_event_context_ptr)>;
 
 context_ptr make_context(websocket_link& link, std::uint64_t max_message) {
@@ -99,21 +94,23 @@ context_ptr make_context(websocket_link& link, std::uint64_t max_message) {
   return context_ptr(ctx, &wslay_event_context_free);
 }
 
+void queue_text(wslay_event_context_ptr ctx, std::string_view text) noexcept {
+  const wslay_event_msg msg{WSLAY_TEXT_FRAME, reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
+  (void)wslay_event_queue_msg(ctx, &msg);
+}
+
 // The Pub/Sub sink of a WebSocket connection: each message becomes a text message
 // `{"message":{"channel":...,"data":...}}` (a pattern's: `{"pmessage":{"pattern":...,...}}`),
 // queued in wslay and written once per delivery batch.
 template <class Writer>
-class websocket_subscriber final : public pubsub_client {
+class websocket_subscriber final : public session_subscriber<Writer> {
 public:
   websocket_subscriber(session& s, Writer& io, wslay_event_context_ptr ctx)
-      : pubsub_client(*s.worker.pubsub, s.worker.index, s.rt.ctx, s.conn, s.worker.opts.pubsub_output_limit),
-        session_(s),
-        io_(io),
-        ctx_(ctx) {}
+      : session_subscriber<Writer>(s, io), ctx_(ctx) {}
   ~websocket_subscriber() = default;
 
   void deliver(const pubsub_delivery& d) override {
-    if (cut_off_)
+    if (this->cut_off_)
       return;
     text_.clear();
     text_ += d.pattern_match ? "{\"pmessage\":{\"pattern\":" : "{\"message\":{";
@@ -126,17 +123,7 @@ public:
     text_ += ",\"data\":";
     append_json_quoted(d.payload, text_);
     text_ += "}}";
-    const wslay_event_msg msg{WSLAY_TEXT_FRAME, reinterpret_cast<const std::uint8_t*>(text_.data()), text_.size()};
-    (void)wslay_event_queue_msg(ctx_, &msg);
-  }
-
-  void flush() noexcept override {
-    if (cut_off_)
-      return;
-    (void)wslay_event_send(ctx_);
-    io_.flush();
-    if (over_output_limit(io_.buffered()))
-      session_.close();
+    queue_text(ctx_, text_);
   }
 
   // SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE or PUNSUBSCRIBE `names` (`verb` in lower case): one
@@ -148,26 +135,26 @@ public:
       const std::array<std::string_view, 1> one{name};
       std::string resp;  // RESP's confirmation, which this protocol does not carry
       if (verb == "subscribe")
-        subscribe(one, resp);
+        this->subscribe(one, resp);
       else if (verb == "unsubscribe")
-        unsubscribe(one, resp);
+        this->unsubscribe(one, resp);
       else if (verb == "psubscribe")
-        psubscribe(one, resp);
+        this->psubscribe(one, resp);
       else
-        punsubscribe(one, resp);
+        this->punsubscribe(one, resp);
       std::string& r = replies.emplace_back("{\"");
       r += verb;
       r += pattern ? "\":{\"pattern\":" : "\":{\"channel\":";
       append_json_quoted(name, r);
       r += ",\"subscriptions\":";
-      r += std::to_string(subscriptions());
+      r += std::to_string(this->subscriptions());
       r += "}}";
     }
   }
 
 private:
-  session& session_;
-  Writer& io_;
+  void before_flush() noexcept override { (void)wslay_event_send(ctx_); }
+
   wslay_event_context_ptr ctx_;
   std::string text_;
 };

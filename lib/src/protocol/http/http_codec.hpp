@@ -100,6 +100,11 @@ void append_http_error(int status, std::string_view text, std::string& out);
 /// formatted at most once a second per thread.
 std::string_view http_date() noexcept;
 
+/// Appends the head of a Server-Sent Events stream that ends with the
+/// connection (`text/event-stream`, no length, `Cache-Control: no-store`,
+/// `Connection: close`).
+void append_event_stream_head(std::string& out);
+
 /// True if `s` is well-formed UTF-8 (no overlong forms, surrogates or code
 /// points beyond U+10FFFF).
 bool valid_utf8(std::string_view s) noexcept;

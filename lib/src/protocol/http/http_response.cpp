@@ -123,6 +123,15 @@ void append_reply_response(http_head head, std::string_view name, const reply& r
     out += scratch;
 }
 
+void append_event_stream_head(std::string& out) {
+  http_head h;
+  h.content_type = "text/event-stream";
+  h.until_close = true;
+  h.no_store = true;
+  h.connection = http_connection::close;
+  append_http_head(h, out);
+}
+
 void append_http_error(int status, std::string_view text, std::string& out) {
   std::string line = "ERR ";
   line += text;

@@ -12,8 +12,7 @@
 
 #include "coronet/core/task.hpp"
 #include "protocol/http/http_codec.hpp"
-#include "server/pubsub/pubsub_client.hpp"
-#include "server/session.hpp"
+#include "server/pubsub/session_subscriber.hpp"
 
 namespace coronet::detail {
 
@@ -34,42 +33,22 @@ inline void append_sse_event(std::string_view payload, std::string& out) {
 
 // The sink of one event stream: its messages go into the connection's writer.
 template <class Writer>
-class sse_subscriber final : public pubsub_client {
+class sse_subscriber final : public session_subscriber<Writer> {
 public:
-  sse_subscriber(session& s, Writer& io)
-      : pubsub_client(*s.worker.pubsub, s.worker.index, s.rt.ctx, s.conn, s.worker.opts.pubsub_output_limit),
-        session_(s),
-        io_(io) {}
+  sse_subscriber(session& s, Writer& io) : session_subscriber<Writer>(s, io) {}
   ~sse_subscriber() = default;
 
   void deliver(const pubsub_delivery& d) override {
-    if (!cut_off_)
-      append_sse_event(d.payload, io_.pending());
+    if (!this->cut_off_)
+      append_sse_event(d.payload, this->io_.pending());
   }
-
-  void flush() noexcept override {
-    if (cut_off_)
-      return;
-    io_.flush();
-    if (over_output_limit(io_.buffered()))
-      session_.close();
-  }
-
-private:
-  session& session_;
-  Writer& io_;
 };
 
 // Streams `channel`'s messages: the head, then an event per message. The response has no
 // length and ends with the connection; what the peer sends meanwhile is dropped.
 template <class Writer>
 task<void> serve_subscribe(session& s, Writer& io, std::string_view channel) {
-  http_head h;
-  h.content_type = "text/event-stream";
-  h.until_close = true;
-  h.no_store = true;
-  h.connection = http_connection::close;
-  append_http_head(h, io.pending());
+  append_event_stream_head(io.pending());
   sse_subscriber<Writer> subscriber(s, io);
   {
     std::string confirmation;  // RESP's, which an event stream does not carry
