@@ -21,7 +21,7 @@ namespace {
 std::string page(std::string_view channel) {
   std::string html = R"(<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>coronet chat</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
 <style>
  body { font: 15px/1.4 system-ui, sans-serif; margin: 0 auto; max-width: 44em; padding: 1em; }
  #log { border: 1px solid #ccc; height: 60vh; overflow-y: auto; padding: .5em; margin-bottom: .5em; }
