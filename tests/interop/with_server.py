@@ -3,7 +3,8 @@
 port, then checks that the server is still up and stops cleanly.
 
 Usage: with_server.py [--require PATH]... SERVER [SERVER_ARGS...] -- CLIENT [ARGS...]
-`{port}` in the client's arguments becomes the server's port. The server gets
+`{port}` in the client's arguments becomes the server's port, `{port:NAME}`
+the port its banner names NAME (`{port:http}` for `--http-port 0`). The server gets
 `--port 0 --threads 1` and otherwise its defaults. A missing client program
 or --require'd file skips the test (exit 77), and so does a client that exits 77."""
 import os
@@ -27,7 +28,11 @@ def with_server(*args):
     if exe is None:
         skip("%s is not installed (scripts/setup installs it)" % client_argv[0])
     with timestamp_server(*server_argv) as srv:
-        argv = [exe] + [a.replace("{port}", str(srv.port)) for a in client_argv[1:]]
+        def fill(a):
+            for name, port in srv.ports.items():
+                a = a.replace("{port:%s}" % name, str(port))
+            return a.replace("{port}", str(srv.port))
+        argv = [exe] + [fill(a) for a in client_argv[1:]]
         print("running:", " ".join(argv), flush=True)
         rc, out, err = run(argv)
         print(out.rstrip(), flush=True)
