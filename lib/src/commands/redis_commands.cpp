@@ -5,12 +5,14 @@
 #include <vector>
 
 #include "commands/detail/redis_common.hpp"
+#include "commands/detail/redis_transaction.hpp"
 #include "commands/detail/unregistered.hpp"
 
 namespace coronet::commands {
 
 void register_redis_commands(router& r) {
   detail::require_unregistered(r, redis_command_names, "coronet::commands::register_redis_commands");
+  detail::require_unregistered(r, redis_transaction_command_names, "coronet::commands::register_redis_commands");
   using enum command_flags;
   const std::vector<std::string> connection_category = {"connection"};
   r.add(
@@ -39,6 +41,7 @@ void register_redis_commands(router& r) {
   r.add("config", "server parameters: GET (glob patterns, as Redis's names); SET answers an error",
         &redis::config_command, arity::at_least(1));
   r.set_flags("config", admin | noscript | loading | stale).set_acl_categories("config", {"dangerous"});
+  redis::register_transaction_commands(r);
 }
 
 }  // namespace coronet::commands

@@ -217,6 +217,7 @@ reply reset_command(request& req) {
     connection& conn = *req.conn;
     conn.protover = 2;
     conn.name.clear();
+    conn.discard_transaction();
     // lib_name and lib_version stay: they describe the library behind the connection.
     if (!conn.password.empty())
       conn.authenticated = false;

@@ -19,6 +19,7 @@
 #include "protocol/http/http_codec.hpp"
 #include "server/security_attack.hpp"
 #include "server/session_batch.hpp"
+#include "server/session_transaction.hpp"
 
 namespace coronet::detail {
 namespace {
@@ -142,15 +143,20 @@ task<void> serve_stream(session& s, Writer& io) {
         co_return;
       }
       if (!words.empty()) {
-        session_call call(s, words, target_of(codec, io.pending()));
-        const reply& rep = co_await call;
-        // HELLO's own reply is already in the version it chose, as in Redis.
-        if constexpr (requires { codec.set_protover(2); })
-          codec.set_protover(s.conn.protover);
-        if (call.written()) {
-          count_answer(s, call.wrote_error());
+        // Between MULTI and EXEC only: the one test the request path pays for transactions.
+        if (s.conn.in_transaction()) [[unlikely]] {
+          co_await serve_in_transaction(s, io, codec, words);
         } else {
-          answer<Codec>(s, io, codec, rep);
+          session_call call(s, words, target_of(codec, io.pending()));
+          const reply& rep = co_await call;
+          // HELLO's own reply is already in the version it chose, as in Redis.
+          if constexpr (requires { codec.set_protover(2); })
+            codec.set_protover(s.conn.protover);
+          if (call.written()) {
+            count_answer(s, call.wrote_error());
+          } else {
+            answer<Codec>(s, io, codec, rep);
+          }
         }
         progressed = true;
       }
