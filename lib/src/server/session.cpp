@@ -78,6 +78,14 @@ bool drain_session(connection_core& c, bool late, bool grace_over) noexcept {
   return false;
 }
 
+// The drain's forced close: a handler still running is cancelled, so that the session ends
+// (and its connection's close hooks run) on its own thread rather than being abandoned.
+void force_close_session(connection_core& c) noexcept {
+  auto* s = static_cast<session*>(c.protocol_);
+  if (s != nullptr && s->waiting)
+    s->cancel();
+}
+
 // Counts a request answered, with an error or not.
 [[gnu::always_inline]] inline void count_answer(session& s, bool error) noexcept {
   server_worker& w = s.worker;
@@ -256,6 +264,7 @@ session::session(server_worker& w, connection_core& c)
     c.idle_timeout_ = std::max(w.opts.http.idle_timeout, std::chrono::milliseconds(0));
   c.protocol_ = this;
   c.on_drain_ = &drain_session;
+  c.on_force_close_ = &force_close_session;
 }
 
 session::~session() {
@@ -263,6 +272,7 @@ session::~session() {
     worker.metrics.closed(conn.protocol);
   core.protocol_ = nullptr;
   core.on_drain_ = nullptr;
+  core.on_force_close_ = nullptr;
   core.busy_ = false;
   core.clear_deadline();
 }
