@@ -59,6 +59,15 @@ struct remembered {
   std::vector<std::string> values;
 };
 
+// The values kept, joined by commas.
+std::string joined(const remembered* kept) {
+  std::string out;
+  if (kept != nullptr)
+    for (const std::string& v : kept->values)
+      out += (out.empty() ? "" : ",") + v;
+  return out;
+}
+
 // `remember x`: keeps x for the connection; the first call adds the hook that reports them.
 // `recall`: the values kept so far, joined by commas. `hang`: remembers "hang", then waits
 // 60 s (a server stop cancels it).
@@ -66,12 +75,7 @@ coronet::router make_router(recorder& rec) {
   coronet::router r = coronet_test::make_test_router();
   const auto keep = [&rec](coronet::connection& conn, std::string_view value) {
     if (conn.find_state<remembered>() == nullptr)
-      conn.on_close([&rec](coronet::connection& c) {
-        std::string joined;
-        for (const std::string& v : c.state<remembered>().values)
-          joined += (joined.empty() ? "" : ",") + v;
-        rec.add(joined);
-      });
+      conn.on_close([&rec](coronet::connection& c) { rec.add(joined(c.find_state<remembered>())); });
     conn.state<remembered>().values.emplace_back(value);
     std::lock_guard lock(rec.mutex);
     rec.handler_thread = std::this_thread::get_id();
@@ -85,14 +89,7 @@ coronet::router make_router(recorder& rec) {
       coronet::arity::exactly(1));
   r.add(
       "recall", "the values kept",
-      [](coronet::request& req) {
-        const remembered* kept = req.conn->find_state<remembered>();
-        std::string joined;
-        if (kept != nullptr)
-          for (const std::string& v : kept->values)
-            joined += (joined.empty() ? "" : ",") + v;
-        return coronet::reply::bulk(joined);
-      },
+      [](coronet::request& req) { return coronet::reply::bulk(joined(req.conn->find_state<remembered>())); },
       coronet::arity::exactly(0));
   r.add(
       "hang", "keeps 'hang', then waits 60 s",

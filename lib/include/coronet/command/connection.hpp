@@ -119,11 +119,16 @@ public:
   /// none (see `state`). Threading: the connection's thread only, as all of
   /// `connection`. Never throws.
   template <class T>
-  T* find_state() const noexcept {
+  T* find_state() noexcept {
     for (const user_state& s : states_)
       if (s.type == std::type_index(typeid(T)))
         return static_cast<T*>(s.value.get());
     return nullptr;
+  }
+  /// As above, read-only.
+  template <class T>
+  const T* find_state() const noexcept {
+    return const_cast<connection*>(this)->find_state<T>();
   }
   /// The user state of type `T` this connection holds, default-constructed
   /// the first time: one value per type, kept across requests (and across
