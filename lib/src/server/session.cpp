@@ -150,21 +150,20 @@ task<void> serve_stream(session& s, Writer& io) {
         co_await finish(s, io);
         co_return;
       }
-      if (!words.empty()) {
-        // Between MULTI and EXEC only: the one test the request path pays for transactions.
-        if (s.conn.in_transaction()) [[unlikely]] {
-          co_await serve_in_transaction(s, io, codec, words);
+      // Between MULTI and EXEC only: the one test the request path pays for transactions.
+      if (!words.empty() && s.conn.in_transaction()) [[unlikely]] {
+        co_await serve_in_transaction(s, io, codec, words);
+        progressed = true;
+      } else if (!words.empty()) {
+        session_call call(s, words, target_of(codec, io.pending()));
+        const reply& rep = co_await call;
+        // HELLO's own reply is already in the version it chose, as in Redis.
+        if constexpr (requires { codec.set_protover(2); })
+          codec.set_protover(s.conn.protover);
+        if (call.written()) {
+          count_answer(s, call.wrote_error());
         } else {
-          session_call call(s, words, target_of(codec, io.pending()));
-          const reply& rep = co_await call;
-          // HELLO's own reply is already in the version it chose, as in Redis.
-          if constexpr (requires { codec.set_protover(2); })
-            codec.set_protover(s.conn.protover);
-          if (call.written()) {
-            count_answer(s, call.wrote_error());
-          } else {
-            answer<Codec>(s, io, codec, rep);
-          }
+          answer<Codec>(s, io, codec, rep);
         }
         progressed = true;
       }
