@@ -159,8 +159,7 @@ TEST_CASE("close hooks run when the server stops, idle connections and a handler
     CHECK(t == rec.handler_thread);
 }
 
-TEST_CASE("close hooks run in order, once; one that throws is logged and the next still run",
-          "[connection][fault]") {
+TEST_CASE("close hooks run in order, once; one that throws is logged and the next still run", "[connection][fault]") {
   std::vector<std::string> logged;
   std::mutex log_mutex;
   coronet::set_log_handler([&](coronet::log_level, std::string_view line) {

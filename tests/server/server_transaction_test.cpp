@@ -63,8 +63,8 @@ TEST_CASE("MULTI queues, EXEC answers one array of the replies, byte for byte", 
   peer p(s.port());
 
   SECTION("RESP2: plain, writing and suspending handlers in order") {
-    p.send(resp({"MULTI"}) + resp({"ECHO", "a"}) + resp({"PING"}) + resp({"pair", "x", "y"}) +
-           resp({"later", "z"}) + resp({"incr"}) + resp({"EXEC"}));
+    p.send(resp({"MULTI"}) + resp({"ECHO", "a"}) + resp({"PING"}) + resp({"pair", "x", "y"}) + resp({"later", "z"}) +
+           resp({"incr"}) + resp({"EXEC"}));
     const std::string want =
         "+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n"
         "*5\r\n$1\r\na\r\n+PONG\r\n*2\r\n$1\r\nx\r\n$1\r\ny\r\n$1\r\nz\r\n:1\r\n";
@@ -72,8 +72,7 @@ TEST_CASE("MULTI queues, EXEC answers one array of the replies, byte for byte", 
     CHECK(p.call("PING") == "+PONG");  // the transaction is over
   }
   SECTION("an unknown command or a wrong argument count while queuing aborts EXEC") {
-    p.send(resp({"MULTI"}) + resp({"incr"}) + resp({"nosuch", "x"}) + resp({"ECHO"}) + resp({"EXEC"}) +
-           resp({"incr"}));
+    p.send(resp({"MULTI"}) + resp({"incr"}) + resp({"nosuch", "x"}) + resp({"ECHO"}) + resp({"EXEC"}) + resp({"incr"}));
     const std::string want =
         "+OK\r\n+QUEUED\r\n"
         "-ERR unknown command 'nosuch', with args beginning with: 'x' \r\n"
@@ -82,9 +81,9 @@ TEST_CASE("MULTI queues, EXEC answers one array of the replies, byte for byte", 
     CHECK(p.exactly(want.size()) == want);  // the queued incr never ran
   }
   SECTION("DISCARD, nested MULTI, EXEC and DISCARD without MULTI, RESET") {
-    p.send(resp({"EXEC"}) + resp({"DISCARD"}) + resp({"MULTI"}) + resp({"MULTI"}) + resp({"incr"}) +
-           resp({"DISCARD"}) + resp({"MULTI"}) + resp({"incr"}) + resp({"RESET"}) + resp({"EXEC"}) +
-           resp({"WATCH", "k"}) + resp({"UNWATCH"}));
+    p.send(resp({"EXEC"}) + resp({"DISCARD"}) + resp({"MULTI"}) + resp({"MULTI"}) + resp({"incr"}) + resp({"DISCARD"}) +
+           resp({"MULTI"}) + resp({"incr"}) + resp({"RESET"}) + resp({"EXEC"}) + resp({"WATCH", "k"}) +
+           resp({"UNWATCH"}));
     const std::string want =
         "-ERR EXEC without MULTI\r\n-ERR DISCARD without MULTI\r\n+OK\r\n"
         "-ERR MULTI calls can not be nested\r\n+QUEUED\r\n+OK\r\n"
@@ -129,7 +128,8 @@ TEST_CASE("a transaction's queued commands are bounded by max_query_buffer_bytes
   // Each ECHO costs its words' bytes plus 32 per word: 4 + 100 + 64 = 168, so 6 fit.
   for (int i = 0; i < 6; ++i)
     CHECK(p.call("ECHO " + value) == "+QUEUED");
-  CHECK(p.call("ECHO " + value) == "-ERR transaction too large: its queued commands would exceed max_query_buffer_bytes");
+  CHECK(p.call("ECHO " + value) ==
+        "-ERR transaction too large: its queued commands would exceed max_query_buffer_bytes");
   CHECK(p.call("ECHO a") == "+QUEUED");  // not kept: the transaction is aborted already
   CHECK(p.call("EXEC") + "\r\n" == execabort);
   CHECK(p.call("PING") == "+PONG");

@@ -59,8 +59,7 @@ reply watch_command(request& req) {
 void register_transaction_commands(router& r) {
   using enum command_flags;
   const std::vector<std::string> transaction_category = {"transaction"};
-  r.add("multi", "starts a transaction: the next commands are queued until EXEC", &multi_command,
-        arity::exactly(0));
+  r.add("multi", "starts a transaction: the next commands are queued until EXEC", &multi_command, arity::exactly(0));
   r.set_flags("multi", noscript | loading | stale | fast).set_acl_categories("multi", transaction_category);
   r.add("exec", "runs the commands queued since MULTI, replying with an array of their replies", &exec_command,
         arity::at_least(0));
@@ -70,7 +69,8 @@ void register_transaction_commands(router& r) {
   r.add("watch", "not supported: answers an error", &watch_command, arity::at_least(1));
   r.set_flags("watch", noscript | loading | stale | fast).set_acl_categories("watch", transaction_category);
   // Nothing is ever watched, so UNWATCH has nothing to forget.
-  r.add("unwatch", "forgets watched keys: none ever are", [](request&) { return ok(); }, arity::exactly(0));
+  r.add(
+      "unwatch", "forgets watched keys: none ever are", [](request&) { return ok(); }, arity::exactly(0));
   r.set_flags("unwatch", noscript | loading | stale | fast).set_acl_categories("unwatch", transaction_category);
 }
 

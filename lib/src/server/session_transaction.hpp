@@ -118,8 +118,7 @@ task<void> serve_in_transaction(session& s, Writer& io, Codec& codec, std::span<
     count_transaction_answer(s, co_await run_in_session(s, codec, words, io.pending()));
     co_return;
   } else if (!t.dirty && !t.add(words, s.worker.opts.max_query_buffer_bytes)) {
-    refusal = reply::error_line(
-        "ERR transaction too large: its queued commands would exceed max_query_buffer_bytes");
+    refusal = reply::error_line("ERR transaction too large: its queued commands would exceed max_query_buffer_bytes");
   } else {
     // Once refused, nothing more is kept: EXEC will abort anyway (Redis's queueMultiCommand).
     codec.encode(reply::text("QUEUED"), io.pending());

@@ -15,8 +15,8 @@ inline constexpr std::array<std::string_view, 8> redis_command_names = {"hello",
                                                                         "info",  "command", "reset",  "config"};
 
 /// The transaction commands `register_redis_commands` registers too.
-inline constexpr std::array<std::string_view, 5> redis_transaction_command_names = {"multi", "exec", "discard",
-                                                                                    "watch", "unwatch"};
+inline constexpr std::array<std::string_view, 5> redis_transaction_command_names = {"multi", "exec", "discard", "watch",
+                                                                                    "unwatch"};
 
 /// Registers the commands a Redis client library sends on connect, so that
 /// any client connects with its default options (`register_builtins` calls
