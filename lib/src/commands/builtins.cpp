@@ -128,6 +128,7 @@ void register_builtins(router& r) {
                                                             "help",      "quit",      "stats"};
   detail::require_unregistered(r, names, "coronet::commands::register_builtins");
   detail::require_unregistered(r, redis_command_names, "coronet::commands::register_builtins");
+  detail::require_unregistered(r, redis_transaction_command_names, "coronet::commands::register_builtins");
 
   using enum command_flags;
   const std::vector<std::string> connection_category = {"connection"};

@@ -5,12 +5,14 @@
 #include <vector>
 
 #include "commands/detail/redis_common.hpp"
+#include "commands/detail/redis_transaction.hpp"
 #include "commands/detail/unregistered.hpp"
 
 namespace coronet::commands {
 
 void register_redis_commands(router& r) {
   detail::require_unregistered(r, redis_command_names, "coronet::commands::register_redis_commands");
+  detail::require_unregistered(r, redis_transaction_command_names, "coronet::commands::register_redis_commands");
   using enum command_flags;
   const std::vector<std::string> connection_category = {"connection"};
   r.add(
@@ -54,6 +56,7 @@ void register_redis_commands(router& r) {
   r.set_flags("publish", loading | stale | fast).set_acl_categories("publish", pubsub_category);
   r.add("pubsub", "Pub/Sub state: CHANNELS, NUMSUB, NUMPAT, HELP", &redis::pubsub_command, arity::at_least(1));
   r.set_flags("pubsub", loading | stale).set_acl_categories("pubsub", pubsub_category);
+  redis::register_transaction_commands(r);
 }
 
 }  // namespace coronet::commands

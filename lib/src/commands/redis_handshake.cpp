@@ -220,6 +220,7 @@ reply reset_command(request& req) {
       conn.pubsub->drop_all();
     conn.protover = 2;
     conn.name.clear();
+    conn.discard_transaction();
     // lib_name and lib_version stay: they describe the library behind the connection.
     if (!conn.password.empty())
       conn.authenticated = false;

@@ -21,6 +21,7 @@
 #include "server/pubsub/resp_subscriber.hpp"
 #include "server/security_attack.hpp"
 #include "server/session_batch.hpp"
+#include "server/session_transaction.hpp"
 
 namespace coronet::detail {
 namespace {
@@ -82,6 +83,14 @@ bool drain_session(connection_core& c, bool late, bool grace_over) noexcept {
   }
   s->stop_reading();
   return false;
+}
+
+// The drain's forced close: a handler still running is cancelled, so that the session ends
+// (and its connection's close hooks run) on its own thread rather than being abandoned.
+void force_close_session(connection_core& c) noexcept {
+  auto* s = static_cast<session*>(c.protocol_);
+  if (s != nullptr && s->waiting)
+    s->cancel();
 }
 
 // Counts a request answered, with an error or not.
@@ -158,7 +167,11 @@ task<void> serve_stream(session& s, Writer& io) {
         co_await finish(s, io);
         co_return;
       }
-      if (!words.empty()) {
+      // Between MULTI and EXEC only: the one test the request path pays for transactions.
+      if (!words.empty() && s.conn.in_transaction()) [[unlikely]] {
+        co_await serve_in_transaction(s, io, codec, words);
+        progressed = true;
+      } else if (!words.empty()) {
         session_call call(s, words, target_of(codec, io.pending()));
         const reply& rep = co_await call;
         // HELLO's own reply is already in the version it chose, as in Redis.
@@ -270,6 +283,7 @@ session::session(server_worker& w, connection_core& c)
     c.idle_timeout_ = std::max(w.opts.http.idle_timeout, std::chrono::milliseconds(0));
   c.protocol_ = this;
   c.on_drain_ = &drain_session;
+  c.on_force_close_ = &force_close_session;
 }
 
 session::~session() {
@@ -277,6 +291,7 @@ session::~session() {
     worker.metrics.closed(conn.protocol);
   core.protocol_ = nullptr;
   core.on_drain_ = nullptr;
+  core.on_force_close_ = nullptr;
   core.busy_ = false;
   core.clear_deadline();
 }

@@ -180,8 +180,11 @@ void stream_runtime::force_close(std::size_t index) noexcept {
   if (index == 0 && agent)
     agent->close();
   w.background->cancel();
-  for (connection_core* c = w.head; c != nullptr; c = c->next_)
+  for (connection_core* c = w.head; c != nullptr; c = c->next_) {
+    if (c->on_force_close_ != nullptr)
+      c->on_force_close_(*c);
     c->close_transport();
+  }
 }
 
 bool take_drain(connection_core& c, bool late, bool grace_over) noexcept {

@@ -4,8 +4,14 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <typeindex>
+#include <typeinfo>
+#include <utility>
+#include <vector>
 
 #include "coronet/protocol/wire_protocol.hpp"
 #include "coronet/net/socket.hpp"
@@ -16,10 +22,13 @@ class server;
 class auth_throttle;
 namespace detail {
 class pubsub_client;
+struct transaction;
 }  // namespace detail
 
 /// The connection a request arrived on, as a handler sees it (`request::conn`).
 /// Valid for the duration of the handler; used only on the connection's thread.
+/// A server's session owns it: it lives as long as the connection, and keeps
+/// the user state and close hooks below from one request to the next.
 ///
 /// A server's session fills in `peer`, `local`, `fd`, `protocol`, `owner`, `listener`,
 /// `id`, `created`, `password`, `authenticated` and `throttle`; the built-in Redis
@@ -105,10 +114,107 @@ public:
   /// The connection's Pub/Sub state (internal, for the built-in Pub/Sub
   /// commands): set by a server's RESP sessions, null elsewhere.
   detail::pubsub_client* pubsub = nullptr;
+  /// An empty connection, as outside a server.
+  connection();
+  /// Not copyable: its state and close hooks belong to one connection.
+  connection(const connection&) = delete;
+  /// Not copyable.
+  connection& operator=(const connection&) = delete;
+  /// Runs the close hooks not run yet (`run_close_hooks`), then destroys the
+  /// user state.
+  ~connection();
+
+  /// The user state of type `T` this connection holds, or null if it holds
+  /// none (see `state`). Threading: the connection's thread only, as all of
+  /// `connection`. Never throws.
+  template <class T>
+  T* find_state() noexcept {
+    for (const user_state& s : states_)
+      if (s.type == std::type_index(typeid(T)))
+        return static_cast<T*>(s.value.get());
+    return nullptr;
+  }
+  /// As above, read-only.
+  template <class T>
+  const T* find_state() const noexcept {
+    return const_cast<connection*>(this)->find_state<T>();
+  }
+  /// The user state of type `T` this connection holds, default-constructed
+  /// the first time: one value per type, kept across requests (and across
+  /// `RESET`) until the connection ends, then destroyed after its close
+  /// hooks ran. Use a type of your own (a struct) as the key. Throws what
+  /// `T`'s constructor throws, or `std::bad_alloc`; nothing is added then.
+  template <class T>
+  T& state() {
+    if (T* found = find_state<T>())
+      return *found;
+    return set_state<T>();
+  }
+  /// Replaces the user state of type `T` with one made from `args`, and
+  /// returns it. Throws as `T`'s constructor, leaving the old value in place.
+  template <class T, class... Args>
+  T& set_state(Args&&... args) {
+    std::shared_ptr<void> made = std::make_shared<T>(std::forward<Args>(args)...);
+    T* value = static_cast<T*>(made.get());
+    for (user_state& s : states_)
+      if (s.type == std::type_index(typeid(T))) {
+        s.value = std::move(made);
+        return *value;
+      }
+    states_.push_back(user_state{std::type_index(typeid(T)), std::move(made)});
+    return *value;
+  }
+  /// Destroys the user state of type `T`, if there is one. Throws only what
+  /// `T`'s destructor throws.
+  template <class T>
+  void erase_state() {
+    for (auto it = states_.begin(); it != states_.end(); ++it)
+      if (it->type == std::type_index(typeid(T))) {
+        states_.erase(it);
+        return;
+      }
+  }
+
+  /// Adds `hook`, to run once when the connection ends, whatever ends it
+  /// (the peer closing, an error, a timeout, `QUIT`, the server's drain or
+  /// stop): hooks run in the order they were added, on the connection's
+  /// thread, before the user state is destroyed, with this connection (still
+  /// valid; its reply can no longer be sent). An exception from a hook is
+  /// logged at `log_level::error` and the next hooks still run. A hook added
+  /// while the hooks run also runs. Throws `std::bad_alloc` only.
+  void on_close(std::function<void(connection&)> hook) { close_hooks_.push_back(std::move(hook)); }
+  /// Runs, in order, the close hooks added and not run yet; the server's
+  /// session calls it as the connection ends (the destructor does too). Never
+  /// throws.
+  void run_close_hooks() noexcept;
+
+  /// True between `MULTI` and the `EXEC`, `DISCARD` or `RESET` that ends the
+  /// transaction: meanwhile a RESP or line session queues the commands that
+  /// arrive instead of running them (see docs/guide.md, "Transactions").
+  bool in_transaction() const noexcept { return transaction_ != nullptr; }
+  /// Starts a transaction (what `MULTI` does); nothing if one is open.
+  /// Throws `std::bad_alloc` only.
+  void begin_transaction();
+  /// Ends the open transaction, dropping the commands queued (what `DISCARD`
+  /// and `RESET` do); nothing if none is open. Never throws.
+  void discard_transaction() noexcept;
+  /// For the server's sessions: the open transaction (null if none).
+  detail::transaction* transaction() const noexcept { return transaction_.get(); }
+  /// For the server's sessions: ends the open transaction and hands it over.
+  std::unique_ptr<detail::transaction> take_transaction() noexcept;
 
 private:
+  // One user state value and the type it is kept under.
+  struct user_state {
+    std::type_index type;
+    std::shared_ptr<void> value;
+  };
+
   bool close_after_reply_ = false;
   bool drop_reply_ = false;
+  std::vector<user_state> states_;
+  std::vector<std::function<void(connection&)>> close_hooks_;
+  std::unique_ptr<detail::transaction> transaction_;
 };
 
 }  // namespace coronet

@@ -14,7 +14,7 @@ namespace coronet::commands {
 /// Registers the built-in commands on `r` (opt-in; call once, before the
 /// server starts), then the Redis handshake commands of
 /// `register_redis_commands` (HELLO, AUTH, CLIENT, SELECT, INFO, COMMAND,
-/// RESET). Data values are bulk strings; status replies (`PONG`, `OK`) are
+/// RESET, and MULTI, EXEC, DISCARD, WATCH, UNWATCH). Data values are bulk strings; status replies (`PONG`, `OK`) are
 /// simple strings, as in Redis. Replies are shown as the `line` protocol
 /// prints them:
 ///
@@ -51,8 +51,8 @@ namespace coronet::commands {
 /// Each command carries Redis's flags (`command::flags`; COMMAND INFO shows
 /// them). Argument counts are enforced by the router (`ERR wrong number of
 /// arguments for 'x' command`). Throws `command_error`, leaving `r`
-/// unchanged, if any of these names, aliases or `redis_command_names` is
-/// already registered; `std::bad_alloc` if memory runs out (`r` may then
+/// unchanged, if any of these names, aliases, `redis_command_names` or
+/// `redis_transaction_command_names` is already registered; `std::bad_alloc` if memory runs out (`r` may then
 /// hold some of the commands).
 void register_builtins(router& r);
 

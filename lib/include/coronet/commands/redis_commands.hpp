@@ -15,6 +15,10 @@ inline constexpr std::array<std::string_view, 14> redis_command_names = {
     "hello", "auth",      "client",      "select",     "info",         "command", "reset",
     "config", "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "publish", "pubsub"};
 
+/// The transaction commands `register_redis_commands` registers too.
+inline constexpr std::array<std::string_view, 5> redis_transaction_command_names = {"multi", "exec", "discard", "watch",
+                                                                                    "unwatch"};
+
 /// Registers the commands a Redis client library sends on connect, so that
 /// any client connects with its default options (`register_builtins` calls
 /// it; call it directly only on a router without the built-ins). Replies
@@ -94,13 +98,25 @@ inline constexpr std::array<std::string_view, 14> redis_command_names = {
 ///   server` elsewhere); outside a server `PUBLISH` answers 0 and `PUBSUB`
 ///   empty results.
 ///
+/// - `MULTI`, `EXEC`, `DISCARD` (`redis_transaction_command_names`) — a
+///   transaction as Redis 7.0 runs one: see docs/guide.md, "Transactions".
+///   A RESP or line session queues the commands after `MULTI` (`QUEUED`)
+///   and runs them at `EXEC`; errors as Redis's (`ERR MULTI calls can not be
+///   nested`, `ERR EXEC without MULTI`, `ERR DISCARD without MULTI`,
+///   `EXECABORT Transaction discarded because of previous errors.`). Over
+///   HTTP and raw, `MULTI` answers `ERR MULTI is not available over this
+///   protocol`. `WATCH` answers `ERR WATCH is not supported: this server keeps
+///   no keys to watch` (inside a transaction Redis's `ERR WATCH inside MULTI
+///   is not allowed`); `UNWATCH` answers `OK`. `RESET` discards a transaction.
+///
 /// Subcommands are case-insensitive; an unknown one is `ERR unknown
 /// subcommand 'x'. Try CLIENT HELP.`, a wrong count `ERR wrong number of
 /// arguments for 'client|setname' command`, as Redis says. With no
 /// connection (`request::conn` null) the commands act on a scratch one.
 ///
 /// Throws `command_error`, leaving `r` unchanged, if one of
-/// `redis_command_names` is taken; `std::bad_alloc` if memory runs out.
+/// `redis_command_names` or `redis_transaction_command_names` is taken;
+/// `std::bad_alloc` if memory runs out.
 void register_redis_commands(router& r);
 
 /// True when `attempt` equals `secret`, in a time that depends only on

@@ -107,6 +107,9 @@ public:
   // Accepted while a reuse_port drain hands the port over: read-stopped a little later.
   bool fresh_ = false;
   bool closed_ = false;
+  // Called by the drain's forced close, before the transport closes: a protocol cancels what
+  // its connection waits on that is not the socket (a command handler). Null: nothing.
+  void (*on_force_close_)(connection_core&) noexcept = nullptr;
 
   // Counts a completed read (activity for idle_timeout) and maps its error.
   void note_read(std::size_t n, std::error_code& ec) noexcept;
