@@ -162,12 +162,44 @@ TEST_CASE("websocket: a request that is not a valid handshake is refused", "[htt
            "Sec-WebSocket-Key: c2hvcnQ=\r\n\r\n");
     CHECK(p.until("\r\n\r\n").starts_with("HTTP/1.1 400 "));
   }
+  SECTION("a page of another origin: 403; of this server's own: 101") {
+    ws_peer p(s.port());
+    CHECK(p.upgrade("Origin: https://evil.example\r\n").starts_with("HTTP/1.1 403 "));
+    CHECK(p.closed_by_server());
+    ws_peer same(s.port());
+    CHECK(same.upgrade("Origin: http://T\r\n").starts_with("HTTP/1.1 101 "));  // Host: t, any case
+  }
   SECTION("no Connection: Upgrade: 400") {
     ws_peer p(s.port());
     p.send("GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
     CHECK(p.until("\r\n\r\n").starts_with("HTTP/1.1 400 "));
   }
+}
+
+TEST_CASE("websocket: http_options::websocket_origins names the other pages allowed", "[http][websocket]") {
+  coronet::server_options o = ws_options();
+  o.http.websocket_origins = {"https://app.example"};
+  coronet_test::running_server s(o);
+  ws_peer allowed(s.port());
+  CHECK(allowed.upgrade("Origin: https://app.example\r\n").starts_with("HTTP/1.1 101 "));
+  ws_peer other(s.port());
+  CHECK(other.upgrade("Origin: http://t\r\n").starts_with("HTTP/1.1 403 "));
+  ws_peer program(s.port());
+  CHECK(program.upgrade().starts_with("HTTP/1.1 101 "));  // no Origin: not a browser
+}
+
+TEST_CASE("websocket: after QUIT or a protocol error, later messages are not run", "[http][websocket]") {
+  coronet_test::running_server s(ws_options(), coronet_test::builtins());
+  ws_peer p(s.port());
+  REQUIRE(p.upgrade().starts_with("HTTP/1.1 101 "));
+  CHECK(p.call("ping") == R"({"ping":"PONG"})");
+  const std::uint64_t before = s.get().stats().requests;
+  // One segment: QUIT, then a command that must not run.
+  p.send(text("quit") + text("echo after-quit"));
+  CHECK(p.next().payload == R"({"quit":"OK"})");
+  CHECK(p.next().close_code() == 1000);
+  CHECK(s.get().stats().requests == before + 1);
 }
 
 TEST_CASE("websocket: protocol errors close with RFC 6455's codes", "[http][websocket]") {
@@ -236,6 +268,32 @@ TEST_CASE("websocket: with a password, the upgrade with credentials is authentic
     ws_peer p(s.port());
     CHECK(p.upgrade("Authorization: Bearer wrong\r\n").starts_with("HTTP/1.1 401 "));
   }
+}
+
+TEST_CASE("websocket: the idle timeout closes a silent connection, not a subscribed one", "[http][websocket]") {
+  coronet::server_options o = ws_options();
+  o.http.idle_timeout = 200ms;
+  coronet_test::running_server s(o, coronet_test::builtins());
+  ws_peer subscribed(s.port());
+  REQUIRE(subscribed.upgrade().starts_with("HTTP/1.1 101 "));
+  CHECK(subscribed.call("subscribe quiet") == R"({"subscribe":{"channel":"quiet","subscriptions":1}})");
+  ws_peer silent(s.port());
+  REQUIRE(silent.upgrade().starts_with("HTTP/1.1 101 "));
+  REQUIRE(silent.readable_within(5s));
+  CHECK(silent.closed());
+  // Several idle periods later, the subscriber is still there.
+  CHECK_FALSE(subscribed.readable_within(800ms));
+  CHECK(subscribed.call("ping") == R"({"ping":"PONG"})");
+}
+
+TEST_CASE("websocket: before AUTH, a message over 4 KiB closes with 1009", "[http][websocket][auth]") {
+  coronet::server_options o = ws_options();
+  o.password = "sesame";
+  coronet_test::running_server s(o, coronet_test::builtins());
+  ws_peer p(s.port());
+  REQUIRE(p.upgrade().starts_with("HTTP/1.1 101 "));
+  p.send(text("echo " + std::string(5000, 'x')));
+  CHECK(p.next().close_code() == 1009);
 }
 
 TEST_CASE("websocket: the drain closes with 1001 going away", "[http][websocket]") {

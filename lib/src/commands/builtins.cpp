@@ -41,7 +41,8 @@ reply timestamp_command(request& req) {
 
 void ping_command(request& req, response_writer& out) {
   // Subscribed in RESP2, Redis answers with a Pub/Sub-shaped array.
-  if (req.conn != nullptr && req.conn->subscriptions != 0 && req.conn->protover < 3)
+  if (req.conn != nullptr && req.conn->subscriptions != 0 && req.conn->protover < 3 &&
+      req.conn->protocol == wire_protocol::resp)
     return out.value(reply::array({reply::bulk("pong"), reply::bulk(req.arg(0))}));
   if (req.size() == 0)
     out.text("PONG");

@@ -71,9 +71,9 @@ public:
       if (left <= steady::duration::zero())
         co_return true;
       if (stash_.size() >= stash_limit_) {
-        // No room to keep more of the peer's bytes: a plain wait, which the
-        // drain or a close notices only afterwards.
-        co_await sleep_for(left);
+        // No room to keep more of the peer's bytes: a plain wait, in slices, so that
+        // the drain is seen within a second.
+        co_await sleep_for(std::min<steady::duration>(left, std::chrono::seconds(1)));
         continue;
       }
       const std::size_t held = stash_.size();

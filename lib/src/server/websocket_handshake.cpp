@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <new>
+#include <span>
 #include <string>
 
 #include "protocol/detail/ascii_case.hpp"
@@ -69,9 +70,22 @@ void append_base64(const unsigned char* p, std::size_t n, std::string& out) {
   }
 }
 
+// True if a page of `origin` may open the WebSocket that `m` asks for (see
+// http_options::websocket_origins).
+bool origin_allowed(const http_message& m, std::string_view origin, std::span<const std::string> allowed) noexcept {
+  if (origin.empty())
+    return true;
+  if (allowed.empty()) {
+    const std::size_t scheme_end = origin.find("://");
+    return scheme_end != std::string_view::npos && ascii_iequals(origin.substr(scheme_end + 3), trim(header(m, "host")));
+  }
+  return std::any_of(allowed.begin(), allowed.end(),
+                     [origin](const std::string& a) { return a == "*" || ascii_iequals(a, origin); });
+}
+
 }  // namespace
 
-websocket_upgrade check_websocket_upgrade(const http_message& m) noexcept {
+websocket_upgrade check_websocket_upgrade(const http_message& m, std::span<const std::string> origins) noexcept {
   websocket_upgrade u;
   if (!has_token(m, "upgrade", "websocket")) {
     u.status = 426;
@@ -88,6 +102,9 @@ websocket_upgrade check_websocket_upgrade(const http_message& m) noexcept {
   } else if (u.key = trim(header(m, "sec-websocket-key")); !valid_key(u.key)) {
     u.status = 400;
     u.error = "a WebSocket handshake needs a Sec-WebSocket-Key of 16 bytes in base64";
+  } else if (!origin_allowed(m, trim(header(m, "origin")), origins)) {
+    u.status = 403;
+    u.error = "WebSocket from a page of another origin (see http_options::websocket_origins)";
   }
   return u;
 }

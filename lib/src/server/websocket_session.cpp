@@ -11,6 +11,7 @@
 #include <span>
 #include <new>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include "coronet/core/error.hpp"
@@ -28,6 +29,9 @@ namespace {
 constexpr std::chrono::seconds close_wait{5};
 // The most bytes one read takes from the socket (wslay keeps what a frame needs).
 constexpr std::size_t read_chunk = 64 * 1024;
+// The largest message of a connection that has not authenticated yet (AUTH and its
+// password fit).
+constexpr std::uint64_t unauthenticated_message = 4096;
 
 // What wslay's callbacks reach: the session's input and output, and the text
 // messages received, answered once wslay_event_recv has returned.
@@ -35,6 +39,11 @@ struct websocket_link {
   read_buffer& in;
   std::string& out;
   std::vector<std::string> messages;
+  // A close is due (a protocol error, QUIT): later messages are not run.
+  bool closing = false;
+  // A protocol error's close, queued once the replies to the messages before it are.
+  std::uint16_t close_code = 0;
+  std::string_view close_reason;
 };
 
 ssize_t on_recv(wslay_event_context_ptr ctx, std::uint8_t* buf, std::size_t len, int, void* user) {
@@ -63,34 +72,38 @@ void queue_close(wslay_event_context_ptr ctx, std::uint16_t code, std::string_vi
   (void)wslay_event_queue_close(ctx, code, reinterpret_cast<const std::uint8_t*>(reason.data()), reason.size());
 }
 
-void on_message(wslay_event_context_ptr ctx, const wslay_event_on_msg_recv_arg* arg, void* user) {
+void on_message(wslay_event_context_ptr, const wslay_event_on_msg_recv_arg* arg, void* user) {
   auto& l = *static_cast<websocket_link*>(user);
+  if (l.closing || (arg->opcode != WSLAY_TEXT_FRAME && arg->opcode != WSLAY_BINARY_FRAME))
+    return;  // ping, pong and close: wslay answers them
+  const auto refuse = [&l](std::uint16_t code, std::string_view reason) {
+    l.closing = true;
+    l.close_code = code;
+    l.close_reason = reason;
+  };
   if (arg->opcode == WSLAY_BINARY_FRAME) {
-    queue_close(ctx, WSLAY_CODE_UNSUPPORTED_DATA, "binary messages are not supported");
+    refuse(WSLAY_CODE_UNSUPPORTED_DATA, "binary messages are not supported");
     return;
   }
-  if (arg->opcode != WSLAY_TEXT_FRAME)
-    return;  // ping, pong and close: wslay answers them
   const std::string_view text(reinterpret_cast<const char*>(arg->msg), arg->msg_length);
-  if (!valid_utf8(text)) {
-    queue_close(ctx, WSLAY_CODE_INVALID_FRAME_PAYLOAD_DATA, "a text message that is not UTF-8");
+  if (!valid_utf8(text)) {  // wslay checks too; this keeps the rule whatever its version
+    refuse(WSLAY_CODE_INVALID_FRAME_PAYLOAD_DATA, "a text message that is not UTF-8");
     return;
   }
   try {
     l.messages.emplace_back(text);
   } catch (const std::bad_alloc&) {
-    queue_close(ctx, WSLAY_CODE_INTERNAL_SERVER_ERROR, "out of memory");
+    refuse(WSLAY_CODE_INTERNAL_SERVER_ERROR, "out of memory");
   }
 }
 
 using context_ptr = std::unique_ptr<wslay_event_context, void (*)(wslay_event_context_ptr)>;
 
-context_ptr make_context(websocket_link& link, std::uint64_t max_message) {
+context_ptr make_context(websocket_link& link) {
   static constexpr wslay_event_callbacks callbacks{&on_recv, &on_send, nullptr, nullptr, nullptr, nullptr, &on_message};
   wslay_event_context_ptr ctx = nullptr;
   if (wslay_event_context_server_init(&ctx, &callbacks, &link) != 0)
     throw std::bad_alloc();
-  wslay_event_config_set_max_recv_msg_length(ctx, max_message);
   return context_ptr(ctx, &wslay_event_context_free);
 }
 
@@ -172,18 +185,22 @@ std::string_view subscription_verb(std::string_view word) noexcept {
 template <class Writer>
 task<void> serve_websocket(session& s, Writer& io, read_buffer& in) {
   server_worker& w = s.worker;
-  websocket_link link{in, io.pending(), {}};
-  const context_ptr ctx = make_context(link, w.opts.http.max_websocket_message);
+  websocket_link link{in, io.pending(), {}, false, 0, {}};
+  const context_ptr ctx = make_context(link);
   std::vector<std::string_view> words;
   std::string body;
   std::vector<std::string> replies;
   // Created by the first SUBSCRIBE; goes before the context it queues messages in.
   std::optional<websocket_subscriber<Writer>> subscriber;
-  bool closing = false;  // QUIT asked for the close
+  const std::uint64_t max_message = w.opts.http.max_websocket_message;
   for (;;) {
+    // Until AUTH, a connection may buffer no more than a small message.
+    wslay_event_config_set_max_recv_msg_length(ctx.get(), s.conn.needs_auth() ? unauthenticated_message : max_message);
     if (wslay_event_recv(ctx.get()) != 0)
       break;  // out of memory: no more of this connection
     for (std::string& text : link.messages) {
+      if (link.closing && link.close_code == 0)
+        break;  // QUIT: what came after it is not run
       text += '\n';  // one command line, as the line protocol reads it
       const parse_result parsed = parse_line_request(std::span<char>(text.data(), text.size()), words, w.limits);
       if (parsed.status == parse_status::complete && words.empty())
@@ -195,12 +212,13 @@ task<void> serve_websocket(session& s, Writer& io, read_buffer& in) {
         body += "{\"error\":";
         append_json_quoted(std::string("ERR ") + std::string(parsed.error), body);
         body += '}';
+        queue_text(ctx.get(), body);
       } else if (const std::string_view verb = subscription_verb(words.front());
                  !verb.empty() && s.worker.pubsub != nullptr) {
         if (s.conn.needs_auth() || words.size() < 2) {
           w.errors.add();
-          body = s.conn.needs_auth() ? R"({"error":"NOAUTH Authentication required."})"
-                                     : R"({"error":"ERR a channel or pattern is needed"})";
+          queue_text(ctx.get(), s.conn.needs_auth() ? R"({"error":"NOAUTH Authentication required."})"
+                                                    : R"({"error":"ERR a channel or pattern is needed"})");
         } else {
           if (!subscriber)
             subscriber.emplace(s, io, ctx.get());
@@ -208,7 +226,6 @@ task<void> serve_websocket(session& s, Writer& io, read_buffer& in) {
           subscriber->change(verb, std::span(words).subspan(1), replies);
           for (const std::string& r : replies)
             queue_text(ctx.get(), r);
-          continue;
         }
       } else {
         session_call call(s, words);
@@ -216,30 +233,54 @@ task<void> serve_websocket(session& s, Writer& io, read_buffer& in) {
         if (rep.kind() == reply_kind::error)
           w.errors.add();
         append_json_reply(words.front(), rep, body);
+        queue_text(ctx.get(), body);
       }
-      queue_text(ctx.get(), body);
-      if (s.conn.closing() && !closing) {
+      // Each reply goes out as it is made, and a peer behind on them holds the next.
+      if (wslay_event_send(ctx.get()) != 0)
+        break;
+      if (s.conn.closing()) {
+        // QUIT: its reply went first (wslay sends a queued close before queued messages).
         queue_close(ctx.get(), WSLAY_CODE_NORMAL_CLOSURE, "");
-        closing = true;
+        link.closing = true;
+        (void)wslay_event_send(ctx.get());
+      }
+      io.flush();
+      if (over_high_water(s, io)) {
+        s.enter(session::phase::writing);
+        co_await io.drained_below(low_water(s));
       }
     }
     link.messages.clear();
+    if (link.close_code != 0) {
+      queue_close(ctx.get(), std::exchange(link.close_code, std::uint16_t{0}), link.close_reason);
+      link.close_reason = {};
+    }
     if (wslay_event_send(ctx.get()) != 0)
       break;
     io.flush();
     if (io.failed() || !wslay_event_want_read(ctx.get()))
       break;  // the close handshake is over (or the output failed)
+    const bool close_sent = wslay_event_get_close_sent(ctx.get()) != 0;
+    if (s.rt.draining) {
+      // The drain began while this connection was busy: it goes away now.
+      if (!close_sent) {
+        queue_close(ctx.get(), WSLAY_CODE_GOING_AWAY, "the server is shutting down");
+        (void)wslay_event_send(ctx.get());
+      }
+      break;
+    }
     if (over_high_water(s, io)) {
       s.enter(session::phase::writing);
       co_await io.drained_below(low_water(s));
       continue;
     }
-    // Waiting for messages is not idleness: a subscriber may hear nothing for long.
-    // The drain ends the read (end of stream) and the connection says going away.
-    s.enter(session::phase::streaming);
+    // A subscriber may hear nothing for long: the idle timeout spares it, as Redis spares
+    // its Pub/Sub clients; another connection is idle when it sends nothing. Either way the
+    // drain ends the read (end of stream) and the connection says going away.
+    const bool subscribed = subscriber && subscriber->subscriptions() > 0;
+    s.enter(subscribed ? session::phase::streaming : session::phase::reading);
     std::error_code ec;
     std::size_t n = 0;
-    const bool close_sent = wslay_event_get_close_sent(ctx.get()) != 0;
     if (close_sent)
       n = co_await with_timeout(io.stream().read_some(in.prepare(read_chunk), ec), close_wait);
     else
@@ -255,12 +296,14 @@ task<void> serve_websocket(session& s, Writer& io, read_buffer& in) {
     s.rt.bytes_in.add(n);
     s.core.last_active_ = s.rt.now;
   }
+  // No more deliveries into an output that is only being drained now.
+  subscriber.reset();
   co_await finish(s, io);
 }
 
 template <class Writer>
 task<void> upgrade_to_websocket(session& s, Writer& io, const http_message& m, read_buffer& in) {
-  const websocket_upgrade u = check_websocket_upgrade(m);
+  const websocket_upgrade u = check_websocket_upgrade(m, s.worker.opts.http.websocket_origins);
   if (u.status != 0) {
     s.worker.errors.add();
     append_websocket_refusal(u, io.pending());

@@ -5,6 +5,7 @@
 // callbacks read from the session's buffer and append to its writer.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -18,15 +19,17 @@ namespace coronet::detail {
 // What the upgrade request asked for.
 struct websocket_upgrade {
   // 0: a valid RFC 6455 opening handshake; else the status to answer (400,
-  // or 426 for a request without `Upgrade: websocket` or another version).
+  // 403 for another origin, or 426 for a request without `Upgrade: websocket`
+  // or another version).
   int status = 0;
   std::string_view error;
   // Sec-WebSocket-Key.
   std::string_view key;
 };
 
-// Checks the opening handshake of `m` (RFC 6455, 4.2.1).
-websocket_upgrade check_websocket_upgrade(const http_message& m) noexcept;
+// Checks the opening handshake of `m` (RFC 6455, 4.2.1) and its Origin against
+// `origins` (http_options::websocket_origins): 403 for a page of another origin.
+websocket_upgrade check_websocket_upgrade(const http_message& m, std::span<const std::string> origins) noexcept;
 
 // Sec-WebSocket-Accept for `key`: base64(SHA-1(key + the RFC's GUID)).
 std::string websocket_accept(std::string_view key);

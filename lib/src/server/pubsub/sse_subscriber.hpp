@@ -59,7 +59,8 @@ task<void> serve_subscribe(session& s, Writer& io, std::string_view channel) {
   // Waiting for messages is not idleness; the drain ends the read (end of stream).
   s.enter(session::phase::streaming);
   char discard[512];
-  for (;;) {
+  // A drain that began while the request was being answered found it busy: see it here.
+  while (!s.rt.draining) {
     std::error_code ec;
     (void)co_await io.stream().read_some(asio::buffer(discard), ec);
     if (ec)

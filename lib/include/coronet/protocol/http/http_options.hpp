@@ -2,6 +2,8 @@
 #pragma once
 
 #include <chrono>
+#include <string>
+#include <vector>
 #include <cstddef>
 
 namespace coronet {
@@ -37,6 +39,15 @@ struct http_options {
   /// fragments. Larger: the connection is closed with status 1009 (message
   /// too big), as RFC 6455 says.
   std::size_t max_websocket_message = 1024 * 1024;
+  /// The web origins whose pages may open a WebSocket at `/ws`: values of
+  /// the `Origin` header a browser sends, such as `https://app.example.com`;
+  /// `*` allows any. Empty (the default): only pages of this server itself
+  /// (an origin whose host and port are the request's `Host`). A request
+  /// without `Origin` (a program, not a browser) is always allowed. Refused:
+  /// `403 Forbidden`, then close. Browsers apply no same-origin rule to
+  /// WebSocket, so without this check any page a user visits could run
+  /// commands and read their replies.
+  std::vector<std::string> websocket_origins{};
 };
 
 }  // namespace coronet
