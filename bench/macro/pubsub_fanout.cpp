@@ -3,8 +3,11 @@
 // second over all subscribers and the publisher-to-subscriber latency (p50, p99). Speaks
 // plain RESP2, so it measures redis-server and a coronet server alike.
 //
+// With --slow K, K more subscribers subscribe and then never read: the server must neither
+// slow the publisher nor the others for them (compare p99 with and without).
+//
 // Usage: pubsub_fanout [--port P] [--subscribers N] [--seconds S] [--payload BYTES]
-//                      [--window W] [--threads T]
+//                      [--window W] [--threads T] [--slow K]
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -86,6 +89,7 @@ struct options {
   std::size_t payload = 64;
   int window = 16;
   int threads = 2;
+  int slow = 0;
 };
 
 }  // namespace
@@ -101,6 +105,7 @@ int main(int argc, char** argv) {
     else if (k == "--payload") o.payload = static_cast<std::size_t>(std::max(17L, v));
     else if (k == "--window") o.window = static_cast<int>(v);
     else if (k == "--threads") o.threads = static_cast<int>(v);
+    else if (k == "--slow") o.slow = static_cast<int>(v);
   }
   const std::string channel = "fanout";
   const std::string frame_head = "*3\r\n$7\r\nmessage\r\n" + bulk(channel) + "$" + std::to_string(o.payload) + "\r\n";
@@ -113,6 +118,15 @@ int main(int argc, char** argv) {
     write_all(fd, "*2\r\n$9\r\nSUBSCRIBE\r\n" + bulk(channel));
     read_exactly(fd, confirmation.size());
     subs.push_back({fd, {}});
+  }
+
+  // Subscribed, then never read again (closed at the end).
+  std::vector<int> slow;
+  for (int i = 0; i < o.slow; ++i) {
+    const int fd = connect_to(o.port);
+    write_all(fd, "*2\r\n$9\r\nSUBSCRIBE\r\n" + bulk(channel));
+    read_exactly(fd, confirmation.size());
+    slow.push_back(fd);
   }
 
   std::atomic<bool> measuring{false};
@@ -207,12 +221,14 @@ int main(int argc, char** argv) {
   const auto pct = [&](double p) {
     return all.empty() ? 0.0 : all[std::min(all.size() - 1, static_cast<std::size_t>(p * all.size()))] / 1000.0;
   };
-  std::printf("subscribers %d payload %zu window %d: published %.0f/s, delivered %.0f msg/s, latency p50 %.0f us "
+  std::printf("subscribers %d (+%d never reading) payload %zu window %d: published %.0f/s, delivered %.0f msg/s, latency p50 %.0f us "
               "p99 %.0f us\n",
-              o.subscribers, o.payload, o.window, published / elapsed, delivered.load() / elapsed, pct(0.50),
+              o.subscribers, o.slow, o.payload, o.window, published / elapsed, delivered.load() / elapsed, pct(0.50),
               pct(0.99));
   for (auto& s : subs)
     ::close(s.fd);
+  for (const int fd : slow)
+    ::close(fd);
   ::close(pub);
   return 0;
 }

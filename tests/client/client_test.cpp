@@ -21,6 +21,7 @@
 #include "coronet/client/client.hpp"
 #include "coronet/command/router.hpp"
 #include "coronet/commands/builtins.hpp"
+#include "coronet/commands/redis_commands.hpp"
 #include "coronet/core/error.hpp"
 #include "coronet/core/sync_wait.hpp"
 #include "coronet/net/acceptor.hpp"
@@ -133,7 +134,9 @@ TEST_CASE("over RESP the builtins answer: timestamp, help, stats", "[client]") {
     CHECK_REPLY(co_await c.call("timestamp", "rfc"), reply::error_line("ERR unknown format 'rfc'"));
     const reply help = co_await c.call("help");
     REQUIRE(help.kind() == reply_kind::array);
-    CHECK(help.elements().size() == 23);  // 6 builtins + 8 Redis commands + 9 test commands
+    // 6 builtins, the Redis commands, the transaction commands and 9 test commands.
+    CHECK(help.elements().size() == 6 + coronet::commands::redis_command_names.size() +
+                                        coronet::commands::redis_transaction_command_names.size() + 9);
     const reply stats = co_await c.call("stats");
     REQUIRE(stats.kind() == reply_kind::array);
     REQUIRE(stats.elements().size() == 26);
