@@ -20,7 +20,8 @@ namespace samples {
 /// and `--http-port` (an HTTP/1.1 listener beside the command port) with its
 /// limits, and TLS (`--tls-port`, `--tls-cert`, `--tls-key`, `--tls-ca`,
 /// `--tls-key-password`, `--tls-only`, `--tls-ciphers`, `--tls-ciphersuites`,
-/// as redis-server's), and `--https-port` (HTTP/1.1 over TLS) to `app`. Call
+/// as redis-server's), `--https-port` (HTTP/1.1 over TLS) and
+/// `--pubsub-backplane` (Pub/Sub shared through a redis-server) to `app`. Call
 /// `apply` after parsing.
 class server_cli {
 public:
@@ -107,6 +108,9 @@ public:
                    "also serve HTTP/1.1 over TLS (with --tls-cert and --tls-key) on this port of --host "
                    "(0 = any free port): the routes of --http-port and the status page")
         ->check(CLI::Range(0, 65535));
+    app.add_option("--pubsub-backplane", o.pubsub_backplane,
+                   "share Pub/Sub with other instances through this redis-server, as redis://HOST:PORT "
+                   "(default: none; see docs/deploy.md)");
     app.footer(signals_help);
   }
 

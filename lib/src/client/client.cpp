@@ -225,6 +225,25 @@ task<reply> client::receive_unchecked() {
   co_return r;
 }
 
+task<reply> client::next_message() {
+  if (protocol_ != wire_protocol::resp)
+    throw std::logic_error("coronet::client: next_message needs a resp client");
+  if (pending_ != 0)
+    throw std::logic_error("coronet::client: next_message while replies to earlier sends are outstanding");
+  check_usable();
+  return read_pushed();
+}
+
+task<reply> client::read_pushed() {
+  try {
+    co_return co_await read_reply();
+  } catch (...) {
+    // As bounded(): the stream's position is unknown after a failed read.
+    close();
+    throw;
+  }
+}
+
 task<reply> client::read_reply() {
   if (auto* resp = std::get_if<resp_codec>(&codec_))
     return read_framed_reply(*resp);

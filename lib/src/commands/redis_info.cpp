@@ -268,7 +268,11 @@ reply info_command(const router* registered_on, request& req) {
                  {"coronet_auth_delayed", throttle != nullptr ? throttle->delayed() : std::uint64_t{0}},
                  {"coronet_auth_refused", throttle != nullptr ? throttle->refused() : std::uint64_t{0}},
                  {"coronet_security_attacks", stats.security_attacks},
-                 {"client_output_buffer_limit_disconnections", stats.pubsub_output_limit_disconnections}});
+                 {"client_output_buffer_limit_disconnections", stats.pubsub_output_limit_disconnections},
+                 {"coronet_pubsub_backplane", to_string(stats.pubsub_backplane)},
+                 {"coronet_pubsub_backplane_forwarded", stats.pubsub_backplane_forwarded},
+                 {"coronet_pubsub_backplane_received", stats.pubsub_backplane_received},
+                 {"coronet_pubsub_backplane_dropped", stats.pubsub_backplane_dropped}});
   if ((chosen & replication_section) != 0)
     add_section(out, "# Replication",
                 {{"role", "master"},

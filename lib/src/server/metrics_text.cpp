@@ -198,6 +198,8 @@ void append_metrics_text(const metrics_snapshot& m, std::string& out) {
          st.proxy_health_checks);
   single(out, "coronet_security_attacks_total", "counter",
          "Connections closed without a reply for sending HTTP to a command port.", st.security_attacks);
+  single(out, "coronet_pubsub_backplane_dropped_total", "counter",
+         "Publishes not shared with other instances through the Pub/Sub backplane.", st.pubsub_backplane_dropped);
 
   family(out, "coronet_protocol_connections_open", "gauge", "Connections open now, by protocol.");
   for (const protocol_connections& p : m.metrics.connections)

@@ -1,6 +1,7 @@
 #include "coronet/server/server.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -10,6 +11,7 @@
 #include <asio/ip/address.hpp>
 
 #include "coronet/server/stream_server.hpp"
+#include "server/pubsub/backplane.hpp"
 #include "server/pubsub/pubsub_hub.hpp"
 #include "server/session.hpp"
 
@@ -31,6 +33,9 @@ struct server_impl {
   // Its deliveries are tasks on the stream server's io_contexts: it outlives them.
   std::unique_ptr<pubsub_hub> pubsub;
   stream_server stream;
+  // Null without server_options::pubsub_backplane. After the stream server: its connections
+  // are sockets on the stream server's io_contexts.
+  std::unique_ptr<pubsub_backplane> backplane;
 };
 
 // What a listener agrees to in ALPN: HTTPS says which HTTP it speaks, as nginx does; the
@@ -87,6 +92,9 @@ server_impl::server_impl(server& s) : throttle(s.options().auth_throttle), strea
 }  // namespace detail
 
 server::server(const router& r, server_options options) : router_(r), options_(std::move(options)) {
+  std::optional<detail::backplane_endpoint> backplane;
+  if (!options_.pubsub_backplane.empty())
+    backplane = detail::backplane_endpoint::parse(options_.pubsub_backplane);
   listeners_.push_back(listener_config{options_.host, options_.port, options_.protocol});
   for (const listener_config& l : options_.listeners) {
     listeners_.push_back(l);
@@ -105,6 +113,8 @@ server::server(const router& r, server_options options) : router_(r), options_(s
     impl_->workers.push_back(std::make_unique<detail::server_worker>(*this, i, impl_->throttle));
     impl_->workers.back()->pubsub = impl_->pubsub.get();
   }
+  if (backplane)
+    impl_->backplane = std::make_unique<detail::pubsub_backplane>(std::move(*backplane), *impl_->pubsub, *this);
 }
 
 namespace {
@@ -175,6 +185,12 @@ server_stats server::stats() const noexcept {
   s.pubsub_channels = impl_->pubsub->channel_count();
   s.pubsub_patterns = impl_->pubsub->numpat();
   s.pubsub_output_limit_disconnections = impl_->pubsub->output_limit_disconnections.load(std::memory_order_relaxed);
+  if (const detail::pubsub_backplane* b = impl_->backplane.get()) {
+    s.pubsub_backplane = b->state();
+    s.pubsub_backplane_forwarded = b->forwarded();
+    s.pubsub_backplane_received = b->received();
+    s.pubsub_backplane_dropped = b->dropped();
+  }
   s.uptime = st.uptime;
   s.draining = st.draining;
   s.maintenance = st.maintenance;
@@ -192,13 +208,18 @@ int server::run() {
     w->metrics.prepare(router_.commands().size(), options_.track_latency);
   // Worker 0 ticks the request rate; the drain cancels it.
   impl_->stream.spawn(detail::tick_request_rate(*this, impl_->workers.front()->rate));
+  if (impl_->backplane)
+    impl_->stream.spawn(impl_->backplane->run());
   return impl_->stream.run();
 }
 
 std::size_t server::current_worker() noexcept { return stream_server::current_worker(); }
 
 std::size_t server::publish(std::string_view channel, std::string_view payload) const {
-  return impl_->pubsub->publish(channel, payload);
+  const std::size_t receivers = impl_->pubsub->publish(channel, payload);
+  if (impl_->backplane)
+    impl_->backplane->forward(channel, payload);
+  return receivers;
 }
 
 std::vector<std::string> server::pubsub_channels(const std::string_view* pattern) const {

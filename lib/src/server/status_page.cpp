@@ -141,6 +141,13 @@ void append_stats_json(const coronet::server& s, std::string& out) {
     append_field(out, "p99_ns", static_cast<std::uint64_t>(c.p99().count()));
   });
 
+  out += ",\"pubsub_backplane\":{";
+  append_field(out, "state", to_string(stats.pubsub_backplane));
+  append_field(out, "forwarded", stats.pubsub_backplane_forwarded);
+  append_field(out, "received", stats.pubsub_backplane_received);
+  append_field(out, "dropped", stats.pubsub_backplane_dropped);
+  out += '}';
+
   append_limits(out, o);
   out += '}';
 }

@@ -197,6 +197,19 @@ public:
   /// outstanding, otherwise as described for the class.
   task<reply> receive();
 
+  /// The next reply the server sends unasked, for a RESP connection in
+  /// subscribed mode: after `call("SUBSCRIBE", ...)` or `call("PSUBSCRIBE",
+  /// ...)` returned the first confirmation, each `message`/`pmessage` array
+  /// (and the confirmations of further channels or patterns) comes this way,
+  /// in the order the server sent them. Needs no request outstanding and
+  /// waits with no time limit (`request_timeout` does not apply): it ends
+  /// when a reply arrives, the connection ends, the awaiting task is
+  /// cancelled (`operation_aborted`) or `close()` is called from the
+  /// client's thread. Throws `std::logic_error` for a `line` or `raw` client
+  /// or while replies to `send`s are outstanding; otherwise as described for
+  /// the class, and the client is then closed.
+  task<reply> next_message();
+
   /// Requests sent (queued or written) whose replies have not been received.
   std::size_t pending() const noexcept { return pending_; }
 
@@ -228,6 +241,7 @@ private:
   task<reply> read_until_close();
   task<void> read_more(std::error_code& ec);
   task<reply> receive_unchecked();
+  task<reply> read_pushed();
   template <class T>
   task<T> bounded(task<T> t);
 

@@ -138,7 +138,32 @@ struct server_options : connection_options {
   bool track_latency = true;
   /// The output limit of Pub/Sub subscribers (see `pubsub_output_limit_options`).
   pubsub_output_limit_options pubsub_output_limit{};
+  /// A redis-server through which several instances share their Pub/Sub, as
+  /// `redis://HOST:PORT` (HOST a name, an IPv4 address or a bracketed IPv6
+  /// one); empty (the default): none. Set, every publish on this server
+  /// (`PUBLISH`, `server::publish`) is delivered to its own subscribers at
+  /// once and also sent to that redis-server as `PUBLISH
+  /// coronet:pubsub:<channel> <instance id>:<payload>`; the server
+  /// `PSUBSCRIBE`s `coronet:pubsub:*` there and delivers the other
+  /// instances' messages to its own subscribers only, so each subscriber of
+  /// each instance gets each message once. `PUBLISH`'s count stays this
+  /// server's receivers. A lost connection is retried with back-off (100 ms
+  /// doubling to 5 s), and publishes meanwhile reach local subscribers only,
+  /// counted in `server_stats::pubsub_backplane_dropped`. See docs/deploy.md.
+  /// Anything but `redis://HOST:PORT` makes the constructor throw
+  /// `std::invalid_argument`.
+  std::string pubsub_backplane{};
 };
+
+/// The state of a server's Pub/Sub backplane (see `server_stats::pubsub_backplane`).
+enum class pubsub_backplane_state : std::uint8_t {
+  off,         ///< No backplane configured.
+  connecting,  ///< Configured, not (or no longer) connected: trying with back-off.
+  connected,   ///< Both connections to the redis-server are up.
+};
+
+/// "off", "connecting" or "connected".
+std::string_view to_string(pubsub_backplane_state s) noexcept;
 
 /// Counters of a server, summed over its threads: those of the stream server
 /// under it, and the requests.
@@ -156,6 +181,19 @@ struct server_stats : stream_server_stats {
   std::uint64_t pubsub_patterns = 0;
   /// Subscribers disconnected for going over `server_options::pubsub_output_limit`.
   std::uint64_t pubsub_output_limit_disconnections = 0;
+  /// The Pub/Sub backplane's connection to its redis-server
+  /// (`server_options::pubsub_backplane`): `off` without one, `connecting`
+  /// until both its connections are up (and while it retries after a loss),
+  /// `connected` when publishes are shared with the other instances.
+  pubsub_backplane_state pubsub_backplane = pubsub_backplane_state::off;
+  /// Publishes sent to the backplane's redis-server and acknowledged.
+  std::uint64_t pubsub_backplane_forwarded = 0;
+  /// Messages of other instances received from the backplane and delivered here.
+  std::uint64_t pubsub_backplane_received = 0;
+  /// Publishes not shared with the other instances: made while the backplane
+  /// was not connected, lost with its connection, refused by redis-server, or
+  /// over its queue's bound (64 MiB waiting to be written).
+  std::uint64_t pubsub_backplane_dropped = 0;
 };
 
 namespace detail {
