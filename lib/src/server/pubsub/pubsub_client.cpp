@@ -1,5 +1,7 @@
 #include "server/pubsub/pubsub_client.hpp"
 
+#include <new>
+
 #include <algorithm>
 #include <string>
 
@@ -134,9 +136,13 @@ bool pubsub_client::over_output_limit(std::size_t buffered) noexcept {
   cut_off_ = true;
   drop_all();
   hub_.output_limit_disconnections.fetch_add(1, std::memory_order_relaxed);
-  output_limit_log.log(log_level::info,
-                       "closing a Pub/Sub subscriber whose unread output went over pubsub_output_limit (" +
-                           std::to_string(buffered) + " bytes)");
+  try {
+    output_limit_log.log(log_level::info,
+                         "closing a Pub/Sub subscriber whose unread output went over pubsub_output_limit (" +
+                             std::to_string(buffered) + " bytes)");
+  } catch (const std::bad_alloc&) {
+    output_limit_log.log(log_level::info, "closing a Pub/Sub subscriber whose unread output went over its limit");
+  }
   return true;
 }
 

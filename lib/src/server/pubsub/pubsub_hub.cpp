@@ -1,10 +1,13 @@
 #include "server/pubsub/pubsub_hub.hpp"
 
 #include <algorithm>
+#include <new>
 #include <utility>
 
 #include <asio/post.hpp>
 
+#include "coronet/core/detail/log_limiter.hpp"
+#include "coronet/core/log.hpp"
 #include "core/detail/glob_match.hpp"
 #include "server/pubsub/pubsub_frames.hpp"
 
@@ -61,6 +64,8 @@ void remove_sink(std::vector<pubsub_sink*>& sinks, pubsub_sink& s) noexcept {
   }
 }
 
+log_limiter delivery_log;
+
 }  // namespace
 
 pubsub_hub::pubsub_hub(std::size_t workers) {
@@ -95,6 +100,10 @@ std::size_t pubsub_hub::publish(std::string_view channel, std::string_view paylo
     return receivers;
   auto message = std::make_shared<const pubsub_message>(channel, payload);
   for (worker* w : targets) {
+    // A worker whose loop has ended (the server stopped) takes nothing more: its inbox
+    // would only grow.
+    if (w->ctx->stopped())
+      continue;
     bool post = false;
     {
       const std::lock_guard lock(w->inbox_mutex);
@@ -102,8 +111,16 @@ std::size_t pubsub_hub::publish(std::string_view channel, std::string_view paylo
       post = !std::exchange(w->posted, true);
     }
     // One task per worker and batch: messages published meanwhile join the inbox.
-    if (post)
-      asio::post(*w->ctx, [this, w] { deliver_batch(*w); });
+    if (post) {
+      try {
+        asio::post(*w->ctx, [this, w] { deliver_batch(*w); });
+      } catch (...) {
+        // The next publish posts the batch again.
+        const std::lock_guard lock(w->inbox_mutex);
+        w->posted = false;
+        throw;
+      }
+    }
   }
   return receivers;
 }
@@ -115,7 +132,12 @@ void pubsub_hub::deliver_batch(worker& w) {
     w.posted = false;
   }
   const auto hand = [&w](pubsub_sink* s, const pubsub_delivery& d) {
-    s->deliver(d);
+    try {
+      s->deliver(d);
+    } catch (const std::bad_alloc&) {
+      // This subscriber misses the message; the batch goes on for the others.
+      delivery_log.log(log_level::error, "out of memory: a Pub/Sub subscriber misses a message");
+    }
     if (!s->to_flush) {
       s->to_flush = true;
       w.to_flush.push_back(s);
@@ -209,7 +231,14 @@ void pubsub_hub::psubscribe(std::size_t w, asio::io_context& ctx, pubsub_sink& s
     it = k.patterns.end() - 1;
   }
   it->sinks.push_back(&s);
-  count(patterns_, w, ctx, pattern);
+  try {
+    count(patterns_, w, ctx, pattern);
+  } catch (...) {
+    remove_sink(it->sinks, s);
+    if (it->sinks.empty())
+      k.patterns.erase(it);
+    throw;
+  }
 }
 
 void pubsub_hub::punsubscribe(std::size_t w, pubsub_sink& s, std::string_view pattern) {
