@@ -7,6 +7,8 @@
  * every read has a 5 s timeout. */
 #include <hiredis/hiredis.h>
 
+#include "hiredis_connect.h"
+
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -89,13 +91,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   printf("hiredis %d.%d.%d\n", HIREDIS_MAJOR, HIREDIS_MINOR, HIREDIS_PATCH);
-  const struct timeval timeout = {5, 0};
-  redisContext* c = redisConnectWithTimeout("127.0.0.1", atoi(argv[1]), timeout);
-  if (c == NULL || c->err) {
-    printf("FAIL  connect: %s\n", c ? c->errstr : "out of memory");
+  redisContext* c = connect_for_test(argv[1]);
+  if (c == NULL)
     return 1;
-  }
-  redisSetTimeout(c, timeout);
 
   redisReply* r = command(c, "PING");
   check(is_status(r, "PONG"), "PING: status PONG", r);

@@ -7,6 +7,8 @@
  * every read has a 5 s timeout. */
 #include <hiredis/hiredis.h>
 
+#include "hiredis_connect.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,13 +60,9 @@ int main(int argc, char** argv) {
     fprintf(stderr, "usage: %s PORT\n", argv[0]);
     return 2;
   }
-  const struct timeval timeout = {5, 0};
-  redisContext* c = redisConnectWithTimeout("127.0.0.1", atoi(argv[1]), timeout);
-  if (c == NULL || c->err) {
-    printf("FAIL  connect: %s\n", c ? c->errstr : "out of memory");
+  redisContext* c = connect_for_test(argv[1]);
+  if (c == NULL)
     return 1;
-  }
-  redisSetTimeout(c, timeout);
 
   expect_status(c, "MULTI", "OK");
   expect_status(c, "ECHO a", "QUEUED");

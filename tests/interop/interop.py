@@ -40,6 +40,16 @@ def skip(why):
     sys.exit(SKIP)
 
 
+def need_module(name, package):
+    """Imports module `name`, or skips the test when this python3 cannot (Debian installs
+    `package` for /usr/bin/python3 only)."""
+    import importlib
+    try:
+        return importlib.import_module(name)
+    except ImportError as e:
+        skip("%s is not importable by %s (%s); scripts/setup installs %s" % (name, sys.executable, e, package))
+
+
 def need_tool(name):
     """The path of program `name`. Without it the scenario is skipped, except
     under CI (CI set), where scripts/setup installs every tool: a failure."""
@@ -62,9 +72,10 @@ def _die_with_parent():
 
 class Server:
     """A server started on port 0 that reports its port on stdout (`port N`):
-    timestamp_server, coronet_test_server, time_services (several ports)."""
+    timestamp_server, coronet_test_server, time_services (several ports); or, with
+    `port` given, one started on that port, ready once its output matches `ready`."""
 
-    def __init__(self, argv, ready=rb"port \d+", wait=10):
+    def __init__(self, argv, ready=rb"port \d+", wait=10, port=None):
         self.argv = argv
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      preexec_fn=_die_with_parent, env=dict(os.environ, LC_ALL="C"))
@@ -81,9 +92,10 @@ class Server:
                 raise RuntimeError("%s exited before listening: %r" % (argv[0], out))
             out += chunk
         self.banner = out.decode(errors="replace")
-        self.ports = {name.decode(): int(port) for name, port in re.findall(rb"(\w+) port (\d+)", out)}
-        self.port = int(re.search(rb"port (\d+)", out).group(1))
-        print(self.banner.rstrip(), flush=True)
+        self.ports = {name.decode(): int(p) for name, p in re.findall(rb"(\w+) port (\d+)", out)}
+        self.port = port if port is not None else int(re.search(rb"port (\d+)", out).group(1))
+        if port is None:
+            print(self.banner.rstrip(), flush=True)
 
     def alive(self):
         return self.proc.poll() is None
@@ -109,6 +121,23 @@ class Server:
 
     def __exit__(self, *exc):
         self.kill()
+
+
+def free_port():
+    """A port the kernel just gave out, hence free (for servers that cannot take port 0)."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def redis_server(port=None):
+    """redis-server (Debian's, scripts/setup installs it) on 127.0.0.1:`port` (a free one by
+    default), nothing saved; returned once its log says it accepts connections."""
+    port = port or free_port()
+    return Server([need_tool("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                   "--appendonly", "no", "--daemonize", "no", "--loglevel", "notice"],
+                  ready=rb"Ready to accept connections", port=port)
 
 
 def timestamp_server(binary, *extra):

@@ -10,12 +10,10 @@ Usage: multi_test.py {bytes|redis_py} PATH/TO/timestamp_server"""
 import asyncio
 import os
 import socket
-import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from interop import check, main, need_tool, server_still_up, skip, timestamp_server  # noqa: E402
+from interop import check, main, redis_server, server_still_up, skip, timestamp_server  # noqa: E402
 
 TIMEOUT = 5  # socket timeouts, seconds
 
@@ -112,48 +110,9 @@ def run_session(port, steps):
         return replies
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class RedisServer:
-    """redis-server on a free port, nothing saved; ready once it answers PING."""
-
-    def __init__(self):
-        path = need_tool("redis-server")
-        self.port = free_port()
-        self.proc = subprocess.Popen([path, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                      "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
-                    sock.sendall(b"PING\r\n")
-                    if sock.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                pass
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                self.close()
-                raise RuntimeError("redis-server did not start on port %d" % self.port)
-            time.sleep(0.05)
-
-    def close(self):
-        self.proc.kill()
-        self.proc.wait(timeout=10)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-
 def scenario_bytes(binary):
-    with RedisServer() as redis_server, timestamp_server(binary) as ours:
-        redis_port = redis_server.port
+    with redis_server() as redis, timestamp_server(binary) as ours:
+        redis_port = redis.port
         for name, steps in SESSIONS.items():
             want = run_session(redis_port, steps)
             got = run_session(ours.port, steps)

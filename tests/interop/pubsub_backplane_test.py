@@ -10,38 +10,14 @@ its drain timeout.
 
 Usage: pubsub_backplane_test.py run TIMESTAMP_SERVER"""
 import os
-import select
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from interop import check, main, need_tool, timestamp_server  # noqa: E402
-from pubsub_bytes_test import Conn, free_port  # noqa: E402
+from interop import check, free_port, main, redis_server, timestamp_server  # noqa: E402
+from pubsub_bytes_test import Conn  # noqa: E402
 
 INSTANCES = 3
-
-
-def start_redis(redis, port):
-    proc = subprocess.Popen([redis, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--daemonize", "no", "--loglevel", "notice"], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
-    out, deadline = b"", time.monotonic() + 10
-    while b"Ready to accept connections" not in out:
-        left = deadline - time.monotonic()
-        if left <= 0 or not select.select([proc.stdout], [], [], left)[0]:
-            proc.kill()
-            raise RuntimeError("redis-server did not listen on port %d within 10 s: %r" % (port, out))
-        chunk = os.read(proc.stdout.fileno(), 4096)
-        if not chunk:
-            raise RuntimeError("redis-server exited before listening: %r" % out)
-        out += chunk
-    return proc
-
-
-def stop_redis(proc):
-    proc.kill()
-    proc.wait(timeout=10)
 
 
 def info_field(port, name):
@@ -102,10 +78,9 @@ def publish_round(servers, subs, tag):
 
 
 def run(server_binary):
-    redis = need_tool("redis-server")
     port = free_port()
     url = "redis://127.0.0.1:%d" % port
-    ref = start_redis(redis, port)
+    ref = redis_server(port)
     servers, subs = [], []
     try:
         for _ in range(INSTANCES):
@@ -120,7 +95,7 @@ def run(server_binary):
 
         publish_round(servers, subs, "first")
 
-        stop_redis(ref)
+        ref.kill()
         ref = None
         check(wait_backplane(servers, "connecting"), "every instance sees the backplane lost")
         pub = Conn(servers[0].port)
@@ -132,7 +107,7 @@ def run(server_binary):
         dropped = info_field(servers[0].port, "coronet_pubsub_backplane_dropped")
         check(dropped is not None and int(dropped) >= 1, "INFO counts it as dropped: %r" % dropped)
 
-        ref = start_redis(redis, port)
+        ref = redis_server(port)
         started = time.monotonic()
         check(wait_backplane(servers, "connected"), "every instance reconnects to the restarted redis-server")
         print("reconnected in %.2f s" % (time.monotonic() - started), flush=True)
@@ -157,7 +132,7 @@ def run(server_binary):
         for s in servers:
             s.kill()
         if ref is not None:
-            stop_redis(ref)
+            ref.kill()
 
 
 if __name__ == "__main__":

@@ -8,23 +8,14 @@ errors. Only HELLO's reply (server version, id) is read and not compared.
 
 Usage: pubsub_bytes_test.py run TIMESTAMP_SERVER"""
 import os
-import select
 import socket
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from interop import check, main, need_tool, timestamp_server  # noqa: E402
+from interop import check, main, redis_server, timestamp_server  # noqa: E402
 
 READ_TIMEOUT = 5
-
-
-def free_port():
-    # redis-server cannot take port 0: a port the kernel just gave out is free.
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def frame_end(buf, i):
@@ -160,33 +151,14 @@ def session(port, proto):
 
 
 def compare(server_binary):
-    redis = need_tool("redis-server")
-    port = free_port()
-    ref = subprocess.Popen([redis, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                            "--daemonize", "no", "--loglevel", "notice"], stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT)
-    try:
-        # Its log says when it listens.
-        out, deadline = b"", time.monotonic() + 10
-        while b"Ready to accept connections" not in out:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([ref.stdout], [], [], left)[0]:
-                check(False, "redis-server listens on port %d within 10 s: %r" % (port, out))
-                return
-            chunk = os.read(ref.stdout.fileno(), 4096)
-            if not chunk:
-                check(False, "redis-server exited before listening: %r" % out)
-                return
-            out += chunk
+    with redis_server() as ref:
+        port = ref.port
         with timestamp_server(server_binary) as srv:
             for proto in (2, 3):
                 want = session(port, proto)
                 got = session(srv.port, proto)
                 for (what, w), (_, g) in zip(want, got):
                     check(w == g, "RESP%d %s: %r%s" % (proto, what, g, "" if w == g else " (redis-server: %r)" % w))
-    finally:
-        ref.kill()
-        ref.wait(timeout=10)
 
 
 if __name__ == "__main__":

@@ -18,12 +18,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from interop import check, main, run, server_still_up, skip, timestamp_server  # noqa: E402
+from interop import check, main, need_module, run, server_still_up, skip, timestamp_server  # noqa: E402
 
-try:
-    import websockets
-except ImportError as e:
-    skip("websockets is not importable by %s (%s); scripts/setup installs python3-websockets" % (sys.executable, e))
+websockets = need_module("websockets", "python3-websockets")
 
 print("websockets", websockets.__version__, flush=True)
 TIMEOUT = 5

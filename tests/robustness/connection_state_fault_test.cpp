@@ -52,6 +52,18 @@ struct recorder {
     std::lock_guard lock(mutex);
     return closes;
   }
+  void started_hanging() {
+    {
+      std::lock_guard lock(mutex);
+      hanging = true;
+    }
+    changed.notify_all();
+  }
+  // Waits up to 10 s for `hang` to start; true if it did.
+  bool wait_hanging() {
+    std::unique_lock lock(mutex);
+    return changed.wait_for(lock, 10s, [&] { return hanging; });
+  }
 };
 
 // What `remember` keeps for its connection.
@@ -95,11 +107,7 @@ coronet::router make_router(recorder& rec) {
       "hang", "keeps 'hang', then waits 60 s",
       [keep, &rec](coronet::request& req) -> coronet::task<coronet::reply> {
         keep(*req.conn, "hang");
-        {
-          std::lock_guard lock(rec.mutex);
-          rec.hanging = true;
-        }
-        rec.changed.notify_all();
+        rec.started_hanging();
         co_await coronet::sleep_for(60s);
         co_return coronet::reply::text("WOKE");
       },
@@ -107,12 +115,21 @@ coronet::router make_router(recorder& rec) {
   return r;
 }
 
+// A server of make_router()'s commands, and what their hooks saw.
+struct state_server {
+  explicit state_server(coronet::wire_protocol p = coronet::server_options{}.protocol)
+      : server(coronet_test::quick_stop_options(p), make_router(rec)) {}
+  std::uint16_t port() const { return server.port(); }
+  recorder rec;
+  coronet_test::running_server server;
+};
+
 }  // namespace
 
 TEST_CASE("a command's per-connection state lasts across requests and its close hook runs when the peer closes",
           "[connection][fault]") {
-  recorder rec;
-  coronet_test::running_server s(coronet_test::quick_stop_options(), make_router(rec));
+  state_server s;
+  recorder& rec = s.rec;
   {
     coronet_test::blocking_peer a(s.port());
     coronet_test::blocking_peer b(s.port());
@@ -138,25 +155,21 @@ TEST_CASE("a command's per-connection state lasts across requests and its close 
 
 TEST_CASE("close hooks run when the server stops, idle connections and a handler still running alike",
           "[connection][fault]") {
-  recorder rec;
-  coronet_test::running_server s(coronet_test::quick_stop_options(), make_router(rec));
+  state_server s;
   coronet_test::blocking_peer idle(s.port());
   coronet_test::blocking_peer busy(s.port());
   CHECK(idle.call("remember idle") == "+OK");
   busy.send("hang\r\n");
-  {
-    std::unique_lock lock(rec.mutex);
-    REQUIRE(rec.changed.wait_for(lock, 10s, [&] { return rec.hanging; }));
-  }
-  CHECK(s.stop_within(10s) == 0);
-  REQUIRE(rec.wait_for(2));
-  std::vector<std::string> seen = rec.snapshot();
+  REQUIRE(s.rec.wait_hanging());
+  CHECK(s.server.stop_within(10s) == 0);
+  REQUIRE(s.rec.wait_for(2));
+  std::vector<std::string> seen = s.rec.snapshot();
   std::sort(seen.begin(), seen.end());
   CHECK(seen == std::vector<std::string>{"hang", "idle"});
   // Run by the sessions as they ended on the worker, not when the server was destroyed.
-  std::lock_guard lock(rec.mutex);
-  for (const std::thread::id t : rec.hook_threads)
-    CHECK(t == rec.handler_thread);
+  std::lock_guard lock(s.rec.mutex);
+  for (const std::thread::id t : s.rec.hook_threads)
+    CHECK(t == s.rec.handler_thread);
 }
 
 TEST_CASE("close hooks run in order, once; one that throws is logged and the next still run", "[connection][fault]") {
@@ -213,8 +226,8 @@ TEST_CASE("user state is one value per type: found, made, replaced, erased, dest
 }
 
 TEST_CASE("an HTTP connection's close hook runs when the keep-alive connection closes", "[connection][fault]") {
-  recorder rec;
-  coronet_test::running_server s(coronet_test::quick_stop_options(coronet::wire_protocol::http), make_router(rec));
+  state_server s(coronet::wire_protocol::http);
+  recorder& rec = s.rec;
   {
     coronet_test::blocking_peer p(s.port());
     p.send("GET /remember/a HTTP/1.1\r\nHost: x\r\n\r\n");

@@ -172,22 +172,26 @@ http_response& http_response::with_header(std::string name, std::string value) {
   return *this;
 }
 
-http_routes& http_routes::add(std::string_view method, std::string_view pattern, http_handler handler) {
+namespace {
+// A route whose handler, of the kind `Member` names, is `h`.
+template <auto Member, class Handler>
+detail::http_route route_of(Handler h) {
   detail::http_route r;
-  r.handler = std::move(handler);
-  return add_route(method, pattern, std::move(r));
+  r.*Member = std::move(h);
+  return r;
+}
+}  // namespace
+
+http_routes& http_routes::add(std::string_view method, std::string_view pattern, http_handler handler) {
+  return add_route(method, pattern, route_of<&detail::http_route::handler>(std::move(handler)));
 }
 
 http_routes& http_routes::add(std::string_view method, std::string_view pattern, plain_http_handler handler) {
-  detail::http_route r;
-  r.plain_handler = std::move(handler);
-  return add_route(method, pattern, std::move(r));
+  return add_route(method, pattern, route_of<&detail::http_route::plain_handler>(std::move(handler)));
 }
 
 http_routes& http_routes::stream(std::string_view method, std::string_view pattern, http_stream_handler handler) {
-  detail::http_route r;
-  r.stream_handler = std::move(handler);
-  return add_route(method, pattern, std::move(r));
+  return add_route(method, pattern, route_of<&detail::http_route::stream_handler>(std::move(handler)));
 }
 
 http_routes& http_routes::add_builtin(std::string_view method, std::string_view pattern, int id) {

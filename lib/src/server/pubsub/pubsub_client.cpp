@@ -12,6 +12,25 @@
 namespace coronet::detail {
 namespace {
 
+// What UNSUBSCRIBE and PUNSUBSCRIBE share: `one` for each name given or, with none given,
+// for each current one (copied out first: each is erased as it is answered), or `none` once
+// when there are neither.
+template <class Current, class One, class None>
+void for_each_leaving(std::span<const std::string_view> names, const Current& current, One one, None none) {
+  if (!names.empty()) {
+    for (const std::string_view name : names)
+      one(name);
+    return;
+  }
+  if (current.empty()) {
+    none();
+    return;
+  }
+  const std::vector<std::string> all(current.begin(), current.end());
+  for (const std::string& name : all)
+    one(name);
+}
+
 log_limiter output_limit_log;
 
 }  // namespace
@@ -44,29 +63,28 @@ void pubsub_client::subscribe(std::span<const std::string_view> channels, std::s
   }
 }
 
-void pubsub_client::unsubscribe_one(std::string_view channel, std::string& out) {
-  if (const auto it = channels_.find(channel); it != channels_.end()) {
-    hub_.unsubscribe(worker_, *this, channel);
+void pubsub_client::leave_one(bool pattern, std::string_view name, std::string& out) {
+  bool dropped = false;
+  if (pattern) {
+    if (const auto it = std::find(patterns_.begin(), patterns_.end(), name); it != patterns_.end()) {
+      hub_.punsubscribe(worker_, *this, name);
+      patterns_.erase(it);
+      dropped = true;
+    }
+  } else if (const auto it = channels_.find(name); it != channels_.end()) {
+    hub_.unsubscribe(worker_, *this, name);
     channels_.erase(it);
-    counted();
+    dropped = true;
   }
-  append_confirmation(out, resp3(), "unsubscribe", &channel, subscriptions());
+  if (dropped)
+    counted();
+  append_confirmation(out, resp3(), pattern ? "punsubscribe" : "unsubscribe", &name, subscriptions());
 }
 
 void pubsub_client::unsubscribe(std::span<const std::string_view> channels, std::string& out) {
-  if (!channels.empty()) {
-    for (const std::string_view channel : channels)
-      unsubscribe_one(channel, out);
-    return;
-  }
-  if (channels_.empty()) {
-    append_confirmation(out, resp3(), "unsubscribe", nullptr, subscriptions());
-    return;
-  }
-  // The names are copied out first: each is erased as it is answered.
-  const std::vector<std::string> all(channels_.begin(), channels_.end());
-  for (const std::string& channel : all)
-    unsubscribe_one(channel, out);
+  for_each_leaving(
+      channels, channels_, [&](std::string_view c) { leave_one(false, c, out); },
+      [&] { append_confirmation(out, resp3(), "unsubscribe", nullptr, subscriptions()); });
 }
 
 void pubsub_client::psubscribe(std::span<const std::string_view> patterns, std::string& out) {
@@ -86,28 +104,10 @@ void pubsub_client::psubscribe(std::span<const std::string_view> patterns, std::
   }
 }
 
-void pubsub_client::punsubscribe_one(std::string_view pattern, std::string& out) {
-  if (const auto it = std::find(patterns_.begin(), patterns_.end(), pattern); it != patterns_.end()) {
-    hub_.punsubscribe(worker_, *this, pattern);
-    patterns_.erase(it);
-    counted();
-  }
-  append_confirmation(out, resp3(), "punsubscribe", &pattern, subscriptions());
-}
-
 void pubsub_client::punsubscribe(std::span<const std::string_view> patterns, std::string& out) {
-  if (!patterns.empty()) {
-    for (const std::string_view pattern : patterns)
-      punsubscribe_one(pattern, out);
-    return;
-  }
-  if (patterns_.empty()) {
-    append_confirmation(out, resp3(), "punsubscribe", nullptr, subscriptions());
-    return;
-  }
-  const std::vector<std::string> all = patterns_;
-  for (const std::string& pattern : all)
-    punsubscribe_one(pattern, out);
+  for_each_leaving(
+      patterns, patterns_, [&](std::string_view p) { leave_one(true, p, out); },
+      [&] { append_confirmation(out, resp3(), "punsubscribe", nullptr, subscriptions()); });
 }
 
 void pubsub_client::drop_all() noexcept {

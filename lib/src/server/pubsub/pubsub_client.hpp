@@ -69,8 +69,9 @@ private:
       subscribed(!was);
   }
   bool resp3() const noexcept { return conn_.protover >= 3; }
-  void unsubscribe_one(std::string_view channel, std::string& out);
-  void punsubscribe_one(std::string_view pattern, std::string& out);
+  // UNSUBSCRIBE (`pattern` false) or PUNSUBSCRIBE of one name: dropped if subscribed, then
+  // confirmed either way.
+  void leave_one(bool pattern, std::string_view name, std::string& out);
 
   pubsub_hub& hub_;
   std::size_t worker_;
