@@ -15,6 +15,8 @@
 #include "support/run_client.hpp"
 #include "support/running_server.hpp"
 
+namespace client_client_next_message_test {
+
 using namespace std::chrono_literals;
 using coronet::reply;
 using coronet::reply_kind;
@@ -93,3 +95,5 @@ TEST_CASE("next_message ends when the server closes the connection, and the clie
     CHECK_FALSE(c.is_open());
   });
 }
+
+}  // namespace client_client_next_message_test

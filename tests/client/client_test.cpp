@@ -32,6 +32,8 @@
 #include "support/running_server.hpp"
 #include "coronet/server/server.hpp"
 
+namespace client_client_test {
+
 using namespace std::chrono_literals;
 using coronet::reply;
 using coronet::reply_kind;
@@ -422,3 +424,5 @@ TEST_CASE("the client's socket has TCP_NODELAY unless client_options::tcp_nodela
     CHECK(nodelay_of_local_socket(static_cast<std::uint16_t>(port.integer()), srv.port()) == (on ? 1 : 0));
   });
 }
+
+}  // namespace client_client_test

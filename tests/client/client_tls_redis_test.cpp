@@ -23,6 +23,8 @@
 #include "support/client_pipeline.hpp"
 #include "support/test_certs.hpp"
 
+namespace client_client_tls_redis_test {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -149,3 +151,5 @@ TEST_CASE("the client over TLS against redis-server --tls-port: verified, then c
     CHECK_THAT(e.what(), Catch::Contains("certificate in certificate chain"));
   }
 }
+
+}  // namespace client_client_tls_redis_test

@@ -14,6 +14,8 @@
 #include "support/test_certs.hpp"
 #include "support/test_commands.hpp"
 
+namespace client_client_tls_test {
+
 namespace {
 
 using coronet_test::certs;
@@ -138,3 +140,5 @@ TEST_CASE("a plaintext server fails the TLS handshake with an error, not a hang"
   t.join();
   CHECK_THAT(error, Catch::Contains("TLS handshake"));
 }
+
+}  // namespace client_client_tls_test

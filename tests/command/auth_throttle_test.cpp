@@ -11,6 +11,8 @@
 
 #include "coronet/command/auth_throttle.hpp"
 
+namespace command_auth_throttle_test {
+
 using namespace std::chrono_literals;
 using coronet::auth_throttle;
 
@@ -132,3 +134,5 @@ TEST_CASE("max_sources over the limit is refused when the throttle is made, not 
   o.max_sources = static_cast<std::size_t>(-1);  // would overflow the table's size
   CHECK_THROWS_AS(coronet::auth_throttle(o), std::invalid_argument);
 }
+
+}  // namespace command_auth_throttle_test

@@ -5,6 +5,8 @@
 #include <string_view>
 #include <vector>
 
+namespace command_request_test {
+
 TEST_CASE("a request views the name and arguments of a parsed word list", "[framework][request]") {
   const std::vector<std::string_view> words{"echo", "hello", ""};
   const coronet::request r = coronet::request::from_words(words);
@@ -22,3 +24,5 @@ TEST_CASE("an empty word list gives an empty request", "[framework][request]") {
   CHECK(r.size() == 0);
   CHECK(r.arg(0).empty());
 }
+
+}  // namespace command_request_test

@@ -17,6 +17,8 @@
 #include "coronet/protocol/line/line_codec.hpp"
 #include "coronet/protocol/resp/resp_codec.hpp"
 
+namespace command_response_writer_test {
+
 namespace {
 
 using coronet::reply;
@@ -136,3 +138,5 @@ TEST_CASE("response_writer finds CR and LF at every place of a short text", "[re
     }
   }
 }
+
+}  // namespace command_response_writer_test

@@ -7,6 +7,8 @@
 
 #include "coronet/command/router.hpp"
 
+namespace command_router_lookup_test {
+
 namespace {
 
 coronet::reply ok(coronet::request&) { return coronet::reply::text("OK"); }
@@ -91,3 +93,5 @@ TEST_CASE("find keeps finding every name as the table grows past many rebuilds",
       CHECK(r.find("al" + std::to_string(i)) == nullptr);
   }
 }
+
+}  // namespace command_router_lookup_test

@@ -20,6 +20,8 @@
 #include "coronet/core/sync_wait.hpp"
 #include "coronet/net/yield.hpp"
 
+namespace command_router_test {
+
 namespace {
 
 coronet::task<coronet::reply> ok_handler(coronet::request&) { co_return coronet::reply::text("OK"); }
@@ -413,3 +415,5 @@ TEST_CASE("operation_aborted from a coroutine handler after it suspended propaga
   CHECK(caught == asio::error::operation_aborted);
   CHECK(logs.messages().empty());  // a cancellation is not a handler failure
 }
+
+}  // namespace command_router_test

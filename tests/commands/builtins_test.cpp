@@ -14,6 +14,8 @@
 #include "coronet/core/sync_wait.hpp"
 #include "support/router_calls.hpp"
 
+namespace commands_builtins_test {
+
 namespace {
 
 using coronet_test::call;
@@ -210,3 +212,5 @@ TEST_CASE("the built-ins carry Redis's flags; PING, QUIT, HELLO, AUTH and RESET 
   CHECK(coronet::has_flags(r.find("echo")->flags, command_flags::fast | command_flags::loading | command_flags::stale));
   CHECK(r.find("echo")->acl_categories == std::vector<std::string>{"connection"});
 }
+
+}  // namespace commands_builtins_test

@@ -26,6 +26,8 @@
 #include "support/run_client.hpp"
 #include "support/running_server.hpp"
 
+namespace commands_redis_commands_test {
+
 using namespace std::chrono_literals;
 using coronet::reply;
 using coronet::reply_kind;
@@ -591,3 +593,5 @@ TEST_CASE("HELLO 3 over the wire: the reply and what follows are RESP3; CLIENT I
     CHECK(back.kind() == reply_kind::bulk);  // RESP2 again
   });
 }
+
+}  // namespace commands_redis_commands_test

@@ -17,6 +17,8 @@
 #include "support/run_client.hpp"
 #include "support/running_server.hpp"
 
+namespace commands_redis_config_test {
+
 using namespace std::chrono_literals;
 using coronet::reply;
 using coronet::detail::glob_match;
@@ -141,3 +143,5 @@ TEST_CASE("CONFIG GET over a real connection shows the server's own settings, in
           std::vector<reply>{reply::bulk("save"), reply::bulk("")});
   });
 }
+
+}  // namespace commands_redis_config_test

@@ -9,6 +9,8 @@
 
 #include "coronet/commands/timestamp.hpp"
 
+namespace commands_timestamp_test {
+
 namespace {
 
 // Runs the body with TZ set to `tz`, restoring the previous value after.
@@ -99,3 +101,5 @@ TEST_CASE("the _now functions agree with the system clock", "[timestamp]") {
           R"(^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ 1-3][0-9] \d\d:\d\d:\d\d \d{4}$)")));
   CHECK(std::regex_match(iso_text, std::regex(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$)")));
 }
+
+}  // namespace commands_timestamp_test

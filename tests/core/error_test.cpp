@@ -8,6 +8,8 @@
 
 #include <asio/error.hpp>
 
+namespace core_error_test {
+
 TEST_CASE("coronet::errc::timeout is an error code of the coronet category", "[error]") {
   const std::error_code ec = coronet::errc::timeout;
   CHECK(ec);
@@ -43,3 +45,5 @@ TEST_CASE("an unknown coronet error value still has a message and maps to itself
   CHECK(ec.default_error_condition().category() == coronet::error_category());
   CHECK(ec != std::errc::timed_out);
 }
+
+}  // namespace core_error_test

@@ -17,6 +17,8 @@
 #include "coronet/net/yield.hpp"
 #include "support/lifetime_token.hpp"
 
+namespace core_spawn_test {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -192,3 +194,5 @@ TEST_CASE("a spawned task suspended on an operation is freed with its io_context
   }
   CHECK(watch.expired());
 }
+
+}  // namespace core_spawn_test

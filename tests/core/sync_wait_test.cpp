@@ -8,6 +8,8 @@
 #include "coronet/core/task.hpp"
 #include "coronet/net/yield.hpp"
 
+namespace core_sync_wait_test {
+
 TEST_CASE("sync_wait returns the value and rethrows the exception", "[sync_wait]") {
   asio::io_context ctx(1);
   CHECK(coronet::sync_wait(ctx, []() -> coronet::task<int> {
@@ -55,3 +57,5 @@ TEST_CASE("sync_wait reports a task that can never finish", "[sync_wait]") {
   };
   CHECK_THROWS_AS(coronet::sync_wait(ctx, t()), std::logic_error);
 }
+
+}  // namespace core_sync_wait_test

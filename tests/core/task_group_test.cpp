@@ -15,6 +15,8 @@
 #include "coronet/core/sync_wait.hpp"
 #include "coronet/net/yield.hpp"
 
+namespace core_task_group_test {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -173,3 +175,5 @@ TEST_CASE("cancel before a child's first step ran: the child never starts and en
   CHECK(errors[1] == asio::error::operation_aborted);
   CHECK(group.failures() == 2);
 }
+
+}  // namespace core_task_group_test

@@ -8,6 +8,8 @@
 
 #include "coronet/core/sync_wait.hpp"
 
+namespace core_task_test {
+
 namespace {
 
 coronet::task<int> answer() { co_return 42; }
@@ -159,3 +161,5 @@ TEST_CASE("this_executor yields the executor the chain runs on", "[task]") {
   };
   CHECK(coronet::sync_wait(ctx, t()));
 }
+
+}  // namespace core_task_test

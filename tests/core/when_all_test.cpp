@@ -26,6 +26,8 @@
 #include "support/loopback_pair.hpp"
 #include "support/wait_helpers.hpp"
 
+namespace core_when_all_test {
+
 // Never co_await inside a Catch macro: the macro repeats its expression in a
 // short-circuited `false && (...)`, and g++ 12 still runs a co_await there.
 
@@ -305,3 +307,5 @@ TEST_CASE("when_all with a failure in a loop leaves nothing behind", "[when_all]
   }());
   CHECK(destroyed == 400);
 }
+
+}  // namespace core_when_all_test

@@ -24,6 +24,8 @@
 #include "support/server_thread.hpp"
 #include "support/udp_peer.hpp"
 
+namespace datagram_datagram_server_test {
+
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 
@@ -290,3 +292,5 @@ TEST_CASE("bad options and a port in use fail early; listen() once running is an
   }));
   CHECK_THROWS_AS(s.get().listen(0, test_handler), std::logic_error);
 }
+
+}  // namespace datagram_datagram_server_test

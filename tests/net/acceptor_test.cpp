@@ -36,6 +36,8 @@
 #include "support/ipv6_loopback.hpp"
 #include "support/wait_helpers.hpp"
 
+namespace net_acceptor_test {
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -354,3 +356,5 @@ TEST_CASE("a task makes an acceptor from co_await this_executor", "[acceptor][ex
   };
   CHECK(coronet::sync_wait(ctx, body()));
 }
+
+}  // namespace net_acceptor_test

@@ -25,6 +25,8 @@
 #include "coronet/net/timeout.hpp"
 #include "support/ipv6_loopback.hpp"
 
+namespace net_connect_test {
+
 // Never co_await inside a Catch macro: the macro repeats its expression in a
 // short-circuited `false && (...)`, and g++ 12 still runs a co_await there.
 
@@ -208,3 +210,5 @@ TEST_CASE("set_no_delay turns TCP_NODELAY on and off; a closed socket reports an
   };
   coronet::sync_wait(ctx, body());
 }
+
+}  // namespace net_connect_test

@@ -12,6 +12,8 @@
 #include "coronet/core/sync_wait.hpp"
 #include "coronet/core/task.hpp"
 
+namespace net_io_context_executor_test {
+
 namespace {
 
 const asio::io_context* context_of(const coronet::io_context_executor& ex) { return &ex.get().context(); }
@@ -42,3 +44,5 @@ TEST_CASE("an empty any_io_executor or one wrapping a strand throws std::invalid
   const asio::any_io_executor strand = asio::make_strand(ctx);
   CHECK_THROWS_AS(coronet::io_context_executor(strand), std::invalid_argument);
 }
+
+}  // namespace net_io_context_executor_test

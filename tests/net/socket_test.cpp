@@ -35,6 +35,8 @@
 #include "support/loopback_pair.hpp"
 #include "support/wait_helpers.hpp"
 
+namespace net_socket_test {
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -665,3 +667,5 @@ TEST_CASE("a task makes a socket from co_await this_executor and connects it", "
   };
   CHECK(coronet::sync_wait(ctx, body()));
 }
+
+}  // namespace net_socket_test

@@ -40,6 +40,8 @@
 #include "support/loopback_pair.hpp"
 #include "support/wait_helpers.hpp"
 
+namespace net_timeout_test {
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -661,3 +663,5 @@ TEST_CASE("an operation that completes before the deadline never reports a timeo
     CHECK(in_time == 200);
   }());
 }
+
+}  // namespace net_timeout_test

@@ -25,6 +25,8 @@
 
 #include "support/wait_helpers.hpp"
 
+namespace net_timer_test {
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -306,3 +308,5 @@ TEST_CASE("a task makes a timer from co_await this_executor", "[timer][executor]
   CHECK(&from_ctx.native().get_executor().context() == &ctx);
   CHECK(&from_executor.native().get_executor().context() == &ctx);
 }
+
+}  // namespace net_timer_test

@@ -12,6 +12,8 @@
 
 #include "support/nested_reply.hpp"
 
+namespace protocol_reply_test {
+
 using namespace std::string_literals;
 using coronet::reply;
 using coronet::reply_kind;
@@ -287,3 +289,5 @@ TEST_CASE("to_string() gives every kind as text, as the line protocol shows it u
   pairs.push_back(reply::integer(3));
   CHECK(reply::map(std::move(pairs)).to_string() == "price=9.5 stock=3");
 }
+
+}  // namespace protocol_reply_test

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+namespace protocol_wire_protocol_test {
+
 TEST_CASE("protocol names round-trip through to_string and parse_wire_protocol", "[protocol]") {
   using coronet::wire_protocol;
   for (wire_protocol p : {wire_protocol::resp, wire_protocol::line, wire_protocol::raw, wire_protocol::http}) {
@@ -26,3 +28,5 @@ TEST_CASE("the old name 'auto' is RESP, as it always was", "[protocol]") {
   CHECK(wire_protocol::auto_detect == wire_protocol::resp);
 #pragma GCC diagnostic pop
 }
+
+}  // namespace protocol_wire_protocol_test

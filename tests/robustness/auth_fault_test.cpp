@@ -18,6 +18,8 @@
 #include "support/blocking_peer.hpp"
 #include "support/running_server.hpp"
 
+namespace robustness_auth_fault_test {
+
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 
@@ -250,3 +252,5 @@ TEST_CASE("failures are logged once per address and window, with their count", "
   REQUIRE(lines.size() == 2);
   CHECK_THAT(lines[1], Catch::Contains("from 192.0.2.8:40000"));
 }
+
+}  // namespace robustness_auth_fault_test

@@ -22,6 +22,8 @@
 #include "support/running_server.hpp"
 #include "support/test_commands.hpp"
 
+namespace robustness_connection_state_fault_test {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -238,3 +240,5 @@ TEST_CASE("an HTTP connection's close hook runs when the keep-alive connection c
   REQUIRE(rec.wait_for(1));
   CHECK(rec.snapshot() == std::vector<std::string>{"a"});
 }
+
+}  // namespace robustness_connection_state_fault_test

@@ -18,6 +18,8 @@
 #include "coronet/coronet.hpp"
 #include "support/server_process.hpp"
 
+namespace robustness_fault_test {
+
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 using coronet::task;
@@ -400,3 +402,5 @@ TEST_CASE("SIGTERM with a server-owned hour-long background task: it is cancelle
               ms_since(t0));
   CHECK(steady::now() - t0 < 2s);
 }
+
+}  // namespace robustness_fault_test

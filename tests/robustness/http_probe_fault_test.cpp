@@ -15,6 +15,8 @@
 #include "support/log_capture.hpp"
 #include "support/running_server.hpp"
 
+namespace robustness_http_probe_fault_test {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -107,3 +109,5 @@ TEST_CASE("300 forged posts: every one closed and counted, the log says so at mo
   blocking_peer p(s.port());
   CHECK(p.call("PING") == "+PONG");
 }
+
+}  // namespace robustness_http_probe_fault_test

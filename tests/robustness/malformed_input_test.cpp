@@ -16,6 +16,8 @@
 #include "support/blocking_peer.hpp"
 #include "support/test_commands.hpp"
 
+namespace robustness_malformed_input_test {
+
 using namespace std::string_literals;
 
 namespace {
@@ -219,3 +221,5 @@ TEST_CASE("raw protocol: one read, an unframed reply or none, always closed", "[
   };
   run_table(coronet::wire_protocol::raw, cases, "", "");
 }
+
+}  // namespace robustness_malformed_input_test

@@ -18,6 +18,8 @@
 #include "support/running_server.hpp"
 #include "support/test_certs.hpp"
 
+namespace robustness_pipeline_fault_test {
+
 using namespace std::chrono_literals;
 using coronet::task;
 using coronet_test::running_server;
@@ -265,3 +267,5 @@ TEST_CASE("a TLS client that writes 30 values of 1 MB before it reads gets every
   CHECK(got.size() == replies.size());
   CHECK(got == replies);
 }
+
+}  // namespace robustness_pipeline_fault_test

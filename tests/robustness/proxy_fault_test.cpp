@@ -25,6 +25,8 @@
 #include "support/running_server.hpp"
 #include "support/test_commands.hpp"
 
+namespace robustness_proxy_fault_test {
+
 using namespace std::chrono_literals;
 using coronet::proxy_protocol_mode;
 using coronet_test::blocking_peer;
@@ -197,3 +199,5 @@ TEST_CASE("a LOCAL header from a peer outside proxy_trusted is refused like any 
   CHECK(eventually([&] { return s.get().stats().proxy_header_errors == 1; }));
   CHECK(s.get().stats().proxy_health_checks == 0);
 }
+
+}  // namespace robustness_proxy_fault_test

@@ -12,6 +12,8 @@
 #include "support/router_calls.hpp"
 #include "support/running_server.hpp"
 
+namespace robustness_pubsub_fault_test {
+
 using namespace std::chrono_literals;
 using coronet_test::blocking_peer;
 using coronet_test::eventually;
@@ -92,3 +94,5 @@ TEST_CASE("idle_timeout does not close a subscriber, as in Redis; once unsubscri
   sub.until(":0\r\n");
   CHECK(sub.closed_by_server());
 }
+
+}  // namespace robustness_pubsub_fault_test

@@ -26,6 +26,8 @@
 #include "support/running_server.hpp"
 #include "support/test_certs.hpp"
 
+namespace robustness_tls_probe_test {
+
 using namespace std::chrono_literals;
 using coronet_test::blocking_peer;
 using coronet_test::eventually;
@@ -133,3 +135,5 @@ TEST_CASE("the count of suppressed handshake failures is logged when its second 
   INFO(lines.size() << " lines");
   CHECK(lines.size() < failures);
 }
+
+}  // namespace robustness_tls_probe_test

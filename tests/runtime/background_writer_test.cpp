@@ -35,6 +35,8 @@
 #include "support/test_certs.hpp"
 #include "support/wait_helpers.hpp"
 
+namespace runtime_background_writer_test {
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -458,3 +460,5 @@ TEMPLATE_TEST_CASE("drained_below resumes once the unsent output is down to a li
     CHECK(w->written() == large_output + 1000);
   }());
 }
+
+}  // namespace runtime_background_writer_test

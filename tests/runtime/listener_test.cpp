@@ -33,6 +33,8 @@
 
 #include "support/wait_helpers.hpp"
 
+namespace runtime_listener_test {
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -278,3 +280,5 @@ TEST_CASE("lingering_close gives up after linger when the peer keeps the connect
     CHECK(!no_linger.server.is_open());
   }());
 }
+
+}  // namespace runtime_listener_test

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+namespace runtime_read_buffer_test {
+
 namespace {
 
 std::string_view view(coronet::read_buffer& in) { return {in.data().data(), in.data().size()}; }
@@ -181,3 +183,5 @@ TEST_CASE("a smaller limit leaves room for limit minus the unconsumed bytes", "[
   CHECK(in.size() == 5);
   CHECK(view(in) == "xxxxx");
 }
+
+}  // namespace runtime_read_buffer_test

@@ -26,6 +26,8 @@
 
 #include "support/wait_helpers.hpp"
 
+namespace runtime_worker_pool_test {
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -330,3 +332,5 @@ TEST_CASE("a task that ignores cancellation is abandoned cancel_grace after the 
   pool.reset();
   CHECK(destroyed == 1);
 }
+
+}  // namespace runtime_worker_pool_test

@@ -26,6 +26,8 @@
 #include "support/running_server.hpp"
 #include "support/server_router.hpp"
 
+namespace server_http_server_test {
+
 using namespace std::chrono_literals;
 using namespace std::string_literals;
 using steady = std::chrono::steady_clock;
@@ -532,3 +534,5 @@ TEST_CASE("http: the HTTP/2 connection preface is 505", "[http][smuggling]") {
   running_server s;
   refused(s.port(), "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + smuggled, 505);
 }
+
+}  // namespace server_http_server_test

@@ -24,6 +24,8 @@
 #include "support/same_certificate.hpp"
 #include "support/test_certs.hpp"
 
+namespace server_https_test {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -214,3 +216,5 @@ TEST_CASE("HTTPS takes a reloaded certificate for new connections, the open ones
   CHECK(after.ask(get("/ping")).body == R"({"ping":"PONG"})");
   CHECK(before.ask(get("/ping")).body == R"({"ping":"PONG"})");
 }
+
+}  // namespace server_https_test

@@ -14,6 +14,8 @@
 #include "support/eventually.hpp"
 #include "support/running_server.hpp"
 
+namespace server_metrics_text_test {
+
 namespace {
 
 std::vector<std::string> lines_of(const std::string& text) {
@@ -146,3 +148,5 @@ TEST_CASE("GET /metrics on an HTTP listener counts the calls made", "[server][me
   http.send("POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
   CHECK(http.line() == "HTTP/1.1 405 Method Not Allowed");
 }
+
+}  // namespace server_metrics_text_test

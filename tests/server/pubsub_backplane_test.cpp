@@ -17,6 +17,8 @@
 #include "support/router_calls.hpp"
 #include "support/running_server.hpp"
 
+namespace server_pubsub_backplane_test {
+
 using coronet_test::blocking_peer;
 using coronet_test::eventually;
 using coronet_test::running_server;
@@ -101,3 +103,5 @@ TEST_CASE("a server without a backplane says off", "[pubsub][backplane]") {
   CHECK(srv.get().stats().pubsub_backplane_dropped == 0);
   CHECK(info_field(srv.port(), "coronet_pubsub_backplane") == "off");
 }
+
+}  // namespace server_pubsub_backplane_test

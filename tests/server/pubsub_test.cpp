@@ -17,6 +17,8 @@
 #include "support/router_calls.hpp"
 #include "support/running_server.hpp"
 
+namespace server_pubsub_test {
+
 using coronet_test::blocking_peer;
 using coronet_test::eventually;
 using coronet_test::running_server;
@@ -199,3 +201,5 @@ TEST_CASE("PSUBSCRIBE patterns match as redis-server 7.0's stringmatchlen", "[pu
     CHECK(coronet::detail::pubsub_glob_match(r.pattern, r.channel) == r.matches);
   }
 }
+
+}  // namespace server_pubsub_test

@@ -21,6 +21,8 @@
 #include "support/running_server.hpp"
 #include "support/test_commands.hpp"
 
+namespace server_server_agent_check_test {
+
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 
@@ -150,3 +152,5 @@ TEST_CASE("during the drain: the listener is closed, the agent says 'drain' unti
   REQUIRE(s.result().wait_for(5s) == std::future_status::ready);
   CHECK(s.result().get() == 0);
 }
+
+}  // namespace server_server_agent_check_test

@@ -25,6 +25,8 @@
 #include "support/running_server.hpp"
 #include "support/test_commands.hpp"
 
+namespace server_server_metrics_test {
+
 using namespace std::chrono_literals;
 using coronet::latency_histogram;
 using steady = std::chrono::steady_clock;
@@ -245,3 +247,5 @@ TEST_CASE("metrics: read from other threads while requests run", "[metrics][serv
   CHECK(find(m, "ping").calls == clients * per_client);
   CHECK(find(m, "ping").latency.total() == clients * per_client);
 }
+
+}  // namespace server_server_metrics_test

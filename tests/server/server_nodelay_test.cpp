@@ -23,6 +23,8 @@
 #include "support/run_client.hpp"
 #include "support/server_router.hpp"
 
+namespace server_server_nodelay_test {
+
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 
@@ -176,3 +178,5 @@ TEST_CASE("1000 pipelined calls are answered within 10 ms, 50 batches over", "[c
   }
   CHECK(worst <= 10ms);
 }
+
+}  // namespace server_server_nodelay_test

@@ -31,6 +31,8 @@
 #include "support/running_server.hpp"
 #include "coronet/core/log.hpp"
 
+namespace server_server_proxy_test {
+
 using namespace std::chrono_literals;
 using namespace std::string_literals;
 using steady = std::chrono::steady_clock;
@@ -288,3 +290,5 @@ TEST_CASE("proxy_trusted entries that are not addresses fail in the constructor"
     CHECK_THROWS_AS(coronet::server(r, o), std::invalid_argument);
   }
 }
+
+}  // namespace server_server_proxy_test

@@ -22,6 +22,8 @@
 #include "coronet/server/server.hpp"
 #include "support/running_server.hpp"
 
+namespace server_server_reuse_port_test {
+
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 
@@ -138,3 +140,5 @@ TEST_CASE("reuse_port drain: a connection that has not sent its first request ye
   CHECK(reply == "+PONG\r\n");
   CHECK(s.stop_within(10s) == 0);
 }
+
+}  // namespace server_server_reuse_port_test

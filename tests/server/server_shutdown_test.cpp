@@ -26,6 +26,8 @@
 #include "coronet/core/sync_wait.hpp"
 #include "support/server_process.hpp"
 
+namespace server_server_shutdown_test {
+
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 using coronet::task;
@@ -132,3 +134,5 @@ TEST_CASE("a second signal during the drain exits 1 at once although a handler s
   std::printf("measured: second signal (%d) exited 1 after %.0f ms\n", second, ms_since(t0));
   CHECK(steady::now() - t0 < 1s);
 }
+
+}  // namespace server_server_shutdown_test

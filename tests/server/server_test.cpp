@@ -27,6 +27,8 @@
 #include "support/running_server.hpp"
 #include "support/server_router.hpp"
 
+namespace server_server_test {
+
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 
@@ -747,3 +749,5 @@ TEST_CASE("server::spawn from outside the workers: runs on worker 0 once run() s
   srv.spawn(long_wait(st, false));  // after run(): never started
   CHECK(st.started == 2);
 }
+
+}  // namespace server_server_test

@@ -17,6 +17,8 @@
 #include "support/router_calls.hpp"
 #include "support/running_server.hpp"
 
+namespace server_server_transaction_test {
+
 namespace {
 
 using peer = coronet_test::blocking_peer;
@@ -179,3 +181,5 @@ TEST_CASE("no other connection's command runs between the commands of an EXEC", 
   for (int i = 0; i < 2000; ++i)
     REQUIRE(b.line().substr(0, 1) == ":");
 }
+
+}  // namespace server_server_transaction_test

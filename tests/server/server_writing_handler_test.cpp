@@ -14,6 +14,8 @@
 #include "support/blocking_peer.hpp"
 #include "support/running_server.hpp"
 
+namespace server_server_writing_handler_test {
+
 namespace {
 
 using coronet::response_writer;
@@ -106,3 +108,5 @@ TEST_CASE("writing handlers are counted in the metrics; track_latency off counts
   CHECK(w.latency.total() == (track ? 7u : 0u));
   CHECK(s.get().stats().requests >= 7);
 }
+
+}  // namespace server_server_writing_handler_test

@@ -20,6 +20,8 @@
 #include "support/running_server.hpp"
 #include "support/test_commands.hpp"
 
+namespace server_status_page_test {
+
 using coronet_test::json_reader;
 using coronet_test::json_value;
 
@@ -179,3 +181,5 @@ TEST_CASE("status page: one self-contained HTML document", "[status]") {
   CHECK(html.find("innerHTML") == std::string_view::npos);
   CHECK(html.find("textContent") != std::string_view::npos);
 }
+
+}  // namespace server_status_page_test

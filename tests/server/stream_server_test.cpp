@@ -29,6 +29,8 @@
 #include "coronet/tls/stream.hpp"
 #include "support/test_certs.hpp"
 
+namespace server_stream_server_test {
+
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 using coronet::stream_connection;
@@ -397,3 +399,5 @@ TEST_CASE("peer() and local() come from a PROXY v1 header", "[stream_server]") {
   CHECK(p.read_to_end() == "192.168.0.1:56324 -> 10.0.0.2:6379 first\n");
   CHECK(s.get().stats().proxy_header_errors == 0);
 }
+
+}  // namespace server_stream_server_test

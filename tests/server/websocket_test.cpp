@@ -17,6 +17,8 @@
 #include "support/running_server.hpp"
 #include "support/test_commands.hpp"
 
+namespace server_websocket_test {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -369,3 +371,5 @@ TEST_CASE("server-sent events: GET /subscribe/<channel> streams its messages", "
     CHECK(p.closed_by_server());
   }
 }
+
+}  // namespace server_websocket_test

@@ -13,6 +13,8 @@
 
 #include "coronet/core/sync_wait.hpp"
 
+namespace services_daytime_test {
+
 namespace {
 
 std::string daytime_of(std::time_t t) {
@@ -50,3 +52,5 @@ TEST_CASE("the daytime handler answers any datagram, an empty one included", "[s
   d.reply = small;
   CHECK_FALSE(coronet::sync_wait(handler(d)).has_value());
 }
+
+}  // namespace services_daytime_test

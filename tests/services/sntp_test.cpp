@@ -15,6 +15,8 @@
 
 #include "coronet/core/sync_wait.hpp"
 
+namespace services_sntp_test {
+
 namespace {
 
 using sys = std::chrono::system_clock;
@@ -152,3 +154,5 @@ TEST_CASE("the SNTP handler answers source port 123 and ignores source port 0", 
   // A reply sent back to port 123 (as by another server) is not answered.
   CHECK_FALSE(handle(123, request(4, 4)).has_value());
 }
+
+}  // namespace services_sntp_test

@@ -10,6 +10,8 @@
 
 #include "coronet/core/sync_wait.hpp"
 
+namespace services_time_protocol_test {
+
 namespace {
 
 using sys = std::chrono::system_clock;
@@ -43,3 +45,5 @@ TEST_CASE("the time handler answers any datagram with 4 bytes of the arrival tim
   CHECK(reply[0] == std::byte{0x83});
   CHECK(reply[3] == std::byte{0x80});
 }
+
+}  // namespace services_time_protocol_test

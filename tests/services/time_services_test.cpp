@@ -28,6 +28,8 @@
 #include "support/server_thread.hpp"
 #include "support/udp_peer.hpp"
 
+namespace services_time_services_test {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -244,3 +246,5 @@ TEST_CASE("SNTP answers a request from source port 123, as NTP daemons send (roo
   CHECK(reply[0] == static_cast<char>((4 << 3) | 4));
   CHECK(s.get().stats().udp.dropped_source == 0);
 }
+
+}  // namespace services_time_services_test

@@ -15,6 +15,8 @@
 #include "support/loopback_pair.hpp"
 #include "support/test_certs.hpp"
 
+namespace tls_context_test {
+
 namespace {
 
 using coronet_test::certs;
@@ -231,3 +233,5 @@ TEST_CASE("a server's cipher list can be set, and one OpenSSL cannot use fails a
   const std::string suites_error = error_of([&] { coronet::tls::make_server_context(config); });
   CHECK_THAT(suites_error, Catch::Contains("TLS 1.3 cipher suites 'TLS_NO_SUCH_SUITE'"));
 }
+
+}  // namespace tls_context_test

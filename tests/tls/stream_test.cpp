@@ -13,6 +13,8 @@
 #include "support/loopback_pair.hpp"
 #include "support/test_certs.hpp"
 
+namespace tls_stream_test {
+
 using namespace std::chrono_literals;
 using coronet::tls::stream;
 
@@ -266,3 +268,5 @@ TEST_CASE("a read pending while the other side writes: both directions at once",
     CHECK(from_server == "pong");
   }());
 }
+
+}  // namespace tls_stream_test

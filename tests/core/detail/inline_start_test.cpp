@@ -20,6 +20,8 @@
 
 #include "support/wait_helpers.hpp"
 
+namespace core_detail_inline_start_test {
+
 namespace {
 
 using coronet::task;
@@ -176,3 +178,5 @@ TEST_CASE("an exception thrown after suspending lands in the outcome and the con
   REQUIRE(outcome.failed());
   CHECK_THROWS_AS(outcome.rethrow_if_failed(), std::logic_error);
 }
+
+}  // namespace core_detail_inline_start_test

@@ -4,6 +4,8 @@
 
 #include <asio/ip/address.hpp>
 
+namespace net_detail_source_table_test {
+
 namespace {
 
 using coronet::detail::source_key_of;
@@ -62,3 +64,5 @@ TEST_CASE("a full source table forgets the least recently used address of a set"
   CHECK(table.find(b) == nullptr);  // the older of the two
   CHECK(table.find(c) != nullptr);
 }
+
+}  // namespace net_detail_source_table_test

@@ -23,6 +23,8 @@
 
 #include "support/loopback_pair.hpp"
 
+namespace net_detail_try_now_test {
+
 namespace {
 
 using coronet::task;
@@ -189,3 +191,5 @@ TEST_CASE("write_now switches the stream to non-blocking mode only once", "[try_
   CHECK(s.mode_changes == 1);
   CHECK(s.received == "abcd");
 }
+
+}  // namespace net_detail_try_now_test

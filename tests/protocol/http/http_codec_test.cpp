@@ -10,6 +10,8 @@
 #include "protocol/http/http_codec.hpp"
 #include "protocol/http/http_parser_adapter.hpp"
 
+namespace protocol_http_http_codec_test {
+
 using coronet::reply;
 using coronet::detail::http_parse_outcome;
 using coronet::detail::http_request_parser;
@@ -359,3 +361,5 @@ TEST_CASE("http response head: status line, Server, Date, Content-Length, Connec
   CHECK(date.ends_with(" GMT"));
   CHECK(date[3] == ',');
 }
+
+}  // namespace protocol_http_http_codec_test

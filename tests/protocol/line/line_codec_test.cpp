@@ -10,6 +10,8 @@
 #include "coronet/protocol/codec.hpp"
 #include "support/parse_checks.hpp"
 
+namespace protocol_line_line_codec_test {
+
 using namespace std::string_literals;
 using coronet::codec_limits;
 using coronet::parse_status;
@@ -386,3 +388,5 @@ TEST_CASE("an error line with backslashes crosses the line protocol unchanged", 
   REQUIRE(codec.parse_reply(wire, back, codec_limits{}).status == parse_status::complete);
   CHECK(back == reply::text("C:\\x"));
 }
+
+}  // namespace protocol_line_line_codec_test

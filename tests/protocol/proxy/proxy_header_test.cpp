@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+namespace protocol_proxy_proxy_header_test {
+
 using namespace std::string_literals;
 using coronet::address_prefix;
 using coronet::parse_proxy_header;
@@ -358,3 +360,5 @@ TEST_CASE("address_prefix parses networks and matches addresses", "[proxy_header
   }
   CHECK(unchanged.address() == addr("1.2.3.4"));
 }
+
+}  // namespace protocol_proxy_proxy_header_test

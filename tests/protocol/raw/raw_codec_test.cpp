@@ -10,6 +10,8 @@
 #include "coronet/protocol/codec.hpp"
 #include "support/parse_checks.hpp"
 
+namespace protocol_raw_raw_codec_test {
+
 using namespace std::string_literals;
 using coronet::codec_limits;
 using coronet::parse_status;
@@ -177,3 +179,5 @@ TEST_CASE("raw replies write the RESP3 kinds as their text", "[framework][raw]")
   CHECK(encode(reply::error_line("ERR x")).empty());
   CHECK(encode(reply::null()).empty());
 }
+
+}  // namespace protocol_raw_raw_codec_test

@@ -11,6 +11,8 @@
 #include "coronet/protocol/codec.hpp"
 #include "support/parse_checks.hpp"
 
+namespace protocol_resp_resp_codec_test {
+
 using namespace std::string_literals;
 using coronet::codec_limits;
 using coronet::parse_status;
@@ -693,3 +695,5 @@ TEST_CASE("every kind round-trips through RESP3, and through RESP2 as Redis maps
   CHECK(resp2(reply::verbatim("v")) == reply::bulk("v"));
   CHECK(resp2(reply::null()) == reply::null());
 }
+
+}  // namespace protocol_resp_resp_codec_test
