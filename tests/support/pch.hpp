@@ -1,6 +1,6 @@
-// The headers nearly every test program includes, precompiled once per build
-// (tests/CMakeLists.txt) and reused by every test program: parsing Catch2, Asio,
-// OpenSSL and coronet's headers was most of each test's compile time.
+// The headers nearly every test file includes, precompiled once per build and
+// reused by the folders' unity-built test programs (tests/CMakeLists.txt), so
+// Catch2, Asio, OpenSSL and coronet's headers are parsed once, not per program.
 // Only headers with no effect beyond declarations belong here (support/counting_new.hpp
 // replaces the global operator new and must stay in the tests that count).
 #pragma once
