@@ -75,7 +75,16 @@ void read_exactly(int fd, std::size_t n) {
   }
 }
 
-std::string bulk(const std::string& s) { return "$" + std::to_string(s.size()) + "\r\n" + s + "\r\n"; }
+// Appended piece by piece: g++ 12 at -O3 reports a false -Wrestrict inside
+// `"literal" + std::string&&` (GCC bug 105329).
+std::string bulk(const std::string& s) {
+  std::string out = "$";
+  out += std::to_string(s.size());
+  out += "\r\n";
+  out += s;
+  out += "\r\n";
+  return out;
+}
 
 struct subscriber_state {
   int fd;
