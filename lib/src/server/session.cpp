@@ -243,15 +243,17 @@ task<void> serve_raw(session& s, Writer& io) {
   co_await finish(s, io);
 }
 
-// The listener's protocol on `io`.
+// The listener's protocol on `io`: the protocol's own coroutine, with no frame of
+// this dispatch's kept for the connection's life.
 template <class Writer>
 task<void> serve_protocol(session& s, Writer& io) {
   switch (s.where->protocol) {
-    case wire_protocol::raw: co_await serve_raw(s, io); break;
-    case wire_protocol::http: co_await serve_http(s, io); break;
-    case wire_protocol::line: co_await serve_stream<line_codec>(s, io); break;
-    case wire_protocol::resp: co_await serve_stream<resp_codec>(s, io); break;
+    case wire_protocol::raw: return serve_raw(s, io);
+    case wire_protocol::http: return serve_http(s, io);
+    case wire_protocol::line: return serve_stream<line_codec>(s, io);
+    case wire_protocol::resp: break;
   }
+  return serve_stream<resp_codec>(s, io);
 }
 
 tcp::asio_socket& lowest(tcp::socket& s) noexcept { return s.native(); }

@@ -94,22 +94,9 @@ private:
 tcp::asio_socket& lowest(tcp::socket& s) noexcept { return s.native(); }
 tcp::asio_socket& lowest(tls::stream& s) noexcept { return s.lowest_layer(); }
 
-template <class Stream>
-task<void> call_handler(stream_worker& w, stream_connection<Stream>& c) {
-  try {
-    if constexpr (std::is_same_v<Stream, tls::stream>)
-      co_await w.rt.handlers.tls(c);
-    else
-      co_await w.rt.handlers.plain(c);
-  } catch (const std::system_error& e) {
-    if (!normal_end(e.code())) {
-      w.errors.add();
-      handler_error_log.log(log_level::error, std::string("stream_server: a connection's handler failed: ") + e.what());
-    }
-  } catch (const std::exception& e) {
-    w.errors.add();
-    handler_error_log.log(log_level::error, std::string("stream_server: a connection's handler failed: ") + e.what());
-  }
+void report_handler_failure(stream_worker& w, const std::exception& e) {
+  w.errors.add();
+  handler_error_log.log(log_level::error, std::string("stream_server: a connection's handler failed: ") + e.what());
 }
 
 template <class Stream>
@@ -172,7 +159,19 @@ task<void> run_as(stream_worker& w, tcp::socket sock, std::uint64_t id, std::siz
     if (w.opts.log_connections)
       log(log_level::info, "connection from " + describe(c.peer_));
     c.last_active_ = steady::now();
-    co_await call_handler(w, c);
+    // Awaited here, not in a coroutine of its own: every frame lives as long as the
+    // connection, and idle connections are counted in tens of thousands.
+    try {
+      if constexpr (is_tls)
+        co_await w.rt.handlers.tls(c);
+      else
+        co_await w.rt.handlers.plain(c);
+    } catch (const std::system_error& e) {
+      if (!normal_end(e.code()))
+        report_handler_failure(w, e);
+    } catch (const std::exception& e) {
+      report_handler_failure(w, e);
+    }
     // What the handler left goes out before the close (bounded by the sweeper's stall
     // deadline and the drain's), and the close is no reset.
     if (!c.closed_) {
