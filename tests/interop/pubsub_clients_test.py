@@ -8,6 +8,7 @@ Usage: pubsub_clients_test.py {cli|sync|asyncio} PATH/TO/timestamp_server
 Run the redis-py scenarios with /usr/bin/python3, where Debian installs it."""
 import asyncio
 import os
+import select
 import subprocess
 import sys
 import time
@@ -26,6 +27,22 @@ def wait_for(predicate, what):
             return True
         time.sleep(0.02)
     return check(False, what)
+
+
+def read_until(proc, needle):
+    """What `proc` printed until `needle` appeared (or TIMEOUT s passed): PUBLISH answers once
+    the message is queued for each subscriber, before each redis-cli has printed it."""
+    out = b""
+    deadline = time.monotonic() + TIMEOUT
+    while needle not in out and time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            break
+        chunk = os.read(proc.stdout.fileno(), 4096)
+        if not chunk:
+            break
+        out += chunk
+    return out
 
 
 def numsub(cli, port, channel):
@@ -48,18 +65,21 @@ def cli(binary):
                                stderr=subprocess.STDOUT)
         psub = subprocess.Popen([redis_cli, "-p", port, "--no-raw", "PSUBSCRIBE", "n*"], stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT)
+        sub_out = psub_out = b""
         try:
             wait_for(lambda: numsub(redis_cli, srv.port, "news"), "redis-cli SUBSCRIBE news is subscribed")
             wait_for(lambda: numpat(redis_cli, srv.port), "redis-cli PSUBSCRIBE n* is subscribed")
             rc, out, _ = run([redis_cli, "-p", port, "PUBLISH", "news", "hello from redis-cli"])
             check(rc == 0 and out.strip() == "2", "redis-cli PUBLISH reaches 2 subscriptions: %r" % out)
+            sub_out = read_until(sub, b'"hello from redis-cli"')
+            psub_out = read_until(psub, b'"hello from redis-cli"')
         finally:
             sub.terminate()
             psub.terminate()
-        out = sub.communicate(timeout=TIMEOUT)[0].decode()
+        out = (sub_out + sub.communicate(timeout=TIMEOUT)[0]).decode()
         check('"message"' in out and '"news"' in out and '"hello from redis-cli"' in out,
               "redis-cli SUBSCRIBE shows the message: %r" % out)
-        out = psub.communicate(timeout=TIMEOUT)[0].decode()
+        out = (psub_out + psub.communicate(timeout=TIMEOUT)[0]).decode()
         check('"pmessage"' in out and '"n*"' in out and '"hello from redis-cli"' in out,
               "redis-cli PSUBSCRIBE shows the pmessage: %r" % out)
         server_still_up(srv)
