@@ -1,5 +1,6 @@
 // Replaces the global operator new/delete with versions that count calls.
-// Include in exactly one translation unit of a test executable.
+// Include in exactly one translation unit of a test program, and list that file in
+// CORONET_STANDALONE_TESTS (tests/CMakeLists.txt): it must be a program of its own.
 #pragma once
 
 #include <atomic>
