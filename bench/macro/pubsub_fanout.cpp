@@ -6,8 +6,18 @@
 // With --slow K, K more subscribers subscribe and then never read: the server must neither
 // slow the publisher nor the others for them (compare p99 with and without).
 //
+// With --rate R the publisher is paced: a window of W PUBLISHes leaves every W/R seconds,
+// each carrying the time it was due (not the time it left), so a stall shows in the
+// latency instead of hiding in a later start (no coordinated omission). Latency is only
+// comparable at an offered load both servers sustain; unpaced, the publisher sends as fast
+// as the replies come back and the latency is the queueing of whichever side is saturated.
+//
+// With --server-pid PID, the server's CPU use over the measured seconds is printed too
+// (user + system time from /proc/PID/stat): at 100% the server is the bottleneck, below it
+// the load generator (or the round trip) is.
+//
 // Usage: pubsub_fanout [--port P] [--subscribers N] [--seconds S] [--payload BYTES]
-//                      [--window W] [--threads T] [--slow K]
+//                      [--window W] [--threads T] [--slow K] [--rate R] [--server-pid PID]
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -22,6 +32,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -86,6 +98,27 @@ std::string bulk(const std::string& s) {
   return out;
 }
 
+// User + system CPU seconds of process `pid` so far; 0 when it cannot be read.
+double cpu_seconds(long pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  std::getline(f, stat);
+  const auto close_paren = stat.rfind(')');
+  if (close_paren == std::string::npos)
+    return 0;
+  // After the command name: state (field 3) ... utime (14), stime (15).
+  std::istringstream rest(stat.substr(close_paren + 2));
+  std::string field;
+  double utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14)
+      utime = std::strtod(field.c_str(), nullptr);
+    if (i == 15)
+      stime = std::strtod(field.c_str(), nullptr);
+  }
+  return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
 struct subscriber_state {
   int fd;
   std::string partial;  // bytes of an incomplete frame
@@ -99,6 +132,8 @@ struct options {
   int window = 16;
   int threads = 2;
   int slow = 0;
+  long rate = 0;        // PUBLISHes per second; 0: as fast as the replies come back
+  long server_pid = 0;  // 0: no CPU figure
 };
 
 }  // namespace
@@ -115,6 +150,12 @@ int main(int argc, char** argv) {
     else if (k == "--window") o.window = static_cast<int>(v);
     else if (k == "--threads") o.threads = static_cast<int>(v);
     else if (k == "--slow") o.slow = static_cast<int>(v);
+    else if (k == "--rate") o.rate = std::max(0L, v);
+    else if (k == "--server-pid") o.server_pid = v;
+    else {
+      std::fprintf(stderr, "pubsub_fanout: unknown option %s\n", k.c_str());
+      return 2;
+    }
   }
   const std::string channel = "fanout";
   const std::string frame_head = "*3\r\n$7\r\nmessage\r\n" + bulk(channel) + "$" + std::to_string(o.payload) + "\r\n";
@@ -187,15 +228,25 @@ int main(int argc, char** argv) {
   // The publisher: `window` PUBLISH commands per write, then their replies.
   const int pub = connect_to(o.port);
   std::uint64_t published = 0;
+  const auto interval = std::chrono::nanoseconds(o.rate > 0 ? 1'000'000'000LL * o.window / o.rate : 0);
   const auto publish_for = [&](std::chrono::milliseconds how_long) {
     const auto end = clock_type::now() + how_long;
     std::string batch;
     std::vector<char> rbuf(1 << 16);
+    auto due = clock_type::now();
     while (clock_type::now() < end) {
+      if (o.rate > 0) {
+        std::this_thread::sleep_until(due);
+      } else {
+        due = clock_type::now();
+      }
+      const auto stamp = static_cast<unsigned long long>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(due.time_since_epoch()).count());
+      due += interval;
       batch.clear();
       for (int i = 0; i < o.window; ++i) {
         char ts[17];
-        std::snprintf(ts, sizeof ts, "%016llx", static_cast<unsigned long long>(now_ns()));
+        std::snprintf(ts, sizeof ts, "%016llx", stamp);
         std::string payload(ts, 16);
         payload.resize(o.payload, 'x');
         batch += "*3\r\n$7\r\nPUBLISH\r\n" + bulk(channel) + bulk(payload);
@@ -216,9 +267,11 @@ int main(int argc, char** argv) {
   publish_for(std::chrono::milliseconds(500));  // warm-up
   published = 0;
   measuring = true;
+  const double cpu_before = o.server_pid > 0 ? cpu_seconds(o.server_pid) : 0;
   const auto started = clock_type::now();
   publish_for(std::chrono::seconds(o.seconds));
   const double elapsed = std::chrono::duration<double>(clock_type::now() - started).count();
+  const double server_cpu = o.server_pid > 0 ? (cpu_seconds(o.server_pid) - cpu_before) / elapsed : 0;
   measuring = false;
   done = true;
   for (auto& r : readers)
@@ -231,9 +284,12 @@ int main(int argc, char** argv) {
     return all.empty() ? 0.0 : all[std::min(all.size() - 1, static_cast<std::size_t>(p * all.size()))] / 1000.0;
   };
   std::printf("subscribers %d (+%d never reading) payload %zu window %d: published %.0f/s, delivered %.0f msg/s, latency p50 %.0f us "
-              "p99 %.0f us\n",
+              "p99 %.0f us",
               o.subscribers, o.slow, o.payload, o.window, published / elapsed, delivered.load() / elapsed, pct(0.50),
               pct(0.99));
+  if (o.server_pid > 0)
+    std::printf(", server cpu %.0f%%", 100 * server_cpu);
+  std::printf("\n");
   for (auto& s : subs)
     ::close(s.fd);
   for (const int fd : slow)
