@@ -21,6 +21,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "reference_parse.h"
+
 enum { in_capacity = 4096, out_capacity = 64 * 1024, max_events = 256 };
 
 struct conn {
@@ -31,8 +33,6 @@ struct conn {
   char in[in_capacity];
 };
 
-static const char pong[] = "+PONG\r\n";
-static const char unknown[] = "-ERR unknown command\r\n";
 static volatile sig_atomic_t stop_requested = 0;
 
 static void on_signal(int sig) {
@@ -45,73 +45,6 @@ static void close_conn(int ep, struct conn* c) {
   close(c->fd);
   free(c->pending);
   free(c);
-}
-
-/* Parses a `<prefix><digits>\r\n` header at p; returns the byte after it, or
- * NULL if incomplete; sets *bad on malformed input. */
-static const char* parse_header(const char* p, const char* end, long* out, int* bad) {
-  const char* nl = memchr(p, '\n', (size_t)(end - p));
-  long v = 0;
-  const char* d;
-  if (nl == NULL)
-    return NULL;
-  if (nl - p < 3 || nl[-1] != '\r') {
-    *bad = 1;
-    return NULL;
-  }
-  for (d = p + 1; d < nl - 1; ++d) {
-    if (*d < '0' || *d > '9' || v > 100000000) {
-      *bad = 1;
-      return NULL;
-    }
-    v = v * 10 + (*d - '0');
-  }
-  *out = v;
-  return nl + 1;
-}
-
-/* Parses one request at p; returns its end (NULL if incomplete); *is_ping
- * tells whether it was PING; *bad on a protocol error. */
-static const char* parse_request(const char* p, const char* end, int* is_ping, int* bad) {
-  if (*p == '*') {
-    long count = 0, i;
-    const char* q = parse_header(p, end, &count, bad);
-    const char* first = NULL;
-    long first_len = 0;
-    if (q == NULL)
-      return NULL;
-    for (i = 0; i < count; ++i) {
-      long len = 0;
-      if (q >= end)
-        return NULL;
-      if (*q != '$') {
-        *bad = 1;
-        return NULL;
-      }
-      q = parse_header(q, end, &len, bad);
-      if (q == NULL)
-        return NULL;
-      if (end - q < len + 2)
-        return NULL;
-      if (i == 0) {
-        first = q;
-        first_len = len;
-      }
-      q += len + 2;
-    }
-    *is_ping = first_len == 4 && memcmp(first, "PING", 4) == 0;
-    return q;
-  } else {
-    const char* nl = memchr(p, '\n', (size_t)(end - p));
-    size_t len;
-    if (nl == NULL)
-      return NULL;
-    len = (size_t)(nl - p);
-    if (len > 0 && p[len - 1] == '\r')
-      --len;
-    *is_ping = len == 4 && memcmp(p, "PING", 4) == 0;
-    return nl + 1;
-  }
 }
 
 /* Writes what it can; keeps the rest and asks for EPOLLOUT. 0 on success. */
