@@ -21,7 +21,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "reference_parse.h"
+#include "reference_common.h"
 
 enum { in_capacity = 4096, out_capacity = 64 * 1024, max_events = 256 };
 
@@ -33,12 +33,6 @@ struct conn {
   char in[in_capacity];
 };
 
-static volatile sig_atomic_t stop_requested = 0;
-
-static void on_signal(int sig) {
-  (void)sig;
-  stop_requested = 1;
-}
 
 static void close_conn(int ep, struct conn* c) {
   epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
@@ -153,33 +147,13 @@ int main(int argc, char** argv) {
   int port = argc > 1 ? atoi(argv[1]) : 0;
   int one = 1;
   int lfd, ep;
-  struct sockaddr_in addr;
-  socklen_t addr_len = sizeof addr;
   struct epoll_event ev, events[max_events];
-  struct sigaction sa;
 
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-  signal(SIGPIPE, SIG_IGN);
-
-  lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (lfd < 0) {
-    perror("socket");
+  handle_signals();
+  lfd = listen_loopback(port, SOCK_NONBLOCK, &port);
+  if (lfd < 0)
     return 1;
-  }
-  setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  memset(&addr, 0, sizeof addr);
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons((unsigned short)port);
-  if (bind(lfd, (struct sockaddr*)&addr, sizeof addr) != 0 || listen(lfd, 4096) != 0) {
-    perror("bind/listen");
-    return 1;
-  }
-  getsockname(lfd, (struct sockaddr*)&addr, &addr_len);
-  printf("%d\n", ntohs(addr.sin_port));
+  printf("%d\n", port);
   fflush(stdout);
 
   ep = epoll_create1(EPOLL_CLOEXEC);

@@ -9,7 +9,7 @@
  * small heap buffer of its own until it completes); the replies of one loop
  * turn go to the kernel as send requests in the same io_uring_enter that waits
  * for the next completions. Same answers as reference_server.c
- * (reference_parse.h).
+ * (reference_common.h).
  *
  * Usage: uring_reference_server [port]   (port 0 or absent: a free one)
  * Prints the port on stdout, then serves 127.0.0.1 until SIGINT/SIGTERM. */
@@ -27,7 +27,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "reference_parse.h"
+#include "reference_common.h"
 
 enum {
   ring_entries = 4096,
@@ -56,16 +56,10 @@ struct conn {
   char out[out_capacity];
 };
 
-static volatile sig_atomic_t stop_requested = 0;
 static struct io_uring ring;
 static struct io_uring_buf_ring* buffers;
 static char* buffer_memory;
 static struct conn* dirty_list = NULL;
-
-static void on_signal(int sig) {
-  (void)sig;
-  stop_requested = 1;
-}
 
 static struct io_uring_sqe* get_sqe(void) {
   struct io_uring_sqe* sqe = io_uring_get_sqe(&ring);
@@ -312,39 +306,18 @@ static int init_buffers(void) {
 
 int main(int argc, char** argv) {
   int port = argc > 1 ? atoi(argv[1]) : 0;
-  int one = 1;
   int lfd;
-  struct sockaddr_in addr;
-  socklen_t addr_len = sizeof addr;
-  struct sigaction sa;
   struct io_uring_sqe* sqe;
 
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-  signal(SIGPIPE, SIG_IGN);
-
-  lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (lfd < 0) {
-    perror("socket");
+  handle_signals();
+  lfd = listen_loopback(port, 0, &port);
+  if (lfd < 0)
     return 1;
-  }
-  setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  memset(&addr, 0, sizeof addr);
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons((unsigned short)port);
-  if (bind(lfd, (struct sockaddr*)&addr, sizeof addr) != 0 || listen(lfd, 4096) != 0) {
-    perror("bind/listen");
-    return 1;
-  }
-  getsockname(lfd, (struct sockaddr*)&addr, &addr_len);
   if (init_ring() != 0 || init_buffers() != 0) {
     fprintf(stderr, "uring_reference_server: io_uring setup failed\n");
     return 1;
   }
-  printf("%d\n", ntohs(addr.sin_port));
+  printf("%d\n", port);
   fflush(stdout);
 
   sqe = get_sqe();

@@ -1,10 +1,15 @@
-/* The request parser the C floor servers share (reference_server.c over epoll,
- * uring_reference_server.c over io_uring): `PING` lines and RESP multibulks, no
- * allocation, no copy. */
-#ifndef CORONET_BENCH_REFERENCE_PARSE_H
-#define CORONET_BENCH_REFERENCE_PARSE_H
+/* What the C floor servers share (reference_server.c over epoll,
+ * uring_reference_server.c over io_uring): the request parser (`PING` lines and
+ * RESP multibulks, no allocation, no copy), the stop signals and the listener. */
+#ifndef CORONET_BENCH_REFERENCE_COMMON_H
+#define CORONET_BENCH_REFERENCE_COMMON_H
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 static const char pong[] = "+PONG\r\n";
 static const char unknown[] = "-ERR unknown command\r\n";
@@ -74,6 +79,49 @@ static const char* parse_request(const char* p, const char* end, int* is_ping, i
     *is_ping = len == 4 && memcmp(p, "PING", 4) == 0;
     return nl + 1;
   }
+}
+
+static volatile sig_atomic_t stop_requested = 0;
+
+static void on_signal(int sig) {
+  (void)sig;
+  stop_requested = 1;
+}
+
+/* SIGINT and SIGTERM set stop_requested; SIGPIPE is ignored. */
+static void handle_signals(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+/* A socket listening on 127.0.0.1:port (0: a free port) with `type_flags`
+ * (SOCK_NONBLOCK...) added to SOCK_STREAM | SOCK_CLOEXEC; stores the port it
+ * got in *bound. -1 (after perror) on failure. */
+static int listen_loopback(int port, int type_flags, int* bound) {
+  int one = 1;
+  struct sockaddr_in addr;
+  socklen_t addr_len = sizeof addr;
+  int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | type_flags, 0);
+  if (lfd < 0) {
+    perror("socket");
+    return -1;
+  }
+  setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  memset(&addr, 0, sizeof addr);
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons((unsigned short)port);
+  if (bind(lfd, (struct sockaddr*)&addr, sizeof addr) != 0 || listen(lfd, 4096) != 0) {
+    perror("bind/listen");
+    return -1;
+  }
+  getsockname(lfd, (struct sockaddr*)&addr, &addr_len);
+  *bound = ntohs(addr.sin_port);
+  return lfd;
 }
 
 #endif
