@@ -1,0 +1,314 @@
+#include "net/uring/uring_service.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+#include <system_error>
+
+#include <asio/post.hpp>
+
+namespace coronet::detail::uring {
+
+namespace {
+
+constexpr unsigned submission_entries = 256;
+// Completions can outnumber submissions (multishot requests): room for many per entry.
+constexpr unsigned completion_entries = 4096;
+// Rounds of submit-and-reap per wakeup before the other handlers get their turn.
+constexpr int max_reap_rounds = 8;
+
+std::system_error os_error(int negative_errno, const char* what) {
+  return {std::error_code(-negative_errno, std::system_category()), what};
+}
+
+// Sets up `ring`, trying the flags that fit one thread per ring first. Returns 0 or -errno,
+// and whether single-issuer mode was taken.
+int setup(io_uring& ring, bool& single_issuer) {
+  const unsigned tries[] = {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN, IORING_SETUP_COOP_TASKRUN, 0};
+  int r = -EINVAL;
+  for (const unsigned flags : tries) {
+    io_uring_params p{};
+    p.flags = flags | IORING_SETUP_CQSIZE;
+    p.cq_entries = completion_entries;
+    r = io_uring_queue_init_params(submission_entries, &ring, &p);
+    if (r == 0) {
+      single_issuer = (flags & IORING_SETUP_SINGLE_ISSUER) != 0;
+      return 0;
+    }
+    if (r != -EINVAL)
+      return r;  // not a flag this kernel lacks (e.g. EPERM): the others fail the same way
+  }
+  return r;
+}
+
+kernel_support run_probe() {
+  kernel_support s;
+  io_uring ring{};
+  const int r = setup(ring, s.single_issuer);
+  if (r != 0) {
+    s.why = std::string("io_uring_setup: ") + std::strerror(-r);
+    return s;
+  }
+  const std::unique_ptr<io_uring, void (*)(io_uring*)> close_ring(&ring, [](io_uring* p) { io_uring_queue_exit(p); });
+  io_uring_probe* ops = io_uring_get_probe_ring(&ring);
+  if (ops == nullptr) {
+    s.why = "io_uring: the kernel does not list its operations (IORING_REGISTER_PROBE)";
+    return s;
+  }
+  const int needed[] = {IORING_OP_RECV, IORING_OP_SEND, IORING_OP_ACCEPT, IORING_OP_ASYNC_CANCEL};
+  for (const int op : needed)
+    if (!io_uring_opcode_supported(ops, op)) {
+      s.why = "io_uring: the kernel lacks operation " + std::to_string(op);
+      io_uring_free_probe(ops);
+      return s;
+    }
+  io_uring_free_probe(ops);
+  // Provided-buffer rings (Linux 5.19): what multishot receive reads into.
+  void* mem = nullptr;
+  if (posix_memalign(&mem, 4096, 4096) != 0) {
+    s.why = "io_uring: out of memory while probing";
+    return s;
+  }
+  const std::unique_ptr<void, void (*)(void*)> free_mem(mem, [](void* p) { std::free(p); });
+  io_uring_buf_reg reg{};
+  reg.ring_addr = reinterpret_cast<std::uintptr_t>(mem);
+  reg.ring_entries = 8;
+  reg.bgid = 0;
+  if (const int b = io_uring_register_buf_ring(&ring, &reg, 0); b != 0) {
+    s.why = std::string("io_uring: no provided-buffer rings (Linux 5.19 or later): ") + std::strerror(-b);
+    return s;
+  }
+  io_uring_unregister_buf_ring(&ring, 0);
+  s.usable = true;
+  return s;
+}
+
+void unlink(operation& op) noexcept {
+  op.prev_->next_ = op.next_;
+  op.next_->prev_ = op.prev_;
+  op.prev_ = op.next_ = nullptr;
+}
+
+}  // namespace
+
+const kernel_support& probe() noexcept {
+  static const kernel_support result = [] {
+    try {
+      return run_probe();
+    } catch (...) {
+      kernel_support s;
+      s.why = "io_uring: the probe failed (out of memory)";
+      return s;
+    }
+  }();
+  return result;
+}
+
+asio::io_context::id service::id;
+
+struct service::reap_handler {
+  service* self;
+  void operator()(std::error_code ec) const {
+    if (!ec && !self->shut_down_)
+      self->on_wakeup();
+  }
+};
+
+struct service::submit_handler {
+  service* self;
+  void operator()() const {
+    self->submit_posted_ = false;
+    if (!self->shut_down_)
+      self->submit_pending();
+  }
+};
+
+service::service(asio::io_context& ctx) : asio::execution_context::service(ctx), ctx_(ctx), wakeup_(ctx) {
+  list_.prev_ = list_.next_ = &list_;
+}
+
+service::~service() {
+  if (open_)
+    io_uring_queue_exit(&ring_);
+}
+
+void service::open_ring() {
+  if (!ctx_.get_executor().running_in_this_thread())
+    throw std::logic_error("coronet: an io_uring ring is used from the thread that runs its io_context only");
+  if (const int r = setup(ring_, single_issuer_); r != 0)
+    throw os_error(r, "coronet: io_uring_setup");
+  eventfd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (eventfd_ < 0) {
+    const int e = errno;
+    io_uring_queue_exit(&ring_);
+    throw std::system_error(e, std::system_category(), "coronet: eventfd");
+  }
+  if (const int r = io_uring_register_eventfd(&ring_, eventfd_); r != 0) {
+    ::close(eventfd_);
+    io_uring_queue_exit(&ring_);
+    throw os_error(r, "coronet: io_uring_register_eventfd");
+  }
+  wakeup_.assign(eventfd_);  // the descriptor owns it from here
+  open_ = true;
+  wait_for_completions();
+}
+
+io_uring_sqe& service::next_entry() {
+  if (!open_)
+    open_ring();
+  io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+  if (sqe == nullptr) {  // the submission queue is full: hand it over first
+    submit_pending();
+    sqe = io_uring_get_sqe(&ring_);
+    if (sqe == nullptr)
+      throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again),
+                              "coronet: io_uring submission queue full");
+  }
+  if (pending_++ == 0 && !reaping_ && !submit_posted_) {
+    submit_posted_ = true;
+    try {
+      asio::post(ctx_, submit_handler{this});
+    } catch (...) {
+      submit_posted_ = false;
+      submit_pending();  // cannot wait for the end of the turn: at once
+    }
+  }
+  return *sqe;
+}
+
+void service::track(operation& op, io_uring_sqe& sqe) noexcept {
+  io_uring_sqe_set_data(&sqe, &op);
+  op.prev_ = list_.prev_;
+  op.next_ = &list_;
+  list_.prev_->next_ = &op;
+  list_.prev_ = &op;
+  ++in_flight_;
+}
+
+void service::flush() {
+  submit_pending();
+}
+
+void service::submit_pending() {
+  if (pending_ == 0)
+    return;
+  const int r = io_uring_submit(&ring_);
+  ++stats_.enters;
+  if (r < 0)
+    throw os_error(r, "coronet: io_uring_submit");
+  stats_.submitted += static_cast<unsigned>(r);
+  pending_ -= static_cast<unsigned>(r) < pending_ ? static_cast<unsigned>(r) : pending_;
+}
+
+void service::wait_for_completions() {
+  wakeup_.async_wait(asio::posix::descriptor_base::wait_read, reap_handler{this});
+}
+
+void service::on_wakeup() {
+  ++stats_.wakeups;
+  std::uint64_t count = 0;
+  // Resets the eventfd's counter; a later completion signals it again.
+  [[maybe_unused]] const ssize_t n = ::read(eventfd_, &count, sizeof count);
+  reaping_ = true;
+  bool more = true;
+  for (int round = 0; round < max_reap_rounds && more; ++round) {
+    // Hands over what the last round's completions submitted and, with DEFER_TASKRUN, runs
+    // the kernel's deferred work, which is what posts the completions.
+    if (pending_ > 0 || single_issuer_) {
+      const unsigned handed = pending_;
+      const int r = io_uring_submit_and_get_events(&ring_);
+      ++stats_.enters;
+      if (r >= 0) {
+        stats_.submitted += static_cast<unsigned>(r);
+        pending_ -= static_cast<unsigned>(r) < handed ? static_cast<unsigned>(r) : handed;
+      }
+    }
+    more = reap_once();
+  }
+  reaping_ = false;
+  try {
+    submit_pending();
+  } catch (...) {
+    // The entries stay queued; the next submission hands them over.
+  }
+  if (io_uring_cq_ready(&ring_) > 0)  // left for the next turn: the eventfd will not say so again
+    asio::post(ctx_, [this] {
+      if (!shut_down_)
+        on_wakeup();
+    });
+  wait_for_completions();
+}
+
+bool service::reap_once() {
+  unsigned head = 0;
+  unsigned seen = 0;
+  io_uring_cqe* cqe = nullptr;
+  io_uring_for_each_cqe(&ring_, head, cqe) {
+    ++seen;
+    auto* op = static_cast<operation*>(io_uring_cqe_get_data(cqe));
+    if (op == nullptr)
+      continue;  // a request nobody waits for
+    const int res = cqe->res;
+    const std::uint32_t flags = cqe->flags;
+    if ((flags & IORING_CQE_F_MORE) == 0) {
+      unlink(*op);
+      --in_flight_;
+    }
+    ++stats_.completions;
+    op->complete(*op, res, flags);
+  }
+  io_uring_cq_advance(&ring_, seen);
+  return seen > 0;
+}
+
+void service::shutdown() {
+  shut_down_ = true;
+  if (!open_)
+    return;
+  // Stop the kernel before the owners let go of their buffers: cancel everything and
+  // collect the final completions (bounded: a second at most).
+  if (in_flight_ > 0) {
+    if (io_uring_sqe* sqe = io_uring_get_sqe(&ring_); sqe != nullptr) {
+      io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
+      io_uring_sqe_set_data(sqe, nullptr);
+    }
+    io_uring_submit(&ring_);
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    while (in_flight_ > 0 && std::chrono::steady_clock::now() < give_up) {
+      __kernel_timespec wait{0, 50'000'000};
+      io_uring_cqe* cqe = nullptr;
+      if (io_uring_wait_cqe_timeout(&ring_, &cqe, &wait) != 0)
+        continue;
+      unsigned head = 0;
+      unsigned seen = 0;
+      io_uring_for_each_cqe(&ring_, head, cqe) {
+        ++seen;
+        auto* op = static_cast<operation*>(io_uring_cqe_get_data(cqe));
+        if (op != nullptr && (cqe->flags & IORING_CQE_F_MORE) == 0) {
+          unlink(*op);
+          --in_flight_;
+          if (op->abandon != nullptr)
+            op->abandon(*op);
+        }
+      }
+      io_uring_cq_advance(&ring_, seen);
+    }
+  }
+  // Whatever did not come back is abandoned all the same.
+  while (list_.next_ != &list_) {
+    operation& op = *list_.next_;
+    unlink(op);
+    --in_flight_;
+    if (op.abandon != nullptr)
+      op.abandon(op);
+  }
+  std::error_code ignored;
+  wakeup_.close(ignored);
+}
+
+}  // namespace coronet::detail::uring

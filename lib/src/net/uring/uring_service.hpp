@@ -1,0 +1,149 @@
+// coronet::detail::uring::service: one io_uring ring per io_context, living beside Asio's own
+// reactor. The foundation of the io_uring transport (docs/architecture.md, "io_uring").
+//
+// The ring belongs to the thread that runs the io_context (it is created on that thread's first
+// submission, with IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN where the kernel has
+// them), and Asio's reactor tells that thread when to look at it: an eventfd registered with the
+// ring is waited on as an Asio descriptor. When it fires, the completions are reaped on the
+// io_context's thread, each handed to its operation, with no lock. What is submitted in one turn
+// of the io_context (during a reap, or by handlers run before the posted submission) goes to
+// the kernel in one io_uring_enter.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include <asio/io_context.hpp>
+#include <asio/posix/stream_descriptor.hpp>
+
+#include <liburing.h>
+
+namespace coronet::detail::uring {
+
+/// What this kernel lets the transport use, probed once per process (the first call).
+struct kernel_support {
+  /// A ring can be set up and has what the transport needs: receive, send, accept and cancel
+  /// operations, and provided-buffer rings (Linux 5.19 and later).
+  bool usable = false;
+  /// The ring takes IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN (Linux 6.1);
+  /// without them it is set up with IORING_SETUP_COOP_TASKRUN, or with no flags.
+  bool single_issuer = false;
+  /// When not usable: what failed, in words (e.g. "io_uring_setup: Operation not permitted"
+  /// where /proc/sys/kernel/io_uring_disabled forbids it), for the fallback's log line.
+  std::string why;
+};
+
+/// The probe's result (the same object on every call; thread-safe).
+const kernel_support& probe() noexcept;
+
+/// One request in flight in a ring. Whoever submits it owns it and keeps it alive (and at the
+/// same address) until its last completion; the service only links it into its list of
+/// requests in flight.
+struct operation {
+  /// Called on the io_context's thread with each completion's `res` (a count, or -errno)
+  /// and `flags` (IORING_CQE_F_*). The last one for this request is the one without
+  /// IORING_CQE_F_MORE; after it the service no longer refers to the operation.
+  using complete_fn = void (*)(operation& op, int res, std::uint32_t flags) noexcept;
+  /// Called instead, at most once, when the service shuts down (the io_context is being
+  /// destroyed) with the request still in flight: the owner releases what it holds, as Asio
+  /// destroys a pending handler without calling it. Null: nothing to release.
+  using abandon_fn = void (*)(operation& op) noexcept;
+
+  complete_fn complete = nullptr;
+  abandon_fn abandon = nullptr;
+
+  // The service's list of requests in flight.
+  operation* prev_ = nullptr;
+  operation* next_ = nullptr;
+};
+
+/// Counters for tests and benchmarks (owning thread only).
+struct service_stats {
+  /// io_uring_enter calls made to submit or to collect completions.
+  std::uint64_t enters = 0;
+  /// Requests handed to the kernel.
+  std::uint64_t submitted = 0;
+  /// Completions handed to operations.
+  std::uint64_t completions = 0;
+  /// Times the eventfd woke the io_context's thread.
+  std::uint64_t wakeups = 0;
+};
+
+/// The ring of one io_context: `asio::use_service<service>(ctx)`. All members are called on
+/// the thread that runs `ctx`, which must be the only one (coronet's workers run one
+/// io_context per thread); `submit` from another thread throws `std::logic_error`.
+class service final : public asio::execution_context::service {
+public:
+  /// Asio's key for the service.
+  static asio::io_context::id id;
+
+  /// Made by `asio::use_service`; creates no ring yet.
+  explicit service(asio::io_context& ctx);
+  ~service() override;
+  service(const service&) = delete;
+  service& operator=(const service&) = delete;
+
+  /// Queues one request: `fill(io_uring_sqe&)` prepares the entry (with liburing's
+  /// `io_uring_prep_*`); the service then ties it to `op`, which completes later through
+  /// `op.complete`, never inside this call. The entry reaches the kernel with the others of
+  /// this turn. The first call creates the ring. Throws `std::system_error` when the ring
+  /// cannot be created or the kernel refuses the submission, `std::logic_error` off the
+  /// io_context's thread.
+  template <class Fill>
+  void submit(operation& op, Fill&& fill) {
+    io_uring_sqe& sqe = next_entry();
+    fill(sqe);
+    track(op, sqe);
+  }
+
+  /// Queues a request whose completion nobody waits for (a cancellation, a close): its
+  /// completion is dropped when reaped. Throws as `submit`.
+  template <class Fill>
+  void submit_detached(Fill&& fill) {
+    io_uring_sqe& sqe = next_entry();
+    fill(sqe);
+    io_uring_sqe_set_data(&sqe, nullptr);
+  }
+
+  /// Hands what was queued to the kernel now instead of at the end of the turn.
+  void flush();
+
+  /// Requests in flight (submitted, last completion not yet reaped).
+  std::size_t in_flight() const noexcept { return in_flight_; }
+  /// Whether the ring was set up with IORING_SETUP_SINGLE_ISSUER | DEFER_TASKRUN (false
+  /// before the first submission).
+  bool single_issuer() const noexcept { return single_issuer_; }
+  /// See `service_stats`.
+  const service_stats& stats() const noexcept { return stats_; }
+
+private:
+  struct reap_handler;
+  struct submit_handler;
+
+  void shutdown() override;
+  void open_ring();
+  io_uring_sqe& next_entry();
+  void track(operation& op, io_uring_sqe& sqe) noexcept;
+  void wait_for_completions();
+  void on_wakeup();
+  bool reap_once();
+  void submit_pending();
+
+  asio::io_context& ctx_;
+  io_uring ring_{};
+  bool open_ = false;
+  bool single_issuer_ = false;
+  bool reaping_ = false;
+  bool submit_posted_ = false;
+  bool shut_down_ = false;
+  int eventfd_ = -1;
+  asio::posix::stream_descriptor wakeup_;
+  // Entries prepared and not yet handed to the kernel.
+  unsigned pending_ = 0;
+  std::size_t in_flight_ = 0;
+  operation list_{};  // sentinel of the list of requests in flight
+  service_stats stats_{};
+};
+
+}  // namespace coronet::detail::uring
