@@ -154,6 +154,40 @@ TEST_CASE("what one turn submits reaches the kernel in one io_uring_enter") {
   }
 }
 
+TEST_CASE("the io_context's run() returns once nothing is in flight, not before") {
+  if (!usable())
+    return;
+  asio::io_context ctx(1);
+  auto& ring = asio::use_service<service>(ctx);
+  socket_pair pair;
+  recorded first;
+  recorded second;
+  asio::post(ctx, [&] {
+    ring.submit(first, [&](io_uring_sqe& sqe) { io_uring_prep_nop(&sqe); });
+    // Only completes once the data below is sent: run() must wait for it.
+    ring.submit(second,
+                [&](io_uring_sqe& sqe) { io_uring_prep_recv(&sqe, pair.fd[0], second.buffer, sizeof second.buffer, 0); });
+  });
+  run_until(ctx, [&] { return first.finished(); });
+  CHECK(ring.in_flight() == 1);
+  // (Catch2's assertions are for the test's own thread: the sender only writes.)
+  ssize_t sent = 0;
+  std::thread sender([&] { sent = ::write(pair.fd[1], "late", 4); });
+  ctx.restart();
+  ctx.run();  // returns by itself: no stop(), no deadline
+  sender.join();
+  CHECK(sent == 4);
+  CHECK(second.finished());
+  CHECK(second.completions.back().res == 4);
+  CHECK(ring.in_flight() == 0);
+  // And again, with the ring already open.
+  recorded third;
+  asio::post(ctx, [&] { ring.submit(third, [](io_uring_sqe& sqe) { io_uring_prep_nop(&sqe); }); });
+  ctx.restart();
+  ctx.run();
+  CHECK(third.finished());
+}
+
 TEST_CASE_METHOD(ring_fixture, "a cancelled request completes with ECANCELED") {
   if (!usable())
     return;

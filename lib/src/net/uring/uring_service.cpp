@@ -114,6 +114,7 @@ asio::io_context::id service::id;
 struct service::reap_handler {
   service* self;
   void operator()(std::error_code ec) const {
+    self->waiting_ = false;
     if (!ec && !self->shut_down_)
       self->on_wakeup();
   }
@@ -155,12 +156,15 @@ void service::open_ring() {
   }
   wakeup_.assign(eventfd_);  // the descriptor owns it from here
   open_ = true;
-  wait_for_completions();
 }
 
 io_uring_sqe& service::next_entry() {
   if (!open_)
     open_ring();
+  // The wait is armed only while something is in flight: it is what keeps the io_context's
+  // run() from returning for requests Asio does not know of (armed first: it may throw).
+  if (!waiting_)
+    wait_for_completions();
   io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
   if (sqe == nullptr) {  // the submission queue is full: hand it over first
     submit_pending();
@@ -207,6 +211,7 @@ void service::submit_pending() {
 
 void service::wait_for_completions() {
   wakeup_.async_wait(asio::posix::descriptor_base::wait_read, reap_handler{this});
+  waiting_ = true;
 }
 
 void service::on_wakeup() {
@@ -236,12 +241,14 @@ void service::on_wakeup() {
   } catch (...) {
     // The entries stay queued; the next submission hands them over.
   }
-  if (io_uring_cq_ready(&ring_) > 0)  // left for the next turn: the eventfd will not say so again
+  if (io_uring_cq_ready(&ring_) > 0) {  // left for the next turn: the eventfd will not say so again
     asio::post(ctx_, [this] {
       if (!shut_down_)
         on_wakeup();
     });
-  wait_for_completions();
+  } else if ((in_flight_ > 0 || pending_ > 0) && !waiting_) {  // (a completion's submit may have armed it)
+    wait_for_completions();
+  }
 }
 
 bool service::reap_once() {

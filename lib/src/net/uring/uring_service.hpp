@@ -4,7 +4,8 @@
 // The ring belongs to the thread that runs the io_context (it is created on that thread's first
 // submission, with IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN where the kernel has
 // them), and Asio's reactor tells that thread when to look at it: an eventfd registered with the
-// ring is waited on as an Asio descriptor. When it fires, the completions are reaped on the
+// ring is waited on as an Asio descriptor, while requests are in flight (so that the
+// io_context's run() returns, as for Asio's own operations, once nothing is left). When it fires, the completions are reaped on the
 // io_context's thread, each handed to its operation, with no lock. What is submitted in one turn
 // of the io_context (during a reap, or by handlers run before the posted submission) goes to
 // the kernel in one io_uring_enter.
@@ -137,6 +138,8 @@ private:
   bool reaping_ = false;
   bool submit_posted_ = false;
   bool shut_down_ = false;
+  // An async_wait on the eventfd is pending.
+  bool waiting_ = false;
   int eventfd_ = -1;
   asio::posix::stream_descriptor wakeup_;
   // Entries prepared and not yet handed to the kernel.
