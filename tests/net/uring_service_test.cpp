@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string_view>
@@ -242,6 +243,26 @@ TEST_CASE("destroying the io_context abandons what is still in flight, without c
   CHECK(op.abandoned == 1);
   CHECK(op.completions.empty());
   // The kernel let go of the buffer: data sent now is still there for a plain read.
+  pair.send("after");
+  CHECK(::read(pair.fd[0], op.buffer, sizeof op.buffer) == 5);
+}
+
+TEST_CASE("an io_context destroyed on another thread closes its ring, then abandons what is in flight") {
+  if (!usable())
+    return;
+  socket_pair pair;
+  recorded op;
+  auto ctx = std::make_unique<asio::io_context>(1);
+  auto& ring = asio::use_service<service>(*ctx);
+  asio::post(*ctx, [&] {
+    ring.submit(op, [&](io_uring_sqe& sqe) { io_uring_prep_recv(&sqe, pair.fd[0], op.buffer, sizeof op.buffer, 0); });
+  });
+  run_until(*ctx, [&] { return ring.stats().enters >= 1; });
+  const auto started = std::chrono::steady_clock::now();
+  std::thread([&ctx] { ctx.reset(); }).join();
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::milliseconds(500));  // no wait for a cancel it cannot send
+  CHECK(op.abandoned == 1);
+  CHECK(op.completions.empty());
   pair.send("after");
   CHECK(::read(pair.fd[0], op.buffer, sizeof op.buffer) == 5);
 }

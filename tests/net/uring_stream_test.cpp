@@ -9,6 +9,7 @@
 #include <array>
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <system_error>
 
@@ -136,6 +137,27 @@ TEST_CASE("a write larger than the socket buffers goes out whole, in order") {
     co_await coronet::when_all(writer(), reader());
     CHECK(got.size() == big.size());
     CHECK(got == big);
+  });
+}
+
+TEST_CASE("destroying the stream with a read and a write in flight ends both, touching nothing freed") {
+  with_ring_pair([](asio::io_context&, ring_pair& p) -> task<void> {
+    auto server = std::make_unique<coronet_test::ring_socket>(std::move(p.server));
+    const std::string big = coronet_test::patterned_bytes(16 * 1024 * 1024);  // more than the buffers take
+    std::array<char, 8> got{};
+    std::error_code read_ec;
+    std::error_code write_ec;
+    coronet_test::ring_socket* s = server.get();
+    // Neither touches the stream after its operation ends: it is gone by then.
+    auto reader = [&read_ec, &got, s]() -> task<void> { co_await s->read_some(asio::buffer(got), read_ec); };
+    auto writer = [&write_ec, &big, s]() -> task<void> { co_await s->write_all(asio::buffer(big), write_ec); };
+    auto destroyer = [&server]() -> task<void> {
+      server.reset();
+      co_return;
+    };
+    co_await coronet::when_all(reader(), writer(), destroyer());
+    CHECK(read_ec == asio::error::operation_aborted);
+    CHECK(write_ec == asio::error::operation_aborted);
   });
 }
 

@@ -9,6 +9,7 @@
 #include <memory>
 #include <stdexcept>
 #include <system_error>
+#include <thread>
 
 #include <asio/post.hpp>
 
@@ -28,8 +29,15 @@ std::system_error os_error(int negative_errno, const char* what) {
 
 // Sets up `ring`, trying the flags that fit one thread per ring first. Returns 0 or -errno,
 // and whether single-issuer mode was taken.
+//
+// Not IORING_SETUP_DEFER_TASKRUN: with it, this kernel (6.18) signals the registered eventfd
+// some 13-17 ms after the data arrives (measured), against 6-144 us with COOP_TASKRUN, and a
+// ring woken through Asio's reactor depends on that signal. COOP_TASKRUN | TASKRUN_FLAG runs
+// the completions' work when the thread next enters the kernel and flags it in the ring
+// (IORING_SQ_TASKRUN) when it has not yet.
 int setup(io_uring& ring, bool& single_issuer) {
-  const unsigned tries[] = {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN, IORING_SETUP_COOP_TASKRUN, 0};
+  const unsigned tries[] = {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
+                            IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG, 0};
   int r = -EINVAL;
   for (const unsigned flags : tries) {
     io_uring_params p{};
@@ -141,6 +149,7 @@ service::~service() {
 void service::open_ring() {
   if (!ctx_.get_executor().running_in_this_thread())
     throw std::logic_error("coronet: an io_uring ring is used from the thread that runs its io_context only");
+  owner_ = std::this_thread::get_id();
   if (const int r = setup(ring_, single_issuer_); r != 0)
     throw os_error(r, "coronet: io_uring_setup");
   eventfd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -154,35 +163,46 @@ void service::open_ring() {
     io_uring_queue_exit(&ring_);
     throw os_error(r, "coronet: io_uring_register_eventfd");
   }
-  wakeup_.assign(eventfd_);  // the descriptor owns it from here
+  std::error_code ec;
+  wakeup_.assign(eventfd_, ec);  // the descriptor owns it from here
+  if (ec) {
+    ::close(eventfd_);
+    io_uring_queue_exit(&ring_);
+    throw std::system_error(ec, "coronet: io_uring eventfd");
+  }
   open_ = true;
 }
 
 io_uring_sqe& service::next_entry() {
+  // Everything that can throw comes before the entry is taken: an entry taken and left
+  // unfilled would reach the kernel with what its slot held last.
+  if (shut_down_)
+    throw std::logic_error("coronet: io_uring submission after the io_context's shutdown");
   if (!open_)
     open_ring();
+  else if (std::this_thread::get_id() != owner_)
+    throw std::logic_error("coronet: an io_uring ring is used from the thread that runs its io_context only");
+  if (io_uring_sq_space_left(&ring_) == 0)  // the submission queue is full: hand it over first
+    submit_pending();
+  if (io_uring_sq_space_left(&ring_) == 0)
+    throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again),
+                            "coronet: io_uring submission queue full");
+  if (!reaping_ && !submit_posted_) {  // the turn's submission, unless a reap hands it over
+    asio::post(ctx_, submit_handler{this});
+    submit_posted_ = true;
+  }
   // The wait is armed only while something is in flight: it is what keeps the io_context's
-  // run() from returning for requests Asio does not know of (armed first: it may throw).
+  // run() from returning for requests Asio does not know of.
   if (!waiting_)
     wait_for_completions();
-  io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
-  if (sqe == nullptr) {  // the submission queue is full: hand it over first
-    submit_pending();
-    sqe = io_uring_get_sqe(&ring_);
-    if (sqe == nullptr)
-      throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again),
-                              "coronet: io_uring submission queue full");
-  }
-  if (pending_++ == 0 && !reaping_ && !submit_posted_) {
-    submit_posted_ = true;
-    try {
-      asio::post(ctx_, submit_handler{this});
-    } catch (...) {
-      submit_posted_ = false;
-      submit_pending();  // cannot wait for the end of the turn: at once
-    }
-  }
+  io_uring_sqe* sqe = io_uring_get_sqe(&ring_);  // cannot fail: there is space
+  ++pending_;
   return *sqe;
+}
+
+void service::disarm(io_uring_sqe& sqe) noexcept {
+  io_uring_prep_nop(&sqe);
+  io_uring_sqe_set_data(&sqe, nullptr);
 }
 
 void service::track(operation& op, io_uring_sqe& sqe) noexcept {
@@ -222,9 +242,9 @@ void service::on_wakeup() {
   reaping_ = true;
   bool more = true;
   for (int round = 0; round < max_reap_rounds && more; ++round) {
-    // Hands over what the last round's completions submitted and, with DEFER_TASKRUN, runs
-    // the kernel's deferred work, which is what posts the completions.
-    if (pending_ > 0 || single_issuer_) {
+    // Hands over what the last round's completions submitted and runs the kernel's work for
+    // this thread if it flagged some (IORING_SQ_TASKRUN), which is what posts completions.
+    if (pending_ > 0 || (IO_URING_READ_ONCE(*ring_.sq.kflags) & IORING_SQ_TASKRUN) != 0) {
       const unsigned handed = pending_;
       const int r = io_uring_submit_and_get_events(&ring_);
       ++stats_.enters;
@@ -278,19 +298,28 @@ void service::shutdown() {
   if (!open_)
     return;
   // Stop the kernel before the owners let go of their buffers: cancel everything and
-  // collect the final completions (bounded: a second at most).
-  if (in_flight_ > 0) {
-    if (io_uring_sqe* sqe = io_uring_get_sqe(&ring_); sqe != nullptr) {
+  // collect the final completions (bounded: a second at most). Only the ring's own thread
+  // may submit (SINGLE_ISSUER); elsewhere, or when that fails, the ring is torn down first.
+  bool collected = false;
+  if (in_flight_ > 0 && std::this_thread::get_id() == owner_) {
+    if (io_uring_sq_space_left(&ring_) == 0)
+      io_uring_submit(&ring_);
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+    if (sqe != nullptr) {
       io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
       io_uring_sqe_set_data(sqe, nullptr);
     }
-    io_uring_submit(&ring_);
+    collected = sqe != nullptr && io_uring_submit(&ring_) >= 0;
     const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-    while (in_flight_ > 0 && std::chrono::steady_clock::now() < give_up) {
+    while (collected && in_flight_ > 0 && std::chrono::steady_clock::now() < give_up) {
       __kernel_timespec wait{0, 50'000'000};
       io_uring_cqe* cqe = nullptr;
-      if (io_uring_wait_cqe_timeout(&ring_, &cqe, &wait) != 0)
-        continue;
+      if (const int r = io_uring_wait_cqe_timeout(&ring_, &cqe, &wait); r != 0) {
+        if (r == -ETIME || r == -EINTR)
+          continue;
+        collected = false;
+        break;
+      }
       unsigned head = 0;
       unsigned seen = 0;
       io_uring_for_each_cqe(&ring_, head, cqe) {
@@ -305,6 +334,11 @@ void service::shutdown() {
       }
       io_uring_cq_advance(&ring_, seen);
     }
+  }
+  if (!collected || in_flight_ > 0) {
+    // Closing the ring makes the kernel cancel what is left before the owners let go.
+    io_uring_queue_exit(&ring_);
+    open_ = false;
   }
   // Whatever did not come back is abandoned all the same.
   while (list_.next_ != &list_) {

@@ -2,8 +2,8 @@
 // reactor. The foundation of the io_uring transport (docs/architecture.md, "io_uring").
 //
 // The ring belongs to the thread that runs the io_context (it is created on that thread's first
-// submission, with IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN where the kernel has
-// them), and Asio's reactor tells that thread when to look at it: an eventfd registered with the
+// submission, with IORING_SETUP_SINGLE_ISSUER | COOP_TASKRUN | TASKRUN_FLAG where the kernel
+// has them), and Asio's reactor tells that thread when to look at it: an eventfd registered with the
 // ring is waited on as an Asio descriptor, while requests are in flight (so that the
 // io_context's run() returns, as for Asio's own operations, once nothing is left). When it fires, the completions are reaped on the
 // io_context's thread, each handed to its operation, with no lock. What is submitted in one turn
@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <thread>
 
 #include <asio/io_context.hpp>
 #include <asio/posix/stream_descriptor.hpp>
@@ -27,8 +28,8 @@ struct kernel_support {
   /// A ring can be set up and has what the transport needs: receive, send, accept and cancel
   /// operations, and provided-buffer rings (Linux 5.19 and later).
   bool usable = false;
-  /// The ring takes IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN (Linux 6.1);
-  /// without them it is set up with IORING_SETUP_COOP_TASKRUN, or with no flags.
+  /// The ring takes IORING_SETUP_SINGLE_ISSUER (Linux 6.0); without it the ring is set up
+  /// with IORING_SETUP_COOP_TASKRUN | TASKRUN_FLAG only, or with no flags.
   bool single_issuer = false;
   /// When not usable: what failed, in words (e.g. "io_uring_setup: Operation not permitted"
   /// where /proc/sys/kernel/io_uring_disabled forbids it), for the fallback's log line.
@@ -73,7 +74,9 @@ struct service_stats {
 
 /// The ring of one io_context: `asio::use_service<service>(ctx)`. All members are called on
 /// the thread that runs `ctx`, which must be the only one (coronet's workers run one
-/// io_context per thread); `submit` from another thread throws `std::logic_error`.
+/// io_context per thread); `submit` from another thread than the first submission's throws
+/// `std::logic_error`. The io_context may be destroyed on another thread: its shutdown then
+/// closes the ring (the kernel cancels what is in flight) before abandoning the operations.
 class service final : public asio::execution_context::service {
 public:
   /// Asio's key for the service.
@@ -94,7 +97,12 @@ public:
   template <class Fill>
   void submit(operation& op, Fill&& fill) {
     io_uring_sqe& sqe = next_entry();
-    fill(sqe);
+    try {
+      fill(sqe);
+    } catch (...) {
+      disarm(sqe);
+      throw;
+    }
     track(op, sqe);
   }
 
@@ -103,7 +111,12 @@ public:
   template <class Fill>
   void submit_detached(Fill&& fill) {
     io_uring_sqe& sqe = next_entry();
-    fill(sqe);
+    try {
+      fill(sqe);
+    } catch (...) {
+      disarm(sqe);
+      throw;
+    }
     io_uring_sqe_set_data(&sqe, nullptr);
   }
 
@@ -112,8 +125,8 @@ public:
 
   /// Requests in flight (submitted, last completion not yet reaped).
   std::size_t in_flight() const noexcept { return in_flight_; }
-  /// Whether the ring was set up with IORING_SETUP_SINGLE_ISSUER | DEFER_TASKRUN (false
-  /// before the first submission).
+  /// Whether the ring was set up with IORING_SETUP_SINGLE_ISSUER (false before the first
+  /// submission).
   bool single_issuer() const noexcept { return single_issuer_; }
   /// See `service_stats`.
   const service_stats& stats() const noexcept { return stats_; }
@@ -125,6 +138,8 @@ private:
   void shutdown() override;
   void open_ring();
   io_uring_sqe& next_entry();
+  // Turns a taken entry whose filling failed into a no-op nobody waits for.
+  static void disarm(io_uring_sqe& sqe) noexcept;
   void track(operation& op, io_uring_sqe& sqe) noexcept;
   void wait_for_completions();
   void on_wakeup();
@@ -132,6 +147,8 @@ private:
   void submit_pending();
 
   asio::io_context& ctx_;
+  // The thread that opened the ring: the only one that may submit to it.
+  std::thread::id owner_{};
   io_uring ring_{};
   bool open_ = false;
   bool single_issuer_ = false;
