@@ -96,28 +96,14 @@ public:
   /// io_context's thread.
   template <class Fill>
   void submit(operation& op, Fill&& fill) {
-    io_uring_sqe& sqe = next_entry();
-    try {
-      fill(sqe);
-    } catch (...) {
-      disarm(sqe);
-      throw;
-    }
-    track(op, sqe);
+    track(op, filled(fill));
   }
 
   /// Queues a request whose completion nobody waits for (a cancellation, a close): its
   /// completion is dropped when reaped. Throws as `submit`.
   template <class Fill>
   void submit_detached(Fill&& fill) {
-    io_uring_sqe& sqe = next_entry();
-    try {
-      fill(sqe);
-    } catch (...) {
-      disarm(sqe);
-      throw;
-    }
-    io_uring_sqe_set_data(&sqe, nullptr);
+    io_uring_sqe_set_data(&filled(fill), nullptr);
   }
 
   /// Hands what was queued to the kernel now instead of at the end of the turn.
@@ -138,6 +124,18 @@ private:
   void shutdown() override;
   void open_ring();
   io_uring_sqe& next_entry();
+  // The next entry, filled by `fill` (a no-op nobody waits for if that throws).
+  template <class Fill>
+  io_uring_sqe& filled(Fill& fill) {
+    io_uring_sqe& sqe = next_entry();
+    try {
+      fill(sqe);
+    } catch (...) {
+      disarm(sqe);
+      throw;
+    }
+    return sqe;
+  }
   // Turns a taken entry whose filling failed into a no-op nobody waits for.
   static void disarm(io_uring_sqe& sqe) noexcept;
   void track(operation& op, io_uring_sqe& sqe) noexcept;
