@@ -2,12 +2,15 @@
 // through the io_context's ring (uring_service.hpp) instead of Asio's reactor. The io_uring
 // transport's step 2 (docs/architecture.md, "io_uring").
 //
-// It is an Asio AsyncReadStream and AsyncWriteStream, so the awaiters every coronet stream
-// shares (net/detail/stream_ops.hpp: transfer_op, write_op) and Asio's composed operations
-// (asio::async_write) run over it unchanged: handlers keep their associated allocator (no
-// allocation per operation with coronet's frame pool), their cancellation slot (with_timeout)
-// and their semantics (never called inside the initiating function; destroyed uncalled when
-// the io_context goes away with the operation in flight). The synchronous members (the try-now
+// Its async_read_some and async_write_some take completion handlers (not completion tokens),
+// which is what the awaiters every coronet stream shares (net/detail/stream_ops.hpp:
+// transfer_op, write_op) and Asio's composed operations (asio::async_write) pass, so they run
+// over it unchanged: handlers keep their associated allocator (no allocation per operation
+// with coronet's frame pool), their cancellation slot (with_timeout) and their semantics
+// (never called inside the initiating function; destroyed uncalled when the io_context goes
+// away with the operation in flight). Unlike Asio's own operations, a handler is called
+// directly on the io_context's thread, not through its associated executor, and the socket
+// stays registered with Asio's reactor, whose wakeups for it find nothing to do. The synchronous members (the try-now
 // write, options, addresses, shutdown) are the Asio socket's, which it owns.
 #pragma once
 
