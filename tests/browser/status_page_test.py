@@ -33,6 +33,9 @@ LIVE_WAIT = 15
 
 STATE = r"""(() => {
   const $ = (id) => document.getElementById(id);
+  // Right after a navigation the new document may not be parsed yet: not ready.
+  if (document.readyState === 'loading' || !$('chart'))
+    return null;
   const rows = (id) => Array.from($(id).rows).map((r) => Array.from(r.cells).map((c) => c.textContent));
   const canvas = $('chart');
   const px = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
@@ -85,13 +88,18 @@ def watch_live(browser, traffic, what):
     while time.monotonic() < deadline:
         traffic.send()
         browser.pump(0.25)
-        state = browser.evaluate(STATE)
+        current = browser.evaluate(STATE)
+        if current is None:  # the page is still loading
+            continue
+        state = current
         shown = state["requests"]
         if state["updates"] > 0 and shown != "\u2013" and (not seen or seen[-1] != shown):
             seen.append(shown)
         if len(seen) >= 3 and state["updates"] >= 3:
             break
     check(len(seen) >= 3, "%s: the request count changed at least twice: %s" % (what, " -> ".join(seen)))
+    if state is None:
+        raise RuntimeError("%s: the page never loaded" % what)
     return state
 
 
