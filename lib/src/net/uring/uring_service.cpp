@@ -225,8 +225,18 @@ void service::submit_pending() {
   ++stats_.enters;
   if (r < 0)
     throw os_error(r, "coronet: io_uring_submit");
-  stats_.submitted += static_cast<unsigned>(r);
-  pending_ -= static_cast<unsigned>(r) < pending_ ? static_cast<unsigned>(r) : pending_;
+  note_submitted(r);
+}
+
+void service::note_submitted(int taken) noexcept {
+  const auto n = static_cast<unsigned>(taken);
+  stats_.submitted += n;
+  pending_ -= n < pending_ ? n : pending_;
+}
+
+void service::forget(operation& op) noexcept {
+  unlink(op);
+  --in_flight_;
 }
 
 void service::wait_for_completions() {
@@ -245,15 +255,12 @@ void service::on_wakeup() {
     // Hands over what the last round's completions submitted and runs the kernel's work for
     // this thread if it flagged some (IORING_SQ_TASKRUN), which is what posts completions.
     if (pending_ > 0 || (IO_URING_READ_ONCE(*ring_.sq.kflags) & IORING_SQ_TASKRUN) != 0) {
-      const unsigned handed = pending_;
       const int r = io_uring_submit_and_get_events(&ring_);
       ++stats_.enters;
-      if (r >= 0) {
-        stats_.submitted += static_cast<unsigned>(r);
-        pending_ -= static_cast<unsigned>(r) < handed ? static_cast<unsigned>(r) : handed;
-      }
+      if (r >= 0)
+        note_submitted(r);
     }
-    more = reap_once();
+    more = reap_once(false);
   }
   reaping_ = false;
   try {
@@ -271,7 +278,7 @@ void service::on_wakeup() {
   }
 }
 
-bool service::reap_once() {
+bool service::reap_once(bool abandoning) {
   unsigned head = 0;
   unsigned seen = 0;
   io_uring_cqe* cqe = nullptr;
@@ -282,12 +289,15 @@ bool service::reap_once() {
       continue;  // a request nobody waits for
     const int res = cqe->res;
     const std::uint32_t flags = cqe->flags;
-    if ((flags & IORING_CQE_F_MORE) == 0) {
-      unlink(*op);
-      --in_flight_;
+    const bool last = (flags & IORING_CQE_F_MORE) == 0;
+    if (last)
+      forget(*op);
+    if (!abandoning) {
+      ++stats_.completions;
+      op->complete(*op, res, flags);
+    } else if (last && op->abandon != nullptr) {
+      op->abandon(*op);
     }
-    ++stats_.completions;
-    op->complete(*op, res, flags);
   }
   io_uring_cq_advance(&ring_, seen);
   return seen > 0;
@@ -320,19 +330,7 @@ void service::shutdown() {
         collected = false;
         break;
       }
-      unsigned head = 0;
-      unsigned seen = 0;
-      io_uring_for_each_cqe(&ring_, head, cqe) {
-        ++seen;
-        auto* op = static_cast<operation*>(io_uring_cqe_get_data(cqe));
-        if (op != nullptr && (cqe->flags & IORING_CQE_F_MORE) == 0) {
-          unlink(*op);
-          --in_flight_;
-          if (op->abandon != nullptr)
-            op->abandon(*op);
-        }
-      }
-      io_uring_cq_advance(&ring_, seen);
+      reap_once(true);
     }
   }
   if (!collected || in_flight_ > 0) {
@@ -343,8 +341,7 @@ void service::shutdown() {
   // Whatever did not come back is abandoned all the same.
   while (list_.next_ != &list_) {
     operation& op = *list_.next_;
-    unlink(op);
-    --in_flight_;
+    forget(op);
     if (op.abandon != nullptr)
       op.abandon(op);
   }

@@ -141,8 +141,14 @@ private:
   void track(operation& op, io_uring_sqe& sqe) noexcept;
   void wait_for_completions();
   void on_wakeup();
-  bool reap_once();
+  // Hands the completions ready in the ring to their operations; with `abandoning` (the
+  // shutdown), abandons instead the operations whose last completion it is. False when none.
+  bool reap_once(bool abandoning);
   void submit_pending();
+  // Counts `taken` (>= 0) queued entries as handed to the kernel.
+  void note_submitted(int taken) noexcept;
+  // Takes `op` off the list of requests in flight.
+  void forget(operation& op) noexcept;
 
   asio::io_context& ctx_;
   // The thread that opened the ring: the only one that may submit to it.
