@@ -81,6 +81,15 @@ static const char* parse_request(const char* p, const char* end, int* is_ping, i
   }
 }
 
+/* Writes the reply to a request (PING or not) at dst, which has room for the
+ * longer one (sizeof unknown); returns its length. */
+static size_t put_reply(char* dst, int is_ping) {
+  const char* text = is_ping ? pong : unknown;
+  const size_t len = is_ping ? sizeof pong - 1 : sizeof unknown - 1;
+  memcpy(dst, text, len);
+  return len;
+}
+
 static volatile sig_atomic_t stop_requested = 0;
 
 static void on_signal(int sig) {

@@ -102,13 +102,7 @@ static int on_readable(int ep, struct conn* c) {
           return -1;
         out_len = 0;
       }
-      if (is_ping) {
-        memcpy(out + out_len, pong, sizeof pong - 1);
-        out_len += sizeof pong - 1;
-      } else {
-        memcpy(out + out_len, unknown, sizeof unknown - 1);
-        out_len += sizeof unknown - 1;
-      }
+      out_len += put_reply(out + out_len, is_ping);
       p = next;
     }
     c->in_len = (size_t)(end - p);

@@ -127,13 +127,7 @@ static const char* serve(struct conn* c, const char* p, const char* end) {
       break;
     if (c->send_len + c->out_len + sizeof unknown > out_capacity)
       return NULL; /* a peer that pipelines without reading: the floor does not queue */
-    if (is_ping) {
-      memcpy(c->out + c->send_len + c->out_len, pong, sizeof pong - 1);
-      c->out_len += sizeof pong - 1;
-    } else {
-      memcpy(c->out + c->send_len + c->out_len, unknown, sizeof unknown - 1);
-      c->out_len += sizeof unknown - 1;
-    }
+    c->out_len += put_reply(c->out + c->send_len + c->out_len, is_ping);
     p = next;
   }
   return p;
