@@ -46,6 +46,7 @@ struct conn {
   int sending;     /* a send is in flight from out[0 .. send_len) */
   int closing;     /* closed once nothing is in flight */
   int recv_armed;  /* the multishot receive is active */
+  int peer_done;   /* the peer finished sending: closed once its replies are out */
   size_t send_len; /* bytes of out being sent */
   size_t send_done;
   size_t out_len; /* replies not yet sent (after the in-flight ones) */
@@ -212,6 +213,12 @@ static void on_recv(struct conn* c, int res, unsigned flags) {
     arm_recv(c);
     return;
   }
+  if (res == 0 && !c->closing && (c->sending || c->out_len > 0)) {
+    /* The peer finished sending (a half-close, as `nc` does): answer what it sent first,
+     * as the epoll reference does by writing before it reads the end. */
+    c->peer_done = 1;
+    return;
+  }
   if (res <= 0 || c->closing) {
     begin_close(c);
     maybe_free(c);
@@ -239,6 +246,8 @@ static void on_send(struct conn* c, int res) {
   c->send_done = 0;
   if (c->out_len > 0)
     mark_dirty(c);
+  else if (c->peer_done)
+    begin_close(c);
   maybe_free(c);
 }
 
