@@ -9,13 +9,15 @@
 #include <CLI/CLI.hpp>
 #include <coronet/server/server.hpp>
 
+#include "common/backend_cli.hpp"
+
 namespace samples {
 
 /// Adds `--host`, `--port`, `--protocol`, `--threads`, `--password` (alias
 /// `--requirepass`, as redis-server spells it), the timeouts in seconds
 /// (`--idle-timeout`, `--partial-request-timeout`, `--request-timeout`,
 /// `--output-stall-timeout`, `--drain-timeout`, `--tcp-keepalive`), the size
-/// limits, `--verbose`, what running behind a load balancer takes
+/// limits, `--backend`, `--verbose`, what running behind a load balancer takes
 /// (`--reuse-port`, `--proxy-protocol`, `--proxy-trusted`, `--agent-port`),
 /// and `--http-port` (an HTTP/1.1 listener beside the command port) with its
 /// limits, and TLS (`--tls-port`, `--tls-cert`, `--tls-key`, `--tls-ca`,
@@ -75,6 +77,7 @@ public:
         ->capture_default_str();
     app.add_option("--http-max-body-bytes", o.http.max_body_bytes, "largest HTTP request body; larger: 413")
         ->capture_default_str();
+    add_backend_option(app, o);
     app.add_flag("--verbose", o.log_connections, "log each connection");
     app.add_flag("--reuse-port", o.reuse_port,
                  "SO_REUSEPORT: a new process may bind the same port while this one drains (zero-downtime restart)");

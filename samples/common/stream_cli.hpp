@@ -8,9 +8,11 @@
 #include <CLI/CLI.hpp>
 #include <coronet/server/stream_server.hpp>
 
+#include "common/backend_cli.hpp"
+
 namespace samples {
 
-/// Adds `--host`, `--port`, `--threads`, `--max-connections` and `--verbose`
+/// Adds `--host`, `--port`, `--threads`, `--max-connections`, `--backend` and `--verbose`
 /// to `app`, with the library's defaults, and turns signal handling on: the
 /// stream server drains on SIGINT/SIGTERM and logs SIGHUP (no TLS to reload),
 /// so a sample has no signal or drain code of its own; `--help` says so.
@@ -25,6 +27,7 @@ inline void add_stream_server_options(CLI::App& app, coronet::stream_server_opti
   app.add_option("--port", o.port, "port to listen on (0 = any free port)")->capture_default_str();
   app.add_option("--threads", o.threads, "worker threads (0 = one per hardware thread)")->capture_default_str();
   app.add_option("--max-connections", o.max_connections, "connections open at once")->capture_default_str();
+  samples::add_backend_option(app, o);
   app.add_flag("--verbose", o.log_connections, "log each connection");
 }
 

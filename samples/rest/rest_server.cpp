@@ -154,6 +154,7 @@ int main(int argc, char** argv) {
                  "empty = none");
   app.add_option("--max-body-bytes", o.http.max_body_bytes, "largest value; larger: 413")->capture_default_str();
   app.add_option("--max-limit", max_limit, "largest limit= a listing accepts")->capture_default_str();
+  samples::add_backend_option(app, o);
   app.add_flag("--verbose", o.log_connections, "log each connection");
   app.footer(samples::server_cli::signals_help);
   CLI11_PARSE(app, argc, argv);

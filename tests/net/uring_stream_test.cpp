@@ -1,8 +1,8 @@
-// Tests for the io_uring stream (lib/src/net/uring/uring_stream.hpp) under coronet's own
+// Tests for tcp::socket on the io_uring ring (coronet/net/detail/ring_transport.hpp) under coronet's own
 // awaiters (net/detail/stream_ops.hpp), on TCP loopback: bytes both ways, the end of the
 // stream, with_timeout's cancellation, close with a read in flight, and a write larger than the
 // socket buffers (asio::async_write over the ring's partial sends).
-#include "net/uring/uring_stream.hpp"
+#include "net/uring/uring_service.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -142,12 +142,12 @@ TEST_CASE("a write larger than the socket buffers goes out whole, in order") {
 
 TEST_CASE("destroying the stream with a read and a write in flight ends both, touching nothing freed") {
   with_ring_pair([](asio::io_context&, ring_pair& p) -> task<void> {
-    auto server = std::make_unique<coronet_test::ring_socket>(std::move(p.server));
+    auto server = std::make_unique<coronet::tcp::socket>(std::move(p.server));
     const std::string big = coronet_test::patterned_bytes(16 * 1024 * 1024);  // more than the buffers take
     std::array<char, 8> got{};
     std::error_code read_ec;
     std::error_code write_ec;
-    coronet_test::ring_socket* s = server.get();
+    coronet::tcp::socket* s = server.get();
     // Neither touches the stream after its operation ends: it is gone by then.
     auto reader = [&read_ec, &got, s]() -> task<void> { co_await s->read_some(asio::buffer(got), read_ec); };
     auto writer = [&write_ec, &big, s]() -> task<void> { co_await s->write_all(asio::buffer(big), write_ec); };

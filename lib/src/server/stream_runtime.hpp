@@ -58,6 +58,9 @@ struct stream_worker {
   const stream_server_options& opts;
   std::size_t index;
   asio::io_context& ctx;
+  // The worker's io_uring ring when the server runs backend io_uring: its plain connections'
+  // reads and writes go there.
+  uring::service* ring = nullptr;
   std::vector<address_prefix> proxy_trusted;
   // One per listener, in stream_server::listener(i) order.
   std::vector<tcp::acceptor> acceptors;
@@ -119,6 +122,10 @@ private:
   void begin_drain(std::size_t index) noexcept;
   void force_close(std::size_t index) noexcept;
 };
+
+// The backend a server asking for `requested` runs: epoll or io_uring (see io_backend; throws
+// std::system_error when io_uring is asked for and unusable).
+io_backend resolve_io_backend(io_backend requested);
 
 // The error handler of spawned background tasks (defined in session.cpp): the drain's
 // cancellation is how they are meant to end.

@@ -51,6 +51,7 @@ stream_runtime::stream_runtime(stream_server& o, stream_server_options opts, str
     if (ec)
       throw std::invalid_argument("coronet::stream_server: host '" + l.host + "' is not a numeric IP address");
   }
+  options.backend = resolve_io_backend(options.backend);
   pool = std::make_unique<worker_pool>(options.threads);
   options.threads = static_cast<unsigned>(pool->size());
   tcp::acceptor_options acceptor_opts;
@@ -58,6 +59,8 @@ stream_runtime::stream_runtime(stream_server& o, stream_server_options opts, str
   acceptor_opts.reuse_port = options.threads > 1 || options.reuse_port;
   for (std::size_t i = 0; i < pool->size(); ++i) {
     auto w = std::make_unique<stream_worker>(*this, pool->context(i), i);
+    if (options.backend == io_backend::io_uring)
+      w->ring = uring::ring_of(pool->context(i));
     // Worker 0 binds the requested ports; the others bind the ports it got.
     for (std::size_t l = 0; l < listeners.size(); ++l) {
       w->acceptors.emplace_back(pool->context(i), tcp::endpoint(addresses[l], listeners[l].port), acceptor_opts);

@@ -206,6 +206,9 @@ task<void> run_as(stream_worker& w, tcp::socket sock, std::uint64_t id, std::siz
 task<void> run_stream_connection(stream_worker& w, tcp::socket sock, std::uint64_t id, std::size_t listener) {
   if (w.rt.listeners[listener].tls)
     return run_as<tls::stream>(w, std::move(sock), id, listener);
+  // Backend io_uring: its reads and writes are ring requests from here on (the PROXY header's
+  // readiness wait and peeks stay Asio's and synchronous calls).
+  sock.native().use_ring(w.ring);
   return run_as<tcp::socket>(w, std::move(sock), id, listener);
 }
 

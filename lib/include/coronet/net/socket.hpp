@@ -14,6 +14,7 @@
 
 #include "coronet/net/detail/basic_socket.hpp"
 #include "coronet/net/detail/io_awaiter.hpp"
+#include "coronet/net/detail/ring_transport.hpp"
 #include "coronet/net/detail/stream_ops.hpp"
 #include "coronet/net/detail/try_now.hpp"
 #include "coronet/net/io_context_executor.hpp"
@@ -72,8 +73,15 @@ private:
 /// `async_write_all`) those of `coronet::detail::stream_operations`. Writes
 /// try a non-blocking write first, so they often complete without
 /// suspending. Satisfies `coronet::byte_stream`.
-class socket : public coronet::detail::basic_socket<asio_socket>,
-               public coronet::detail::stream_operations<socket, asio_socket, true> {
+///
+/// The reads and writes go through Asio's reactor (epoll), or through the
+/// io_context's io_uring ring for a connection a server with
+/// `backend = io_backend::io_uring` accepted (`native().on_ring()`; see
+/// docs/architecture.md). Either way, close it with `close()`, not through
+/// `lowest_layer()`, while operations are pending: only `close()` ends the
+/// ring's.
+class socket : public coronet::detail::basic_socket<coronet::detail::tcp_transport>,
+               public coronet::detail::stream_operations<socket, coronet::detail::tcp_transport, true> {
 public:
   /// Writes may be tried synchronously before suspending (see `byte_stream`).
   static constexpr bool try_write_first = true;

@@ -6,12 +6,38 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "coronet/protocol/proxy/proxy_header.hpp"
 #include "coronet/tls/context.hpp"
 
 namespace coronet {
+
+/// How a server's plain TCP connections do their reads and writes (TLS connections use Asio's
+/// reactor either way). See docs/architecture.md, "io_uring".
+enum class io_backend {
+  /// What the environment variable `CORONET_BACKEND` says (`epoll`, `io_uring` or `auto`);
+  /// `epoll` when it is unset or empty. Another value is logged and taken as `epoll`.
+  environment,
+  /// Asio's reactor: epoll.
+  epoll,
+  /// The worker's own io_uring ring (one per worker thread): needs a build with
+  /// `CORONET_IO_URING` and a kernel that lets the process use io_uring (Linux 5.19 or later,
+  /// not disabled by `/proc/sys/kernel/io_uring_disabled`); otherwise the server's constructor
+  /// throws `std::system_error` (`operation_not_supported`) saying why.
+  io_uring,
+  /// `io_uring` where it is usable, otherwise `epoll` with one log line saying why.
+  automatic,
+};
+
+/// The name of `b` as `parse_io_backend` reads it: "environment", "epoll", "io_uring" or
+/// "auto".
+const char* to_string(io_backend b) noexcept;
+
+/// `b` read from "epoll", "io_uring" (or "io-uring", "uring") or "auto"; empty for another
+/// word.
+std::optional<io_backend> parse_io_backend(std::string_view name) noexcept;
 
 /// How a server handles its connections, whatever it speaks on them: threads,
 /// TLS, limits, timeouts, draining, signals, PROXY headers. The part that
@@ -141,6 +167,11 @@ struct connection_options {
   /// An entry that does not parse makes the constructor throw
   /// `std::invalid_argument`.
   std::vector<std::string> proxy_trusted{"127.0.0.0/8", "::1"};
+  /// How plain TCP connections do their reads and writes: see `io_backend`. The server's
+  /// `options()` report the one in force (`epoll` or `io_uring`). Everything a server does
+  /// works the same on both; which one is faster depends on the kernel and the load
+  /// (BENCHMARKS.md).
+  io_backend backend = io_backend::environment;
   /// Port of an HAProxy `agent-check` listener on the server's `host` (0
   /// picks a free one, see `agent_port()`; empty, the default: none). Each
   /// connection gets one line and is closed: `up ready` while serving,

@@ -107,7 +107,21 @@ void unlink(operation& op) noexcept {
 const kernel_support& probe() noexcept {
   static const kernel_support result = [] {
     try {
-      return run_probe();
+      // On a thread of its own: a ring's teardown later queues work for every thread that
+      // used it, as a signal, which ends a blocking system call with a timeout on that thread
+      // with EINTR (a test's blocking recv on the thread that made the server saw it). A
+      // thread that has exited gets none.
+      kernel_support s;
+      std::thread prober([&s]() noexcept {
+        try {
+          s = run_probe();
+        } catch (...) {
+          s = kernel_support{};
+          s.why = "io_uring: the probe failed (out of memory)";
+        }
+      });
+      prober.join();
+      return s;
     } catch (...) {
       kernel_support s;
       s.why = "io_uring: the probe failed (out of memory)";

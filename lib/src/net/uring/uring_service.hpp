@@ -21,6 +21,8 @@
 
 #include <liburing.h>
 
+#include "coronet/net/detail/ring_transport.hpp"
+
 namespace coronet::detail::uring {
 
 /// What this kernel lets the transport use, probed once per process (the first call).
@@ -38,27 +40,6 @@ struct kernel_support {
 
 /// The probe's result (the same object on every call; thread-safe).
 const kernel_support& probe() noexcept;
-
-/// One request in flight in a ring. Whoever submits it owns it and keeps it alive (and at the
-/// same address) until its last completion; the service only links it into its list of
-/// requests in flight.
-struct operation {
-  /// Called on the io_context's thread with each completion's `res` (a count, or -errno)
-  /// and `flags` (IORING_CQE_F_*). The last one for this request is the one without
-  /// IORING_CQE_F_MORE; after it the service no longer refers to the operation.
-  using complete_fn = void (*)(operation& op, int res, std::uint32_t flags) noexcept;
-  /// Called instead, at most once, when the service shuts down (the io_context is being
-  /// destroyed) with the request still in flight: the owner releases what it holds, as Asio
-  /// destroys a pending handler without calling it. Null: nothing to release.
-  using abandon_fn = void (*)(operation& op) noexcept;
-
-  complete_fn complete = nullptr;
-  abandon_fn abandon = nullptr;
-
-  // The service's list of requests in flight.
-  operation* prev_ = nullptr;
-  operation* next_ = nullptr;
-};
 
 /// Counters for tests and benchmarks (owning thread only).
 struct service_stats {
