@@ -11,10 +11,13 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <stdexcept>
 #include <system_error>
 
 #include <asio/error.hpp>
 #include <asio/io_context.hpp>
+#include <asio/post.hpp>
+#include <asio/write.hpp>
 
 #include "coronet/core/error.hpp"
 #include "coronet/core/sync_wait.hpp"
@@ -159,6 +162,96 @@ TEST_CASE("destroying the stream with a read and a write in flight ends both, to
     CHECK(read_ec == asio::error::operation_aborted);
     CHECK(write_ec == asio::error::operation_aborted);
   });
+}
+
+TEST_CASE("an empty read or write completes at once with 0 on the ring too") {
+  with_ring_pair([](asio::io_context&, ring_pair& p) -> task<void> {
+    std::error_code ec = asio::error::eof;
+    const std::size_t r = co_await p.server.read_some(asio::mutable_buffer(), ec);
+    CHECK(r == 0);
+    CHECK(!ec);
+    co_await p.server.read_exact(asio::mutable_buffer());
+  });
+  if (!usable())
+    return;
+  // An empty async_write_some: not inside the call, then (no error, 0).
+  asio::io_context ctx(1);
+  ring_pair p = coronet::sync_wait(ctx, make_ring_pair(ctx));
+  bool called = false;
+  bool inside = false;
+  std::error_code ec = asio::error::eof;
+  std::size_t n = 1;
+  // Started on the io_context's thread, as the ring wants.
+  asio::post(ctx, [&] {
+    p.server.native().async_write_some(asio::const_buffer(), [&](std::error_code e, std::size_t k) {
+      called = true;
+      ec = e;
+      n = k;
+    });
+    inside = called;
+  });
+  ctx.restart();
+  ctx.run();
+  CHECK(!inside);
+  CHECK(called);
+  CHECK(!ec);
+  CHECK(n == 0);
+}
+
+TEST_CASE("a second read while one is in the ring is refused, the first goes on") {
+  with_ring_pair([](asio::io_context&, ring_pair& p) -> task<void> {
+    std::array<char, 8> got{};
+    std::size_t n = 0;
+    auto reader = [&]() -> task<void> { n = co_await p.server.read_some(asio::buffer(got)); };
+    auto second = [&]() -> task<void> {
+      std::array<char, 8> other{};
+      CHECK_THROWS_AS(p.server.native().async_read_some(asio::buffer(other), [](std::error_code, std::size_t) {}),
+                      std::logic_error);
+      co_await p.client.write_all(asio::buffer(std::string("x")));
+    };
+    co_await coronet::when_all(reader(), second());
+    CHECK(n == 1);
+  });
+}
+
+TEST_CASE("closing in the turn a send was queued ends it with operation_aborted") {
+  if (!usable())
+    return;
+  asio::io_context ctx(1);
+  ring_pair p = coronet::sync_wait(ctx, make_ring_pair(ctx));
+  // The send is queued, not yet in the kernel, when close cancels it: the kernel may still
+  // run it first, but the socket is gone for the caller, which must hear so.
+  bool called = false;
+  std::error_code ec;
+  const std::string hello = "hello";
+  asio::post(ctx, [&] {
+    p.server.native().async_write_some(asio::buffer(hello), [&](std::error_code e, std::size_t) {
+      called = true;
+      ec = e;
+    });
+    std::error_code ignored;
+    p.server.native().close(ignored);
+  });
+  ctx.restart();
+  ctx.run();  // returns once the ring has nothing in flight
+  CHECK(called);
+  CHECK(ec == asio::error::operation_aborted);
+}
+
+TEST_CASE("a completion handler that throws leaves run() with its exception") {
+  if (!usable())
+    return;
+  asio::io_context ctx(1);
+  ring_pair p = coronet::sync_wait(ctx, make_ring_pair(ctx));
+  asio::write(p.client.native(), asio::buffer(std::string("x")));
+  std::array<char, 8> got{};
+  asio::post(ctx, [&] {
+    p.server.native().async_read_some(asio::buffer(got), [](std::error_code, std::size_t) {
+      throw std::runtime_error("thrown by a completion handler");
+    });
+  });
+  ctx.restart();
+  CHECK_THROWS_WITH(ctx.run(), "thrown by a completion handler");
 }
 
 }  // namespace net_uring_stream_test

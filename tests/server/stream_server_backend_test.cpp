@@ -8,6 +8,7 @@
 #include <sys/time.h>
 
 #include <array>
+#include <chrono>
 #include <cstdlib>
 #include <optional>
 #include <string>
@@ -15,15 +16,27 @@
 #include <system_error>
 #include <thread>
 #include <type_traits>
+#include <utility>
 
 #include <asio/ip/tcp.hpp>
 #include <asio/read.hpp>
 #include <asio/read_until.hpp>
 #include <asio/write.hpp>
 
+#include "coronet/core/sync_wait.hpp"
+#include "coronet/net/connect.hpp"
 #include "coronet/net/detail/ring_transport.hpp"
+#include "coronet/net/timeout.hpp"
 #include "coronet/server/stream_server.hpp"
+#include "coronet/tls/context.hpp"
+#include "coronet/tls/stream.hpp"
 #include "support/test_certs.hpp"
+#ifdef CORONET_TEST_RING_STATS
+#include <asio/execution/context.hpp>
+#include <asio/query.hpp>
+
+#include "net/uring/uring_service.hpp"
+#endif
 
 namespace server_stream_server_backend_test {
 
@@ -73,21 +86,51 @@ stream_server_options options_with(io_backend b) {
   return o;
 }
 
-// Says first what carries the connection ("ring\n" or "epoll\n"), then echoes what it reads.
+// What carries `conn`: "ring" (with the count of the worker ring's completions so far, which
+// its first read made at least 1, where the test can see the ring) or "epoll".
+template <class Conn>
+std::string carrier(Conn& conn) {
+  if constexpr (std::is_same_v<Conn, stream_connection<coronet::tcp::socket>>) {
+    if (conn.stream().native().on_ring()) {
+#ifdef CORONET_TEST_RING_STATS
+      const auto ex = conn.stream().get_executor();
+      return "ring " + std::to_string(asio::use_service<coronet::detail::uring::service>(
+                                           asio::query(ex, asio::execution::context))
+                                           .stats()
+                                           .completions);
+#else
+      return "ring";
+#endif
+    }
+  }
+  return "epoll";
+}
+
+// Reads, says first what carries the connection (a line), then echoes what it read and the
+// rest.
 const auto report_and_echo = [](auto& conn) -> coronet::task<void> {
-  bool on_ring = false;
-  if constexpr (std::is_same_v<std::decay_t<decltype(conn)>, stream_connection<coronet::tcp::socket>>)
-    on_ring = conn.stream().native().on_ring();
-  co_await conn.write(on_ring ? "ring\n" : "epoll\n");
   std::string buf(64 * 1024, '\0');
+  bool first = true;
   for (;;) {
     std::error_code ec;
     const std::size_t n = co_await conn.read_some(asio::buffer(buf), ec);
     if (ec)
       co_return;
+    if (std::exchange(first, false))
+      co_await conn.write(carrier(conn) + "\n");
     co_await conn.write(std::string_view(buf.data(), n));
   }
 };
+
+// Whether `line` says the ring carried the bytes (and, where the test can see the ring, that
+// it completed requests).
+bool ring_line(const std::string& line) {
+#ifdef CORONET_TEST_RING_STATS
+  return line.rfind("ring ", 0) == 0 && std::stoul(line.substr(5)) >= 1;
+#else
+  return line == "ring";
+#endif
+}
 
 // A server on its own thread, stopped and joined at the end.
 class running {
@@ -117,7 +160,9 @@ std::string carried_by(std::uint16_t port, const std::string& payload, bool& ech
   s.connect({asio::ip::address_v4::loopback(), port});
   timeval tv{10, 0};
   ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  std::thread sender([&] { asio::write(s, asio::buffer(payload)); });
+  ::setsockopt(s.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  std::error_code send_ec;
+  std::thread sender([&] { asio::write(s, asio::buffer(payload), send_ec); });
   std::string got;
   std::error_code ec;
   asio::read_until(s, asio::dynamic_buffer(got), '\n', ec);
@@ -130,7 +175,7 @@ std::string carried_by(std::uint16_t port, const std::string& payload, bool& ech
     got += rest;
   }
   sender.join();
-  echoed = !ec && got == payload;
+  echoed = !ec && !send_ec && got == payload;
   return first;
 }
 
@@ -168,14 +213,34 @@ TEST_CASE("backend io_uring carries plain connections on the ring, TLS ones on t
   running r(std::move(o));
   CHECK(r.get().options().backend == io_backend::io_uring);
   bool echoed = false;
-  CHECK(carried_by(r.get().port(), "hello", echoed) == "ring");
+  CHECK(ring_line(carried_by(r.get().port(), "hello", echoed)));
   CHECK(echoed);
   // More than the socket buffers hold at once: partial sends and several reads.
   std::string big(4 * 1024 * 1024, '\0');
   for (std::size_t i = 0; i < big.size(); ++i)
     big[i] = static_cast<char>('a' + i % 26);
-  CHECK(carried_by(r.get().port(), big, echoed) == "ring");
+  CHECK(ring_line(carried_by(r.get().port(), big, echoed)));
   CHECK(echoed);
+  // The TLS listener's connection: served (after the handshake) on Asio's reactor.
+  asio::io_context ctx;
+  asio::ssl::context client = coronet::tls::make_client_context({.ca_file = coronet_test::certs().path("ca.pem")});
+  const std::string got = coronet::sync_wait(ctx, [&]() -> coronet::task<std::string> {
+    coronet::tcp::socket sock = co_await coronet::tcp::connect(ctx.get_executor(), "127.0.0.1", r.get().port(1));
+    coronet::tls::stream tls(std::move(sock), client);
+    tls.set_server_name("localhost");
+    co_await coronet::with_timeout(
+        [](coronet::tls::stream& t) -> coronet::task<void> { co_await t.handshake(coronet::tls::stream::client); }(tls),
+        std::chrono::seconds(5));
+    co_await tls.write_all(asio::buffer(std::string_view("tls")));
+    std::string reply(9, '\0');  // "epoll\n" and the echo
+    co_await coronet::with_timeout(
+        [](coronet::tls::stream& t, std::string& into) -> coronet::task<void> {
+          co_await t.read_exact(asio::buffer(into));
+        }(tls, reply),
+        std::chrono::seconds(5));
+    co_return reply;
+  }());
+  CHECK(got == "epoll\ntls");
 }
 
 TEST_CASE("backend auto takes io_uring where it is usable, epoll otherwise", "[backend]") {
@@ -183,7 +248,8 @@ TEST_CASE("backend auto takes io_uring where it is usable, epoll otherwise", "[b
   const io_backend expected = ring_usable() ? io_backend::io_uring : io_backend::epoll;
   CHECK(r.get().options().backend == expected);
   bool echoed = false;
-  CHECK(carried_by(r.get().port(), "hello", echoed) == (expected == io_backend::io_uring ? "ring" : "epoll"));
+  const std::string line = carried_by(r.get().port(), "hello", echoed);
+  CHECK((expected == io_backend::io_uring ? ring_line(line) : line == "epoll"));
   CHECK(echoed);
 }
 
@@ -212,7 +278,7 @@ TEST_CASE("the default backend is CORONET_BACKEND's, epoll when it is unset or u
     running r(options_with(io_backend::environment));
     CHECK(r.get().options().backend == io_backend::io_uring);
     bool echoed = false;
-    CHECK(carried_by(r.get().port(), "hello", echoed) == "ring");
+    CHECK(ring_line(carried_by(r.get().port(), "hello", echoed)));
     CHECK(echoed);
   }
   SECTION("an explicit option wins over the environment") {

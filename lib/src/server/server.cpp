@@ -106,6 +106,7 @@ server::server(const router& r, server_options options) : router_(r), options_(s
   impl_ = std::make_unique<detail::server_impl>(*this);
   const stream_server& st = impl_->stream;
   options_.threads = st.options().threads;
+  options_.backend = st.options().backend;
   for (std::size_t l = 0; l < listeners_.size(); ++l)
     listeners_[l].port = st.port(l);
   impl_->pubsub = std::make_unique<detail::pubsub_hub>(options_.threads);

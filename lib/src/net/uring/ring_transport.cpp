@@ -6,6 +6,7 @@
 #include <exception>
 
 #include <asio/error.hpp>
+#include <asio/post.hpp>
 
 #include "coronet/net/detail/ring_transport.hpp"
 #include "net/uring/uring_service.hpp"
@@ -48,6 +49,10 @@ bool flush(service& ring) noexcept {
   } catch (...) {
     return false;
   }
+}
+
+void rethrow_later(service& ring, std::exception_ptr e) noexcept {
+  asio::post(ring.context(), [e] { std::rethrow_exception(e); });
 }
 
 std::error_code completion_error(int res) noexcept {

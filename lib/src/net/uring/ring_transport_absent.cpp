@@ -25,6 +25,9 @@ void cancel(service&, operation&) noexcept {
 bool flush(service&) noexcept {
   std::abort();
 }
+void rethrow_later(service&, std::exception_ptr) noexcept {
+  std::abort();
+}
 std::error_code completion_error(int res) noexcept {
   return {-res, std::system_category()};
 }

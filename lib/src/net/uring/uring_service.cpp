@@ -124,7 +124,7 @@ const kernel_support& probe() noexcept {
       return s;
     } catch (...) {
       kernel_support s;
-      s.why = "io_uring: the probe failed (out of memory)";
+      s.why = "io_uring: the probe's thread could not be started";
       return s;
     }
   }();
@@ -233,7 +233,9 @@ void service::flush() {
 }
 
 void service::submit_pending() {
-  if (pending_ == 0)
+  // After the shutdown began, what is queued went to the kernel with it (or the ring is gone):
+  // a socket closed while the shutdown abandons operations must not submit again.
+  if (pending_ == 0 || shut_down_ || !open_)
     return;
   const int r = io_uring_submit(&ring_);
   ++stats_.enters;

@@ -97,6 +97,8 @@ public:
   bool single_issuer() const noexcept { return single_issuer_; }
   /// See `service_stats`.
   const service_stats& stats() const noexcept { return stats_; }
+  /// The io_context the ring belongs to.
+  asio::io_context& context() const noexcept { return ctx_; }
 
 private:
   struct reap_handler;

@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <system_error>
 #include <type_traits>
 #include <utility>
@@ -27,6 +28,7 @@
 #include <asio/buffer.hpp>
 #include <asio/cancellation_type.hpp>
 #include <asio/io_context.hpp>
+#include <asio/post.hpp>
 #include <asio/ip/tcp.hpp>
 
 namespace coronet::detail {
@@ -59,6 +61,11 @@ struct operation {
 /// gone), so that the operation can clear it when it ends.
 struct stream_op : operation {
   stream_op** slot = nullptr;
+  // The ring it was submitted to.
+  service* ring = nullptr;
+  // The socket closed while it was in flight: it completes with operation_aborted whatever
+  // the kernel did (a request queued in the same turn may still have run).
+  bool aborted = false;
 };
 
 /// The ring of `ctx` (made on first use), or null when this build has no io_uring transport.
@@ -77,6 +84,9 @@ void cancel(service& ring, operation& op) noexcept;
 bool flush(service& ring) noexcept;
 /// The error of a completion's negative `res`: `operation_aborted` for a cancelled request.
 std::error_code completion_error(int res) noexcept;
+/// Rethrows `e` from the io_context's `run()` (a posted handler), as an exception escaping an
+/// Asio handler would leave it: for a completion handler that threw.
+void rethrow_later(service& ring, std::exception_ptr e) noexcept;
 
 }  // namespace uring
 
@@ -161,13 +171,21 @@ private:
       }
       using buffer_type = std::conditional_t<Read, asio::mutable_buffer, asio::const_buffer>;
       const buffer_type b = first_of<buffer_type>(buffers);
+      if (b.size() == 0) {
+        // Nothing to transfer: done, as Asio's (a zero-length receive would wait for data).
+        asio::post(self->get_executor(), bound_completion<std::decay_t<Handler>>{std::forward<Handler>(handler)});
+        return;
+      }
       uring::stream_op*& slot = Read ? self->reading_ : self->writing_;
+      if (slot != nullptr)
+        throw std::logic_error(Read ? "coronet: a read is already pending on this socket"
+                                    : "coronet: a write is already pending on this socket");
       using op_type = io_op<std::decay_t<Handler>>;
       using traits = std::allocator_traits<typename op_type::allocator_type>;
       typename op_type::allocator_type a = op_type::allocator_of(handler);
       op_type* op = traits::allocate(a, 1);
       try {
-        traits::construct(a, op, std::move(handler), slot, Read, b.size());
+        traits::construct(a, op, std::forward<Handler>(handler), slot, self->ring_, Read, b.size());
       } catch (...) {
         traits::deallocate(a, op, 1);
         throw;
@@ -187,6 +205,15 @@ private:
       }
       slot = op;
     }
+  };
+
+  // A handler called with (no error, 0), keeping its associated allocator.
+  template <class Handler>
+  struct bound_completion {
+    using allocator_type = asio::associated_allocator_t<Handler>;
+    allocator_type get_allocator() const noexcept { return asio::get_associated_allocator(handler); }
+    void operator()() { std::move(handler)(std::error_code{}, std::size_t{0}); }
+    Handler handler;
   };
 
   // Installed in a handler's cancellation slot while its operation is in flight.
@@ -219,8 +246,10 @@ private:
     if (reading_ == nullptr && writing_ == nullptr)
       return;
     for (uring::stream_op* op : {reading_, writing_})
-      if (op != nullptr)
+      if (op != nullptr) {
+        op->aborted = true;
         uring::cancel(*ring_, *op);
+      }
     // Before the descriptor goes: a request still queued would otherwise reach the kernel
     // after it closed, by then maybe another connection's descriptor number.
     if (!uring::flush(*ring_)) {
@@ -252,9 +281,11 @@ struct tcp_transport::io_op final : uring::stream_op {
   using allocator_type =
       typename std::allocator_traits<asio::associated_allocator_t<Handler>>::template rebind_alloc<io_op>;
 
-  io_op(Handler&& h, uring::stream_op*& where, bool is_read, std::size_t bytes)
-      : handler(std::move(h)), read(is_read), size(bytes) {
+  template <class H>
+  io_op(H&& h, uring::stream_op*& where, uring::service* r, bool is_read, std::size_t bytes)
+      : handler(std::forward<H>(h)), read(is_read), size(bytes) {
     slot = &where;
+    ring = r;
     complete = &on_complete;
     abandon = &on_abandon;
   }
@@ -287,10 +318,18 @@ struct tcp_transport::io_op final : uring::stream_op {
       ec = uring::completion_error(res);
     else if (self->read && self->size > 0)
       ec = asio::error::eof;
+    if (self->aborted)
+      ec = asio::error::operation_aborted;  // bytes a send took are still counted
+    uring::service& r = *self->ring;
     const allocator_type a = allocator_of(self->handler);
     Handler h(std::move(self->handler));
     destroy(self, a);
-    std::move(h)(ec, n);
+    try {
+      std::move(h)(ec, n);
+    } catch (...) {
+      // A continuation failed to start its next operation: out of run(), as under Asio.
+      uring::rethrow_later(r, std::current_exception());
+    }
   }
 
   static void on_abandon(uring::operation& base) noexcept {
