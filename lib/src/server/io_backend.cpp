@@ -45,7 +45,7 @@ io_backend resolve_io_backend(io_backend requested) {
     const std::optional<io_backend> named = parse_io_backend(env);
     if (!named) {
       log(log_level::warning,
-          std::string("coronet: CORONET_BACKEND='") + env + "' is not epoll, io_uring or auto; serving with epoll");
+          std::string("stream_server: CORONET_BACKEND='") + env + "' is not epoll, io_uring or auto; serving with epoll");
       return io_backend::epoll;
     }
     requested = *named;
@@ -57,8 +57,8 @@ io_backend resolve_io_backend(io_backend requested) {
     return io_backend::io_uring;
   if (requested == io_backend::io_uring)
     throw std::system_error(std::make_error_code(std::errc::operation_not_supported),
-                            std::string("coronet: backend io_uring: ") + why);
-  log(log_level::info, std::string("coronet: backend auto: serving with epoll, io_uring is not usable: ") + why);
+                            std::string("stream_server: backend io_uring: ") + why);
+  log(log_level::info, std::string("stream_server: backend auto: serving with epoll, io_uring is not usable: ") + why);
   return io_backend::epoll;
 }
 
