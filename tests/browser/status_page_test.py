@@ -30,6 +30,9 @@ from interop import Server, check, finish, skip  # noqa: E402
 
 # Seconds the live numbers get to change twice (they change once a second).
 LIVE_WAIT = 15
+# Line pixels of a drawn requests/s chart: two samples make a segment of some 17 px
+# (1/59 of the width); three, more than this.
+CHART_PIXELS = 20
 
 STATE = r"""(() => {
   const $ = (id) => document.getElementById(id);
@@ -81,7 +84,8 @@ class Traffic:
 
 def watch_live(browser, traffic, what):
     """Sends requests and reads the page until its request count has shown three
-    values (changed twice) over at least three updates; returns the last state."""
+    values (changed twice) over at least three updates and its chart has a line;
+    returns the last state."""
     seen = []
     state = None
     deadline = time.monotonic() + LIVE_WAIT
@@ -95,7 +99,9 @@ def watch_live(browser, traffic, what):
         shown = state["requests"]
         if state["updates"] > 0 and shown != "\u2013" and (not seen or seen[-1] != shown):
             seen.append(shown)
-        if len(seen) >= 3 and state["updates"] >= 3:
+        # The chart draws a line once it has two per-second samples, and those come on the
+        # server's second boundaries, not the page's updates: wait for a line to check too.
+        if len(seen) >= 3 and state["updates"] >= 3 and state["chartPixels"] > CHART_PIXELS:
             break
     check(len(seen) >= 3, "%s: the request count changed at least twice: %s" % (what, " -> ".join(seen)))
     if state is None:
@@ -119,7 +125,7 @@ def shows_data(state, what):
     check(limits.get("max connections") not in (None, "") and len(limits) >= 8,
           "%s: the limits are listed (%d)" % (what, len(limits)))
     check(len(state["listeners"]) == 2, "%s: both listeners listed: %s" % (what, state["listeners"]))
-    check(state["chartPixels"] > 20, "%s: the requests/s chart is drawn (%d line pixels)" % (what, state["chartPixels"]))
+    check(state["chartPixels"] > CHART_PIXELS, "%s: the requests/s chart is drawn (%d line pixels)" % (what, state["chartPixels"]))
 
 
 def screenshot(browser, path):
