@@ -7,8 +7,6 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
-#include <array>
-#include <chrono>
 #include <cstdlib>
 #include <optional>
 #include <string>
@@ -23,14 +21,11 @@
 #include <asio/read_until.hpp>
 #include <asio/write.hpp>
 
-#include "coronet/core/sync_wait.hpp"
-#include "coronet/net/connect.hpp"
 #include "coronet/net/detail/ring_transport.hpp"
-#include "coronet/net/timeout.hpp"
 #include "coronet/server/stream_server.hpp"
-#include "coronet/tls/context.hpp"
-#include "coronet/tls/stream.hpp"
+#include "support/server_thread.hpp"
 #include "support/test_certs.hpp"
+#include "support/tls_round_trip.hpp"
 #ifdef CORONET_TEST_RING_STATS
 #include <asio/execution/context.hpp>
 #include <asio/query.hpp>
@@ -135,20 +130,12 @@ bool ring_line(const std::string& line) {
 // A server on its own thread, stopped and joined at the end.
 class running {
 public:
-  explicit running(stream_server_options o) : server_(std::move(o), report_and_echo) {
-    thread_ = std::thread([this] { server_.run(); });
-  }
-  running(const running&) = delete;
-  running& operator=(const running&) = delete;
-  ~running() {
-    server_.stop();
-    thread_.join();
-  }
+  explicit running(stream_server_options o) : server_(std::move(o), report_and_echo), thread_(server_) {}
   stream_server& get() { return server_; }
 
 private:
   stream_server server_;
-  std::thread thread_;
+  coronet_test::server_thread<stream_server> thread_;
 };
 
 // Sends `payload` on a new connection; what carried it, and whether the echo came back whole.
@@ -222,24 +209,7 @@ TEST_CASE("backend io_uring carries plain connections on the ring, TLS ones on t
   CHECK(ring_line(carried_by(r.get().port(), big, echoed)));
   CHECK(echoed);
   // The TLS listener's connection: served (after the handshake) on Asio's reactor.
-  asio::io_context ctx;
-  asio::ssl::context client = coronet::tls::make_client_context({.ca_file = coronet_test::certs().path("ca.pem")});
-  const std::string got = coronet::sync_wait(ctx, [&]() -> coronet::task<std::string> {
-    coronet::tcp::socket sock = co_await coronet::tcp::connect(ctx.get_executor(), "127.0.0.1", r.get().port(1));
-    coronet::tls::stream tls(std::move(sock), client);
-    tls.set_server_name("localhost");
-    co_await coronet::with_timeout(
-        [](coronet::tls::stream& t) -> coronet::task<void> { co_await t.handshake(coronet::tls::stream::client); }(tls),
-        std::chrono::seconds(5));
-    co_await tls.write_all(asio::buffer(std::string_view("tls")));
-    std::string reply(9, '\0');  // "epoll\n" and the echo
-    co_await coronet::with_timeout(
-        [](coronet::tls::stream& t, std::string& into) -> coronet::task<void> {
-          co_await t.read_exact(asio::buffer(into));
-        }(tls, reply),
-        std::chrono::seconds(5));
-    co_return reply;
-  }());
+  const std::string got = coronet_test::tls_round_trip(r.get().port(1), "tls", 9);  // "epoll\n" and the echo
   CHECK(got == "epoll\ntls");
 }
 

@@ -28,6 +28,7 @@
 #include "coronet/tls/context.hpp"
 #include "coronet/tls/stream.hpp"
 #include "support/test_certs.hpp"
+#include "support/tls_round_trip.hpp"
 
 namespace server_stream_server_test {
 
@@ -155,24 +156,7 @@ TEST_CASE("one generic handler echoes over TCP and over TLS", "[stream_server]")
   p.send("hello over tcp");
   CHECK(p.read(14) == "hello over tcp");
 
-  asio::io_context ctx;
-  asio::ssl::context client = coronet::tls::make_client_context({.ca_file = certs().path("ca.pem")});
-  const std::string got = coronet::sync_wait(ctx, [&]() -> coronet::task<std::string> {
-    coronet::tcp::socket sock = co_await coronet::tcp::connect(ctx.get_executor(), "127.0.0.1", s.get().port(1));
-    coronet::tls::stream tls(std::move(sock), client);
-    tls.set_server_name("localhost");
-    co_await coronet::with_timeout(
-        [](coronet::tls::stream& t) -> coronet::task<void> { co_await t.handshake(coronet::tls::stream::client); }(tls),
-        5s);
-    co_await tls.write_all(asio::buffer(std::string_view("hello over tls")));
-    std::string reply(14, '\0');
-    co_await coronet::with_timeout(
-        [](coronet::tls::stream& t, std::string& r) -> coronet::task<void> {
-          co_await t.read_exact(asio::buffer(r));
-        }(tls, reply),
-        5s);
-    co_return reply;
-  }());
+  const std::string got = coronet_test::tls_round_trip(s.get().port(1), "hello over tls", 14);
   CHECK(got == "hello over tls");
   CHECK(s.get().stats().bytes_in >= 28);
 }

@@ -1,7 +1,8 @@
 // io_backend (coronet/server/connection_options.hpp): its names, and which one a server runs.
 #include <cstdlib>
-#include <stdexcept>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <system_error>
 
 #include "coronet/core/log.hpp"

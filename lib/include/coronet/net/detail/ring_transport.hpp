@@ -100,20 +100,13 @@ public:
   /// Takes over an Asio socket (on Asio's reactor until `use_ring`).
   tcp_transport(asio_base&& s) noexcept : asio_base(std::move(s)) {}  // NOLINT: implicit on purpose
   /// Moves the connection, with its ring operations in flight.
-  tcp_transport(tcp_transport&& other) noexcept
-      : asio_base(std::move(other)), ring_(other.ring_), reading_(other.reading_), writing_(other.writing_) {
-    other.reading_ = other.writing_ = nullptr;
-    relink();
-  }
+  tcp_transport(tcp_transport&& other) noexcept : asio_base(std::move(other)) { take(other); }
   /// Closes this socket (as `close`), then takes over `other`'s connection.
   tcp_transport& operator=(tcp_transport&& other) noexcept {
     if (this != &other) {
       release();
       asio_base::operator=(std::move(other));
-      ring_ = other.ring_;
-      reading_ = std::exchange(other.reading_, nullptr);
-      writing_ = std::exchange(other.writing_, nullptr);
-      relink();
+      take(other);
     }
     return *this;
   }
@@ -194,7 +187,7 @@ private:
       // completion calls the handler.
       try {
         if (auto cs = asio::get_associated_cancellation_slot(op->handler); cs.is_connected())
-          cs.template emplace<cancel_handler>(self->ring_, op);
+          cs.template emplace<cancel_handler>(op);
         uring::submit_transfer(*self->ring_, *op, Read, self->native_handle(), const_cast<void*>(b.data()), b.size());
       } catch (...) {
         // Not queued: the handler goes back to the caller's unwinding, uncalled.
@@ -218,12 +211,11 @@ private:
 
   // Installed in a handler's cancellation slot while its operation is in flight.
   struct cancel_handler {
-    cancel_handler(uring::service* r, uring::operation* o) noexcept : ring(r), op(o) {}
-    uring::service* ring;
-    uring::operation* op;
+    explicit cancel_handler(uring::stream_op* o) noexcept : op(o) {}
+    uring::stream_op* op;
     void operator()(asio::cancellation_type type) const noexcept {
       if (type != asio::cancellation_type::none)
-        uring::cancel(*ring, *op);
+        uring::cancel(*op->ring, *op);
     }
   };
 
@@ -236,7 +228,11 @@ private:
         std::exchange(*op, nullptr)->slot = nullptr;
   }
 
-  void relink() noexcept {
+  // Takes over `other`'s ring and operations in flight (its Asio socket has moved already).
+  void take(tcp_transport& other) noexcept {
+    ring_ = other.ring_;
+    reading_ = std::exchange(other.reading_, nullptr);
+    writing_ = std::exchange(other.writing_, nullptr);
     for (uring::stream_op** op : {&reading_, &writing_})
       if (*op != nullptr)
         (*op)->slot = op;
