@@ -100,6 +100,14 @@ bool read_quoted(char* data, std::size_t size, std::size_t& r, std::size_t& w, c
   }
 }
 
+// The bytes that end the plain part of an inline word: a separator, or a quote.
+constexpr std::array<bool, 256> ends_plain_part = [] {
+  std::array<bool, 256> table{};
+  for (const char c : {' ', '\n', '\r', '\t', '"', '\''})
+    table[static_cast<unsigned char>(c)] = true;
+  return table;
+}();
+
 // sdssplitargs' grammar, decoding in place: a word's bytes are written from
 // the word's first byte on, and decoding only ever shrinks, so the write
 // position never passes the read position.
@@ -113,27 +121,16 @@ split_outcome split_quoted(std::span<char> line, std::vector<std::string_view>& 
     if (r == size)
       return split_outcome::ok;
     const std::size_t start = r;
+    // The plain part of a word is only scanned, one table lookup per byte: its bytes stay
+    // where they are.
+    while (r < size && !ends_plain_part[static_cast<unsigned char>(data[r])])
+      ++r;
     std::size_t w = r;
-    bool done = false;
-    while (!done) {
-      if (r == size)
-        break;
-      switch (data[r]) {
-        case ' ':
-        case '\n':
-        case '\r':
-        case '\t': done = true; break;
-        case '"':
-        case '\'': {
-          // A quoted part ends the word: its own loop, so plain words pay nothing for it.
-          const char quote = data[r++];
-          if (!read_quoted(data, size, r, w, quote))
-            return split_outcome::unbalanced;
-          done = true;
-          break;
-        }
-        default: data[w++] = data[r++]; break;
-      }
+    if (r < size && (data[r] == '"' || data[r] == '\'')) {
+      // A quoted part ends the word: its own loop, so plain words pay nothing for it.
+      const char quote = data[r++];
+      if (!read_quoted(data, size, r, w, quote))
+        return split_outcome::unbalanced;
     }
     if (words.size() == max_words)
       return split_outcome::too_many;
@@ -303,6 +300,22 @@ namespace {
   return true;
 }
 
+// A length line of one digit from 1 to 9, the common case ("*1", "$4"):
+// three byte tests and no loop; anything else goes to read_length. Needs
+// pos <= in.size().
+[[gnu::always_inline]] inline bool read_short_length(std::span<const char> in, std::size_t& pos, std::size_t& value,
+                                                     bool zero_ok) noexcept {
+  if (in.size() - pos >= 3) {
+    const auto digit = static_cast<unsigned>(static_cast<unsigned char>(in[pos])) - '0';
+    if (digit - 1 < 9 && in[pos + 1] == '\r' && in[pos + 2] == '\n') {
+      value = digit;
+      pos += 3;
+      return true;
+    }
+  }
+  return read_length(in, pos, value, zero_ok);
+}
+
 // The common case in one pass: a whole multibulk request already in the
 // buffer, every length canonical and within limits. Returns false, with
 // `words` cleared, for anything else; the general parser handles it (and
@@ -315,11 +328,11 @@ bool parse_whole_multibulk(std::span<char> in, std::vector<std::string_view>& wo
     return false;
   std::size_t pos = 1;
   std::size_t count = 0;
-  if (!read_length(in, pos, count, false) || count > limits.max_args)
+  if (!read_short_length(in, pos, count, false) || count > limits.max_args)
     return false;
   for (std::size_t k = 0; k < count; ++k) {
     std::size_t length = 0;
-    if (pos >= in.size() || in[pos] != '$' || !read_length(in, ++pos, length, true) || length > limits.max_bulk_bytes ||
+    if (pos >= in.size() || in[pos] != '$' || !read_short_length(in, ++pos, length, true) || length > limits.max_bulk_bytes ||
         in.size() - pos < length + 2 || in[pos + length] != '\r' || in[pos + length + 1] != '\n') {
       words.clear();
       return false;
