@@ -122,6 +122,7 @@ TEST_CASE("metrics text: the latency histogram is cumulative and its +Inf bucket
 TEST_CASE("GET /metrics on an HTTP listener counts the calls made", "[server][metrics][http]") {
   coronet::server_options o = coronet_test::quick_stop_options(coronet::wire_protocol::resp);
   o.listeners.push_back({.host = "", .port = 0, .protocol = coronet::wire_protocol::http, .tls = false});
+  o.latency_sample_every = 1;  // every call in the histogram
   coronet_test::running_server s(std::move(o));
   {
     coronet_test::blocking_peer resp(s.port());

@@ -43,11 +43,14 @@ coronet::router make_router() {
 }
 
 // The shared running server with `threads` workers and this file's router.
+// Times every call unless told otherwise: most checks here count the histograms' samples.
 struct running_server : coronet_test::running_server {
-  explicit running_server(unsigned threads = 1) : coronet_test::running_server(options(threads), make_router()) {}
-  static coronet::server_options options(unsigned threads) {
+  explicit running_server(unsigned threads = 1, std::uint32_t sample_every = 1)
+      : coronet_test::running_server(options(threads, sample_every), make_router()) {}
+  static coronet::server_options options(unsigned threads, std::uint32_t sample_every) {
     coronet::server_options o = coronet_test::test_server_options();
     o.threads = threads;
+    o.latency_sample_every = sample_every;
     return o;
   }
 };
@@ -208,6 +211,27 @@ TEST_CASE("metrics: requests per second over the last minute", "[metrics][server
   CHECK(!seen.empty());
   CHECK(seen.size() <= 60);
   CHECK(sum == 10);
+}
+
+TEST_CASE("metrics: latency_sample_every times a command's first call, then one in N; calls stay exact",
+          "[metrics][server]") {
+  const std::uint32_t every = GENERATE(4u, 16u);
+  running_server s(1, every);
+  peer p(s.port());
+  for (int i = 0; i < 10; ++i)
+    REQUIRE(p.call("PING") == "+PONG");
+  REQUIRE(p.call("deny") == "-ERR denied");
+  const coronet::server_metrics m = s.get().metrics();
+  const auto& ping = find(m, "ping");
+  CHECK(ping.calls == 10);
+  // One worker: calls 1, 5 and 9 with N=4; only the first with N=16.
+  CHECK(ping.latency.total() == (every == 4 ? 3u : 1u));
+  CHECK(ping.p50() > 0ns);
+  // Each command has its own count: deny's first call is timed.
+  const auto& deny = find(m, "deny");
+  CHECK(deny.calls == 1);
+  CHECK(deny.errors == 1);
+  CHECK(deny.latency.total() == 1);
 }
 
 TEST_CASE("metrics: read from other threads while requests run", "[metrics][server]") {

@@ -91,6 +91,7 @@ TEST_CASE("writing handlers are counted in the metrics; track_latency off counts
   const bool track = GENERATE(true, false);
   coronet::server_options o = coronet_test::test_server_options(coronet::wire_protocol::resp);
   o.track_latency = track;
+  o.latency_sample_every = 1;
   coronet_test::running_server s(o, make_router());
   peer p(s.port());
   for (int i = 0; i < 5; ++i)

@@ -52,8 +52,9 @@ void latency_clock::calibrate() noexcept {
   });
 }
 
-void command_meters::prepare(std::size_t commands, bool timed) {
+void command_meters::prepare(std::size_t commands, bool timed, std::uint32_t sample_every) {
   timed_ = timed;
+  sample_every_ = sample_every == 0 ? 1 : sample_every;
   latency_clock::calibrate();
   if (size_.load(std::memory_order_relaxed) != 0 || commands == 0)
     return;

@@ -85,8 +85,10 @@ struct command_counters {
   // Calls are the sum of the latency buckets: one store less per request.
   thread_counter errors;
   std::array<thread_counter, latency_histogram::bucket_count> latency;
-  // Calls not timed (latency tracking off), in no bucket.
+  // Calls not timed (latency tracking off, or not sampled), in no bucket.
   thread_counter untimed_calls;
+  // Calls to leave untimed before the next timed one (see command_meters::sample).
+  std::uint32_t until_sample = 0;
 };
 
 // The calls of one thread's router commands, by index in router::commands().
@@ -95,11 +97,26 @@ public:
   // Sizes the command table for a router of `commands` commands and
   // calibrates latency_clock. Call once, before the thread dispatches;
   // readers on other threads see either no table or the whole of it.
-  // With `timed` false, calls are counted but not timed. Throws std::bad_alloc.
-  void prepare(std::size_t commands, bool timed = true);
+  // With `timed` false, calls are counted but not timed; otherwise each
+  // command's first call is timed, then one in `sample_every` (0 is taken
+  // as 1: every call). Throws std::bad_alloc.
+  void prepare(std::size_t commands, bool timed = true, std::uint32_t sample_every = 1);
 
-  // Whether calls are timed (prepare's `timed`). Owning thread only.
+  // Whether calls are timed at all (prepare's `timed`). Owning thread only.
   bool timed() const noexcept { return timed_; }
+
+  // Whether the call about to be made on `c` is one to time: a decrement
+  // and a test per call, the clock only for the sampled ones. Owning thread only.
+  bool sample(command_counters& c) noexcept {
+    if (!timed_)
+      return false;
+    if (c.until_sample != 0) {
+      --c.until_sample;
+      return false;
+    }
+    c.until_sample = sample_every_ - 1;
+    return true;
+  }
 
   // The counters of the command at `index` (in router::commands()), or null
   // for an index beyond the table (a command registered after run() started,
@@ -116,6 +133,7 @@ protected:
   std::atomic<std::size_t> size_{0};
   thread_counter unknown_;
   bool timed_ = true;
+  std::uint32_t sample_every_ = 1;
 };
 
 }  // namespace coronet::detail

@@ -343,7 +343,7 @@ bool dispatch_awaiter::route() {
     } else {
       counters_ = watch_->metrics->slot(static_cast<std::size_t>(command_ - routes_.commands().data()));
       // 0: not timed (no clock reads 0 while a server runs).
-      started_ = watch_->metrics->timed() ? latency_clock::now() : 0;
+      started_ = counters_ != nullptr && watch_->metrics->sample(*counters_) ? latency_clock::now() : 0;
     }
   }
   if (command_ == nullptr) {

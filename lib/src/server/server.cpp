@@ -206,7 +206,7 @@ std::uint16_t server::agent_port() const noexcept { return impl_->stream.agent_p
 int server::run() {
   // Before any worker serves: the router no longer changes.
   for (auto& w : impl_->workers)
-    w->metrics.prepare(router_.commands().size(), options_.track_latency);
+    w->metrics.prepare(router_.commands().size(), options_.track_latency, options_.latency_sample_every);
   // Worker 0 ticks the request rate; the drain cancels it.
   impl_->stream.spawn(detail::tick_request_rate(*this, impl_->workers.front()->rate));
   if (impl_->backplane)
