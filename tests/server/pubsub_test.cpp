@@ -151,6 +151,31 @@ TEST_CASE("RESP2 subscribed mode refuses other commands; RESP3 pushes interleave
         message("news", "m") + message("news", "n"));
 }
 
+TEST_CASE("a RESP connection's subscriber is made at its first SUBSCRIBE, not at accept", "[pubsub]") {
+  coronet::router r = coronet_test::builtins();
+  r.add(
+      "hassub", "1 once the connection has its Pub/Sub state",
+      [](coronet::request& req) { return coronet::reply::integer(req.conn->pubsub != nullptr ? 1 : 0); },
+      coronet::arity::exactly(0));
+  running_server srv(coronet_test::quick_stop_options(coronet::wire_protocol::resp), std::move(r));
+  blocking_peer p(srv.port());
+  p.send("HELLO 3\r\n");
+  p.until("modules\r\n*0\r\n");
+  CHECK(p.call("HASSUB") == ":0");
+  CHECK(p.call("RESET") == "+RESET");  // drops nothing, makes nothing
+  CHECK(p.call("HASSUB") == ":0");
+  p.send("HELLO 3\r\n");
+  p.until("modules\r\n*0\r\n");
+  p.send("SUBSCRIBE news\r\n");
+  CHECK(p.until(":1\r\n") == ">3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n");
+  CHECK(p.call("HASSUB") == ":1");
+  CHECK(srv.get().publish("news", "m") == 1);
+  CHECK(p.until("$1\r\nm\r\n") == ">3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$1\r\nm\r\n");
+  p.send("UNSUBSCRIBE\r\n");
+  CHECK(p.until(":0\r\n") == ">3\r\n$11\r\nunsubscribe\r\n$4\r\nnews\r\n:0\r\n");
+  CHECK(srv.get().publish("news", "n") == 0);
+}
+
 TEST_CASE("PSUBSCRIBE patterns match as redis-server 7.0's stringmatchlen", "[pubsub]") {
   struct row {
     const char* pattern;

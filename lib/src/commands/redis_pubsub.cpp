@@ -24,7 +24,7 @@ enum class pubsub_op { subscribe, unsubscribe, psubscribe, punsubscribe };
 // The connection's subscriptions, or null (and an error written) where there are none to
 // keep: outside a server's RESP connections.
 coronet::detail::pubsub_client* subscriptions_of(request& req, response_writer& out) {
-  coronet::detail::pubsub_client* client = req.conn != nullptr ? req.conn->pubsub : nullptr;
+  coronet::detail::pubsub_client* client = req.conn != nullptr ? req.conn->pubsub_state() : nullptr;
   if (client == nullptr || out.output() == nullptr) {
     out.err("Pub/Sub subscriptions need a RESP connection to a server");
     return nullptr;

@@ -1,6 +1,7 @@
 #include "server/session.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -124,6 +125,44 @@ response_target target_of(const Codec& codec, std::string& out) noexcept {
     return {&out, reply_encoding::line};
 }
 
+// A RESP session's subscriber, made when the connection first subscribes
+// (connection::pubsub_state): until then, a pointer.
+template <class Writer>
+class lazy_resp_subscriber {
+public:
+  lazy_resp_subscriber(session& s, Writer& io, bool offered) noexcept : s_(s), io_(io) {
+    if (offered) {
+      s.conn.make_pubsub = &make;
+      s.conn.make_pubsub_context = this;
+    }
+  }
+  lazy_resp_subscriber(const lazy_resp_subscriber&) = delete;
+  lazy_resp_subscriber& operator=(const lazy_resp_subscriber&) = delete;
+  ~lazy_resp_subscriber() {
+    if (s_.conn.make_pubsub_context == this) {
+      s_.conn.make_pubsub = nullptr;
+      s_.conn.make_pubsub_context = nullptr;
+    }
+  }
+
+  void drop_all() noexcept {
+    if (made_)
+      made_->drop_all();
+  }
+
+private:
+  static pubsub_client* make(void* self) {
+    auto& lazy = *static_cast<lazy_resp_subscriber*>(self);
+    if (!lazy.made_)
+      lazy.made_ = std::make_unique<resp_subscriber<Writer>>(lazy.s_, lazy.io_);
+    return lazy.made_.get();
+  }
+
+  session& s_;
+  Writer& io_;
+  std::unique_ptr<resp_subscriber<Writer>> made_;
+};
+
 // Reads, parses and answers requests until the peer leaves, an error closes the connection,
 // or the server drains. Replies to the requests of one read are coalesced into one write,
 // which goes on while the next ones are read. Backpressure: see end_batch and wait_for_peer.
@@ -140,14 +179,10 @@ task<void> serve_stream(session& s, Writer& io) {
   std::vector<std::string_view> words;
   s.serve_as(Codec::protocol);
   // A RESP connection can subscribe; its subscriptions end with the session, or once it
-  // finishes (as Redis, nothing is delivered after a QUIT's reply).
-  std::optional<resp_subscriber<Writer>> subscriber;
-  if constexpr (Codec::protocol == wire_protocol::resp)
-    subscriber.emplace(s, io);
-  const auto unsubscribe_all = [&subscriber]() noexcept {
-    if (subscriber)
-      subscriber->drop_all();
-  };
+  // finishes (as Redis, nothing is delivered after a QUIT's reply). Made at the first
+  // SUBSCRIBE: an idle connection holds a pointer, not the subscriber.
+  lazy_resp_subscriber<Writer> subscriber(s, io, Codec::protocol == wire_protocol::resp);
+  const auto unsubscribe_all = [&subscriber]() noexcept { subscriber.drop_all(); };
 
   for (;;) {
     bool progressed = false;  // a request was completed since the last read

@@ -99,14 +99,22 @@ void report_handler_failure(stream_worker& w, const std::exception& e) {
   handler_error_log.log(log_level::error, std::string("stream_server: a connection's handler failed: ") + e.what());
 }
 
+// The PROXY header's read. Not a coroutine: the prelude's fields are copied into the
+// reading coroutine's frame, not kept in the connection's for its whole life.
+template <class Stream>
+task<bool> read_proxy_header(stream_worker& w, stream_connection<Stream>& c) {
+  return accept_proxy_header(proxy_prelude{lowest(c.stream()), c.peer_, c.local_, w.opts.proxy_protocol,
+                                           w.proxy_trusted, w.opts.handshake_timeout, c.in_handshake_,
+                                           c.handshake_since_, w.draining, w.proxy_header_errors,
+                                           w.proxy_health_checks, w.rt.proxy_log});
+}
+
 template <class Stream>
 task<void> run_as(stream_worker& w, tcp::socket sock, std::uint64_t id, std::size_t listener) {
   constexpr bool is_tls = std::is_same_v<Stream, tls::stream>;
   // Declared before the connection: the certificate outlives the stream made with it.
   std::shared_ptr<asio::ssl::context> certificate;
   std::error_code ec;
-  const tcp::endpoint local = sock.native().local_endpoint(ec);
-  const tcp::endpoint peer = peer_of(sock.native(), local);
   set_socket_options(sock, w.opts.tcp_keepalive, w.opts.tcp_nodelay);
   writer_ptr<Stream> writer;
   if constexpr (is_tls) {
@@ -123,8 +131,10 @@ task<void> run_as(stream_worker& w, tcp::socket sock, std::uint64_t id, std::siz
   c.server_ = &w.rt.owner;
   c.id_ = id;
   c.listener_ = listener;
-  c.peer_ = peer;
-  c.local_ = local;
+  // Written into the connection, not kept in locals: every local of this frame lives as
+  // long as the connection.
+  c.local_ = lowest(c.stream()).local_endpoint(ec);
+  c.peer_ = peer_of(lowest(c.stream()), c.local_);
   c.last_active_ = w.now;
   c.created_ = steady::now();
   c.idle_timeout_ = std::max(w.opts.idle_timeout, std::chrono::milliseconds(0));
@@ -133,10 +143,7 @@ task<void> run_as(stream_worker& w, tcp::socket sock, std::uint64_t id, std::siz
   const linked in_list(w, c);
   bool opened = true;
   if (w.opts.proxy_protocol != proxy_protocol_mode::off) {
-    opened = co_await accept_proxy_header(proxy_prelude{lowest(c.stream()), c.peer_, c.local_, w.opts.proxy_protocol,
-                                                        w.proxy_trusted, w.opts.handshake_timeout, c.in_handshake_,
-                                                        c.handshake_since_, w.draining, w.proxy_header_errors,
-                                                        w.proxy_health_checks, w.rt.proxy_log});
+    opened = co_await read_proxy_header(w, c);
   }
   if constexpr (is_tls) {
     if (opened) {

@@ -112,8 +112,22 @@ public:
   /// `PSUBSCRIBE`, `PUNSUBSCRIBE`, `PING`, `QUIT` and `RESET` run, as in Redis.
   std::size_t subscriptions = 0;
   /// The connection's Pub/Sub state (internal, for the built-in Pub/Sub
-  /// commands): set by a server's RESP sessions, null elsewhere.
+  /// commands): made by `pubsub_state()` on a server's RESP connections
+  /// at their first subscription, null before and elsewhere.
   detail::pubsub_client* pubsub = nullptr;
+  /// Where a server's RESP session makes `pubsub` on first use (internal):
+  /// `make_pubsub(make_pubsub_context)`; null outside one. Throws
+  /// `std::bad_alloc`.
+  detail::pubsub_client* (*make_pubsub)(void* context) = nullptr;
+  /// See `make_pubsub` (internal).
+  void* make_pubsub_context = nullptr;
+  /// `pubsub`, made first where the session can (internal); null outside a
+  /// server's RESP connections. Throws `std::bad_alloc`.
+  detail::pubsub_client* pubsub_state() {
+    if (pubsub == nullptr && make_pubsub != nullptr)
+      pubsub = make_pubsub(make_pubsub_context);
+    return pubsub;
+  }
   /// An empty connection, as outside a server.
   connection();
   /// Not copyable: its state and close hooks belong to one connection.
