@@ -82,7 +82,7 @@ struct command_counters {
     untimed_calls.add();
   }
 
-  // Calls are the sum of the latency buckets: one store less per request.
+  // Calls are the sum of the latency buckets (the timed calls) and untimed_calls.
   thread_counter errors;
   std::array<thread_counter, latency_histogram::bucket_count> latency;
   // Calls not timed (latency tracking off, or not sampled), in no bucket.

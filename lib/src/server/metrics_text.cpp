@@ -223,8 +223,8 @@ void append_metrics_text(const metrics_snapshot& m, std::string& out) {
   for (const command_metrics& c : m.metrics.commands)
     sample(out, "coronet_command_errors_total", c.errors, labels{}.add("command", c.name));
   family(out, "coronet_command_duration_seconds", "histogram",
-         "Time from routing a call to its reply being ready, by command, of the calls "
-         "timed (one in server_options::latency_sample_every; calls_total counts them all).");
+         "Time from routing a call to its reply being ready, by command, of the calls timed (each "
+         "command's first per worker, then one in latency_sample_every; calls_total counts them all).");
   for (const command_metrics& c : m.metrics.commands)
     histogram(out, "coronet_command_duration_seconds", labels{}.add("command", c.name), c.latency);
 

@@ -180,7 +180,8 @@ task<void> serve_stream(session& s, Writer& io) {
   s.serve_as(Codec::protocol);
   // A RESP connection can subscribe; its subscriptions end with the session, or once it
   // finishes (as Redis, nothing is delivered after a QUIT's reply). Made at the first
-  // SUBSCRIBE: an idle connection holds a pointer, not the subscriber.
+  // Pub/Sub command (SUBSCRIBE and the like): an idle connection holds a pointer, not
+  // the subscriber.
   lazy_resp_subscriber<Writer> subscriber(s, io, Codec::protocol == wire_protocol::resp);
   const auto unsubscribe_all = [&subscriber]() noexcept { subscriber.drop_all(); };
 

@@ -113,7 +113,8 @@ public:
   std::size_t subscriptions = 0;
   /// The connection's Pub/Sub state (internal, for the built-in Pub/Sub
   /// commands): made by `pubsub_state()` on a server's RESP connections
-  /// at their first subscription, null before and elsewhere.
+  /// at their first `SUBSCRIBE`, `PSUBSCRIBE`, `UNSUBSCRIBE` or
+  /// `PUNSUBSCRIBE`; null before and elsewhere.
   detail::pubsub_client* pubsub = nullptr;
   /// Where a server's RESP session makes `pubsub` on first use (internal):
   /// `make_pubsub(make_pubsub_context)`; null outside one. Throws

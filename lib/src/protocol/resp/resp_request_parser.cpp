@@ -108,9 +108,10 @@ constexpr std::array<bool, 256> ends_plain_part = [] {
   return table;
 }();
 
-// sdssplitargs' grammar, decoding in place: a word's bytes are written from
-// the word's first byte on, and decoding only ever shrinks, so the write
-// position never passes the read position.
+// sdssplitargs' grammar, decoding in place: a word's plain part stays where it
+// is; a quoted part is decoded over itself from its opening quote on, and
+// decoding only ever shrinks, so the write position never passes the read
+// position.
 split_outcome split_quoted(std::span<char> line, std::vector<std::string_view>& words, std::size_t max_words) {
   char* const data = line.data();
   const std::size_t size = line.size();
