@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <memory>
-#include <optional>
 #include <string>
 #include <system_error>
 #include <type_traits>
@@ -183,7 +182,6 @@ task<void> serve_stream(session& s, Writer& io) {
   // Pub/Sub command (SUBSCRIBE and the like): an idle connection holds a pointer, not
   // the subscriber.
   lazy_resp_subscriber<Writer> subscriber(s, io, Codec::protocol == wire_protocol::resp);
-  const auto unsubscribe_all = [&subscriber]() noexcept { subscriber.drop_all(); };
 
   for (;;) {
     bool progressed = false;  // a request was completed since the last read
@@ -199,7 +197,7 @@ task<void> serve_stream(session& s, Writer& io) {
         w.errors.add();
         protocol_error_log.log(log_level::info, "closing a connection: " + std::string(r.error));
         codec.encode(reply::err(r.error), io.pending());
-        unsubscribe_all();
+        subscriber.drop_all();
         co_await finish(s, io);
         co_return;
       }
@@ -222,7 +220,7 @@ task<void> serve_stream(session& s, Writer& io) {
       }
       in.consume(r.consumed);
       if (s.conn.closing()) {
-        unsubscribe_all();
+        subscriber.drop_all();
         co_await finish(s, io);
         co_return;
       }
@@ -241,7 +239,7 @@ task<void> serve_stream(session& s, Writer& io) {
     const bool stop = input_ended || (s.rt.draining && (s.answered || !w.opts.reuse_port));
     const after_read next = co_await read_step(s, io, in, buffer_limit, stop);
     if (next != after_read::more)
-      unsubscribe_all();
+      subscriber.drop_all();
     if (next == after_read::finish)
       co_await finish(s, io);
     if (next != after_read::more)

@@ -67,9 +67,21 @@ void append_bulk(std::string& out, char type, std::string_view data) {
   out.append(line, static_cast<std::size_t>(at - line));
 }
 
-// Texts of 9 to 64 bytes: out of line, so that the short path's frame stays
-// small (its callers pay for the registers this one saves).
-[[gnu::noinline]] static void append_line_text_medium(std::string& out, char type, std::string_view text) {
+void append_line_text(std::string& out, char type, std::string_view text) {
+  const std::size_t n = text.size();
+  if (n <= 8) {
+    if (detail::has_line_break_upto8(text.data(), n)) {
+      append_line_text_slow(out, type, text);
+      return;
+    }
+    char line[8 + 3];
+    line[0] = type;
+    detail::copy_upto8(line + 1, text.data(), n);
+    line[n + 1] = '\r';
+    line[n + 2] = '\n';
+    out.append(line, n + 3);
+    return;
+  }
   if (text.size() <= short_reply && detail::line_breaks.find_in(text) == text.size()) {
     char line[short_reply + 3];
     line[0] = type;
@@ -81,20 +93,6 @@ void append_bulk(std::string& out, char type, std::string_view data) {
     return;
   }
   append_line_text_slow(out, type, text);
-}
-
-void append_line_text(std::string& out, char type, std::string_view text) {
-  const std::size_t n = text.size();
-  if (n > 8)
-    return append_line_text_medium(out, type, text);
-  if (detail::has_line_break_upto8(text.data(), n))
-    return append_line_text_slow(out, type, text);
-  char line[8 + 3];
-  line[0] = type;
-  detail::copy_upto8(line + 1, text.data(), n);
-  line[n + 1] = '\r';
-  line[n + 2] = '\n';
-  out.append(line, n + 3);
 }
 
 }  // namespace detail::resp

@@ -277,10 +277,19 @@ struct offset_sink {
 namespace {
 
 // Reads a canonical length ([1-9][0-9]{0,8}, or a lone 0 when `zero_ok`)
-// followed by CR LF at `pos`; advances `pos` past the CR LF. False for
-// anything else, which the general parser then judges.
+// followed by CR LF at `pos` (at most in.size()); advances `pos` past the
+// CR LF. False for anything else, which the general parser then judges.
 [[gnu::always_inline]] inline bool read_length(std::span<const char> in, std::size_t& pos, std::size_t& value,
                                                bool zero_ok) noexcept {
+  // One digit from 1 to 9, the common case ("*1", "$4"): three byte tests, no loop.
+  if (in.size() - pos >= 3) {
+    const auto digit = static_cast<unsigned>(static_cast<unsigned char>(in[pos])) - '0';
+    if (digit - 1 < 9 && in[pos + 1] == '\r' && in[pos + 2] == '\n') {
+      value = digit;
+      pos += 3;
+      return true;
+    }
+  }
   std::size_t i = pos;
   if (i >= in.size() || in[i] < '0' || in[i] > '9')
     return false;
@@ -301,22 +310,6 @@ namespace {
   return true;
 }
 
-// A length line of one digit from 1 to 9, the common case ("*1", "$4"):
-// three byte tests and no loop; anything else goes to read_length. Needs
-// pos <= in.size().
-[[gnu::always_inline]] inline bool read_short_length(std::span<const char> in, std::size_t& pos, std::size_t& value,
-                                                     bool zero_ok) noexcept {
-  if (in.size() - pos >= 3) {
-    const auto digit = static_cast<unsigned>(static_cast<unsigned char>(in[pos])) - '0';
-    if (digit - 1 < 9 && in[pos + 1] == '\r' && in[pos + 2] == '\n') {
-      value = digit;
-      pos += 3;
-      return true;
-    }
-  }
-  return read_length(in, pos, value, zero_ok);
-}
-
 // The common case in one pass: a whole multibulk request already in the
 // buffer, every length canonical and within limits. Returns false, with
 // `words` cleared, for anything else; the general parser handles it (and
@@ -329,11 +322,11 @@ bool parse_whole_multibulk(std::span<char> in, std::vector<std::string_view>& wo
     return false;
   std::size_t pos = 1;
   std::size_t count = 0;
-  if (!read_short_length(in, pos, count, false) || count > limits.max_args)
+  if (!read_length(in, pos, count, false) || count > limits.max_args)
     return false;
   for (std::size_t k = 0; k < count; ++k) {
     std::size_t length = 0;
-    if (pos >= in.size() || in[pos] != '$' || !read_short_length(in, ++pos, length, true) || length > limits.max_bulk_bytes ||
+    if (pos >= in.size() || in[pos] != '$' || !read_length(in, ++pos, length, true) || length > limits.max_bulk_bytes ||
         in.size() - pos < length + 2 || in[pos + length] != '\r' || in[pos + length + 1] != '\n') {
       words.clear();
       return false;
