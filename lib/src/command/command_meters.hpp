@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <utility>
 
 #include "coronet/command/latency_histogram.hpp"
 #include "coronet/core/detail/thread_counter.hpp"
@@ -82,6 +83,15 @@ struct command_counters {
     untimed_calls.add();
   }
 
+  // Counts a call begun at latency_clock::now() `started`, or not timed if
+  // `started` is 0 (no clock reads 0 while a server runs). Owning thread only.
+  void finish(std::uint64_t started, bool error) noexcept {
+    if (started == 0)
+      record_untimed(error);
+    else
+      record(latency_clock::elapsed_ns(started, latency_clock::now()), error);
+  }
+
   // Calls are the sum of the latency buckets (the timed calls) and untimed_calls.
   thread_counter errors;
   std::array<thread_counter, latency_histogram::bucket_count> latency;
@@ -123,6 +133,14 @@ public:
   // which the router forbids). Owning thread only.
   command_counters* slot(std::size_t index) noexcept {
     return index < size_.load(std::memory_order_relaxed) ? &commands_[index] : nullptr;
+  }
+
+  // Where a call of the command at `index` is counted, and when it began:
+  // its counters (null as slot()) and latency_clock::now() if it is one to
+  // time (sample()), else 0. Owning thread only.
+  std::pair<command_counters*, std::uint64_t> begin_call(std::size_t index) noexcept {
+    command_counters* c = slot(index);
+    return {c, c != nullptr && sample(*c) ? latency_clock::now() : 0};
   }
 
   // Counts a request for a name the router does not know. Owning thread only.

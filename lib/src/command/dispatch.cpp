@@ -27,7 +27,27 @@ bool is_cancellation(const std::exception_ptr& failure) noexcept {
   }
 }
 
+// Logs a handler's exception (not a cancellation), rate-limited.
+void log_failure(const command& c, const std::exception_ptr& failure) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const std::exception& e) {
+    handler_error_log.log(log_level::error, "command '" + c.name + "' threw: " + e.what());
+  } catch (...) {
+    handler_error_log.log(log_level::error, "command '" + c.name + "' threw an exception of unknown type");
+  }
+}
+
 }  // namespace
+
+void direct_lane::failed(const command& c, response_writer& out) {
+  const std::exception_ptr failure = std::current_exception();
+  if (is_cancellation(failure))
+    std::rethrow_exception(failure);
+  log_failure(c, failure);
+  if (!out.written())
+    out.err("internal error");
+}
 
 std::coroutine_handle<> dispatch_awaiter::start(std::coroutine_handle<> awaiting, chain_context* context) {
   if (watch_ == nullptr)
@@ -53,13 +73,7 @@ void dispatch_awaiter::settle_failure() {
     replace([] { return reply::err("timeout"); });
     return;
   }
-  try {
-    std::rethrow_exception(failure);
-  } catch (const std::exception& e) {
-    handler_error_log.log(log_level::error, "command '" + command_->name + "' threw: " + e.what());
-  } catch (...) {
-    handler_error_log.log(log_level::error, "command '" + command_->name + "' threw an exception of unknown type");
-  }
+  log_failure(*command_, failure);
   if (!keep_reply_)
     replace([] { return reply::err("internal error"); });
 }

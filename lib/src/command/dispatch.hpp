@@ -64,6 +64,33 @@ struct response_target {
 // (never modified).
 inline reply written_placeholder;
 
+// What direct_lane::call did with a request.
+enum class direct_outcome : std::uint8_t {
+  declined,        // nothing: dispatch it with a dispatch_awaiter
+  answered,        // its reply is written
+  answered_error,  // its reply is written, and is an error
+};
+
+// The request path's direct lane, for the commands most requests name: a
+// writing handler that is a plain function (registered as `&function`),
+// under a name of at most 8 bytes, called with an accepted argument count on
+// a connection with nothing to check (no password to give, no
+// subscriptions). Such a request is answered here: its handler is called
+// through a function pointer and writes into `out`, its call is counted in
+// `metrics` (if not null), and no awaiter is built. Every other request is
+// declined untouched, before anything is counted; dispatch_awaiter then
+// answers it, with the same checks in Redis's order. A handler's failure is
+// settled as dispatch_awaiter settles it: a cancellation is rethrown, any
+// other exception is logged and answered `ERR internal error` unless a reply
+// was written. `req.conn` must not be null.
+struct direct_lane {
+  static direct_outcome call(const router& routes, request& req, command_meters* metrics, std::string& out,
+                             reply_encoding encoding);
+
+private:
+  [[gnu::noinline]] static void failed(const command& c, response_writer& out);
+};
+
 // `co_await dispatch_awaiter(routes, req, watch)` routes `req`, runs its
 // handler and yields a reference to the reply, valid while the awaiter lives
 // (keep the awaiter in a named variable). The reply is built once, in the

@@ -4,6 +4,7 @@
 #include <bit>
 #include <cstring>
 #include <exception>
+#include <tuple>
 #include <utility>
 
 #include "command/dispatch.hpp"
@@ -156,6 +157,9 @@ void router::insert_short(std::string_view name, std::size_t index) {
   added.case_bits = short_word(letters.data(), letters.size());
   added.length = static_cast<std::uint32_t>(name.size());
   added.index = static_cast<std::uint32_t>(index);
+  using writing_function = void (*)(request&, response_writer&);
+  if (const auto* f = commands_[index].writing_handler.target<writing_function>())
+    added.direct = *f;
   // Rebuilt whole at every registration (never hot), at most half full.
   std::vector<detail::router_short_name> old = std::move(short_);
   ++short_count_;
@@ -176,7 +180,8 @@ void router::insert_short(std::string_view name, std::size_t index) {
   }
 }
 
-[[gnu::always_inline]] inline const command* router::find_short(std::string_view name) const noexcept {
+[[gnu::always_inline]] inline const detail::router_short_name* router::find_short_entry(
+    std::string_view name) const noexcept {
   if (short_count_ == 0)
     return nullptr;
   const std::size_t n = name.size();
@@ -187,8 +192,13 @@ void router::insert_short(std::string_view name, std::size_t index) {
     if (e.length == 0)
       return nullptr;
     if (e.length == n && (word | e.case_bits) == e.lower)
-      return &commands_[e.index];
+      return &e;
   }
+}
+
+[[gnu::always_inline]] inline const command* router::find_short(std::string_view name) const noexcept {
+  const detail::router_short_name* e = find_short_entry(name);
+  return e == nullptr ? nullptr : &commands_[e->index];
 }
 
 void router::insert(std::string_view name, std::size_t index) {
@@ -295,10 +305,7 @@ task<reply> router::dispatch(request& req) const {
 namespace coronet::detail {
 // Inlined into route(), where plain-function handlers' calls are counted.
 inline void dispatch_awaiter::count_here(bool error) noexcept {
-  if (started_ == 0)
-    counters_->record_untimed(error);
-  else
-    counters_->record(latency_clock::elapsed_ns(started_, latency_clock::now()), error);
+  counters_->finish(started_, error);
   counters_ = nullptr;
 }
 
@@ -341,9 +348,8 @@ bool dispatch_awaiter::route() {
     if (command_ == nullptr) {
       watch_->metrics->record_unknown();
     } else {
-      counters_ = watch_->metrics->slot(static_cast<std::size_t>(command_ - routes_.commands().data()));
-      // 0: not timed (no clock reads 0 while a server runs).
-      started_ = counters_ != nullptr && watch_->metrics->sample(*counters_) ? latency_clock::now() : 0;
+      std::tie(counters_, started_) =
+          watch_->metrics->begin_call(static_cast<std::size_t>(command_ - routes_.commands().data()));
     }
   }
   if (command_ == nullptr) {
@@ -381,6 +387,33 @@ bool dispatch_awaiter::route() {
     return true;
   }
   return false;
+}
+
+direct_outcome direct_lane::call(const router& routes, request& req, command_meters* metrics, std::string& out,
+                                 reply_encoding encoding) {
+  const std::string_view name = req.name;
+  if (name.size() - 1 >= short_name_max)
+    return direct_outcome::declined;
+  const router_short_name* e = routes.find_short_entry(name);
+  if (e == nullptr || e->direct == nullptr)
+    return direct_outcome::declined;
+  const command& c = routes.commands_[e->index];
+  // What route() would refuse, or check further, is its to answer.
+  if (req.size() < c.args.min || req.size() > c.args.max || req.conn->needs_auth() || req.conn->subscriptions != 0)
+    return direct_outcome::declined;
+  const auto [counters, started] =
+      metrics != nullptr ? metrics->begin_call(e->index) : std::pair<command_counters*, std::uint64_t>{};
+  response_writer w(out, encoding);
+  try {
+    e->direct(req, w);
+  } catch (...) {
+    failed(c, w);
+  }
+  if (!w.written())
+    w.null();
+  if (counters != nullptr)
+    counters->finish(started, w.wrote_error());
+  return w.wrote_error() ? direct_outcome::answered_error : direct_outcome::answered;
 }
 
 }  // namespace coronet::detail

@@ -115,6 +115,14 @@ void answer(session& s, Writer& io, const Codec& codec, const reply& rep) {
   codec.encode(rep, io.pending());
 }
 
+// After a command: the codec encodes in the RESP version the connection now speaks. HELLO's
+// own reply is then already in the version it chose, as in Redis.
+template <request_codec Codec>
+[[gnu::always_inline]] inline void follow_protover(Codec& codec, const session& s) noexcept {
+  if constexpr (requires { codec.set_protover(2); })
+    codec.set_protover(s.conn.protover);
+}
+
 // Where writing handlers write: the output, in the codec's encoding.
 template <request_codec Codec>
 response_target target_of(const Codec& codec, std::string& out) noexcept {
@@ -206,15 +214,18 @@ task<void> serve_stream(session& s, Writer& io) {
         co_await serve_in_transaction(s, io, codec, words);
         progressed = true;
       } else if (!words.empty()) {
-        session_call call(s, words, target_of(codec, io.pending()));
-        const reply& rep = co_await call;
-        // HELLO's own reply is already in the version it chose, as in Redis.
-        if constexpr (requires { codec.set_protover(2); })
-          codec.set_protover(s.conn.protover);
-        if (call.written()) {
-          count_answer(s, call.wrote_error());
+        const response_target target = target_of(codec, io.pending());
+        if (const direct_outcome d = answer_directly(s, words, target); d != direct_outcome::declined) {
+          follow_protover(codec, s);
+          count_answer(s, d == direct_outcome::answered_error);
         } else {
-          answer<Codec>(s, io, codec, rep);
+          session_call call(s, words, target);
+          const reply& rep = co_await call;
+          follow_protover(codec, s);
+          if (call.written())
+            count_answer(s, call.wrote_error());
+          else
+            answer<Codec>(s, io, codec, rep);
         }
         progressed = true;
       }

@@ -164,6 +164,17 @@ task<bool> wait_for_peer(session& s, Writer& io, read_buffer& in, std::size_t li
   co_return !io.failed();
 }
 
+// The request made of `words`, answered in the direct lane into `target`
+// (see direct_lane: the common writing handlers, with no awaiter); declined
+// for session_call to dispatch.
+[[gnu::always_inline]] inline direct_outcome answer_directly(session& s, std::span<const std::string_view> words,
+                                      response_target target) {
+  request req = request::from_words(words);
+  req.conn = &s.conn;
+  s.state = session::phase::handling;
+  return direct_lane::call(s.routes, req, s.metrics, *target.out, target.encoding);
+}
+
 // `co_await session_call(s, words)`: the request made of `words`, dispatched on the
 // server's routes with `s` as its watch; yields the reply, valid while the awaiter lives
 // (keep it in a named variable). An awaiter, not a coroutine: nothing is allocated.

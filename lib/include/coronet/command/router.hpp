@@ -126,8 +126,12 @@ struct router_short_name {
   std::uint64_t case_bits = 0;
   std::uint32_t length = 0;  // 0: an empty slot
   std::uint32_t index = 0;   // into the router's commands
+  // The command's writing handler when it is a plain function, called by the
+  // direct lane without going through std::function; null otherwise.
+  void (*direct)(request&, response_writer&) = nullptr;
 };
 class dispatch_awaiter;
+struct direct_lane;
 }  // namespace detail
 
 /// Maps case-insensitive command names (and aliases) to handlers.
@@ -231,7 +235,9 @@ private:
   void insert(std::string_view name, std::size_t index);
   // The dispatch path probes the short names itself, without a call.
   friend class detail::dispatch_awaiter;
+  friend struct detail::direct_lane;
   void insert_short(std::string_view name, std::size_t index);
+  const detail::router_short_name* find_short_entry(std::string_view name) const noexcept;
   const command* find_short(std::string_view name) const noexcept;
 
   std::vector<command> commands_;

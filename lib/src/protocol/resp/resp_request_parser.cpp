@@ -314,8 +314,8 @@ namespace {
 // buffer, every length canonical and within limits. Returns false, with
 // `words` cleared, for anything else; the general parser handles it (and
 // reports the exact error).
-bool parse_whole_multibulk(std::span<char> in, std::vector<std::string_view>& words, const codec_limits& limits,
-                           std::size_t& consumed) {
+[[gnu::always_inline]] inline bool parse_whole_multibulk(std::span<char> in, std::vector<std::string_view>& words,
+                                                         const codec_limits& limits, std::size_t& consumed) {
   // Its header lines are at most 10 bytes; a tighter line limit is the
   // general parser's to enforce.
   if (limits.max_request_bytes < 10)
@@ -338,18 +338,78 @@ bool parse_whole_multibulk(std::span<char> in, std::vector<std::string_view>& wo
   return true;
 }
 
+// How the one-pass inline parser below sees a byte: part of a word, a blank
+// between words, the end of the line, or one it leaves to the general parser
+// (a quote, and \v and \f, which sdssplitargs treats as blanks only before
+// a word).
+enum class inline_byte : std::uint8_t { plain, blank, end, other };
+
+constexpr std::array<inline_byte, 256> inline_bytes = [] {
+  std::array<inline_byte, 256> table{};
+  for (const char c : {' ', '\t', '\r'})
+    table[static_cast<unsigned char>(c)] = inline_byte::blank;
+  table['\n'] = inline_byte::end;
+  for (const char c : {'"', '\'', '\v', '\f'})
+    table[static_cast<unsigned char>(c)] = inline_byte::other;
+  return table;
+}();
+
+// The common inline request in one pass: a line of plain words (no quotes),
+// whole in the buffer, within the limits. Each CR is a blank, as in
+// split_quoted, so the CR of a line's CR LF ends its last word. Returns
+// false, with `words` cleared, for anything else; the general parser handles
+// it (and reports the exact error).
+[[gnu::always_inline]] inline bool parse_plain_inline(std::span<char> in, std::vector<std::string_view>& words,
+                                                      const codec_limits& limits, std::size_t& consumed) {
+  const char* const data = in.data();
+
+  // The general parser looks for the LF within max_request_bytes + 2 bytes.
+  const std::size_t window = std::min(in.size(), saturating_add(limits.max_request_bytes, 2));
+  std::size_t i = 0;
+  for (;;) {
+    while (i < window && inline_bytes[static_cast<unsigned char>(data[i])] == inline_byte::blank)
+      ++i;
+    if (i == window)
+      break;
+    if (inline_bytes[static_cast<unsigned char>(data[i])] == inline_byte::end) {
+      const std::size_t length = i > 0 && data[i - 1] == '\r' ? i - 1 : i;
+      if (length > limits.max_request_bytes)
+        break;
+      consumed = i + 1;
+      return true;
+    }
+    const std::size_t start = i;
+    while (i < window && inline_bytes[static_cast<unsigned char>(data[i])] == inline_byte::plain)
+      ++i;
+    if (i == start || words.size() == limits.max_args)
+      break;  // a quote, \v or \f (i == start), or one word too many
+    words.emplace_back(data + start, i - start);
+  }
+  words.clear();
+  return false;
+}
+
 }  // namespace
+
+// The general parser, out of line: the common case below then saves and
+// restores no more registers than its own few tests need.
+[[gnu::noinline]] parse_result resp_request_parser::parse_general(std::span<char> input,
+                                                                  std::vector<std::string_view>& words,
+                                                                  const codec_limits& limits) {
+  offset_sink<word_ref> sink{words_};
+  return parse_request(input, state_, sink, words, limits);
+}
 
 parse_result resp_request_parser::parse(std::span<char> input, std::vector<std::string_view>& words,
                                         const codec_limits& limits) {
-  std::size_t consumed = 0;
-  if (state_.pos == 0 && state_.scan == 0 && !input.empty() && input[0] == '*') {
+  if (state_.pos == 0 && state_.scan == 0 && !input.empty()) {
     words.clear();
-    if (parse_whole_multibulk(input, words, limits, consumed))
+    std::size_t consumed = 0;
+    if (input[0] == '*' ? parse_whole_multibulk(input, words, limits, consumed)
+                        : parse_plain_inline(input, words, limits, consumed))
       return {parse_status::complete, consumed, {}};
   }
-  offset_sink<word_ref> sink{words_};
-  return parse_request(input, state_, sink, words, limits);
+  return parse_general(input, words, limits);
 }
 
 void resp_request_parser::reset() noexcept {

@@ -92,6 +92,10 @@ private:
     std::size_t length;
   };
 
+  // Everything but a whole multibulk request already in `input`.
+  parse_result parse_general(std::span<char> input, std::vector<std::string_view>& words,
+                             const codec_limits& limits);
+
   progress state_;
   std::vector<word_ref> words_;  // words of a multibulk still in progress, as offsets
 };
