@@ -72,12 +72,13 @@ enum class direct_outcome : std::uint8_t {
 };
 
 // The request path's direct lane, for the commands most requests name: a
-// writing handler that is a plain function (registered as `&function`),
-// under a name of at most 8 bytes, called with an accepted argument count on
-// a connection with nothing to check (no password to give, no
+// writing or plain handler (not a coroutine) called with an accepted argument
+// count on a connection with nothing to check (no password to give, no
 // subscriptions). Such a request is answered here: its handler is called
-// through a function pointer and writes into `out`, its call is counted in
-// `metrics` (if not null), and no awaiter is built. Every other request is
+// (a writing handler registered as `&function` under a name of at most 8
+// bytes through a plain function pointer) and its reply written into `out`,
+// its call is counted in `metrics` (if not null), and no awaiter is built,
+// nor a coroutine frame taken. Every other request is
 // declined untouched, before anything is counted; dispatch_awaiter then
 // answers it, with the same checks in Redis's order. A handler's failure is
 // settled as dispatch_awaiter settles it: a cancellation is rethrown, any
@@ -88,6 +89,11 @@ struct direct_lane {
                              reply_encoding encoding);
 
 private:
+  // A plain handler's reply, encoded as the session's codec encodes it after
+  // the call: in the RESP version the connection speaks then (HELLO's reply is
+  // in the version it chose). `w` only records the reply as written.
+  [[gnu::noinline]] static void call_plain(const command& c, request& req, std::string& out,
+                                           reply_encoding encoding, response_writer& w);
   [[gnu::noinline]] static void failed(const command& c, response_writer& out);
 };
 

@@ -392,22 +392,39 @@ bool dispatch_awaiter::route() {
 direct_outcome direct_lane::call(const router& routes, request& req, command_meters* metrics, std::string& out,
                                  reply_encoding encoding) {
   const std::string_view name = req.name;
-  if (name.size() - 1 >= short_name_max)
+  const command* c = nullptr;
+  std::size_t index = 0;
+  void (*direct)(request&, response_writer&) = nullptr;
+  if (name.size() - 1 < short_name_max) {
+    const router_short_name* e = routes.find_short_entry(name);
+    if (e == nullptr)
+      return direct_outcome::declined;
+    index = e->index;
+    c = &routes.commands_[index];
+    direct = e->direct;
+  } else {
+    c = routes.find(name);
+    if (c == nullptr)
+      return direct_outcome::declined;
+    index = static_cast<std::size_t>(c - routes.commands_.data());
+  }
+  // What route() would refuse, or check further, and coroutine handlers are its to answer.
+  if (req.size() < c->args.min || req.size() > c->args.max || req.conn->needs_auth() || req.conn->subscriptions != 0)
     return direct_outcome::declined;
-  const router_short_name* e = routes.find_short_entry(name);
-  if (e == nullptr || e->direct == nullptr)
-    return direct_outcome::declined;
-  const command& c = routes.commands_[e->index];
-  // What route() would refuse, or check further, is its to answer.
-  if (req.size() < c.args.min || req.size() > c.args.max || req.conn->needs_auth() || req.conn->subscriptions != 0)
+  if (direct == nullptr && c->handler)
     return direct_outcome::declined;
   const auto [counters, started] =
-      metrics != nullptr ? metrics->begin_call(e->index) : std::pair<command_counters*, std::uint64_t>{};
+      metrics != nullptr ? metrics->begin_call(index) : std::pair<command_counters*, std::uint64_t>{};
   response_writer w(out, encoding);
   try {
-    e->direct(req, w);
+    if (direct != nullptr)
+      direct(req, w);
+    else if (c->writing_handler)
+      c->writing_handler(req, w);
+    else
+      call_plain(*c, req, out, encoding, w);
   } catch (...) {
-    failed(c, w);
+    failed(*c, w);
   }
   if (!w.written())
     w.null();

@@ -132,6 +132,22 @@ response_target target_of(const Codec& codec, std::string& out) noexcept {
     return {&out, reply_encoding::line};
 }
 
+// A request the direct lane declined (a coroutine handler, a refusal, an unknown command),
+// dispatched with an awaiter, then counted and answered. A coroutine of its own, whose frame
+// comes from the frame pool per such request: the awaiter and the reply it may build (over
+// 200 bytes) are then not part of every connection's frame.
+template <request_codec Codec, class Writer>
+task<void> answer_declined(session& s, Writer& io, Codec& codec, std::span<const std::string_view> words,
+                           response_target target) {
+  session_call call(s, words, target);
+  const reply& rep = co_await call;
+  follow_protover(codec, s);
+  if (call.written())
+    count_answer(s, call.wrote_error());
+  else
+    answer<Codec>(s, io, codec, rep);
+}
+
 // A RESP session's subscriber, made when the connection first subscribes
 // (connection::pubsub_state): until then, a pointer.
 template <class Writer>
@@ -219,13 +235,7 @@ task<void> serve_stream(session& s, Writer& io) {
           follow_protover(codec, s);
           count_answer(s, d == direct_outcome::answered_error);
         } else {
-          session_call call(s, words, target);
-          const reply& rep = co_await call;
-          follow_protover(codec, s);
-          if (call.written())
-            count_answer(s, call.wrote_error());
-          else
-            answer<Codec>(s, io, codec, rep);
+          co_await answer_declined(s, io, codec, words, target);
         }
         progressed = true;
       }

@@ -11,7 +11,7 @@ namespace coronet::detail {
 class thread_counter {
 public:
   /// Adds `n`; call only from the owning thread.
-  void add(std::uint64_t n = 1) noexcept {
+  [[gnu::always_inline]] void add(std::uint64_t n = 1) noexcept {
     value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
   /// The current value; any thread.

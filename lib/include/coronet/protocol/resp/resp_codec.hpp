@@ -92,7 +92,13 @@ private:
     std::size_t length;
   };
 
-  // Everything but a whole multibulk request already in `input`.
+  // A request at the start of `input`, with no state kept from an earlier
+  // call, beginning with `*`, and beginning otherwise (inline).
+  parse_result parse_fresh_multibulk(std::span<char> input, std::vector<std::string_view>& words,
+                               const codec_limits& limits);
+  parse_result parse_fresh_inline(std::span<char> input, std::vector<std::string_view>& words,
+                                  const codec_limits& limits);
+  // Any request, in any state: the general parser.
   parse_result parse_general(std::span<char> input, std::vector<std::string_view>& words,
                              const codec_limits& limits);
 
