@@ -27,7 +27,6 @@ namespace coronet::detail {
 namespace {
 
 log_limiter protocol_error_log;
-log_limiter session_error_log;
 log_limiter query_buffer_log;
 
 // A handler suspended: the replies so far go out now, and the request timeout starts.
@@ -186,12 +185,20 @@ private:
   std::unique_ptr<resp_subscriber<Writer>> made_;
 };
 
+tcp::asio_socket& lowest(tcp::socket& s) noexcept { return s.native(); }
+tcp::asio_socket& lowest(tls::stream& s) noexcept { return s.lowest_layer(); }
+
 // Reads, parses and answers requests until the peer leaves, an error closes the connection,
 // or the server drains. Replies to the requests of one read are coalesced into one write,
 // which goes on while the next ones are read. Backpressure: see end_batch and wait_for_peer.
-template <request_codec Codec, class Writer>
-task<void> serve_stream(session& s, Writer& io) {
-  server_worker& w = s.worker;
+// The session lives in this coroutine's frame: an idle connection holds one frame here, not
+// two. A failure (an exception) ends the session and reaches the connection's coroutine,
+// which logs and counts it.
+template <request_codec Codec, class Stream>
+task<void> serve_stream(server_worker& w, stream_connection<Stream>& c) {
+  session s(w, c);
+  s.conn.fd = lowest(c.stream()).native_handle();
+  background_writer<Stream>& io = c.output();
   const std::size_t buffer_limit = w.opts.max_request_bytes + w.opts.max_bulk_bytes;
   // Read once, not per request: the request path is counted in instructions.
   const std::size_t high_water = w.opts.max_output_bytes / 2;
@@ -205,7 +212,7 @@ task<void> serve_stream(session& s, Writer& io) {
   // finishes (as Redis, nothing is delivered after a QUIT's reply). Made at the first
   // Pub/Sub command (SUBSCRIBE and the like): an idle connection holds a pointer, not
   // the subscriber.
-  lazy_resp_subscriber<Writer> subscriber(s, io, Codec::protocol == wire_protocol::resp);
+  lazy_resp_subscriber<background_writer<Stream>> subscriber(s, io, Codec::protocol == wire_protocol::resp);
 
   for (;;) {
     bool progressed = false;  // a request was completed since the last read
@@ -270,9 +277,11 @@ task<void> serve_stream(session& s, Writer& io) {
 
 // The seed's one-shot mode: one read is the request, the reply is unframed, then the
 // connection closes.
-template <class Writer>
-task<void> serve_raw(session& s, Writer& io) {
-  server_worker& w = s.worker;
+template <class Stream>
+task<void> serve_raw(server_worker& w, stream_connection<Stream>& c) {
+  session s(w, c);
+  s.conn.fd = lowest(c.stream()).native_handle();
+  background_writer<Stream>& io = c.output();
   char buf[raw_max_request_bytes];
   std::error_code ec;
   const std::size_t n = co_await io.stream().read_some(asio::buffer(buf), ec);
@@ -298,21 +307,13 @@ task<void> serve_raw(session& s, Writer& io) {
   co_await finish(s, io);
 }
 
-// The listener's protocol on `io`: the protocol's own coroutine, with no frame of
-// this dispatch's kept for the connection's life.
-template <class Writer>
-task<void> serve_protocol(session& s, Writer& io) {
-  switch (s.where->protocol) {
-    case wire_protocol::raw: return serve_raw(s, io);
-    case wire_protocol::http: return serve_http(s, io);
-    case wire_protocol::line: return serve_stream<line_codec>(s, io);
-    case wire_protocol::resp: break;
-  }
-  return serve_stream<resp_codec>(s, io);
+// An HTTP listener's session, around serve_http (whose loop is written for any session).
+template <class Stream>
+task<void> serve_http_session(server_worker& w, stream_connection<Stream>& c) {
+  session s(w, c);
+  s.conn.fd = lowest(c.stream()).native_handle();
+  co_await serve_http(s, c.output());
 }
-
-tcp::asio_socket& lowest(tcp::socket& s) noexcept { return s.native(); }
-tcp::asio_socket& lowest(tls::stream& s) noexcept { return s.lowest_layer(); }
 
 }  // namespace
 
@@ -380,19 +381,17 @@ void report_background_failure(std::exception_ptr e) {
   }
 }
 
+// The listener's protocol: its own coroutine, with no frame of this dispatch's kept for the
+// connection's life.
 template <class Stream>
 task<void> serve_commands(server_worker& w, stream_connection<Stream>& c) {
-  session s(w, c);
-  s.conn.fd = lowest(c.stream()).native_handle();
-  try {
-    co_await serve_protocol(s, c.output());
-  } catch (const std::system_error& e) {
-    // Cancellation is how a forced close ends a session.
-    if (e.code() != asio::error::operation_aborted)
-      session_error_log.log(log_level::error, std::string("session failed: ") + e.what());
-  } catch (const std::exception& e) {
-    session_error_log.log(log_level::error, std::string("session failed: ") + e.what());
+  switch (w.srv.listener(c.listener_).protocol) {
+    case wire_protocol::raw: return serve_raw(w, c);
+    case wire_protocol::http: return serve_http_session(w, c);
+    case wire_protocol::line: return serve_stream<line_codec>(w, c);
+    case wire_protocol::resp: break;
   }
+  return serve_stream<resp_codec>(w, c);
 }
 
 template task<void> serve_commands(server_worker&, stream_connection<tcp::socket>&);
