@@ -109,6 +109,39 @@ task<bool> read_proxy_header(stream_worker& w, stream_connection<Stream>& c) {
                                            w.proxy_health_checks, w.rt.proxy_log});
 }
 
+// The end of a connection, after its handler (if `opened`). A coroutine of its own: its
+// awaiters are not part of the frame every connection holds for its whole life.
+template <class Stream>
+task<void> close_connection(stream_worker& w, stream_connection<Stream>& c, bool opened) {
+  background_writer<Stream>* io = &c.output();
+  // What the handler left goes out before the close (bounded by the sweeper's stall
+  // deadline and the drain's), and the close is no reset.
+  if (opened && !c.closed_) {
+    io->flush();
+    co_await io->drained();
+    if constexpr (std::is_same_v<Stream, tls::stream>)
+      co_await tls_close_notify(c.stream(), linger_time);
+    else
+      co_await tcp::lingering_close(c.stream(), linger_time);
+  }
+  // The write in flight refers to the socket: close, and wait for it to end.
+  c.close_transport();
+  if (c.handle_ != nullptr)
+    c.handle_->closed.store(true, std::memory_order_release);
+  co_await io->drained();
+  w.rt.connections_now.fetch_sub(1, std::memory_order_relaxed);
+  for (auto& f : c.on_close_) {
+    try {
+      if (f)
+        f();
+    } catch (const std::exception& e) {
+      on_close_log.log(log_level::error, std::string("stream_server: an on_close callback threw: ") + e.what());
+    }
+  }
+  if (opened && w.opts.log_connections)
+    log(log_level::info, "connection closed: " + describe(c.peer_));
+}
+
 template <class Stream>
 task<void> run_as(stream_worker& w, tcp::socket sock, std::uint64_t id, std::size_t listener) {
   constexpr bool is_tls = std::is_same_v<Stream, tls::stream>;
@@ -126,7 +159,6 @@ task<void> run_as(stream_worker& w, tcp::socket sock, std::uint64_t id, std::siz
     writer = background_writer<tcp::socket>::create(std::move(sock), &w.bytes_out);
   }
   stream_connection<Stream> c(std::move(writer));
-  background_writer<Stream>* io = &c.output();
   c.worker_ = &w;
   c.server_ = &w.rt.owner;
   c.id_ = id;
@@ -179,33 +211,8 @@ task<void> run_as(stream_worker& w, tcp::socket sock, std::uint64_t id, std::siz
     } catch (const std::exception& e) {
       report_handler_failure(w, e);
     }
-    // What the handler left goes out before the close (bounded by the sweeper's stall
-    // deadline and the drain's), and the close is no reset.
-    if (!c.closed_) {
-      io->flush();
-      co_await io->drained();
-      if constexpr (is_tls)
-        co_await tls_close_notify(c.stream(), linger_time);
-      else
-        co_await tcp::lingering_close(c.stream(), linger_time);
-    }
   }
-  // The write in flight refers to the socket: close, and wait for it to end.
-  c.close_transport();
-  if (c.handle_ != nullptr)
-    c.handle_->closed.store(true, std::memory_order_release);
-  co_await io->drained();
-  w.rt.connections_now.fetch_sub(1, std::memory_order_relaxed);
-  for (auto& f : c.on_close_) {
-    try {
-      if (f)
-        f();
-    } catch (const std::exception& e) {
-      on_close_log.log(log_level::error, std::string("stream_server: an on_close callback threw: ") + e.what());
-    }
-  }
-  if (opened && w.opts.log_connections)
-    log(log_level::info, "connection closed: " + describe(c.peer_));
+  co_await close_connection(w, c, opened);
 }
 
 }  // namespace

@@ -12,13 +12,17 @@
 using coronet::detail::frame_pool;
 
 TEST_CASE("a released block is reused for the next request of its size class", "[frame_allocator]") {
-  void* a = frame_pool::allocate(100);
-  std::memset(a, 0xab, 100);
-  frame_pool::deallocate(a, 100);
-  // 100 and 128 round up to the same class.
-  void* b = frame_pool::allocate(128);
+  constexpr std::size_t g = frame_pool::granularity;
+  void* a = frame_pool::allocate(6 * g + 4);
+  std::memset(a, 0xab, 6 * g + 4);
+  frame_pool::deallocate(a, 6 * g + 4);
+  // 6g + 4 and 7g round up to the same class; 7g + 1 is the next one.
+  void* b = frame_pool::allocate(7 * g);
   CHECK(b == a);
-  frame_pool::deallocate(b, 128);
+  void* c = frame_pool::allocate(7 * g + 1);
+  CHECK(c != a);
+  frame_pool::deallocate(c, 7 * g + 1);
+  frame_pool::deallocate(b, 7 * g);
 }
 
 TEST_CASE("blocks of different classes are distinct and writable", "[frame_allocator]") {

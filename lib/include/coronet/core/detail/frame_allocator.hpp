@@ -16,7 +16,7 @@ struct frame_free_block {
 // is freed by a cleaner that the slow path registers on the thread's first
 // release.
 struct frame_free_lists {
-  static constexpr std::size_t class_count = 64;
+  static constexpr std::size_t class_count = 256;
   frame_free_block* head[class_count];
   std::size_t count[class_count];
   bool cleaner_registered;
@@ -37,7 +37,7 @@ inline constinit thread_local frame_free_lists tl_frame_lists{};
 class frame_pool {
 public:
   /// Size classes are multiples of this many bytes.
-  static constexpr std::size_t granularity = 64;
+  static constexpr std::size_t granularity = 16;
   /// Largest block served from the pool.
   static constexpr std::size_t max_pooled_size = granularity * frame_free_lists::class_count;
   /// Bound on cached blocks per size class and thread.
