@@ -30,6 +30,12 @@ coronet::reply plain_kind(coronet::request& req) {
     return coronet::reply::err("plain said no");
   if (kind == "throw")
     throw std::runtime_error("plain failed");
+  if (kind == "drop") {
+    // As the server does to HTTP sent to a command port: the connection closes, this
+    // error reply unsent.
+    req.conn->close_without_reply();
+    return coronet::reply::err("never sent");
+  }
   return coronet::reply::text(kind);
 }
 
@@ -87,6 +93,17 @@ TEST_CASE("plain handlers answer alike under short and long names, in RESP2, RES
     CHECK(p.call(name + " err") == "ERR plain said no");
     CHECK(p.call(name + " throw") == "ERR internal error");
   }
+}
+
+TEST_CASE("a plain handler's error reply is not sent after close_without_reply; the connection closes",
+          "[server][direct_lane]") {
+  const std::string name = GENERATE(std::string("p"), std::string("plainlonger"));
+  coronet_test::running_server s(coronet_test::test_server_options(coronet::wire_protocol::resp), make_router());
+  peer p(s.port());
+  CHECK(p.call(name + " hi") == "+hi");
+  p.send(name + " drop\r\n" + name + " after\r\n");
+  CHECK(p.until_closed().empty());
+  CHECK(s.get().stats().security_attacks == 1);
 }
 
 }  // namespace server_server_direct_lane_test

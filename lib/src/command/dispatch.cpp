@@ -41,14 +41,17 @@ void log_failure(const command& c, const std::exception_ptr& failure) {
 
 }  // namespace
 
-void direct_lane::call_plain(const command& c, request& req, std::string& out, reply_encoding encoding,
+bool direct_lane::call_plain(const command& c, request& req, std::string& out, reply_encoding encoding,
                              response_writer& w) {
   const reply r = c.plain_handler(req);
+  if (r.kind() == reply_kind::error && req.conn->dropping_reply())
+    return false;
   if (encoding != reply_encoding::line)
     encoding = req.conn->protover >= 3 ? reply_encoding::resp3 : reply_encoding::resp2;
   response_writer after(out, encoding);
   after.value(r);
   w.claim(r.kind() == reply_kind::error);
+  return true;
 }
 
 void direct_lane::failed(const command& c, response_writer& out) {

@@ -69,6 +69,8 @@ enum class direct_outcome : std::uint8_t {
   declined,        // nothing: dispatch it with a dispatch_awaiter
   answered,        // its reply is written
   answered_error,  // its reply is written, and is an error
+  dropped,         // a plain handler's error reply, not written: the handler asked for the
+                   // connection to close without it (connection::close_without_reply)
 };
 
 // The request path's direct lane, for the commands most requests name: a
@@ -91,8 +93,10 @@ struct direct_lane {
 private:
   // A plain handler's reply, encoded as the session's codec encodes it after
   // the call: in the RESP version the connection speaks then (HELLO's reply is
-  // in the version it chose). `w` only records the reply as written.
-  [[gnu::noinline]] static void call_plain(const command& c, request& req, std::string& out,
+  // in the version it chose). `w` only records the reply as written. False,
+  // with nothing written, for an error reply on a connection that is to close
+  // without it (as a session treats any reply it gets to encode).
+  [[gnu::noinline]] static bool call_plain(const command& c, request& req, std::string& out,
                                            reply_encoding encoding, response_writer& w);
   [[gnu::noinline]] static void failed(const command& c, response_writer& out);
 };

@@ -417,12 +417,15 @@ direct_outcome direct_lane::call(const router& routes, request& req, command_met
       metrics != nullptr ? metrics->begin_call(index) : std::pair<command_counters*, std::uint64_t>{};
   response_writer w(out, encoding);
   try {
-    if (direct != nullptr)
+    if (direct != nullptr) {
       direct(req, w);
-    else if (c->writing_handler)
+    } else if (c->writing_handler) {
       c->writing_handler(req, w);
-    else
-      call_plain(*c, req, out, encoding, w);
+    } else if (!call_plain(*c, req, out, encoding, w)) [[unlikely]] {
+      if (counters != nullptr)
+        counters->finish(started, true);
+      return direct_outcome::dropped;
+    }
   } catch (...) {
     failed(*c, w);
   }

@@ -101,15 +101,20 @@ void force_close_session(connection_core& c) noexcept {
   s.answered = true;
 }
 
+// Counts a request whose error reply is not sent: HTTP on a command port
+// (connection::close_without_reply), and the connection closes without it.
+void drop_answer(session& s) noexcept {
+  s.worker.requests.add();
+  s.worker.errors.add();
+  security_attack(s);
+}
+
 // Counts and encodes a request's reply.
 template <request_codec Codec, class Writer>
 void answer(session& s, Writer& io, const Codec& codec, const reply& rep) {
   const bool error = rep.kind() == reply_kind::error;
-  if (error && s.conn.dropping_reply()) {
-    s.worker.requests.add();
-    s.worker.errors.add();
-    return security_attack(s);  // HTTP on a command port: the connection closes without a reply
-  }
+  if (error && s.conn.dropping_reply())
+    return drop_answer(s);
   count_answer(s, error);
   codec.encode(rep, io.pending());
 }
@@ -136,9 +141,8 @@ response_target target_of(const Codec& codec, std::string& out) noexcept {
 // comes from the frame pool per such request: the awaiter and the reply it may build (over
 // 200 bytes) are then not part of every connection's frame.
 template <request_codec Codec, class Writer>
-task<void> answer_declined(session& s, Writer& io, Codec& codec, std::span<const std::string_view> words,
-                           response_target target) {
-  session_call call(s, words, target);
+task<void> answer_declined(session& s, Writer& io, Codec& codec, std::span<const std::string_view> words) {
+  session_call call(s, words, target_of(codec, io.pending()));
   const reply& rep = co_await call;
   follow_protover(codec, s);
   if (call.written())
@@ -188,6 +192,30 @@ private:
 tcp::asio_socket& lowest(tcp::socket& s) noexcept { return s.native(); }
 tcp::asio_socket& lowest(tls::stream& s) noexcept { return s.lowest_layer(); }
 
+// Parses the request at the front of `in` into `words`: true when one is complete, with
+// `consumed` its length. False with `consumed` 0 when it is incomplete (and within
+// `limit`); false with `consumed` not 0 after a protocol error, whose reply is written and
+// counted: the session then finishes.
+template <request_codec Codec, class Writer>
+bool parse_next(Codec& codec, server_worker& w, Writer& io, read_buffer& in, std::vector<std::string_view>& words,
+                std::size_t limit, std::size_t& consumed) {
+  parse_result r = codec.parse(in.data(), words, w.limits);
+  if (r.status == parse_status::complete) [[likely]] {
+    consumed = r.consumed;
+    return true;
+  }
+  if (r.status == parse_status::incomplete) {
+    if (in.size() < limit)
+      return false;
+    r = {parse_status::error, 0, "request too large"};
+  }
+  w.errors.add();
+  protocol_error_log.log(log_level::info, "closing a connection: " + std::string(r.error));
+  codec.encode(reply::err(r.error), io.pending());
+  consumed = 1;
+  return false;
+}
+
 // Reads, parses and answers requests until the peer leaves, an error closes the connection,
 // or the server drains. Replies to the requests of one read are coalesced into one write,
 // which goes on while the next ones are read. Backpressure: see end_batch and wait_for_peer.
@@ -214,65 +242,66 @@ task<void> serve_stream(server_worker& w, stream_connection<Stream>& c) {
   // the subscriber.
   lazy_resp_subscriber<background_writer<Stream>> subscriber(s, io, Codec::protocol == wire_protocol::resp);
 
+  // Every local of this frame lives as long as the connection: the loop keeps few across
+  // its awaits, and the session finishes at one place, after it.
+  bool finishing = false;
   for (;;) {
     bool progressed = false;  // a request was completed since the last read
     bool behind = false;      // the peer reads its replies slower than it asks
     while (in.size() > 0) {
-      parse_result r = codec.parse(in.data(), words, w.limits);
-      if (r.status == parse_status::incomplete) {
-        if (in.size() < buffer_limit)
-          break;
-        r = {parse_status::error, 0, "request too large"};
-      }
-      if (r.status == parse_status::error) {
-        w.errors.add();
-        protocol_error_log.log(log_level::info, "closing a connection: " + std::string(r.error));
-        codec.encode(reply::err(r.error), io.pending());
-        subscriber.drop_all();
-        co_await finish(s, io);
-        co_return;
+      std::size_t consumed = 0;
+      if (!parse_next(codec, w, io, in, words, buffer_limit, consumed)) {
+        if (consumed == 0)
+          break;  // incomplete
+        finishing = true;  // a protocol error, answered
+        break;
       }
       // Between MULTI and EXEC only: the one test the request path pays for transactions.
       if (!words.empty() && s.conn.in_transaction()) [[unlikely]] {
         co_await serve_in_transaction(s, io, codec, words);
         progressed = true;
       } else if (!words.empty()) {
-        const response_target target = target_of(codec, io.pending());
-        if (const direct_outcome d = answer_directly(s, words, target); d != direct_outcome::declined) {
+        if (const direct_outcome d = answer_directly(s, words, target_of(codec, io.pending()));
+            d != direct_outcome::declined) {
           follow_protover(codec, s);
-          count_answer(s, d == direct_outcome::answered_error);
+          if (d != direct_outcome::dropped) [[likely]]
+            count_answer(s, d == direct_outcome::answered_error);
+          else
+            drop_answer(s);
         } else {
-          co_await answer_declined(s, io, codec, words, target);
+          co_await answer_declined(s, io, codec, words);
         }
         progressed = true;
       }
-      in.consume(r.consumed);
+      in.consume(consumed);
       if (s.conn.closing()) {
-        subscriber.drop_all();
-        co_await finish(s, io);
-        co_return;
+        finishing = true;
+        break;
       }
       if (io.buffered() > high_water) {
         behind = true;
         break;
       }
     }
+    if (finishing)
+      break;
     if (const batch_step step = end_batch(s, io, in, buffer_limit, progressed, behind); step != batch_step::read) {
       if (step == batch_step::stop || !co_await wait_for_peer(s, io, in, query_limit, input_ended))
-        co_return;
+        break;
       continue;  // the requests read meanwhile wait in `in`
     }
     // A connection taken during a reuse_port handoff gets its first request read and
     // answered (drain_session bounds the wait for it).
     const bool stop = input_ended || (s.rt.draining && (s.answered || !w.opts.reuse_port));
     const after_read next = co_await read_step(s, io, in, buffer_limit, stop);
-    if (next != after_read::more)
-      subscriber.drop_all();
-    if (next == after_read::finish)
-      co_await finish(s, io);
-    if (next != after_read::more)
-      co_return;
+    if (next != after_read::more) {
+      finishing = next == after_read::finish;
+      break;
+    }
   }
+  subscriber.drop_all();
+  if (finishing)
+    co_await finish(s, io);
 }
 
 // The seed's one-shot mode: one read is the request, the reply is unframed, then the

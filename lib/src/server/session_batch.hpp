@@ -165,7 +165,7 @@ task<bool> wait_for_peer(session& s, Writer& io, read_buffer& in, std::size_t li
 }
 
 // The request made of `words`, answered in the direct lane into `target`
-// (see direct_lane: the common writing handlers, with no awaiter); declined
+// (see direct_lane: plain and writing handlers, with no awaiter); declined
 // for session_call to dispatch.
 [[gnu::always_inline]] inline direct_outcome answer_directly(session& s, std::span<const std::string_view> words,
                                       response_target target) {

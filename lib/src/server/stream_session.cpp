@@ -7,6 +7,7 @@
 #include <cstring>
 #include <exception>
 #include <memory>
+#include <new>
 #include <string>
 #include <system_error>
 #include <type_traits>
@@ -109,6 +110,28 @@ task<bool> read_proxy_header(stream_worker& w, stream_connection<Stream>& c) {
                                            w.proxy_health_checks, w.rt.proxy_log});
 }
 
+// A closed connection leaves the count, and its close hooks run.
+template <class Stream>
+void release_connection(stream_worker& w, stream_connection<Stream>& c, bool opened) noexcept {
+  w.rt.connections_now.fetch_sub(1, std::memory_order_relaxed);
+  for (auto& f : c.on_close_) {
+    try {
+      if (f)
+        f();
+    } catch (const std::exception& e) {
+      on_close_log.log(log_level::error, std::string("stream_server: an on_close callback threw: ") + e.what());
+    } catch (...) {
+      on_close_log.log(log_level::error, "stream_server: an on_close callback threw a non-standard exception");
+    }
+  }
+  if (opened && w.opts.log_connections) {
+    try {
+      log(log_level::info, "connection closed: " + describe(c.peer_));
+    } catch (...) {
+    }
+  }
+}
+
 // The end of a connection, after its handler (if `opened`). A coroutine of its own: its
 // awaiters are not part of the frame every connection holds for its whole life.
 template <class Stream>
@@ -129,17 +152,7 @@ task<void> close_connection(stream_worker& w, stream_connection<Stream>& c, bool
   if (c.handle_ != nullptr)
     c.handle_->closed.store(true, std::memory_order_release);
   co_await io->drained();
-  w.rt.connections_now.fetch_sub(1, std::memory_order_relaxed);
-  for (auto& f : c.on_close_) {
-    try {
-      if (f)
-        f();
-    } catch (const std::exception& e) {
-      on_close_log.log(log_level::error, std::string("stream_server: an on_close callback threw: ") + e.what());
-    }
-  }
-  if (opened && w.opts.log_connections)
-    log(log_level::info, "connection closed: " + describe(c.peer_));
+  release_connection(w, c, opened);
 }
 
 template <class Stream>
@@ -212,7 +225,19 @@ task<void> run_as(stream_worker& w, tcp::socket sock, std::uint64_t id, std::siz
       report_handler_failure(w, e);
     }
   }
-  co_await close_connection(w, c, opened);
+  // The closing task is made first: only making it allocates (its frame), and without it the
+  // connection still closes and is released, with no lingering close.
+  task<void> closing;
+  try {
+    closing = close_connection(w, c, opened);
+  } catch (const std::bad_alloc&) {
+    c.close_transport();
+    if (c.handle_ != nullptr)
+      c.handle_->closed.store(true, std::memory_order_release);
+    release_connection(w, c, opened);
+    co_return;
+  }
+  co_await std::move(closing);
 }
 
 }  // namespace

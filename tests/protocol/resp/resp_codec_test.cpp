@@ -159,6 +159,39 @@ TEST_CASE("RESP requests parse to the exact words, length and error", "[framewor
   }
 }
 
+TEST_CASE("whole inline lines parse alike in the incremental parser's one-pass path and the general parser",
+          "[framework][resp]") {
+  // The incremental parser takes a line of plain words, whole in its buffer, in one pass,
+  // and leaves anything else to the general parser (which parse_resp_request is).
+  const std::vector<std::string> inputs = {
+      "PING\r\n", "PING\n", "PING", "PING\r", "\r\n", "\n", "   \t \r\n", "a b  c\r\n", " a\r\n",
+      "a\rb\r\n", "a\r\rb\r\n", "a\vb\r\n", "\va\r\n", "a\fb\n", "\fa\n", "a \"b c\" d\r\n",
+      "a\"b\"\r\n", "'x'\n", "a\0b c\r\n", "PING\r\nPING\r\n", "x y z w v\r\n", "1234567890\r\n",
+      "123456789012\r\n", "abc\r\r\n", "a b\r", "$3\r\n"};
+  for (const std::size_t max_request : {std::size_t{8}, std::size_t{10}, std::size_t{11}, std::size_t{1024}}) {
+    for (const std::size_t max_args : {std::size_t{2}, std::size_t{3}, std::size_t{1024}}) {
+      codec_limits limits;
+      limits.max_request_bytes = max_request;
+      limits.max_args = max_args;
+      for (const std::string& input : inputs) {
+        INFO("input: " << input << " max_request_bytes " << max_request << " max_args " << max_args);
+        std::string general_buffer = input;
+        std::vector<std::string_view> general_words;
+        const auto general = coronet::parse_resp_request(general_buffer, general_words, limits);
+        coronet::resp_request_parser parser;
+        std::string buffer = input;
+        std::vector<std::string_view> words;
+        const auto r = parser.parse(buffer, words, limits);
+        CHECK(r.status == general.status);
+        CHECK(r.consumed == general.consumed);
+        CHECK(r.error == general.error);
+        if (r.status == parse_status::complete)
+          CHECK(to_strings(words) == to_strings(general_words));
+      }
+    }
+  }
+}
+
 TEST_CASE("a RESP request split at every byte is incomplete until its last byte", "[framework][resp]") {
   const codec_limits limits;
   std::vector<std::string_view> words;
