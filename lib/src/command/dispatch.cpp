@@ -1,5 +1,5 @@
-// The dispatch path's colder half: starting a coroutine handler, and turning
-// a handler's failure into its reply (route() is in router.cpp).
+// The dispatch path's colder half: starting a coroutine handler, turning a handler's
+// failure into its reply; and the direct lane (route() is in router.cpp).
 #include "command/dispatch.hpp"
 
 #include <exception>
@@ -9,6 +9,7 @@
 
 #include <asio/error.hpp>
 
+#include "command/router_probe.hpp"
 #include "coronet/command/connection.hpp"
 #include "coronet/core/detail/log_limiter.hpp"
 #include "coronet/core/log.hpp"
@@ -90,6 +91,53 @@ void dispatch_awaiter::settle_failure() {
   log_failure(*command_, failure);
   if (!keep_reply_)
     replace([] { return reply::err("internal error"); });
+}
+
+direct_outcome direct_lane::call(const router& routes, request& req, command_meters* metrics, std::string& out,
+                                 reply_encoding encoding) {
+  const std::string_view name = req.name;
+  const command* c = nullptr;
+  std::size_t index = 0;
+  void (*direct)(request&, response_writer&) = nullptr;
+  if (name.size() - 1 < short_name_max) {
+    const router_short_name* e = routes.find_short_entry(name);
+    if (e == nullptr)
+      return direct_outcome::declined;
+    index = e->index;
+    c = &routes.commands_[index];
+    direct = e->direct;
+  } else {
+    c = routes.find(name);
+    if (c == nullptr)
+      return direct_outcome::declined;
+    index = static_cast<std::size_t>(c - routes.commands_.data());
+  }
+  // What route() would refuse, or check further, and coroutine handlers are its to answer.
+  if (req.size() < c->args.min || req.size() > c->args.max || req.conn->needs_auth() || req.conn->subscriptions != 0)
+    return direct_outcome::declined;
+  if (direct == nullptr && c->handler)
+    return direct_outcome::declined;
+  const auto [counters, started] =
+      metrics != nullptr ? metrics->begin_call(index) : std::pair<command_counters*, std::uint64_t>{};
+  response_writer w(out, encoding);
+  try {
+    if (direct != nullptr) {
+      direct(req, w);
+    } else if (c->writing_handler) {
+      c->writing_handler(req, w);
+    } else if (!call_plain(*c, req, out, encoding, w)) [[unlikely]] {
+      if (counters != nullptr)
+        counters->finish(started, true);
+      return direct_outcome::dropped;
+    }
+  } catch (...) {
+    failed(*c, w);
+  }
+  if (!w.written())
+    w.null();
+  if (counters != nullptr)
+    counters->finish(started, w.wrote_error());
+  return w.wrote_error() ? direct_outcome::answered_error : direct_outcome::answered;
 }
 
 }  // namespace coronet::detail

@@ -10,6 +10,7 @@
 #include "command/dispatch.hpp"
 #include "command/http_probe.hpp"
 #include "coronet/command/connection.hpp"
+#include "command/router_probe.hpp"
 #include "command/short_names.hpp"
 
 namespace coronet {
@@ -178,27 +179,6 @@ void router::insert_short(std::string_view name, std::size_t index) {
       i = (i + 1) & (size - 1);
     short_[i] = e;
   }
-}
-
-[[gnu::always_inline]] inline const detail::router_short_name* router::find_short_entry(
-    std::string_view name) const noexcept {
-  if (short_count_ == 0)
-    return nullptr;
-  const std::size_t n = name.size();
-  const std::uint64_t word = short_word(name.data(), n);
-  const std::size_t mask = short_mask_;
-  for (std::size_t i = short_slot(word, n, short_shift_);; i = (i + 1) & mask) {
-    const detail::router_short_name& e = short_[i];
-    if (e.length == 0)
-      return nullptr;
-    if (e.length == n && (word | e.case_bits) == e.lower)
-      return &e;
-  }
-}
-
-[[gnu::always_inline]] inline const command* router::find_short(std::string_view name) const noexcept {
-  const detail::router_short_name* e = find_short_entry(name);
-  return e == nullptr ? nullptr : &commands_[e->index];
 }
 
 void router::insert(std::string_view name, std::size_t index) {
@@ -387,53 +367,6 @@ bool dispatch_awaiter::route() {
     return true;
   }
   return false;
-}
-
-direct_outcome direct_lane::call(const router& routes, request& req, command_meters* metrics, std::string& out,
-                                 reply_encoding encoding) {
-  const std::string_view name = req.name;
-  const command* c = nullptr;
-  std::size_t index = 0;
-  void (*direct)(request&, response_writer&) = nullptr;
-  if (name.size() - 1 < short_name_max) {
-    const router_short_name* e = routes.find_short_entry(name);
-    if (e == nullptr)
-      return direct_outcome::declined;
-    index = e->index;
-    c = &routes.commands_[index];
-    direct = e->direct;
-  } else {
-    c = routes.find(name);
-    if (c == nullptr)
-      return direct_outcome::declined;
-    index = static_cast<std::size_t>(c - routes.commands_.data());
-  }
-  // What route() would refuse, or check further, and coroutine handlers are its to answer.
-  if (req.size() < c->args.min || req.size() > c->args.max || req.conn->needs_auth() || req.conn->subscriptions != 0)
-    return direct_outcome::declined;
-  if (direct == nullptr && c->handler)
-    return direct_outcome::declined;
-  const auto [counters, started] =
-      metrics != nullptr ? metrics->begin_call(index) : std::pair<command_counters*, std::uint64_t>{};
-  response_writer w(out, encoding);
-  try {
-    if (direct != nullptr) {
-      direct(req, w);
-    } else if (c->writing_handler) {
-      c->writing_handler(req, w);
-    } else if (!call_plain(*c, req, out, encoding, w)) [[unlikely]] {
-      if (counters != nullptr)
-        counters->finish(started, true);
-      return direct_outcome::dropped;
-    }
-  } catch (...) {
-    failed(*c, w);
-  }
-  if (!w.written())
-    w.null();
-  if (counters != nullptr)
-    counters->finish(started, w.wrote_error());
-  return w.wrote_error() ? direct_outcome::answered_error : direct_outcome::answered;
 }
 
 }  // namespace coronet::detail

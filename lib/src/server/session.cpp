@@ -119,23 +119,6 @@ void answer(session& s, Writer& io, const Codec& codec, const reply& rep) {
   codec.encode(rep, io.pending());
 }
 
-// After a command: the codec encodes in the RESP version the connection now speaks. HELLO's
-// own reply is then already in the version it chose, as in Redis.
-template <request_codec Codec>
-[[gnu::always_inline]] inline void follow_protover(Codec& codec, const session& s) noexcept {
-  if constexpr (requires { codec.set_protover(2); })
-    codec.set_protover(s.conn.protover);
-}
-
-// Where writing handlers write: the output, in the codec's encoding.
-template <request_codec Codec>
-response_target target_of(const Codec& codec, std::string& out) noexcept {
-  if constexpr (requires { codec.protover(); })
-    return {&out, codec.protover() >= 3 ? reply_encoding::resp3 : reply_encoding::resp2};
-  else
-    return {&out, reply_encoding::line};
-}
-
 // A request the direct lane declined (a coroutine handler, a refusal, an unknown command),
 // dispatched with an awaiter, then counted and answered. A coroutine of its own, whose frame
 // comes from the frame pool per such request: the awaiter and the reply it may build (over
@@ -150,47 +133,6 @@ task<void> answer_declined(session& s, Writer& io, Codec& codec, std::span<const
   else
     answer<Codec>(s, io, codec, rep);
 }
-
-// A RESP session's subscriber, made when the connection first subscribes
-// (connection::pubsub_state): until then, a pointer.
-template <class Writer>
-class lazy_resp_subscriber {
-public:
-  lazy_resp_subscriber(session& s, Writer& io, bool offered) noexcept : s_(s), io_(io) {
-    if (offered) {
-      s.conn.make_pubsub = &make;
-      s.conn.make_pubsub_context = this;
-    }
-  }
-  lazy_resp_subscriber(const lazy_resp_subscriber&) = delete;
-  lazy_resp_subscriber& operator=(const lazy_resp_subscriber&) = delete;
-  ~lazy_resp_subscriber() {
-    if (s_.conn.make_pubsub_context == this) {
-      s_.conn.make_pubsub = nullptr;
-      s_.conn.make_pubsub_context = nullptr;
-    }
-  }
-
-  void drop_all() noexcept {
-    if (made_)
-      made_->drop_all();
-  }
-
-private:
-  static pubsub_client* make(void* self) {
-    auto& lazy = *static_cast<lazy_resp_subscriber*>(self);
-    if (!lazy.made_)
-      lazy.made_ = std::make_unique<resp_subscriber<Writer>>(lazy.s_, lazy.io_);
-    return lazy.made_.get();
-  }
-
-  session& s_;
-  Writer& io_;
-  std::unique_ptr<resp_subscriber<Writer>> made_;
-};
-
-tcp::asio_socket& lowest(tcp::socket& s) noexcept { return s.native(); }
-tcp::asio_socket& lowest(tls::stream& s) noexcept { return s.lowest_layer(); }
 
 // Parses the request at the front of `in` into `words`: true when one is complete, with
 // `consumed` its length. False with `consumed` 0 when it is incomplete (and within
@@ -224,8 +166,7 @@ bool parse_next(Codec& codec, server_worker& w, Writer& io, read_buffer& in, std
 // which logs and counts it.
 template <request_codec Codec, class Stream>
 task<void> serve_stream(server_worker& w, stream_connection<Stream>& c) {
-  session s(w, c);
-  s.conn.fd = lowest(c.stream()).native_handle();
+  session s(w, c, lowest(c.stream()).native_handle());
   background_writer<Stream>& io = c.output();
   const std::size_t buffer_limit = w.opts.max_request_bytes + w.opts.max_bulk_bytes;
   // Read once, not per request: the request path is counted in instructions.
@@ -308,8 +249,7 @@ task<void> serve_stream(server_worker& w, stream_connection<Stream>& c) {
 // connection closes.
 template <class Stream>
 task<void> serve_raw(server_worker& w, stream_connection<Stream>& c) {
-  session s(w, c);
-  s.conn.fd = lowest(c.stream()).native_handle();
+  session s(w, c, lowest(c.stream()).native_handle());
   background_writer<Stream>& io = c.output();
   char buf[raw_max_request_bytes];
   std::error_code ec;
@@ -339,14 +279,13 @@ task<void> serve_raw(server_worker& w, stream_connection<Stream>& c) {
 // An HTTP listener's session, around serve_http (whose loop is written for any session).
 template <class Stream>
 task<void> serve_http_session(server_worker& w, stream_connection<Stream>& c) {
-  session s(w, c);
-  s.conn.fd = lowest(c.stream()).native_handle();
+  session s(w, c, lowest(c.stream()).native_handle());
   co_await serve_http(s, c.output());
 }
 
 }  // namespace
 
-session::session(server_worker& w, connection_core& c)
+session::session(server_worker& w, connection_core& c, int fd)
     : handler_watch(&handler_suspended),
       worker(w),
       rt(*c.worker_),
@@ -355,6 +294,7 @@ session::session(server_worker& w, connection_core& c)
       where(&w.srv.listener(c.listener_)) {
   conn.peer = c.peer_;
   conn.local = c.local_;
+  conn.fd = fd;
   conn.owner = &w.srv;
   conn.listener = c.listener_;
   conn.id = c.id_;

@@ -69,7 +69,8 @@ struct session : handler_watch {
   // deadline; the drain stops its reading).
   enum class phase { reading, handling, writing, streaming };
 
-  session(server_worker& w, connection_core& c);
+  // The session of connection `c` (socket `fd`) on worker `w`.
+  session(server_worker& w, connection_core& c, int fd);
   session(const session&) = delete;
   session& operator=(const session&) = delete;
   ~session();

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <system_error>
 #include <utility>
@@ -19,6 +20,7 @@
 #include "command/dispatch.hpp"
 #include "coronet/core/task.hpp"
 #include "coronet/net/detail/io_awaiter.hpp"
+#include "coronet/protocol/codec.hpp"
 #include "coronet/runtime/read_buffer.hpp"
 #include "server/session.hpp"
 
@@ -162,6 +164,23 @@ task<bool> wait_for_peer(session& s, Writer& io, read_buffer& in, std::size_t li
     }
   }
   co_return !io.failed();
+}
+
+// After a command: the codec encodes in the RESP version the connection now speaks. HELLO's
+// own reply is then already in the version it chose, as in Redis.
+template <request_codec Codec>
+[[gnu::always_inline]] inline void follow_protover(Codec& codec, const session& s) noexcept {
+  if constexpr (requires { codec.set_protover(2); })
+    codec.set_protover(s.conn.protover);
+}
+
+// Where writing handlers write: the output, in the codec's encoding.
+template <request_codec Codec>
+response_target target_of(const Codec& codec, std::string& out) noexcept {
+  if constexpr (requires { codec.protover(); })
+    return {&out, codec.protover() >= 3 ? reply_encoding::resp3 : reply_encoding::resp2};
+  else
+    return {&out, reply_encoding::line};
 }
 
 // The request made of `words`, answered in the direct lane into `target`

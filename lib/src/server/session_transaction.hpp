@@ -41,13 +41,9 @@ inline bool runs_inside_transaction(std::string_view name) noexcept {
 // codec's encoding (HELLO's change of version applies from the next reply).
 template <request_codec Codec>
 task<bool> run_in_session(session& s, Codec& codec, std::span<const std::string_view> words, std::string& out) {
-  response_target target{&out, reply_encoding::line};
-  if constexpr (requires { codec.protover(); })
-    target.encoding = codec.protover() >= 3 ? reply_encoding::resp3 : reply_encoding::resp2;
-  session_call call(s, words, target);
+  session_call call(s, words, target_of(codec, out));
   const reply& rep = co_await call;
-  if constexpr (requires { codec.set_protover(2); })
-    codec.set_protover(s.conn.protover);
+  follow_protover(codec, s);
   if (call.written())
     co_return call.wrote_error();
   codec.encode(rep, out);

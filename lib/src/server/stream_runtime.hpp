@@ -23,8 +23,13 @@
 #include "coronet/net/timer.hpp"
 #include "coronet/protocol/proxy/proxy_header.hpp"
 #include "coronet/server/stream_server.hpp"
+#include "coronet/tls/stream.hpp"
 
 namespace coronet::detail {
+
+// The TCP socket under a connection's stream: its descriptor and addresses.
+inline tcp::asio_socket& lowest(tcp::socket& s) noexcept { return s.native(); }
+inline tcp::asio_socket& lowest(tls::stream& s) noexcept { return s.lowest_layer(); }
 
 class worker_pool;
 class server_tls;

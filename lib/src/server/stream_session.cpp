@@ -92,9 +92,6 @@ private:
   connection_core& c_;
 };
 
-tcp::asio_socket& lowest(tcp::socket& s) noexcept { return s.native(); }
-tcp::asio_socket& lowest(tls::stream& s) noexcept { return s.lowest_layer(); }
-
 void report_handler_failure(stream_worker& w, const std::exception& e) {
   w.errors.add();
   handler_error_log.log(log_level::error, std::string("stream_server: a connection's handler failed: ") + e.what());
@@ -108,6 +105,14 @@ task<bool> read_proxy_header(stream_worker& w, stream_connection<Stream>& c) {
                                            w.proxy_trusted, w.opts.handshake_timeout, c.in_handshake_,
                                            c.handshake_since_, w.draining, w.proxy_header_errors,
                                            w.proxy_health_checks, w.rt.proxy_log});
+}
+
+// Closes the connection's transport; its stream_writer handles see it closed.
+template <class Stream>
+void close_now(stream_connection<Stream>& c) noexcept {
+  c.close_transport();
+  if (c.handle_ != nullptr)
+    c.handle_->closed.store(true, std::memory_order_release);
 }
 
 // A closed connection leaves the count, and its close hooks run.
@@ -148,9 +153,7 @@ task<void> close_connection(stream_worker& w, stream_connection<Stream>& c, bool
       co_await tcp::lingering_close(c.stream(), linger_time);
   }
   // The write in flight refers to the socket: close, and wait for it to end.
-  c.close_transport();
-  if (c.handle_ != nullptr)
-    c.handle_->closed.store(true, std::memory_order_release);
+  close_now(c);
   co_await io->drained();
   release_connection(w, c, opened);
 }
@@ -231,9 +234,7 @@ task<void> run_as(stream_worker& w, tcp::socket sock, std::uint64_t id, std::siz
   try {
     closing = close_connection(w, c, opened);
   } catch (const std::bad_alloc&) {
-    c.close_transport();
-    if (c.handle_ != nullptr)
-      c.handle_->closed.store(true, std::memory_order_release);
+    close_now(c);
     release_connection(w, c, opened);
     co_return;
   }

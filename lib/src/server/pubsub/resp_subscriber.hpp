@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <string>
 
 #include "server/pubsub/session_subscriber.hpp"
@@ -40,6 +41,44 @@ private:
   }
 
   std::chrono::milliseconds idle_timeout_{0};
+};
+
+// A RESP session's subscriber, made when the connection first subscribes
+// (connection::pubsub_state): until then, a pointer.
+template <class Writer>
+class lazy_resp_subscriber {
+public:
+  lazy_resp_subscriber(session& s, Writer& io, bool offered) noexcept : s_(s), io_(io) {
+    if (offered) {
+      s.conn.make_pubsub = &make;
+      s.conn.make_pubsub_context = this;
+    }
+  }
+  lazy_resp_subscriber(const lazy_resp_subscriber&) = delete;
+  lazy_resp_subscriber& operator=(const lazy_resp_subscriber&) = delete;
+  ~lazy_resp_subscriber() {
+    if (s_.conn.make_pubsub_context == this) {
+      s_.conn.make_pubsub = nullptr;
+      s_.conn.make_pubsub_context = nullptr;
+    }
+  }
+
+  void drop_all() noexcept {
+    if (made_)
+      made_->drop_all();
+  }
+
+private:
+  static pubsub_client* make(void* self) {
+    auto& lazy = *static_cast<lazy_resp_subscriber*>(self);
+    if (!lazy.made_)
+      lazy.made_ = std::make_unique<resp_subscriber<Writer>>(lazy.s_, lazy.io_);
+    return lazy.made_.get();
+  }
+
+  session& s_;
+  Writer& io_;
+  std::unique_ptr<resp_subscriber<Writer>> made_;
 };
 
 }  // namespace coronet::detail
