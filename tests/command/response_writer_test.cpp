@@ -37,7 +37,8 @@ std::string encoded(const reply& r, reply_encoding e) {
 // Writes with `write` into an output in `e` and into a reply; both must match `expected`.
 void check_same(const std::function<void(response_writer&)>& write, const reply& expected) {
   for (reply_encoding e : {reply_encoding::resp2, reply_encoding::resp3, reply_encoding::line}) {
-    std::string out = "prefix:";
+    coronet::output_buffer out;
+    out = "prefix:";
     response_writer w(out, e);
     write(w);
     CHECK(w.written());
@@ -80,7 +81,7 @@ TEST_CASE("response_writer writes what encoding the equivalent reply writes", "[
 }
 
 TEST_CASE("response_writer keeps the first reply written and ignores later ones", "[response_writer]") {
-  std::string out;
+  coronet::output_buffer out;
   response_writer w(out, reply_encoding::resp2);
   CHECK_FALSE(w.written());
   w.integer(1);

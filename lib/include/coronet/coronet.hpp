@@ -36,6 +36,7 @@
 #include "coronet/services/sntp.hpp"
 #include "coronet/services/time_protocol.hpp"
 #include "coronet/services/time_services.hpp"
+#include "coronet/core/output_buffer.hpp"
 #include "coronet/core/spawn.hpp"
 #include "coronet/core/sync_wait.hpp"
 #include "coronet/core/task.hpp"

@@ -200,9 +200,9 @@ task<void> client::write_queued() {
     co_return;
   std::error_code ec;
   if (tls_)
-    co_await tls_->stream.write_all(asio::buffer(out_), ec);
+    co_await tls_->stream.write_all(asio::buffer(out_.view()), ec);
   else
-    co_await socket_.write_all(asio::buffer(out_), ec);
+    co_await socket_.write_all(asio::buffer(out_.view()), ec);
   if (ec)
     throw_io_error(ec);
   out_.clear();

@@ -42,7 +42,7 @@ void log_failure(const command& c, const std::exception_ptr& failure) {
 
 }  // namespace
 
-bool direct_lane::call_plain(const command& c, request& req, std::string& out, reply_encoding encoding,
+bool direct_lane::call_plain(const command& c, request& req, output_buffer& out, reply_encoding encoding,
                              response_writer& w) {
   const reply r = c.plain_handler(req);
   if (r.kind() == reply_kind::error && req.conn->dropping_reply())
@@ -93,7 +93,7 @@ void dispatch_awaiter::settle_failure() {
     replace([] { return reply::err("internal error"); });
 }
 
-direct_outcome direct_lane::call(const router& routes, request& req, command_meters* metrics, std::string& out,
+direct_outcome direct_lane::call(const router& routes, request& req, command_meters* metrics, output_buffer& out,
                                  reply_encoding encoding) {
   const std::string_view name = req.name;
   const command* c = nullptr;

@@ -56,7 +56,7 @@ struct handler_watch {
 // Where a session lets writing handlers put their replies: its output and
 // the encoding in use. Without one (out null), they build a reply.
 struct response_target {
-  std::string* out = nullptr;
+  output_buffer* out = nullptr;
   reply_encoding encoding = reply_encoding::resp2;
 };
 
@@ -87,7 +87,7 @@ enum class direct_outcome : std::uint8_t {
 // other exception is logged and answered `ERR internal error` unless a reply
 // was written. `req.conn` must not be null.
 struct direct_lane {
-  static direct_outcome call(const router& routes, request& req, command_meters* metrics, std::string& out,
+  static direct_outcome call(const router& routes, request& req, command_meters* metrics, output_buffer& out,
                              reply_encoding encoding);
 
 private:
@@ -96,7 +96,7 @@ private:
   // in the version it chose). `w` only records the reply as written. False,
   // with nothing written, for an error reply on a connection that is to close
   // without it (as a session treats any reply it gets to encode).
-  [[gnu::noinline]] static bool call_plain(const command& c, request& req, std::string& out,
+  [[gnu::noinline]] static bool call_plain(const command& c, request& req, output_buffer& out,
                                            reply_encoding encoding, response_writer& w);
   [[gnu::noinline]] static void failed(const command& c, response_writer& out);
 };
@@ -206,7 +206,7 @@ private:
   task<reply> running_;
   std::exception_ptr failure_;
   // A writing handler's output and encoding (out_ null: build value_).
-  std::string* out_;
+  output_buffer* out_;
   reply_encoding encoding_;
   bool has_value_ = false;
   // A writing handler wrote into out_ / what it wrote is an error / a reply

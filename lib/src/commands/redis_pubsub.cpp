@@ -36,7 +36,7 @@ void run(pubsub_op op, request& req, response_writer& out) {
   coronet::detail::pubsub_client* client = subscriptions_of(req, out);
   if (client == nullptr)
     return;
-  std::string& into = *out.output();
+  output_buffer& into = *out.output();
   switch (op) {
     case pubsub_op::subscribe: client->subscribe(req.args, into); break;
     case pubsub_op::unsubscribe: client->unsubscribe(req.args, into); break;

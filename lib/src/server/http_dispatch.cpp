@@ -84,7 +84,7 @@ bool valid_header(const http_response_header& h) noexcept {
   return h.value.find_first_of(std::string_view("\r\n\0", 3)) == std::string::npos;
 }
 
-void append_status_line(int status, std::string& out) {
+void append_status_line(int status, output_buffer& out) {
   out += "HTTP/1.1 ";
   append_decimal(out, status);
   out += ' ';
@@ -94,7 +94,7 @@ void append_status_line(int status, std::string& out) {
   out += "\r\n";
 }
 
-void append_connection(http_connection c, std::string& out) {
+void append_connection(http_connection c, output_buffer& out) {
   switch (c) {
     case http_connection::keep_alive: break;
     case http_connection::keep_alive_1_0: out += "Connection: keep-alive\r\n"; break;
@@ -221,7 +221,7 @@ bool check_credentials(connection& conn, const http_credentials& c, const router
 }
 
 bool append_route_head(const http_response& r, http_connection connection, http_framing framing,
-                       std::size_t length, std::string& out) {
+                       std::size_t length, output_buffer& out) {
   if (r.status < 200 || r.status > 599)
     return false;
   for (const http_response_header& h : r.headers)
@@ -256,7 +256,7 @@ bool append_route_head(const http_response& r, http_connection connection, http_
   return true;
 }
 
-bool append_route_response(const http_response& r, http_connection connection, bool head_only, std::string& out) {
+bool append_route_response(const http_response& r, http_connection connection, bool head_only, output_buffer& out) {
   if (!append_route_head(r, connection, http_framing::length, r.body.size(), out))
     return false;
   if (!head_only && !no_content(r.status))
@@ -265,7 +265,7 @@ bool append_route_response(const http_response& r, http_connection connection, b
 }
 
 void append_error_response(int status, std::string_view text, http_connection connection, std::string_view allow,
-                           bool head_only, std::string& out) {
+                           bool head_only, output_buffer& out) {
   std::string line = "ERR ";
   line += text;
   std::string body = "{\"error\":";

@@ -100,16 +100,16 @@ enum class http_framing {
 // handler's headers, Connection); false, with nothing appended, when it cannot
 // be sent as it is (a bad status or header).
 bool append_route_head(const http_response& r, http_connection connection, http_framing framing,
-                       std::size_t length, std::string& out);
+                       std::size_t length, output_buffer& out);
 
 // Appends a route's response: status, the handler's headers, the body
 // (none for HEAD, 204, 304). False, with nothing appended, when the response
 // cannot be sent as it is (a bad status or header): the caller answers 500.
-bool append_route_response(const http_response& r, http_connection connection, bool head_only, std::string& out);
+bool append_route_response(const http_response& r, http_connection connection, bool head_only, output_buffer& out);
 
 // Appends a JSON error response `{"error":"ERR <text>"}` with `status`; `allow`
 // for a 405; a 401 gets `WWW-Authenticate: Basic realm="coronet"`.
 void append_error_response(int status, std::string_view text, http_connection connection, std::string_view allow,
-                           bool head_only, std::string& out);
+                           bool head_only, output_buffer& out);
 
 }  // namespace coronet::detail

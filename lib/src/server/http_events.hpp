@@ -26,7 +26,7 @@ task<void> serve_events(session& s, Writer& io, std::string& body) {
   for (;;) {
     body.clear();
     append_stats_json(w.srv, body);
-    std::string& out = io.pending();
+    output_buffer& out = io.pending();
     out += "data: ";
     out += body;
     out += "\n\n";

@@ -89,7 +89,7 @@ task<void> serve_route(session& s, Writer& io, const http_message& m, const http
     route_failure(route, e);
     failure = 500;
   }
-  std::string& out = io.pending();
+  output_buffer& out = io.pending();
   if (failure == 0 && !append_route_response(resp, connection, head_only, out)) {
     std::string msg = "HTTP route ";
     msg += route.method;

@@ -51,7 +51,7 @@ int reply_status(const reply& rep, const command* cmd, std::size_t args, bool ti
 }
 
 // Appends a complete response whose body is `body` (none for HEAD).
-void respond(std::string& out, http_head head, std::string_view body, bool head_only) {
+void respond(output_buffer& out, http_head head, std::string_view body, bool head_only) {
   head.content_length = body.size();
   append_http_head(head, out);
   if (!head_only)
@@ -70,7 +70,7 @@ void error_body(std::string_view text, std::string& body) {
 
 // Appends a 405 response that names the methods `allow`ed; counted as an error.
 void method_not_allowed(server_worker& w, http_head& head, std::string_view allow, std::string& body,
-                        std::string& out, bool head_only) {
+                        output_buffer& out, bool head_only) {
   w.errors.add();
   error_body("method not allowed", body);
   head.status = 405;
@@ -94,7 +94,7 @@ void respond_protocol_error(session& s, Writer& io, int status, std::string_view
 // `408`, then the read ends (end of stream) and the session closes.
 void request_timed_out(session& s) noexcept {
   try {
-    std::string text;
+    output_buffer text;
     append_http_error(408, "request timeout", text);
     (void)s.core.queue(text);
   } catch (const std::bad_alloc&) {
@@ -105,13 +105,13 @@ void request_timed_out(session& s) noexcept {
   s.stop_reading();
 }
 
-void not_found(server_worker& w, http_connection connection, bool head_only, std::string& out) {
+void not_found(server_worker& w, http_connection connection, bool head_only, output_buffer& out) {
   w.errors.add();
   append_error_response(404, "not found", connection, {}, head_only, out);
 }
 
 // The built-in endpoints but /events' stream.
-void serve_builtin(session& s, int id, http_head& head, bool head_only, std::string& body, std::string& out) {
+void serve_builtin(session& s, int id, http_head& head, bool head_only, std::string& body, output_buffer& out) {
   switch (id) {
     case builtin_status_page:
       head.content_type = "text/html; charset=utf-8";
@@ -257,7 +257,7 @@ task<void> serve_http(session& s, Writer& io) {
         w.errors.add();
         append_error_response(401, "authentication required", connection, {}, head_only, io.pending());
       } else {
-        std::string& out = io.pending();
+        output_buffer& out = io.pending();
         http_head head;
         head.connection = connection;
         switch (dest.what) {

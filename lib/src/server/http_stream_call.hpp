@@ -46,7 +46,7 @@ public:
       io_.flush();
       co_return false;  // HEAD, 204, 304: the head was all
     }
-    std::string& out = io_.pending();
+    output_buffer& out = io_.pending();
     if (!data.empty()) {
       if (chunked_) {
         append_hex(data.size(), out);
@@ -132,7 +132,7 @@ private:
     return true;
   }
 
-  static void append_hex(std::size_t n, std::string& out) {
+  static void append_hex(std::size_t n, output_buffer& out) {
     char digits[2 * sizeof(std::size_t)];
     std::size_t i = sizeof(digits);
     do {

@@ -368,7 +368,7 @@ template task<void> serve_commands(server_worker&, stream_connection<tls::stream
 
 std::string reject_text(wire_protocol p) {
   // In the listener's protocol, as any other error; raw never sends error texts.
-  std::string text;
+  output_buffer text;
   const reply busy = reply::err("max number of clients reached");
   switch (p) {
     case wire_protocol::http: append_http_error(503, "max number of clients reached", text); break;
@@ -376,7 +376,7 @@ std::string reject_text(wire_protocol p) {
     case wire_protocol::line: line_codec::encode(busy, text); break;
     case wire_protocol::resp: resp_codec().encode(busy, text); break;
   }
-  return text;
+  return text.str();
 }
 
 }  // namespace coronet::detail

@@ -176,7 +176,7 @@ template <request_codec Codec>
 
 // Where writing handlers write: the output, in the codec's encoding.
 template <request_codec Codec>
-response_target target_of(const Codec& codec, std::string& out) noexcept {
+response_target target_of(const Codec& codec, output_buffer& out) noexcept {
   if constexpr (requires { codec.protover(); })
     return {&out, codec.protover() >= 3 ? reply_encoding::resp3 : reply_encoding::resp2};
   else

@@ -40,7 +40,7 @@ inline bool runs_inside_transaction(std::string_view name) noexcept {
 // Runs `words` on the dispatch path, its reply appended to `out` in the
 // codec's encoding (HELLO's change of version applies from the next reply).
 template <request_codec Codec>
-task<bool> run_in_session(session& s, Codec& codec, std::span<const std::string_view> words, std::string& out) {
+task<bool> run_in_session(session& s, Codec& codec, std::span<const std::string_view> words, output_buffer& out) {
   session_call call(s, words, target_of(codec, out));
   const reply& rep = co_await call;
   follow_protover(codec, s);
@@ -63,7 +63,7 @@ task<void> run_exec(session& s, Writer& io, Codec& codec) {
   count_transaction_answer(s, false);
   constexpr bool line = Codec::protocol == wire_protocol::line;
   std::string joined;
-  std::string scratch;
+  output_buffer scratch;
   if constexpr (!line) {
     io.pending() += '*';
     io.pending() += std::to_string(queued->counts.size());

@@ -121,14 +121,14 @@ std::string websocket_accept(std::string_view key) {
   return out;
 }
 
-void append_websocket_switch(std::string_view key, std::string& out) {
+void append_websocket_switch(std::string_view key, output_buffer& out) {
   out += "HTTP/1.1 101 Switching Protocols\r\nServer: coronet\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
          "Sec-WebSocket-Accept: ";
   out += websocket_accept(key);
   out += "\r\n\r\n";
 }
 
-void append_websocket_refusal(const websocket_upgrade& u, std::string& out) {
+void append_websocket_refusal(const websocket_upgrade& u, output_buffer& out) {
   std::string body = "{\"error\":";
   append_json_quoted(std::string("ERR ") + std::string(u.error), body);
   body += '}';

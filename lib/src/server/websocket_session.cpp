@@ -37,7 +37,7 @@ constexpr std::uint64_t unauthenticated_message = 4096;
 // messages received, answered once wslay_event_recv has returned.
 struct websocket_link {
   read_buffer& in;
-  std::string& out;
+  output_buffer& out;
   std::vector<std::string> messages;
   // A close is due (a protocol error, QUIT): later messages are not run.
   bool closing = false;
@@ -146,7 +146,7 @@ public:
     const bool pattern = verb.front() == 'p';
     for (std::string_view name : names) {
       const std::array<std::string_view, 1> one{name};
-      std::string resp;  // RESP's confirmation, which this protocol does not carry
+      output_buffer resp;  // RESP's confirmation, which this protocol does not carry
       if (verb == "subscribe")
         this->subscribe(one, resp);
       else if (verb == "unsubscribe")

@@ -35,11 +35,11 @@ websocket_upgrade check_websocket_upgrade(const http_message& m, std::span<const
 std::string websocket_accept(std::string_view key);
 
 // Appends the `101 Switching Protocols` answer to `key`'s handshake.
-void append_websocket_switch(std::string_view key, std::string& out);
+void append_websocket_switch(std::string_view key, output_buffer& out);
 
 // Appends a refusal of the handshake (`status`, closing); a 426 names the version and
 // protocol wanted.
-void append_websocket_refusal(const websocket_upgrade& u, std::string& out);
+void append_websocket_refusal(const websocket_upgrade& u, output_buffer& out);
 
 // Answers the upgrade request `m`, whose bytes were consumed from `in`: `101` and the
 // WebSocket session, or a refusal and the close.

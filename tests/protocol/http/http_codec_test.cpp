@@ -351,8 +351,9 @@ TEST_CASE("http response head: status line, Server, Date, Content-Length, Connec
   h.content_length = 12;
   h.allow = "GET, HEAD";
   h.connection = coronet::detail::http_connection::keep_alive_1_0;
-  std::string out;
-  coronet::detail::append_http_head(h, out);
+  coronet::output_buffer buffer;
+  coronet::detail::append_http_head(h, buffer);
+  const std::string out = buffer.str();
   CHECK(out.starts_with("HTTP/1.1 405 Method Not Allowed\r\nServer: coronet\r\nDate: "));
   CHECK(out.find("\r\nContent-Type: application/json\r\nContent-Length: 12\r\nAllow: GET, HEAD\r\n"
                  "Connection: keep-alive\r\n\r\n") != std::string::npos);

@@ -14,6 +14,7 @@
 #include <type_traits>
 #include <variant>
 
+#include "coronet/core/output_buffer.hpp"
 #include "coronet/protocol/codec_limits.hpp"
 #include "coronet/command/connection.hpp"
 #include "coronet/protocol/line/line_codec.hpp"
@@ -253,7 +254,7 @@ private:
   client_options options_;
   // The protocol's codec; its alternatives are in the order of `protocol_`'s checks.
   std::variant<resp_codec, line_codec, raw_codec> codec_;
-  std::string out_;
+  output_buffer out_;
   read_buffer in_{4096};
   std::size_t pending_ = 0;
   bool raw_used_ = false;

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "coronet/core/output_buffer.hpp"
 #include "coronet/protocol/reply.hpp"
 
 namespace coronet {
@@ -36,7 +37,7 @@ enum class reply_encoding : std::uint8_t {
 class response_writer {
 public:
   /// A writer that appends the reply to `out`, encoded in `encoding`.
-  response_writer(std::string& out, reply_encoding encoding) noexcept : out_(&out), encoding_(encoding) {}
+  response_writer(output_buffer& out, reply_encoding encoding) noexcept : out_(&out), encoding_(encoding) {}
 
   /// A writer that stores the reply in `into`, replacing its value (used
   /// where a `reply` object is needed, and by tests calling a handler).
@@ -65,7 +66,7 @@ public:
   /// listeners). A handler whose answer is several frames that no `reply`
   /// holds (SUBSCRIBE confirms each channel with a frame of its own) appends
   /// them here, encoded in `encoding()`, then calls `claim()`.
-  std::string* output() const noexcept { return out_; }
+  output_buffer* output() const noexcept { return out_; }
   /// The encoding of `output()`.
   reply_encoding encoding() const noexcept { return encoding_; }
   /// Takes what the handler appended to `output()` as its reply (counted as
@@ -91,7 +92,7 @@ private:
   // A status text, an error line or a bulk string (`kind`).
   void write_string(reply_kind kind, std::string_view value);
 
-  std::string* out_ = nullptr;
+  output_buffer* out_ = nullptr;
   reply* into_ = nullptr;
   reply_encoding encoding_ = reply_encoding::resp2;
   bool written_ = false;

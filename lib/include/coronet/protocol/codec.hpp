@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "coronet/core/output_buffer.hpp"
 #include "coronet/protocol/codec_limits.hpp"
 #include "coronet/protocol/parse_result.hpp"
 #include "coronet/protocol/reply.hpp"
@@ -32,7 +33,7 @@ namespace coronet {
 /// chosen once per connection, not per request.
 template <class C>
 concept request_codec = requires(C& codec, std::span<char> input, std::vector<std::string_view>& words,
-                                 const codec_limits& limits, const reply& r, std::string& out) {
+                                 const codec_limits& limits, const reply& r, output_buffer& out) {
   { C::protocol } -> std::convertible_to<wire_protocol>;
   { codec.parse(input, words, limits) } -> std::same_as<parse_result>;
   { codec.encode(r, out) } -> std::same_as<void>;
@@ -44,7 +45,7 @@ concept request_codec = requires(C& codec, std::span<char> input, std::vector<st
 /// assigned only on `complete`). `raw_codec` is not one: its reply is
 /// whatever arrives until the server closes (`raw_codec::reply_at_close`).
 template <class C>
-concept reply_codec = requires(C& codec, std::span<const std::string_view> words, std::string& out,
+concept reply_codec = requires(C& codec, std::span<const std::string_view> words, output_buffer& out,
                                std::span<const char> input, reply& r, const codec_limits& limits) {
   { C::protocol } -> std::convertible_to<wire_protocol>;
   { C::encode_request(words, out) } -> std::same_as<void>;

@@ -10,6 +10,7 @@
 
 #include "coronet/core/detail/promise_base.hpp"
 #include "coronet/core/detail/thread_counter.hpp"
+#include "coronet/core/output_buffer.hpp"
 #include "coronet/net/stream.hpp"
 
 namespace coronet {
@@ -105,7 +106,7 @@ public:
   Stream& stream() noexcept { return stream_; }
 
   /// Output not yet flushed: append here, then call `flush()`.
-  std::string& pending() noexcept { return pending_; }
+  output_buffer& pending() noexcept { return pending_; }
 
   /// Output bytes not yet taken by the kernel (for TLS, by the TLS layer).
   std::size_t buffered() const noexcept { return pending_.size() + sending_.size() - sent_; }
@@ -216,8 +217,8 @@ private:
 
   Stream stream_;
   coronet::detail::thread_counter* bytes_written_;
-  std::string pending_;
-  std::string sending_;
+  output_buffer pending_;
+  output_buffer sending_;
   // Bytes of `sending_` the synchronous try already wrote.
   std::size_t sent_ = 0;
   std::uint64_t written_ = 0;

@@ -45,10 +45,12 @@ inline bool parse_decimal(std::string_view text, std::int64_t& value) noexcept {
   return true;
 }
 
-inline void append_decimal(std::string& out, std::int64_t value) {
+// Appends `value` in decimal to `out` (a std::string or an output_buffer).
+template <class Out>
+void append_decimal(Out& out, std::int64_t value) {
   char digits[24];
   const auto r = std::to_chars(digits, digits + sizeof digits, value);
-  out.append(digits, r.ptr);
+  out.append(digits, static_cast<std::size_t>(r.ptr - digits));
 }
 
 // Room for the longest text `format_double` writes: 25 bytes, a sign and up
@@ -128,7 +130,8 @@ inline std::size_t format_double(double value, char (&buf)[max_double_chars]) {
 }
 
 // Appends `value` formatted by `format_double`.
-inline void append_double(std::string& out, double value) {
+template <class Out>
+void append_double(Out& out, double value) {
   char buf[max_double_chars];
   out.append(buf, format_double(value, buf));
 }

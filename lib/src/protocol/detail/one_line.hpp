@@ -14,7 +14,8 @@ inline constexpr byte_set line_breaks("\r\n");
 
 // Appends `text` to `out` with every CR and LF turned into a space, so it
 // cannot end the line early; runs without them are copied whole.
-inline void append_on_one_line(std::string& out, std::string_view text) {
+template <class Out>
+void append_on_one_line(Out& out, std::string_view text) {
   std::size_t run = 0;  // start of the bytes not yet copied
   for (std::size_t i = line_breaks.find_in(text); i < text.size(); i = line_breaks.find_in(text, run)) {
     out.append(text.data() + run, i - run);

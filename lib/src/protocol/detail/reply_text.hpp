@@ -16,8 +16,8 @@ namespace coronet::detail {
 /// `true`/`false`, the elements of an array or set joined by one space, a
 /// map's pairs as `key=value` joined by one space; `leaf(r, out)` appends a
 /// text, error, bulk, verbatim or null reply.
-template <class Leaf>
-void append_reply_text(const reply& r, std::string& out, const Leaf& leaf) {
+template <class Out, class Leaf>
+void append_reply_text(const reply& r, Out& out, const Leaf& leaf) {
   switch (r.kind()) {
     case reply_kind::integer: append_decimal(out, r.integer()); break;
     case reply_kind::boolean: out.append(r.boolean() ? "true" : "false"); break;
@@ -25,7 +25,7 @@ void append_reply_text(const reply& r, std::string& out, const Leaf& leaf) {
     case reply_kind::array:
     case reply_kind::set:
       append_spaced(r.elements(), out,
-                    [&leaf](const reply& element, std::string& o) { append_reply_text(element, o, leaf); });
+                    [&leaf](const reply& element, Out& o) { append_reply_text(element, o, leaf); });
       break;
     case reply_kind::map: {
       const std::span<const reply> all = r.elements();

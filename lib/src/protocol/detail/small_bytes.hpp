@@ -29,7 +29,9 @@ inline void copy_upto8(char* dst, const char* src, std::size_t n) noexcept {
 }
 
 // True when one of the `n` (at most 8) bytes at `p` is CR or LF: the bytes
-// in one word (some twice, the rest zero), tested for either value at once.
+// in one word (some twice, the rest spaces). One test first rules out every
+// byte below 0x0E (CR is 0x0D, LF 0x0A), which is the common answer; a word
+// with such a byte is then tested for either value at once.
 inline bool has_line_break_upto8(const char* p, std::size_t n) noexcept {
   std::uint64_t w = 0;
   if (n >= 4) {
@@ -40,15 +42,17 @@ inline bool has_line_break_upto8(const char* p, std::size_t n) noexcept {
     w = head | static_cast<std::uint64_t>(tail) << 32;
   } else if (n > 0) {
     const auto byte = [p](std::size_t i) { return static_cast<std::uint64_t>(static_cast<unsigned char>(p[i])); };
-    w = byte(0) | byte(n / 2) << 8 | byte(n - 1) << 16;
+    w = byte(0) | byte(n / 2) << 8 | byte(n - 1) << 16 | std::uint64_t{0x2020202020} << 24;
   } else {
     return false;
   }
   constexpr std::uint64_t ones = 0x0101010101010101u;
   constexpr std::uint64_t highs = ones * 0x80;
-  // Some byte of x is zero (exact as a yes/no answer).
-  const auto zero_byte = [](std::uint64_t x) { return ((x - ones) & ~x & highs) != 0; };
-  return zero_byte(w ^ (ones * '\r')) || zero_byte(w ^ (ones * '\n'));
+  // Some byte of x is below `limit` (at most 0x80; exact as a yes/no answer).
+  const auto byte_below = [](std::uint64_t x, std::uint64_t limit) { return ((x - ones * limit) & ~x & highs) != 0; };
+  if (!byte_below(w, 0x0E))
+    return false;
+  return byte_below(w ^ (ones * '\r'), 1) || byte_below(w ^ (ones * '\n'), 1);
 }
 
 }  // namespace coronet::detail

@@ -35,8 +35,8 @@ bool split_words(std::string_view text, std::vector<std::string_view>& words, st
 
 // Appends each element of `elements` with `append`, separated by one space
 // (how the line and raw protocols flatten an array reply).
-template <class Elements, class Append>
-void append_spaced(const Elements& elements, std::string& out, Append append) {
+template <class Elements, class Out, class Append>
+void append_spaced(const Elements& elements, Out& out, Append append) {
   bool first = true;
   for (const auto& element : elements) {
     if (!first)
@@ -47,8 +47,9 @@ void append_spaced(const Elements& elements, std::string& out, Append append) {
 }
 
 // Appends `words` joined by one space.
-inline void append_joined(std::span<const std::string_view> words, std::string& out) {
-  append_spaced(words, out, [](std::string_view word, std::string& o) { o += word; });
+template <class Out>
+void append_joined(std::span<const std::string_view> words, Out& out) {
+  append_spaced(words, out, [](std::string_view word, Out& o) { o += word; });
 }
 
 }  // namespace coronet::detail

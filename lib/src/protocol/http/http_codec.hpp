@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "coronet/core/output_buffer.hpp"
 #include "coronet/protocol/reply.hpp"
 
 namespace coronet::detail {
@@ -83,18 +84,18 @@ struct http_head {
 
 /// Appends the status line and headers (Server, Date, Content-Type,
 /// Content-Length, ...) and the empty line ending them.
-void append_http_head(const http_head& h, std::string& out);
+void append_http_head(const http_head& h, output_buffer& out);
 
 /// Appends the whole response to command `name`'s reply `rep`: its status
 /// (`head.status`), JSON or, with `text`, text/plain; no body for `head_only`
 /// (HEAD) but the same Content-Length. `scratch` holds the body meanwhile.
 void append_reply_response(http_head head, std::string_view name, const reply& rep, bool text, bool head_only,
-                           std::string& scratch, std::string& out);
+                           std::string& scratch, output_buffer& out);
 
 /// Appends a whole error response that closes the connection: `status`,
 /// `Connection: close` and the body `{"error":"ERR <text>"}`; a 405 also
 /// gets `Allow: GET, HEAD, POST`.
-void append_http_error(int status, std::string_view text, std::string& out);
+void append_http_error(int status, std::string_view text, output_buffer& out);
 
 /// The current time as an IMF-fixdate (`Tue, 01 Dec 2026 06:09:06 GMT`),
 /// formatted at most once a second per thread.
@@ -103,7 +104,7 @@ std::string_view http_date() noexcept;
 /// Appends the head of a Server-Sent Events stream that ends with the
 /// connection (`text/event-stream`, no length, `Cache-Control: no-store`,
 /// `Connection: close`).
-void append_event_stream_head(std::string& out);
+void append_event_stream_head(output_buffer& out);
 
 /// True if `s` is well-formed UTF-8 (no overlong forms, surrogates or code
 /// points beyond U+10FFFF).

@@ -109,7 +109,7 @@ std::string_view http_date() noexcept {
 }
 
 void append_reply_response(http_head head, std::string_view name, const reply& rep, bool text, bool head_only,
-                           std::string& scratch, std::string& out) {
+                           std::string& scratch, output_buffer& out) {
   scratch.clear();
   if (text) {
     head.content_type = "text/plain; charset=utf-8";
@@ -123,7 +123,7 @@ void append_reply_response(http_head head, std::string_view name, const reply& r
     out += scratch;
 }
 
-void append_event_stream_head(std::string& out) {
+void append_event_stream_head(output_buffer& out) {
   http_head h;
   h.content_type = "text/event-stream";
   h.until_close = true;
@@ -132,7 +132,7 @@ void append_event_stream_head(std::string& out) {
   append_http_head(h, out);
 }
 
-void append_http_error(int status, std::string_view text, std::string& out) {
+void append_http_error(int status, std::string_view text, output_buffer& out) {
   std::string line = "ERR ";
   line += text;
   std::string body = "{\"error\":";
@@ -150,7 +150,7 @@ void append_http_error(int status, std::string_view text, std::string& out) {
   out += body;
 }
 
-void append_http_head(const http_head& h, std::string& out) {
+void append_http_head(const http_head& h, output_buffer& out) {
   out += "HTTP/1.1 ";
   append_decimal(out, h.status);
   out += ' ';

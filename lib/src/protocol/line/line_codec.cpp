@@ -17,7 +17,7 @@ namespace {
 constexpr detail::byte_set escaped_bytes("\r\n\\");
 
 // Copies runs of bytes that need no escape whole; most values are one run.
-[[gnu::always_inline]] inline void append_escaped(std::string_view value, std::string& out) {
+[[gnu::always_inline]] inline void append_escaped(std::string_view value, output_buffer& out) {
   std::size_t run = 0;  // start of the bytes not yet copied
   for (std::size_t i = escaped_bytes.find_in(value); i < value.size(); i = escaped_bytes.find_in(value, run)) {
     const char c = value[i];
@@ -32,10 +32,10 @@ constexpr detail::byte_set escaped_bytes("\r\n\\");
 // An error line goes out as it is (the router has already made any peer
 // bytes in it printable): only CR and LF, which would end the line, become
 // spaces, as in RESP.
-void append_error_line(std::string_view line, std::string& out) { detail::append_on_one_line(out, line); }
+void append_error_line(std::string_view line, output_buffer& out) { detail::append_on_one_line(out, line); }
 
-void append_value(const reply& r, std::string& out) {
-  detail::append_reply_text(r, out, [](const reply& leaf, std::string& o) {
+void append_value(const reply& r, output_buffer& out) {
+  detail::append_reply_text(r, out, [](const reply& leaf, output_buffer& o) {
     if (leaf.kind() == reply_kind::error)
       append_error_line(leaf.str(), o);
     else if (leaf.kind() == reply_kind::null)
@@ -117,7 +117,7 @@ parse_result parse_line_request(std::span<char> input, std::vector<std::string_v
                        limits);
 }
 
-void encode_line_reply(const reply& r, std::string& out) {
+void encode_line_reply(const reply& r, output_buffer& out) {
   const reply_kind kind = r.kind();
   if (kind == reply_kind::text || kind == reply_kind::bulk)
     append_escaped(r.str(), out);
@@ -140,7 +140,7 @@ parse_result line_codec::parse(std::span<char> input, std::vector<std::string_vi
   return r;
 }
 
-void line_codec::encode_request(std::span<const std::string_view> words, std::string& out) {
+void line_codec::encode_request(std::span<const std::string_view> words, output_buffer& out) {
   detail::append_joined(words, out);
   out += "\r\n";
 }

@@ -26,14 +26,14 @@ parse_result parse_raw_request(std::span<char> input, std::vector<std::string_vi
 }
 
 // Errors and null send nothing: raw has no way to mark them.
-void encode_raw_reply(const reply& r, std::string& out) {
-  detail::append_reply_text(r, out, [](const reply& leaf, std::string& o) {
+void encode_raw_reply(const reply& r, output_buffer& out) {
+  detail::append_reply_text(r, out, [](const reply& leaf, output_buffer& o) {
     if (leaf.kind() != reply_kind::error && leaf.kind() != reply_kind::null)
       o.append(leaf.str());
   });
 }
 
-void raw_codec::encode_request(std::span<const std::string_view> words, std::string& out) {
+void raw_codec::encode_request(std::span<const std::string_view> words, output_buffer& out) {
   detail::append_joined(words, out);
 }
 

@@ -21,42 +21,30 @@ namespace {
 
 using namespace detail::resp;  // the framing shared with the other RESP side
 
-// Short replies are built on the stack and appended once: each std::string
-// append checks capacity and writes a terminator, which for `+PONG\r\n` cost
-// more than the bytes.
-constexpr std::size_t short_reply = 64;
-
-// A line with CR or LF to replace, or a long one: out of line, so that the
-// short path keeps a small frame.
-[[gnu::noinline]] void append_line_text_slow(std::string& out, char type, std::string_view text) {
-  out.push_back(type);
-  detail::append_on_one_line(out, text);
-  out.append("\r\n", 2);
-}
-
 }  // namespace
 
 namespace detail::resp {
 
-void append_header(std::string& out, char type, std::int64_t value) {
-  char line[24];
-  line[0] = type;
-  const auto r = std::to_chars(line + 1, line + sizeof line - 2, value);
-  r.ptr[0] = '\r';
-  r.ptr[1] = '\n';
-  out.append(line, static_cast<std::size_t>(r.ptr + 2 - line));
+void append_header(output_buffer& out, char type, std::int64_t value) {
+  char* at = out.prepare(24);
+  at[0] = type;
+  char* end = std::to_chars(at + 1, at + 22, value).ptr;
+  end[0] = '\r';
+  end[1] = '\n';
+  out.commit(static_cast<std::size_t>(end + 2 - at));
 }
 
-void append_bulk(std::string& out, char type, std::string_view data) {
+void append_bulk(output_buffer& out, char type, std::string_view data) {
   if (data.size() > short_reply) {
     append_header(out, type, static_cast<std::int64_t>(data.size()));
     out.append(data);
     out.append("\r\n", 2);
     return;
   }
-  char line[short_reply + 8];
-  line[0] = type;
-  auto* at = std::to_chars(line + 1, line + 4, data.size()).ptr;  // at most 2 digits
+  char* const start = out.prepare(short_reply + 8);
+  char* at = start;
+  *at++ = type;
+  at = std::to_chars(at, at + 3, data.size()).ptr;  // at most 2 digits
   *at++ = '\r';
   *at++ = '\n';
   if (!data.empty())
@@ -64,35 +52,17 @@ void append_bulk(std::string& out, char type, std::string_view data) {
   at += data.size();
   *at++ = '\r';
   *at++ = '\n';
-  out.append(line, static_cast<std::size_t>(at - line));
+  out.commit(static_cast<std::size_t>(at - start));
 }
 
-void append_line_text(std::string& out, char type, std::string_view text) {
-  const std::size_t n = text.size();
-  if (n <= 8) {
-    if (detail::has_line_break_upto8(text.data(), n)) {
-      append_line_text_slow(out, type, text);
-      return;
-    }
-    char line[8 + 3];
-    line[0] = type;
-    detail::copy_upto8(line + 1, text.data(), n);
-    line[n + 1] = '\r';
-    line[n + 2] = '\n';
-    out.append(line, n + 3);
-    return;
-  }
+void append_line_text_slow(output_buffer& out, char type, std::string_view text) {
   if (text.size() <= short_reply && detail::line_breaks.find_in(text) == text.size()) {
-    char line[short_reply + 3];
-    line[0] = type;
-    if (!text.empty())
-      std::memcpy(line + 1, text.data(), text.size());
-    line[text.size() + 1] = '\r';
-    line[text.size() + 2] = '\n';
-    out.append(line, text.size() + 3);
+    put_short_line(out, type, text);
     return;
   }
-  append_line_text_slow(out, type, text);
+  out.push_back(type);
+  detail::append_on_one_line(out, text);
+  out.append("\r\n", 2);
 }
 
 }  // namespace detail::resp
@@ -311,7 +281,7 @@ struct reply_reader {
 
 }  // namespace
 
-void encode_resp_reply(const reply& r, std::string& out, int protover) {
+void encode_resp_reply(const reply& r, output_buffer& out, int protover) {
   const bool resp3 = protover >= 3;
   switch (r.kind()) {
     case reply_kind::text: append_line_text(out, '+', r.str()); break;
@@ -365,7 +335,7 @@ void encode_resp_reply(const reply& r, std::string& out, int protover) {
   }
 }
 
-void encode_resp_request(std::span<const std::string_view> words, std::string& out) {
+void encode_resp_request(std::span<const std::string_view> words, output_buffer& out) {
   append_header(out, '*', static_cast<std::int64_t>(words.size()));
   for (std::string_view word : words) {
     append_header(out, '$', static_cast<std::int64_t>(word.size()));

@@ -35,7 +35,7 @@ public:
 
   task<void> flush() {
     std::error_code ec;
-    co_await socket_.write_all(asio::buffer(out_), ec);
+    co_await socket_.write_all(asio::buffer(out_.view()), ec);
     if (ec)
       throw std::system_error(ec, "write");
     out_.clear();
@@ -72,7 +72,7 @@ public:
 private:
   static constexpr std::size_t max_reply_bytes = 520 * 1024 * 1024;
   tcp::socket socket_;
-  std::string out_;
+  output_buffer out_;
   read_buffer in_{4096};
   resp_codec codec_;
   codec_limits limits_{};

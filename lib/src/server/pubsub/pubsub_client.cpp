@@ -46,7 +46,7 @@ pubsub_client::~pubsub_client() {
   conn_.pubsub = nullptr;
 }
 
-void pubsub_client::subscribe(std::span<const std::string_view> channels, std::string& out) {
+void pubsub_client::subscribe(std::span<const std::string_view> channels, output_buffer& out) {
   for (const std::string_view channel : channels) {
     if (channels_.find(channel) == channels_.end()) {
       channels_.emplace(channel);
@@ -63,7 +63,7 @@ void pubsub_client::subscribe(std::span<const std::string_view> channels, std::s
   }
 }
 
-void pubsub_client::leave_one(bool pattern, std::string_view name, std::string& out) {
+void pubsub_client::leave_one(bool pattern, std::string_view name, output_buffer& out) {
   bool dropped = false;
   if (pattern) {
     if (const auto it = std::find(patterns_.begin(), patterns_.end(), name); it != patterns_.end()) {
@@ -81,13 +81,13 @@ void pubsub_client::leave_one(bool pattern, std::string_view name, std::string& 
   append_confirmation(out, resp3(), pattern ? "punsubscribe" : "unsubscribe", &name, subscriptions());
 }
 
-void pubsub_client::unsubscribe(std::span<const std::string_view> channels, std::string& out) {
+void pubsub_client::unsubscribe(std::span<const std::string_view> channels, output_buffer& out) {
   for_each_leaving(
       channels, channels_, [&](std::string_view c) { leave_one(false, c, out); },
       [&] { append_confirmation(out, resp3(), "unsubscribe", nullptr, subscriptions()); });
 }
 
-void pubsub_client::psubscribe(std::span<const std::string_view> patterns, std::string& out) {
+void pubsub_client::psubscribe(std::span<const std::string_view> patterns, output_buffer& out) {
   for (const std::string_view pattern : patterns) {
     if (std::find(patterns_.begin(), patterns_.end(), pattern) == patterns_.end()) {
       patterns_.emplace_back(pattern);
@@ -104,7 +104,7 @@ void pubsub_client::psubscribe(std::span<const std::string_view> patterns, std::
   }
 }
 
-void pubsub_client::punsubscribe(std::span<const std::string_view> patterns, std::string& out) {
+void pubsub_client::punsubscribe(std::span<const std::string_view> patterns, output_buffer& out) {
   for_each_leaving(
       patterns, patterns_, [&](std::string_view p) { leave_one(true, p, out); },
       [&] { append_confirmation(out, resp3(), "punsubscribe", nullptr, subscriptions()); });

@@ -30,10 +30,10 @@ public:
   // Each appends Redis 7.0's confirmations to `out`, in the connection's RESP version: one per
   // name, or for UNSUBSCRIBE / PUNSUBSCRIBE without names one per subscription dropped (one
   // with a null name if there was none).
-  void subscribe(std::span<const std::string_view> channels, std::string& out);
-  void unsubscribe(std::span<const std::string_view> channels, std::string& out);
-  void psubscribe(std::span<const std::string_view> patterns, std::string& out);
-  void punsubscribe(std::span<const std::string_view> patterns, std::string& out);
+  void subscribe(std::span<const std::string_view> channels, output_buffer& out);
+  void unsubscribe(std::span<const std::string_view> channels, output_buffer& out);
+  void psubscribe(std::span<const std::string_view> patterns, output_buffer& out);
+  void punsubscribe(std::span<const std::string_view> patterns, output_buffer& out);
 
   // RESET and the connection's end: every subscription dropped, without a reply.
   void drop_all() noexcept;
@@ -71,7 +71,7 @@ private:
   bool resp3() const noexcept { return conn_.protover >= 3; }
   // UNSUBSCRIBE (`pattern` false) or PUNSUBSCRIBE of one name: dropped if subscribed, then
   // confirmed either way.
-  void leave_one(bool pattern, std::string_view name, std::string& out);
+  void leave_one(bool pattern, std::string_view name, output_buffer& out);
 
   pubsub_hub& hub_;
   std::size_t worker_;

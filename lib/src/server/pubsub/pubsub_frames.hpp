@@ -8,37 +8,36 @@
 #include <string>
 #include <string_view>
 
+#include "protocol/detail/decimal.hpp"
+
 namespace coronet::detail {
 
-inline void append_decimal(std::string& out, std::int64_t n) {
-  char digits[24];
-  const auto r = std::to_chars(digits, digits + sizeof digits, n);
-  // Pointer and length: the iterator-range append trips a false -Wrestrict of g++ 12 at -O3.
-  out.append(digits, static_cast<std::size_t>(r.ptr - digits));
-}
-
 // `$<n>\r\n`
-inline void append_bulk_header(std::string& out, std::size_t n) {
+template <class Out>
+void append_bulk_header(Out& out, std::size_t n) {
   out += '$';
   append_decimal(out, static_cast<std::int64_t>(n));
   out += "\r\n";
 }
 
-inline void append_bulk(std::string& out, std::string_view s) {
+template <class Out>
+void append_bulk(Out& out, std::string_view s) {
   append_bulk_header(out, s.size());
   out.append(s);
   out += "\r\n";
 }
 
 // The header of a Pub/Sub frame of `n` elements: an array in RESP2, a push in RESP3.
-inline void append_pubsub_header(std::string& out, bool resp3, int n) {
+template <class Out>
+void append_pubsub_header(Out& out, bool resp3, int n) {
   out += resp3 ? '>' : '*';
   append_decimal(out, n);
   out += "\r\n";
 }
 
 // `pmessage`, RESP2's form (a RESP3 push differs in its first byte only).
-inline void append_pmessage(std::string& out, std::string_view pattern, std::string_view channel,
+template <class Out>
+void append_pmessage(Out& out, std::string_view pattern, std::string_view channel,
                             std::string_view payload) {
   out += "*4\r\n$8\r\npmessage\r\n";
   append_bulk(out, pattern);
@@ -48,7 +47,8 @@ inline void append_pmessage(std::string& out, std::string_view pattern, std::str
 
 // A (p)(un)subscribe confirmation: its kind, the name (null: none, as UNSUBSCRIBE with no
 // subscription answers) and the connection's count of subscriptions after it.
-inline void append_confirmation(std::string& out, bool resp3, std::string_view kind, const std::string_view* name,
+template <class Out>
+void append_confirmation(Out& out, bool resp3, std::string_view kind, const std::string_view* name,
                                 std::size_t subscriptions) {
   append_pubsub_header(out, resp3, 3);
   append_bulk(out, kind);

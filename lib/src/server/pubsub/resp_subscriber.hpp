@@ -22,7 +22,7 @@ public:
   void deliver(const pubsub_delivery& d) override {
     if (this->cut_off_)
       return;
-    std::string& out = this->io_.pending();
+    output_buffer& out = this->io_.pending();
     out += this->conn_.protover >= 3 ? '>' : '*';
     out.append(d.resp_frame.substr(1));
   }

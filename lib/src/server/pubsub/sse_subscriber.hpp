@@ -17,7 +17,7 @@
 namespace coronet::detail {
 
 // Appends `payload` as one event: a `data:` field per line (CR LF, LF or CR end a line).
-inline void append_sse_event(std::string_view payload, std::string& out) {
+inline void append_sse_event(std::string_view payload, output_buffer& out) {
   for (;;) {
     const std::size_t end = payload.find_first_of("\r\n");
     out += "data: ";
@@ -51,7 +51,7 @@ task<void> serve_subscribe(session& s, Writer& io, std::string_view channel) {
   append_event_stream_head(io.pending());
   sse_subscriber<Writer> subscriber(s, io);
   {
-    std::string confirmation;  // RESP's, which an event stream does not carry
+    output_buffer confirmation;  // RESP's, which an event stream does not carry
     const std::array<std::string_view, 1> channels{channel};
     subscriber.subscribe(channels, confirmation);
   }

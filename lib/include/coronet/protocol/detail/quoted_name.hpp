@@ -19,7 +19,8 @@ inline constexpr std::size_t max_echoed_name = 128;
 /// line, a terminal shows it as sent, and the quotes around it stay
 /// unambiguous; printable names read exactly as Redis writes them. The codecs
 /// write error lines without escaping them again. Throws only `std::bad_alloc`.
-inline void append_quoted_name(std::string& out, std::string_view text, std::size_t limit = max_echoed_name) {
+template <class Out>
+void append_quoted_name(Out& out, std::string_view text, std::size_t limit = max_echoed_name) {
   static constexpr char hex[] = "0123456789abcdef";
   for (char c : text.substr(0, limit)) {
     const auto u = static_cast<unsigned char>(c);

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "coronet/core/output_buffer.hpp"
 #include "coronet/protocol/codec_limits.hpp"
 #include "coronet/protocol/parse_result.hpp"
 #include "coronet/protocol/reply.hpp"
@@ -55,7 +56,11 @@ parse_result parse_line_request(std::span<char> input, std::vector<std::string_v
 ///
 /// Makes no allocation when `out` has the capacity; may throw
 /// `std::bad_alloc` otherwise.
-void encode_line_reply(const reply& r, std::string& out);
+void encode_line_reply(const reply& r, output_buffer& out);
+/// As above, appending to a `std::string` (the bytes are copied once more).
+inline void encode_line_reply(const reply& r, std::string& out) {
+  detail::encode_to_string(out, [&](output_buffer& b) { encode_line_reply(r, b); });
+}
 
 /// The `line` protocol as a codec type (see `request_codec` and
 /// `reply_codec` in codec.hpp); one object per connection.
@@ -72,12 +77,18 @@ public:
   parse_result parse(std::span<char> input, std::vector<std::string_view>& words, const codec_limits& limits);
 
   /// As `encode_line_reply`.
+  static void encode(const reply& r, output_buffer& out) { encode_line_reply(r, out); }
+  /// As `encode_line_reply` to a `std::string`.
   static void encode(const reply& r, std::string& out) { encode_line_reply(r, out); }
 
   /// Appends `words` joined by one space and ended by `\r\n`. The caller
   /// checks that no word is empty or holds a blank, CR or LF (the line
   /// protocol cannot carry them).
-  static void encode_request(std::span<const std::string_view> words, std::string& out);
+  static void encode_request(std::span<const std::string_view> words, output_buffer& out);
+  /// As above, appending to a `std::string` (the bytes are copied once more).
+  static void encode_request(std::span<const std::string_view> words, std::string& out) {
+    detail::encode_to_string(out, [&](output_buffer& b) { encode_request(words, b); });
+  }
 
   /// Parses one reply line from the front of `input`: a line `ERR` or
   /// starting with `ERR ` is an `error` reply holding the line as it is (error

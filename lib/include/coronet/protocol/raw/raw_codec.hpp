@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "coronet/core/output_buffer.hpp"
 #include "coronet/protocol/codec_limits.hpp"
 #include "coronet/protocol/parse_result.hpp"
 #include "coronet/protocol/reply.hpp"
@@ -41,7 +42,11 @@ parse_result parse_raw_request(std::span<char> input, std::vector<std::string_vi
 /// by one space; `error` and `null` append nothing (for a top-level `error`
 /// the caller closes the connection without a reply, as the original service
 /// did). Makes no allocation when `out` has the capacity.
-void encode_raw_reply(const reply& r, std::string& out);
+void encode_raw_reply(const reply& r, output_buffer& out);
+/// As above, appending to a `std::string` (the bytes are copied once more).
+inline void encode_raw_reply(const reply& r, std::string& out) {
+  detail::encode_to_string(out, [&](output_buffer& b) { encode_raw_reply(r, b); });
+}
 
 /// The `raw` protocol as a codec type (see `request_codec` in codec.hpp).
 /// A raw connection carries one request: the server reads once, answers
@@ -57,12 +62,18 @@ public:
   }
 
   /// As `encode_raw_reply`.
+  static void encode(const reply& r, output_buffer& out) { encode_raw_reply(r, out); }
+  /// As `encode_raw_reply` to a `std::string`.
   static void encode(const reply& r, std::string& out) { encode_raw_reply(r, out); }
 
   /// Appends `words` joined by one space, with no terminator (the original
   /// service's client sends `timetampe` alone). The caller keeps it within
   /// `raw_max_request_bytes` and free of blanks inside words.
-  static void encode_request(std::span<const std::string_view> words, std::string& out);
+  static void encode_request(std::span<const std::string_view> words, output_buffer& out);
+  /// As above, appending to a `std::string` (the bytes are copied once more).
+  static void encode_request(std::span<const std::string_view> words, std::string& out) {
+    detail::encode_to_string(out, [&](output_buffer& b) { encode_request(words, b); });
+  }
 
   /// The reply, given everything the server sent before closing: a `text`
   /// reply, or the error `ERR no reply` when it sent nothing (what the

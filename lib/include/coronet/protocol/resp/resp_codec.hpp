@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "coronet/core/output_buffer.hpp"
 #include "coronet/protocol/codec_limits.hpp"
 #include "coronet/protocol/parse_result.hpp"
 #include "coronet/protocol/reply.hpp"
@@ -135,11 +136,19 @@ parse_result parse_resp_request(std::span<char> input, std::vector<std::string_v
 ///
 /// Makes no allocation when `out` has the capacity; may throw
 /// `std::bad_alloc` otherwise.
-void encode_resp_reply(const reply& r, std::string& out, int protover = 2);
+void encode_resp_reply(const reply& r, output_buffer& out, int protover = 2);
+/// As above, appending to a `std::string` (the bytes are copied once more).
+inline void encode_resp_reply(const reply& r, std::string& out, int protover = 2) {
+  detail::encode_to_string(out, [&](output_buffer& b) { encode_resp_reply(r, b, protover); });
+}
 
 /// Appends the request `words` (command name first) to `out` as a RESP2
 /// multibulk of bulk strings, the form every Redis client sends. Binary-safe.
-void encode_resp_request(std::span<const std::string_view> words, std::string& out);
+void encode_resp_request(std::span<const std::string_view> words, output_buffer& out);
+/// As above, appending to a `std::string` (the bytes are copied once more).
+inline void encode_resp_request(std::span<const std::string_view> words, std::string& out) {
+  detail::encode_to_string(out, [&](output_buffer& b) { encode_resp_request(words, b); });
+}
 
 /// Most deeply nested aggregates (arrays, maps, sets, pushes, attributes)
 /// `parse_resp_reply` accepts.
@@ -193,6 +202,8 @@ public:
   }
 
   /// As `encode_resp_reply` with the version set by `set_protover`.
+  void encode(const reply& r, output_buffer& out) const { encode_resp_reply(r, out, protover_); }
+  /// As `encode_resp_reply` to a `std::string`, in the version set by `set_protover`.
   void encode(const reply& r, std::string& out) const { encode_resp_reply(r, out, protover_); }
 
   /// Chooses the RESP version of the replies encoded from now on: 3 (or
@@ -204,6 +215,10 @@ public:
   int protover() const noexcept { return protover_; }
 
   /// As `encode_resp_request`.
+  static void encode_request(std::span<const std::string_view> words, output_buffer& out) {
+    encode_resp_request(words, out);
+  }
+  /// As `encode_resp_request` to a `std::string`.
   static void encode_request(std::span<const std::string_view> words, std::string& out) {
     encode_resp_request(words, out);
   }

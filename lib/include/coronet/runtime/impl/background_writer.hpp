@@ -13,19 +13,6 @@
 #include "coronet/runtime/background_writer.hpp"
 
 namespace coronet {
-namespace detail {
-
-// Output buffer kept between batches; a larger one is released after use.
-inline constexpr std::size_t kept_output_capacity = 64 * 1024;
-
-inline void recycle_output(std::string& buffer) noexcept {
-  if (buffer.capacity() > kept_output_capacity)
-    std::string().swap(buffer);
-  else
-    buffer.clear();
-}
-
-}  // namespace detail
 
 // Holds a reference for the write in flight. Destroyed without running (its
 // io_context went away), it abandons the chain waiting for the drain.
@@ -57,10 +44,10 @@ void background_writer<Stream>::flush() noexcept {
     return;
   if constexpr (Stream::try_write_first) {
     std::error_code ec;
-    const std::size_t total = stream_.try_write(asio::buffer(pending_), ec);
+    const std::size_t total = stream_.try_write(asio::buffer(pending_.data(), pending_.size()), ec);
     count(total);
     if (total == pending_.size()) {
-      detail::recycle_output(pending_);
+      pending_.recycle();
       return;
     }
     if (!detail::would_block(ec)) {
@@ -83,7 +70,7 @@ void background_writer<Stream>::flush() noexcept {
 template <byte_stream Stream>
 void background_writer<Stream>::start_write() {
   add_ref();
-  stream_.async_write_all(asio::buffer(sending_) + sent_, write_handler{this});
+  stream_.async_write_all(asio::buffer(sending_.data(), sending_.size()) + sent_, write_handler{this});
   writing_ = true;
 }
 
@@ -113,7 +100,7 @@ void background_writer<Stream>::on_written(std::error_code ec, std::size_t n) no
       fail();
     }
   }
-  detail::recycle_output(sending_);
+  sending_.recycle();
   wake_waiter();
 }
 
