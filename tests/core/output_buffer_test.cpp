@@ -80,6 +80,38 @@ TEST_CASE("output_buffer moves and swaps its storage", "[output_buffer]") {
   CHECK(b == "first");
 }
 
+TEST_CASE("output_buffer appends and assigns bytes of its own", "[output_buffer]") {
+  output_buffer b;
+  b = "0123456789";
+  while (b.size() < 100'000)
+    b.append(b.view());  // grows while the source is the buffer itself
+  CHECK(b.size() == 163'840);
+  CHECK(b.view().substr(0, 20) == "01234567890123456789");
+  CHECK(b.view().substr(b.size() - 10) == "0123456789");
+  b = b.view().substr(2, 5);  // an overlapping part of itself
+  CHECK(b == "23456");
+  b.append(b.data() + 1, 2);
+  CHECK(b == "2345634");
+}
+
+TEST_CASE("output_buffer counts the storage it allocates, not what its cache gives back", "[output_buffer]") {
+  std::size_t first = 0;
+  std::size_t again = 0;
+  std::thread([&] {
+    const std::size_t before = coronet::detail::output_storage_allocations();
+    {
+      output_buffer a;
+      a.push_back('x');
+      first = coronet::detail::output_storage_allocations() - before;
+    }  // its destructor gives the block to the cache
+    output_buffer b;
+    b.push_back('y');
+    again = coronet::detail::output_storage_allocations() - before - first;
+  }).join();
+  CHECK(first == 1);
+  CHECK(again == 0);
+}
+
 TEST_CASE("output_buffer storage recycled on a thread is reused by the next buffer there", "[output_buffer]") {
   // On a thread of its own, so that its cache starts empty; Catch2 checks on this one.
   struct seen {

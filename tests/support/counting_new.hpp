@@ -8,16 +8,24 @@
 #include <cstdlib>
 #include <new>
 
+#include "coronet/core/output_buffer.hpp"
+
 namespace coronet_test {
 
 /// Calls to any global operator new since the program started.
 inline std::atomic<std::size_t> new_calls{0};
 
-/// Counts the global operator new calls made while it is alive.
+/// Calls to any global operator new, plus the blocks output buffers took from
+/// malloc rather than their thread's cache (`coronet::output_buffer`).
+inline std::size_t allocations_so_far() noexcept {
+  return new_calls.load() + coronet::detail::output_storage_allocations();
+}
+
+/// Counts the allocations (`allocations_so_far`) made while it is alive.
 class new_call_counter {
 public:
-  new_call_counter() noexcept : start_(new_calls.load()) {}
-  std::size_t count() const noexcept { return new_calls.load() - start_; }
+  new_call_counter() noexcept : start_(allocations_so_far()) {}
+  std::size_t count() const noexcept { return allocations_so_far() - start_; }
 
 private:
   std::size_t start_;

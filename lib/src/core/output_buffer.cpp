@@ -1,6 +1,9 @@
 #include "coronet/core/output_buffer.hpp"
 
+#include <atomic>
 #include <cstdlib>
+#include <cstring>
+#include <functional>
 #include <new>
 
 namespace coronet {
@@ -12,6 +15,8 @@ constexpr std::size_t first_capacity = 256;
 // reply does not pin that much memory on its thread.
 constexpr std::size_t cached_capacity = 64 * 1024;
 constexpr unsigned cached_blocks = 16;
+
+std::atomic<std::size_t> allocations{0};
 
 struct block {
   char* bytes;
@@ -52,6 +57,12 @@ bool give_to_cache(char* bytes, std::size_t capacity) noexcept {
   return true;
 }
 
+// True when `p` points into [first, last) (pointer order across objects
+// is only defined through std::less).
+bool points_into(const char* p, const char* first, const char* last) noexcept {
+  return first != nullptr && !std::less<const char*>()(p, first) && std::less<const char*>()(p, last);
+}
+
 }  // namespace
 
 void output_buffer::grow(std::size_t n) {
@@ -63,36 +74,61 @@ void output_buffer::grow(std::size_t n) {
   std::size_t capacity = this->capacity();
   if (bytes == nullptr) {
     const block b = take_cached();
-    bytes = b.bytes;
-    capacity = b.capacity;
-    if (capacity >= need) {
-      begin_ = end_ = bytes;
-      cap_ = bytes + capacity;
+    if (b.capacity >= need) {
+      begin_ = end_ = b.bytes;
+      cap_ = b.bytes + b.capacity;
       return;
     }
+    std::free(b.bytes);  // too small, and it holds nothing to keep: allocate afresh
   }
   std::size_t grown = capacity < first_capacity ? first_capacity : capacity * 2;
   if (grown < need)
     grown = need;
+  allocations.fetch_add(1, std::memory_order_relaxed);
   char* moved = static_cast<char*>(std::realloc(bytes, grown));
-  if (moved == nullptr) {
-    if (bytes != begin_)
-      std::free(bytes);  // a cached block this buffer did not keep
-    throw std::bad_alloc();
-  }
+  if (moved == nullptr)
+    throw std::bad_alloc();  // realloc left the block and its bytes as they were
   begin_ = moved;
   end_ = moved + held;
   cap_ = moved + grown;
 }
 
+void output_buffer::append_growing(const char* bytes, std::size_t n) {
+  if (points_into(bytes, begin_, cap_)) {
+    const std::size_t at = static_cast<std::size_t>(bytes - begin_);
+    grow(n);
+    bytes = begin_ + at;
+  } else {
+    grow(n);
+  }
+  std::memcpy(end_, bytes, n);
+  end_ += n;
+}
+
+void output_buffer::assign(const char* bytes, std::size_t n) {
+  if (n <= capacity()) {
+    if (n != 0)
+      std::memmove(begin_, bytes, n);  // `bytes` may be a part of this buffer
+    end_ = begin_ + n;
+    return;
+  }
+  output_buffer fresh;
+  fresh.append(bytes, n);  // this buffer is unchanged if it throws
+  swap(fresh);
+}
+
 void output_buffer::fill_to(std::size_t n, char c) { append(n - size(), c); }
+
+namespace detail {
+
+std::size_t output_storage_allocations() noexcept { return allocations.load(std::memory_order_relaxed); }
+
+}  // namespace detail
 
 void output_buffer::recycle() noexcept {
   if (begin_ != nullptr && !give_to_cache(begin_, capacity()))
     std::free(begin_);
   begin_ = end_ = cap_ = nullptr;
 }
-
-void output_buffer::free_storage() noexcept { std::free(begin_); }
 
 }  // namespace coronet

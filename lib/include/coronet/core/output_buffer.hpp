@@ -16,16 +16,18 @@ namespace coronet {
 /// out-of-line calls that make a 7-byte `std::string::append` cost more than
 /// its bytes.
 ///
-/// Storage is recycled per thread: `recycle()` gives it to a small cache of
-/// the calling thread, from which the next buffer to grow from empty on that
-/// thread takes it. A connection's writer recycles its buffer once the kernel
-/// has its bytes, so an idle connection holds no output storage and a busy one
-/// does not allocate per batch. The cache keeps at most 16 blocks of at most
-/// 64 KiB each and frees them when the thread ends.
+/// Storage is recycled per thread: `recycle()` and the destructor give it to a
+/// small cache of the calling thread, from which the next buffer to grow from
+/// empty on that thread takes it. A connection's writer recycles its buffer
+/// once the kernel has its bytes, so an idle connection holds no output
+/// storage and a busy one does not allocate per batch. The cache keeps at most
+/// 16 blocks of at most 64 KiB each and frees them when the thread ends.
 ///
 /// Methods that add bytes throw `std::bad_alloc` when the buffer cannot grow
-/// (it is left as it was). Not thread-safe: one thread uses a buffer at a
-/// time (a buffer may be moved to another thread, and recycled there).
+/// (it is left as it was). Bytes appended or assigned may be a part of the
+/// buffer itself, as with `std::string`. Not thread-safe: one thread uses a
+/// buffer at a time (a buffer may be moved to another thread, and recycled
+/// there).
 class output_buffer {
 public:
   /// An empty buffer, holding no storage.
@@ -34,21 +36,20 @@ public:
   output_buffer(output_buffer&& other) noexcept
       : begin_(std::exchange(other.begin_, nullptr)), end_(std::exchange(other.end_, nullptr)),
         cap_(std::exchange(other.cap_, nullptr)) {}
-  /// Frees this buffer's storage, then takes `other`'s.
+  /// Recycles this buffer's storage, then takes `other`'s.
   output_buffer& operator=(output_buffer&& other) noexcept {
     output_buffer(std::move(other)).swap(*this);
     return *this;
   }
   output_buffer(const output_buffer&) = delete;
   output_buffer& operator=(const output_buffer&) = delete;
-  /// Replaces the contents with `bytes`.
+  /// Replaces the contents with `bytes` (unchanged if that throws).
   output_buffer& operator=(std::string_view bytes) {
-    clear();
-    append(bytes);
+    assign(bytes.data(), bytes.size());
     return *this;
   }
-  /// Frees the storage (it is not recycled).
-  ~output_buffer() { free_storage(); }
+  /// Gives the storage to the thread's cache, as `recycle()`.
+  ~output_buffer() { recycle(); }
 
   /// The bytes appended so far.
   char* data() noexcept { return begin_; }
@@ -66,7 +67,7 @@ public:
   operator std::string_view() const noexcept { return view(); }
   /// A copy of the bytes. Throws `std::bad_alloc`.
   std::string str() const { return std::string(view()); }
-  /// The first byte; the buffer must not be empty.
+  /// Where the bytes start (null when the buffer holds no storage).
   char* begin() noexcept { return begin_; }
   /// One past the last byte.
   char* end() noexcept { return end_; }
@@ -87,8 +88,10 @@ public:
 
   /// Appends `n` bytes from `bytes`.
   void append(const char* bytes, std::size_t n) {
-    if (n != 0) {
-      std::memcpy(prepare(n), bytes, n);
+    if (n > static_cast<std::size_t>(cap_ - end_)) [[unlikely]] {
+      append_growing(bytes, n);
+    } else if (n != 0) {
+      std::memcpy(end_, bytes, n);
       end_ += n;
     }
   }
@@ -147,8 +150,9 @@ public:
 
 private:
   void grow(std::size_t n);
+  void append_growing(const char* bytes, std::size_t n);
+  void assign(const char* bytes, std::size_t n);
   void fill_to(std::size_t n, char c);
-  void free_storage() noexcept;
 
   char* begin_ = nullptr;
   char* end_ = nullptr;
@@ -156,6 +160,11 @@ private:
 };
 
 namespace detail {
+
+/// Blocks of storage that output buffers allocated (not taken from a thread's
+/// cache) since the program started, on all threads: what the allocation tests
+/// count, as the global `operator new` counts the rest.
+std::size_t output_storage_allocations() noexcept;
 
 /// Runs `encode(buffer)` on an empty `output_buffer` (its storage from the
 /// thread's cache) and appends what it wrote to `out`: the `std::string`

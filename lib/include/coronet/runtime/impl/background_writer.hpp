@@ -77,7 +77,7 @@ void background_writer<Stream>::start_write() {
 template <byte_stream Stream>
 void background_writer<Stream>::fail() noexcept {
   failed_ = true;
-  pending_.clear();
+  pending_.recycle();
   close();
 }
 
@@ -85,7 +85,9 @@ template <byte_stream Stream>
 void background_writer<Stream>::on_written(std::error_code ec, std::size_t n) noexcept {
   writing_ = false;
   count(n);
-  sending_.clear();
+  // Its storage goes back to the thread's cache now: the swap below would
+  // otherwise hand it to pending_, which an idle connection keeps.
+  sending_.recycle();
   sent_ = 0;
   if (ec) {
     fail();
