@@ -195,4 +195,36 @@ TEST_CASE("a spawned task suspended on an operation is freed with its io_context
   CHECK(watch.expired());
 }
 
+TEST_CASE("a spawned task queued by yield is freed with its io_context", "[spawn][yield]") {
+  auto [alive, watch] = coronet_test::watched_token();
+  int yields = 0;
+  {
+    asio::io_context ctx(1);
+    coronet::spawn(ctx, [&yields, alive = std::move(alive)]() -> coronet::task<void> {
+      for (;;) {
+        co_await coronet::yield();
+        ++yields;
+      }
+    });
+    while (yields < 3)
+      ctx.run_one();
+    CHECK_FALSE(watch.expired());
+  }  // destroyed with the task's resumption queued
+  CHECK(watch.expired());
+  CHECK(yields == 3);
+}
+
+TEST_CASE("yield lets the work queued before it run first, then resumes", "[spawn][yield]") {
+  asio::io_context ctx(1);
+  std::vector<int> order;
+  coronet::spawn(ctx, [&]() -> coronet::task<void> {
+    asio::post(ctx, [&] { order.push_back(1); });
+    asio::post(ctx, [&] { order.push_back(2); });
+    co_await coronet::yield();
+    order.push_back(3);
+  });
+  ctx.run();
+  CHECK(order == std::vector<int>{1, 2, 3});
+}
+
 }  // namespace core_spawn_test
