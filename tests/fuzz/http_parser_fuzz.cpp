@@ -239,7 +239,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   http_request_parser parser(limits);
   std::vector<std::string_view> words;
-  std::string out, scratch;
+  coronet::output_buffer out;
+  std::string scratch;
   http_path path;
   std::vector<coronet::http_field> fields;
   std::vector<bool> head_only;
