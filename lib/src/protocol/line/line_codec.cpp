@@ -165,4 +165,13 @@ parse_result line_codec::parse_reply(std::span<const char> input, reply& out, co
   return {parse_status::complete, end + 1, {}};
 }
 
+// The std::string forms: encoded into a buffer of the thread's, then copied.
+void encode_line_reply(const reply& r, std::string& out) {
+  detail::encode_to_string(out, [&](output_buffer& b) { encode_line_reply(r, b); });
+}
+
+void line_codec::encode_request(std::span<const std::string_view> words, std::string& out) {
+  detail::encode_to_string(out, [&](output_buffer& b) { encode_request(words, b); });
+}
+
 }  // namespace coronet

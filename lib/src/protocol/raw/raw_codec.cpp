@@ -41,4 +41,13 @@ reply raw_codec::reply_at_close(std::string_view received) {
   return received.empty() ? reply::err("no reply") : reply::text(received);
 }
 
+// The std::string forms: encoded into a buffer of the thread's, then copied.
+void encode_raw_reply(const reply& r, std::string& out) {
+  detail::encode_to_string(out, [&](output_buffer& b) { encode_raw_reply(r, b); });
+}
+
+void raw_codec::encode_request(std::span<const std::string_view> words, std::string& out) {
+  detail::encode_to_string(out, [&](output_buffer& b) { encode_request(words, b); });
+}
+
 }  // namespace coronet

@@ -358,4 +358,13 @@ parse_result parse_resp_reply(std::span<const char> input, reply& out, const cod
   return {parse_status::complete, consumed, {}};
 }
 
+// The std::string forms: encoded into a buffer of the thread's, then copied.
+void encode_resp_reply(const reply& r, std::string& out, int protover) {
+  detail::encode_to_string(out, [&](output_buffer& b) { encode_resp_reply(r, b, protover); });
+}
+
+void encode_resp_request(std::span<const std::string_view> words, std::string& out) {
+  detail::encode_to_string(out, [&](output_buffer& b) { encode_resp_request(words, b); });
+}
+
 }  // namespace coronet

@@ -58,9 +58,7 @@ parse_result parse_line_request(std::span<char> input, std::vector<std::string_v
 /// `std::bad_alloc` otherwise.
 void encode_line_reply(const reply& r, output_buffer& out);
 /// As above, appending to a `std::string` (the bytes are copied once more).
-inline void encode_line_reply(const reply& r, std::string& out) {
-  detail::encode_to_string(out, [&](output_buffer& b) { encode_line_reply(r, b); });
-}
+void encode_line_reply(const reply& r, std::string& out);
 
 /// The `line` protocol as a codec type (see `request_codec` and
 /// `reply_codec` in codec.hpp); one object per connection.
@@ -86,9 +84,7 @@ public:
   /// protocol cannot carry them).
   static void encode_request(std::span<const std::string_view> words, output_buffer& out);
   /// As above, appending to a `std::string` (the bytes are copied once more).
-  static void encode_request(std::span<const std::string_view> words, std::string& out) {
-    detail::encode_to_string(out, [&](output_buffer& b) { encode_request(words, b); });
-  }
+  static void encode_request(std::span<const std::string_view> words, std::string& out);
 
   /// Parses one reply line from the front of `input`: a line `ERR` or
   /// starting with `ERR ` is an `error` reply holding the line as it is (error

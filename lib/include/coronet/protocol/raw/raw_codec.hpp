@@ -44,9 +44,7 @@ parse_result parse_raw_request(std::span<char> input, std::vector<std::string_vi
 /// did). Makes no allocation when `out` has the capacity.
 void encode_raw_reply(const reply& r, output_buffer& out);
 /// As above, appending to a `std::string` (the bytes are copied once more).
-inline void encode_raw_reply(const reply& r, std::string& out) {
-  detail::encode_to_string(out, [&](output_buffer& b) { encode_raw_reply(r, b); });
-}
+void encode_raw_reply(const reply& r, std::string& out);
 
 /// The `raw` protocol as a codec type (see `request_codec` in codec.hpp).
 /// A raw connection carries one request: the server reads once, answers
@@ -71,9 +69,7 @@ public:
   /// `raw_max_request_bytes` and free of blanks inside words.
   static void encode_request(std::span<const std::string_view> words, output_buffer& out);
   /// As above, appending to a `std::string` (the bytes are copied once more).
-  static void encode_request(std::span<const std::string_view> words, std::string& out) {
-    detail::encode_to_string(out, [&](output_buffer& b) { encode_request(words, b); });
-  }
+  static void encode_request(std::span<const std::string_view> words, std::string& out);
 
   /// The reply, given everything the server sent before closing: a `text`
   /// reply, or the error `ERR no reply` when it sent nothing (what the

@@ -138,17 +138,13 @@ parse_result parse_resp_request(std::span<char> input, std::vector<std::string_v
 /// `std::bad_alloc` otherwise.
 void encode_resp_reply(const reply& r, output_buffer& out, int protover = 2);
 /// As above, appending to a `std::string` (the bytes are copied once more).
-inline void encode_resp_reply(const reply& r, std::string& out, int protover = 2) {
-  detail::encode_to_string(out, [&](output_buffer& b) { encode_resp_reply(r, b, protover); });
-}
+void encode_resp_reply(const reply& r, std::string& out, int protover = 2);
 
 /// Appends the request `words` (command name first) to `out` as a RESP2
 /// multibulk of bulk strings, the form every Redis client sends. Binary-safe.
 void encode_resp_request(std::span<const std::string_view> words, output_buffer& out);
 /// As above, appending to a `std::string` (the bytes are copied once more).
-inline void encode_resp_request(std::span<const std::string_view> words, std::string& out) {
-  detail::encode_to_string(out, [&](output_buffer& b) { encode_resp_request(words, b); });
-}
+void encode_resp_request(std::span<const std::string_view> words, std::string& out);
 
 /// Most deeply nested aggregates (arrays, maps, sets, pushes, attributes)
 /// `parse_resp_reply` accepts.
