@@ -10,12 +10,13 @@
 #include <asio/read.hpp>
 #include <asio/read_until.hpp>
 #include <asio/write.hpp>
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <string>
-#include <thread>
 
 #include "coronet/commands/builtins.hpp"
+#include "coronet/net/timer.hpp"
 #include "coronet/server/server.hpp"
 #include "support/eventually.hpp"
 #include "support/running_server.hpp"
@@ -34,14 +35,26 @@ coronet::server_options agent_options() {
   return o;
 }
 
+// `hold`: says it started, then answers HELD once the test releases it.
+std::atomic<bool> hold_started{false};
+std::atomic<bool> hold_released{false};
+
 coronet::router make_router() {
   coronet::router r;
   coronet::commands::register_builtins(r);
-  coronet_test::add_sleep_command(r);
+  r.add(
+      "hold", "waits until the test releases it, then HELD",
+      [](coronet::request&) -> coronet::task<coronet::reply> {
+        hold_started = true;
+        while (!hold_released)
+          co_await coronet::sleep_for(1ms);
+        co_return coronet::reply::text("HELD");
+      },
+      coronet::arity::exactly(0));
   return r;
 }
 
-// The shared running server, with the built-ins and `sleep`.
+// The shared running server, with the built-ins and `hold`.
 struct running_server : coronet_test::running_server {
   explicit running_server(coronet::server_options o) : coronet_test::running_server(std::move(o), make_router()) {}
 };
@@ -131,9 +144,10 @@ TEST_CASE("during the drain: the listener is closed, the agent says 'drain' unti
   asio::io_context ctx;
   asio::ip::tcp::socket busy(ctx);
   REQUIRE(connect(busy, port));
-  asio::write(busy, asio::buffer(std::string("sleep 600\r\n")));
-  REQUIRE(eventually([&] { return s.get().stats().connections_now == 1; }));
-  std::this_thread::sleep_for(50ms);  // the request is read and running
+  hold_started = false;
+  hold_released = false;
+  asio::write(busy, asio::buffer(std::string("hold\r\n")));
+  REQUIRE(eventually([&] { return hold_started.load(); }));  // the request is read and running
 
   const auto start = steady::now();
   s.get().stop();
@@ -141,15 +155,16 @@ TEST_CASE("during the drain: the listener is closed, the agent says 'drain' unti
     asio::ip::tcp::socket probe(ctx);
     return !connect(probe, port);
   }));
-  CHECK(steady::now() - start < 500ms);
+  CHECK(steady::now() - start < 2s);  // closed at once, not after the request
   CHECK(s.get().draining());
   CHECK(s.get().stats().draining);
   CHECK(ask_agent(agent) == "drain\n");
 
   // The request in flight finishes and its reply arrives.
+  hold_released = true;
   std::string reply;
   asio::read_until(busy, asio::dynamic_buffer(reply), "\r\n");
-  CHECK(reply == "+SLEPT\r\n");
+  CHECK(reply == "+HELD\r\n");
   // Then the agent port closes too, and run() returns 0.
   CHECK(eventually([&] { return ask_agent(agent) == "refused"; }));
   REQUIRE(s.result().wait_for(5s) == std::future_status::ready);
