@@ -120,7 +120,11 @@ def session(port, proto):
     receive(a, "message and pmessage of sport", 2)
     step(b, "PUBLISH bx, binary payload", 1, "PUBLISH", "bx", b"a\r\nb\x00c")
     receive(a, "pmessage of bx", 1)
-    step(b, "PUBLISH to nobody", 1, "PUBLISH", "nobody", "x")
+    step(b, "PUBLISH nobody (only the pattern n* matches)", 1, "PUBLISH", "nobody", "x")
+    # Read now: left unread, it would answer the next step of a, and every later
+    # step of a would read the reply before its own, so that the PUBLISH after
+    # RESET could run before the RESET.
+    receive(a, "pmessage of nobody", 1)
     step(b, "PUBSUB CHANNELS", 1, "PUBSUB", "CHANNELS", normalise=sorted_array)
     step(b, "PUBSUB CHANNELS n*", 1, "PUBSUB", "CHANNELS", "n*")
     step(b, "PUBSUB NUMSUB", 1, "PUBSUB", "NUMSUB", "news", "sport", "none")
