@@ -174,7 +174,6 @@ void encode_to_string(std::string& out, Encode&& encode) {
   output_buffer buffer;
   encode(buffer);
   out.append(buffer.data(), buffer.size());
-  buffer.recycle();
 }
 
 }  // namespace detail

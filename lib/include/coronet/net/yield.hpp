@@ -27,20 +27,14 @@ public:
     context_ = context_of(h);
     if (context_ == nullptr)
       throw std::logic_error("coronet::yield: not inside a spawned or sync_waited task");
-    const void* previous = std::exchange(tl_initiating, this);
-    try {
-      // Posting through the concrete executor skips any_io_executor's type
-      // erasure and its extra wrapper allocation (docs/architecture.md,
-      // "Concrete executors").
-      if (const auto* io = io_context_target(context_->executor))
-        asio::post(*io, handler{this});
-      else
-        asio::post(context_->executor, handler{this});
-    } catch (...) {
-      tl_initiating = previous;
-      throw;
-    }
-    tl_initiating = previous;
+    const initiation_scope initiating(this);
+    // Posting through the concrete executor skips any_io_executor's type
+    // erasure and its extra wrapper allocation (docs/architecture.md,
+    // "Concrete executors").
+    if (const auto* io = io_context_target(context_->executor))
+      asio::post(*io, handler{this});
+    else
+      asio::post(context_->executor, handler{this});
   }
 
   void await_resume() const noexcept {}

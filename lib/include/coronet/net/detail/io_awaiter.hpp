@@ -22,6 +22,19 @@ namespace coronet::detail {
 // exception already reaches the coroutine: it must not abandon the chain.
 inline constinit thread_local const void* tl_initiating = nullptr;
 
+// Sets `tl_initiating` to one operation for the scope of its initiation, and
+// gives the previous value back when the scope ends, by return or by throw.
+class initiation_scope {
+public:
+  explicit initiation_scope(const void* op) noexcept : previous_(std::exchange(tl_initiating, op)) {}
+  initiation_scope(const initiation_scope&) = delete;
+  initiation_scope& operator=(const initiation_scope&) = delete;
+  ~initiation_scope() { tl_initiating = previous_; }
+
+private:
+  const void* previous_;
+};
+
 // Operations that completed without suspending, in a row, on this thread.
 // Bounded so that one always-ready connection cannot starve the others.
 inline constinit thread_local unsigned tl_inline_completions = 0;
@@ -111,14 +124,8 @@ public:
     asio::cancellation_slot slot = context_ != nullptr ? context_->slot : asio::cancellation_slot{};
     // Not a member touched after initiation: with several threads the
     // handler may run, and this frame be gone, before initiate returns.
-    const void* previous = std::exchange(tl_initiating, this);
-    try {
-      static_cast<Derived*>(this)->initiate(io_handler<Derived>{static_cast<Derived*>(this), slot});
-    } catch (...) {
-      tl_initiating = previous;
-      throw;
-    }
-    tl_initiating = previous;
+    const initiation_scope initiating(this);
+    static_cast<Derived*>(this)->initiate(io_handler<Derived>{static_cast<Derived*>(this), slot});
   }
 
   Result await_resume() {
