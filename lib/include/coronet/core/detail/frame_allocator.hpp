@@ -45,7 +45,7 @@ public:
 
   /// Returns a block of at least `size` bytes aligned for any scalar type.
   /// Throws `std::bad_alloc` when the global heap does.
-  static void* allocate(std::size_t size) {
+  [[gnu::always_inline]] static void* allocate(std::size_t size) {
     if (size <= max_pooled_size) {
       frame_free_lists& lists = tl_frame_lists;
       const std::size_t c = class_of(size);
@@ -59,7 +59,7 @@ public:
   }
 
   /// Releases a block from `allocate(size)`; `size` must be the same value.
-  static void deallocate(void* p, std::size_t size) noexcept {
+  [[gnu::always_inline]] static void deallocate(void* p, std::size_t size) noexcept {
     frame_free_lists& lists = tl_frame_lists;
     const std::size_t c = class_of(size);
     if (p != nullptr && size <= max_pooled_size && lists.cleaner_registered && lists.count[c] < max_cached_per_class) {
