@@ -91,6 +91,25 @@ TEST_CASE("response_writer keeps the first reply written and ignores later ones"
   CHECK_FALSE(w.wrote_error());
 }
 
+TEST_CASE("response_writer's inline status text is a first reply like any other", "[response_writer]") {
+  coronet::output_buffer out;
+  response_writer w(out, reply_encoding::resp3);
+  w.text("OK");
+  w.text("x");
+  w.err("y");
+  w.integer(2);
+  CHECK(out == "+OK\r\n");
+  CHECK(w.written());
+  CHECK_FALSE(w.wrote_error());
+  // After an error, a status text is ignored too, and the error stays the reply.
+  coronet::output_buffer after_error;
+  response_writer e(after_error, reply_encoding::resp2);
+  e.err("first");
+  e.text("OK");
+  CHECK(after_error == "-ERR first\r\n");
+  CHECK(e.wrote_error());
+}
+
 TEST_CASE("router dispatches writing handlers: the reply written, null when none, failures as for others",
           "[response_writer][router]") {
   coronet::router r;

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "protocol/detail/small_bytes.hpp"
+#include "coronet/protocol/detail/small_bytes.hpp"
 
 namespace core_output_buffer_test {
 

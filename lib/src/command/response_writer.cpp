@@ -38,7 +38,7 @@ inline void response_writer::write_string(reply_kind kind, std::string_view valu
     detail::resp::append_line_text(*out_, kind == reply_kind::error ? '-' : '+', value);
 }
 
-void response_writer::text(std::string_view value) { write_string(reply_kind::text, value); }
+void response_writer::text_other(std::string_view value) { write_string(reply_kind::text, value); }
 
 void response_writer::error_line(std::string_view line) { write_string(reply_kind::error, line); }
 

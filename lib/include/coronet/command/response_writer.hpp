@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "coronet/core/output_buffer.hpp"
+#include "coronet/protocol/detail/small_bytes.hpp"
 #include "coronet/protocol/reply.hpp"
 
 namespace coronet {
@@ -46,8 +47,19 @@ public:
   response_writer(const response_writer&) = delete;
   response_writer& operator=(const response_writer&) = delete;
 
-  /// A status text, as `reply::text(value)`.
-  void text(std::string_view value);
+  /// A status text, as `reply::text(value)`; CR and LF inside are written as spaces, as for
+  /// `reply::text`. Ignored when a reply was written already, as every write here. (Inline:
+  /// a constant RESP status of at most 8 bytes, such as `+OK`, costs a few stores.)
+  void text(std::string_view value) {
+    if (!written_ && out_ != nullptr && encoding_ != reply_encoding::line && value.size() <= 8 &&
+        !detail::has_line_break_upto8(value.data(), value.size())) {
+      written_ = true;
+      error_ = false;
+      detail::put_line_upto8(*out_, '+', value);
+      return;
+    }
+    text_other(value);
+  }
   /// An error whose whole line is `line`, as `reply::error_line(line)`.
   void error_line(std::string_view line);
   /// An error `ERR <message>`, as `reply::err(message)`.
@@ -87,6 +99,8 @@ private:
     error_ = error;
     return true;
   }
+  // text() for everything but its inline case.
+  void text_other(std::string_view value);
   void encode(const reply& r);
   void encode_string(reply_kind kind, std::string_view value);
   // A status text, an error line or a bulk string (`kind`).

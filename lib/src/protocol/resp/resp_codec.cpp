@@ -11,7 +11,6 @@
 #include "protocol/detail/byte_set.hpp"
 #include "protocol/detail/decimal.hpp"
 #include "protocol/detail/one_line.hpp"
-#include "protocol/detail/small_bytes.hpp"
 #include "protocol/resp/resp_encode.hpp"
 #include "protocol/resp/resp_wire.hpp"
 

@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "coronet/core/output_buffer.hpp"
-#include "protocol/detail/small_bytes.hpp"
+#include "coronet/protocol/detail/small_bytes.hpp"
 
 namespace coronet::detail::resp {
 
@@ -21,10 +21,7 @@ inline void put_short_line(output_buffer& out, char type, std::string_view text)
   const std::size_t n = text.size();
   char* at = out.prepare(short_reply + 3);
   at[0] = type;
-  if (n <= 8)
-    copy_upto8(at + 1, text.data(), n);
-  else
-    std::memcpy(at + 1, text.data(), n);
+  std::memcpy(at + 1, text.data(), n);
   at[n + 1] = '\r';
   at[n + 2] = '\n';
   out.commit(n + 3);
@@ -38,7 +35,7 @@ void append_line_text_slow(output_buffer& out, char type, std::string_view text)
 // are (`+OK`, `+PONG`).
 inline void append_line_text(output_buffer& out, char type, std::string_view text) {
   if (text.size() <= 8 && !has_line_break_upto8(text.data(), text.size()))
-    put_short_line(out, type, text);
+    put_line_upto8(out, type, text);
   else
     append_line_text_slow(out, type, text);
 }
