@@ -184,4 +184,44 @@ TEST_CASE("a smaller limit leaves room for limit minus the unconsumed bytes", "[
   CHECK(view(in) == "xxxxx");
 }
 
+TEST_CASE("release gives the memory back only while nothing is unconsumed", "[read_buffer]") {
+  coronet::read_buffer in(64, 1024);
+  append(in, "PING\r\n", 1024);
+  in.consume(2);
+  in.release();
+  // A partial message stays.
+  CHECK(in.capacity() == 64);
+  CHECK(view(in) == "NG\r\n");
+  in.consume(4);
+  in.release();
+  CHECK(in.capacity() == 0);
+  CHECK(in.size() == 0);
+  CHECK(in.data().empty());
+  // Growth is forgotten: the next read takes initial_size again.
+  std::size_t next = 0;
+  CHECK(fill_room(in, 1024, next) == 64);
+  CHECK(holds_pattern(in, 0));
+  in.release();  // unconsumed bytes: nothing happens
+  CHECK(in.capacity() == 64);
+  CHECK(holds_pattern(in, 0));
+}
+
+TEST_CASE("a moved read_buffer takes the bytes and leaves an empty one", "[read_buffer]") {
+  coronet::read_buffer in(32, 1024);
+  append(in, "hello", 1024);
+  coronet::read_buffer taken(std::move(in));
+  CHECK(view(taken) == "hello");
+  CHECK(taken.capacity() == 32);
+  CHECK(in.capacity() == 0);  // NOLINT(bugprone-use-after-move): documented state
+  CHECK(in.size() == 0);
+  coronet::read_buffer other;
+  append(other, "x", 1024);
+  other = std::move(taken);
+  CHECK(view(other) == "hello");
+  CHECK(taken.size() == 0);  // NOLINT(bugprone-use-after-move)
+  // The moved-from buffer is usable again.
+  append(in, "again", 1024);
+  CHECK(view(in) == "again");
+}
+
 }  // namespace runtime_read_buffer_test
