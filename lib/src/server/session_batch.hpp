@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 
 #include <asio/bind_cancellation_slot.hpp>
@@ -20,6 +21,7 @@
 #include "command/dispatch.hpp"
 #include "coronet/core/task.hpp"
 #include "coronet/net/detail/io_awaiter.hpp"
+#include "coronet/net/detail/lazy_read.hpp"
 #include "coronet/protocol/codec.hpp"
 #include "coronet/runtime/read_buffer.hpp"
 #include "server/session.hpp"
@@ -230,11 +232,15 @@ private:
 // `co_await read_step(s, io, in, limit, stop)`: the read that ends a turn of a session
 // loop, of up to `limit` bytes into `in` under the partial-request clock, accounted by
 // take_read; with `stop` (the drain ends the session here), no read and `finish`.
-// An awaiter around the stream's, so the read allocates nothing.
+// An awaiter around the stream's, so the read allocates nothing. Over plain TCP it is a
+// lazy_read: a connection waiting for its next request holds no read buffer.
 template <class Writer>
 class read_step {
-  using read_awaiter = decltype(std::declval<Writer&>().stream().read_some(std::declval<asio::mutable_buffer>(),
-                                                                           std::declval<std::error_code&>()));
+  static constexpr bool lazy = std::is_same_v<Writer, background_writer<tcp::socket>>;
+  using read_awaiter = std::conditional_t<
+      lazy, lazy_read<read_buffer>,
+      decltype(std::declval<Writer&>().stream().read_some(std::declval<asio::mutable_buffer>(),
+                                                          std::declval<std::error_code&>()))>;
 
 public:
   read_step(session& s, Writer& io, read_buffer& in, std::size_t limit, bool stop) : s_(s), io_(io), in_(in) {
@@ -264,7 +270,10 @@ private:
     operator read_awaiter() const {
       s.enter(session::phase::reading);
       s.watch_partial();
-      return io.stream().read_some(in.prepare(limit), ec);
+      if constexpr (lazy)
+        return read_awaiter(io.stream().native(), in, limit, &ec);
+      else
+        return io.stream().read_some(in.prepare(limit), ec);
     }
   };
 

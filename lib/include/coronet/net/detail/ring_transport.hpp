@@ -119,6 +119,9 @@ public:
   void use_ring(uring::service* ring) noexcept { ring_ = ring; }
   /// Whether the reads and writes go to a ring.
   bool on_ring() const noexcept { return ring_ != nullptr; }
+  /// Asio's state of this socket for its reactor (descriptor, flags, reactor data), for the
+  /// reactor operations coronet starts itself (`lazy_read`); used only while not on a ring.
+  auto& reactor_state() noexcept { return impl_.get_implementation(); }
 
   /// As Asio's, through the ring when one is attached (any completion token).
   template <class MutableBufferSequence, class Token>

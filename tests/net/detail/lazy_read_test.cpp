@@ -1,0 +1,250 @@
+// coronet::detail::lazy_read: a read that takes its buffer only once the socket has data (the
+// caller commits what it read, as with read_buffer::prepare), on TCP loopback: what it reads, what it holds while it waits, cancellation, close, the end of
+// the stream, the io_context's destruction, and the ring's path.
+#include "coronet/net/detail/lazy_read.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include <asio/error.hpp>
+#include <asio/io_context.hpp>
+
+#include "coronet/core/error.hpp"
+#include "coronet/core/spawn.hpp"
+#include "coronet/core/sync_wait.hpp"
+#include "coronet/core/task.hpp"
+#include "coronet/core/when_all.hpp"
+#include "coronet/net/timeout.hpp"
+#include "coronet/runtime/read_buffer.hpp"
+
+// Never co_await inside a Catch macro: the macro repeats its expression in a
+// short-circuited `false && (...)`, and g++ 12 still runs a co_await there.
+
+#include "support/loopback_pair.hpp"
+#include "support/wait_helpers.hpp"
+
+namespace net_detail_lazy_read_test {
+
+namespace {
+
+using namespace std::chrono_literals;
+using coronet::task;
+using coronet_test::connected_pair;
+using coronet_test::destroy_counter;
+using coronet_test::make_pair;
+using coronet_test::run_until;
+using coronet_test::wait_until;
+using lazy = coronet::detail::lazy_read<coronet::read_buffer>;
+
+std::string_view view(coronet::read_buffer& in) { return {in.data().data(), in.data().size()}; }
+
+}  // namespace
+
+TEST_CASE("a lazy read holds no buffer while it waits, then reads what arrives into one", "[lazy_read]") {
+  asio::io_context ctx(1);
+  coronet::sync_wait(ctx, [&]() -> task<void> {
+    connected_pair p = co_await make_pair(ctx);
+    coronet::read_buffer in;
+    bool waiting = false;
+    std::size_t n = 0;
+    std::error_code ec;
+    std::size_t held_while_waiting = 1;
+    auto reader = [&]() -> task<void> {
+      waiting = true;
+      n = co_await lazy(p.server.native(), in, 1024, &ec);
+      in.commit(n);
+      waiting = false;
+    };
+    auto writer = [&]() -> task<void> {
+      co_await wait_until([&] { return waiting; });
+      // The read tried the socket once when it started (nothing there) and gave the
+      // buffer it took for that back.
+      held_while_waiting = in.capacity();
+      co_await p.client.write_all(asio::buffer(std::string("PING\r\n")));
+    };
+    co_await coronet::with_timeout(coronet::when_all(reader(), writer()), 5s);
+    CHECK(held_while_waiting == 0);
+    CHECK_FALSE(ec);
+    CHECK(n == 6);
+    CHECK(view(in) == "PING\r\n");
+    CHECK(in.capacity() == 256);
+  }());
+}
+
+TEST_CASE("a lazy read of bytes already there completes with them; a partial message stays held", "[lazy_read]") {
+  asio::io_context ctx(1);
+  coronet::sync_wait(ctx, [&]() -> task<void> {
+    connected_pair p = co_await make_pair(ctx);
+    coronet::read_buffer in;
+    co_await p.client.write_all(asio::buffer(std::string("*1\r\n$4\r")));
+    const bool sent = co_await wait_until([&] { return p.server.native().available() == 7; });
+    REQUIRE(sent);
+    std::size_t n = co_await lazy(p.server.native(), in, 1024, nullptr);
+    in.commit(n);
+    CHECK(n == 7);
+    in.consume(4);
+    // The next read waits with the unconsumed "$4\r" kept where it is.
+    bool waiting = false;
+    std::size_t held_while_waiting = 0;
+    auto reader = [&]() -> task<void> {
+      waiting = true;
+      n = co_await lazy(p.server.native(), in, 1024, nullptr);
+      in.commit(n);
+    };
+    auto writer = [&]() -> task<void> {
+      co_await wait_until([&] { return waiting; });
+      held_while_waiting = in.capacity();
+      co_await p.client.write_all(asio::buffer(std::string("\nPING\r\n")));
+    };
+    co_await coronet::with_timeout(coronet::when_all(reader(), writer()), 5s);
+    CHECK(held_while_waiting == 256);
+    CHECK(n == 7);
+    CHECK(view(in) == "$4\r\nPING\r\n");
+  }());
+}
+
+TEST_CASE("a lazy read with limit bytes held completes at once with 0", "[lazy_read]") {
+  asio::io_context ctx(1);
+  coronet::sync_wait(ctx, [&]() -> task<void> {
+    connected_pair p = co_await make_pair(ctx);
+    coronet::read_buffer in;
+    const asio::mutable_buffer room = in.prepare(4);
+    std::memcpy(room.data(), "abcd", 4);
+    in.commit(4);
+    std::error_code ec;
+    const std::size_t n = co_await lazy(p.server.native(), in, 4, &ec);
+    CHECK(n == 0);
+    CHECK_FALSE(ec);
+    CHECK(view(in) == "abcd");
+  }());
+}
+
+TEST_CASE("a lazy read ends with eof when the peer closes, and throws it without an error_code", "[lazy_read]") {
+  asio::io_context ctx(1);
+  coronet::sync_wait(ctx, [&]() -> task<void> {
+    connected_pair p = co_await make_pair(ctx);
+    coronet::read_buffer in;
+    co_await p.client.write_all(asio::buffer(std::string("QUIT\r\n")));
+    p.client.close();
+    std::error_code ec;
+    std::size_t n = co_await lazy(p.server.native(), in, 1024, &ec);
+    in.commit(n);
+    CHECK(n == 6);
+    CHECK_FALSE(ec);
+    n = co_await lazy(p.server.native(), in, 1024, &ec);
+    CHECK(n == 0);
+    CHECK(ec == asio::error::eof);
+    std::error_code thrown;
+    try {
+      co_await lazy(p.server.native(), in, 1024, nullptr);
+    } catch (const std::system_error& e) {
+      thrown = e.code();
+    }
+    CHECK(thrown == asio::error::eof);
+    CHECK(view(in) == "QUIT\r\n");
+  }());
+}
+
+TEST_CASE("with_timeout cancels a waiting lazy read with timed_out; the socket stays usable", "[lazy_read][cancel]") {
+  asio::io_context ctx(1);
+  coronet::sync_wait(ctx, [&]() -> task<void> {
+    connected_pair p = co_await make_pair(ctx);
+    coronet::read_buffer in;
+    std::error_code ec;
+    const std::size_t n = co_await coronet::with_timeout(
+        [&]() -> task<std::size_t> {
+          co_return co_await lazy(p.server.native(), in, 1024, &ec);
+        }(),
+        20ms);
+    CHECK(n == 0);
+    CHECK(ec == coronet::errc::timeout);
+    CHECK(in.capacity() == 0);
+    co_await p.client.write_all(asio::buffer(std::string("x")));
+    const std::size_t after = co_await lazy(p.server.native(), in, 1024, nullptr);
+    in.commit(after);
+    CHECK(after == 1);
+    CHECK(view(in) == "x");
+  }());
+}
+
+TEST_CASE("closing the socket aborts a waiting lazy read with operation_aborted", "[lazy_read][cancel]") {
+  asio::io_context ctx(1);
+  coronet::sync_wait(ctx, [&]() -> task<void> {
+    connected_pair p = co_await make_pair(ctx);
+    coronet::read_buffer in;
+    bool waiting = false;
+    std::error_code ec;
+    auto reader = [&]() -> task<void> {
+      waiting = true;
+      co_await lazy(p.server.native(), in, 1024, &ec);
+    };
+    auto closer = [&]() -> task<void> {
+      co_await wait_until([&] { return waiting; });
+      p.server.close();
+    };
+    co_await coronet::with_timeout(coronet::when_all(reader(), closer()), 5s);
+    CHECK(ec == asio::error::operation_aborted);
+  }());
+}
+
+TEST_CASE("destroying the io_context frees a task suspended on a lazy read", "[lazy_read][lifetime]") {
+  int destroyed = 0;
+  bool reading = false;
+  bool resumed = false;
+  {
+    asio::io_context ctx(1);
+    coronet::spawn(ctx, [&]() -> task<void> {
+      destroy_counter counter(&destroyed);
+      connected_pair p = co_await make_pair(ctx);
+      coronet::read_buffer in;
+      reading = true;
+      co_await lazy(p.server.native(), in, 1024, nullptr);
+      resumed = true;
+    });
+    REQUIRE(run_until(ctx, [&] { return reading; }));
+    ctx.poll();
+    CHECK(destroyed == 0);
+  }
+  CHECK_FALSE(resumed);
+  CHECK(destroyed == 1);
+}
+
+TEST_CASE("on an io_uring ring a lazy read takes its buffer up front and reads as the socket's", "[lazy_read][uring]") {
+  if (const char* why = coronet::detail::uring::unavailable_reason()) {
+    WARN("no io_uring transport here: " << why);
+    return;
+  }
+  asio::io_context ctx(1);
+  coronet::detail::uring::service* ring = coronet::detail::uring::ring_of(ctx);
+  REQUIRE(ring != nullptr);
+  coronet::sync_wait(ctx, [&]() -> task<void> {
+    connected_pair p = co_await make_pair(ctx);
+    p.server.native().use_ring(ring);
+    coronet::read_buffer in;
+    bool waiting = false;
+    std::size_t held_while_waiting = 0;
+    std::size_t n = 0;
+    auto reader = [&]() -> task<void> {
+      waiting = true;
+      n = co_await lazy(p.server.native(), in, 1024, nullptr);
+      in.commit(n);
+    };
+    auto writer = [&]() -> task<void> {
+      co_await wait_until([&] { return waiting; });
+      held_while_waiting = in.capacity();
+      co_await p.client.write_all(asio::buffer(std::string("PING\r\n")));
+    };
+    co_await coronet::with_timeout(coronet::when_all(reader(), writer()), 5s);
+    CHECK(held_while_waiting == 256);
+    CHECK(n == 6);
+    CHECK(view(in) == "PING\r\n");
+  }());
+}
+
+}  // namespace net_detail_lazy_read_test
