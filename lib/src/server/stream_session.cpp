@@ -158,22 +158,16 @@ task<void> close_connection(stream_worker& w, stream_connection<Stream>& c, bool
   release_connection(w, c, opened);
 }
 
+// The connection's coroutine, given its writer (made around the accepted socket by
+// run_stream_connection: the socket is not copied into this frame, which lives as long as
+// the connection) and, for TLS, the certificate the stream was made with (a parameter, so
+// it outlives the connection, a local).
 template <class Stream>
-task<void> run_as(stream_worker& w, tcp::socket sock, std::uint64_t id, std::size_t listener) {
+task<void> run_as(stream_worker& w, writer_ptr<Stream> writer,
+                  [[maybe_unused]] std::shared_ptr<asio::ssl::context> certificate, std::uint64_t id,
+                  std::size_t listener) {
   constexpr bool is_tls = std::is_same_v<Stream, tls::stream>;
-  // Declared before the connection: the certificate outlives the stream made with it.
-  std::shared_ptr<asio::ssl::context> certificate;
   std::error_code ec;
-  set_socket_options(sock, w.opts.tcp_keepalive, w.opts.tcp_nodelay);
-  writer_ptr<Stream> writer;
-  if constexpr (is_tls) {
-    certificate = w.rt.tls->context();
-    writer = background_writer<tls::stream>::create(tls::stream(std::move(sock), *certificate), &w.bytes_out);
-    if (!w.rt.listeners[listener].alpn.empty())
-      server_tls::offer_alpn(writer->stream().ssl_handle(), w.rt.listeners[listener].alpn);
-  } else {
-    writer = background_writer<tcp::socket>::create(std::move(sock), &w.bytes_out);
-  }
   stream_connection<Stream> c(std::move(writer));
   c.worker_ = &w;
   c.server_ = &w.rt.owner;
@@ -244,12 +238,20 @@ task<void> run_as(stream_worker& w, tcp::socket sock, std::uint64_t id, std::siz
 }  // namespace
 
 task<void> run_stream_connection(stream_worker& w, tcp::socket sock, std::uint64_t id, std::size_t listener) {
-  if (w.rt.listeners[listener].tls)
-    return run_as<tls::stream>(w, std::move(sock), id, listener);
+  set_socket_options(sock, w.opts.tcp_keepalive, w.opts.tcp_nodelay);
+  if (w.rt.listeners[listener].tls) {
+    std::shared_ptr<asio::ssl::context> certificate = w.rt.tls->context();
+    writer_ptr<tls::stream> writer =
+        background_writer<tls::stream>::create(tls::stream(std::move(sock), *certificate), &w.bytes_out);
+    if (!w.rt.listeners[listener].alpn.empty())
+      server_tls::offer_alpn(writer->stream().ssl_handle(), w.rt.listeners[listener].alpn);
+    return run_as<tls::stream>(w, std::move(writer), std::move(certificate), id, listener);
+  }
   // Backend io_uring: its reads and writes are ring requests from here on (the PROXY header's
   // readiness wait and peeks stay Asio's and synchronous calls).
   sock.native().use_ring(w.ring);
-  return run_as<tcp::socket>(w, std::move(sock), id, listener);
+  return run_as<tcp::socket>(w, background_writer<tcp::socket>::create(std::move(sock), &w.bytes_out), nullptr, id,
+                             listener);
 }
 
 task<void> reject_stream_connection(stream_worker& w, tcp::socket sock, std::size_t listener) {
