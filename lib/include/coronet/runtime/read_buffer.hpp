@@ -81,9 +81,14 @@ public:
       end_ -= begin_;
       begin_ = 0;
     }
-    if (capacity_ == 0 || (end_ == capacity_ && capacity_ < limit) || (grow_ && capacity_ < max_chunk_)) {
-      grow(capacity_ == 0 ? std::min(initial_size_, std::max<std::size_t>(limit, 1))
-                          : std::min(capacity_ * 2, std::max(limit, capacity_)));
+    if (capacity_ == 0) {
+      // The first read, or the first after a release: nothing to keep, one pooled block.
+      const std::size_t size = std::min(initial_size_, std::max<std::size_t>(limit, 1));
+      data_ = static_cast<char*>(detail::frame_pool::allocate(size));
+      capacity_ = size;
+      grow_ = false;
+    } else if ((end_ == capacity_ && capacity_ < limit) || (grow_ && capacity_ < max_chunk_)) {
+      grow(std::min(capacity_ * 2, std::max(limit, capacity_)));
       grow_ = false;
     }
     // The room ends `limit` bytes after the first unconsumed one, or at the capacity.

@@ -109,10 +109,12 @@ private:
   };
 
   struct operation final : asio::detail::reactor_op {
-    explicit operation(lazy_read& a) noexcept : reactor_op(asio::error_code(), &lazy_read::perform_read, &lazy_read::complete_read), owner(a) {}
+    explicit operation(lazy_read& a) noexcept
+        : reactor_op(no_error, &lazy_read::perform_read, &lazy_read::complete_read), owner(a) {}
     lazy_read& owner;
-    asio::detail::socket_type fd = -1;
   };
+  // Made once: a default-constructed error_code calls std::system_category() each time.
+  static inline const asio::error_code no_error{};
 
   // The reactor's step: take the space and receive into it (called with the descriptor's
   // lock held, on the thread that runs the io_context).
@@ -127,7 +129,7 @@ private:
     }
     if (room.size() == 0)
       return asio::detail::reactor_op::done;
-    if (!asio::detail::socket_ops::non_blocking_recv1(op->fd, room.data(), room.size(), 0, true, op->ec_,
+    if (!asio::detail::socket_ops::non_blocking_recv1(op->owner.socket_.reactor_state().socket_, room.data(), room.size(), 0, true, op->ec_,
                                                       op->bytes_transferred_)) {
       // Nothing to read yet: no memory is held while the connection waits.
       op->owner.space_.release();
@@ -144,8 +146,9 @@ private:
   static void complete_read(void* io, asio::detail::scheduler_operation* base_op, const asio::error_code&, std::size_t) {
     auto* op = static_cast<operation*>(base_op);
     lazy_read& a = op->owner;
-    if (a.slot_.is_connected())
-      a.slot_.clear();
+    // The chain's slot, where start_on_reactor installed the handler if it was connected.
+    if (a.context_ != nullptr && a.context_->slot.is_connected())
+      a.context_->slot.clear();
     if (io == nullptr) {
       abandon_chain(a.context_);
       return;
@@ -159,9 +162,7 @@ private:
   void start_on_reactor(asio::cancellation_slot slot) {
     auto& state = socket_.reactor_state();
     reactor& r = reactor_of(socket_.get_executor().context());
-    op_.fd = state.socket_;
     if (slot.is_connected()) {
-      slot_ = slot;
       op_.cancellation_key_ = &slot.emplace<cancel_read>(&r, &state.reactor_data_, state.socket_);
     }
     if ((state.state_ & asio::detail::socket_ops::internal_non_blocking) == 0 &&
@@ -173,7 +174,6 @@ private:
   }
 
   operation op_{*this};
-  asio::cancellation_slot slot_{};
 #endif
 
   tcp_transport& socket_;
