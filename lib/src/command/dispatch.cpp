@@ -67,10 +67,11 @@ void direct_lane::failed(const command& c, response_writer& out) {
 std::coroutine_handle<> dispatch_awaiter::start(std::coroutine_handle<> awaiting, chain_context* context) {
   if (watch_ == nullptr)
     return start_by_transfer(running_, context, awaiting);
-  handler_watch::handler_chain& chain = watch_->chain;
+  handler_watch::handler_chain& chain = run_.emplace().chain;
   chain.parent = context;
-  if (!chain.executor && context != nullptr)
+  if (context != nullptr)
     chain.executor = context->executor;
+  watch_->running = &*run_;
   watch_->timed_out = false;
   if (start_inline(running_, &chain))
     return awaiting;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <exception>
 #include <new>
+#include <optional>
 
 #include <asio/cancellation_signal.hpp>
 
@@ -22,26 +23,41 @@ namespace coronet::detail {
 
 // What a server keeps for the handler running on one connection. The
 // handler runs in a chain of its own, so that a request timeout or a forced
-// close cancels the handler alone; abandoning it abandons the session.
+// close cancels the handler alone; abandoning it abandons the session. That
+// chain and its cancellation signal are made by the call that runs a
+// coroutine handler (its dispatch_awaiter), not kept here: an idle
+// connection holds a pointer to them, not their 100-odd bytes.
 struct handler_watch {
   struct handler_chain : chain_context {
     chain_context* parent = nullptr;
   };
+  // A coroutine handler's chain and what cancels it, while it runs.
+  struct handler_run {
+    handler_run() noexcept {
+      chain.slot = signal.slot();
+      chain.abandon = [](chain_context* c) noexcept {
+        abandon_chain(static_cast<handler_chain*>(c)->parent);
+      };
+    }
+    handler_run(const handler_run&) = delete;
+    handler_run& operator=(const handler_run&) = delete;
 
-  explicit handler_watch(void (*on_suspend)(handler_watch&) noexcept) noexcept : suspended_hook(on_suspend) {
-    chain.slot = signal.slot();
-    chain.abandon = [](chain_context* c) noexcept {
-      abandon_chain(static_cast<handler_chain*>(c)->parent);
-    };
-  }
+    handler_chain chain;
+    asio::cancellation_signal signal;
+  };
+
+  explicit handler_watch(void (*on_suspend)(handler_watch&) noexcept) noexcept : suspended_hook(on_suspend) {}
   handler_watch(const handler_watch&) = delete;
   handler_watch& operator=(const handler_watch&) = delete;
 
-  // Cancels what the running handler waits on.
-  void cancel() noexcept { signal.emit(asio::cancellation_type::terminal); }
+  // Cancels what the running handler waits on, if a coroutine handler runs.
+  void cancel() noexcept {
+    if (running != nullptr)
+      running->signal.emit(asio::cancellation_type::terminal);
+  }
 
-  handler_chain chain;
-  asio::cancellation_signal signal;
+  // The coroutine handler running now (set by its dispatch_awaiter); null when none.
+  handler_run* running = nullptr;
   // Called once a handler has suspended (it may run for long): a server
   // flushes the replies so far and starts its request timeout.
   void (*suspended_hook)(handler_watch&) noexcept;
@@ -121,6 +137,8 @@ public:
   [[gnu::always_inline]] ~dispatch_awaiter() {
     if (has_value_)
       value_.~reply();
+    if (run_) [[unlikely]]
+      leave_watch();
   }
 
   // Routes the request and, for a plain-function handler, runs it: the reply
@@ -140,8 +158,10 @@ public:
   // few tests.
   [[gnu::always_inline]] reply& await_resume() {
     if (running_) {
-      if (watch_ != nullptr)
+      if (watch_ != nullptr) {
         watch_->waiting = false;
+        watch_->running = nullptr;
+      }
       auto& outcome = outcome_of(running_);
       if (!outcome.failed())
         return measured(outcome.value());
@@ -178,6 +198,12 @@ private:
 
   std::coroutine_handle<> start(std::coroutine_handle<> awaiting, chain_context* context);
   void settle_failure();
+  // The watch no longer refers to run_ (the awaiter goes while its handler is suspended:
+  // the session is being abandoned).
+  void leave_watch() noexcept {
+    if (watch_ != nullptr && watch_->running == &*run_)
+      watch_->running = nullptr;
+  }
 
   // Constructs the reply in place: a prvalue argument is not moved.
   template <class Make>
@@ -204,6 +230,8 @@ private:
   command_counters* counters_ = nullptr;
   std::uint64_t started_ = 0;
   task<reply> running_;
+  // A coroutine handler's chain under a watch, made when it starts.
+  std::optional<handler_watch::handler_run> run_;
   std::exception_ptr failure_;
   // A writing handler's output and encoding (out_ null: build value_).
   output_buffer* out_;
