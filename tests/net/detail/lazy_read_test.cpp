@@ -44,6 +44,39 @@ using lazy = coronet::detail::lazy_read<coronet::read_buffer>;
 
 std::string_view view(coronet::read_buffer& in) { return {in.data().data(), in.data().size()}; }
 
+// What read_while_sending saw.
+struct waited_read {
+  std::size_t n = 0;
+  std::error_code ec;
+  // in.capacity() while the read waited.
+  std::size_t held_while_waiting = 0;
+};
+
+// Starts a lazy read from p.server into `in` (committing what it reads); once it waits,
+// notes what `in` holds, then `act()`s (sends bytes, closes) on the other side.
+template <class Act>
+task<waited_read> read_while(connected_pair& p, coronet::read_buffer& in, Act act) {
+  waited_read r;
+  bool waiting = false;
+  auto reader = [&]() -> task<void> {
+    waiting = true;
+    r.n = co_await lazy(p.server.native(), in, 1024, &r.ec);
+    in.commit(r.n);
+  };
+  auto actor = [&]() -> task<void> {
+    co_await wait_until([&] { return waiting; });
+    r.held_while_waiting = in.capacity();
+    co_await act();
+  };
+  co_await coronet::with_timeout(coronet::when_all(reader(), actor()), 5s);
+  co_return r;
+}
+
+// read_while, sending `bytes` from p.client.
+task<waited_read> read_while_sending(connected_pair& p, coronet::read_buffer& in, std::string bytes) {
+  co_return co_await read_while(p, in, [&]() -> task<void> { co_await p.client.write_all(asio::buffer(bytes)); });
+}
+
 }  // namespace
 
 TEST_CASE("a lazy read holds no buffer while it waits, then reads what arrives into one", "[lazy_read]") {
@@ -51,27 +84,12 @@ TEST_CASE("a lazy read holds no buffer while it waits, then reads what arrives i
   coronet::sync_wait(ctx, [&]() -> task<void> {
     connected_pair p = co_await make_pair(ctx);
     coronet::read_buffer in;
-    bool waiting = false;
-    std::size_t n = 0;
-    std::error_code ec;
-    std::size_t held_while_waiting = 1;
-    auto reader = [&]() -> task<void> {
-      waiting = true;
-      n = co_await lazy(p.server.native(), in, 1024, &ec);
-      in.commit(n);
-      waiting = false;
-    };
-    auto writer = [&]() -> task<void> {
-      co_await wait_until([&] { return waiting; });
-      // The read tried the socket once when it started (nothing there) and gave the
-      // buffer it took for that back.
-      held_while_waiting = in.capacity();
-      co_await p.client.write_all(asio::buffer(std::string("PING\r\n")));
-    };
-    co_await coronet::with_timeout(coronet::when_all(reader(), writer()), 5s);
-    CHECK(held_while_waiting == 0);
-    CHECK_FALSE(ec);
-    CHECK(n == 6);
+    const waited_read r = co_await read_while_sending(p, in, "PING\r\n");
+    // The read tried the socket once when it started (nothing there) and gave the buffer
+    // it took for that back.
+    CHECK(r.held_while_waiting == 0);
+    CHECK_FALSE(r.ec);
+    CHECK(r.n == 6);
     CHECK(view(in) == "PING\r\n");
     CHECK(in.capacity() == 256);
   }());
@@ -90,21 +108,9 @@ TEST_CASE("a lazy read of bytes already there completes with them; a partial mes
     CHECK(n == 7);
     in.consume(4);
     // The next read waits with the unconsumed "$4\r" kept where it is.
-    bool waiting = false;
-    std::size_t held_while_waiting = 0;
-    auto reader = [&]() -> task<void> {
-      waiting = true;
-      n = co_await lazy(p.server.native(), in, 1024, nullptr);
-      in.commit(n);
-    };
-    auto writer = [&]() -> task<void> {
-      co_await wait_until([&] { return waiting; });
-      held_while_waiting = in.capacity();
-      co_await p.client.write_all(asio::buffer(std::string("\nPING\r\n")));
-    };
-    co_await coronet::with_timeout(coronet::when_all(reader(), writer()), 5s);
-    CHECK(held_while_waiting == 256);
-    CHECK(n == 7);
+    const waited_read r = co_await read_while_sending(p, in, "\nPING\r\n");
+    CHECK(r.held_while_waiting == 256);
+    CHECK(r.n == 7);
     CHECK(view(in) == "$4\r\nPING\r\n");
   }());
 }
@@ -178,18 +184,12 @@ TEST_CASE("closing the socket aborts a waiting lazy read with operation_aborted"
   coronet::sync_wait(ctx, [&]() -> task<void> {
     connected_pair p = co_await make_pair(ctx);
     coronet::read_buffer in;
-    bool waiting = false;
-    std::error_code ec;
-    auto reader = [&]() -> task<void> {
-      waiting = true;
-      co_await lazy(p.server.native(), in, 1024, &ec);
-    };
-    auto closer = [&]() -> task<void> {
-      co_await wait_until([&] { return waiting; });
+    const waited_read r = co_await read_while(p, in, [&]() -> task<void> {
       p.server.close();
-    };
-    co_await coronet::with_timeout(coronet::when_all(reader(), closer()), 5s);
-    CHECK(ec == asio::error::operation_aborted);
+      co_return;
+    });
+    CHECK(r.ec == asio::error::operation_aborted);
+    CHECK(r.n == 0);
   }());
 }
 
@@ -227,22 +227,9 @@ TEST_CASE("on an io_uring ring a lazy read takes its buffer up front and reads a
     connected_pair p = co_await make_pair(ctx);
     p.server.native().use_ring(ring);
     coronet::read_buffer in;
-    bool waiting = false;
-    std::size_t held_while_waiting = 0;
-    std::size_t n = 0;
-    auto reader = [&]() -> task<void> {
-      waiting = true;
-      n = co_await lazy(p.server.native(), in, 1024, nullptr);
-      in.commit(n);
-    };
-    auto writer = [&]() -> task<void> {
-      co_await wait_until([&] { return waiting; });
-      held_while_waiting = in.capacity();
-      co_await p.client.write_all(asio::buffer(std::string("PING\r\n")));
-    };
-    co_await coronet::with_timeout(coronet::when_all(reader(), writer()), 5s);
-    CHECK(held_while_waiting == 256);
-    CHECK(n == 6);
+    const waited_read r = co_await read_while_sending(p, in, "PING\r\n");
+    CHECK(r.held_while_waiting == 256);
+    CHECK(r.n == 6);
     CHECK(view(in) == "PING\r\n");
   }());
 }
