@@ -197,13 +197,39 @@ TEST_CASE("release gives the memory back only while nothing is unconsumed", "[re
   CHECK(in.capacity() == 0);
   CHECK(in.size() == 0);
   CHECK(in.data().empty());
-  // Growth is forgotten: the next read takes initial_size again.
+  // The last read did not fill the buffer: the next one takes initial_size.
   std::size_t next = 0;
   CHECK(fill_room(in, 1024, next) == 64);
   CHECK(holds_pattern(in, 0));
   in.release();  // unconsumed bytes: nothing happens
   CHECK(in.capacity() == 64);
   CHECK(holds_pattern(in, 0));
+}
+
+TEST_CASE("after a read that filled it, a released buffer comes back at the size it would have grown to",
+          "[read_buffer]") {
+  coronet::read_buffer in(64, 256);
+  std::size_t next = 0;
+  CHECK(fill_room(in, 1024, next) == 64);  // filled: a burst
+  in.consume(in.size());
+  in.release();
+  CHECK(in.capacity() == 0);
+  CHECK(fill_room(in, 1024, next) == 128);  // not 64 again
+  in.consume(in.size());
+  in.release();
+  CHECK(fill_room(in, 1024, next) == 256);
+  in.consume(in.size());
+  in.release();
+  CHECK(fill_room(in, 1024, next) == 256);  // max_chunk: no further
+  in.consume(in.size());
+  // A read that leaves room: the burst is over, back to initial_size.
+  const asio::mutable_buffer room = in.prepare(1024);
+  CHECK(room.size() == 256);
+  std::memcpy(room.data(), "x", 1);
+  in.commit(1);
+  in.consume(1);
+  in.release();
+  CHECK(in.prepare(1024).size() == 64);
 }
 
 TEST_CASE("a moved read_buffer takes the bytes and leaves an empty one", "[read_buffer]") {

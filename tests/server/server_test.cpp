@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "coronet/net/timeout.hpp"
 #include "coronet/net/timer.hpp"
 #include "support/blocking_peer.hpp"
 #include "support/eventually.hpp"
@@ -723,6 +724,34 @@ TEST_CASE("server::spawn: a task that ignores cancellation is abandoned at drain
   const auto took = steady::now() - start;
   CHECK(took >= 100ms);
   CHECK(took < 3s);  // drain_timeout plus the pool's grace for cancelled tasks
+}
+
+TEST_CASE("a coroutine handler that ignores cancellation inside with_timeout is abandoned at drain_timeout",
+          "[server][drain]") {
+  auto o = test_options();
+  o.drain_timeout = 100ms;
+  coronet::router r;
+  background_state st;
+  r.add(
+      "stuck", "waits inside with_timeout, ignoring the first cancellation",
+      [&st](coronet::request&) -> coronet::task<coronet::reply> {
+        co_await coronet::with_timeout(long_wait(st, true), 1h);
+        co_return coronet::reply::text("OK");
+      },
+      coronet::arity::exactly(0));
+  coronet::server srv(r, o);
+  int rc = -1;
+  std::thread serving([&] { rc = srv.run(); });
+  peer p(srv.port());
+  p.send("stuck\r\n");
+  REQUIRE(eventually([&] { return st.started == 1; }));
+  // The drain's forced close cancels the handler once; it waits on, and is destroyed
+  // suspended with the worker's io_context (its with_timeout branch then clears its
+  // cancellation handler from the handler's chain, which must still be there).
+  srv.stop();
+  serving.join();
+  CHECK(rc == 0);
+  CHECK(st.cancelled == 1);
 }
 
 TEST_CASE("server::spawn from outside the workers: runs on worker 0 once run() starts; on_stop runs once",

@@ -3,6 +3,7 @@
 #include "coronet/command/connection.hpp"
 
 #include <exception>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -13,14 +14,23 @@ namespace coronet {
 
 connection::connection() = default;
 
+connection::extras::extras() noexcept = default;
+connection::extras::~extras() = default;
+
+connection::extras& connection::more() {
+  if (!extras_)
+    extras_ = std::make_unique<extras>();
+  return *extras_;
+}
+
 connection::~connection() { run_close_hooks(); }
 
 void connection::run_close_hooks() noexcept {
   // Taken out first: a hook that adds a hook, or runs the hooks again, never
   // sees one run twice.
-  while (!close_hooks_.empty()) {
-    std::vector<std::function<void(connection&)>> hooks = std::move(close_hooks_);
-    close_hooks_.clear();
+  while (extras_ && !extras_->close_hooks.empty()) {
+    std::vector<std::function<void(connection&)>> hooks = std::move(extras_->close_hooks);
+    extras_->close_hooks.clear();
     for (auto& hook : hooks) {
       try {
         hook(*this);
@@ -34,12 +44,18 @@ void connection::run_close_hooks() noexcept {
 }
 
 void connection::begin_transaction() {
-  if (!transaction_)
-    transaction_ = std::make_unique<detail::transaction>();
+  extras& e = more();
+  if (!e.transaction)
+    e.transaction = std::make_unique<detail::transaction>();
 }
 
-void connection::discard_transaction() noexcept { transaction_.reset(); }
+void connection::discard_transaction() noexcept {
+  if (extras_)
+    extras_->transaction.reset();
+}
 
-std::unique_ptr<detail::transaction> connection::take_transaction() noexcept { return std::move(transaction_); }
+std::unique_ptr<detail::transaction> connection::take_transaction() noexcept {
+  return extras_ ? std::move(extras_->transaction) : nullptr;
+}
 
 }  // namespace coronet

@@ -25,8 +25,9 @@ namespace coronet::detail {
 // handler runs in a chain of its own, so that a request timeout or a forced
 // close cancels the handler alone; abandoning it abandons the session. That
 // chain and its cancellation signal are made by the call that runs a
-// coroutine handler (its dispatch_awaiter), not kept here: an idle
-// connection holds a pointer to them, not their 100-odd bytes.
+// coroutine handler (its dispatch_awaiter), not kept here: a RESP or line
+// connection waiting for a request holds a pointer to them, not their 100-odd
+// bytes (the HTTP and raw loops keep their session_call in their own frame).
 struct handler_watch {
   struct handler_chain : chain_context {
     chain_context* parent = nullptr;
@@ -229,9 +230,11 @@ private:
   // when routing found its command.
   command_counters* counters_ = nullptr;
   std::uint64_t started_ = 0;
-  task<reply> running_;
-  // A coroutine handler's chain under a watch, made when it starts.
+  // A coroutine handler's chain under a watch, made when it starts. Declared before
+  // running_, so destroyed after it: a handler frame destroyed suspended (abandoned)
+  // still clears its cancellation handlers from this chain's signal.
   std::optional<handler_watch::handler_run> run_;
+  task<reply> running_;
   std::exception_ptr failure_;
   // A writing handler's output and encoding (out_ null: build value_).
   output_buffer* out_;

@@ -20,7 +20,7 @@ namespace coronet::detail {
 namespace {
 
 thread_local const stream_worker* this_thread_worker = nullptr;
-log_limiter out_of_memory_log;
+log_limiter setup_failure_log;
 
 task<void> join_background(stream_worker& w) { co_await w.background->join(); }
 
@@ -97,12 +97,14 @@ void stream_runtime::take_connection(stream_worker& w, std::size_t listener, tcp
   const std::uint64_t id = next_id.fetch_add(1, std::memory_order_relaxed) + 1;
   try {
     connections.spawn(run_stream_connection(w, std::move(sock), id, listener));
-  } catch (const std::bad_alloc&) {
-    // No memory for this connection (its writer, its frame): it is closed unserved (what was
-    // made is destroyed with the socket) and accepting goes on.
+  } catch (const std::exception& e) {
+    // No memory for this connection (its writer, its frame), or no TLS session for it
+    // (SSL_new, ALPN): it is closed unserved (what was made is destroyed with the socket)
+    // and accepting goes on.
     connections_now.fetch_sub(1, std::memory_order_relaxed);
     w.connections_rejected.add();
-    out_of_memory_log.log(log_level::error, "stream_server: out of memory; a new connection was closed unserved");
+    setup_failure_log.log(log_level::error,
+                          std::string("stream_server: a new connection was closed unserved: ") + e.what());
   }
 }
 

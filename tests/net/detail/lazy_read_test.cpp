@@ -215,6 +215,22 @@ TEST_CASE("destroying the io_context frees a task suspended on a lazy read", "[l
   CHECK(destroyed == 1);
 }
 
+TEST_CASE("lazy reads on io_contexts made one after another each reach their own reactor", "[lazy_read][lifetime]") {
+  // Each io_context is likely made where the last one was: nothing of the last one's
+  // reactor may be used again.
+  for (int round = 0; round < 3; ++round) {
+    asio::io_context ctx(1);
+    coronet::sync_wait(ctx, [&]() -> task<void> {
+      connected_pair p = co_await make_pair(ctx);
+      coronet::read_buffer in;
+      const waited_read r = co_await read_while_sending(p, in, "PING\r\n");
+      CHECK(r.held_while_waiting == 0);
+      CHECK(r.n == 6);
+      CHECK(view(in) == "PING\r\n");
+    }());
+  }
+}
+
 TEST_CASE("on an io_uring ring a lazy read takes its buffer up front and reads as the socket's", "[lazy_read][uring]") {
   if (const char* why = coronet::detail::uring::unavailable_reason()) {
     WARN("no io_uring transport here: " << why);

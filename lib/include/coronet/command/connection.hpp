@@ -144,7 +144,9 @@ public:
   /// `connection`. Never throws.
   template <class T>
   T* find_state() noexcept {
-    for (const user_state& s : states_)
+    if (!extras_)
+      return nullptr;
+    for (const user_state& s : extras_->states)
       if (s.type == std::type_index(typeid(T)))
         return static_cast<T*>(s.value.get());
     return nullptr;
@@ -171,21 +173,25 @@ public:
   T& set_state(Args&&... args) {
     std::shared_ptr<void> made = std::make_shared<T>(std::forward<Args>(args)...);
     T* value = static_cast<T*>(made.get());
-    for (user_state& s : states_)
+    std::vector<user_state>& states = more().states;
+    for (user_state& s : states)
       if (s.type == std::type_index(typeid(T))) {
         s.value = std::move(made);
         return *value;
       }
-    states_.push_back(user_state{std::type_index(typeid(T)), std::move(made)});
+    states.push_back(user_state{std::type_index(typeid(T)), std::move(made)});
     return *value;
   }
   /// Destroys the user state of type `T`, if there is one. Throws only what
   /// `T`'s destructor throws.
   template <class T>
   void erase_state() {
-    for (auto it = states_.begin(); it != states_.end(); ++it)
+    if (!extras_)
+      return;
+    std::vector<user_state>& states = extras_->states;
+    for (auto it = states.begin(); it != states.end(); ++it)
       if (it->type == std::type_index(typeid(T))) {
-        states_.erase(it);
+        states.erase(it);
         return;
       }
   }
@@ -197,7 +203,7 @@ public:
   /// valid; its reply can no longer be sent). An exception from a hook is
   /// logged at `log_level::error` and the next hooks still run. A hook added
   /// while the hooks run also runs. Throws `std::bad_alloc` only.
-  void on_close(std::function<void(connection&)> hook) { close_hooks_.push_back(std::move(hook)); }
+  void on_close(std::function<void(connection&)> hook) { more().close_hooks.push_back(std::move(hook)); }
   /// Runs, in order, the close hooks added and not run yet; the server's
   /// session calls it as the connection ends (the destructor does too). Never
   /// throws.
@@ -206,7 +212,7 @@ public:
   /// True between `MULTI` and the `EXEC`, `DISCARD` or `RESET` that ends the
   /// transaction: meanwhile a RESP or line session queues the commands that
   /// arrive instead of running them (see docs/guide.md, "Transactions").
-  bool in_transaction() const noexcept { return transaction_ != nullptr; }
+  bool in_transaction() const noexcept { return extras_ != nullptr && extras_->transaction != nullptr; }
   /// Starts a transaction (what `MULTI` does); nothing if one is open.
   /// Throws `std::bad_alloc` only.
   void begin_transaction();
@@ -214,7 +220,7 @@ public:
   /// and `RESET` do); nothing if none is open. Never throws.
   void discard_transaction() noexcept;
   /// For the server's sessions: the open transaction (null if none).
-  detail::transaction* transaction() const noexcept { return transaction_.get(); }
+  detail::transaction* transaction() const noexcept { return extras_ ? extras_->transaction.get() : nullptr; }
   /// For the server's sessions: ends the open transaction and hands it over.
   std::unique_ptr<detail::transaction> take_transaction() noexcept;
 
@@ -225,11 +231,23 @@ private:
     std::shared_ptr<void> value;
   };
 
+  // What few connections use, made at the first use: an idle connection holds a pointer.
+  struct extras {
+    extras() noexcept;
+    ~extras();
+    extras(const extras&) = delete;
+    extras& operator=(const extras&) = delete;
+
+    std::vector<user_state> states;
+    std::vector<std::function<void(connection&)>> close_hooks;
+    std::unique_ptr<detail::transaction> transaction;
+  };
+  // extras_, made if it is not yet. Throws std::bad_alloc.
+  extras& more();
+
   bool close_after_reply_ = false;
   bool drop_reply_ = false;
-  std::vector<user_state> states_;
-  std::vector<std::function<void(connection&)>> close_hooks_;
-  std::unique_ptr<detail::transaction> transaction_;
+  std::unique_ptr<extras> extras_;
 };
 
 }  // namespace coronet

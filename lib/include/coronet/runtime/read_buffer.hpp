@@ -62,8 +62,8 @@ public:
   std::span<char> data() noexcept { return {data_ + begin_, end_ - begin_}; }
   /// Number of unconsumed bytes.
   std::size_t size() const noexcept { return end_ - begin_; }
-  /// Bytes allocated.
-  std::size_t capacity() const noexcept { return capacity_; }
+  /// Bytes allocated (0 after `release`).
+  std::size_t capacity() const noexcept { return data_ != nullptr ? capacity_ : 0; }
 
   /// Drops the first `n` unconsumed bytes (`n <= size()`).
   void consume(std::size_t n) noexcept {
@@ -81,9 +81,10 @@ public:
       end_ -= begin_;
       begin_ = 0;
     }
-    if (capacity_ == 0) {
-      // The first read, or the first after a release: nothing to keep, one pooled block.
-      const std::size_t size = std::min(initial_size_, std::max<std::size_t>(limit, 1));
+    if (data_ == nullptr) {
+      // The first read, or the first after a release: nothing to keep, one pooled block of
+      // the size release() noted, or initial_size.
+      const std::size_t size = capacity_ != 0 ? capacity_ : std::min(initial_size_, std::max<std::size_t>(limit, 1));
       data_ = static_cast<char*>(detail::frame_pool::allocate(size));
       capacity_ = size;
       grow_ = false;
@@ -98,11 +99,15 @@ public:
 
   /// Gives the memory back if no byte is unconsumed (otherwise does
   /// nothing): a connection waiting for its next request then holds none.
-  /// The next `prepare` takes `initial_size` again.
+  /// The next `prepare` takes `initial_size` again, unless the last read
+  /// filled the buffer: then it takes the size the buffer would have grown
+  /// to, so that a peer that sends in bursts keeps being read in large chunks.
   void release() noexcept {
-    if (begin_ != end_)
+    if (begin_ != end_ || data_ == nullptr)
       return;
+    const std::size_t next = grow_ && capacity_ < max_chunk_ ? capacity_ * 2 : grow_ ? capacity_ : 0;
     free_storage();
+    capacity_ = next;
     begin_ = end_ = 0;
     grow_ = false;
   }

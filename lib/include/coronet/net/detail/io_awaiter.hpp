@@ -99,6 +99,19 @@ private:
   std::error_code* ec_ = nullptr;
 };
 
+/// Reports how an operation awaited by a chain with `context` ended, in the form
+/// requested: into `*user_ec`, or thrown (std::system_error) when that is null and
+/// `ec` is an error. An operation cancelled by a with_timeout deadline reports
+/// errc::timeout rather than operation_aborted (`ec` is changed to it).
+inline void report_io_error(std::error_code& ec, const chain_context* context, std::error_code* user_ec) {
+  if (ec && ec == asio::error::operation_aborted && cancelled_by_deadline(context)) [[unlikely]]
+    ec = make_error_code(errc::timeout);
+  if (user_ec != nullptr)
+    *user_ec = ec;
+  else if (ec)
+    throw std::system_error(ec);
+}
+
 /// Base of awaiters for one Asio operation producing a `Result`.
 ///
 /// `Derived` provides `initiate(io_handler<Derived>)`, which starts the
@@ -146,16 +159,8 @@ protected:
   template <class>
   friend class io_handler;
 
-  // Reports the error in the requested form; an operation cancelled by a
-  // with_timeout deadline reports errc::timeout rather than operation_aborted.
-  void finish() {
-    if (ec_ && ec_ == asio::error::operation_aborted && cancelled_by_deadline(context_)) [[unlikely]]
-      ec_ = make_error_code(errc::timeout);
-    if (user_ec_ != nullptr)
-      *user_ec_ = ec_;
-    else if (ec_)
-      throw std::system_error(ec_);
-  }
+  // Reports the error in the requested form (report_io_error).
+  void finish() { report_io_error(ec_, context_, user_ec_); }
 
   std::coroutine_handle<> waiter_{};
   chain_context* context_ = nullptr;

@@ -12,7 +12,6 @@
 #include <concepts>
 #include <coroutine>
 #include <cstddef>
-#include <new>
 #include <system_error>
 
 // io_context first: Asio's detail headers below need what it declares.
@@ -23,11 +22,16 @@
 #include <asio/detail/reactor_op.hpp>
 #include <asio/detail/socket_ops.hpp>
 #include <asio/error.hpp>
+#include <asio/version.hpp>
 
 #include "coronet/net/detail/io_awaiter.hpp"
 #include "coronet/net/detail/ring_transport.hpp"
 
-#if defined(ASIO_HAS_EPOLL) && !defined(ASIO_HAS_IO_URING_AS_DEFAULT) && !defined(ASIO_HAS_IOCP)
+// The reactor operation is written against Asio 1.22's reactor (reactor_op, start_op,
+// cancel_ops_by_key, which are not Asio's API): with another version, or another reactor,
+// the space is taken up front and the socket's ordinary read runs.
+#if defined(ASIO_HAS_EPOLL) && !defined(ASIO_HAS_IO_URING_AS_DEFAULT) && !defined(ASIO_HAS_IOCP) && \
+    ASIO_VERSION >= 102200 && ASIO_VERSION < 102300
 #define CORONET_DETAIL_REACTOR_READS 1
 #else
 #define CORONET_DETAIL_REACTOR_READS 0
@@ -35,8 +39,9 @@
 
 namespace coronet::detail {
 
-/// What a `lazy_read` reads into: `prepare(limit)` gives room (it may allocate, and throw
-/// `std::bad_alloc`); `release()` gives the memory back if it holds no unconsumed byte.
+/// What a `lazy_read` reads into: `prepare(limit)` gives room (it may allocate; it may
+/// throw only `std::bad_alloc`); `release()` gives the memory back if it holds no
+/// unconsumed byte.
 /// `coronet::read_buffer` is one.
 template <class Space>
 concept read_space = requires(Space& s, std::size_t limit) {
@@ -45,55 +50,96 @@ concept read_space = requires(Space& s, std::size_t limit) {
 };
 
 #if CORONET_DETAIL_REACTOR_READS
-/// The epoll reactor of `ctx` (Asio's service), looked up once per thread and context.
-inline asio::detail::epoll_reactor& reactor_of(asio::execution_context& ctx) {
-  struct cache {
-    asio::execution_context* context;
-    asio::detail::epoll_reactor* reactor;
-  };
-  static constinit thread_local cache last{nullptr, nullptr};
-  if (last.context != &ctx) [[unlikely]]
-    last = {&ctx, &asio::use_service<asio::detail::epoll_reactor>(ctx)};
-  return *last.reactor;
+/// The epoll reactor of `s`'s io_context (Asio's service), looked up at the socket's first
+/// lazy read and kept in the socket (a lookup takes the context's service lock).
+inline asio::detail::epoll_reactor& reactor_of(tcp_transport& s) {
+  void*& cache = s.reactor_cache();
+  if (cache == nullptr) [[unlikely]]
+    cache = &asio::use_service<asio::detail::epoll_reactor>(s.get_executor().context());
+  return *static_cast<asio::detail::epoll_reactor*>(cache);
 }
 #endif
 
-/// Awaiter of one read of at most `limit` bytes into a `read_space`, yielding the count.
-/// Errors as every coronet operation (`io_awaiter`): to `*ec`, or thrown when `ec` is null;
-/// `asio::error::eof` at the end of the stream, `asio::error::no_memory` when the space
-/// could not be taken. Room for 0 bytes (`limit` bytes are held) completes with 0.
-template <read_space Space>
-class lazy_read : public io_awaiter<lazy_read<Space>, std::size_t> {
-  using base = io_awaiter<lazy_read<Space>, std::size_t>;
+#if CORONET_DETAIL_REACTOR_READS
+// Where a lazy read's outcome is kept: in the reactor operation it is.
+using lazy_read_base = asio::detail::reactor_op;
+#else
+// Where a lazy read's outcome is kept (the names of Asio's reactor_op).
+struct lazy_read_base {
+  asio::error_code ec_{};
+  std::size_t bytes_transferred_ = 0;
+};
+#endif
 
+/// Awaiter of one read of at most `limit` bytes into a `read_space`, yielding the count.
+/// Errors as every coronet operation (`report_io_error`): to `*ec`, or thrown when `ec` is
+/// null; `asio::error::eof` at the end of the stream. Room for 0 bytes (`limit` bytes are
+/// held) completes with 0. The caller commits what was read (`read_buffer::commit`).
+/// When the space cannot be taken: on Asio's reactor, where it is taken when data is
+/// there, the read fails with `asio::error::no_memory`; on a ring, where it is taken when
+/// the read starts, `co_await` throws `std::bad_alloc`.
+///
+/// On Asio's epoll reactor the awaiter is itself the reactor operation (no allocation per
+/// read); its outcome is kept in the operation's `ec_` and `bytes_transferred_`.
+template <read_space Space>
+class lazy_read : private lazy_read_base {
 public:
   /// The read from `socket` into `space`; neither may move or go away until it completes.
   lazy_read(tcp_transport& socket, Space& space, std::size_t limit, std::error_code* ec) noexcept
-      : base(ec), socket_(socket), space_(space), limit_(limit) {}
+#if CORONET_DETAIL_REACTOR_READS
+      : reactor_op(no_error, &lazy_read::perform_read, &lazy_read::complete_read),
+        user_ec_(ec),
+#else
+      : user_ec_(ec),
+#endif
+        socket_(socket),
+        space_(space),
+        limit_(limit) {
+  }
   lazy_read(const lazy_read&) = delete;
   lazy_read& operator=(const lazy_read&) = delete;
+
+  /// Never ready: the read is tried when it starts (the reactor tries every read first).
+  bool await_ready() const noexcept { return false; }
 
   /// Starts the read; the coroutine resumes when it completes.
   template <class Promise>
   void await_suspend(std::coroutine_handle<Promise> h) {
+    waiter_ = h;
+    context_ = context_of(h);
+    const asio::cancellation_slot slot = context_ != nullptr ? context_->slot : asio::cancellation_slot{};
 #if CORONET_DETAIL_REACTOR_READS
     if (!socket_.on_ring()) {
-      this->waiter_ = h;
-      this->context_ = context_of(h);
-      start_on_reactor(this->context_ != nullptr ? this->context_->slot : asio::cancellation_slot{});
+      start_on_reactor(slot);
       return;
     }
 #endif
-    base::await_suspend(h);
+    // On a ring, or another reactor: the space is taken now, and the socket's read runs.
+    const initiation_scope initiating(this);
+    socket_.async_read_some(space_.prepare(limit_), io_handler<lazy_read>{this, slot});
   }
 
-  /// The read on a ring or another reactor: the space is taken now (called by
-  /// `io_awaiter::await_suspend`).
-  void initiate(io_handler<lazy_read> h) { socket_.async_read_some(space_.prepare(limit_), std::move(h)); }
+  /// The count read; reports an error as described above.
+  std::size_t await_resume() {
+    report_io_error(this->ec_, context_, user_ec_);
+    return this->bytes_transferred_;
+  }
 
 private:
+  template <class>
+  friend class io_handler;
+
+  // The completion of the socket's read (io_handler, on a ring).
+  void complete(std::error_code ec, std::size_t n) noexcept {
+    this->ec_ = ec;
+    this->bytes_transferred_ = n;
+  }
+
 #if CORONET_DETAIL_REACTOR_READS
   using reactor = asio::detail::epoll_reactor;
+
+  // Made once: a default-constructed error_code calls std::system_category() each time.
+  static inline const asio::error_code no_error{};
 
   // Installed in the chain's cancellation slot while the read waits: cancels it as Asio's
   // own reactor operations are cancelled (the key is this object's address).
@@ -108,74 +154,63 @@ private:
     }
   };
 
-  struct operation final : asio::detail::reactor_op {
-    explicit operation(lazy_read& a) noexcept
-        : reactor_op(no_error, &lazy_read::perform_read, &lazy_read::complete_read), owner(a) {}
-    lazy_read& owner;
-  };
-  // Made once: a default-constructed error_code calls std::system_category() each time.
-  static inline const asio::error_code no_error{};
-
   // The reactor's step: take the space and receive into it (called with the descriptor's
   // lock held, on the thread that runs the io_context).
-  static asio::detail::reactor_op::status perform_read(asio::detail::reactor_op* base_op) {
-    auto* op = static_cast<operation*>(base_op);
+  static asio::detail::reactor_op::status perform_read(asio::detail::reactor_op* op) {
+    auto& self = *static_cast<lazy_read*>(op);
     asio::mutable_buffer room;
     try {
-      room = op->owner.space_.prepare(op->owner.limit_);
-    } catch (const std::bad_alloc&) {
-      op->ec_ = asio::error::no_memory;
-      return asio::detail::reactor_op::done;
+      room = self.space_.prepare(self.limit_);
+    } catch (...) {
+      // Nothing may unwind through the reactor, which holds the descriptor's lock.
+      self.ec_ = asio::error::no_memory;
+      return done;
     }
     if (room.size() == 0)
-      return asio::detail::reactor_op::done;
-    if (!asio::detail::socket_ops::non_blocking_recv1(op->owner.socket_.reactor_state().socket_, room.data(), room.size(), 0, true, op->ec_,
-                                                      op->bytes_transferred_)) {
+      return done;
+    if (!asio::detail::socket_ops::non_blocking_recv1(self.socket_.reactor_state().socket_, room.data(), room.size(),
+                                                      0, true, self.ec_, self.bytes_transferred_)) {
       // Nothing to read yet: no memory is held while the connection waits.
-      op->owner.space_.release();
-      return asio::detail::reactor_op::not_done;
+      self.space_.release();
+      return not_done;
     }
     // The end of the stream is done and exhausted, as for Asio's receive.
-    return op->bytes_transferred_ == 0 ? asio::detail::reactor_op::done_and_exhausted
-                                       : asio::detail::reactor_op::done;
+    return self.bytes_transferred_ == 0 ? done_and_exhausted : done;
   }
 
   // The completion, run by the io_context; `io` is null when the operation is destroyed
   // unrun (its io_context is going away): the suspended chain is then abandoned, as when an
   // Asio handler is destroyed uncalled.
-  static void complete_read(void* io, asio::detail::scheduler_operation* base_op, const asio::error_code&, std::size_t) {
-    auto* op = static_cast<operation*>(base_op);
-    lazy_read& a = op->owner;
+  static void complete_read(void* io, asio::detail::scheduler_operation* op, const asio::error_code&, std::size_t) {
+    auto& self = *static_cast<lazy_read*>(static_cast<asio::detail::reactor_op*>(op));
     // The chain's slot, where start_on_reactor installed the handler if it was connected.
-    if (a.context_ != nullptr && a.context_->slot.is_connected())
-      a.context_->slot.clear();
+    if (self.context_ != nullptr && self.context_->slot.is_connected())
+      self.context_->slot.clear();
     if (io == nullptr) {
-      abandon_chain(a.context_);
+      abandon_chain(self.context_);
       return;
     }
-    a.ec_ = op->ec_;
-    a.result_ = op->bytes_transferred_;
     tl_inline_completions = 0;
-    a.waiter_.resume();
+    self.waiter_.resume();
   }
 
   void start_on_reactor(asio::cancellation_slot slot) {
     auto& state = socket_.reactor_state();
-    reactor& r = reactor_of(socket_.get_executor().context());
-    if (slot.is_connected()) {
-      op_.cancellation_key_ = &slot.emplace<cancel_read>(&r, &state.reactor_data_, state.socket_);
-    }
+    reactor& r = reactor_of(socket_);
+    if (slot.is_connected())
+      cancellation_key_ = &slot.emplace<cancel_read>(&r, &state.reactor_data_, state.socket_);
     if ((state.state_ & asio::detail::socket_ops::internal_non_blocking) == 0 &&
-        !asio::detail::socket_ops::set_internal_non_blocking(state.socket_, state.state_, true, op_.ec_)) {
-      r.post_immediate_completion(&op_, false);
+        !asio::detail::socket_ops::set_internal_non_blocking(state.socket_, state.state_, true, this->ec_)) {
+      r.post_immediate_completion(this, false);
       return;
     }
-    r.start_op(reactor::read_op, state.socket_, state.reactor_data_, &op_, false, true);
+    r.start_op(reactor::read_op, state.socket_, state.reactor_data_, this, false, true);
   }
-
-  operation op_{*this};
 #endif
 
+  std::coroutine_handle<> waiter_{};
+  chain_context* context_ = nullptr;
+  std::error_code* user_ec_;
   tcp_transport& socket_;
   Space& space_;
   std::size_t limit_;

@@ -122,6 +122,9 @@ public:
   /// Asio's state of this socket for its reactor (descriptor, flags, reactor data), for the
   /// reactor operations coronet starts itself (`lazy_read`); used only while not on a ring.
   auto& reactor_state() noexcept { return impl_.get_implementation(); }
+  /// Where `lazy_read` keeps Asio's reactor of this socket's io_context once it looked it up
+  /// (opaque here); null until then. It moves with the socket, as the executor does.
+  void*& reactor_cache() noexcept { return reactor_cache_; }
 
   /// As Asio's, through the ring when one is attached (any completion token).
   template <class MutableBufferSequence, class Token>
@@ -234,6 +237,7 @@ private:
   // Takes over `other`'s ring and operations in flight (its Asio socket has moved already).
   void take(tcp_transport& other) noexcept {
     ring_ = other.ring_;
+    reactor_cache_ = other.reactor_cache_;
     reading_ = std::exchange(other.reading_, nullptr);
     writing_ = std::exchange(other.writing_, nullptr);
     for (uring::stream_op** op : {&reading_, &writing_})
@@ -269,6 +273,8 @@ private:
   }
 
   uring::service* ring_ = nullptr;
+  // See reactor_cache().
+  void* reactor_cache_ = nullptr;
   // The ring's read and write in flight, for close(); null when none.
   uring::stream_op* reading_ = nullptr;
   uring::stream_op* writing_ = nullptr;
