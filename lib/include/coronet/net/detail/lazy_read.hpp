@@ -144,6 +144,8 @@ private:
   // Installed in the chain's cancellation slot while the read waits: cancels it as Asio's
   // own reactor operations are cancelled (the key is this object's address).
   struct cancel_read {
+    cancel_read(reactor* reactor_ptr, reactor::per_descriptor_data* d, asio::detail::socket_type s) noexcept
+        : r(reactor_ptr), data(d), fd(s) {}
     reactor* r;
     reactor::per_descriptor_data* data;
     asio::detail::socket_type fd;
