@@ -14,9 +14,6 @@ namespace coronet {
 
 connection::connection() = default;
 
-connection::extras::extras() noexcept = default;
-connection::extras::~extras() = default;
-
 connection::extras& connection::more() {
   if (!extras_)
     extras_ = std::make_unique<extras>();
@@ -44,18 +41,12 @@ void connection::run_close_hooks() noexcept {
 }
 
 void connection::begin_transaction() {
-  extras& e = more();
-  if (!e.transaction)
-    e.transaction = std::make_unique<detail::transaction>();
+  if (!transaction_)
+    transaction_ = std::make_unique<detail::transaction>();
 }
 
-void connection::discard_transaction() noexcept {
-  if (extras_)
-    extras_->transaction.reset();
-}
+void connection::discard_transaction() noexcept { transaction_.reset(); }
 
-std::unique_ptr<detail::transaction> connection::take_transaction() noexcept {
-  return extras_ ? std::move(extras_->transaction) : nullptr;
-}
+std::unique_ptr<detail::transaction> connection::take_transaction() noexcept { return std::move(transaction_); }
 
 }  // namespace coronet

@@ -212,7 +212,7 @@ public:
   /// True between `MULTI` and the `EXEC`, `DISCARD` or `RESET` that ends the
   /// transaction: meanwhile a RESP or line session queues the commands that
   /// arrive instead of running them (see docs/guide.md, "Transactions").
-  bool in_transaction() const noexcept { return extras_ != nullptr && extras_->transaction != nullptr; }
+  bool in_transaction() const noexcept { return transaction_ != nullptr; }
   /// Starts a transaction (what `MULTI` does); nothing if one is open.
   /// Throws `std::bad_alloc` only.
   void begin_transaction();
@@ -220,7 +220,7 @@ public:
   /// and `RESET` do); nothing if none is open. Never throws.
   void discard_transaction() noexcept;
   /// For the server's sessions: the open transaction (null if none).
-  detail::transaction* transaction() const noexcept { return extras_ ? extras_->transaction.get() : nullptr; }
+  detail::transaction* transaction() const noexcept { return transaction_.get(); }
   /// For the server's sessions: ends the open transaction and hands it over.
   std::unique_ptr<detail::transaction> take_transaction() noexcept;
 
@@ -233,14 +233,8 @@ private:
 
   // What few connections use, made at the first use: an idle connection holds a pointer.
   struct extras {
-    extras() noexcept;
-    ~extras();
-    extras(const extras&) = delete;
-    extras& operator=(const extras&) = delete;
-
     std::vector<user_state> states;
     std::vector<std::function<void(connection&)>> close_hooks;
-    std::unique_ptr<detail::transaction> transaction;
   };
   // extras_, made if it is not yet. Throws std::bad_alloc.
   extras& more();
@@ -248,6 +242,8 @@ private:
   bool close_after_reply_ = false;
   bool drop_reply_ = false;
   std::unique_ptr<extras> extras_;
+  // Not in extras_: the session tests it for every request.
+  std::unique_ptr<detail::transaction> transaction_;
 };
 
 }  // namespace coronet
