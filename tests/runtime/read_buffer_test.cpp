@@ -222,6 +222,15 @@ TEST_CASE("after a read that filled it, a released buffer comes back at the size
   in.release();
   CHECK(fill_room(in, 1024, next) == 256);  // max_chunk: no further
   in.consume(in.size());
+  in.release();
+  // As a lazy read does it: prepare (here the filled buffer grows), nothing to read, release.
+  coronet::read_buffer lazy(64, 1024);
+  CHECK(fill_room(lazy, 1024, next) == 64);
+  lazy.consume(lazy.size());
+  CHECK(lazy.prepare(1024).size() == 128);
+  lazy.release();
+  CHECK(lazy.capacity() == 0);
+  CHECK(lazy.prepare(1024).size() == 128);
   // A read that leaves room: the burst is over, back to initial_size.
   const asio::mutable_buffer room = in.prepare(1024);
   CHECK(room.size() == 256);

@@ -124,7 +124,9 @@ void answer(session& s, Writer& io, const Codec& codec, const reply& rep) {
 // comes from the frame pool per such request: the awaiter and the reply it may build (over
 // 200 bytes) are then not part of every connection's frame.
 template <request_codec Codec, class Writer>
-task<void> answer_declined(session& s, Writer& io, Codec& codec, std::span<const std::string_view> words) {
+// `words` by reference, not as a span: serve_stream's frame would keep the span's copy for
+// the connection's life.
+task<void> answer_declined(session& s, Writer& io, Codec& codec, const std::vector<std::string_view>& words) {
   session_call call(s, words, target_of(codec, io.pending()));
   const reply& rep = co_await call;
   follow_protover(codec, s);
@@ -173,6 +175,8 @@ task<void> serve_stream(server_worker& w, stream_connection<Stream>& c) {
   const std::size_t high_water = w.opts.max_output_bytes / 2;
   const std::size_t query_limit = query_buffer_limit(s, buffer_limit);
   bool input_ended = false;  // the peer finished sending while it was behind
+  // Next to input_ended: the frame keeps each local in its own slot, padded.
+  bool finishing = false;
   Codec codec;
   read_buffer in;
   std::vector<std::string_view> words;
@@ -184,8 +188,7 @@ task<void> serve_stream(server_worker& w, stream_connection<Stream>& c) {
   lazy_resp_subscriber<background_writer<Stream>> subscriber(s, io, Codec::protocol == wire_protocol::resp);
 
   // Every local of this frame lives as long as the connection: the loop keeps few across
-  // its awaits, and the session finishes at one place, after it.
-  bool finishing = false;
+  // its awaits, and the session finishes at one place, after it (`finishing`).
   for (;;) {
     bool progressed = false;  // a request was completed since the last read
     bool behind = false;      // the peer reads its replies slower than it asks

@@ -2,6 +2,7 @@
 #include <exception>
 #include <new>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include <asio/post.hpp>
@@ -21,6 +22,17 @@ namespace {
 
 thread_local const stream_worker* this_thread_worker = nullptr;
 log_limiter setup_failure_log;
+
+// Logs why a new connection could not be set up (at most once a second), without throwing:
+// out of memory, the message itself may not be made.
+void log_setup_failure(const std::exception& e) noexcept {
+  static constexpr std::string_view prefix = "stream_server: a new connection was closed unserved: ";
+  try {
+    setup_failure_log.log(log_level::error, std::string(prefix) + e.what());
+  } catch (const std::bad_alloc&) {
+    setup_failure_log.log(log_level::error, "stream_server: a new connection was closed unserved: out of memory");
+  }
+}
 
 task<void> join_background(stream_worker& w) { co_await w.background->join(); }
 
@@ -103,8 +115,7 @@ void stream_runtime::take_connection(stream_worker& w, std::size_t listener, tcp
     // and accepting goes on.
     connections_now.fetch_sub(1, std::memory_order_relaxed);
     w.connections_rejected.add();
-    setup_failure_log.log(log_level::error,
-                          std::string("stream_server: a new connection was closed unserved: ") + e.what());
+    log_setup_failure(e);
   }
 }
 

@@ -162,12 +162,16 @@ task<void> close_connection(stream_worker& w, stream_connection<Stream>& c, bool
 // run_stream_connection: the socket is not copied into this frame, which lives as long as
 // the connection) and, for TLS, the certificate the stream was made with (a parameter, so
 // it outlives the connection, a local).
+// What a plain TCP connection is given in place of a certificate.
+struct no_certificate {};
 template <class Stream>
-task<void> run_as(stream_worker& w, writer_ptr<Stream> writer,
-                  [[maybe_unused]] std::shared_ptr<asio::ssl::context> certificate, std::uint64_t id,
-                  std::size_t listener) {
+using certificate_of =
+    std::conditional_t<std::is_same_v<Stream, tls::stream>, std::shared_ptr<asio::ssl::context>, no_certificate>;
+
+template <class Stream>
+task<void> run_as(stream_worker& w, writer_ptr<Stream> writer, [[maybe_unused]] certificate_of<Stream> certificate,
+                  std::uint64_t id, std::size_t listener) {
   constexpr bool is_tls = std::is_same_v<Stream, tls::stream>;
-  std::error_code ec;
   stream_connection<Stream> c(std::move(writer));
   c.worker_ = &w;
   c.server_ = &w.rt.owner;
@@ -175,7 +179,11 @@ task<void> run_as(stream_worker& w, writer_ptr<Stream> writer,
   c.listener_ = listener;
   // Written into the connection, not kept in locals: every local of this frame lives as
   // long as the connection.
-  c.local_ = lowest(c.stream()).local_endpoint(ec);
+  {
+    // In a block of its own: a local of the function's scope would stay in the frame.
+    std::error_code ignored;
+    c.local_ = lowest(c.stream()).local_endpoint(ignored);
+  }
   c.peer_ = peer_of(lowest(c.stream()), c.local_);
   c.last_active_ = w.now;
   c.created_ = steady::now();
@@ -191,6 +199,7 @@ task<void> run_as(stream_worker& w, writer_ptr<Stream> writer,
     if (opened) {
       c.in_handshake_ = true;
       c.handshake_since_ = steady::now();
+      std::error_code ec;
       co_await c.stream().handshake(tls::stream::server, ec);
       c.in_handshake_ = false;
       if (ec) {
@@ -250,8 +259,8 @@ task<void> run_stream_connection(stream_worker& w, tcp::socket sock, std::uint64
   // Backend io_uring: its reads and writes are ring requests from here on (the PROXY header's
   // readiness wait and peeks stay Asio's and synchronous calls).
   sock.native().use_ring(w.ring);
-  return run_as<tcp::socket>(w, background_writer<tcp::socket>::create(std::move(sock), &w.bytes_out), nullptr, id,
-                             listener);
+  return run_as<tcp::socket>(w, background_writer<tcp::socket>::create(std::move(sock), &w.bytes_out),
+                             no_certificate{}, id, listener);
 }
 
 task<void> reject_stream_connection(stream_worker& w, tcp::socket sock, std::size_t listener) {

@@ -168,7 +168,8 @@ public:
     return set_state<T>();
   }
   /// Replaces the user state of type `T` with one made from `args`, and
-  /// returns it. Throws as `T`'s constructor, leaving the old value in place.
+  /// returns it. Throws as `T`'s constructor, or `std::bad_alloc`, leaving
+  /// the old value in place.
   template <class T, class... Args>
   T& set_state(Args&&... args) {
     std::shared_ptr<void> made = std::make_shared<T>(std::forward<Args>(args)...);

@@ -39,7 +39,8 @@ public:
         capacity_(std::exchange(other.capacity_, 0)),
         begin_(std::exchange(other.begin_, 0)),
         end_(std::exchange(other.end_, 0)),
-        grow_(std::exchange(other.grow_, false)) {}
+        grow_(std::exchange(other.grow_, false)),
+        grew_(std::exchange(other.grew_, false)) {}
   /// Takes `other`'s bytes, memory and sizes; `other` is left empty.
   read_buffer& operator=(read_buffer&& other) noexcept {
     if (this != &other) {
@@ -51,6 +52,7 @@ public:
       begin_ = std::exchange(other.begin_, 0);
       end_ = std::exchange(other.end_, 0);
       grow_ = std::exchange(other.grow_, false);
+      grew_ = std::exchange(other.grew_, false);
     }
     return *this;
   }
@@ -88,9 +90,11 @@ public:
       data_ = static_cast<char*>(detail::frame_pool::allocate(size));
       capacity_ = size;
       grow_ = false;
+      grew_ = false;
     } else if ((end_ == capacity_ && capacity_ < limit) || (grow_ && capacity_ < max_chunk_)) {
       grow(std::min(capacity_ * 2, std::max(limit, capacity_)));
       grow_ = false;
+      grew_ = true;
     }
     // The room ends `limit` bytes after the first unconsumed one, or at the capacity.
     const std::size_t usable_end = begin_ + std::min(limit, capacity_ - begin_);
@@ -105,17 +109,25 @@ public:
   void release() noexcept {
     if (begin_ != end_ || data_ == nullptr)
       return;
-    const std::size_t next = grow_ && capacity_ < max_chunk_ ? capacity_ * 2 : grow_ ? capacity_ : 0;
+    // The last read filled the buffer: the size it grows to next, already reached if a
+    // prepare since then grew it (a lazy read prepares before it finds nothing to read).
+    std::size_t next = 0;
+    if (grew_)
+      next = capacity_;
+    else if (grow_)
+      next = capacity_ < max_chunk_ ? capacity_ * 2 : capacity_;
     free_storage();
     capacity_ = next;
     begin_ = end_ = 0;
     grow_ = false;
+    grew_ = false;
   }
 
   /// Adds `n` bytes just read into the last `prepare`d space.
   void commit(std::size_t n) noexcept {
     // A read that filled all the room suggests more is queued: read more next time.
     grow_ = n == capacity_ - end_;
+    grew_ = false;
     end_ += n;
   }
 
@@ -137,6 +149,8 @@ private:
   std::size_t begin_ = 0;
   std::size_t end_ = 0;
   bool grow_ = false;
+  // The last prepare grew the buffer, and nothing was committed since.
+  bool grew_ = false;
 };
 
 }  // namespace coronet

@@ -61,12 +61,14 @@ inline asio::detail::epoll_reactor& reactor_of(tcp_transport& s) {
 #endif
 
 #if CORONET_DETAIL_REACTOR_READS
-// Where a lazy read's outcome is kept: in the reactor operation it is.
+/// Where a lazy read's outcome is kept: in the reactor operation it is.
 using lazy_read_base = asio::detail::reactor_op;
 #else
-// Where a lazy read's outcome is kept (the names of Asio's reactor_op).
+/// Where a lazy read's outcome is kept (the names of Asio's reactor_op).
 struct lazy_read_base {
+  /// The read's error, if any.
   asio::error_code ec_{};
+  /// The bytes it read.
   std::size_t bytes_transferred_ = 0;
 };
 #endif
