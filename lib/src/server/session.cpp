@@ -124,9 +124,7 @@ void answer(session& s, Writer& io, const Codec& codec, const reply& rep) {
 // comes from the frame pool per such request: the awaiter and the reply it may build (over
 // 200 bytes) are then not part of every connection's frame.
 template <request_codec Codec, class Writer>
-// `words` by reference, not as a span: serve_stream's frame would keep the span's copy for
-// the connection's life.
-task<void> answer_declined(session& s, Writer& io, Codec& codec, const std::vector<std::string_view>& words) {
+task<void> answer_declined(session& s, Writer& io, Codec& codec, std::span<const std::string_view> words) {
   session_call call(s, words, target_of(codec, io.pending()));
   const reply& rep = co_await call;
   follow_protover(codec, s);
@@ -202,7 +200,10 @@ task<void> serve_stream(server_worker& w, stream_connection<Stream>& c) {
       }
       // Between MULTI and EXEC only: the one test the request path pays for transactions.
       if (!words.empty() && s.conn.in_transaction()) [[unlikely]] {
-        co_await serve_in_transaction(s, io, codec, words);
+        // Made before the await: a temporary of the await's expression (the span of the
+        // words) would keep a slot in this frame for the connection's life.
+        task<void> queued = serve_in_transaction(s, io, codec, words);
+        co_await std::move(queued);
         progressed = true;
       } else if (!words.empty()) {
         if (const direct_outcome d = answer_directly(s, words, target_of(codec, io.pending()));
@@ -213,7 +214,8 @@ task<void> serve_stream(server_worker& w, stream_connection<Stream>& c) {
           else
             drop_answer(s);
         } else {
-          co_await answer_declined(s, io, codec, words);
+          task<void> declined = answer_declined(s, io, codec, words);  // as above
+          co_await std::move(declined);
         }
         progressed = true;
       }

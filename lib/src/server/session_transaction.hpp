@@ -96,15 +96,13 @@ task<void> run_exec(session& s, Writer& io, Codec& codec) {
 
 // One request inside a transaction: queued (`QUEUED`), refused, or run.
 template <request_codec Codec, class Writer>
-// `words` by reference, not as a span: the caller's frame would keep the span's copy for the
-// connection's life.
-task<void> serve_in_transaction(session& s, Writer& io, Codec& codec, const std::vector<std::string_view>& words) {
+task<void> serve_in_transaction(session& s, Writer& io, Codec& codec, std::span<const std::string_view> words) {
   transaction& t = *s.conn.transaction();
   const command* c = s.routes.find(words[0]);
   const std::size_t argc = words.size() - 1;
   reply refusal;
   if (c == nullptr) {
-    refusal = unknown_command_reply(words[0], std::span<const std::string_view>(words).subspan(1));
+    refusal = unknown_command_reply(words[0], words.subspan(1));
   } else if (argc < c->args.min || argc > c->args.max) {
     refusal = wrong_arity_reply(c->name);
   } else if (s.conn.needs_auth() && !has_flags(c->flags, command_flags::noauth)) {
