@@ -173,8 +173,6 @@ task<void> serve_stream(server_worker& w, stream_connection<Stream>& c) {
   const std::size_t high_water = w.opts.max_output_bytes / 2;
   const std::size_t query_limit = query_buffer_limit(s, buffer_limit);
   bool input_ended = false;  // the peer finished sending while it was behind
-  // Next to input_ended: the frame keeps each local in its own slot, padded.
-  bool finishing = false;
   Codec codec;
   read_buffer in;
   std::vector<std::string_view> words;
@@ -186,7 +184,8 @@ task<void> serve_stream(server_worker& w, stream_connection<Stream>& c) {
   lazy_resp_subscriber<background_writer<Stream>> subscriber(s, io, Codec::protocol == wire_protocol::resp);
 
   // Every local of this frame lives as long as the connection: the loop keeps few across
-  // its awaits, and the session finishes at one place, after it (`finishing`).
+  // its awaits, and the session finishes at one place, after it.
+  bool finishing = false;
   for (;;) {
     bool progressed = false;  // a request was completed since the last read
     bool behind = false;      // the peer reads its replies slower than it asks

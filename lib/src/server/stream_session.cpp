@@ -158,16 +158,16 @@ task<void> close_connection(stream_worker& w, stream_connection<Stream>& c, bool
   release_connection(w, c, opened);
 }
 
-// The connection's coroutine, given its writer (made around the accepted socket by
-// run_stream_connection: the socket is not copied into this frame, which lives as long as
-// the connection) and, for TLS, the certificate the stream was made with (a parameter, so
-// it outlives the connection, a local).
 // What a plain TCP connection is given in place of a certificate.
 struct no_certificate {};
 template <class Stream>
 using certificate_of =
     std::conditional_t<std::is_same_v<Stream, tls::stream>, std::shared_ptr<asio::ssl::context>, no_certificate>;
 
+// The connection's coroutine, given its writer (made around the accepted socket by
+// run_stream_connection: the socket is not copied into this frame, which lives as long as
+// the connection) and, for TLS, the certificate the stream was made with (a parameter, so
+// it outlives the connection, a local).
 template <class Stream>
 task<void> run_as(stream_worker& w, writer_ptr<Stream> writer, [[maybe_unused]] certificate_of<Stream> certificate,
                   std::uint64_t id, std::size_t listener) {

@@ -32,27 +32,16 @@ public:
   explicit read_buffer(std::size_t initial_size = 256, std::size_t max_chunk = 64 * 1024) noexcept
       : initial_size_(std::max<std::size_t>(initial_size, 1)), max_chunk_(max_chunk) {}
   /// Takes `other`'s bytes and memory; `other` is left empty.
-  read_buffer(read_buffer&& other) noexcept
-      : data_(std::exchange(other.data_, nullptr)),
-        initial_size_(other.initial_size_),
-        max_chunk_(other.max_chunk_),
-        capacity_(std::exchange(other.capacity_, 0)),
-        begin_(std::exchange(other.begin_, 0)),
-        end_(std::exchange(other.end_, 0)),
-        grow_(std::exchange(other.grow_, false)),
-        grew_(std::exchange(other.grew_, false)) {}
+  read_buffer(read_buffer&& other) noexcept : initial_size_(other.initial_size_), max_chunk_(other.max_chunk_) {
+    take(other);
+  }
   /// Takes `other`'s bytes, memory and sizes; `other` is left empty.
   read_buffer& operator=(read_buffer&& other) noexcept {
     if (this != &other) {
       free_storage();
-      data_ = std::exchange(other.data_, nullptr);
       initial_size_ = other.initial_size_;
       max_chunk_ = other.max_chunk_;
-      capacity_ = std::exchange(other.capacity_, 0);
-      begin_ = std::exchange(other.begin_, 0);
-      end_ = std::exchange(other.end_, 0);
-      grow_ = std::exchange(other.grow_, false);
-      grew_ = std::exchange(other.grew_, false);
+      take(other);
     }
     return *this;
   }
@@ -135,6 +124,15 @@ private:
   // Out of line: it runs rarely, and inlined into callers at -O3 g++ 12 reports
   // a false -Warray-bounds on its copy.
   void grow(std::size_t new_capacity);
+  // Takes `other`'s storage and state (this one holds none), leaving `other` empty.
+  void take(read_buffer& other) noexcept {
+    data_ = std::exchange(other.data_, nullptr);
+    capacity_ = std::exchange(other.capacity_, 0);
+    begin_ = std::exchange(other.begin_, 0);
+    end_ = std::exchange(other.end_, 0);
+    grow_ = std::exchange(other.grow_, false);
+    grew_ = std::exchange(other.grew_, false);
+  }
   void free_storage() noexcept {
     if (data_ != nullptr)
       detail::frame_pool::deallocate(data_, capacity_);

@@ -136,6 +136,9 @@ private:
     this->ec_ = ec;
     this->bytes_transferred_ = n;
   }
+  // The completion of the reactor operation (io_handler, from complete_read): the outcome is
+  // in the operation already.
+  void complete() noexcept {}
 
 #if CORONET_DETAIL_REACTOR_READS
   using reactor = asio::detail::epoll_reactor;
@@ -182,20 +185,16 @@ private:
     return self.bytes_transferred_ == 0 ? done_and_exhausted : done;
   }
 
-  // The completion, run by the io_context; `io` is null when the operation is destroyed
-  // unrun (its io_context is going away): the suspended chain is then abandoned, as when an
-  // Asio handler is destroyed uncalled.
+  // The completion, run by the io_context, through the io_handler every coronet operation
+  // completes with (on the chain's slot, where start_on_reactor installed the cancellation
+  // handler): it clears the slot and resumes the coroutine. `io` is null when the operation
+  // is destroyed unrun (its io_context is going away): the handler is then destroyed
+  // uncalled, which abandons the suspended chain, as for an Asio operation.
   static void complete_read(void* io, asio::detail::scheduler_operation* op, const asio::error_code&, std::size_t) {
     auto& self = *static_cast<lazy_read*>(static_cast<asio::detail::reactor_op*>(op));
-    // The chain's slot, where start_on_reactor installed the handler if it was connected.
-    if (self.context_ != nullptr && self.context_->slot.is_connected())
-      self.context_->slot.clear();
-    if (io == nullptr) {
-      abandon_chain(self.context_);
-      return;
-    }
-    tl_inline_completions = 0;
-    self.waiter_.resume();
+    io_handler<lazy_read> handler(&self, self.context_ != nullptr ? self.context_->slot : asio::cancellation_slot{});
+    if (io != nullptr)
+      handler();
   }
 
   void start_on_reactor(asio::cancellation_slot slot) {
