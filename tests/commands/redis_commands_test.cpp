@@ -112,14 +112,14 @@ TEST_CASE("HELLO's errors are Redis's", "[redis]") {
   CHECK(call(r, {"hello", "3", "setname", "a b"}, &conn) ==
         reply::error_line("ERR Client names cannot contain spaces, newlines or special characters."));
   CHECK(conn.protover == 2);  // nothing changed by a failed HELLO
-  CHECK(conn.name.empty());
+  CHECK(conn.name().empty());
 }
 
 TEST_CASE("HELLO SETNAME names the connection", "[redis]") {
   const coronet::router r = builtins();
   coronet::connection conn;
   CHECK(call(r, {"hello", "3", "SETNAME", "worker-1"}, &conn).kind() == reply_kind::map);
-  CHECK(conn.name == "worker-1");
+  CHECK(conn.name() == "worker-1");
   CHECK(call(r, {"client", "getname"}, &conn) == reply::bulk("worker-1"));
 }
 
@@ -139,8 +139,8 @@ TEST_CASE("CLIENT SETNAME, GETNAME, ID and SETINFO act on this connection", "[re
   CHECK(call(r, {"client", "id"}, &conn) == reply::integer(9));
   CHECK(call(r, {"client", "setinfo", "LIB-NAME", "redis-py"}, &conn) == reply::text("OK"));
   CHECK(call(r, {"client", "setinfo", "lib-ver", "5.0.1"}, &conn) == reply::text("OK"));
-  CHECK(conn.lib_name == "redis-py");
-  CHECK(conn.lib_version == "5.0.1");
+  CHECK(conn.lib_name() == "redis-py");
+  CHECK(conn.lib_version() == "5.0.1");
   CHECK(call(r, {"client", "setinfo", "lib-color", "x"}, &conn) ==
         reply::error_line("ERR Unrecognized option 'lib-color'"));
   CHECK(call(r, {"client", "setinfo", "lib-ver", "1 2"}, &conn) ==
@@ -175,9 +175,9 @@ TEST_CASE("CLIENT INFO and LIST give Redis's line for this connection, verbatim 
   conn.peer = coronet::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 50000);
   conn.local = coronet::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 6379);
   conn.fd = 8;
-  conn.name = "app";
-  conn.lib_name = "go-redis";
-  conn.lib_version = "9.0";
+  conn.set_name("app");
+  conn.set_lib_name("go-redis");
+  conn.set_lib_version("9.0");
   conn.protover = 3;
   conn.created = std::chrono::steady_clock::now() - 5s;
   const std::string tail =
@@ -223,15 +223,15 @@ TEST_CASE("RESET goes back to RESP2 without a name and answers RESET", "[redis]"
   const coronet::router r = builtins();
   coronet::connection conn;
   conn.protover = 3;
-  conn.name = "x";
-  conn.lib_name = "lib";
+  conn.set_name("x");
+  conn.set_lib_name("lib");
   conn.authenticated = true;
   const reply rep = call(r, {"reset"}, &conn);
   CHECK(rep == reply::text("RESET"));
   CHECK(resp(rep, 2) == "+RESET\r\n");
   CHECK(conn.protover == 2);
-  CHECK(conn.name.empty());
-  CHECK(conn.lib_name == "lib");
+  CHECK(conn.name().empty());
+  CHECK(conn.lib_name() == "lib");
   CHECK(conn.authenticated);  // no password: nothing to forget
   CHECK(call(r, {"reset", "x"}) == reply::error_line("ERR wrong number of arguments for 'reset' command"));
 }
@@ -308,13 +308,13 @@ TEST_CASE_METHOD(password_fixture, "HELLO AUTH authenticates and switches protoc
   CHECK(call(r, {"hello", "3", "auth", "default", "wrong", "setname", "n"}, &conn) ==
         reply::error_line("WRONGPASS invalid username-password pair or user is disabled."));
   CHECK(conn.protover == 2);
-  CHECK(conn.name.empty());
+  CHECK(conn.name().empty());
   CHECK_FALSE(conn.authenticated);
   const reply rep = call(r, {"HELLO", "3", "AUTH", "default", "s3cret", "SETNAME", "n"}, &conn);
   CHECK(resp(rep, 3) == "%7\r\n" + hello_fields(3, 3));
   CHECK(conn.authenticated);
   CHECK(conn.protover == 3);
-  CHECK(conn.name == "n");
+  CHECK(conn.name() == "n");
   CHECK(call(r, {"echo", "x"}, &conn) == reply::bulk("x"));
   CHECK(r.auth_failures() == 1);
 }

@@ -227,6 +227,25 @@ TEST_CASE("user state is one value per type: found, made, replaced, erased, dest
   CHECK(seen_in_hook);
 }
 
+TEST_CASE("a connection's client names: empty until set, each kept apart, cleared by an empty one",
+          "[connection]") {
+  coronet::connection conn;
+  conn.set_name("");  // nothing to clear: still empty
+  CHECK(conn.name().empty());
+  CHECK(conn.lib_name().empty());
+  CHECK(conn.lib_version().empty());
+  conn.set_name("worker");
+  conn.set_lib_name("redis-py");
+  conn.set_lib_version("5.0.1");
+  CHECK(conn.name() == "worker");
+  CHECK(conn.lib_name() == "redis-py");
+  CHECK(conn.lib_version() == "5.0.1");
+  conn.set_name("");
+  CHECK(conn.name().empty());
+  CHECK(conn.lib_name() == "redis-py");  // the others stay
+  CHECK(conn.lib_version() == "5.0.1");
+}
+
 TEST_CASE("an HTTP connection's close hook runs when the keep-alive connection closes", "[connection][fault]") {
   state_server s(coronet::wire_protocol::http);
   recorder& rec = s.rec;

@@ -5,6 +5,7 @@
 #include <exception>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "command/transaction.hpp"
@@ -18,6 +19,12 @@ connection::extras& connection::more() {
   if (!extras_)
     extras_ = std::make_unique<extras>();
   return *extras_;
+}
+
+void connection::set_text(std::string extras::*field, std::string_view text) {
+  if (text.empty() && !extras_)
+    return;
+  (more().*field).assign(text);
 }
 
 connection::~connection() { run_close_hooks(); }

@@ -24,15 +24,18 @@ void append_client_line(std::string& out, const connection& conn, std::string_vi
   out += " addr=" + format_address(conn.peer);
   out += " laddr=" + format_address(conn.local);
   out += " fd=" + std::to_string(conn.fd);
-  out += " name=" + conn.name;
+  out += " name=";
+  out += conn.name();
   out += " age=" + std::to_string(age);
   out +=
       " idle=0 flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0"
       " obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=";
   out += command;
   out += " user=default redir=-1 resp=" + std::to_string(conn.protover);
-  out += " lib-name=" + conn.lib_name;
-  out += " lib-ver=" + conn.lib_version;
+  out += " lib-name=";
+  out += conn.lib_name();
+  out += " lib-ver=";
+  out += conn.lib_version();
   out += '\n';
 }
 
@@ -62,16 +65,15 @@ reply client_list(const connection& conn, request& req) {
 }
 
 reply client_setinfo(connection& conn, std::string_view attribute, std::string_view value) {
-  std::string* field = nullptr;
-  if (equals_lower(attribute, "lib-name"))
-    field = &conn.lib_name;
-  else if (equals_lower(attribute, "lib-ver"))
-    field = &conn.lib_version;
-  else
+  const bool lib_name = equals_lower(attribute, "lib-name");
+  if (!lib_name && !equals_lower(attribute, "lib-ver"))
     return error_with("ERR Unrecognized option '", attribute, "'");
   if (!valid_client_attribute(value))
     return error_with("ERR ", attribute, " cannot contain spaces, newlines or special characters.");
-  field->assign(value);
+  if (lib_name)
+    conn.set_lib_name(value);
+  else
+    conn.set_lib_version(value);
   return ok();
 }
 
@@ -91,13 +93,13 @@ reply client_command(request& req) {
       return subcommand_arity_error("client", sub);
     if (!valid_client_attribute(req.arg(1)))
       return bad_client_name();
-    conn.name = req.arg(1);
+    conn.set_name(req.arg(1));
     return ok();
   }
   if (equals_lower(sub, "getname")) {
     if (!arity_fits(2))
       return subcommand_arity_error("client", sub);
-    return conn.name.empty() ? reply::null() : reply::bulk(conn.name);
+    return conn.name().empty() ? reply::null() : reply::bulk(conn.name());
   }
   if (equals_lower(sub, "id")) {
     if (!arity_fits(2))

@@ -180,7 +180,7 @@ task<reply> hello_command(const router* registered_on, request& req) {
         "<user> <pass> option can be used to authenticate the client and select the RESP protocol version at the "
         "same time");
   if (has_name)
-    conn.name = name;
+    conn.set_name(name);
   if (version != 0)
     conn.protover = static_cast<int>(version);
 
@@ -219,7 +219,7 @@ reply reset_command(request& req) {
     if (conn.pubsub != nullptr)
       conn.pubsub->drop_all();
     conn.protover = 2;
-    conn.name.clear();
+    conn.set_name({});
     conn.discard_transaction();
     // lib_name and lib_version stay: they describe the library behind the connection.
     if (!conn.password.empty())

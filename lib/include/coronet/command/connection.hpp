@@ -33,7 +33,8 @@ struct transaction;
 /// A server's session fills in `peer`, `local`, `fd`, `protocol`, `owner`, `listener`,
 /// `id`, `created`, `password`, `authenticated` and `throttle`; the built-in Redis
 /// commands (HELLO, CLIENT, AUTH, RESET) change `protover`, `authenticated`,
-/// `auth_failures`, `name`, `lib_name` and `lib_version`. Outside a server (a test calling `router::dispatch`) the
+/// `auth_failures` and, through their setters, `name()`, `lib_name()` and
+/// `lib_version()`. Outside a server (a test calling `router::dispatch`) the
 /// defaults below stand.
 class connection {
 public:
@@ -46,6 +47,20 @@ public:
   int fd = -1;
   /// The protocol in use.
   wire_protocol protocol = wire_protocol::resp;
+  /// True once the peer may run every command: set by `AUTH` or `HELLO ...
+  /// AUTH` with the right password, and by the session at the start when the
+  /// server has no password. `RESET` clears it when a password is set.
+  /// While false and `password` is set, commands without the `noauth` flag
+  /// answer `NOAUTH Authentication required.`
+  bool authenticated = false;
+
+private:
+  // Declared here, not with the other private members: they share the padding after
+  // `authenticated`.
+  bool close_after_reply_ = false;
+  bool drop_reply_ = false;
+
+public:
   /// The server that accepted the connection; null outside a server. Only
   /// handlers (and the built-in commands) look through it: routing and
   /// authentication need nothing but this connection.
@@ -61,32 +76,41 @@ public:
   /// encodes every reply after the current one with it; other protocols
   /// ignore it. `RESET` sets it back to 2.
   int protover = 2;
-  /// True once the peer may run every command: set by `AUTH` or `HELLO ...
-  /// AUTH` with the right password, and by the session at the start when the
-  /// server has no password. `RESET` clears it when a password is set.
-  /// While false and `password` is set, commands without the `noauth` flag
-  /// answer `NOAUTH Authentication required.`
-  bool authenticated = false;
+  /// Failed authentications (`AUTH`, `HELLO ... AUTH`) on this connection so
+  /// far; `RESET` keeps it.
+  unsigned auth_failures = 0;
   /// The password that `AUTH` and `HELLO ... AUTH` must present (a view of
   /// the server's `server_options::password`, which outlives the
   /// connection); empty when none is asked for, as outside a server.
   std::string_view password;
-  /// The name set by `CLIENT SETNAME` or `HELLO ... SETNAME`; empty for none.
-  std::string name;
-  /// The client library's name, from `CLIENT SETINFO LIB-NAME`; empty for none.
-  std::string lib_name;
-  /// The client library's version, from `CLIENT SETINFO LIB-VER`; empty for none.
-  std::string lib_version;
   /// When the connection was accepted (for `CLIENT INFO`'s `age`); the
   /// epoch of steady_clock when unknown.
   std::chrono::steady_clock::time_point created{};
-  /// Failed authentications (`AUTH`, `HELLO ... AUTH`) on this connection so
-  /// far; `RESET` keeps it.
-  unsigned auth_failures = 0;
   /// The server's limits on failed authentications (per connection and per
   /// source address: `server_options::auth_throttle`), shared by its workers;
   /// null outside a server, where nothing is limited.
   auth_throttle* throttle = nullptr;
+
+  /// The name set by `CLIENT SETNAME` or `HELLO ... SETNAME`; empty for none.
+  /// Valid until the name is set again. Never throws.
+  std::string_view name() const noexcept { return extras_ ? std::string_view(extras_->name) : std::string_view(); }
+  /// Sets the name (empty: none). Throws `std::bad_alloc` only (the name is
+  /// unchanged then).
+  void set_name(std::string_view n) { set_text(&extras::name, n); }
+  /// The client library's name, from `CLIENT SETINFO LIB-NAME`; empty for none.
+  /// Valid until it is set again. Never throws.
+  std::string_view lib_name() const noexcept {
+    return extras_ ? std::string_view(extras_->lib_name) : std::string_view();
+  }
+  /// Sets the client library's name (empty: none). Throws `std::bad_alloc` only.
+  void set_lib_name(std::string_view n) { set_text(&extras::lib_name, n); }
+  /// The client library's version, from `CLIENT SETINFO LIB-VER`; empty for none.
+  /// Valid until it is set again. Never throws.
+  std::string_view lib_version() const noexcept {
+    return extras_ ? std::string_view(extras_->lib_version) : std::string_view();
+  }
+  /// Sets the client library's version (empty: none). Throws `std::bad_alloc` only.
+  void set_lib_version(std::string_view v) { set_text(&extras::lib_version, v); }
 
   /// True while a command without the `noauth` flag may not run: a password
   /// is asked for and the peer has not presented it.
@@ -236,12 +260,15 @@ private:
   struct extras {
     std::vector<user_state> states;
     std::vector<std::function<void(connection&)>> close_hooks;
+    std::string name;
+    std::string lib_name;
+    std::string lib_version;
   };
   // extras_, made if it is not yet. Throws std::bad_alloc.
   extras& more();
+  // Sets one of the extras' texts; an empty text makes no extras. Throws std::bad_alloc.
+  void set_text(std::string extras::*field, std::string_view text);
 
-  bool close_after_reply_ = false;
-  bool drop_reply_ = false;
   std::unique_ptr<extras> extras_;
   // Not in extras_: the session tests it for every request.
   std::unique_ptr<detail::transaction> transaction_;
