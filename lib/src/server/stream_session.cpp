@@ -66,9 +66,11 @@ tcp::endpoint peer_of(tcp::asio_socket& s, const tcp::endpoint& local) noexcept 
 }
 
 // Links a connection into its worker's list (for the sweeper and the drain) while it lives.
+// The worker is the connection's (`worker_`): the guard is one pointer in the frame.
 class linked {
 public:
-  linked(stream_worker& w, connection_core& c) noexcept : w_(w), c_(c) {
+  explicit linked(connection_core& c) noexcept : c_(c) {
+    stream_worker& w = *c.worker_;
     c.next_ = w.head;
     if (c.next_ != nullptr)
       c.next_->prev_ = &c;
@@ -77,24 +79,41 @@ public:
   linked(const linked&) = delete;
   linked& operator=(const linked&) = delete;
   ~linked() {
+    stream_worker& w = *c_.worker_;
     if (c_.prev_ != nullptr)
       c_.prev_->next_ = c_.next_;
     else
-      w_.head = c_.next_;
+      w.head = c_.next_;
     if (c_.next_ != nullptr)
       c_.next_->prev_ = c_.prev_;
-    if (w_.draining && w_.head == nullptr && w_.sweep_timer)
-      w_.sweep_timer->cancel();
+    if (w.draining && w.head == nullptr && w.sweep_timer)
+      w.sweep_timer->cancel();
   }
 
 private:
-  stream_worker& w_;
   connection_core& c_;
 };
 
 void report_handler_failure(stream_worker& w, const std::exception& e) {
   w.errors.add();
   handler_error_log.log(log_level::error, std::string("stream_server: a connection's handler failed: ") + e.what());
+}
+
+// An exception a connection's handler let out: counted and logged, unless it is the end of
+// the connection (the peer leaving, the drain). False for one that is no std::exception.
+// Not in run_as: a catch clause's parameter would keep a slot in the connection's frame.
+bool report_handler_exception(stream_worker& w, std::exception_ptr e) {
+  try {
+    std::rethrow_exception(std::move(e));
+  } catch (const std::system_error& err) {
+    if (!normal_end(err.code()))
+      report_handler_failure(w, err);
+  } catch (const std::exception& err) {
+    report_handler_failure(w, err);
+  } catch (...) {
+    return false;
+  }
+  return true;
 }
 
 // The PROXY header's read. Not a coroutine: the prelude's fields are copied into the
@@ -119,14 +138,16 @@ void close_now(stream_connection<Stream>& c) noexcept {
 template <class Stream>
 void release_connection(stream_worker& w, stream_connection<Stream>& c, bool opened) noexcept {
   w.rt.connections_now.fetch_sub(1, std::memory_order_relaxed);
-  for (auto& f : c.on_close_) {
-    try {
-      if (f)
-        f();
-    } catch (const std::exception& e) {
-      on_close_log.log(log_level::error, std::string("stream_server: an on_close callback threw: ") + e.what());
-    } catch (...) {
-      on_close_log.log(log_level::error, "stream_server: an on_close callback threw a non-standard exception");
+  if (c.extras_ != nullptr) {
+    for (auto& f : c.extras_->on_close) {
+      try {
+        if (f)
+          f();
+      } catch (const std::exception& e) {
+        on_close_log.log(log_level::error, std::string("stream_server: an on_close callback threw: ") + e.what());
+      } catch (...) {
+        on_close_log.log(log_level::error, "stream_server: an on_close callback threw a non-standard exception");
+      }
     }
   }
   if (opened && w.opts.log_connections) {
@@ -158,44 +179,51 @@ task<void> close_connection(stream_worker& w, stream_connection<Stream>& c, bool
   release_connection(w, c, opened);
 }
 
+// A namespace-scope constant: a local one would take a byte of the connection's frame.
+template <class Stream>
+constexpr bool is_tls = std::is_same_v<Stream, tls::stream>;
+
 // What a plain TCP connection is given in place of a certificate.
 struct no_certificate {};
 template <class Stream>
 using certificate_of =
     std::conditional_t<std::is_same_v<Stream, tls::stream>, std::shared_ptr<asio::ssl::context>, no_certificate>;
 
-// The connection's coroutine, given its writer (made around the accepted socket by
-// run_stream_connection: the socket is not copied into this frame, which lives as long as
-// the connection) and, for TLS, the certificate the stream was made with (a parameter, so
-// it outlives the connection, a local).
+// A new connection's runtime state and addresses. Not in run_as: every local of that frame
+// (an error code here) lives as long as the connection.
 template <class Stream>
-task<void> run_as(stream_worker& w, writer_ptr<Stream> writer, [[maybe_unused]] certificate_of<Stream> certificate,
-                  std::uint64_t id, std::size_t listener) {
-  constexpr bool is_tls = std::is_same_v<Stream, tls::stream>;
-  stream_connection<Stream> c(std::move(writer));
+void open_connection(stream_worker& w, stream_connection<Stream>& c, std::uint64_t id, std::size_t listener) {
   c.worker_ = &w;
   c.server_ = &w.rt.owner;
   c.id_ = id;
   c.listener_ = listener;
-  // Written into the connection, not kept in locals: every local of this frame lives as
-  // long as the connection.
-  {
-    // In a block of its own: a local of the function's scope would stay in the frame.
-    std::error_code ignored;
-    c.local_ = lowest(c.stream()).local_endpoint(ignored);
-  }
+  std::error_code ignored;
+  c.local_ = lowest(c.stream()).local_endpoint(ignored);
   c.peer_ = peer_of(lowest(c.stream()), c.local_);
   c.last_active_ = w.now;
   c.created_ = steady::now();
   c.idle_timeout_ = std::max(w.opts.idle_timeout, std::chrono::milliseconds(0));
   // A connection taken over during a reuse_port drain gets a moment to be served.
   c.fresh_ = w.draining;
-  const linked in_list(w, c);
+}
+
+// The connection's coroutine, given its writer (made around the accepted socket by
+// run_stream_connection: the socket is not copied into this frame, which lives as long as
+// the connection) and, for TLS, the certificate the stream was made with (a parameter, so
+// it outlives the connection, a local).
+template <class Stream>
+task<void> run_as(stream_worker& w, writer_ptr<Stream> writer, std::uint64_t id, std::size_t listener,
+                  [[maybe_unused]] certificate_of<Stream> certificate) {
+  // The order of the parameters and locals is the frame's: the empty certificate and the
+  // flag share the padding before the connection.
   bool opened = true;
+  stream_connection<Stream> c(std::move(writer));
+  open_connection(w, c, id, listener);
+  const linked in_list(c);
   if (w.opts.proxy_protocol != proxy_protocol_mode::off) {
     opened = co_await read_proxy_header(w, c);
   }
-  if constexpr (is_tls) {
+  if constexpr (is_tls<Stream>) {
     if (opened) {
       c.in_handshake_ = true;
       c.handshake_since_ = steady::now();
@@ -220,15 +248,13 @@ task<void> run_as(stream_worker& w, writer_ptr<Stream> writer, [[maybe_unused]] 
     // Awaited here, not in a coroutine of its own: every frame lives as long as the
     // connection, and idle connections are counted in tens of thousands.
     try {
-      if constexpr (is_tls)
+      if constexpr (is_tls<Stream>)
         co_await w.rt.handlers.tls(c);
       else
         co_await w.rt.handlers.plain(c);
-    } catch (const std::system_error& e) {
-      if (!normal_end(e.code()))
-        report_handler_failure(w, e);
-    } catch (const std::exception& e) {
-      report_handler_failure(w, e);
+    } catch (...) {
+      if (!report_handler_exception(w, std::current_exception()))
+        throw;
     }
   }
   // The closing task is made first: only making it allocates (its frame), and without it the
@@ -254,13 +280,13 @@ task<void> run_stream_connection(stream_worker& w, tcp::socket sock, std::uint64
         background_writer<tls::stream>::create(tls::stream(std::move(sock), *certificate), &w.bytes_out);
     if (!w.rt.listeners[listener].alpn.empty())
       server_tls::offer_alpn(writer->stream().ssl_handle(), w.rt.listeners[listener].alpn);
-    return run_as<tls::stream>(w, std::move(writer), std::move(certificate), id, listener);
+    return run_as<tls::stream>(w, std::move(writer), id, listener, std::move(certificate));
   }
   // Backend io_uring: its reads and writes are ring requests from here on (the PROXY header's
   // readiness wait and peeks stay Asio's and synchronous calls).
   sock.native().use_ring(w.ring);
-  return run_as<tcp::socket>(w, background_writer<tcp::socket>::create(std::move(sock), &w.bytes_out),
-                             no_certificate{}, id, listener);
+  return run_as<tcp::socket>(w, background_writer<tcp::socket>::create(std::move(sock), &w.bytes_out), id, listener,
+                             no_certificate{});
 }
 
 task<void> reject_stream_connection(stream_worker& w, tcp::socket sock, std::size_t listener) {

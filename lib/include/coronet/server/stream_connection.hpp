@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string_view>
 #include <system_error>
 #include <utility>
@@ -79,8 +80,18 @@ public:
   std::size_t listener_ = 0;
   tcp::endpoint peer_{};
   tcp::endpoint local_{};
-  std::any user_state_{};
-  std::vector<std::function<void()>> on_close_{};
+  // What few connections use, made at the first use: an idle connection holds a pointer.
+  struct extras {
+    std::any user_state;
+    std::vector<std::function<void()>> on_close;
+  };
+  std::unique_ptr<extras> extras_{};
+  // extras_, made if it is not yet. Throws std::bad_alloc.
+  extras& more() {
+    if (!extras_)
+      extras_ = std::make_unique<extras>();
+    return *extras_;
+  }
   output_handle* handle_ = nullptr;
   connection_core* prev_ = nullptr;
   connection_core* next_ = nullptr;
@@ -244,11 +255,12 @@ public:
   std::uint64_t id() const noexcept { return id_; }
   /// Index of the listener that accepted the connection (0: `host:port`).
   std::size_t listener() const noexcept { return listener_; }
-  /// Per-connection state for the handler's use.
-  std::any& user_state() noexcept { return user_state_; }
+  /// Per-connection state for the handler's use (empty at first). Made at the first call,
+  /// which throws `std::bad_alloc` when it cannot be; later calls never throw.
+  std::any& user_state() { return more().user_state; }
   /// Runs `f` once when the connection ends (after the handler returned), on its worker, in
-  /// the order given. An exception it throws is logged.
-  void on_close(std::function<void()> f) { on_close_.push_back(std::move(f)); }
+  /// the order given. An exception it throws is logged. Throws `std::bad_alloc` only.
+  void on_close(std::function<void()> f) { more().on_close.push_back(std::move(f)); }
   /// The transport, for what is not wrapped here (reads on it do not count as activity).
   Stream& stream() noexcept;
   /// The server that accepted the connection.
