@@ -123,8 +123,14 @@ void answer(session& s, Writer& io, const Codec& codec, const reply& rep) {
 // dispatched with an awaiter, then counted and answered. A coroutine of its own, whose frame
 // comes from the frame pool per such request: the awaiter and the reply it may build (over
 // 200 bytes) are then not part of every connection's frame.
+// A request inside a transaction comes here too, and is queued (or run) by
+// serve_in_transaction.
 template <request_codec Codec, class Writer>
 task<void> answer_declined(session& s, Writer& io, Codec& codec, std::span<const std::string_view> words) {
+  if (s.conn.in_transaction()) {
+    co_await serve_in_transaction(s, io, codec, words);
+    co_return;
+  }
   session_call call(s, words, target_of(codec, io.pending()));
   const reply& rep = co_await call;
   follow_protover(codec, s);
@@ -168,10 +174,8 @@ template <request_codec Codec, class Stream>
 task<void> serve_stream(server_worker& w, stream_connection<Stream>& c) {
   session s(w, c, lowest(c.stream()).native_handle());
   background_writer<Stream>& io = c.output();
-  const std::size_t buffer_limit = w.opts.max_request_bytes + w.opts.max_bulk_bytes;
   // Read once, not per request: the request path is counted in instructions.
   const std::size_t high_water = w.opts.max_output_bytes / 2;
-  const std::size_t query_limit = query_buffer_limit(s, buffer_limit);
   bool input_ended = false;  // the peer finished sending while it was behind
   Codec codec;
   read_buffer in;
@@ -181,7 +185,7 @@ task<void> serve_stream(server_worker& w, stream_connection<Stream>& c) {
   // finishes (as Redis, nothing is delivered after a QUIT's reply). Made at the first
   // Pub/Sub command (SUBSCRIBE and the like): an idle connection holds a pointer, not
   // the subscriber.
-  lazy_resp_subscriber<background_writer<Stream>> subscriber(s, io, Codec::protocol == wire_protocol::resp);
+  lazy_resp_subscriber<Stream> subscriber(s, Codec::protocol == wire_protocol::resp);
 
   // Every local of this frame lives as long as the connection: the loop keeps few across
   // its awaits, and the session finishes at one place, after it.
@@ -191,29 +195,28 @@ task<void> serve_stream(server_worker& w, stream_connection<Stream>& c) {
     bool behind = false;      // the peer reads its replies slower than it asks
     while (in.size() > 0) {
       std::size_t consumed = 0;
-      if (!parse_next(codec, w, io, in, words, buffer_limit, consumed)) {
+      if (!parse_next(codec, w, io, in, words, w.request_buffer_limit, consumed)) {
         if (consumed == 0)
           break;  // incomplete
         finishing = true;  // a protocol error, answered
         break;
       }
-      // Between MULTI and EXEC only: the one test the request path pays for transactions.
-      if (!words.empty() && s.conn.in_transaction()) [[unlikely]] {
-        // Made before the await: a temporary of the await's expression (the span of the
-        // words) would keep a slot in this frame for the connection's life.
-        task<void> queued = serve_in_transaction(s, io, codec, words);
-        co_await std::move(queued);
-        progressed = true;
-      } else if (!words.empty()) {
-        if (const direct_outcome d = answer_directly(s, words, target_of(codec, io.pending()));
-            d != direct_outcome::declined) {
+      if (!words.empty()) {
+        // Between MULTI and EXEC the request goes to answer_declined, which queues it: the
+        // one test the request path pays for transactions.
+        if (const direct_outcome d = s.conn.in_transaction()
+                                         ? direct_outcome::declined
+                                         : answer_directly(s, words, target_of(codec, io.pending()));
+            d != direct_outcome::declined) [[likely]] {
           follow_protover(codec, s);
           if (d != direct_outcome::dropped) [[likely]]
             count_answer(s, d == direct_outcome::answered_error);
           else
             drop_answer(s);
         } else {
-          task<void> declined = answer_declined(s, io, codec, words);  // as above
+          // Made before the await: a temporary of the await's expression (the span of the
+          // words) would keep a slot in this frame for the connection's life.
+          task<void> declined = answer_declined(s, io, codec, words);
           co_await std::move(declined);
         }
         progressed = true;
@@ -230,15 +233,19 @@ task<void> serve_stream(server_worker& w, stream_connection<Stream>& c) {
     }
     if (finishing)
       break;
-    if (const batch_step step = end_batch(s, io, in, buffer_limit, progressed, behind); step != batch_step::read) {
-      if (step == batch_step::stop || !co_await wait_for_peer(s, io, in, query_limit, input_ended))
+    if (const batch_step step = end_batch(s, io, in, w.request_buffer_limit, progressed, behind); step != batch_step::read) {
+      if (step == batch_step::stop)
+        break;
+      // Made before the await, as above.
+      task<bool> waited = wait_for_peer(s, io, in, query_buffer_limit(s, w.request_buffer_limit), input_ended);
+      if (!co_await std::move(waited))
         break;
       continue;  // the requests read meanwhile wait in `in`
     }
     // A connection taken during a reuse_port handoff gets its first request read and
     // answered (drain_session bounds the wait for it).
     const bool stop = input_ended || (s.rt.draining && (s.answered || !w.opts.reuse_port));
-    const after_read next = co_await read_step(s, io, in, buffer_limit, stop);
+    const after_read next = co_await read_step(s, io, in, w.request_buffer_limit, stop);
     if (next != after_read::more) {
       finishing = next == after_read::finish;
       break;

@@ -47,6 +47,8 @@ struct server_worker {
   // Failed authentications per source address: one for all workers.
   auth_throttle& throttle;
   codec_limits limits{opts.max_request_bytes, opts.max_bulk_bytes, opts.max_args};
+  // How many bytes a RESP or line session's read buffer may hold for one request.
+  std::size_t request_buffer_limit = opts.max_request_bytes + opts.max_bulk_bytes;
   thread_counter requests;
   thread_counter errors;
   // Per-command calls and latencies, connections per protocol.

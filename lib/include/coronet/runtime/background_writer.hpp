@@ -143,6 +143,7 @@ public:
     template <class Promise>
     void await_suspend(std::coroutine_handle<Promise> h) noexcept {
       writer_.drain_waiter_ = h;
+      writer_.drain_callback_ = nullptr;
       writer_.drain_context_ = coronet::detail::context_of(h);
       writer_.wait_limit_ = limit_;
       writer_.wait_until_idle_ = until_idle_;
@@ -174,6 +175,7 @@ public:
   /// must not destroy the writer. Never throws.
   void on_drained_below(std::size_t limit, drain_callback fn, void* arg) noexcept {
     drain_callback_ = fn;
+    drain_waiter_ = {};
     drain_arg_ = arg;
     wait_limit_ = limit;
     wait_until_idle_ = false;
@@ -222,13 +224,19 @@ private:
   // Bytes of `sending_` the synchronous try already wrote.
   std::size_t sent_ = 0;
   std::uint64_t written_ = 0;
+  // The one waiter: a coroutine (drain_awaiter) with its chain, or a callback
+  // (on_drained_below) with its argument. Setting one clears the other's pointer, so
+  // that the union's member read is always the one last written.
+  std::coroutine_handle<> drain_waiter_{};
+  drain_callback drain_callback_ = nullptr;
+  union {
+    coronet::detail::chain_context* drain_context_ = nullptr;
+    void* drain_arg_;
+  };
+  std::size_t wait_limit_ = 0;
+  // The flags and the count share one word: every connection holds a writer.
   bool writing_ = false;
   bool failed_ = false;
-  std::coroutine_handle<> drain_waiter_{};
-  coronet::detail::chain_context* drain_context_ = nullptr;
-  drain_callback drain_callback_ = nullptr;
-  void* drain_arg_ = nullptr;
-  std::size_t wait_limit_ = 0;
   bool wait_until_idle_ = true;
   unsigned refs_ = 1;
 };

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "coronet/server/stream_connection.hpp"
 #include "server/pubsub/session_subscriber.hpp"
 
 namespace coronet::detail {
@@ -44,11 +45,13 @@ private:
 };
 
 // A RESP session's subscriber, made when the connection first subscribes
-// (connection::pubsub_state): until then, a pointer.
-template <class Writer>
+// (connection::pubsub_state): until then, a pointer. It writes to the session's connection,
+// a stream_connection<Stream> (found through the session, not kept: an idle connection's
+// frame holds this object).
+template <class Stream>
 class lazy_resp_subscriber {
 public:
-  lazy_resp_subscriber(session& s, Writer& io, bool offered) noexcept : s_(s), io_(io) {
+  lazy_resp_subscriber(session& s, bool offered) noexcept : s_(s) {
     if (offered) {
       s.conn.make_pubsub = &make;
       s.conn.make_pubsub_context = this;
@@ -69,16 +72,18 @@ public:
   }
 
 private:
+  using writer = background_writer<Stream>;
+
   static pubsub_client* make(void* self) {
     auto& lazy = *static_cast<lazy_resp_subscriber*>(self);
     if (!lazy.made_)
-      lazy.made_ = std::make_unique<resp_subscriber<Writer>>(lazy.s_, lazy.io_);
+      lazy.made_ = std::make_unique<resp_subscriber<writer>>(
+          lazy.s_, static_cast<stream_connection<Stream>&>(lazy.s_.core).output());
     return lazy.made_.get();
   }
 
   session& s_;
-  Writer& io_;
-  std::unique_ptr<resp_subscriber<Writer>> made_;
+  std::unique_ptr<resp_subscriber<writer>> made_;
 };
 
 }  // namespace coronet::detail
