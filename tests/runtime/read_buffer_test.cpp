@@ -3,10 +3,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace runtime_read_buffer_test {
 
@@ -231,14 +233,59 @@ TEST_CASE("after a read that filled it, a released buffer comes back at the size
   lazy.release();
   CHECK(lazy.capacity() == 0);
   CHECK(lazy.prepare(1024).size() == 128);
-  // A read that leaves room: the burst is over, back to initial_size.
+  // A read that uses a quarter or less of the buffer: half the size next time.
   const asio::mutable_buffer room = in.prepare(1024);
   CHECK(room.size() == 256);
   std::memcpy(room.data(), "x", 1);
   in.commit(1);
   in.consume(1);
   in.release();
-  CHECK(in.prepare(1024).size() == 64);
+  CHECK(in.prepare(1024).size() == 128);
+}
+
+TEST_CASE("a released buffer keeps the size its bursts need, and halves when they need a quarter of it",
+          "[read_buffer]") {
+  coronet::read_buffer in(64, 1024);
+  // One burst read as a lazy read reads it: until it is all in, then a read that finds
+  // nothing, then the release. Returns the reads it took and the first one's room.
+  const auto read_burst = [&](std::size_t bytes) {
+    std::size_t reads = 0;
+    std::size_t first_room = 0;
+    while (bytes > 0) {
+      const asio::mutable_buffer room = in.prepare(1024);
+      if (reads++ == 0)
+        first_room = room.size();
+      const std::size_t n = std::min(bytes, room.size());
+      std::memset(room.data(), 'x', n);
+      in.commit(n);
+      in.consume(n);
+      bytes -= n;
+    }
+    (void)in.prepare(1024);
+    in.release();
+    return std::pair<std::size_t, std::size_t>{reads, first_room};
+  };
+  // The first burst of 200 bytes takes 64 + 128 + 8: the buffer doubles while reads fill it.
+  CHECK(read_burst(200) == std::pair<std::size_t, std::size_t>{3, 64});
+  CHECK(in.capacity() == 0);
+  // The next ones come in one read: a window of pipelined commands is one batch again
+  // after each pause (it was three, from 64 bytes up, before the size was kept).
+  CHECK(read_burst(200) == std::pair<std::size_t, std::size_t>{1, 256});
+  CHECK(read_burst(200) == std::pair<std::size_t, std::size_t>{1, 256});
+  // Bursts of a quarter or less: halved at each release, down to initial_size.
+  CHECK(read_burst(10) == std::pair<std::size_t, std::size_t>{1, 256});
+  CHECK(read_burst(10) == std::pair<std::size_t, std::size_t>{1, 128});
+  CHECK(read_burst(10) == std::pair<std::size_t, std::size_t>{1, 64});
+  CHECK(read_burst(10) == std::pair<std::size_t, std::size_t>{1, 64});
+  // One large message grows it to what it needs; the size kept is at most max_chunk.
+  coronet::read_buffer big(64, 256);
+  std::size_t next = 0;
+  while (big.size() < 2000)
+    (void)fill_room(big, 4096, next);
+  CHECK(big.capacity() > 256);
+  big.consume(big.size());
+  big.release();
+  CHECK(big.prepare(4096).size() == 256);
 }
 
 TEST_CASE("a moved read_buffer takes the bytes and leaves an empty one", "[read_buffer]") {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <span>
 #include <utility>
@@ -92,22 +93,29 @@ public:
 
   /// Gives the memory back if no byte is unconsumed (otherwise does
   /// nothing): a connection waiting for its next request then holds none.
-  /// The next `prepare` takes `initial_size` again, unless the last read
-  /// filled the buffer: then it takes the size the buffer would have grown
-  /// to, so that a peer that sends in bursts keeps being read in large chunks.
+  /// The next `prepare` takes a block of the size this one had, so that a
+  /// peer that sends in bursts (a pipeline, a window of commands) is read a
+  /// burst at a time after each pause, as if the buffer had been kept: the
+  /// size it would have grown to if the last read filled it, half of it if
+  /// no more than a quarter was used since the last release (down to
+  /// `initial_size`), and at most `max_chunk` (or `initial_size`, if larger).
   void release() noexcept {
     if (begin_ != end_ || data_ == nullptr)
       return;
-    // The last read filled the buffer: the size it grows to next, already reached if a
-    // prepare since then grew it (a lazy read prepares before it finds nothing to read).
-    std::size_t next = 0;
-    if (grew_)
-      next = capacity_;
-    else if (grow_)
+    std::size_t next = capacity_;
+    if (grew_) {
+      // A prepare grew the buffer after a read that filled it (a lazy read prepares before
+      // it finds nothing to read): the grown size is the one to keep.
+    } else if (grow_) {
       next = capacity_ < max_chunk_ ? capacity_ * 2 : capacity_;
+    } else if (std::size_t{peak_} * 4 <= capacity_) {
+      next = std::max(initial_size_, capacity_ / 2);
+    }
+    next = std::min(next, std::max(max_chunk_, initial_size_));
     free_storage();
     capacity_ = next;
     begin_ = end_ = 0;
+    peak_ = 0;
     grow_ = false;
     grew_ = false;
   }
@@ -118,6 +126,8 @@ public:
     grow_ = n == capacity_ - end_;
     grew_ = false;
     end_ += n;
+    if (end_ > peak_)
+      peak_ = static_cast<std::uint32_t>(std::min<std::size_t>(end_, UINT32_MAX));
   }
 
 private:
@@ -130,6 +140,7 @@ private:
     capacity_ = std::exchange(other.capacity_, 0);
     begin_ = std::exchange(other.begin_, 0);
     end_ = std::exchange(other.end_, 0);
+    peak_ = std::exchange(other.peak_, 0);
     grow_ = std::exchange(other.grow_, false);
     grew_ = std::exchange(other.grew_, false);
   }
@@ -146,6 +157,9 @@ private:
   std::size_t capacity_ = 0;
   std::size_t begin_ = 0;
   std::size_t end_ = 0;
+  // The most bytes held (up to the end of the last read) since the last release; 32 bits,
+  // saturated, so that it shares a word with the flags.
+  std::uint32_t peak_ = 0;
   bool grow_ = false;
   // The last prepare grew the buffer, and nothing was committed since.
   bool grew_ = false;
