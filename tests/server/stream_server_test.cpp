@@ -17,6 +17,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -365,6 +366,33 @@ TEST_CASE("user_state lives with the connection and on_close runs when it ends",
   }));
   const std::lock_guard lock(m);
   CHECK(closed.front() == "user-1");
+}
+
+TEST_CASE("on_close callbacks run in order, one added by a callback too, past one that throws",
+          "[stream_server]") {
+  std::mutex m;
+  std::vector<int> ran;
+  const auto note = [&m, &ran](int i) {
+    const std::lock_guard lock(m);
+    ran.push_back(i);
+  };
+  running s(plain_options(), [&](stream_connection<coronet::tcp::socket>& c) -> coronet::task<void> {
+    c.on_close([&c, note] {
+      note(1);
+      c.on_close([note] { note(3); });
+    });
+    c.on_close([] { throw std::runtime_error("callback failed"); });
+    c.on_close([note] { note(2); });
+    co_await read_until_end(c);
+  });
+  peer p(s.get().port());
+  p.close();
+  CHECK(eventually([&] {
+    const std::lock_guard lock(m);
+    return ran.size() == 3;
+  }));
+  const std::lock_guard lock(m);
+  CHECK(ran == std::vector<int>{1, 2, 3});
 }
 
 TEST_CASE("peer() and local() come from a PROXY v1 header", "[stream_server]") {

@@ -202,8 +202,8 @@ task<void> serve_stream(server_worker& w, stream_connection<Stream>& c) {
         break;
       }
       if (!words.empty()) {
-        // Between MULTI and EXEC the request goes to answer_declined, which queues it: the
-        // one test the request path pays for transactions.
+        // Between MULTI and EXEC the request goes to answer_declined, which queues or runs
+        // it: the one test the request path pays for transactions.
         if (const direct_outcome d = s.conn.in_transaction()
                                          ? direct_outcome::declined
                                          : answer_directly(s, words, target_of(codec, io.pending()));

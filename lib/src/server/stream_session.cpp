@@ -6,12 +6,14 @@
 #include <algorithm>
 #include <cstring>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <new>
 #include <string>
 #include <system_error>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <asio/error.hpp>
 #include <asio/ssl/error.hpp>
@@ -103,6 +105,9 @@ void report_handler_failure(stream_worker& w, const std::exception& e) {
 // the connection (the peer leaving, the drain). False for one that is no std::exception.
 // Not in run_as: a catch clause's parameter would keep a slot in the connection's frame.
 bool report_handler_exception(stream_worker& w, std::exception_ptr e) {
+  // Null for what is not an exception object (a thread's forced unwinding): let it go on.
+  if (!e)
+    return false;
   try {
     std::rethrow_exception(std::move(e));
   } catch (const std::system_error& err) {
@@ -138,8 +143,12 @@ void close_now(stream_connection<Stream>& c) noexcept {
 template <class Stream>
 void release_connection(stream_worker& w, stream_connection<Stream>& c, bool opened) noexcept {
   w.rt.connections_now.fetch_sub(1, std::memory_order_relaxed);
-  if (c.extras_ != nullptr) {
-    for (auto& f : c.extras_->on_close) {
+  // Taken out first: a callback that adds one (which then runs too) does not invalidate
+  // the list being run.
+  while (c.extras_ != nullptr && !c.extras_->on_close.empty()) {
+    const std::vector<std::function<void()>> callbacks = std::move(c.extras_->on_close);
+    c.extras_->on_close.clear();
+    for (const auto& f : callbacks) {
       try {
         if (f)
           f();

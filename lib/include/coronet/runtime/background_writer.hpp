@@ -171,8 +171,9 @@ public:
   /// that reads on while its peer is behind). Nothing is called when it holds
   /// already (check `drained_below(limit).await_ready()` first), nor after
   /// `forget_drain_callback()`. Takes the place of a coroutine waiting in a
-  /// `drain_awaiter`: at most one waiter, of either kind, at a time. `fn`
-  /// must not destroy the writer. Never throws.
+  /// `drain_awaiter`: at most one waiter, of either kind, at a time, and
+  /// registering either kind drops the other (a coroutine dropped so is
+  /// never resumed). `fn` must not destroy the writer. Never throws.
   void on_drained_below(std::size_t limit, drain_callback fn, void* arg) noexcept {
     drain_callback_ = fn;
     drain_waiter_ = {};

@@ -259,7 +259,8 @@ public:
   /// which throws `std::bad_alloc` when it cannot be; later calls never throw.
   std::any& user_state() { return more().user_state; }
   /// Runs `f` once when the connection ends (after the handler returned), on its worker, in
-  /// the order given. An exception it throws is logged. Throws `std::bad_alloc` only.
+  /// the order given (one added by such a callback runs too). An exception it throws is
+  /// logged. Throws `std::bad_alloc` only.
   void on_close(std::function<void()> f) { more().on_close.push_back(std::move(f)); }
   /// The transport, for what is not wrapped here (reads on it do not count as activity).
   Stream& stream() noexcept;
