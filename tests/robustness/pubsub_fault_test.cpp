@@ -4,7 +4,9 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <string>
+#include <thread>
 
 #include "coronet/server/server.hpp"
 #include "support/blocking_peer.hpp"
@@ -59,6 +61,42 @@ TEST_CASE("a subscriber that never reads is closed at the hard output limit; the
   const std::string info = admin.bulk();
   CHECK(info.find("client_output_buffer_limit_disconnections:1\r\n") != std::string::npos);
   CHECK(info.find("pubsub_channels:1\r\n") != std::string::npos);
+}
+
+TEST_CASE("of two subscribers of one channel, the one that never reads is closed; the other gets every message",
+          "[pubsub][fault]") {
+  coronet::server_options o = coronet_test::quick_stop_options(coronet::wire_protocol::resp);
+  o.pubsub_output_limit.hard_bytes = 256 * 1024;
+  o.pubsub_output_limit.soft_bytes = 0;
+  running_server srv(o, coronet_test::builtins());
+  // Subscribed first: its write (and its cut-off) comes first in each delivery batch.
+  blocking_peer idle(srv.port());
+  subscribe(idle, "flood");
+  blocking_peer reader(srv.port());
+  subscribe(reader, "flood");
+  std::string seen;
+  std::thread reading([&] { seen = reader.until("last\r\n"); });
+  const std::string payload(16 * 1024, 'x');
+  std::size_t sent_to_both = 0;
+  const bool cut_off = eventually(
+      [&] {
+        if (srv.get().publish("flood", payload) == 1)
+          return true;
+        ++sent_to_both;
+        return false;
+      },
+      60s);
+  srv.get().publish("flood", "last");
+  reading.join();
+  CHECK(cut_off);
+  CHECK(srv.get().stats().pubsub_output_limit_disconnections == 1);
+  CHECK(idle.closed_by_server());
+  // Every message, the last one after them.
+  std::size_t got = 0;
+  for (std::size_t at = seen.find("$16384\r\n"); at != std::string::npos; at = seen.find("$16384\r\n", at + 1))
+    ++got;
+  CHECK(got == sent_to_both + 1);  // the one that found the reader alone, too
+  CHECK(seen.find("$4\r\nlast\r\n") == seen.size() - 10);
 }
 
 TEST_CASE("a subscriber over the soft output limit for longer than its time is closed", "[pubsub][fault]") {

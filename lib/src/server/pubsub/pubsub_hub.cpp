@@ -66,6 +66,20 @@ void remove_sink(std::vector<pubsub_sink*>& sinks, pubsub_sink& s) noexcept {
 
 log_limiter delivery_log;
 
+// Hands `d` to `s`; out of memory, this subscriber misses the message and the batch goes on
+// for the others.
+void hand_to(pubsub_sink& s, const pubsub_delivery& d) noexcept {
+  try {
+    s.deliver(d);
+  } catch (const std::bad_alloc&) {
+    delivery_log.log(log_level::error, "out of memory: a Pub/Sub subscriber misses a message");
+  }
+}
+
+pubsub_delivery delivery_of(const pubsub_message& m) noexcept {
+  return {m.channel(), m.payload(), {}, false, m.frame()};
+}
+
 }  // namespace
 
 pubsub_hub::pubsub_hub(std::size_t workers) {
@@ -131,20 +145,45 @@ void pubsub_hub::deliver_batch(worker& w) {
     w.batch.swap(w.inbox);
     w.posted = false;
   }
+  if (w.batch.empty())
+    return;
+  const std::string_view first = w.batch.front()->channel();
+  if (w.patterns.empty() && std::all_of(w.batch.begin(), w.batch.end(),
+                                        [first](const auto& m) { return m->channel() == first; }))
+    deliver_one_channel(w);
+  else
+    deliver_each_message(w);
+  w.batch.clear();
+}
+
+void pubsub_hub::deliver_one_channel(worker& w) {
+  const auto it = w.channels.find(w.batch.front()->channel());
+  if (it == w.channels.end())
+    return;
+  // Each subscriber in turn gets the batch's messages and writes them at once: its output
+  // grows into the block the last one's write gave back to the thread's cache, where
+  // appending every message to every subscriber first would hold as many buffers as there
+  // are subscribers. The list is copied: a flush may close its connection, whose
+  // subscriptions then leave the channel's.
+  w.to_flush.assign(it->second.begin(), it->second.end());
+  for (pubsub_sink* s : w.to_flush) {
+    for (const auto& m : w.batch)
+      hand_to(*s, delivery_of(*m));
+    s->flush();
+  }
+  w.to_flush.clear();
+}
+
+void pubsub_hub::deliver_each_message(worker& w) {
   const auto hand = [&w](pubsub_sink* s, const pubsub_delivery& d) {
-    try {
-      s->deliver(d);
-    } catch (const std::bad_alloc&) {
-      // This subscriber misses the message; the batch goes on for the others.
-      delivery_log.log(log_level::error, "out of memory: a Pub/Sub subscriber misses a message");
-    }
+    hand_to(*s, d);
     if (!s->to_flush) {
       s->to_flush = true;
       w.to_flush.push_back(s);
     }
   };
   for (const auto& m : w.batch) {
-    pubsub_delivery d{m->channel(), m->payload(), {}, false, m->frame()};
+    const pubsub_delivery d = delivery_of(*m);
     if (const auto it = w.channels.find(d.channel); it != w.channels.end())
       for (pubsub_sink* s : it->second)
         hand(s, d);
@@ -159,7 +198,6 @@ void pubsub_hub::deliver_batch(worker& w) {
         hand(s, pd);
     }
   }
-  w.batch.clear();
   // A sink's flush may close its connection and drop its subscriptions, which touches the
   // tables above, never this list.
   for (std::size_t i = 0; i < w.to_flush.size(); ++i) {

@@ -123,7 +123,13 @@ private:
 
   void count(count_table& table, std::size_t w, asio::io_context& ctx, std::string_view name);
   void uncount(count_table& table, std::size_t w, std::string_view name);
+  // Delivers the messages of w's inbox, writing to each subscriber once.
   void deliver_batch(worker& w);
+  // deliver_batch for a batch whose messages all have one channel, and a worker with no
+  // pattern subscriptions: subscriber by subscriber.
+  static void deliver_one_channel(worker& w);
+  // deliver_batch otherwise: message by message, then the writes.
+  static void deliver_each_message(worker& w);
   static void unsubscribe_local(worker& k, pubsub_sink& s, std::string_view channel) noexcept;
 
   mutable std::mutex mutex_;
