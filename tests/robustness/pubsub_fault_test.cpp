@@ -35,14 +35,19 @@ bool publish_until_cut_off(coronet::server& srv, const std::string& channel, std
   return eventually([&] { return srv.publish(channel, payload) == 0; }, limit);
 }
 
+// A RESP server whose subscribers are cut off at 256 KiB of unread output, at once.
+coronet::server_options hard_limit_options() {
+  coronet::server_options o = coronet_test::quick_stop_options(coronet::wire_protocol::resp);
+  o.pubsub_output_limit.hard_bytes = 256 * 1024;
+  o.pubsub_output_limit.soft_bytes = 0;
+  return o;
+}
+
 }  // namespace
 
 TEST_CASE("a subscriber that never reads is closed at the hard output limit; the others go on",
           "[pubsub][fault]") {
-  coronet::server_options o = coronet_test::quick_stop_options(coronet::wire_protocol::resp);
-  o.pubsub_output_limit.hard_bytes = 256 * 1024;
-  o.pubsub_output_limit.soft_bytes = 0;
-  running_server srv(o, coronet_test::builtins());
+  running_server srv(hard_limit_options(), coronet_test::builtins());
   blocking_peer idle(srv.port());
   subscribe(idle, "flood");
   blocking_peer other(srv.port());
@@ -65,10 +70,7 @@ TEST_CASE("a subscriber that never reads is closed at the hard output limit; the
 
 TEST_CASE("of two subscribers of one channel, the one that never reads is closed; the other gets every message",
           "[pubsub][fault]") {
-  coronet::server_options o = coronet_test::quick_stop_options(coronet::wire_protocol::resp);
-  o.pubsub_output_limit.hard_bytes = 256 * 1024;
-  o.pubsub_output_limit.soft_bytes = 0;
-  running_server srv(o, coronet_test::builtins());
+  running_server srv(hard_limit_options(), coronet_test::builtins());
   // Subscribed first: its write (and its cut-off) comes first in each delivery batch.
   blocking_peer idle(srv.port());
   subscribe(idle, "flood");
