@@ -272,6 +272,10 @@ TEST_CASE("a released buffer keeps the size its bursts need, and halves when the
   // after each pause (it was three, from 64 bytes up, before the size was kept).
   CHECK(read_burst(200) == std::pair<std::size_t, std::size_t>{1, 256});
   CHECK(read_burst(200) == std::pair<std::size_t, std::size_t>{1, 256});
+  // A read that finds nothing (a prepare, then the release) keeps the size.
+  (void)in.prepare(1024);
+  in.release();
+  CHECK(read_burst(200) == std::pair<std::size_t, std::size_t>{1, 256});
   // Bursts of a quarter or less: halved at each release, down to initial_size.
   CHECK(read_burst(10) == std::pair<std::size_t, std::size_t>{1, 256});
   CHECK(read_burst(10) == std::pair<std::size_t, std::size_t>{1, 128});
@@ -286,6 +290,10 @@ TEST_CASE("a released buffer keeps the size its bursts need, and halves when the
   big.consume(big.size());
   big.release();
   CHECK(big.prepare(4096).size() == 256);
+  big.release();
+  // The block taken is no larger than the read may use.
+  CHECK(big.prepare(100).size() == 100);
+  CHECK(big.capacity() == 100);
 }
 
 TEST_CASE("a moved read_buffer takes the bytes and leaves an empty one", "[read_buffer]") {

@@ -22,8 +22,9 @@ namespace coronet {
 /// doubles while reads fill it, up to `max_chunk` for a steady stream and up
 /// to `limit` for one message that needs it. Compaction moves only the
 /// unconsumed bytes (a partial message) to the front. `release()` gives the
-/// memory back while nothing is unconsumed; the storage comes from the
-/// thread's frame pool, so taking it again at the next read costs a few
+/// memory back while nothing is unconsumed, and the next `prepare` takes a
+/// block of the size the bursts need (see `release`); blocks of up to 4 KiB
+/// come from the thread's frame pool, so taking one again costs a few
 /// instructions, not a `malloc`.
 ///
 /// Views into `data()` stay valid until the next `prepare` or `release`.
@@ -74,9 +75,10 @@ public:
       begin_ = 0;
     }
     if (data_ == nullptr) {
-      // The first read, or the first after a release: nothing to keep, one pooled block of
-      // the size release() noted, or initial_size.
-      const std::size_t size = capacity_ != 0 ? capacity_ : std::min(initial_size_, std::max<std::size_t>(limit, 1));
+      // The first read, or the first after a release: nothing to keep, one block of the
+      // size release() noted (no larger than this read may use), or initial_size.
+      const std::size_t size = capacity_ != 0 ? std::min(capacity_, std::max(limit, initial_size_))
+                                              : std::min(initial_size_, std::max<std::size_t>(limit, 1));
       data_ = static_cast<char*>(detail::frame_pool::allocate(size));
       capacity_ = size;
       grow_ = false;
@@ -98,7 +100,8 @@ public:
   /// burst at a time after each pause, as if the buffer had been kept: the
   /// size it would have grown to if the last read filled it, half of it if
   /// no more than a quarter was used since the last release (down to
-  /// `initial_size`), and at most `max_chunk` (or `initial_size`, if larger).
+  /// `initial_size`; not when nothing was read since), and at most
+  /// `max_chunk` (or `initial_size`, if larger).
   void release() noexcept {
     if (begin_ != end_ || data_ == nullptr)
       return;
@@ -108,7 +111,9 @@ public:
       // it finds nothing to read): the grown size is the one to keep.
     } else if (grow_) {
       next = capacity_ < max_chunk_ ? capacity_ * 2 : capacity_;
-    } else if (std::size_t{peak_} * 4 <= capacity_) {
+    } else if (peak_ != 0 && std::size_t{peak_} * 4 <= capacity_) {
+      // (With nothing read since the last release, say a read that found nothing, the
+      // size stays.)
       next = std::max(initial_size_, capacity_ / 2);
     }
     next = std::min(next, std::max(max_chunk_, initial_size_));

@@ -165,7 +165,12 @@ void pubsub_hub::deliver_one_channel(worker& w) {
   // appending every message to every subscriber first would hold as many buffers as there
   // are subscribers. The list is copied: a flush may close its connection, whose
   // subscriptions then leave the channel's.
-  w.to_flush.assign(it->second.begin(), it->second.end());
+  try {
+    w.to_flush.assign(it->second.begin(), it->second.end());
+  } catch (const std::bad_alloc&) {
+    w.to_flush.clear();
+    return deliver_each_message(w);
+  }
   for (pubsub_sink* s : w.to_flush) {
     for (const auto& m : w.batch)
       hand_to(*s, delivery_of(*m));
