@@ -195,8 +195,7 @@ constexpr bool is_tls = std::is_same_v<Stream, tls::stream>;
 // What a plain TCP connection is given in place of a certificate.
 struct no_certificate {};
 template <class Stream>
-using certificate_of =
-    std::conditional_t<std::is_same_v<Stream, tls::stream>, std::shared_ptr<asio::ssl::context>, no_certificate>;
+using certificate_of = std::conditional_t<is_tls<Stream>, std::shared_ptr<asio::ssl::context>, no_certificate>;
 
 // A new connection's runtime state and addresses. Not in run_as: every local of that frame
 // (an error code here) lives as long as the connection.
