@@ -93,22 +93,18 @@ public:
 
   /// The name set by `CLIENT SETNAME` or `HELLO ... SETNAME`; empty for none.
   /// Valid until the name is set again. Never throws.
-  std::string_view name() const noexcept { return extras_ ? std::string_view(extras_->name) : std::string_view(); }
+  std::string_view name() const noexcept { return text_of(&extras::name); }
   /// Sets the name (empty: none). Throws `std::bad_alloc` only (the name is
   /// unchanged then).
   void set_name(std::string_view n) { set_text(&extras::name, n); }
   /// The client library's name, from `CLIENT SETINFO LIB-NAME`; empty for none.
   /// Valid until it is set again. Never throws.
-  std::string_view lib_name() const noexcept {
-    return extras_ ? std::string_view(extras_->lib_name) : std::string_view();
-  }
+  std::string_view lib_name() const noexcept { return text_of(&extras::lib_name); }
   /// Sets the client library's name (empty: none). Throws `std::bad_alloc` only.
   void set_lib_name(std::string_view n) { set_text(&extras::lib_name, n); }
   /// The client library's version, from `CLIENT SETINFO LIB-VER`; empty for none.
   /// Valid until it is set again. Never throws.
-  std::string_view lib_version() const noexcept {
-    return extras_ ? std::string_view(extras_->lib_version) : std::string_view();
-  }
+  std::string_view lib_version() const noexcept { return text_of(&extras::lib_version); }
   /// Sets the client library's version (empty: none). Throws `std::bad_alloc` only.
   void set_lib_version(std::string_view v) { set_text(&extras::lib_version, v); }
 
@@ -266,6 +262,10 @@ private:
   };
   // extras_, made if it is not yet. Throws std::bad_alloc.
   extras& more();
+  // One of the extras' texts; empty when there are no extras.
+  std::string_view text_of(std::string extras::*field) const noexcept {
+    return extras_ ? std::string_view((*extras_).*field) : std::string_view();
+  }
   // Sets one of the extras' texts; an empty text makes no extras. Throws std::bad_alloc.
   void set_text(std::string extras::*field, std::string_view text);
 
