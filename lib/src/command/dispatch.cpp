@@ -94,45 +94,34 @@ void dispatch_awaiter::settle_failure() {
     replace([] { return reply::err("internal error"); });
 }
 
-direct_outcome direct_lane::call(const router& routes, request& req, command_meters* metrics, output_buffer& out,
-                                 reply_encoding encoding) {
-  const std::string_view name = req.name;
-  const command* c = nullptr;
-  std::size_t index = 0;
-  void (*direct)(request&, response_writer&) = nullptr;
-  if (name.size() - 1 < short_name_max) {
-    const router_short_name* e = routes.find_short_entry(name);
-    if (e == nullptr)
-      return direct_outcome::declined;
-    index = e->index;
-    c = &routes.commands_[index];
-    direct = e->direct;
-  } else {
-    c = routes.find(name);
-    if (c == nullptr)
-      return direct_outcome::declined;
-    index = static_cast<std::size_t>(c - routes.commands_.data());
-  }
-  // What route() would refuse, or check further, and coroutine handlers are its to answer.
-  if (req.size() < c->args.min || req.size() > c->args.max || req.conn->needs_auth() || req.conn->subscriptions != 0)
+direct_outcome direct_lane::call_long(const router& routes, request& req, command_meters* metrics,
+                                      output_buffer& out, reply_encoding encoding) {
+  const command* c = routes.find(req.name);
+  if (c == nullptr)
     return direct_outcome::declined;
-  if (direct == nullptr && c->handler)
+  return call_command(routes, static_cast<std::size_t>(c - routes.commands_.data()), req, metrics, out, encoding);
+}
+
+direct_outcome direct_lane::call_command(const router& routes, std::size_t index, request& req,
+                                         command_meters* metrics, output_buffer& out, reply_encoding encoding) {
+  const command& c = routes.commands_[index];
+  // What route() would refuse, or check further, and coroutine handlers are its to answer.
+  if (req.size() < c.args.min || req.size() > c.args.max || req.conn->needs_auth() || req.conn->subscriptions != 0 ||
+      c.handler)
     return direct_outcome::declined;
   const auto [counters, started] =
       metrics != nullptr ? metrics->begin_call(index) : std::pair<command_counters*, std::uint64_t>{};
   response_writer w(out, encoding);
   try {
-    if (direct != nullptr) {
-      direct(req, w);
-    } else if (c->writing_handler) {
-      c->writing_handler(req, w);
-    } else if (!call_plain(*c, req, out, encoding, w)) [[unlikely]] {
+    if (c.writing_handler) {
+      c.writing_handler(req, w);
+    } else if (!call_plain(c, req, out, encoding, w)) [[unlikely]] {
       if (counters != nullptr)
         counters->finish(started, true);
       return direct_outcome::dropped;
     }
   } catch (...) {
-    failed(*c, w);
+    failed(c, w);
   }
   if (!w.written())
     w.null();

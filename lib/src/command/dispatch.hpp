@@ -103,11 +103,21 @@ enum class direct_outcome : std::uint8_t {
 // settled as dispatch_awaiter settles it: a cancellation is rethrown, any
 // other exception is logged and answered `ERR internal error` unless a reply
 // was written. `req.conn` must not be null.
+//
+// call() is defined in direct_lane.hpp, inline: the commonest requests (a
+// short name, a writing function) are answered without a call of their own.
 struct direct_lane {
   static direct_outcome call(const router& routes, request& req, command_meters* metrics, output_buffer& out,
                              reply_encoding encoding);
 
 private:
+  // A name of more than 8 bytes: found, then answered as call_command answers it.
+  [[gnu::noinline]] static direct_outcome call_long(const router& routes, request& req, command_meters* metrics,
+                                                    output_buffer& out, reply_encoding encoding);
+  // The command at `index`, checked in full: what call() does not answer inline.
+  [[gnu::noinline]] static direct_outcome call_command(const router& routes, std::size_t index, request& req,
+                                                       command_meters* metrics, output_buffer& out,
+                                                       reply_encoding encoding);
   // A plain handler's reply, encoded as the session's codec encodes it after
   // the call: in the RESP version the connection speaks then (HELLO's reply is
   // in the version it chose). `w` only records the reply as written. False,

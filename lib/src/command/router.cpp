@@ -4,6 +4,7 @@
 #include <bit>
 #include <cstring>
 #include <exception>
+#include <limits>
 #include <tuple>
 #include <utility>
 
@@ -161,6 +162,9 @@ void router::insert_short(std::string_view name, std::size_t index) {
   using writing_function = void (*)(request&, response_writer&);
   if (const auto* f = commands_[index].writing_handler.target<writing_function>())
     added.direct = *f;
+  constexpr std::size_t widest = std::numeric_limits<std::uint32_t>::max();
+  added.min_args = static_cast<std::uint32_t>(std::min(commands_[index].args.min, widest));
+  added.max_args = static_cast<std::uint32_t>(std::min(commands_[index].args.max, widest));
   // Rebuilt whole at every registration (never hot), at most half full.
   std::vector<detail::router_short_name> old = std::move(short_);
   ++short_count_;

@@ -13,7 +13,7 @@ inline constexpr std::size_t short_name_max = 8;
 
 // The bytes of a name of 1 to 8 bytes in one word, byte i at bits 8i (zeros
 // above its length): at most three loads, whatever the length.
-inline std::uint64_t short_word(const char* p, std::size_t n) noexcept {
+[[gnu::always_inline]] inline std::uint64_t short_word(const char* p, std::size_t n) noexcept {
   if constexpr (std::endian::native == std::endian::little) {
     if (n >= 4) {
       std::uint32_t lo;
@@ -38,7 +38,7 @@ inline std::uint64_t short_word(const char* p, std::size_t n) noexcept {
 
 // The slot a short name's word hashes to, the same for every spelling of a
 // name that differs in case only (the case bit of every byte is set first).
-inline std::size_t short_slot(std::uint64_t word, std::size_t n, unsigned shift) noexcept {
+[[gnu::always_inline]] inline std::size_t short_slot(std::uint64_t word, std::size_t n, unsigned shift) noexcept {
   return static_cast<std::size_t>(((word | 0x2020202020202020u) ^ n) * 0x9e3779b97f4a7c15u >> shift);
 }
 

@@ -18,6 +18,7 @@
 #include <asio/cancellation_signal.hpp>
 #include <asio/error.hpp>
 
+#include "command/direct_lane.hpp"
 #include "command/dispatch.hpp"
 #include "coronet/core/task.hpp"
 #include "coronet/net/detail/io_awaiter.hpp"

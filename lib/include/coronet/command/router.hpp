@@ -129,6 +129,9 @@ struct router_short_name {
   // The command's writing handler when it is a plain function, called by the
   // direct lane without going through std::function; null otherwise.
   void (*direct)(request&, response_writer&) = nullptr;
+  // The command's argument counts (arity), the largest clamped to 32 bits.
+  std::uint32_t min_args = 0;
+  std::uint32_t max_args = 0;
 };
 class dispatch_awaiter;
 struct direct_lane;
