@@ -140,6 +140,15 @@ task<void> answer_declined(session& s, Writer& io, Codec& codec, std::span<const
     answer<Codec>(s, io, codec, rep);
 }
 
+// A protocol error's reply, written, counted and logged. Out of line: the request
+// loop it is called from inlines its common path, not this.
+template <request_codec Codec, class Writer>
+[[gnu::noinline]] void answer_protocol_error(Codec& codec, server_worker& w, Writer& io, std::string_view error) {
+  w.errors.add();
+  protocol_error_log.log(log_level::info, "closing a connection: " + std::string(error));
+  codec.encode(reply::err(error), io.pending());
+}
+
 // Parses the request at the front of `in` into `words`: true when one is complete, with
 // `consumed` its length. False with `consumed` 0 when it is incomplete (and within
 // `limit`); false with `consumed` not 0 after a protocol error, whose reply is written and
@@ -157,9 +166,7 @@ bool parse_next(Codec& codec, server_worker& w, Writer& io, read_buffer& in, std
       return false;
     r = {parse_status::error, 0, "request too large"};
   }
-  w.errors.add();
-  protocol_error_log.log(log_level::info, "closing a connection: " + std::string(r.error));
-  codec.encode(reply::err(r.error), io.pending());
+  answer_protocol_error(codec, w, io, r.error);
   consumed = 1;
   return false;
 }

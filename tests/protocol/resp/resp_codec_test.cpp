@@ -192,6 +192,53 @@ TEST_CASE("whole inline lines parse alike in the incremental parser's one-pass p
   }
 }
 
+TEST_CASE("multibulk requests parse alike in the one-pass path and the general parser", "[framework][resp]") {
+  // The one-pass path reads the header `*N\r\n$L\r\n` with one digit in each as one
+  // 8-byte word. Every byte of such headers is varied here, around what it accepts (N from
+  // 1 to 9, L from 0 to 9), with every prefix of each input (incomplete requests) and
+  // limits at the edges; the general parser (parse_resp_request) must agree on all.
+  const std::string base = "*2\r\n$4\r\nPING\r\n$1\r\nx\r\n";
+  std::vector<std::string> inputs = {base, "*1\r\n$0\r\n\r\n", "*9\r\n$1\r\na\r\n", "*1\r\n$9\r\n123456789\r\n",
+                                     "*1\r\n$10\r\n1234567890\r\n", "*10\r\n$1\r\na\r\n", "*0\r\n", "*1\r\n$4\r\nPINGxx"};
+  const std::string variants = std::string("*$\r\n0123456789:-+a ") + '\0' + '\x80' + '\xff';
+  for (std::size_t at = 0; at < 8; ++at) {
+    for (const char c : variants) {
+      std::string changed = base;
+      changed[at] = c;
+      inputs.push_back(changed);
+    }
+  }
+  std::size_t compared = 0;
+  for (const std::size_t max_args : {std::size_t{1}, std::size_t{2}, std::size_t{1024}}) {
+    for (const std::size_t max_bulk : {std::size_t{0}, std::size_t{3}, std::size_t{4}, std::size_t{512}}) {
+      codec_limits limits;
+      limits.max_args = max_args;
+      limits.max_bulk_bytes = max_bulk;
+      for (const std::string& input : inputs) {
+        for (std::size_t size = 1; size <= input.size(); ++size) {
+          const std::string prefix = input.substr(0, size);
+          INFO("input: " << prefix << " max_args " << max_args << " max_bulk_bytes " << max_bulk);
+          std::string general_buffer = prefix;
+          std::vector<std::string_view> general_words;
+          const auto general = coronet::parse_resp_request(general_buffer, general_words, limits);
+          coronet::resp_request_parser parser;
+          std::string buffer = prefix;
+          std::vector<std::string_view> words{"left", "over"};
+          const auto r = parser.parse(buffer, words, limits);
+          CHECK(r.status == general.status);
+          CHECK(r.error == general.error);
+          if (r.status == parse_status::complete) {
+            CHECK(r.consumed == general.consumed);
+            CHECK(to_strings(words) == to_strings(general_words));
+          }
+          ++compared;
+        }
+      }
+    }
+  }
+  CHECK(compared > 10000);
+}
+
 TEST_CASE("a RESP request split at every byte is incomplete until its last byte", "[framework][resp]") {
   const codec_limits limits;
   std::vector<std::string_view> words;

@@ -1,17 +1,15 @@
 // The inline request grammar (sdssplitargs'): words separated by blanks, with
-// quoted parts decoded in place; and the one-pass split of the common line of
-// plain words that resp_request_parser tries first.
+// quoted parts decoded in place. The one-pass split of the common line of plain
+// words, which resp_request_parser tries first, is in
+// coronet/protocol/resp/detail/request_fast.hpp.
 #pragma once
 
-#include <algorithm>
 #include <array>
 #include <cstddef>
-#include <cstdint>
 #include <span>
 #include <string_view>
 #include <vector>
 
-#include "coronet/protocol/codec_limits.hpp"
 #include "protocol/detail/hex.hpp"
 #include "protocol/resp/resp_wire.hpp"
 
@@ -97,57 +95,6 @@ inline split_outcome split_quoted(std::span<char> line, std::vector<std::string_
       return split_outcome::too_many;
     words.emplace_back(data + start, w - start);
   }
-}
-
-// How the one-pass inline parser below sees a byte: part of a word, a blank
-// between words, the end of the line, or one it leaves to the general parser
-// (a quote, and \v and \f, which sdssplitargs treats as blanks only before
-// a word).
-enum class inline_byte : std::uint8_t { plain, blank, end, other };
-
-constexpr std::array<inline_byte, 256> inline_bytes = [] {
-  std::array<inline_byte, 256> table{};
-  for (const char c : {' ', '\t', '\r'})
-    table[static_cast<unsigned char>(c)] = inline_byte::blank;
-  table['\n'] = inline_byte::end;
-  for (const char c : {'"', '\'', '\v', '\f'})
-    table[static_cast<unsigned char>(c)] = inline_byte::other;
-  return table;
-}();
-
-// The common inline request in one pass: a line of plain words (no quotes),
-// whole in the buffer, within the limits. Each CR is a blank, as in
-// split_quoted, so the CR of a line's CR LF ends its last word. Returns
-// false, with `words` cleared, for anything else; the general parser handles
-// it (and reports the exact error).
-[[gnu::always_inline]] inline bool parse_plain_inline(std::span<char> in, std::vector<std::string_view>& words,
-                                                      const codec_limits& limits, std::size_t& consumed) {
-  const char* const data = in.data();
-
-  // The general parser looks for the LF within max_request_bytes + 2 bytes.
-  const std::size_t window = std::min(in.size(), saturating_add(limits.max_request_bytes, 2));
-  std::size_t i = 0;
-  for (;;) {
-    while (i < window && inline_bytes[static_cast<unsigned char>(data[i])] == inline_byte::blank)
-      ++i;
-    if (i == window)
-      break;
-    if (inline_bytes[static_cast<unsigned char>(data[i])] == inline_byte::end) {
-      const std::size_t length = i > 0 && data[i - 1] == '\r' ? i - 1 : i;
-      if (length > limits.max_request_bytes)
-        break;
-      consumed = i + 1;
-      return true;
-    }
-    const std::size_t start = i;
-    while (i < window && inline_bytes[static_cast<unsigned char>(data[i])] == inline_byte::plain)
-      ++i;
-    if (i == start || words.size() == limits.max_args)
-      break;  // a quote, \v or \f (i == start), or one word too many
-    words.emplace_back(data + start, i - start);
-  }
-  words.clear();
-  return false;
 }
 
 }  // namespace coronet::detail::resp

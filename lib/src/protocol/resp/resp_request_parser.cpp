@@ -192,119 +192,13 @@ struct offset_sink {
 
 }  // namespace
 
-namespace {
-
-// Reads a canonical length ([1-9][0-9]{0,8}, or a lone 0 when `zero_ok`)
-// followed by CR LF at `pos` (at most in.size()); advances `pos` past the
-// CR LF. False for anything else, which the general parser then judges.
-[[gnu::always_inline]] inline bool read_length(std::span<const char> in, std::size_t& pos, std::size_t& value,
-                                               bool zero_ok) noexcept {
-  // One digit from 1 to 9, the common case ("*1", "$4"): three byte tests, no loop.
-  if (in.size() - pos >= 3) {
-    const auto digit = static_cast<unsigned>(static_cast<unsigned char>(in[pos])) - '0';
-    if (digit - 1 < 9 && in[pos + 1] == '\r' && in[pos + 2] == '\n') {
-      value = digit;
-      pos += 3;
-      return true;
-    }
-  }
-  std::size_t i = pos;
-  if (i >= in.size() || in[i] < '0' || in[i] > '9')
-    return false;
-  std::size_t v = 0;
-  if (in[i] == '0') {
-    if (!zero_ok)
-      return false;
-    ++i;
-  } else {
-    const std::size_t digits_end = std::min(in.size(), i + 9);
-    while (i < digits_end && in[i] >= '0' && in[i] <= '9')
-      v = v * 10 + static_cast<std::size_t>(in[i++] - '0');
-  }
-  if (i + 1 >= in.size() || in[i] != '\r' || in[i + 1] != '\n')
-    return false;
-  value = v;
-  pos = i + 2;
-  return true;
-}
-
-// The common case in one pass: a whole multibulk request already in the
-// buffer, every length canonical and within limits. Returns false, with
-// `words` cleared, for anything else; the general parser handles it (and
-// reports the exact error).
-[[gnu::always_inline]] inline bool parse_whole_multibulk(std::span<char> in, std::vector<std::string_view>& words,
-                                                         const codec_limits& limits, std::size_t& consumed) {
-  // Its header lines are at most 10 bytes; a tighter line limit is the
-  // general parser's to enforce.
-  if (limits.max_request_bytes < 10)
-    return false;
-  std::size_t pos = 1;
-  std::size_t count = 0;
-  if (!read_length(in, pos, count, false) || count > limits.max_args)
-    return false;
-  for (std::size_t k = 0; k < count; ++k) {
-    std::size_t length = 0;
-    if (pos >= in.size() || in[pos] != '$' || !read_length(in, ++pos, length, true) || length > limits.max_bulk_bytes ||
-        in.size() - pos < length + 2 || in[pos + length] != '\r' || in[pos + length + 1] != '\n') {
-      words.clear();
-      return false;
-    }
-    words.emplace_back(in.data() + pos, length);
-    pos += length + 2;
-  }
-  consumed = pos;
-  return true;
-}
-
-}  // namespace
-
-// The general parser, out of line: the common case below then saves and
-// restores no more registers than its own few tests need.
+// The general parser, out of line: parse(), inline in the header, tries the
+// common cases (request_fast.hpp) first and calls it for anything else.
 [[gnu::noinline]] parse_result resp_request_parser::parse_general(std::span<char> input,
                                                                   std::vector<std::string_view>& words,
                                                                   const codec_limits& limits) {
   offset_sink<word_ref> sink{words_};
   return parse_request(input, state_, sink, words, limits);
-}
-
-namespace {
-
-// A fresh request through its one-pass common case `whole`, and through the
-// general parser (`general()`) when that declines.
-template <class General>
-[[gnu::always_inline]] inline parse_result whole_or_general(
-    bool (*whole)(std::span<char>, std::vector<std::string_view>&, const codec_limits&, std::size_t&),
-    std::span<char> input, std::vector<std::string_view>& words, const codec_limits& limits, General general) {
-  words.clear();
-  std::size_t consumed = 0;
-  if (whole(input, words, limits, consumed))
-    return {parse_status::complete, consumed, {}};
-  return general();
-}
-
-}  // namespace
-
-// A fresh multibulk request, and a fresh inline one: each common case in a
-// function of its own, whose few registers are all it saves.
-[[gnu::noinline]] parse_result resp_request_parser::parse_fresh_multibulk(std::span<char> input,
-                                                                    std::vector<std::string_view>& words,
-                                                                    const codec_limits& limits) {
-  return whole_or_general(&parse_whole_multibulk, input, words, limits,
-                          [&] { return parse_general(input, words, limits); });
-}
-
-[[gnu::noinline]] parse_result resp_request_parser::parse_fresh_inline(std::span<char> input,
-                                                                 std::vector<std::string_view>& words,
-                                                                 const codec_limits& limits) {
-  return whole_or_general(&parse_plain_inline, input, words, limits,
-                          [&] { return parse_general(input, words, limits); });
-}
-
-parse_result resp_request_parser::parse(std::span<char> input, std::vector<std::string_view>& words,
-                                        const codec_limits& limits) {
-  if (state_.pos != 0 || state_.scan != 0 || input.empty())
-    return parse_general(input, words, limits);
-  return input[0] == '*' ? parse_fresh_multibulk(input, words, limits) : parse_fresh_inline(input, words, limits);
 }
 
 void resp_request_parser::reset() noexcept {

@@ -13,6 +13,7 @@
 #include "coronet/protocol/parse_result.hpp"
 #include "coronet/protocol/reply.hpp"
 #include "coronet/protocol/wire_protocol.hpp"
+#include "coronet/protocol/resp/detail/request_fast.hpp"
 
 namespace coronet {
 
@@ -69,7 +70,18 @@ public:
   /// only waits for bytes. Pass the same `limits` on every call for one
   /// request. Throws only `std::bad_alloc` while growing `words` or its own
   /// offset list (both bounded by `limits.max_args`).
-  parse_result parse(std::span<char> input, std::vector<std::string_view>& words, const codec_limits& limits);
+  [[gnu::always_inline]] parse_result parse(std::span<char> input, std::vector<std::string_view>& words,
+                                            const codec_limits& limits) {
+    // Inline, with its common cases: a server's request loop makes no call to parse them.
+    if (state_.pos != 0 || state_.scan != 0 || input.empty()) [[unlikely]]
+      return parse_general(input, words, limits);
+    words.clear();
+    std::size_t consumed = 0;
+    if (input[0] == '*' ? detail::resp_fast::parse_whole_multibulk(input, words, limits, consumed)
+                        : detail::resp_fast::parse_plain_inline(input, words, limits, consumed)) [[likely]]
+      return {parse_status::complete, consumed, {}};
+    return parse_general(input, words, limits);
+  }
 
   /// Forgets a partially parsed request, e.g. when the buffer is discarded.
   void reset() noexcept;
@@ -93,14 +105,8 @@ private:
     std::size_t length;
   };
 
-  // A request at the start of `input`, with no state kept from an earlier
-  // call, beginning with `*`, and beginning otherwise (inline).
-  parse_result parse_fresh_multibulk(std::span<char> input, std::vector<std::string_view>& words,
-                               const codec_limits& limits);
-  parse_result parse_fresh_inline(std::span<char> input, std::vector<std::string_view>& words,
-                                  const codec_limits& limits);
-  // Any request, in any state: the general parser.
-  parse_result parse_general(std::span<char> input, std::vector<std::string_view>& words,
+  // Any request, in any state: the general parser. Out of line.
+  [[gnu::noinline]] parse_result parse_general(std::span<char> input, std::vector<std::string_view>& words,
                              const codec_limits& limits);
 
   progress state_;
@@ -193,7 +199,8 @@ public:
   static constexpr wire_protocol protocol = wire_protocol::resp;
 
   /// As `resp_request_parser::parse`.
-  parse_result parse(std::span<char> input, std::vector<std::string_view>& words, const codec_limits& limits) {
+  [[gnu::always_inline]] parse_result parse(std::span<char> input, std::vector<std::string_view>& words,
+                                            const codec_limits& limits) {
     return parser_.parse(input, words, limits);
   }
 
