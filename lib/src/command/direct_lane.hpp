@@ -6,12 +6,14 @@
 // dispatch.hpp for what the lane answers and declines.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <utility>
 
 #include "command/dispatch.hpp"
 #include "command/router_probe.hpp"
+#include "command/short_names.hpp"
 #include "coronet/command/connection.hpp"
 
 namespace coronet::detail {

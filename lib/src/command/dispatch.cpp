@@ -1,5 +1,6 @@
 // The dispatch path's colder half: starting a coroutine handler, turning a handler's
-// failure into its reply; and the direct lane (route() is in router.cpp).
+// failure into its reply; and the direct lane's out-of-line half, for what
+// direct_lane.hpp does not answer inline (route() is in router.cpp).
 #include "command/dispatch.hpp"
 
 #include <exception>

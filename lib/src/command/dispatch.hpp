@@ -107,7 +107,7 @@ enum class direct_outcome : std::uint8_t {
 // call() is defined in direct_lane.hpp, inline: the commonest requests (a
 // short name, a writing function) are answered without a call of their own.
 struct direct_lane {
-  static direct_outcome call(const router& routes, request& req, command_meters* metrics, output_buffer& out,
+  static inline direct_outcome call(const router& routes, request& req, command_meters* metrics, output_buffer& out,
                              reply_encoding encoding);
 
 private:

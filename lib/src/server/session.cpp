@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <type_traits>
 #include <vector>
@@ -140,8 +141,7 @@ task<void> answer_declined(session& s, Writer& io, Codec& codec, std::span<const
     answer<Codec>(s, io, codec, rep);
 }
 
-// A protocol error's reply, written, counted and logged. Out of line: the request
-// loop it is called from inlines its common path, not this.
+// A protocol error's reply, written, counted and logged; out of line, unlike the loop's common path.
 template <request_codec Codec, class Writer>
 [[gnu::noinline]] void answer_protocol_error(Codec& codec, server_worker& w, Writer& io, std::string_view error) {
   w.errors.add();
