@@ -73,7 +73,7 @@ public:
   [[gnu::always_inline]] parse_result parse(std::span<char> input, std::vector<std::string_view>& words,
                                             const codec_limits& limits) {
     // Inline, with its common cases: a server's request loop makes no call to parse them.
-    if (state_.pos != 0 || state_.scan != 0 || input.empty()) [[unlikely]]
+    if ((state_.pos | state_.scan) != 0 || input.empty()) [[unlikely]]
       return parse_general(input, words, limits);
     words.clear();
     std::size_t consumed = 0;

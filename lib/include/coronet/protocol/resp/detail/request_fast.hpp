@@ -69,7 +69,9 @@ constexpr std::size_t saturating_add(std::size_t a, std::size_t b) noexcept {
       return false;
     std::uint64_t word;
     std::memcpy(&word, in.data(), 8);
-    constexpr auto at = [](char c, int byte) { return static_cast<std::uint64_t>(static_cast<unsigned char>(c)) << (8 * byte); };
+    constexpr auto at = [](char c, int byte) {
+      return static_cast<std::uint64_t>(static_cast<unsigned char>(c)) << (8 * byte);
+    };
     constexpr std::uint64_t framing = at('*', 0) | at('\r', 2) | at('\n', 3) | at('$', 4) | at('\r', 6) | at('\n', 7);
     constexpr std::uint64_t framing_mask = 0xffff00ffffff00ffu;  // every byte but 1 and 5, the digits
     const auto n = static_cast<unsigned>((word >> 8) & 0xff) - '1';
@@ -87,8 +89,9 @@ constexpr std::size_t saturating_add(std::size_t a, std::size_t b) noexcept {
 // long or not whole.
 [[gnu::always_inline]] inline bool take_bulk(std::span<char> in, std::size_t& pos, std::size_t length,
                                              std::vector<std::string_view>& words, const codec_limits& limits) {
-  if (length > limits.max_bulk_bytes || in.size() - pos < length + 2 || in[pos + length] != '\r' ||
-      in[pos + length + 1] != '\n')
+  // The CR LF compared as one 2-byte word.
+  if (length > limits.max_bulk_bytes || in.size() - pos < length + 2 ||
+      std::memcmp(in.data() + pos + length, "\r\n", 2) != 0)
     return false;
   words.emplace_back(in.data() + pos, length);
   pos += length + 2;
