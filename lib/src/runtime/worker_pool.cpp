@@ -15,8 +15,10 @@
 
 namespace coronet::detail {
 
+// One thread runs each io_context, and a socket stays on the worker that owns it:
+// the reactor need not lock each socket operation (docs/architecture.md, "Threads").
 worker_pool::worker::worker() {
-  ctx.emplace(1);
+  ctx.emplace(ASIO_CONCURRENCY_HINT_UNSAFE_IO);
   tasks.emplace(ctx->get_executor());
 }
 

@@ -66,8 +66,8 @@ public:
   /// whatever is left (which is then abandoned, see the class description).
   static constexpr std::chrono::milliseconds cancel_grace{250};
 
-  /// `threads` io_contexts (0 = std::thread::hardware_concurrency(), at least 1), each io_context(1) with its
-  /// task_group.
+  /// `threads` io_contexts (0 = std::thread::hardware_concurrency(), at least 1), each with its task_group
+  /// and the hint ASIO_CONCURRENCY_HINT_UNSAFE_IO (one thread, no lock per socket operation).
   explicit worker_pool(unsigned threads);
 
   worker_pool(const worker_pool&) = delete;

@@ -161,15 +161,16 @@ private:
     }
   };
 
-  // The reactor's step: take the space and receive into it (called with the descriptor's
-  // lock held, on the thread that runs the io_context).
+  // The reactor's step: take the space and receive into it (on the thread that runs the
+  // io_context, with the descriptor's lock held unless the io_context's concurrency hint
+  // turns that lock off, as a server's workers do).
   static asio::detail::reactor_op::status perform_read(asio::detail::reactor_op* op) {
     auto& self = *static_cast<lazy_read*>(op);
     asio::mutable_buffer room;
     try {
       room = self.space_.prepare(self.limit_);
     } catch (...) {
-      // Nothing may unwind through the reactor, which holds the descriptor's lock.
+      // Nothing may unwind through the reactor, which may hold the descriptor's lock.
       self.ec_ = asio::error::no_memory;
       return done;
     }
