@@ -1,9 +1,9 @@
 #include "coronet/protocol/line/line_codec.hpp"
 
 #include <algorithm>
-#include <cstdint>
 #include <cstring>
 
+#include "coronet/protocol/detail/saturating.hpp"
 #include "protocol/detail/byte_set.hpp"
 #include "protocol/detail/decimal.hpp"
 #include "protocol/detail/one_line.hpp"
@@ -77,7 +77,7 @@ bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
 
 // Content, an optional '\r' and the '\n': nothing past that can end a valid line.
 std::size_t line_window(std::size_t size, std::size_t max) noexcept {
-  return std::min(size, max + std::min<std::size_t>(2, SIZE_MAX - max));
+  return std::min(size, detail::saturating_add(max, 2));
 }
 
 std::size_t find_newline(std::span<const char> input, std::size_t from, std::size_t to) noexcept {

@@ -16,6 +16,7 @@ namespace coronet {
 namespace {
 
 using namespace detail::resp;  // the framing shared with the other RESP side
+using detail::saturating_add;
 
 constexpr std::string_view unbalanced_quotes = "protocol error: unbalanced quotes";
 constexpr std::string_view too_many_arguments = "too many arguments";

@@ -4,11 +4,11 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <cstdint>
 #include <cstring>
 #include <span>
 #include <string_view>
 
+#include "coronet/protocol/detail/saturating.hpp"
 #include "coronet/protocol/parse_result.hpp"
 
 namespace coronet::detail::resp {
@@ -19,10 +19,6 @@ inline constexpr std::string_view invalid_bulk = "protocol error: invalid bulk l
 inline constexpr std::string_view bulk_unterminated = "protocol error: bulk not terminated by CRLF";
 
 constexpr parse_result fail(std::string_view message) noexcept { return {parse_status::error, 0, message}; }
-
-constexpr std::size_t saturating_add(std::size_t a, std::size_t b) noexcept {
-  return a > SIZE_MAX - b ? SIZE_MAX : a + b;
-}
 
 enum class line_end { found, incomplete, too_long, bad_terminator };
 

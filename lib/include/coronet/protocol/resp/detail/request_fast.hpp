@@ -16,12 +16,9 @@
 #include <vector>
 
 #include "coronet/protocol/codec_limits.hpp"
+#include "coronet/protocol/detail/saturating.hpp"
 
 namespace coronet::detail::resp_fast {
-
-constexpr std::size_t saturating_add(std::size_t a, std::size_t b) noexcept {
-  return a > SIZE_MAX - b ? SIZE_MAX : a + b;
-}
 
 // Reads a canonical length ([1-9][0-9]{0,8}, or a lone 0 when `zero_ok`)
 // followed by CR LF at `pos` (at most in.size()); advances `pos` past the
