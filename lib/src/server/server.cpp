@@ -22,6 +22,11 @@ namespace detail {
 // A command server on a stream server: the sessions are its connection handler.
 struct server_impl {
   explicit server_impl(server& s);
+  // The workers stop first (and a run() on another thread returns): the backplane, which
+  // goes first, is used on worker 0 until then.
+  ~server_impl() { stream.rt_->halt(); }
+  server_impl(const server_impl&) = delete;
+  server_impl& operator=(const server_impl&) = delete;
 
   static stream_server_options stream_options(const server& s);
   static stream_server::handlers handlers_of(server_impl& self);
@@ -34,7 +39,8 @@ struct server_impl {
   std::unique_ptr<pubsub_hub> pubsub;
   stream_server stream;
   // Null without server_options::pubsub_backplane. After the stream server: its connections
-  // are sockets on the stream server's io_contexts.
+  // are sockets on the stream server's io_contexts, destroyed while those exist (no thread
+  // runs them by then: see ~server_impl).
   std::unique_ptr<pubsub_backplane> backplane;
 };
 

@@ -93,6 +93,10 @@ public:
 
   int run();
   void stop() noexcept;
+  // Stops every worker at once and waits for a run() on another thread to return; the
+  // io_contexts and what they hold stay until the runtime goes. For an owner that must
+  // destroy state the workers use first (server's Pub/Sub backplane). Idempotent.
+  void halt() noexcept;
   bool draining() const noexcept;
   void spawn(task<void> t);
   stream_server_stats stats() const noexcept;

@@ -83,8 +83,7 @@ stream_runtime::stream_runtime(stream_server& o, stream_server_options opts, str
 }
 
 stream_runtime::~stream_runtime() {
-  pool->force_stop();
-  pool->join();
+  halt();
   // Sockets and timers first, while their io_contexts exist; then the pool, whose
   // io_contexts free the suspended connections, which unlink themselves from the workers.
   for (auto& w : workers) {
@@ -96,6 +95,11 @@ stream_runtime::~stream_runtime() {
 }
 
 void stream_runtime::stop() noexcept { pool->stop(); }
+
+void stream_runtime::halt() noexcept {
+  pool->force_stop();
+  pool->join();
+}
 
 bool stream_runtime::draining() const noexcept { return pool->stopping(); }
 

@@ -22,6 +22,7 @@
 namespace coronet {
 namespace detail {
 class stream_runtime;
+struct server_impl;
 }  // namespace detail
 
 /// One more address a stream server listens on, beside `stream_server_options::host:port`.
@@ -149,6 +150,9 @@ public:
   stream_server(stream_server_options options, handlers h);
 
 private:
+  // The command server stops the workers before it destroys what they use.
+  friend struct detail::server_impl;
+
   template <class Handler>
   static handlers make_handlers(Handler on_connection) {
     constexpr bool serves_tcp = std::is_invocable_r_v<task<void>, Handler&, stream_connection<tcp::socket>&>;
