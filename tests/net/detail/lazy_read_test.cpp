@@ -1,13 +1,18 @@
 // coronet::detail::lazy_read: a read that takes its buffer only once the socket has data (the
-// caller commits what it read, as with read_buffer::prepare), on TCP loopback: what it reads, what it holds while it waits, cancellation, close, the end of
-// the stream, the io_context's destruction, and the ring's path.
+// caller commits what it read, as with read_buffer::prepare), on TCP loopback: what it reads,
+// what it holds while it waits, cancellation, close, the end of the stream (also when it
+// comes in the wake-up of the last data), the io_context's destruction, and the ring's path.
 #include "coronet/net/detail/lazy_read.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <chrono>
 #include <cstddef>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -70,6 +75,22 @@ task<waited_read> read_while(connected_pair& p, coronet::read_buffer& in, Act ac
   };
   co_await coronet::with_timeout(coronet::when_all(reader(), actor()), 5s);
   co_return r;
+}
+
+// The events an epoll set of this process watches `fd` for, from /proc/self/fdinfo
+// (`tfd: FD events: HEX`); none when no epoll set watches it.
+std::optional<unsigned> epoll_events_of(int fd) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fdinfo")) {
+    std::ifstream info(entry.path());
+    std::string line;
+    while (std::getline(info, line)) {
+      unsigned watched = 0;
+      unsigned events = 0;
+      if (std::sscanf(line.c_str(), "tfd: %u events: %x", &watched, &events) == 2 && watched == static_cast<unsigned>(fd))
+        return events;
+    }
+  }
+  return std::nullopt;
 }
 
 // read_while, sending `bytes` from p.client.
@@ -156,6 +177,53 @@ TEST_CASE("a lazy read ends with eof when the peer closes, and throws it without
     CHECK(view(in) == "QUIT\r\n");
   }());
 }
+
+TEST_CASE("data and the peer's shutdown in one wake-up: the read after the data sees the end", "[lazy_read]") {
+  // A receive that does not fill its room lets the next read wait for the next wake-up
+  // (no receive that would block), unless the wake-up said the peer shut down: here the
+  // data and the shutdown come in one, and there is no other.
+  asio::io_context ctx(1);
+  coronet::sync_wait(ctx, [&]() -> task<void> {
+    connected_pair p = co_await make_pair(ctx);
+    coronet::read_buffer in;
+    // The first read waits; the peer sends, then closes, before the reactor looks.
+    const waited_read r = co_await read_while(p, in, [&]() -> task<void> {
+      co_await p.client.write_all(asio::buffer(std::string("PING\r\n")));
+      p.client.close();
+    });
+    CHECK(r.n == 6);
+    CHECK_FALSE(r.ec);
+    std::error_code ec;
+    const std::size_t n = co_await coronet::with_timeout(
+        [&]() -> task<std::size_t> { co_return co_await lazy(p.server.native(), in, 1024, &ec); }(), 5s);
+    CHECK(n == 0);
+    CHECK(ec == asio::error::eof);
+  }());
+}
+
+#if CORONET_DETAIL_REACTOR_READS
+TEST_CASE("a lazy read has its socket watched for the peer's shutdown (EPOLLRDHUP)", "[lazy_read]") {
+  asio::io_context ctx(1);
+  coronet::sync_wait(ctx, [&]() -> task<void> {
+    connected_pair p = co_await make_pair(ctx);
+    const int fd = p.server.native().native_handle();
+    const std::optional<unsigned> registered = epoll_events_of(fd);
+    REQUIRE(registered.has_value());
+    CHECK((*registered & 0x2000u) == 0);  // Asio registers without it
+    coronet::read_buffer in;
+    const waited_read r = co_await read_while_sending(p, in, "PING\r\n");
+    CHECK(r.n == 6);
+    const std::optional<unsigned> events = epoll_events_of(fd);
+    REQUIRE(events.has_value());
+    CHECK((*events & 0x2000u) != 0);  // EPOLLRDHUP
+    CHECK((*events & 0x1u) != 0);     // EPOLLIN, as Asio registered it
+    // The socket goes on reading as before.
+    const waited_read again = co_await read_while_sending(p, in, "PONG\r\n");
+    CHECK(again.n == 6);
+    CHECK(view(in) == "PING\r\nPONG\r\n");
+  }());
+}
+#endif
 
 TEST_CASE("with_timeout cancels a waiting lazy read with timed_out; the socket stays usable", "[lazy_read][cancel]") {
   asio::io_context ctx(1);

@@ -4,9 +4,10 @@
 //
 // On Asio's epoll reactor it is a reactor operation of coronet's own, kept in the awaiter
 // (nothing is allocated per read): the reactor calls its perform step when the socket is
-// readable (and once at the start, as Asio tries every read first), and that step takes the
-// space, receives into it, and gives the space back if the receive would block. On a ring,
-// or with another reactor, the space is taken up front and the socket's own read runs.
+// readable (and once at the start, as Asio tries every read first, unless the last read
+// drained the socket), and that step takes the space, receives into it, and gives the space
+// back if the receive would block. On a ring, or with another reactor, the space is taken
+// up front and the socket's own read runs.
 #pragma once
 
 #include <concepts>
@@ -50,12 +51,30 @@ concept read_space = requires(Space& s, std::size_t limit) {
 };
 
 #if CORONET_DETAIL_REACTOR_READS
+/// Adds `EPOLLRDHUP` to the events the socket `fd` (registration `d`) is registered for
+/// with `r`, so that each wake-up says whether the peer has finished sending. Nothing
+/// changes if the socket is not in the epoll set or `epoll_ctl` fails (`drained()` then
+/// stays false). For a socket used by one thread at a time. Not an API.
+void watch_peer_shutdown(asio::detail::epoll_reactor& r, asio::detail::epoll_reactor::per_descriptor_data d,
+                         asio::detail::socket_type fd) noexcept;
+
+/// After a receive that did not fill its room: true when the socket is registered for
+/// `EPOLLRDHUP` and the reactor's wake-up being performed (or its last one) did not report
+/// it. The receive then drained the socket, and new data or the peer's shutdown will be a
+/// new wake-up: the next read can wait for it instead of trying the socket first. False
+/// otherwise (the peer's shutdown may be there unread: the next read tries the socket).
+bool drained(asio::detail::epoll_reactor::per_descriptor_data d) noexcept;
+
 /// The epoll reactor of `s`'s io_context (Asio's service), looked up at the socket's first
-/// lazy read and kept in the socket (a lookup takes the context's service lock).
+/// lazy read and kept in the socket (a lookup takes the context's service lock); the
+/// socket is then watched for the peer's shutdown (`watch_peer_shutdown`).
 inline asio::detail::epoll_reactor& reactor_of(tcp_transport& s) {
   void*& cache = s.reactor_cache();
-  if (cache == nullptr) [[unlikely]]
-    cache = &asio::use_service<asio::detail::epoll_reactor>(s.get_executor().context());
+  if (cache == nullptr) [[unlikely]] {
+    auto& r = asio::use_service<asio::detail::epoll_reactor>(s.get_executor().context());
+    cache = &r;
+    watch_peer_shutdown(r, s.reactor_state().reactor_data_, s.reactor_state().socket_);
+  }
   return *static_cast<asio::detail::epoll_reactor*>(cache);
 }
 #endif
@@ -182,8 +201,15 @@ private:
       self.space_.release();
       return not_done;
     }
-    // The end of the stream is done and exhausted, as for Asio's receive.
-    return self.bytes_transferred_ == 0 ? done_and_exhausted : done;
+    // A receive that did not fill its room, once the reactor says no shutdown of the
+    // peer's is pending (drained), is done and exhausted: the next read waits for the next
+    // wake-up, where Asio's would try the socket first and, for a peer waiting for its
+    // reply, fail with EAGAIN. The end of the stream is not: a read after it tries the
+    // socket and sees the end again (no wake-up would come for it).
+    if (self.bytes_transferred_ != 0 && self.bytes_transferred_ < room.size() &&
+        drained(self.socket_.reactor_state().reactor_data_))
+      return done_and_exhausted;
+    return done;
   }
 
   // The completion, run by the io_context, through the io_handler every coronet operation
