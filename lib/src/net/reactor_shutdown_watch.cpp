@@ -1,6 +1,7 @@
 // What lazy_read needs of Asio 1.22's epoll reactor beyond its interface: a socket
-// registered for EPOLLRDHUP, and whether the wake-up being performed reported it
-// (docs/architecture.md, "Idle connections" and "One receive per request").
+// registered for EPOLLRDHUP, whether the wake-up being performed reported it, and whether
+// the socket's next read waits without trying it (docs/architecture.md, "Idle
+// connections" and "One receive per request").
 #include "coronet/net/detail/lazy_read.hpp"
 
 #if CORONET_DETAIL_REACTOR_READS
@@ -40,7 +41,14 @@ struct wake_events_tag {
   friend type member(wake_events_tag) noexcept;
 };
 
+// Per kind of operation: whether the next one tries the descriptor before it waits.
+struct try_speculative_tag {
+  using type = bool (descriptor_state::*)[reactor::max_ops];
+  friend type member(try_speculative_tag) noexcept;
+};
+
 template struct member_of<epoll_fd_tag, &reactor::epoll_fd_>;
+template struct member_of<try_speculative_tag, &descriptor_state::try_speculative_>;
 template struct member_of<registered_events_tag, &descriptor_state::registered_events_>;
 template struct member_of<wake_events_tag, &asio::detail::scheduler_operation::task_result_>;
 
@@ -68,6 +76,10 @@ void watch_peer_shutdown(reactor& r, reactor::per_descriptor_data d, asio::detai
   // the flag stays. On failure nothing changes, and drained() stays false.
   if (::epoll_ctl(r.*member(epoll_fd_tag{}), EPOLL_CTL_MOD, fd, &ev) == 0)
     events = ev.events;
+}
+
+bool next_read_waits(reactor::per_descriptor_data d) noexcept {
+  return d != nullptr && !(d->*member(try_speculative_tag{}))[reactor::read_op];
 }
 
 bool drained(reactor::per_descriptor_data d) noexcept {

@@ -178,6 +178,22 @@ TEST_CASE("a lazy read ends with eof when the peer closes, and throws it without
   }());
 }
 
+TEST_CASE("after a read that drained the socket, the next one waits holding no buffer", "[lazy_read]") {
+  asio::io_context ctx(1);
+  coronet::sync_wait(ctx, [&]() -> task<void> {
+    connected_pair p = co_await make_pair(ctx);
+    coronet::read_buffer in;
+    for (const char* request : {"PING\r\n", "PING hello\r\n", "QUIT\r\n"}) {
+      INFO(request);
+      const waited_read r = co_await read_while_sending(p, in, request);
+      CHECK(r.held_while_waiting == 0);
+      CHECK_FALSE(r.ec);
+      CHECK(view(in) == request);
+      in.consume(in.size());
+    }
+  }());
+}
+
 TEST_CASE("data and the peer's shutdown in one wake-up: the read after the data sees the end", "[lazy_read]") {
   // A receive that does not fill its room lets the next read wait for the next wake-up
   // (no receive that would block), unless the wake-up said the peer shut down: here the

@@ -65,6 +65,10 @@ void watch_peer_shutdown(asio::detail::epoll_reactor& r, asio::detail::epoll_rea
 /// otherwise (the peer's shutdown may be there unread: the next read tries the socket).
 bool drained(asio::detail::epoll_reactor::per_descriptor_data d) noexcept;
 
+/// True when the socket's next read (registration `d`) waits for the reactor's next
+/// wake-up without trying the socket: its last receive was done and exhausted.
+bool next_read_waits(asio::detail::epoll_reactor::per_descriptor_data d) noexcept;
+
 /// The epoll reactor of `s`'s io_context (Asio's service), looked up at the socket's first
 /// lazy read and kept in the socket (a lookup takes the context's service lock); the
 /// socket is then watched for the peer's shutdown (`watch_peer_shutdown`).
@@ -234,6 +238,11 @@ private:
       r.post_immediate_completion(this, false);
       return;
     }
+    // A read that waits without trying the socket holds no memory meanwhile, as one that
+    // tried it and found nothing: the space goes back unless it holds a partial request
+    // (read_buffer::release), and perform_read takes it again.
+    if (next_read_waits(state.reactor_data_))
+      space_.release();
     r.start_op(reactor::read_op, state.socket_, state.reactor_data_, this, false, true);
   }
 #endif
