@@ -16,6 +16,8 @@
 #include <system_error>
 #include <thread>
 
+#include <sys/socket.h>
+
 #include <asio/buffer.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
@@ -65,6 +67,8 @@ public:
   fake_redis(const fake_redis&) = delete;
   fake_redis& operator=(const fake_redis&) = delete;
   ~fake_redis() {
+    // shutdown() wakes an accept() that waits (close() alone would not, on Linux).
+    ::shutdown(acceptor_.native_handle(), SHUT_RDWR);
     std::error_code ignored;
     acceptor_.close(ignored);
     thread_.join();
@@ -180,8 +184,11 @@ TEST_CASE("a server destroyed while its backplane writes stops its workers first
   // freed backplane (AddressSanitizer's heap-use-after-free).
   fake_redis redis;
   const coronet::router r = coronet_test::builtins();
+  // Declared before the server: if a check fails, the server goes first (stopping run())
+  // and the future's destructor then has nothing to wait for.
+  std::future<int> ran;
   auto srv = std::make_unique<coronet::server>(r, with_backplane(redis.url()));
-  std::future<int> ran = std::async(std::launch::async, [&s = *srv] { return s.run(); });
+  ran = std::async(std::launch::async, [&s = *srv] { return s.run(); });
   REQUIRE(eventually([&] { return srv->stats().pubsub_backplane == coronet::pubsub_backplane_state::connected; }));
   // Enough that worker 0 is still writing and reading replies when the server goes.
   for (int i = 0; i < 20000; ++i)

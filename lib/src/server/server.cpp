@@ -14,6 +14,7 @@
 #include "server/pubsub/backplane.hpp"
 #include "server/pubsub/pubsub_hub.hpp"
 #include "server/session.hpp"
+#include "server/stream_runtime.hpp"
 
 namespace coronet {
 
