@@ -54,7 +54,9 @@ concept read_space = requires(Space& s, std::size_t limit) {
 /// Adds `EPOLLRDHUP` to the events the socket `fd` (registration `d`) is registered for
 /// with `r`, so that each wake-up says whether the peer has finished sending. Nothing
 /// changes if the socket is not in the epoll set or `epoll_ctl` fails (`drained()` then
-/// stays false). For a socket used by one thread at a time. Not an API.
+/// stays false). These three functions read and write the reactor's state of the socket
+/// without its lock: for an io_context run by one thread (as a server's workers are).
+/// Not an API.
 void watch_peer_shutdown(asio::detail::epoll_reactor& r, asio::detail::epoll_reactor::per_descriptor_data d,
                          asio::detail::socket_type fd) noexcept;
 
@@ -124,7 +126,8 @@ public:
   lazy_read(const lazy_read&) = delete;
   lazy_read& operator=(const lazy_read&) = delete;
 
-  /// Never ready: the read is tried when it starts (the reactor tries every read first).
+  /// Never ready: the read starts on the reactor, which tries the socket first unless the
+  /// last receive drained it.
   bool await_ready() const noexcept { return false; }
 
   /// Starts the read; the coroutine resumes when it completes.
@@ -209,7 +212,10 @@ private:
     // peer's is pending (drained), is done and exhausted: the next read waits for the next
     // wake-up, where Asio's would try the socket first and, for a peer waiting for its
     // reply, fail with EAGAIN. The end of the stream is not: a read after it tries the
-    // socket and sees the end again (no wake-up would come for it).
+    // socket and sees the end again (no wake-up would come for it). One short receive
+    // that leaves data queued: TCP urgent data (a receive stops at the urgent mark), which
+    // none of coronet's protocols use; the rest is read when the peer sends again or the
+    // connection's deadline passes. nginx's reads have the same gap.
     if (self.bytes_transferred_ != 0 && self.bytes_transferred_ < room.size() &&
         drained(self.socket_.reactor_state().reactor_data_))
       return done_and_exhausted;
