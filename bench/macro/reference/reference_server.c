@@ -6,7 +6,12 @@
  * other request gets `-ERR unknown command\r\n`. All replies produced by one
  * read go out in one write.
  *
- * Usage: reference_server [port]   (port 0 or absent: a free one)
+ * With `http`, it is the floor for an HTTP/1.1 keep-alive server instead: every
+ * request head (up to its blank line; no body is read) gets one fixed
+ * `200` response with the body `PONG`, so that bench/compare can show what wrk
+ * reaches against the cheapest server there is.
+ *
+ * Usage: reference_server [port [http]]   (port 0 or absent: a free one)
  * Prints the port on stdout, then serves 127.0.0.1 until SIGINT/SIGTERM. */
 #define _GNU_SOURCE /* accept4 */
 #include <arpa/inet.h>
@@ -24,6 +29,15 @@
 #include "reference_common.h"
 
 enum { in_capacity = 4096, out_capacity = 64 * 1024, max_events = 256 };
+
+static const char http_pong[] = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nPONG";
+static int http_mode = 0;
+
+/* The end of the request head at p (after its blank line), or NULL if incomplete. */
+static const char* parse_http_head(const char* p, const char* end) {
+  const char* blank = memmem(p, (size_t)(end - p), "\r\n\r\n", 4);
+  return blank == NULL ? NULL : blank + 4;
+}
 
 struct conn {
   int fd;
@@ -92,17 +106,22 @@ static int on_readable(int ep, struct conn* c) {
     end = c->in + c->in_len;
     while (p < end) {
       int is_ping = 0, bad = 0;
-      const char* next = parse_request(p, end, &is_ping, &bad);
+      const char* next = http_mode ? parse_http_head(p, end) : parse_request(p, end, &is_ping, &bad);
       if (bad)
         return -1;
       if (next == NULL)
         break;
-      if (out_len + sizeof unknown > out_capacity) {
+      if (out_len + sizeof http_pong > out_capacity) {
         if (send_out(ep, c, out, out_len) != 0)
           return -1;
         out_len = 0;
       }
-      out_len += put_reply(out + out_len, is_ping);
+      if (http_mode) {
+        memcpy(out + out_len, http_pong, sizeof http_pong - 1);
+        out_len += sizeof http_pong - 1;
+      } else {
+        out_len += put_reply(out + out_len, is_ping);
+      }
       p = next;
     }
     c->in_len = (size_t)(end - p);
@@ -143,6 +162,11 @@ int main(int argc, char** argv) {
   int lfd, ep;
   struct epoll_event ev, events[max_events];
 
+  if (argc > 2 && strcmp(argv[2], "http") != 0) {
+    fprintf(stderr, "usage: reference_server [port [http]]\n");
+    return 2;
+  }
+  http_mode = argc > 2;
   handle_signals();
   lfd = listen_loopback(port, SOCK_NONBLOCK, &port);
   if (lfd < 0)
