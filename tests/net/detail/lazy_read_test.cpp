@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/epoll.h>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdio>
@@ -86,7 +88,8 @@ std::optional<unsigned> epoll_events_of(int fd) {
     while (std::getline(info, line)) {
       unsigned watched = 0;
       unsigned events = 0;
-      if (std::sscanf(line.c_str(), "tfd: %u events: %x", &watched, &events) == 2 && watched == static_cast<unsigned>(fd))
+      if (std::sscanf(line.c_str(), "tfd: %u events: %x", &watched, &events) == 2 &&
+          watched == static_cast<unsigned>(fd))
         return events;
     }
   }
@@ -229,14 +232,14 @@ TEST_CASE("a lazy read has its socket watched for the peer's shutdown (EPOLLRDHU
     const int fd = p.server.native().native_handle();
     const std::optional<unsigned> registered = epoll_events_of(fd);
     REQUIRE(registered.has_value());
-    CHECK((*registered & 0x2000u) == 0);  // Asio registers without it
+    CHECK((*registered & EPOLLRDHUP) == 0);  // Asio registers without it
     coronet::read_buffer in;
     const waited_read r = co_await read_while_sending(p, in, "PING\r\n");
     CHECK(r.n == 6);
     const std::optional<unsigned> events = epoll_events_of(fd);
     REQUIRE(events.has_value());
-    CHECK((*events & 0x2000u) != 0);  // EPOLLRDHUP
-    CHECK((*events & 0x1u) != 0);     // EPOLLIN, as Asio registered it
+    CHECK((*events & EPOLLRDHUP) != 0);
+    CHECK((*events & EPOLLIN) != 0);  // as Asio registered it
     // The socket goes on reading as before.
     const waited_read again = co_await read_while_sending(p, in, "PONG\r\n");
     CHECK(again.n == 6);
