@@ -170,7 +170,12 @@ TEST_CASE("whole inline lines parse alike in the incremental parser's one-pass p
       "PING\r\n", "PING\n", "PING", "PING\r", "\r\n", "\n", "   \t \r\n", "a b  c\r\n", " a\r\n",
       "a\rb\r\n", "a\r\rb\r\n", "a\vb\r\n", "\va\r\n", "a\fb\n", "\fa\n", "a \"b c\" d\r\n",
       "a\"b\"\r\n", "'x'\n", "a\0b c\r\n", "PING\r\nPING\r\n", "x y z w v\r\n", "1234567890\r\n",
-      "123456789012\r\n", "abc\r\r\n", "a b\r", "$3\r\n"};
+      "123456789012\r\n", "abc\r\r\n", "a b\r", "$3\r\n",
+      // Words read eight bytes at a time: long ones, ones with plain bytes below '(' (the
+      // scan's bound) or above 0x7f, and ones a delimiter ends past the first eight bytes.
+      "abcdefghijklmnopq\r\n", "a!#$%&b c\x01\x1f\x7f\r\n", "\x80\xff\xc3\xa9t\xe9 x\r\n",
+      "abcdefghij\"x\"\r\n", "abcdefghi\vj\r\n", "abcdefgh\tijklmnop\r\n", "abcdefg'h'\r\n",
+      "abcdefghijklmnop\n", "abcdefghijklmnop", "SET key:000000000001 valuevaluevalue\r\nPING\r\n"};
   for (const std::size_t max_request : {std::size_t{8}, std::size_t{10}, std::size_t{11}, std::size_t{1024}}) {
     for (const std::size_t max_args : {std::size_t{2}, std::size_t{3}, std::size_t{1024}}) {
       codec_limits limits;
@@ -192,6 +197,39 @@ TEST_CASE("whole inline lines parse alike in the incremental parser's one-pass p
           CHECK(to_strings(words) == to_strings(general_words));
       }
     }
+  }
+}
+
+TEST_CASE("random inline lines parse alike in the one-pass path and the general parser", "[framework][resp]") {
+  // Bytes of every class the one-pass path tells apart: plain above and below '(' (where
+  // its eight-byte scan stops to look), blanks, quotes, \v and \f, the line's end.
+  static constexpr char bytes[] = "aZ09!#$%&()*~\x01\x1f\x7f\x80\xff \t\r\n\"'\v\f";
+  const std::string alphabet(bytes, sizeof bytes - 1);
+  std::mt19937 rng(20261208);
+  std::uniform_int_distribution<std::size_t> length(0, 40);
+  std::uniform_int_distribution<std::size_t> pick(0, alphabet.size() - 1);
+  std::bernoulli_distribution plain_run(0.7);
+  codec_limits limits;
+  limits.max_request_bytes = 32;
+  limits.max_args = 4;
+  for (int n = 0; n < 20000; ++n) {
+    std::string input;
+    const std::size_t len = length(rng);
+    for (std::size_t k = 0; k < len; ++k)
+      input += plain_run(rng) ? static_cast<char>('a' + k % 26) : alphabet[pick(rng)];
+    INFO("input: " << input);
+    std::string general_buffer = input;
+    std::vector<std::string_view> general_words;
+    const auto general = coronet::parse_resp_request(general_buffer, general_words, limits);
+    coronet::resp_request_parser parser;
+    std::string buffer = input;
+    std::vector<std::string_view> words;
+    const auto r = parser.parse(buffer, words, limits);
+    REQUIRE(r.status == general.status);
+    REQUIRE(r.consumed == general.consumed);
+    REQUIRE(r.error == general.error);
+    if (r.status == parse_status::complete)
+      REQUIRE(to_strings(words) == to_strings(general_words));
   }
 }
 
