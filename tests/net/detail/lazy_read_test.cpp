@@ -21,6 +21,7 @@
 
 #include <asio/error.hpp>
 #include <asio/io_context.hpp>
+#include <asio/socket_base.hpp>
 
 #include "coronet/core/error.hpp"
 #include "coronet/core/spawn.hpp"
@@ -178,6 +179,24 @@ TEST_CASE("a lazy read ends with eof when the peer closes, and throws it without
     }
     CHECK(thrown == asio::error::eof);
     CHECK(view(in) == "QUIT\r\n");
+  }());
+}
+
+TEST_CASE("a lazy read ends with connection_reset when the peer resets, holding no buffer", "[lazy_read]") {
+  asio::io_context ctx(1);
+  coronet::sync_wait(ctx, [&]() -> task<void> {
+    connected_pair p = co_await make_pair(ctx);
+    coronet::read_buffer in;
+    const waited_read r = co_await read_while(p, in, [&]() -> task<void> {
+      p.client.native().set_option(asio::socket_base::linger(true, 0));
+      p.client.close();  // a reset, not a FIN
+      co_return;
+    });
+    CHECK(r.held_while_waiting == 0);
+    CHECK(r.n == 0);
+    CHECK(r.ec == asio::error::connection_reset);
+    CHECK(r.ec.category() == asio::error::get_system_category());  // as Asio's own reads
+    CHECK(in.size() == 0);
   }());
 }
 

@@ -181,6 +181,40 @@ TEST_CASE("write_now with all=true writes until the stream refuses, and says why
   }
 }
 
+TEST_CASE("write_now to a peer that reset the connection reports it, raising no SIGPIPE", "[try_now]") {
+  // The send is made directly (net/detail/sys_io.hpp) with MSG_NOSIGNAL: a signal would end
+  // this process, which does not ignore SIGPIPE.
+  asio::io_context ctx(1);
+  coronet::sync_wait(ctx, [&]() -> task<void> {
+    connected_pair p = co_await make_pair(ctx);
+    p.client.native().set_option(asio::socket_base::linger(true, 0));
+    p.client.close();  // a reset, not a FIN
+    const std::string out = patterned_bytes(100);
+    std::error_code ec;
+    std::size_t n = 0;
+    // The reset may still be on its way through loopback: at most a few sends go out first.
+    for (int i = 0; i < 1000 && !ec; ++i)
+      n = write_now(p.server.native(), asio::buffer(out), true, ec);
+    CHECK(n == 0);
+    CHECK((ec == asio::error::connection_reset || ec == asio::error::broken_pipe));
+    // The next send fails as well, now with a broken pipe.
+    std::error_code again;
+    CHECK(write_now(p.server.native(), asio::buffer(out), true, again) == 0);
+    CHECK(again == asio::error::broken_pipe);
+  }());
+}
+
+TEST_CASE("write_now on a closed socket fails with bad_descriptor", "[try_now]") {
+  asio::io_context ctx(1);
+  coronet::sync_wait(ctx, [&]() -> task<void> {
+    connected_pair p = co_await make_pair(ctx);
+    p.server.close();
+    std::error_code ec;
+    CHECK(write_now(p.server.native(), asio::buffer(std::string_view("x")), true, ec) == 0);
+    CHECK(ec == asio::error::bad_descriptor);
+  }());
+}
+
 TEST_CASE("write_now switches the stream to non-blocking mode only once", "[try_now]") {
   scripted_stream s;
   s.takes = {2, 2};

@@ -10,6 +10,7 @@
 // up front and the socket's own read runs.
 #pragma once
 
+#include <cerrno>
 #include <concepts>
 #include <coroutine>
 #include <cstddef>
@@ -27,6 +28,7 @@
 
 #include "coronet/net/detail/io_awaiter.hpp"
 #include "coronet/net/detail/ring_transport.hpp"
+#include "coronet/net/detail/sys_io.hpp"
 
 // The reactor operation is written against Asio 1.22's reactor (reactor_op, start_op,
 // cancel_ops_by_key, which are not Asio's API): with another version, or another reactor,
@@ -202,12 +204,25 @@ private:
     }
     if (room.size() == 0)
       return done;
-    if (!asio::detail::socket_ops::non_blocking_recv1(self.socket_.reactor_state().socket_, room.data(), room.size(),
-                                                      0, true, self.ec_, self.bytes_transferred_)) {
-      // Nothing to read yet: no memory is held while the connection waits.
-      self.space_.release();
-      return not_done;
+    // As Asio's non-blocking receive, with the system call made directly (sys_recv).
+    ssize_t got;
+    do
+      got = sys_recv(self.socket_.reactor_state().socket_, room.data(), room.size());
+    while (got < 0 && errno == EINTR);
+    if (got <= 0) {
+      if (got == 0) {
+        self.ec_ = asio::error::eof;
+      } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        // Nothing to read yet: no memory is held while the connection waits.
+        self.space_.release();
+        return not_done;
+      } else {
+        self.ec_.assign(errno, asio::error::get_system_category());
+      }
+      self.bytes_transferred_ = 0;
+      return done;
     }
+    self.bytes_transferred_ = static_cast<std::size_t>(got);
     // A receive that did not fill its room, once the reactor says no shutdown of the
     // peer's is pending (drained), is done and exhausted: the next read waits for the next
     // wake-up, where Asio's would try the socket first and, for a peer waiting for its
@@ -216,8 +231,7 @@ private:
     // that leaves data queued: TCP urgent data (a receive stops at the urgent mark), which
     // none of coronet's protocols use; the rest is read when the peer sends again or the
     // connection's deadline passes. nginx's reads have the same gap.
-    if (self.bytes_transferred_ != 0 && self.bytes_transferred_ < room.size() &&
-        drained(self.socket_.reactor_state().reactor_data_))
+    if (self.bytes_transferred_ < room.size() && drained(self.socket_.reactor_state().reactor_data_))
       return done_and_exhausted;
     return done;
   }
