@@ -99,17 +99,29 @@ private:
   std::error_code* ec_ = nullptr;
 };
 
+/// report_io_error's half for an operation that failed (`ec` is an error): out of line,
+/// so that the common case is two tests where it is inlined.
+[[gnu::noinline]] inline void report_io_failure(std::error_code& ec, const chain_context* context,
+                                                std::error_code* user_ec) {
+  if (ec == asio::error::operation_aborted && cancelled_by_deadline(context))
+    ec = make_error_code(errc::timeout);
+  if (user_ec == nullptr)
+    throw std::system_error(ec);
+  *user_ec = ec;
+}
+
 /// Reports how an operation awaited by a chain with `context` ended, in the form
 /// requested: into `*user_ec`, or thrown (std::system_error) when that is null and
 /// `ec` is an error. An operation cancelled by a with_timeout deadline reports
 /// errc::timeout rather than operation_aborted (`ec` is changed to it).
-inline void report_io_error(std::error_code& ec, const chain_context* context, std::error_code* user_ec) {
-  if (ec && ec == asio::error::operation_aborted && cancelled_by_deadline(context)) [[unlikely]]
-    ec = make_error_code(errc::timeout);
+[[gnu::always_inline]] inline void report_io_error(std::error_code& ec, const chain_context* context,
+                                                   std::error_code* user_ec) {
+  if (ec) [[unlikely]] {
+    report_io_failure(ec, context, user_ec);
+    return;
+  }
   if (user_ec != nullptr)
     *user_ec = ec;
-  else if (ec)
-    throw std::system_error(ec);
 }
 
 /// Base of awaiters for one Asio operation producing a `Result`.
