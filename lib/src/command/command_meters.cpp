@@ -56,7 +56,14 @@ void command_meters::prepare(std::size_t commands, bool timed, std::uint32_t sam
   timed_ = timed;
   sample_every_ = sample_every == 0 ? 1 : sample_every;
   latency_clock::calibrate();
-  if (size_.load(std::memory_order_relaxed) != 0 || commands == 0)
+  if (const std::size_t n = size_.load(std::memory_order_relaxed); n != 0) {
+    // Prepared before (a server run again): the countdowns restart, so that a change of
+    // `timed` takes effect at each command's next call.
+    for (std::size_t i = 0; i < n; ++i)
+      commands_[i].until_sample = 0;
+    return;
+  }
+  if (commands == 0)
     return;
   commands_ = std::make_unique<command_counters[]>(commands);
   size_.store(commands, std::memory_order_release);

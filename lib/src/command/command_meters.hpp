@@ -116,39 +116,50 @@ public:
   // Whether calls are timed at all (prepare's `timed`). Owning thread only.
   bool timed() const noexcept { return timed_; }
 
-  // Whether the call about to be made on `c` is one to time: a decrement
-  // and a test per call, the clock only for the sampled ones. Owning thread only.
+  // Whether the call about to be made on `c` is one to time: a test and a
+  // decrement per call, the clock only for the sampled ones. Untimed, the
+  // countdown starts from its largest value each time it runs out, so the
+  // common call does not test timed() as well. Owning thread only.
   [[gnu::always_inline]] bool sample(command_counters& c) noexcept {
-    if (!timed_)
-      return false;
-    if (c.until_sample != 0) {
+    if (c.until_sample != 0) [[likely]] {
       --c.until_sample;
       return false;
     }
-    c.until_sample = sample_every_ - 1;
-    return true;
+    return restart_countdown(c);
   }
 
-  // The counters of the command at `index` (in router::commands()), or null
-  // for an index beyond the table (a command registered after run() started,
-  // which the router forbids). Owning thread only.
-  command_counters* slot(std::size_t index) noexcept {
-    return index < size_.load(std::memory_order_relaxed) ? &commands_[index] : nullptr;
+  // The counters of the command at `index` (in router::commands()); for an
+  // index beyond the table (a command registered after run() started, which
+  // the router forbids), a spare set that no reader sees. Owning thread only.
+  command_counters& slot(std::size_t index) noexcept {
+    return index < size_.load(std::memory_order_relaxed) ? commands_[index] : spare_;
   }
 
   // Where a call of the command at `index` is counted, and when it began:
-  // its counters (null as slot()) and latency_clock::now() if it is one to
-  // time (sample()), else 0. Owning thread only.
+  // its counters (as slot(), never null) and latency_clock::now() if it is
+  // one to time (sample()), else 0. Owning thread only.
   [[gnu::always_inline]] std::pair<command_counters*, std::uint64_t> begin_call(std::size_t index) noexcept {
-    command_counters* c = slot(index);
-    return {c, c != nullptr && sample(*c) ? latency_clock::now() : 0};
+    command_counters& c = slot(index);
+    return {&c, sample(c) ? latency_clock::now() : 0};
   }
 
   // Counts a request for a name the router does not know. Owning thread only.
   void record_unknown() noexcept { unknown_.add(); }
 
 protected:
+  // sample() when `c`'s countdown ran out: whether to time this call, and
+  // the countdown to the next one.
+  bool restart_countdown(command_counters& c) noexcept {
+    if (!timed_) {
+      c.until_sample = UINT32_MAX;
+      return false;
+    }
+    c.until_sample = sample_every_ - 1;
+    return true;
+  }
+
   std::unique_ptr<command_counters[]> commands_;
+  command_counters spare_;
   std::atomic<std::size_t> size_{0};
   thread_counter unknown_;
   bool timed_ = true;
