@@ -12,13 +12,17 @@
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
 
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_signal.hpp>
 #include <asio/error.hpp>
 #include <asio/io_context.hpp>
 #include <asio/socket_base.hpp>
@@ -287,6 +291,46 @@ TEST_CASE("with_timeout cancels a waiting lazy read with timed_out; the socket s
     CHECK(after == 1);
     CHECK(view(in) == "x");
   }());
+}
+
+TEST_CASE("a lazy read's cancellation handler, left in the slot once it completed, does nothing",
+          "[lazy_read][cancel][lifetime]") {
+  // The completed read leaves its handler installed, disarmed (no clear and allocation per
+  // read): a cancellation emitted after its socket is gone must not reach the socket's
+  // state (ASan would see it).
+  asio::io_context ctx(1);
+  asio::cancellation_signal signal;
+  bool installed_after_read = false;
+  bool finished = false;
+  std::exception_ptr failure;
+  coronet::spawn(
+      ctx,
+      [&]() -> task<void> {
+        {
+          // On the heap: freed after the read, not kept in the frame as a local would be.
+          auto p = std::make_unique<connected_pair>(co_await make_pair(ctx));
+          coronet::read_buffer in;
+          co_await p->client.write_all(asio::buffer(std::string("x")));
+          std::error_code ec;
+          const std::size_t n = co_await lazy(p->server.native(), in, 1024, &ec);
+          CHECK(n == 1);
+          CHECK_FALSE(ec);
+        }  // both sockets closed, and their memory freed
+        installed_after_read = signal.slot().has_handler();
+        signal.emit(asio::cancellation_type::terminal);
+        // The chain goes on: the next read on it installs its own handler in that memory.
+        connected_pair q = co_await make_pair(ctx);
+        coronet::read_buffer in;
+        co_await q.client.write_all(asio::buffer(std::string("yz")));
+        const std::size_t n = co_await lazy(q.server.native(), in, 1024, nullptr);
+        CHECK(n == 2);
+        finished = true;
+      },
+      asio::bind_cancellation_slot(signal.slot(), [&](std::exception_ptr e) { failure = e; }));
+  ctx.run();
+  CHECK(installed_after_read);
+  CHECK(finished);
+  CHECK_FALSE(failure);
 }
 
 TEST_CASE("closing the socket aborts a waiting lazy read with operation_aborted", "[lazy_read][cancel]") {

@@ -175,16 +175,21 @@ private:
   static inline const asio::error_code no_error{};
 
   // Installed in the chain's cancellation slot while the read waits: cancels it as Asio's
-  // own reactor operations are cancelled (the key is this object's address).
+  // own reactor operations are cancelled (the key is this object's address). The read's
+  // completion disarms it and leaves it in the slot (complete_read): the next read on the
+  // chain, or any other operation's handler, takes its place in the memory it holds,
+  // without the slot's clear and allocation per read. Disarmed, it touches nothing (the
+  // socket it names may be gone).
   struct cancel_read {
     cancel_read(reactor* reactor_ptr, reactor::per_descriptor_data* d, asio::detail::socket_type s) noexcept
         : r(reactor_ptr), data(d), fd(s) {}
     reactor* r;
     reactor::per_descriptor_data* data;
     asio::detail::socket_type fd;
+    bool armed = true;
     void operator()(asio::cancellation_type type) noexcept {
-      if (!!(type & (asio::cancellation_type::terminal | asio::cancellation_type::partial |
-                     asio::cancellation_type::total)))
+      if (armed && !!(type & (asio::cancellation_type::terminal | asio::cancellation_type::partial |
+                              asio::cancellation_type::total)))
         r->cancel_ops_by_key(fd, *data, reactor::read_op, this);
     }
   };
@@ -243,7 +248,10 @@ private:
   // uncalled, which abandons the suspended chain, as for an Asio operation.
   static void complete_read(void* io, asio::detail::scheduler_operation* op, const asio::error_code&, std::size_t) {
     auto& self = *static_cast<lazy_read*>(static_cast<asio::detail::reactor_op*>(op));
-    io_handler<lazy_read> handler(&self, self.context_ != nullptr ? self.context_->slot : asio::cancellation_slot{});
+    // The handler is given no slot to clear: the cancellation handler is disarmed instead.
+    if (self.cancellation_key_ != nullptr)
+      static_cast<cancel_read*>(self.cancellation_key_)->armed = false;
+    io_handler<lazy_read> handler(&self, asio::cancellation_slot{});
     if (io != nullptr)
       handler();
   }
