@@ -242,8 +242,8 @@ private:
   }
 
   // The completion, run by the io_context, through the io_handler every coronet operation
-  // completes with (on the chain's slot, where start_on_reactor installed the cancellation
-  // handler): it clears the slot and resumes the coroutine. `io` is null when the operation
+  // completes with: it disarms the cancellation handler start_on_reactor installed in the
+  // chain's slot (see cancel_read) and resumes the coroutine. `io` is null when the operation
   // is destroyed unrun (its io_context is going away): the handler is then destroyed
   // uncalled, which abandons the suspended chain, as for an Asio operation.
   static void complete_read(void* io, asio::detail::scheduler_operation* op, const asio::error_code&, std::size_t) {
