@@ -106,8 +106,10 @@ struct command_counters {
 class command_meters {
 public:
   // Sizes the command table for a router of `commands` commands and
-  // calibrates latency_clock. Call once, before the thread dispatches;
-  // readers on other threads see either no table or the whole of it.
+  // calibrates latency_clock. Call before the thread dispatches (from any
+  // thread while it does not); readers on other threads see either no table
+  // or the whole of it. Called again (a server run again), it keeps the table
+  // and restarts each command's sampling countdown.
   // With `timed` false, calls are counted but not timed; otherwise each
   // command's first call is timed, then one in `sample_every` (0 is taken
   // as 1: every call). Throws std::bad_alloc.

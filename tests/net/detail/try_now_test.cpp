@@ -1,10 +1,12 @@
 // coronet::detail::write_now and would_block: the try-now write, on TCP loopback
 // and on a scripted stream that says exactly what the kernel took.
 #include "coronet/net/detail/try_now.hpp"
+#include "coronet/net/detail/sys_io.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -202,6 +204,19 @@ TEST_CASE("write_now to a peer that reset the connection reports it, raising no 
     CHECK(write_now(p.server.native(), asio::buffer(out), true, again) == 0);
     CHECK(again == asio::error::broken_pipe);
   }());
+}
+
+TEST_CASE("sys_send and sys_recv report a bad descriptor as the calls they replace do", "[try_now]") {
+  char byte = 'x';
+  errno = 0;
+  CHECK(coronet::detail::sys_send(-1, &byte, 1) == -1);
+  CHECK(errno == EBADF);
+  errno = 0;
+  CHECK(coronet::detail::sys_recv(-1, &byte, 1) == -1);
+  CHECK(errno == EBADF);
+  // As an error code, what write_now and the lazy read make of it: Asio's own.
+  const std::error_code ec(EBADF, asio::error::get_system_category());
+  CHECK(ec == asio::error::bad_descriptor);
 }
 
 TEST_CASE("write_now on a closed socket fails with bad_descriptor", "[try_now]") {

@@ -190,7 +190,7 @@ TEST_CASE("whole inline lines parse alike in the incremental parser's one-pass p
   const std::vector<std::string> inputs = {
       "PING\r\n", "PING\n", "PING", "PING\r", "\r\n", "\n", "   \t \r\n", "a b  c\r\n", " a\r\n",
       "a\rb\r\n", "a\r\rb\r\n", "a\vb\r\n", "\va\r\n", "a\fb\n", "\fa\n", "a \"b c\" d\r\n",
-      "a\"b\"\r\n", "'x'\n", "a\0b c\r\n", "PING\r\nPING\r\n", "x y z w v\r\n", "1234567890\r\n",
+      "a\"b\"\r\n", "'x'\n", std::string("a\0b c\r\n", 7), "PING\r\nPING\r\n", "x y z w v\r\n", "1234567890\r\n",
       "123456789012\r\n", "abc\r\r\n", "a b\r", "$3\r\n",
       // Words read eight bytes at a time: long ones, ones with plain bytes below '(' (the
       // scan's bound) or above 0x7f, and ones a delimiter ends past the first eight bytes.
@@ -212,8 +212,9 @@ TEST_CASE("whole inline lines parse alike in the incremental parser's one-pass p
 
 TEST_CASE("random inline lines parse alike in the one-pass path and the general parser", "[framework][resp]") {
   // Bytes of every class the one-pass path tells apart: plain above and below '(' (where
-  // its eight-byte scan stops to look), blanks, quotes, \v and \f, the line's end.
-  static constexpr char bytes[] = "aZ09!#$%&()*~\x01\x1f\x7f\x80\xff \t\r\n\"'\v\f";
+  // its eight-byte scan stops to look; NUL among them), blanks, quotes, \v and \f, the
+  // line's end.
+  static constexpr char bytes[] = "aZ09!#$%&()*~\x01\x1f\x7f\x80\xff \t\r\n\"'\v\f\0";
   const std::string alphabet(bytes, sizeof bytes - 1);
   std::mt19937 rng(20261208);
   std::uniform_int_distribution<std::size_t> length(0, 40);

@@ -179,17 +179,28 @@ private:
   // completion disarms it and leaves it in the slot (complete_read): the next read on the
   // chain, or any other operation's handler, takes its place in the memory it holds,
   // without the slot's clear and allocation per read. Disarmed, it touches nothing (the
-  // socket it names may be gone).
+  // socket it names may be gone). While armed, `owner` is the read's `cancellation_key_`,
+  // which points back here: a handler replaced in the slot before the read completes (by
+  // another operation bound to the same slot) clears it, so the completion never reaches
+  // a handler that is gone, and the read then waits uncancellable, as one whose handler
+  // was replaced did before.
   struct cancel_read {
-    cancel_read(reactor* reactor_ptr, reactor::per_descriptor_data* d, asio::detail::socket_type s) noexcept
-        : r(reactor_ptr), data(d), fd(s) {}
+    cancel_read(reactor* reactor_ptr, reactor::per_descriptor_data* d, asio::detail::socket_type s,
+                void** key) noexcept
+        : r(reactor_ptr), data(d), fd(s), owner(key) {}
+    cancel_read(const cancel_read&) = delete;
+    cancel_read& operator=(const cancel_read&) = delete;
+    ~cancel_read() {
+      if (owner != nullptr)
+        *owner = nullptr;
+    }
     reactor* r;
     reactor::per_descriptor_data* data;
     asio::detail::socket_type fd;
-    bool armed = true;
+    void** owner;
     void operator()(asio::cancellation_type type) noexcept {
-      if (armed && !!(type & (asio::cancellation_type::terminal | asio::cancellation_type::partial |
-                              asio::cancellation_type::total)))
+      if (owner != nullptr && !!(type & (asio::cancellation_type::terminal | asio::cancellation_type::partial |
+                                         asio::cancellation_type::total)))
         r->cancel_ops_by_key(fd, *data, reactor::read_op, this);
     }
   };
@@ -250,7 +261,7 @@ private:
     auto& self = *static_cast<lazy_read*>(static_cast<asio::detail::reactor_op*>(op));
     // The handler is given no slot to clear: the cancellation handler is disarmed instead.
     if (self.cancellation_key_ != nullptr)
-      static_cast<cancel_read*>(self.cancellation_key_)->armed = false;
+      static_cast<cancel_read*>(self.cancellation_key_)->owner = nullptr;
     io_handler<lazy_read> handler(&self, asio::cancellation_slot{});
     if (io != nullptr)
       handler();
@@ -260,7 +271,7 @@ private:
     auto& state = socket_.reactor_state();
     reactor& r = reactor_of(socket_);
     if (slot.is_connected())
-      cancellation_key_ = &slot.emplace<cancel_read>(&r, &state.reactor_data_, state.socket_);
+      cancellation_key_ = &slot.emplace<cancel_read>(&r, &state.reactor_data_, state.socket_, &cancellation_key_);
     if ((state.state_ & asio::detail::socket_ops::internal_non_blocking) == 0 &&
         !asio::detail::socket_ops::set_internal_non_blocking(state.socket_, state.state_, true, this->ec_)) {
       r.post_immediate_completion(this, false);
