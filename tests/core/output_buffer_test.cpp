@@ -120,6 +120,8 @@ TEST_CASE("output_buffer storage recycled on a thread is reused by the next buff
     bool same_capacity = false;
     std::size_t after_big = 0;
     bool many_kept = false;
+    bool wide_whole = false;
+    bool wide_allocated = false;
   } r;
   std::thread([&r] {
     output_buffer a;
@@ -133,6 +135,14 @@ TEST_CASE("output_buffer storage recycled on a thread is reused by the next buff
     r.same_storage = b.data() == storage;  // taken from the cache: no allocation
     r.same_capacity = b.capacity() == capacity;
     b.recycle();
+    // A cached block too small for the first append is freed, and the bytes get a block
+    // of their own (an allocation the counter sees).
+    const std::size_t before_wide = coronet::detail::output_storage_allocations();
+    output_buffer wide;
+    wide.append(std::string(1000, 'w'));
+    r.wide_whole = wide.view() == std::string(1000, 'w') && wide.capacity() >= 1000;
+    r.wide_allocated = coronet::detail::output_storage_allocations() - before_wide == 1;
+    wide.recycle();
     // A block larger than the cache keeps is freed, not cached.
     output_buffer big;
     big.append(std::string(200'000, 'y'));
@@ -151,6 +161,8 @@ TEST_CASE("output_buffer storage recycled on a thread is reused by the next buff
   CHECK(r.recycled_empty);
   CHECK(r.same_storage);
   CHECK(r.same_capacity);
+  CHECK(r.wide_whole);
+  CHECK(r.wide_allocated);
   CHECK(r.after_big < 200'000);
   CHECK(r.many_kept);
 }

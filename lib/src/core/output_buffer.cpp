@@ -29,6 +29,9 @@ struct block_cache {
   block blocks[cached_blocks];
   unsigned count;
   bool closed;
+  // The guard is registered with the thread (and the cache not closed): a block can
+  // be given to it without the slow path (recycle).
+  bool open;
 };
 constinit thread_local block_cache cache{};
 
@@ -38,6 +41,7 @@ struct cache_guard {
       std::free(cache.blocks[i].bytes);
     cache.count = 0;
     cache.closed = true;
+    cache.open = false;
   }
 };
 
@@ -53,8 +57,16 @@ bool give_to_cache(char* bytes, std::size_t capacity) noexcept {
   // Registers the guard's destructor with the thread on its first use.
   thread_local cache_guard guard;
   (void)guard;
+  cache.open = true;
   cache.blocks[cache.count++] = {bytes, capacity};
   return true;
+}
+
+// The slow half of recycle: the first block a thread caches, a block too large, a
+// full or closed cache.
+[[gnu::noinline]] void recycle_slowly(char* bytes, std::size_t capacity) noexcept {
+  if (!give_to_cache(bytes, capacity))
+    std::free(bytes);
 }
 
 // True when `p` points into [first, last) (pointer order across objects
@@ -65,7 +77,23 @@ bool points_into(const char* p, const char* first, const char* last) noexcept {
 
 }  // namespace
 
+// Each batch of replies on a connection starts here: a buffer that holds no storage takes
+// the thread's last cached block. Kept small, with the rest in grow_allocating, so that
+// this path makes no call and saves no register.
 void output_buffer::grow(std::size_t n) {
+  if (begin_ == nullptr && cache.count != 0) {
+    const block& b = cache.blocks[cache.count - 1];
+    if (b.capacity >= n) {
+      --cache.count;
+      begin_ = end_ = b.bytes;
+      cap_ = b.bytes + b.capacity;
+      return;
+    }
+  }
+  grow_allocating(n);
+}
+
+void output_buffer::grow_allocating(std::size_t n) {
   const std::size_t held = size();
   const std::size_t need = held + n;
   if (need < held)
@@ -126,8 +154,13 @@ std::size_t output_storage_allocations() noexcept { return allocations.load(std:
 }  // namespace detail
 
 void output_buffer::recycle() noexcept {
-  if (begin_ != nullptr && !give_to_cache(begin_, capacity()))
-    std::free(begin_);
+  if (begin_ != nullptr) {
+    const std::size_t capacity = this->capacity();
+    if (cache.open && capacity <= cached_capacity && cache.count < cached_blocks)
+      cache.blocks[cache.count++] = {begin_, capacity};
+    else
+      recycle_slowly(begin_, capacity);
+  }
   begin_ = end_ = cap_ = nullptr;
 }
 

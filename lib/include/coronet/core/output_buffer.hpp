@@ -150,6 +150,7 @@ public:
 
 private:
   void grow(std::size_t n);
+  [[gnu::noinline]] void grow_allocating(std::size_t n);
   void append_growing(const char* bytes, std::size_t n);
   void assign(const char* bytes, std::size_t n);
   void fill_to(std::size_t n, char c);
