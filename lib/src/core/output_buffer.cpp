@@ -29,8 +29,7 @@ struct block_cache {
   block blocks[cached_blocks];
   unsigned count;
   bool closed;
-  // The guard is registered with the thread (and the cache not closed): a block can
-  // be given to it without the slow path (recycle).
+  // The guard is registered with the thread and has not closed the cache (open_cache).
   bool open;
 };
 constinit thread_local block_cache cache{};
@@ -51,22 +50,23 @@ block take_cached() noexcept {
   return cache.blocks[--cache.count];
 }
 
-bool give_to_cache(char* bytes, std::size_t capacity) noexcept {
-  if (capacity > cached_capacity || cache.closed || cache.count == cached_blocks)
+// The first block a thread caches: registers the guard's destructor with the thread.
+// False once the guard closed the cache. Out of line, so that giving a block to an open
+// cache makes no call.
+[[gnu::noinline]] bool open_cache() noexcept {
+  if (cache.closed)
     return false;
-  // Registers the guard's destructor with the thread on its first use.
   thread_local cache_guard guard;
   (void)guard;
   cache.open = true;
-  cache.blocks[cache.count++] = {bytes, capacity};
   return true;
 }
 
-// The slow half of recycle: the first block a thread caches, a block too large, a
-// full or closed cache.
-[[gnu::noinline]] void recycle_slowly(char* bytes, std::size_t capacity) noexcept {
-  if (!give_to_cache(bytes, capacity))
-    std::free(bytes);
+bool give_to_cache(char* bytes, std::size_t capacity) noexcept {
+  if (capacity > cached_capacity || cache.count == cached_blocks || (!cache.open && !open_cache()))
+    return false;
+  cache.blocks[cache.count++] = {bytes, capacity};
+  return true;
 }
 
 // True when `p` points into [first, last) (pointer order across objects
@@ -81,14 +81,11 @@ bool points_into(const char* p, const char* first, const char* last) noexcept {
 // the thread's last cached block. Kept small, with the rest in grow_allocating, so that
 // this path makes no call and saves no register.
 void output_buffer::grow(std::size_t n) {
-  if (begin_ == nullptr && cache.count != 0) {
-    const block& b = cache.blocks[cache.count - 1];
-    if (b.capacity >= n) {
-      --cache.count;
-      begin_ = end_ = b.bytes;
-      cap_ = b.bytes + b.capacity;
-      return;
-    }
+  if (begin_ == nullptr && cache.count != 0 && cache.blocks[cache.count - 1].capacity >= n) {
+    const block b = take_cached();
+    begin_ = end_ = b.bytes;
+    cap_ = b.bytes + b.capacity;
+    return;
   }
   grow_allocating(n);
 }
@@ -100,15 +97,10 @@ void output_buffer::grow_allocating(std::size_t n) {
     throw std::bad_alloc();
   char* bytes = begin_;
   std::size_t capacity = this->capacity();
-  if (bytes == nullptr) {
-    const block b = take_cached();
-    if (b.capacity >= need) {
-      begin_ = end_ = b.bytes;
-      cap_ = b.bytes + b.capacity;
-      return;
-    }
-    std::free(b.bytes);  // too small, and it holds nothing to keep: allocate afresh
-  }
+  // A cached block that fit was taken by grow: one still there is too small, and this
+  // buffer holds nothing to keep. It is freed and a block allocated afresh.
+  if (bytes == nullptr)
+    std::free(take_cached().bytes);
   std::size_t grown = capacity < first_capacity ? first_capacity : capacity * 2;
   if (grown < need)
     grown = need;
@@ -154,13 +146,8 @@ std::size_t output_storage_allocations() noexcept { return allocations.load(std:
 }  // namespace detail
 
 void output_buffer::recycle() noexcept {
-  if (begin_ != nullptr) {
-    const std::size_t capacity = this->capacity();
-    if (cache.open && capacity <= cached_capacity && cache.count < cached_blocks)
-      cache.blocks[cache.count++] = {begin_, capacity};
-    else
-      recycle_slowly(begin_, capacity);
-  }
+  if (begin_ != nullptr && !give_to_cache(begin_, capacity()))
+    std::free(begin_);
   begin_ = end_ = cap_ = nullptr;
 }
 
